@@ -1,0 +1,96 @@
+/**
+ * What an exploration returns. Plain data: the plots, the notebooks and the CLI read it;
+ * nothing in here refers back to the machine.
+ */
+
+/** How a run of a function ended (MODEL.md, "Outcome of running a function"). */
+export type RunClass =
+  | "new"
+  | "stale"
+  | "trap"
+  | "torn"
+  | "fault"
+  | "spurious-fault"
+  | "unpredictable";
+
+/** herd7's words for how often the final condition holds over all executions. */
+export type Observation = "Never" | "Sometimes" | "Always";
+
+/** One structure of a CPU whose content the residency chart draws. */
+export type Structure = "pipeline" | "icache" | "dcache" | "tlb";
+
+/** What one structure of one CPU holds for one line (or one page, for the TLB). */
+export interface ResidencyCell {
+  cpu: number;
+  structure: Structure;
+  /** Line name such as "f+0" (region f, line 0) or page name for the TLB. */
+  line: string;
+  /** Version held: a version name ("old", "new", "trap", ...), "fault", or a PTE such as "RX". */
+  version: string;
+}
+
+/** One step of a witness trace. */
+export interface WitnessStep {
+  step: number;
+  /** CPU that took the step. */
+  cpu: number;
+  /** "program" for a step of the CPU's program, "hardware" for a transition taken on its own. */
+  kind: "program" | "hardware";
+  /** The action in the kernel's words, e.g. "IC IVAU f+0", "speculative fetch f+0", "drain x=1". */
+  action: string;
+  /** What it changed, e.g. "icache[cpu1] f+0 := old". */
+  effect: string;
+  /** True for synchronisation events (serialising, ISB, fence.i, IPI, TLB flush, DSB ...). */
+  sync: boolean;
+  /** Residency after this step. */
+  residency: ResidencyCell[];
+}
+
+export interface Witness {
+  steps: WitnessStep[];
+  /** Residency of the initial state (before step 1). */
+  initial: ResidencyCell[];
+  /** The lines (rows) the residency charts should show, in a stable order. */
+  lines: string[];
+  cpus: number;
+}
+
+export interface OutcomeResult {
+  /** Canonical text of the outcome, e.g. "1:r0=stale". */
+  key: string;
+  /** Observed values: "1:r0" -> "stale", "x" -> "1". */
+  values: Record<string, string>;
+  /** Number of distinct final machine states with this outcome. */
+  count: number;
+  /** True when the scenario's final condition holds for this outcome. */
+  satisfies: boolean | null;
+  /** One shortest witness. */
+  witness: Witness;
+}
+
+export interface ExplorationStats {
+  states: number;
+  transitions: number;
+  finalStates: number;
+  ms: number;
+  statesPerSecond: number;
+  /** True when every reachable state was visited (no bound hit). */
+  complete: boolean;
+  /** Why exploration stopped early, when it did. */
+  stoppedBy?: "states" | "time" | "memory" | "sample";
+  reduction: string;
+}
+
+export interface ExplorationResult {
+  scenario: string;
+  arch: string;
+  outcomes: OutcomeResult[];
+  stats: ExplorationStats;
+  /** Final condition text as written ("exists (1:r0=stale)"), or null. */
+  condition: string | null;
+  /** herd7-style observation of the condition over all executions; null without a condition. */
+  observation: Observation | null;
+  /** The file's stated expectation (Result: line), if any, and whether the run matched it. */
+  expected: Observation | null;
+  matchesExpectation: boolean | null;
+}
