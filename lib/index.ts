@@ -1,1 +1,3 @@
 export const version = "0.1.0";
+export * from "./display";
+export * from "./execmem";
