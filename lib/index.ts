@@ -1,3 +1,2 @@
 export const version = "0.1.0";
-export * from "./display";
 export * from "./execmem";
