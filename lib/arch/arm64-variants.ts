@@ -1,0 +1,55 @@
+import { variant } from "./types";
+import { arm64 } from "./arm64";
+
+const CTR = "Arm ARM D17.2.33 CTR_EL0";
+// arch/arm64/mm/cache.S caches_clean_inval_pou_macro: IDC replaces the DC loop by DSB ISHST,
+// DIC replaces the IC loop by ISB; flush_icache_range() still calls kick_all_cpus_sync().
+const flushWith = (idc: boolean, dic: boolean) => ({
+  steps: [
+    ...(idc ? [{ insn: "DSB ISHST" }] : [{ insn: "DC CVAU", perLine: true }, { insn: "DSB ISH" }]),
+    ...(dic ? [] : [{ insn: "IC IVAU", perLine: true }, { insn: "DSB ISH" }]),
+    { insn: "ISB" },
+    { ipi: "none" as const, self: false },
+  ],
+  cite: "arch/arm64/mm/cache.S caches_clean_inval_pou_macro; arch/arm64/include/asm/cacheflush.h",
+});
+
+/** CTR_EL0.IDC=1: data writes are visible at the PoU without DC CVAU. */
+export const arm64_idc = variant(arm64, {
+  name: "arm64+idc",
+  description: "arm64, CTR_EL0.IDC=1 DIC=0",
+  idc: true,
+  macros: { flush_icache_range: flushWith(true, false) },
+  cites: { idc: `${CTR}.IDC` },
+});
+
+/** CTR_EL0.DIC=1: the I-cache is coherent with the PoU; IC IVAU is not needed. */
+export const arm64_dic = variant(arm64, {
+  name: "arm64+dic",
+  description: "arm64, CTR_EL0.IDC=0 DIC=1",
+  dic: true,
+  macros: { flush_icache_range: flushWith(false, true) },
+  cites: { dic: `${CTR}.DIC` },
+});
+
+/** CTR_EL0.IDC=1 and DIC=1. */
+export const arm64_idc_dic = variant(arm64, {
+  name: "arm64+idc+dic",
+  description: "arm64, CTR_EL0.IDC=1 DIC=1",
+  idc: true,
+  dic: true,
+  macros: { flush_icache_range: flushWith(true, true) },
+  cites: { idc: `${CTR}.IDC`, dic: `${CTR}.DIC` },
+});
+
+/** FEAT_ExS with SCTLR_EL1.EIS=0 and EOS=0: exception entry and return do not synchronise. */
+export const arm64_exs = variant(arm64, {
+  name: "arm64+exs",
+  description: "arm64, FEAT_ExS with SCTLR_EL1.EIS=0 EOS=0",
+  exceptions: {
+    entrySyncs: false,
+    returnSyncs: false,
+    drainsStores: false,
+    cite: "Arm ARM D17.2.118 SCTLR_EL1.EIS/EOS (FEAT_ExS): exception entry/return are not context synchronising when 0",
+  },
+});

@@ -1,0 +1,81 @@
+import type { ArchVariant } from "./types";
+
+const ARM_CMODX =
+  'Arm ARM (DDI 0487) B2.2.5 "Concurrent modification and execution of instructions"';
+const ARM_IMAINT = 'Arm ARM (DDI 0487) D7.5.9 "Instruction cache maintenance"';
+const ARM_CSE = 'Arm ARM (DDI 0487) "Context synchronization event" (glossary)';
+
+/** arm64 with CTR_EL0.IDC=0, DIC=0 and SCTLR_EL1.EIS=EOS=1 (what Linux sets). */
+export const arm64: ArchVariant = {
+  name: "arm64",
+  family: "arm64",
+  description: "arm64, CTR_EL0.IDC=0 DIC=0, SCTLR_EL1.EIS=EOS=1",
+  // Arm ARM B2.3: stores to different locations may become visible out of order.
+  tso: false,
+  // Arm ARM D7.5.9 / D17.2.33 CTR_EL0: without IDC, data must be cleaned to the PoU (DC CVAU)
+  // before instruction fetch can see it; without DIC, the I-cache must be invalidated (IC IVAU).
+  idc: false,
+  dic: false,
+  fetchSeesOwnStores: false,
+  smcSnoopLinear: false,
+  exceptions: {
+    entrySyncs: true,
+    returnSyncs: true,
+    drainsStores: false,
+    cite: `${ARM_CSE}: exception entry and return, unless FEAT_ExS and SCTLR_EL1.EIS/EOS = 0`,
+  },
+  tlbCachesInvalid: false,
+  // Arm ARM B2.2.5: only B, BL, NOP, BRK, SVC, HVC, SMC, ISB may be concurrently modified.
+  cmodxSafe: ["B", "BL", "NOP", "BRK", "SVC", "HVC", "SMC", "ISB"],
+  trapInsn: "BRK",
+  lineBytes: 64,
+  instructions: {
+    ISB: { effect: "context-sync", cite: `${ARM_CSE}: ISB` },
+    "DMB ISH": { effect: "full-barrier", cite: "Arm ARM B2.3.7 DMB" },
+    "DMB SY": { effect: "full-barrier", cite: "Arm ARM B2.3.7 DMB" },
+    "DMB ISHST": { effect: "store-barrier", cite: "Arm ARM B2.3.7 DMB ST" },
+    "DMB ISHLD": { effect: "none", cite: "Arm ARM B2.3.7 DMB LD (loads execute in order in the model)" },
+    "DSB ISH": { effect: "dsb", cite: "Arm ARM B2.3.8 DSB: waits for cache maintenance to complete" },
+    "DSB SY": { effect: "dsb", cite: "Arm ARM B2.3.8 DSB" },
+    "DSB NSH": { effect: "dsb", cite: "Arm ARM B2.3.8 DSB" },
+    "DSB ISHST": { effect: "dsb", cite: "Arm ARM B2.3.8 DSB" },
+    "DC CVAU": { effect: "clean-to-pou", cite: ARM_IMAINT },
+    "DC CIVAC": { effect: "clean-to-pou", cite: ARM_IMAINT },
+    "IC IVAU": { effect: "icache-invalidate-line", cite: `${ARM_IMAINT}: IC IVAU is broadcast to the Inner Shareable domain` },
+    "IC IALLU": { effect: "icache-invalidate-local", cite: ARM_IMAINT },
+    "IC IALLUIS": { effect: "icache-invalidate-all", cite: ARM_IMAINT },
+    "TLBI VAALE1IS": { effect: "tlb-flush-broadcast", cite: 'Arm ARM D8.13 "TLB maintenance"' },
+    "TLBI VMALLE1IS": { effect: "tlb-flush-broadcast", cite: 'Arm ARM D8.13 "TLB maintenance"' },
+    "TLBI VMALLE1": { effect: "tlb-flush-local", cite: 'Arm ARM D8.13 "TLB maintenance"' },
+  },
+  macros: {
+    // arch/arm64/mm/cacheflush.c + arch/arm64/mm/cache.S caches_clean_inval_pou, then
+    // kick_all_cpus_sync() (arch/arm64/include/asm/cacheflush.h flush_icache_range()).
+    flush_icache_range: {
+      steps: [
+        { insn: "DC CVAU", perLine: true },
+        { insn: "DSB ISH" },
+        { insn: "IC IVAU", perLine: true },
+        { insn: "DSB ISH" },
+        { insn: "ISB" },
+        { ipi: "none", self: false },
+      ],
+      cite: "arch/arm64/include/asm/cacheflush.h flush_icache_range(), arch/arm64/mm/cache.S",
+    },
+    kick_all_cpus_sync: { steps: [{ ipi: "none", self: false }], cite: "kernel/smp.c kick_all_cpus_sync()" },
+    // arch/arm64/include/asm/tlbflush.h flush_tlb_kernel_range(): TLBI VAALE1IS, DSB ISH, ISB.
+    flush_tlb_kernel_range: {
+      steps: [{ insn: "TLBI VAALE1IS" }, { insn: "DSB ISH" }, { insn: "ISB" }],
+      cite: "arch/arm64/include/asm/tlbflush.h flush_tlb_kernel_range()",
+    },
+    smp_mb: { steps: [{ insn: "DMB ISH" }], cite: "arch/arm64/include/asm/barrier.h" },
+    smp_wmb: { steps: [{ insn: "DMB ISHST" }], cite: "arch/arm64/include/asm/barrier.h" },
+    smp_rmb: { steps: [{ insn: "DMB ISHLD" }], cite: "arch/arm64/include/asm/barrier.h" },
+  },
+  cites: {
+    fetch: `${ARM_CMODX}; Simner et al., "ARMv8-A system semantics: instruction fetch in relaxed architectures" (ESOP 2020)`,
+    icache: `${ARM_IMAINT}: the I-cache is not coherent with data writes`,
+    evict: "Arm ARM D7.4: caches may allocate, clean and evict lines at any time",
+    tlb: 'Arm ARM D8.14 "Translation Lookaside Buffers": only valid translations are cached',
+  },
+};

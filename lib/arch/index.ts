@@ -1,0 +1,25 @@
+import type { ArchVariant } from "./types";
+import { x86_64 } from "./x86-64";
+import { x86_64_fred } from "./x86-64-fred";
+import { arm64 } from "./arm64";
+import { arm64_idc, arm64_dic, arm64_idc_dic, arm64_exs } from "./arm64-variants";
+import { riscv64, riscv64_svvptc } from "./riscv64";
+
+export * from "./types";
+
+/** Every architecture variant the model knows, by name. A new variant is one more file here. */
+export const architectures: Readonly<Record<string, ArchVariant>> = Object.fromEntries(
+  [x86_64, x86_64_fred, arm64, arm64_idc, arm64_dic, arm64_idc_dic, arm64_exs, riscv64, riscv64_svvptc].map(
+    (a) => [a.name, a],
+  ),
+);
+
+export function getArch(name: string): ArchVariant {
+  const a = architectures[name];
+  if (!a) {
+    throw new Error(
+      `unknown architecture "${name}"; known: ${Object.keys(architectures).join(", ")}`,
+    );
+  }
+  return a;
+}

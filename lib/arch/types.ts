@@ -1,0 +1,114 @@
+/**
+ * An architecture variant is data plus a few hooks (like the per-arch tables of mm/execmem.c).
+ * The machine (lib/machine) implements each primitive effect once; an architecture says which of
+ * its instructions and events produce which effect, and cites the text it models.
+ */
+
+/** The primitive effects the machine knows. Each instruction of an architecture maps to one. */
+export type Effect =
+  /** Drain the store buffer, then empty the fetch pipeline (x86 serialising instructions). */
+  | "serialise"
+  /** Empty the fetch pipeline (arm64 ISB: context synchronisation event). */
+  | "context-sync"
+  /** Wait until the store buffer is empty (smp_mb, DMB ISH, fence rw,rw). */
+  | "full-barrier"
+  /** Later stores may not become visible before earlier ones (smp_wmb, DMB ISHST, fence w,w). */
+  | "store-barrier"
+  /** Full barrier that also waits for this CPU's cache maintenance to complete (DSB ISH). */
+  | "dsb"
+  /** Clean a data cache line to the point of unification (DC CVAU). */
+  | "clean-to-pou"
+  /** Invalidate an instruction cache line in every CPU (IC IVAU, broadcast inner-shareable). */
+  | "icache-invalidate-line"
+  /** Invalidate every line of this CPU's instruction cache (IC IALLU). */
+  | "icache-invalidate-local"
+  /** Invalidate every line of every CPU's instruction cache (IC IALLUIS). */
+  | "icache-invalidate-all"
+  /** RISC-V FENCE.I: own stores reach own fetch, local I-cache and pipeline emptied. */
+  | "fence.i"
+  /** Flush this CPU's TLB (INVLPG, SFENCE.VMA, TLBI local). */
+  | "tlb-flush-local"
+  /** Flush every CPU's TLB by broadcast (TLBI ...IS + DSB). */
+  | "tlb-flush-broadcast"
+  /** Executes nothing (a compiler barrier, or an instruction with no effect in the model). */
+  | "none";
+
+export interface InsnRule {
+  effect: Effect;
+  /** Spec section this rule models. */
+  cite: string;
+}
+
+/** How an IPI handler or an interrupt is taken on the receiving CPU. */
+export interface ExceptionRules {
+  /** Exception/interrupt entry is a context-synchronising (serialising) event. */
+  entrySyncs: boolean;
+  /** Exception return (IRET / ERET / SRET) is a context-synchronising (serialising) event. */
+  returnSyncs: boolean;
+  /** Entry and return also drain the store buffer (x86 serialising events). */
+  drainsStores: boolean;
+  cite: string;
+}
+
+export type Family = "x86-64" | "arm64" | "riscv64";
+
+/** A kernel routine that the architecture implements as a sequence of primitives. */
+export type MacroName =
+  | "sync_core"
+  | "text_poke_sync"
+  | "flush_icache_range"
+  | "flush_icache_all"
+  | "kick_all_cpus_sync"
+  | "flush_tlb_kernel_range"
+  | "smp_mb"
+  | "smp_wmb"
+  | "smp_rmb";
+
+/** One step of a macro expansion. `lines` ops take the region the macro is applied to. */
+export type MacroStep =
+  | { insn: string; perLine?: boolean }
+  | { ipi: "sync_core" | "none" | "fence.i" | "tlb_flush"; self: boolean };
+
+export interface ArchVariant {
+  /** Variant name used in scenarios: "x86-64", "x86-64+fred", "arm64+idc+dic", ... */
+  name: string;
+  family: Family;
+  description: string;
+  /** Store buffer drains in program order (TSO: SDM vol. 3A 9.2.2). */
+  tso: boolean;
+  /** Data writes reach the point of unification at once (CTR_EL0.IDC=1, or coherent caches). */
+  idc: boolean;
+  /** Instruction caches are coherent with the point of unification (CTR_EL0.DIC=1, or x86). */
+  dic: boolean;
+  /** Instruction fetch sees this CPU's own buffered stores (x86 self-modifying code). */
+  fetchSeesOwnStores: boolean;
+  /** A store invalidates this CPU's prefetched instruction at the same linear address. */
+  smcSnoopLinear: boolean;
+  exceptions: ExceptionRules;
+  /** The TLB may cache an invalid translation until flushed (RISC-V without Svvptc). */
+  tlbCachesInvalid: boolean;
+  /** arm64 CMODX: concurrent modification is defined only between these instructions. */
+  cmodxSafe: readonly string[] | null;
+  /** Instruction used to fill invalidated text (int3, BRK, EBREAK). */
+  trapInsn: string;
+  /** Cache line size in bytes (for the residency chart and the allocators). */
+  lineBytes: number;
+  /** Every instruction a scenario may use on this architecture. */
+  instructions: Readonly<Record<string, InsnRule>>;
+  /** Kernel routines as sequences of instructions and IPIs (cite the kernel source). */
+  macros: Readonly<Partial<Record<MacroName, { steps: MacroStep[]; cite: string }>>>;
+  /** Extra citations of the rules expressed by the boolean fields above. */
+  cites: Readonly<Record<string, string>>;
+}
+
+/** Derive a variant from a base by overriding fields: a new variant is a small file. */
+export function variant(base: ArchVariant, over: Partial<ArchVariant>): ArchVariant {
+  return {
+    ...base,
+    ...over,
+    instructions: { ...base.instructions, ...(over.instructions ?? {}) },
+    macros: { ...base.macros, ...(over.macros ?? {}) },
+    cites: { ...base.cites, ...(over.cites ?? {}) },
+    exceptions: { ...base.exceptions, ...(over.exceptions ?? {}) },
+  };
+}

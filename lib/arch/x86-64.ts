@@ -1,0 +1,68 @@
+import type { ArchVariant } from "./types";
+
+const SDM_XMC =
+  'Intel SDM vol. 3A, 9.1.3 "Handling Self- and Cross-Modifying Code"';
+const SDM_SERIAL = 'Intel SDM vol. 3A, 9.3 "Serializing Instructions"';
+
+/** x86-64 with legacy IDT event delivery. */
+export const x86_64: ArchVariant = {
+  name: "x86-64",
+  family: "x86-64",
+  description: "x86-64, legacy IDT: interrupt delivery and IRET are serialising",
+  // SDM vol. 3A 9.2.2: stores are seen in program order by other processors (TSO).
+  tso: true,
+  // SDM 9.1.3: caches are coherent; a store invalidates the line in every I-cache.
+  idc: true,
+  dic: true,
+  // SDM 9.1.3 "Self-modifying code": a write to a code address invalidates prefetched
+  // instructions at that linear address on the same processor.
+  fetchSeesOwnStores: true,
+  smcSnoopLinear: true,
+  exceptions: {
+    entrySyncs: true,
+    returnSyncs: true,
+    drainsStores: true,
+    cite: `${SDM_SERIAL}: IRET is serialising; event delivery through the IDT is treated as serialising`,
+  },
+  tlbCachesInvalid: false,
+  cmodxSafe: null,
+  trapInsn: "int3",
+  lineBytes: 64,
+  instructions: {
+    CPUID: { effect: "serialise", cite: SDM_SERIAL },
+    IRET: { effect: "serialise", cite: SDM_SERIAL },
+    "MOV CR3": { effect: "serialise", cite: SDM_SERIAL },
+    SERIALIZE: { effect: "serialise", cite: SDM_SERIAL },
+    WRMSR: { effect: "serialise", cite: SDM_SERIAL },
+    MFENCE: { effect: "full-barrier", cite: "Intel SDM vol. 3A 9.2.2: MFENCE orders loads and stores" },
+    "LOCK ADD": { effect: "full-barrier", cite: "Intel SDM vol. 3A 9.2.2: locked instructions drain the store buffer" },
+    SFENCE: { effect: "none", cite: "Intel SDM vol. 3A 9.2.2: stores are already ordered (TSO)" },
+    LFENCE: { effect: "none", cite: "Intel SDM vol. 3A 9.2.2: LFENCE does not drain stores" },
+    INVLPG: { effect: "tlb-flush-local", cite: 'Intel SDM vol. 3A 4.10.4.1 "Operations that Invalidate TLBs"' },
+  },
+  macros: {
+    // arch/x86/include/asm/sync_core.h: SERIALIZE if present, else IRET-to-self.
+    sync_core: { steps: [{ insn: "SERIALIZE" }], cite: "arch/x86/include/asm/sync_core.h" },
+    // arch/x86/kernel/alternative.c: text_poke_sync() = on_each_cpu(do_sync_core, NULL, 1).
+    text_poke_sync: {
+      steps: [{ ipi: "sync_core", self: true }],
+      cite: "arch/x86/kernel/alternative.c text_poke_sync()",
+    },
+    // arch/x86/include/asm/cacheflush.h: flush_icache_range() is empty (coherent I-cache).
+    flush_icache_range: { steps: [], cite: "include/asm-generic/cacheflush.h (x86 uses the empty default)" },
+    // arch/x86/mm/tlb.c: flush_tlb_kernel_range() IPIs every CPU, each does INVLPG.
+    flush_tlb_kernel_range: {
+      steps: [{ ipi: "tlb_flush", self: true }],
+      cite: "arch/x86/mm/tlb.c flush_tlb_kernel_range()",
+    },
+    // arch/x86/include/asm/barrier.h
+    smp_mb: { steps: [{ insn: "LOCK ADD" }], cite: "arch/x86/include/asm/barrier.h" },
+    smp_wmb: { steps: [], cite: "arch/x86/include/asm/barrier.h: barrier()" },
+    smp_rmb: { steps: [], cite: "arch/x86/include/asm/barrier.h: barrier()" },
+  },
+  cites: {
+    fetch: `${SDM_XMC}: instructions already fetched are not updated by another processor's store; the executing processor must serialise`,
+    smc: 'Intel SDM vol. 3A 9.1.3 / 11.6 "Self-Modifying Code": stores to the same linear address invalidate prefetched instructions',
+    tlb: 'Intel SDM vol. 3A 4.10.2: the TLB caches only valid translations; 4.10.4.1: a page fault invalidates TLB entries for the faulting address',
+  },
+};

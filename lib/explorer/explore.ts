@@ -1,0 +1,169 @@
+/**
+ * Scenario -> machine -> engine -> results. Runs the exhaustive search (or the seeded sampler),
+ * groups final states by outcome, evaluates the final condition and rebuilds one shortest
+ * witness per outcome with the residency of every step.
+ */
+import { Machine, type MachineOptions } from "../machine/machine";
+import type { Layout } from "../machine/layout";
+import { compile } from "../machine/layout";
+import { evalCondition, observation, parseCondition, type Condition } from "../scenario/condition";
+import type { ScenarioSpec } from "../scenario/spec";
+import { bfs, pathTo, randomWalks, stateOf, type Bounds } from "./engine";
+import type { ExplorationResult, OutcomeResult, Witness } from "./result";
+
+export interface ExploreOptions extends Bounds, MachineOptions {
+  /** Sample this many seeded random walks instead of exhausting the state space. */
+  sample?: { runs: number; seed: number };
+  /** Skip witness reconstruction (faster sweeps). */
+  witnesses?: boolean;
+}
+
+export function outcomeKey(values: Record<string, string>, names?: string[]): string {
+  const ks = names ?? Object.keys(values);
+  return ks
+    .filter((k) => values[k] !== undefined)
+    .map((k) => `${k}=${values[k]}`)
+    .join(" ");
+}
+
+/** The names an outcome is made of: every register, the locations the condition reads, hang. */
+function observedNames(layout: Layout, cond: Condition | null): (values: Record<string, string>) => string[] {
+  const regs = layout.cpus.flatMap((c, i) => c.regs.map((r) => `${i}:${r}`));
+  const locs = cond ? collect(cond).filter((n) => !n.includes(":")) : [];
+  return (values) => [...regs, ...locs, ...(values.hang ? ["hang"] : [])];
+}
+
+function collect(c: Condition): string[] {
+  const out: string[] = [];
+  const walk = (e: Condition["expr"]) => {
+    if (e.k === "atom") out.push(e.lhs);
+    else if (e.k === "not") walk(e.e);
+    else if (e.k === "and" || e.k === "or") {
+      walk(e.a);
+      walk(e.b);
+    }
+  };
+  walk(c.expr);
+  return out;
+}
+
+export function explore(spec: ScenarioSpec, opts: ExploreOptions = {}): ExplorationResult {
+  const layout = compile(spec);
+  const cond = spec.condition ? parseCondition(spec.condition) : null;
+  if (cond) {
+    const regs = new Set(layout.cpus.flatMap((c, i) => c.regs.map((r) => `${i}:${r}`)));
+    for (const n of collect(cond)) {
+      if (n.includes(":") ? !regs.has(n) : !layout.dataNames.includes(n)) {
+        throw new Error(`${spec.name}: the condition reads "${n}", which the scenario does not have`);
+      }
+    }
+  }
+  const m = new Machine(layout, { liveness: opts.liveness, symmetry: opts.symmetry ?? false });
+  const names = observedNames(layout, cond);
+  // Witnesses replay on the unreduced machine, so their residency shows every structure.
+  const replay = new Machine(layout, { liveness: false, symmetry: false });
+  const t0 = performance.now();
+  const groups = new Map<string, { values: Record<string, string>; count: number; labels: number[]; keys?: string[] }>();
+  let states = 0;
+  let transitions = 0;
+  let finals = 0;
+  let complete = true;
+  let stoppedBy: ExplorationResult["stats"]["stoppedBy"];
+  if (opts.sample) {
+    const walks = randomWalks(m, opts.sample.runs, opts.sample.seed);
+    for (const w of walks) {
+      const values = m.observe(w.final);
+      const key = outcomeKey(values, names(values));
+      const g = groups.get(key);
+      if (g) {
+        g.count++;
+        if (w.labels.length < g.labels.length) g.labels = w.labels;
+      } else groups.set(key, { values, count: 1, labels: w.labels });
+      states += w.labels.length;
+      transitions += w.labels.length;
+    }
+    finals = walks.length;
+    complete = false;
+    stoppedBy = "sample";
+  } else {
+    const g = bfs(m, opts);
+    states = g.keys.length;
+    transitions = g.transitions;
+    finals = g.finals.length;
+    complete = g.complete;
+    stoppedBy = g.stoppedBy;
+    for (const f of g.finals) {
+      const s = stateOf(g.keys[f]);
+      const values = m.observe(s);
+      const key = outcomeKey(values, names(values));
+      const e = groups.get(key);
+      if (e) e.count++;
+      else {
+        const p = pathTo(g, f);
+        groups.set(key, { values, count: 1, labels: p.labels, keys: p.keys });
+      }
+    }
+  }
+  const ms = performance.now() - t0;
+  const outcomes: OutcomeResult[] = [];
+  let sat = 0;
+  let total = 0;
+  for (const [key, g] of groups) {
+    const satisfies = cond ? evalCondition(cond.expr, g.values) : null;
+    if (satisfies) sat += g.count;
+    total += g.count;
+    const values: Record<string, string> = {};
+    for (const n of names(g.values)) values[n] = g.values[n];
+    outcomes.push({
+      key,
+      values,
+      count: g.count,
+      satisfies,
+      witness: opts.witnesses === false ? emptyWitness(m) : witness(replay, g.labels),
+    });
+  }
+  outcomes.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  // Satisfaction is counted over outcomes (herd7 counts final states; so do we, per outcome).
+  const obs = cond ? observation(sat, total) : null;
+  return {
+    scenario: spec.name,
+    arch: layout.arch.name,
+    outcomes,
+    stats: {
+      states,
+      transitions,
+      finalStates: finals,
+      ms,
+      statesPerSecond: ms > 0 ? Math.round((states / ms) * 1000) : states,
+      complete,
+      stoppedBy,
+      reduction: [opts.liveness === false ? null : "liveness", opts.symmetry ? "symmetry" : null].filter(Boolean).join("+") || "none",
+    },
+    condition: cond ? cond.text : null,
+    observation: complete || opts.sample ? obs : obs === "Never" ? null : obs,
+    expected: spec.expect ?? null,
+    matchesExpectation: spec.expect && obs ? spec.expect === obs : null,
+  };
+}
+
+function emptyWitness(m: Machine): Witness {
+  return { steps: [], initial: [], lines: m.residencyLines(), cpus: m.nCpu };
+}
+
+/** Replays a path of labels from the initial state, describing each step. */
+export function witness(m: Machine, labels: number[]): Witness {
+  let s = m.initial();
+  const initial = m.residency(s);
+  const steps: Witness["steps"] = [];
+  labels.forEach((l, i) => {
+    let next: Uint8Array | undefined;
+    m.successors(s, (ll, n) => {
+      if (ll === l && next === undefined) next = n;
+    });
+    if (!next) throw new Error(`witness replay failed at step ${i + 1}`);
+    const d = m.describe(l, s);
+    steps.push({ step: i + 1, cpu: d.cpu, kind: d.kind, action: d.action, effect: m.diff(s, next), sync: d.sync, residency: m.residency(next) });
+    s = next;
+  });
+  return { steps, initial, lines: m.residencyLines(), cpus: m.nCpu };
+}

@@ -1,0 +1,509 @@
+/**
+ * Compiles a ScenarioSpec for one architecture into the machine's layout: numbered locations,
+ * lines, pages, frames, and each CPU's program as primitive steps. Every error names the thing
+ * that is wrong and where.
+ */
+import type { ArchVariant, Effect, MacroStep } from "../arch/types";
+import { architectures, getArch } from "../arch";
+import type { Op, Perm, ScenarioSpec, SourcePos } from "../scenario/spec";
+
+export class ScenarioError extends Error {
+  constructor(
+    message: string,
+    public readonly scenario: string,
+    public readonly pos?: SourcePos,
+  ) {
+    super(pos ? `${scenario}:${pos.line}:${pos.column}: ${message}` : `${scenario}: ${message}`);
+    this.name = "ScenarioError";
+  }
+}
+
+export const NONE = 255;
+export const FAULT = 254;
+export const PERM_R = 1;
+export const PERM_W = 2;
+export const PERM_X = 4;
+
+export function permBits(p: Perm): number {
+  return (p.includes("R") ? PERM_R : 0) | (p.includes("W") ? PERM_W : 0) | (p.includes("X") ? PERM_X : 0);
+}
+export function permText(bits: number): string {
+  return (bits & PERM_R ? "R" : "") + (bits & PERM_W ? "W" : "") + (bits & PERM_X ? "X" : "") || "-";
+}
+/** PTE encoding: 0 = not present; else 1 + frame*8 + permission bits. */
+export function encodePte(frame: number, perm: number): number {
+  return perm === 0 ? 0 : 1 + frame * 8 + perm;
+}
+export function ptePerm(pte: number): number {
+  return pte === 0 ? 0 : (pte - 1) & 7;
+}
+export function pteFrame(pte: number): number {
+  return (pte - 1) >> 3;
+}
+
+/** Primitive program steps. */
+export type Step =
+  | { k: "store"; loc: number; value: number; release: boolean; vaSlot: number; text: string }
+  | { k: "load"; reg: number; loc: number; text: string }
+  | { k: "await"; loc: number; value: number; text: string }
+  | { k: "effect"; effect: Effect; insn: string; region: number; line: number; text: string; sync: boolean }
+  | { k: "ipi-send"; handler: IpiHandler; text: string }
+  | { k: "ipi-local"; handler: IpiHandler; text: string }
+  | { k: "ipi-wait"; text: string }
+  | { k: "call"; reg: number; region: number; text: string }
+  | { k: "interrupt"; text: string };
+
+export type IpiHandler = "sync_core" | "none" | "fence.i" | "tlb_flush";
+export const IPI_HANDLERS: IpiHandler[] = ["sync_core", "none", "fence.i", "tlb_flush"];
+
+export interface RegionLayout {
+  name: string;
+  index: number;
+  page: number;
+  /** First slot of the region within its page. */
+  offset: number;
+  lines: number;
+  /** Version ids, oldest first; the last is the intended one. */
+  versions: number[];
+  /** Instruction kind of each version id (CMODX), "code" by default. */
+  insn: Map<number, string>;
+}
+
+export interface PageLayout {
+  name: string;
+  index: number;
+  slots: number;
+  /** Cache line (within the page) of each slot. */
+  lineOfSlot: number[];
+  cacheLines: number;
+  /** Location of the PTE. */
+  pteLoc: number;
+  /** First VA slot of this page in the global VA slot numbering. */
+  vaBase: number;
+  /** Frames with this page's layout. */
+  frames: number[];
+}
+
+export interface FrameLayout {
+  name: string;
+  index: number;
+  page: number;
+  /** Location of slot 0; slots are consecutive locations. */
+  slotLoc: number;
+  /** Global cache line id of the frame's line 0. */
+  clBase: number;
+}
+
+export interface CpuLayout {
+  steps: Step[];
+  /** Regions each step index may still call (liveness, for the dead-state reduction). */
+  liveRegions: number[][];
+  speculate: number[];
+  interrupts: number;
+  regs: string[];
+  regKind: ("data" | "call")[];
+}
+
+export interface Layout {
+  spec: ScenarioSpec;
+  arch: ArchVariant;
+  dataNames: string[];
+  versions: string[];
+  trapVersion: number;
+  regions: RegionLayout[];
+  pages: PageLayout[];
+  frames: FrameLayout[];
+  cpus: CpuLayout[];
+  /** Number of memory locations: data, then frame slots, then PTEs. */
+  nLoc: number;
+  /** First location of code slots and count (code slots are physical lines' contents). */
+  codeBase: number;
+  nCode: number;
+  /** Global cache line of each code slot (index by loc - codeBase). */
+  clOfCode: number[];
+  /** Code slots of each global cache line. */
+  codeOfCl: number[][];
+  nCl: number;
+  nVaSlots: number;
+  /** For each VA slot: page index and slot within page. */
+  vaPage: number[];
+  vaSlotInPage: number[];
+  /** Names for display. */
+  locName: string[];
+  vaName: string[];
+  /** Maximum store-buffer entries any CPU may need. */
+  sbMax: number;
+  initialMem: number[];
+}
+
+const MAX_FRAMES = 31;
+
+export function compile(spec: ScenarioSpec): Layout {
+  const name = spec.name || "scenario";
+  const err = (msg: string, pos?: SourcePos) => new ScenarioError(msg, name, pos);
+  let arch: ArchVariant;
+  try {
+    arch = getArch(spec.arch);
+  } catch (e) {
+    throw err((e as Error).message);
+  }
+  if (!spec.cpus || spec.cpus.length === 0) throw err("a scenario needs at least one CPU");
+  if (spec.cpus.length > 8) throw err(`at most 8 CPUs are supported, got ${spec.cpus.length}`);
+
+  // Versions: interned names; "trap" always present.
+  const versions: string[] = ["trap"];
+  const vid = (v: string) => {
+    let i = versions.indexOf(v);
+    if (i < 0) {
+      i = versions.length;
+      versions.push(v);
+    }
+    return i;
+  };
+
+  const dataNames = Object.keys(spec.data ?? {});
+  for (const d of dataNames) {
+    const v = spec.data[d];
+    if (!Number.isInteger(v) || v < 0 || v > 250) throw err(`data location "${d}": initial value must be an integer 0..250, got ${v}`);
+  }
+
+  // Pages and regions.
+  const regionSpecs = spec.regions ?? [];
+  const pageNames: string[] = [];
+  const pageRegions = new Map<string, string[]>();
+  const seenRegion = new Set<string>();
+  for (const r of regionSpecs) {
+    if (!r.name || !/^[A-Za-z_][\w.]*$/.test(r.name)) throw err(`region name "${r.name}" is not an identifier`);
+    if (seenRegion.has(r.name)) throw err(`region "${r.name}" is declared twice`);
+    if (dataNames.includes(r.name)) throw err(`"${r.name}" is both a data location and a region`);
+    seenRegion.add(r.name);
+    if (!Number.isInteger(r.lines) || r.lines < 1 || r.lines > 16) throw err(`region "${r.name}": lines must be 1..16, got ${r.lines}`);
+    if (!r.versions || r.versions.length === 0) throw err(`region "${r.name}": needs at least one version`);
+    if (r.versions.includes("trap")) throw err(`region "${r.name}": "trap" is the trap fill, not a program version`);
+    const p = r.page ?? r.name;
+    if (!pageRegions.has(p)) {
+      pageRegions.set(p, []);
+      pageNames.push(p);
+    }
+    pageRegions.get(p)!.push(r.name);
+  }
+  for (const ps of spec.pages ?? []) {
+    if (!pageRegions.has(ps.name)) throw err(`page "${ps.name}" holds no region`);
+  }
+
+  const regions: RegionLayout[] = [];
+  const pages: PageLayout[] = [];
+  const frames: FrameLayout[] = [];
+  let nVaSlots = 0;
+  let loc = dataNames.length;
+  const codeBase = loc;
+  const initialMem: number[] = dataNames.map((d) => spec.data[d]);
+  const locName: string[] = [...dataNames];
+  const vaName: string[] = [];
+  const vaPage: number[] = [];
+  const vaSlotInPage: number[] = [];
+  const clOfCode: number[] = [];
+  const codeOfCl: number[][] = [];
+  const frameInit = new Map<string, (slot: number) => number>();
+
+  for (const [pi, pname] of pageNames.entries()) {
+    const names = pageRegions.get(pname)!;
+    let offset = 0;
+    const lineOfSlot: number[] = [];
+    let cl = -1;
+    const slotInit: number[] = [];
+    for (const rn of names) {
+      const r = regionSpecs.find((x) => x.name === rn)!;
+      const startsShared = r.sharesLineWith !== undefined;
+      if (startsShared) {
+        const prev = regions.find((x) => x.name === r.sharesLineWith);
+        if (!prev) throw err(`region "${r.name}": sharesLineWith "${r.sharesLineWith}" must name a region declared before it`);
+        if (prev.page !== pi) throw err(`region "${r.name}" shares a cache line with "${prev.name}", so both must be on one page`);
+        if (prev.offset + prev.lines !== offset) throw err(`region "${r.name}" must directly follow "${prev.name}" on page "${pname}" to share its last line`);
+      }
+      const vs = r.versions.map(vid);
+      const init = Array.isArray(r.initial) ? r.initial : new Array<string>(r.lines).fill(r.initial);
+      if (init.length !== r.lines) throw err(`region "${r.name}": initial has ${init.length} entries for ${r.lines} lines`);
+      for (const v of init) {
+        if (v !== "trap" && !r.versions.includes(v)) throw err(`region "${r.name}": initial content "${v}" is not one of its versions (${r.versions.join(", ")}) or "trap"`);
+      }
+      const insn = new Map<number, string>();
+      insn.set(0, arch.trapInsn === "BRK" ? "BRK" : arch.trapInsn);
+      for (const [v, k] of Object.entries(r.insn ?? {})) {
+        if (!r.versions.includes(v)) throw err(`region "${r.name}": insn given for unknown version "${v}"`);
+        insn.set(vid(v), k);
+      }
+      regions.push({ name: r.name, index: regions.length, page: pi, offset, lines: r.lines, versions: vs, insn });
+      for (let i = 0; i < r.lines; i++) {
+        if (!(i === 0 && startsShared)) cl++;
+        lineOfSlot.push(cl);
+        slotInit.push(vid(init[i]));
+        vaName.push(`${r.name}+${i}`);
+        vaPage.push(pi);
+        vaSlotInPage.push(offset + i);
+      }
+      offset += r.lines;
+    }
+    pages.push({ name: pname, index: pi, slots: offset, lineOfSlot, cacheLines: cl + 1, pteLoc: -1, vaBase: nVaSlots, frames: [] });
+    nVaSlots += offset;
+    frameInit.set(pname, (s) => slotInit[s]);
+  }
+
+  // Frames: one per page with the page's name, plus the declared extra frames.
+  const frameDecls: { name: string; page: number; init: (s: number) => number }[] = pages.map((p) => ({
+    name: p.name,
+    page: p.index,
+    init: frameInit.get(p.name)!,
+  }));
+  for (const f of spec.frames ?? []) {
+    const p = pages.find((x) => x.name === f.like);
+    if (!p) throw err(`frame "${f.name}": like "${f.like}" is not a page`);
+    if (frameDecls.some((x) => x.name === f.name)) throw err(`frame "${f.name}" is declared twice (pages have a frame of their own name)`);
+    const pageRegs = regions.filter((r) => r.page === p.index);
+    if (f.initial !== "trap" && !pageRegs.some((r) => r.versions.includes(versions.indexOf(f.initial)))) {
+      throw err(`frame "${f.name}": initial "${f.initial}" is not a version of page "${p.name}" or "trap"`);
+    }
+    const v = vid(f.initial);
+    frameDecls.push({ name: f.name, page: p.index, init: () => v });
+  }
+  if (frameDecls.length > MAX_FRAMES) throw err(`at most ${MAX_FRAMES} frames are supported`);
+  let clBase = 0;
+  for (const fd of frameDecls) {
+    const p = pages[fd.page];
+    const f: FrameLayout = { name: fd.name, index: frames.length, page: fd.page, slotLoc: loc, clBase };
+    frames.push(f);
+    p.frames.push(f.index);
+    for (let c = 0; c < p.cacheLines; c++) codeOfCl.push([]);
+    for (let s = 0; s < p.slots; s++) {
+      const regionAt = regions.find((r) => r.page === p.index && s >= r.offset && s < r.offset + r.lines)!;
+      locName.push(fd.name === p.name ? `${regionAt.name}+${s - regionAt.offset}` : `${fd.name}:${regionAt.name}+${s - regionAt.offset}`);
+      initialMem.push(fd.init(s));
+      clOfCode.push(clBase + p.lineOfSlot[s]);
+      codeOfCl[clBase + p.lineOfSlot[s]].push(loc);
+      loc++;
+    }
+    clBase += p.cacheLines;
+  }
+  const nCode = loc - codeBase;
+
+  // PTEs.
+  for (const p of pages) {
+    p.pteLoc = loc++;
+    const ps = (spec.pages ?? []).find((x) => x.name === p.name);
+    const perm = ps ? permBits(ps.perm) : PERM_R | PERM_X;
+    const frameName = ps && ps.frame !== undefined ? ps.frame : p.name;
+    let pte = 0;
+    if (frameName !== null && perm !== 0) {
+      const f = frames.find((x) => x.name === frameName);
+      if (!f) throw err(`page "${p.name}": frame "${frameName}" is not declared`);
+      if (f.page !== p.index) throw err(`page "${p.name}": frame "${frameName}" has the layout of page "${pages[f.page].name}"`);
+      pte = encodePte(f.index, perm);
+    }
+    initialMem.push(pte);
+    locName.push(`pte(${p.name})`);
+  }
+  if (loc > 250) throw err(`the scenario needs ${loc} locations; at most 250 are supported`);
+
+  const regionByName = new Map(regions.map((r) => [r.name, r]));
+  const dataLoc = (n: string, pos?: SourcePos) => {
+    const i = dataNames.indexOf(n);
+    if (i < 0) {
+      if (regionByName.has(n)) throw err(`"${n}" is a code region, not a data location`, pos);
+      throw err(`unknown data location "${n}" (declare it in the initial state)`, pos);
+    }
+    return i;
+  };
+  const region = (n: string | undefined, what: string, pos?: SourcePos) => {
+    if (n === undefined) throw err(`${what} needs a code region`, pos);
+    const r = regionByName.get(n);
+    if (!r) {
+      if (dataNames.includes(n)) throw err(`${what}: "${n}" is a data location, not code`, pos);
+      throw err(`${what}: unknown code region "${n}"`, pos);
+    }
+    return r;
+  };
+
+  let sbMax = 1;
+  const cpus: CpuLayout[] = spec.cpus.map((cs, ci) => {
+    const regs: string[] = [];
+    const regKind: ("data" | "call")[] = [];
+    const reg = (n: string, kind: "data" | "call", pos?: SourcePos) => {
+      if (!/^[A-Za-z_]\w*$/.test(n)) throw err(`P${ci}: register name "${n}" is not an identifier`, pos);
+      let i = regs.indexOf(n);
+      if (i < 0) {
+        i = regs.length;
+        regs.push(n);
+        regKind.push(kind);
+      } else if (regKind[i] !== kind) throw err(`P${ci}: register ${n} holds both data and a call result`, pos);
+      return i;
+    };
+    const steps: Step[] = [];
+    const insnStep = (name: string, pos: SourcePos | undefined, regionName?: string, line?: number): Step[] => {
+      const rule = arch.instructions[name];
+      if (!rule) {
+        const owner = Object.values(architectures).find((a) => a.instructions[name]);
+        throw err(
+          `${name} is not an instruction of ${arch.name}` + (owner ? ` (it is ${owner.family}'s)` : ""),
+          pos,
+        );
+      }
+      const perLine = rule.effect === "clean-to-pou" || rule.effect === "icache-invalidate-line";
+      if (!perLine) {
+        if (regionName !== undefined) throw err(`${name} takes no address`, pos);
+        return [{ k: "effect", effect: rule.effect, insn: name, region: -1, line: -1, text: name, sync: isSync(rule.effect) }];
+      }
+      const r = region(regionName, name, pos);
+      if (line !== undefined && (!Number.isInteger(line) || line < 0 || line >= r.lines)) {
+        throw err(`${name} ${r.name}+${line}: line out of range (region has ${r.lines} lines)`, pos);
+      }
+      const ls = line === undefined ? [...Array(r.lines).keys()] : [line];
+      return ls.map((l) => ({ k: "effect", effect: rule.effect, insn: name, region: r.index, line: l, text: `${name} ${r.name}+${l}`, sync: true }));
+    };
+    const macroSteps = (m: MacroStep, mname: string, pos: SourcePos | undefined, regionName?: string): Step[] => {
+      if ("ipi" in m) {
+        const s: Step[] = [{ k: "ipi-send", handler: m.ipi, text: `${mname}: IPI (${m.ipi}) to other CPUs` }];
+        if (m.self) s.push({ k: "ipi-local", handler: m.ipi, text: `${mname}: ${m.ipi} on this CPU` });
+        s.push({ k: "ipi-wait", text: `${mname}: wait for IPIs` });
+        return s;
+      }
+      if (m.perLine) return insnStep(m.insn, pos, regionName);
+      return insnStep(m.insn, pos);
+    };
+    let stores = 0;
+    for (const op of cs.program ?? []) {
+      const pos = op.pos;
+      switch (op.op) {
+        case "store": {
+          checkValue(op.value, `store to ${op.loc}`, pos);
+          steps.push({ k: "store", loc: dataLoc(op.loc, pos), value: op.value, release: !!op.release, vaSlot: -1, text: `${op.release ? "smp_store_release" : "WRITE_ONCE"}(${op.loc}, ${op.value})` });
+          stores++;
+          break;
+        }
+        case "load":
+          steps.push({ k: "load", reg: reg(op.reg, "data", pos), loc: dataLoc(op.loc, pos), text: `${op.reg} = ${op.acquire ? "smp_load_acquire" : "READ_ONCE"}(${op.loc})` });
+          break;
+        case "await":
+          checkValue(op.value, `wait on ${op.loc}`, pos);
+          steps.push({ k: "await", loc: dataLoc(op.loc, pos), value: op.value, text: `wait until ${op.acquire ? "smp_load_acquire" : "READ_ONCE"}(${op.loc}) == ${op.value}` });
+          break;
+        case "write": {
+          const r = region(op.region, "write", pos);
+          const rs = regionSpecs.find((x) => x.name === r.name)!;
+          if (op.version !== "trap" && !rs.versions.includes(op.version)) throw err(`write ${r.name}: "${op.version}" is not one of its versions (${rs.versions.join(", ")}) or "trap"`, pos);
+          if (op.line !== undefined && (!Number.isInteger(op.line) || op.line < 0 || op.line >= r.lines)) throw err(`write ${r.name}+${op.line}: line out of range (region has ${r.lines} lines)`, pos);
+          const p = pages[r.page];
+          let frame = frames[p.frames[0]];
+          if (op.frame !== undefined) {
+            const f = frames.find((x) => x.name === op.frame);
+            if (!f) throw err(`write ${r.name}: unknown frame "${op.frame}"`, pos);
+            if (f.page !== p.index) throw err(`write ${r.name}: frame "${op.frame}" does not have the layout of page "${p.name}"`, pos);
+            frame = f;
+          }
+          if (op.via === "text" && op.frame !== undefined) throw err(`write ${r.name}: a write through the text alias goes to the mapped frame; drop "frame"`, pos);
+          const ls = op.line === undefined ? [...Array(r.lines).keys()] : [op.line];
+          const v = vid(op.version);
+          for (const l of ls) {
+            steps.push({
+              k: "store",
+              loc: frame.slotLoc + r.offset + l,
+              value: v,
+              release: false,
+              vaSlot: op.via === "text" ? p.vaBase + r.offset + l : -1,
+              text: `write ${r.name}+${l} := ${op.version} via ${op.via}${frame.name !== p.name ? ` (frame ${frame.name})` : ""}`,
+            });
+            stores++;
+          }
+          break;
+        }
+        case "insn":
+          steps.push(...insnStep(op.name, pos, op.region, op.line));
+          break;
+        case "macro": {
+          const m = arch.macros[op.name as keyof typeof arch.macros];
+          if (!m) throw err(`${op.name}() is not available on ${arch.name}`, pos);
+          const needsRegion = m.steps.some((s) => "insn" in s && s.perLine);
+          if (needsRegion) region(op.region, `${op.name}()`, pos);
+          else if (op.region !== undefined) region(op.region, `${op.name}()`, pos);
+          for (const ms of m.steps) steps.push(...macroSteps(ms, op.name, pos, op.region));
+          break;
+        }
+        case "pte": {
+          const p = pages.find((x) => x.name === op.page);
+          if (!p) throw err(`set_pte: unknown page "${op.page}"`, pos);
+          const bits = permBits(op.perm);
+          let pte = 0;
+          if (bits !== 0) {
+            const fname = op.frame ?? p.name;
+            const f = frames.find((x) => x.name === fname);
+            if (!f) throw err(`set_pte ${p.name}: unknown frame "${fname}"`, pos);
+            if (f.page !== p.index) throw err(`set_pte ${p.name}: frame "${fname}" does not have this page's layout`, pos);
+            pte = encodePte(f.index, bits);
+          }
+          steps.push({ k: "store", loc: p.pteLoc, value: pte, release: false, vaSlot: -1, text: `set_pte(${p.name}, ${op.perm || "none"}${op.frame ? `, ${op.frame}` : ""})` });
+          stores++;
+          break;
+        }
+        case "call": {
+          const r = region(op.region, "call", pos);
+          steps.push({ k: "call", reg: reg(op.reg, "call", pos), region: r.index, text: `${op.reg} = call ${r.name}` });
+          break;
+        }
+        case "interrupt":
+          steps.push({ k: "interrupt", text: "interrupt" });
+          break;
+        default:
+          throw err(`unknown operation ${JSON.stringify((op as { op: unknown }).op)}`, pos);
+      }
+    }
+    sbMax = Math.max(sbMax, Math.min(stores, 12));
+    const called = new Set(steps.filter((s) => s.k === "call").map((s) => (s as { region: number }).region));
+    const speculate = (cs.speculate ?? [...called].map((i) => regions[i].name)).map((n) => region(n, `P${ci} speculate`).index);
+    const liveRegions: number[][] = [];
+    let live: number[] = [];
+    for (let i = steps.length; i >= 0; i--) {
+      const s = steps[i];
+      if (s && s.k === "call" && !live.includes(s.region)) live = [...live, s.region];
+      liveRegions[i] = live;
+    }
+    const interrupts = cs.interrupts ?? 0;
+    if (!Number.isInteger(interrupts) || interrupts < 0 || interrupts > 4) throw err(`P${ci}: interrupts must be 0..4, got ${interrupts}`);
+    return { steps, liveRegions, speculate, interrupts, regs, regKind };
+  });
+  if (cpus.every((c) => c.steps.length === 0)) throw err("every CPU's program is empty");
+  if (versions.length > 200) throw err("too many versions");
+  if (cpus.some((c) => c.regs.length > 16)) throw err("at most 16 registers per CPU are supported");
+
+  function checkValue(v: number, what: string, pos?: SourcePos) {
+    if (!Number.isInteger(v) || v < 0 || v > 250) throw err(`${what}: value must be an integer 0..250, got ${v}`, pos);
+  }
+
+  return {
+    spec,
+    arch,
+    dataNames,
+    versions,
+    trapVersion: 0,
+    regions,
+    pages,
+    frames,
+    cpus,
+    nLoc: loc,
+    codeBase,
+    nCode,
+    clOfCode,
+    codeOfCl,
+    nCl: clBase,
+    nVaSlots,
+    vaPage,
+    vaSlotInPage,
+    locName,
+    vaName,
+    sbMax,
+    initialMem,
+  };
+}
+
+function isSync(e: Effect): boolean {
+  return e !== "none" && e !== "store-barrier";
+}
+

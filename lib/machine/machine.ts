@@ -1,0 +1,895 @@
+/**
+ * The operational machine (MODEL.md): memory, point of unification, and per CPU a store buffer,
+ * TLB, I-cache and fetch pipeline ("transient cache" of in-flight instructions). A state is a
+ * compact byte vector; `successors` enumerates every enabled transition, program steps and
+ * hardware steps alike. Architecture differences come only from the ArchVariant's fields.
+ */
+import type { RunClass, ResidencyCell } from "../explorer/result";
+import {
+  compile,
+  encodePte,
+  FAULT,
+  IPI_HANDLERS,
+  NONE,
+  PERM_X,
+  permText,
+  pteFrame,
+  ptePerm,
+  type IpiHandler,
+  type Layout,
+  type Step,
+} from "./layout";
+import type { ScenarioSpec } from "../scenario/spec";
+
+// Per-CPU fields.
+const PC = 0;
+const CSLOT = 1; // line index within the current call
+const CACC = 2; // version seen so far in the current call (+1), TORN when mixed
+const CSF = 3; // spurious faults taken in the current call
+const CFLAGS = 4; // bit 0: concurrent modification seen (arm64 CMODX)
+const INTR = 5; // interrupts that may still arrive
+const IPIP = 6; // pending IPI handler (+1)
+const IPIF = 7; // sender of the pending IPI (+1)
+const EPOCH = 8; // store-barrier epoch of the next store
+const SBLEN = 9;
+const SB = 10;
+const TORN = 255;
+
+/** Transition kinds (in labels). */
+export const K = {
+  prog: 1,
+  drain: 2,
+  spec: 3,
+  ifill: 4,
+  ievict: 5,
+  writeback: 6,
+  tlbfill: 7,
+  tlbevict: 8,
+  irq: 9,
+  ipi: 10,
+} as const;
+
+export const RESULT_CLASSES: RunClass[] = ["new", "stale", "trap", "torn", "fault", "unpredictable"];
+const CLS_NEW = 0,
+  CLS_STALE = 1,
+  CLS_TRAP = 2,
+  CLS_TORN = 3,
+  CLS_FAULT = 4,
+  CLS_UNPRED = 5;
+
+export function label(cpu: number, kind: number, arg: number): number {
+  return ((kind * 16 + cpu + 1) << 16) | arg;
+}
+export function labelCpu(l: number): number {
+  return ((l >>> 16) & 15) - 1;
+}
+export function labelKind(l: number): number {
+  return l >>> 20;
+}
+export function labelArg(l: number): number {
+  return l & 0xffff;
+}
+
+export interface MachineOptions {
+  /** Erase state no future step can read (dead pipeline, I-cache and TLB entries). Default true. */
+  liveness?: boolean;
+  /** Symmetry reduction over CPUs with identical programs. Default true. */
+  symmetry?: boolean;
+}
+
+export type Emit = (label: number, next: Uint8Array) => void;
+
+export class Machine {
+  readonly layout: Layout;
+  readonly nCpu: number;
+  readonly cpuSize: number;
+  readonly gSize: number;
+  readonly nRegs: number;
+  private readonly o: { regs: number; tlb: number; icache: number; pipe: number; pclean: number };
+  private readonly liveness: boolean;
+  /** Groups of CPUs with identical programs whose blocks may be permuted (symmetry). */
+  readonly symmetryGroups: number[][];
+  private readonly pouOff: number;
+
+  constructor(specOrLayout: ScenarioSpec | Layout, opts: MachineOptions = {}) {
+    const L = "arch" in specOrLayout && "cpus" in specOrLayout && "nLoc" in specOrLayout ? (specOrLayout as Layout) : compile(specOrLayout as ScenarioSpec);
+    this.layout = L;
+    this.nCpu = L.cpus.length;
+    this.nRegs = Math.max(1, ...L.cpus.map((c) => c.regs.length));
+    this.liveness = opts.liveness ?? true;
+    const a = L.arch;
+    const regs = SB + 3 * L.sbMax;
+    const tlb = regs + this.nRegs;
+    const icache = tlb + L.pages.length;
+    const pipe = icache + (a.dic ? 0 : L.nCode);
+    const pclean = pipe + L.nVaSlots;
+    this.cpuSize = pclean + (a.idc ? 0 : L.nCl);
+    this.o = { regs, tlb, icache, pipe, pclean };
+    this.pouOff = L.nLoc;
+    this.gSize = L.nLoc + (a.idc ? 0 : L.nCode);
+    this.symmetryGroups = opts.symmetry === false ? [] : symmetryGroups(L);
+  }
+
+  base(c: number): number {
+    return this.gSize + c * this.cpuSize;
+  }
+
+  initial(): Uint8Array {
+    const L = this.layout;
+    const s = new Uint8Array(this.gSize + this.nCpu * this.cpuSize);
+    for (let i = 0; i < L.nLoc; i++) s[i] = L.initialMem[i];
+    if (!L.arch.idc) for (let i = 0; i < L.nCode; i++) s[this.pouOff + i] = L.initialMem[L.codeBase + i];
+    for (let c = 0; c < this.nCpu; c++) {
+      const b = this.base(c);
+      s[b + INTR] = L.cpus[c].interrupts;
+      s.fill(NONE, b + this.o.tlb, b + this.o.pipe + L.nVaSlots);
+    }
+    return this.canonical(s);
+  }
+
+  // ---- reading the state -------------------------------------------------------------------
+
+  done(s: Uint8Array, c: number): boolean {
+    return s[this.base(c) + PC] >= this.layout.cpus[c].steps.length;
+  }
+
+  /** Value the data side of CPU c reads at loc: its own newest buffered store, else memory. */
+  private read(s: Uint8Array, c: number, loc: number): number {
+    const b = this.base(c);
+    for (let i = s[b + SBLEN] - 1; i >= 0; i--) if (s[b + SB + 3 * i] === loc) return s[b + SB + 3 * i + 1];
+    return s[loc];
+  }
+
+  /** Value at the point of unification for a code slot. */
+  private pou(s: Uint8Array, codeIdx: number): number {
+    return this.layout.arch.idc ? s[this.layout.codeBase + codeIdx] : s[this.pouOff + codeIdx];
+  }
+
+  /**
+   * Translate a VA slot for instruction fetch on CPU c; fills the TLB on a walk.
+   * Returns the code index, or -1 for a fault. (MODEL.md mechanism 4.)
+   */
+  private translate(s: Uint8Array, c: number, va: number): number {
+    const L = this.layout;
+    const b = this.base(c);
+    const p = L.vaPage[va];
+    let pte = s[b + this.o.tlb + p];
+    if (pte === NONE) {
+      pte = s[L.pages[p].pteLoc];
+      if (pte !== 0 || L.arch.tlbCachesInvalid) s[b + this.o.tlb + p] = pte;
+    }
+    if (pte === 0 || (ptePerm(pte) & PERM_X) === 0) return -1;
+    const f = L.frames[pteFrame(pte)];
+    return f.slotLoc - L.codeBase + L.vaSlotInPage[va];
+  }
+
+  /** Fetch one instruction line for CPU c at VA slot va (not through the pipeline). */
+  private fetch(s: Uint8Array, c: number, va: number): number {
+    const L = this.layout;
+    const a = L.arch;
+    const ci = this.translate(s, c, va);
+    if (ci < 0) return FAULT;
+    const loc = L.codeBase + ci;
+    if (a.dic) {
+      // Coherent I-side: x86 (SDM 9.1.3) fetches what memory (and its own SMC stores) hold;
+      // arm64 DIC fetches what the PoU holds.
+      if (a.fetchSeesOwnStores) return this.read(s, c, loc);
+      return this.pou(s, ci);
+    }
+    const ic = this.base(c) + this.o.icache;
+    if (s[ic + ci] === NONE) this.fillLine(s, c, L.clOfCode[ci]);
+    return s[ic + ci];
+  }
+
+  private fillLine(s: Uint8Array, c: number, cl: number): void {
+    const ic = this.base(c) + this.o.icache;
+    for (const loc of this.layout.codeOfCl[cl]) {
+      const ci = loc - this.layout.codeBase;
+      s[ic + ci] = this.pou(s, ci);
+    }
+  }
+
+  private flushPipe(s: Uint8Array, c: number): void {
+    const p = this.base(c) + this.o.pipe;
+    s.fill(NONE, p, p + this.layout.nVaSlots);
+  }
+
+  /** Exception entry + return on CPU c (interrupt, IPI, fault): context sync where the arch says. */
+  private exceptionSyncs(s: Uint8Array, c: number): void {
+    const e = this.layout.arch.exceptions;
+    if (e.entrySyncs || e.returnSyncs) this.flushPipe(s, c);
+  }
+
+  // ---- transitions -------------------------------------------------------------------------
+
+  successors(s: Uint8Array, emit: Emit): void {
+    const L = this.layout;
+    const a = L.arch;
+    for (let c = 0; c < this.nCpu; c++) {
+      const b = this.base(c);
+      const cpu = L.cpus[c];
+      const pc = s[b + PC];
+      const isDone = pc >= cpu.steps.length;
+      // Program step.
+      if (!isDone) this.programStep(s, c, cpu.steps[pc], emit);
+      // Store-buffer drains (MODEL.md mechanism 5).
+      const n = s[b + SBLEN];
+      for (let i = 0; i < n; i++) {
+        if (a.tso && i > 0) break;
+        if (!this.drainable(s, b, i)) continue;
+        const t = s.slice();
+        this.drain(t, c, i);
+        emit(label(c, K.drain, i), this.canonical(t));
+      }
+      // IPI delivery (also to CPUs that finished their program).
+      if (s[b + IPIP] !== 0 && (!a.exceptions.drainsStores || n === 0)) {
+        const h = IPI_HANDLERS[s[b + IPIP] - 1];
+        if (!(handlerNeedsDrain(h) && n > 0)) {
+          const t = s.slice();
+          this.exceptionSyncs(t, c);
+          this.runHandler(t, c, h);
+          t[b + IPIP] = 0;
+          t[b + IPIF] = 0;
+          emit(label(c, K.ipi, 0), this.canonical(t));
+        }
+      }
+      if (isDone) continue;
+      // Interrupts that may arrive anywhere.
+      if (s[b + INTR] > 0 && (!a.exceptions.drainsStores || n === 0)) {
+        const t = s.slice();
+        t[b + INTR]--;
+        this.exceptionSyncs(t, c);
+        emit(label(c, K.irq, 0), this.canonical(t));
+      }
+      const live = this.liveness ? cpu.liveRegions[pc] : L.regions.map((r) => r.index);
+      // Speculative fetch into the pipeline (MODEL.md mechanism 3).
+      for (const ri of cpu.speculate) {
+        if (!live.includes(ri)) continue;
+        const r = L.regions[ri];
+        const base = L.pages[r.page].vaBase + r.offset;
+        for (let i = 0; i < r.lines; i++) {
+          const va = base + i;
+          if (s[b + this.o.pipe + va] !== NONE) continue;
+          const t = s.slice();
+          t[b + this.o.pipe + va] = this.fetch(t, c, va);
+          emit(label(c, K.spec, va), this.canonical(t));
+        }
+      }
+      // I-cache fill and eviction (Arm ARM D7.4: lines may be allocated and evicted at any time).
+      if (!a.dic) {
+        for (const cl of this.liveLines(c, live)) {
+          const locs = L.codeOfCl[cl];
+          const ic = b + this.o.icache;
+          let empty = false;
+          let differs = false;
+          for (const loc of locs) {
+            const ci = loc - L.codeBase;
+            if (s[ic + ci] === NONE) empty = true;
+            else if (s[ic + ci] !== this.pou(s, ci)) differs = true;
+          }
+          if (empty) {
+            const t = s.slice();
+            this.fillLine(t, c, cl);
+            emit(label(c, K.ifill, cl), this.canonical(t));
+          }
+          if (differs) {
+            const t = s.slice();
+            for (const loc of locs) t[ic + loc - L.codeBase] = NONE;
+            emit(label(c, K.ievict, cl), this.canonical(t));
+          }
+        }
+      }
+      // TLB fill and eviction (MODEL.md mechanism 4).
+      for (const p of this.livePages(live)) {
+        const e = s[b + this.o.tlb + p];
+        const pte = s[L.pages[p].pteLoc];
+        if (e === NONE && (pte !== 0 || a.tlbCachesInvalid)) {
+          const t = s.slice();
+          t[b + this.o.tlb + p] = pte;
+          emit(label(c, K.tlbfill, p), this.canonical(t));
+        }
+        if (e !== NONE && e !== pte) {
+          const t = s.slice();
+          t[b + this.o.tlb + p] = NONE;
+          emit(label(c, K.tlbevict, p), this.canonical(t));
+        }
+      }
+    }
+    // Write-back of dirty lines to the point of unification, at any time (no CTR_EL0.IDC).
+    if (!a.idc) {
+      for (let cl = 0; cl < L.nCl; cl++) {
+        let dirty = false;
+        for (const loc of L.codeOfCl[cl]) if (s[loc] !== s[this.pouOff + loc - L.codeBase]) dirty = true;
+        if (!dirty) continue;
+        const t = s.slice();
+        for (const loc of L.codeOfCl[cl]) t[this.pouOff + loc - L.codeBase] = t[loc];
+        emit(label(-1, K.writeback, cl), this.canonical(t));
+      }
+    }
+  }
+
+  private liveLines(c: number, live: number[]): number[] {
+    const L = this.layout;
+    const out: number[] = [];
+    for (const ri of live) {
+      const p = L.pages[L.regions[ri].page];
+      for (const fi of p.frames) {
+        const f = L.frames[fi];
+        const r = L.regions[ri];
+        for (let i = 0; i < r.lines; i++) {
+          const cl = f.clBase + p.lineOfSlot[r.offset + i];
+          if (!out.includes(cl)) out.push(cl);
+        }
+      }
+    }
+    void c;
+    return out;
+  }
+
+  private livePages(live: number[]): number[] {
+    const out: number[] = [];
+    for (const ri of live) {
+      const p = this.layout.regions[ri].page;
+      if (!out.includes(p)) out.push(p);
+    }
+    return out;
+  }
+
+  private drainable(s: Uint8Array, b: number, i: number): boolean {
+    const loc = s[b + SB + 3 * i];
+    const ep = s[b + SB + 3 * i + 2];
+    for (let j = 0; j < i; j++) {
+      if (s[b + SB + 3 * j] === loc) return false; // same location: in order (coherence)
+      if (s[b + SB + 3 * j + 2] !== ep) return false; // store barrier / release between them
+    }
+    return true;
+  }
+
+  private drain(t: Uint8Array, c: number, i: number): void {
+    const L = this.layout;
+    const b = this.base(c);
+    const loc = t[b + SB + 3 * i];
+    t[loc] = t[b + SB + 3 * i + 1];
+    const n = t[b + SBLEN];
+    t.copyWithin(b + SB + 3 * i, b + SB + 3 * (i + 1), b + SB + 3 * n);
+    t.fill(0, b + SB + 3 * (n - 1), b + SB + 3 * n);
+    t[b + SBLEN] = n - 1;
+    // arm64 CMODX: a write that becomes visible while another CPU is executing that line's
+    // function is a concurrent modification (Arm ARM B2.2.5).
+    if (L.arch.cmodxSafe && loc >= L.codeBase && loc < L.codeBase + L.nCode) {
+      for (let d = 0; d < this.nCpu; d++) {
+        const bd = this.base(d);
+        const st = L.cpus[d].steps[t[bd + PC]];
+        if (!st || st.k !== "call" || t[bd + CACC] === 0) continue;
+        if (this.regionMapsLoc(t, d, st.region, loc)) t[bd + CFLAGS] |= 1;
+      }
+    }
+  }
+
+  private regionMapsLoc(s: Uint8Array, _c: number, ri: number, loc: number): boolean {
+    const L = this.layout;
+    const r = L.regions[ri];
+    const p = L.pages[r.page];
+    for (const fi of p.frames) {
+      const f = L.frames[fi];
+      if (loc >= f.slotLoc + r.offset && loc < f.slotLoc + r.offset + r.lines) return true;
+    }
+    void s;
+    return false;
+  }
+
+  private storePending(s: Uint8Array, loc: number): boolean {
+    for (let d = 0; d < this.nCpu; d++) {
+      const b = this.base(d);
+      for (let i = 0; i < s[b + SBLEN]; i++) if (s[b + SB + 3 * i] === loc) return true;
+    }
+    return false;
+  }
+
+  private runHandler(t: Uint8Array, c: number, h: IpiHandler): void {
+    const b = this.base(c);
+    switch (h) {
+      case "sync_core":
+        this.flushPipe(t, c);
+        break;
+      case "fence.i":
+        this.flushPipe(t, c);
+        if (!this.layout.arch.dic) t.fill(NONE, b + this.o.icache, b + this.o.icache + this.layout.nCode);
+        break;
+      case "tlb_flush":
+        t.fill(NONE, b + this.o.tlb, b + this.o.tlb + this.layout.pages.length);
+        break;
+      case "none":
+        break;
+    }
+  }
+
+  private programStep(s: Uint8Array, c: number, st: Step, emit: Emit): void {
+    const L = this.layout;
+    const a = L.arch;
+    const b = this.base(c);
+    const n = s[b + SBLEN];
+    const lbl = label(c, K.prog, 0);
+    switch (st.k) {
+      case "store": {
+        if (n >= L.sbMax) return;
+        const t = s.slice();
+        let ep = t[b + EPOCH];
+        if (st.release && !a.tso) ep = ++t[b + EPOCH]; // release: after every earlier store
+        const e = b + SB + 3 * n;
+        t[e] = st.loc;
+        t[e + 1] = st.value;
+        t[e + 2] = ep;
+        t[b + SBLEN] = n + 1;
+        // SDM 9.1.3: a store to a linear address invalidates this CPU's prefetched instruction there.
+        if (a.smcSnoopLinear && st.vaSlot >= 0) t[b + this.o.pipe + st.vaSlot] = NONE;
+        t[b + PC]++;
+        emit(lbl, this.canonical(t));
+        return;
+      }
+      case "load": {
+        const t = s.slice();
+        t[b + this.o.regs + st.reg] = this.read(s, c, st.loc);
+        t[b + PC]++;
+        emit(lbl, this.canonical(t));
+        return;
+      }
+      case "await": {
+        if (this.read(s, c, st.loc) !== st.value) return;
+        const t = s.slice();
+        t[b + PC]++;
+        emit(lbl, this.canonical(t));
+        return;
+      }
+      case "interrupt": {
+        if (a.exceptions.drainsStores && n > 0) return;
+        const t = s.slice();
+        this.exceptionSyncs(t, c);
+        t[b + PC]++;
+        emit(lbl, this.canonical(t));
+        return;
+      }
+      case "ipi-send": {
+        // smp_call_function() publishes its request with a full barrier before the IPI.
+        if (n > 0) return;
+        for (let d = 0; d < this.nCpu; d++) if (d !== c && s[this.base(d) + IPIP] !== 0) return;
+        const t = s.slice();
+        const h = IPI_HANDLERS.indexOf(st.handler) + 1;
+        for (let d = 0; d < this.nCpu; d++) {
+          if (d === c) continue;
+          t[this.base(d) + IPIP] = h;
+          t[this.base(d) + IPIF] = c + 1;
+        }
+        t[b + PC]++;
+        emit(lbl, this.canonical(t));
+        return;
+      }
+      case "ipi-local": {
+        if (handlerNeedsDrain(st.handler) && n > 0) return;
+        const t = s.slice();
+        this.runHandler(t, c, st.handler);
+        t[b + PC]++;
+        emit(lbl, this.canonical(t));
+        return;
+      }
+      case "ipi-wait": {
+        for (let d = 0; d < this.nCpu; d++) if (s[this.base(d) + IPIF] === c + 1) return;
+        const t = s.slice();
+        t[b + PC]++;
+        emit(lbl, this.canonical(t));
+        return;
+      }
+      case "effect":
+        this.effectStep(s, c, st, emit);
+        return;
+      case "call":
+        this.callStep(s, c, st.region, st.reg, emit);
+        return;
+    }
+  }
+
+  private effectStep(s: Uint8Array, c: number, st: Extract<Step, { k: "effect" }>, emit: Emit): void {
+    const L = this.layout;
+    const a = L.arch;
+    const b = this.base(c);
+    const n = s[b + SBLEN];
+    const t = s.slice();
+    switch (st.effect) {
+      case "serialise":
+        if (n > 0) return; // SDM 9.3: buffered writes drain before the next instruction
+        this.flushPipe(t, c);
+        break;
+      case "context-sync":
+        this.flushPipe(t, c);
+        break;
+      case "full-barrier":
+        if (n > 0) return;
+        break;
+      case "store-barrier":
+        if (!a.tso) t[b + EPOCH]++;
+        break;
+      case "dsb":
+        if (n > 0) return;
+        if (!a.idc) {
+          // Complete this CPU's cleans to the PoU.
+          for (let cl = 0; cl < L.nCl; cl++) {
+            if (!t[b + this.o.pclean + cl]) continue;
+            t[b + this.o.pclean + cl] = 0;
+            for (const loc of L.codeOfCl[cl]) t[this.pouOff + loc - L.codeBase] = t[loc];
+          }
+        }
+        break;
+      case "clean-to-pou": {
+        if (a.idc) break;
+        const cl = this.lineOf(s, c, st.region, st.line);
+        // Ordered after this CPU's earlier stores to the same line.
+        for (let i = 0; i < n; i++) if (L.codeOfCl[cl].includes(s[b + SB + 3 * i])) return;
+        t[b + this.o.pclean + cl] = 1;
+        break;
+      }
+      case "icache-invalidate-line": {
+        if (a.dic) break;
+        const cl = this.lineOf(s, c, st.region, st.line);
+        for (let d = 0; d < this.nCpu; d++) {
+          const ic = this.base(d) + this.o.icache;
+          for (const loc of L.codeOfCl[cl]) t[ic + loc - L.codeBase] = NONE;
+        }
+        break;
+      }
+      case "icache-invalidate-local":
+        if (!a.dic) t.fill(NONE, b + this.o.icache, b + this.o.icache + L.nCode);
+        break;
+      case "icache-invalidate-all":
+        if (!a.dic) for (let d = 0; d < this.nCpu; d++) t.fill(NONE, this.base(d) + this.o.icache, this.base(d) + this.o.icache + L.nCode);
+        break;
+      case "fence.i":
+        // Zifencei: this hart's fetches see the stores already visible to it.
+        if (n > 0) return;
+        if (!a.dic) t.fill(NONE, b + this.o.icache, b + this.o.icache + L.nCode);
+        this.flushPipe(t, c);
+        break;
+      case "tlb-flush-local":
+        t.fill(NONE, b + this.o.tlb, b + this.o.tlb + L.pages.length);
+        break;
+      case "tlb-flush-broadcast":
+        if (n > 0) return;
+        for (let d = 0; d < this.nCpu; d++) t.fill(NONE, this.base(d) + this.o.tlb, this.base(d) + this.o.tlb + L.pages.length);
+        break;
+      case "none":
+        break;
+    }
+    t[b + PC]++;
+    emit(label(c, K.prog, 0), this.canonical(t));
+  }
+
+  /** Global cache line of a region line through the current mapping (or its own frame). */
+  private lineOf(s: Uint8Array, _c: number, ri: number, line: number): number {
+    const L = this.layout;
+    const r = L.regions[ri];
+    const p = L.pages[r.page];
+    const pte = s[p.pteLoc];
+    const f = pte !== 0 ? L.frames[pteFrame(pte)] : L.frames[p.frames[0]];
+    return f.clBase + p.lineOfSlot[r.offset + line];
+  }
+
+  /** One line of a call: fetch through the pipeline, take a fault, or finish the run. */
+  private callStep(s: Uint8Array, c: number, ri: number, reg: number, emit: Emit): void {
+    const L = this.layout;
+    const a = L.arch;
+    const b = this.base(c);
+    const r = L.regions[ri];
+    const i = s[b + CSLOT];
+    const va = L.pages[r.page].vaBase + r.offset + i;
+    const t = s.slice();
+    let v = t[b + this.o.pipe + va];
+    if (v !== NONE) t[b + this.o.pipe + va] = NONE;
+    else v = this.fetch(t, c, va);
+    if (v === FAULT) {
+      if (a.exceptions.drainsStores && t[b + SBLEN] > 0) return;
+      const pte = t[L.pages[r.page].pteLoc];
+      // SDM 4.10.4.1: delivering a page fault invalidates TLB entries for the faulting page.
+      t[b + this.o.tlb + r.page] = NONE;
+      if (pte !== 0 && ptePerm(pte) & PERM_X && t[b + CSF] < 2) {
+        // Spurious: the page table permits the fetch now. The handler returns; the line is retried.
+        t[b + CSF]++;
+        this.exceptionSyncs(t, c);
+      } else {
+        this.finishCall(t, c, reg, CLS_FAULT);
+      }
+      emit(label(c, K.prog, 0), this.canonical(t));
+      return;
+    }
+    // arm64 CMODX: fetching a line whose write is still in flight is a concurrent modification.
+    if (a.cmodxSafe && this.storePending(t, this.locOfVa(t, c, va))) t[b + CFLAGS] |= 1;
+    const acc = t[b + CACC];
+    t[b + CACC] = acc === 0 ? v + 1 : acc === v + 1 ? acc : TORN;
+    if (v === L.trapVersion || i + 1 === r.lines) {
+      const accNow = t[b + CACC];
+      let cls: number;
+      if (t[b + CFLAGS] & 1 && !this.cmodxSafe(r, accNow, t, va)) cls = CLS_UNPRED;
+      else if (accNow === TORN) cls = CLS_TORN;
+      else if (accNow - 1 === L.trapVersion) cls = CLS_TRAP;
+      else if (accNow - 1 === r.versions[r.versions.length - 1]) cls = CLS_NEW;
+      else cls = CLS_STALE;
+      this.finishCall(t, c, reg, cls);
+    } else {
+      t[b + CSLOT] = i + 1;
+    }
+    emit(label(c, K.prog, 0), this.canonical(t));
+  }
+
+  private locOfVa(s: Uint8Array, c: number, va: number): number {
+    const L = this.layout;
+    const p = L.pages[L.vaPage[va]];
+    const pte = s[p.pteLoc];
+    const f = pte !== 0 ? L.frames[pteFrame(pte)] : L.frames[p.frames[0]];
+    void c;
+    return f.slotLoc + L.vaSlotInPage[va];
+  }
+
+  /** Both the executed and the written instruction are among the CMODX-safe ones. */
+  private cmodxSafe(r: { insn: Map<number, string>; versions: number[] }, acc: number, s: Uint8Array, va: number): boolean {
+    const safe = this.layout.arch.cmodxSafe!;
+    const kind = (v: number) => r.insn.get(v) ?? "code";
+    if (acc === TORN) return false;
+    const ran = acc - 1;
+    const now = s[this.locOfVa(s, -1, va)];
+    return safe.includes(kind(ran)) && safe.includes(kind(now));
+  }
+
+  private finishCall(t: Uint8Array, c: number, reg: number, cls: number): void {
+    const b = this.base(c);
+    t[b + this.o.regs + reg] = 1 + cls + (t[b + CSF] > 0 ? 8 : 0);
+    t[b + CSLOT] = 0;
+    t[b + CACC] = 0;
+    t[b + CSF] = 0;
+    t[b + CFLAGS] = 0;
+    t[b + PC]++;
+  }
+
+  // ---- canonical form (reductions) ---------------------------------------------------------
+
+  /** Normalises a state: epochs relative, dead entries erased, symmetric CPUs sorted. */
+  canonical(t: Uint8Array): Uint8Array {
+    const L = this.layout;
+    for (let c = 0; c < this.nCpu; c++) {
+      const b = this.base(c);
+      const n = t[b + SBLEN];
+      if (n === 0) t[b + EPOCH] = 0;
+      else {
+        const m = t[b + SB + 2];
+        if (m > 0) {
+          for (let i = 0; i < n; i++) t[b + SB + 3 * i + 2] -= m;
+          t[b + EPOCH] -= m;
+        }
+      }
+      if (!this.liveness) continue;
+      const cpu = L.cpus[c];
+      const pc = t[b + PC];
+      const live = cpu.liveRegions[Math.min(pc, cpu.steps.length)];
+      if (live.length === 0) {
+        t.fill(NONE, b + this.o.tlb, b + this.o.pipe + L.nVaSlots);
+        continue;
+      }
+      // Pipeline entries of regions this CPU will not run again are dead.
+      for (let va = 0; va < L.nVaSlots; va++) {
+        if (t[b + this.o.pipe + va] === NONE) continue;
+        if (!this.vaLive(va, live)) t[b + this.o.pipe + va] = NONE;
+      }
+    }
+    if (this.liveness && !L.arch.idc) {
+      // Nothing will fetch again: the point of unification no longer matters.
+      let anyLive = false;
+      for (let c = 0; c < this.nCpu && !anyLive; c++) anyLive = !this.done(t, c);
+      if (!anyLive) for (let i = 0; i < L.nCode; i++) t[this.pouOff + i] = t[L.codeBase + i];
+    }
+    for (const g of this.symmetryGroups) this.sortGroup(t, g);
+    return t;
+  }
+
+  private vaLive(va: number, live: number[]): boolean {
+    const L = this.layout;
+    for (const ri of live) {
+      const r = L.regions[ri];
+      const base = L.pages[r.page].vaBase + r.offset;
+      if (va >= base && va < base + r.lines) return true;
+    }
+    return false;
+  }
+
+  private sortGroup(t: Uint8Array, g: number[]): void {
+    // Insertion sort of the CPU blocks of a symmetric group (lexicographic on bytes).
+    const size = this.cpuSize;
+    for (let i = 1; i < g.length; i++) {
+      for (let j = i; j > 0; j--) {
+        const a = this.base(g[j - 1]);
+        const bb = this.base(g[j]);
+        let cmp = 0;
+        for (let k = 0; k < size && cmp === 0; k++) cmp = t[a + k] - t[bb + k];
+        if (cmp <= 0) break;
+        const tmp = t.slice(a, a + size);
+        t.copyWithin(a, bb, bb + size);
+        t.set(tmp, bb);
+      }
+    }
+  }
+
+  // ---- observing -----------------------------------------------------------------------------
+
+  /** Observed values of a final state: every register, and the data locations. */
+  observe(s: Uint8Array): Record<string, string> {
+    const L = this.layout;
+    const out: Record<string, string> = {};
+    for (let c = 0; c < this.nCpu; c++) {
+      const b = this.base(c);
+      const cpu = L.cpus[c];
+      cpu.regs.forEach((r, i) => {
+        const v = s[b + this.o.regs + i];
+        out[`${c}:${r}`] = cpu.regKind[i] === "call" ? callResultText(v) : String(v);
+      });
+    }
+    L.dataNames.forEach((d, i) => (out[d] = String(s[i])));
+    const hung = [...Array(this.nCpu).keys()].filter((c) => !this.done(s, c));
+    if (hung.length) out["hang"] = hung.map((c) => `P${c}`).join(",");
+    return out;
+  }
+
+  /** What each CPU's pipeline, I-cache, D-cache view and TLB hold (for the residency chart). */
+  residency(s: Uint8Array): ResidencyCell[] {
+    const L = this.layout;
+    const a = L.arch;
+    const cells: ResidencyCell[] = [];
+    const vname = (v: number) => (v === FAULT ? "fault" : L.versions[v] ?? String(v));
+    for (let c = 0; c < this.nCpu; c++) {
+      const b = this.base(c);
+      for (let va = 0; va < L.nVaSlots; va++) {
+        const v = s[b + this.o.pipe + va];
+        if (v !== NONE) cells.push({ cpu: c, structure: "pipeline", line: L.vaName[va], version: vname(v) });
+      }
+      for (let ci = 0; ci < L.nCode; ci++) {
+        const loc = L.codeBase + ci;
+        const ic = a.dic ? this.pou(s, ci) : s[b + this.o.icache + ci];
+        if (ic !== NONE) cells.push({ cpu: c, structure: "icache", line: L.locName[loc], version: vname(ic) });
+        cells.push({ cpu: c, structure: "dcache", line: L.locName[loc], version: vname(this.read(s, c, loc)) });
+      }
+      for (let p = 0; p < L.pages.length; p++) {
+        const e = s[b + this.o.tlb + p];
+        if (e !== NONE) cells.push({ cpu: c, structure: "tlb", line: L.pages[p].name, version: e === 0 ? "invalid" : permText(ptePerm(e)) });
+      }
+    }
+    return cells;
+  }
+
+  /** Rows of the residency chart: code lines (VA names and frame lines), then pages. */
+  residencyLines(): string[] {
+    const L = this.layout;
+    const out: string[] = [];
+    for (const n of [...L.vaName, ...L.locName.slice(L.codeBase, L.codeBase + L.nCode), ...L.pages.map((p) => p.name)]) {
+      if (!out.includes(n)) out.push(n);
+    }
+    return out;
+  }
+
+  /** Describe a transition in the kernel's words. */
+  describe(lbl: number, before: Uint8Array): { cpu: number; kind: "program" | "hardware"; action: string; sync: boolean } {
+    const L = this.layout;
+    const c = labelCpu(lbl);
+    const k = labelKind(lbl);
+    const arg = labelArg(lbl);
+    const cpu = c < 0 ? -1 : c;
+    switch (k) {
+      case K.prog: {
+        const st = L.cpus[c].steps[before[this.base(c) + PC]];
+        let action = st.text;
+        if (st.k === "call") action = `${st.text}: fetch ${L.regions[st.region].name}+${before[this.base(c) + CSLOT]}`;
+        const sync = st.k === "effect" ? st.sync : st.k.startsWith("ipi") || st.k === "interrupt";
+        return { cpu, kind: "program", action, sync };
+      }
+      case K.drain: {
+        const b = this.base(c) + SB + 3 * arg;
+        const loc = before[b];
+        const v = before[b + 1];
+        return { cpu, kind: "hardware", action: `store buffer drains ${L.locName[loc]} = ${this.valueText(loc, v)}`, sync: false };
+      }
+      case K.spec:
+        return { cpu, kind: "hardware", action: `speculative fetch ${L.vaName[arg]}`, sync: false };
+      case K.ifill:
+        return { cpu, kind: "hardware", action: `I-cache fill ${this.clName(arg)}`, sync: false };
+      case K.ievict:
+        return { cpu, kind: "hardware", action: `I-cache evicts ${this.clName(arg)}`, sync: false };
+      case K.writeback:
+        return { cpu: -1, kind: "hardware", action: `D-cache writes back ${this.clName(arg)} to the PoU`, sync: false };
+      case K.tlbfill:
+        return { cpu, kind: "hardware", action: `TLB fill ${L.pages[arg].name}`, sync: false };
+      case K.tlbevict:
+        return { cpu, kind: "hardware", action: `TLB evicts ${L.pages[arg].name}`, sync: false };
+      case K.irq:
+        return { cpu, kind: "hardware", action: "interrupt delivered", sync: true };
+      case K.ipi: {
+        const h = IPI_HANDLERS[before[this.base(c) + IPIP] - 1];
+        return { cpu, kind: "hardware", action: `IPI taken (${h})`, sync: true };
+      }
+    }
+    return { cpu, kind: "hardware", action: `?${k}`, sync: false };
+  }
+
+  /** Human text of the difference between two states (for witness tables). */
+  diff(before: Uint8Array, after: Uint8Array): string {
+    const L = this.layout;
+    const parts: string[] = [];
+    const vname = (v: number) => (v === NONE ? "-" : v === FAULT ? "fault" : L.versions[v] ?? String(v));
+    for (let i = 0; i < L.nLoc; i++) if (before[i] !== after[i]) parts.push(`${L.locName[i]}: ${this.valueText(i, before[i])} -> ${this.valueText(i, after[i])}`);
+    if (!L.arch.idc) for (let i = 0; i < L.nCode; i++) if (before[this.pouOff + i] !== after[this.pouOff + i]) parts.push(`PoU ${L.locName[L.codeBase + i]}: ${vname(before[this.pouOff + i])} -> ${vname(after[this.pouOff + i])}`);
+    for (let c = 0; c < this.nCpu; c++) {
+      const b = this.base(c);
+      for (let va = 0; va < L.nVaSlots; va++) {
+        const x = before[b + this.o.pipe + va];
+        const y = after[b + this.o.pipe + va];
+        if (x !== y) parts.push(`pipeline[${c}] ${L.vaName[va]}: ${vname(x)} -> ${vname(y)}`);
+      }
+      if (!L.arch.dic)
+        for (let ci = 0; ci < L.nCode; ci++) {
+          const x = before[b + this.o.icache + ci];
+          const y = after[b + this.o.icache + ci];
+          if (x !== y) parts.push(`icache[${c}] ${L.locName[L.codeBase + ci]}: ${vname(x)} -> ${vname(y)}`);
+        }
+      for (let p = 0; p < L.pages.length; p++) {
+        const x = before[b + this.o.tlb + p];
+        const y = after[b + this.o.tlb + p];
+        if (x !== y) parts.push(`tlb[${c}] ${L.pages[p].name}: ${x === NONE ? "-" : x === 0 ? "invalid" : permText(ptePerm(x))} -> ${y === NONE ? "-" : y === 0 ? "invalid" : permText(ptePerm(y))}`);
+      }
+      const cpu = L.cpus[c];
+      for (let i = 0; i < cpu.regs.length; i++) {
+        const x = before[b + this.o.regs + i];
+        const y = after[b + this.o.regs + i];
+        if (x !== y) parts.push(`${c}:${cpu.regs[i]} = ${cpu.regKind[i] === "call" ? callResultText(y) : y}`);
+      }
+    }
+    return parts.join("; ");
+  }
+
+  private clName(cl: number): string {
+    const L = this.layout;
+    return L.codeOfCl[cl].map((loc) => L.locName[loc]).join("|");
+  }
+
+  valueText(loc: number, v: number): string {
+    const L = this.layout;
+    if (loc >= L.codeBase && loc < L.codeBase + L.nCode) return L.versions[v] ?? String(v);
+    if (loc >= L.codeBase + L.nCode) {
+      if (v === 0) return "none";
+      return `${L.frames[pteFrame(v)].name} ${permText(ptePerm(v))}`;
+    }
+    return String(v);
+  }
+}
+
+function handlerNeedsDrain(h: IpiHandler): boolean {
+  return h === "sync_core" || h === "fence.i";
+}
+
+/** Text of a call result register: "new", "stale", ..., "spurious-fault+new". */
+export function callResultText(v: number): string {
+  if (v === 0) return "none";
+  const cls = RESULT_CLASSES[(v - 1) & 7];
+  return v - 1 >= 8 ? `spurious-fault+${cls}` : cls;
+}
+
+/** CPUs with identical programs, speculation targets and interrupts, that send no IPI. */
+function symmetryGroups(L: Layout): number[][] {
+  const sig = (c: number) => {
+    const cpu = L.cpus[c];
+    if (cpu.steps.some((s) => s.k === "ipi-send")) return null;
+    return JSON.stringify([cpu.steps, cpu.speculate, cpu.interrupts, cpu.regs]);
+  };
+  const groups = new Map<string, number[]>();
+  for (let c = 0; c < L.cpus.length; c++) {
+    const k = sig(c);
+    if (k === null) continue;
+    if (!groups.has(k)) groups.set(k, []);
+    groups.get(k)!.push(c);
+  }
+  return [...groups.values()].filter((g) => g.length > 1);
+}
+
+export { encodePte };

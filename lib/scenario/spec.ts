@@ -1,0 +1,96 @@
+/**
+ * A scenario as plain data (JSON-serialisable, so worker threads can take it): data locations,
+ * code regions with their versions, pages and frames, and one program per CPU.
+ * The builder (builder.ts) and the litmus-style text format (format.ts) both produce it.
+ */
+import type { Observation } from "../explorer/result";
+
+/** Where a scenario statement came from, for error messages. */
+export interface SourcePos {
+  line: number;
+  column: number;
+}
+
+/** Which alias a code write goes through (MODEL.md "Memory aliases"). */
+export type Alias = "direct-map" | "text" | "poke";
+
+export type Perm = "" | "R" | "RW" | "RX" | "RWX";
+
+export type Op = (
+  | { op: "store"; loc: string; value: number; release?: boolean }
+  | { op: "load"; reg: string; loc: string; acquire?: boolean }
+  /** while (READ_ONCE(loc) != value) cpu_relax(); */
+  | { op: "await"; loc: string; value: number; acquire?: boolean }
+  /** Write one line of a code region (or every line when line is omitted). */
+  | { op: "write"; region: string; line?: number; version: string; via: Alias; frame?: string }
+  /** An instruction of the scenario's architecture, e.g. "CPUID", "ISB", "IC IVAU", "fence.i". */
+  | { op: "insn"; name: string; region?: string; line?: number }
+  /** A kernel routine the architecture implements (sync_core, text_poke_sync, flush_icache_range...). */
+  | { op: "macro"; name: string; region?: string }
+  /** Set the PTE of a virtual page: map it to a frame with permissions, or clear it. */
+  | { op: "pte"; page: string; perm: Perm; frame?: string }
+  /** Call into a code region: the register receives what ran (new, stale, trap, torn, fault...). */
+  | { op: "call"; reg: string; region: string }
+  /** An interrupt is delivered here (entry, empty handler, return). */
+  | { op: "interrupt" }
+) & { pos?: SourcePos };
+
+export interface RegionSpec {
+  name: string;
+  /** Number of cache lines the function spans. */
+  lines: number;
+  /** Program versions, oldest first; the last is the intended ("new") one. */
+  versions: string[];
+  /** Initial content: a version name or "trap", for every line or per line. */
+  initial: string | string[];
+  /** Virtual page holding the region (default: a page of its own, named like the region). */
+  page?: string;
+  /**
+   * The region's first line shares a cache line with the last line of this region
+   * (two JIT users in one cache line). Both must be on the same page.
+   */
+  sharesLineWith?: string;
+  /** arm64 CMODX: the instruction each version is (B, NOP, BRK...); default "code". */
+  insn?: Record<string, string>;
+}
+
+export interface PageSpec {
+  name: string;
+  /** Frame mapped initially (default: the frame of the same name), or null when unmapped. */
+  frame?: string | null;
+  /** Initial permissions of the mapping ("" = not present). */
+  perm: Perm;
+}
+
+export interface FrameSpec {
+  name: string;
+  /** The page whose layout (regions and lines) this frame has. */
+  like: string;
+  /** Initial content of every line: a version name or "trap". */
+  initial: string;
+}
+
+export interface CpuSpec {
+  program: Op[];
+  /** Regions this CPU may fetch speculatively (plausible branch targets); default: those it calls. */
+  speculate?: string[];
+  /** Number of interrupts that may arrive at any point of this CPU (default 0). */
+  interrupts?: number;
+}
+
+export interface ScenarioSpec {
+  name: string;
+  arch: string;
+  /** Initial values of data locations. */
+  data: Record<string, number>;
+  regions: RegionSpec[];
+  pages?: PageSpec[];
+  frames?: FrameSpec[];
+  cpus: CpuSpec[];
+  /** Final condition in litmus syntax: "exists (1:r0=stale)", "~exists (...)", "forall (...)". */
+  condition?: string;
+  /** The stated expectation (a `Result:` line). */
+  expect?: Observation;
+  /** Free text shown with results. */
+  doc?: string;
+}
