@@ -1,2 +1,3 @@
 export const version = "0.1.0";
 export * from "./execmem";
+export * from "./plots";

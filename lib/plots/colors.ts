@@ -1,0 +1,216 @@
+/**
+ * One colour scheme for every figure: Okabe–Ito (colour-blind safe) for versions, outcomes and
+ * verdicts; greys for empty cells and page permissions.
+ */
+
+export const okabeIto = {
+  black: "#000000",
+  orange: "#E69F00",
+  skyBlue: "#56B4E9",
+  bluishGreen: "#009E73",
+  yellow: "#F0E442",
+  blue: "#0072B2",
+  vermillion: "#D55E00",
+  reddishPurple: "#CC79A7",
+} as const;
+
+/** Light grey of empty / invalid / free cells. */
+export const EMPTY = "#E8E8E8";
+
+/**
+ * What a residency cell holds, as the charts colour it.
+ * new: the newest version; old: an older version of the same program; trap: trap fill
+ * (int3, brk, ebreak); fault: a fetched fault; invalid: nothing held; other: a version outside
+ * the scenario's order; exec / noexec: a TLB entry whose permissions allow / forbid fetch.
+ */
+export type VersionClass = "new" | "old" | "trap" | "fault" | "invalid" | "other" | "exec" | "noexec";
+
+/** Order of the classes in legends and in the heatmaps' numeric encoding. */
+export const VERSION_CLASSES: readonly VersionClass[] = [
+  "new",
+  "old",
+  "trap",
+  "fault",
+  "invalid",
+  "other",
+  "exec",
+  "noexec",
+];
+
+export const versionColors: Readonly<Record<VersionClass, string>> = {
+  new: okabeIto.bluishGreen,
+  old: okabeIto.orange,
+  trap: okabeIto.reddishPurple,
+  fault: okabeIto.vermillion,
+  invalid: EMPTY,
+  other: okabeIto.yellow,
+  exec: "#5A5A5A",
+  noexec: "#A8A8A8",
+};
+
+/** Legend names. */
+export const versionLabels: Readonly<Record<VersionClass, string>> = {
+  new: "new",
+  old: "old (stale)",
+  trap: "trap fill",
+  fault: "fault",
+  invalid: "invalid",
+  other: "other version",
+  exec: "TLB: executable (X)",
+  noexec: "TLB: not executable",
+};
+
+/** How a run, or a whole scenario, ended (MODEL.md). */
+export type OutcomeClass =
+  | "new"
+  | "stale"
+  | "trap"
+  | "torn"
+  | "fault"
+  | "spurious-fault"
+  | "unpredictable"
+  | "hang";
+
+export const OUTCOME_CLASSES: readonly OutcomeClass[] = [
+  "new",
+  "stale",
+  "trap",
+  "torn",
+  "fault",
+  "spurious-fault",
+  "unpredictable",
+  "hang",
+];
+
+export const outcomeColors: Readonly<Record<OutcomeClass, string>> = {
+  new: okabeIto.bluishGreen,
+  stale: okabeIto.orange,
+  trap: okabeIto.reddishPurple,
+  torn: okabeIto.yellow,
+  fault: okabeIto.vermillion,
+  "spurious-fault": okabeIto.skyBlue,
+  unpredictable: okabeIto.blue,
+  hang: okabeIto.black,
+};
+
+export type VerdictClass = "sufficient" | "insufficient" | "unknown";
+
+export const verdictColors: Readonly<Record<VerdictClass, string>> = {
+  sufficient: okabeIto.bluishGreen,
+  insufficient: okabeIto.vermillion,
+  unknown: EMPTY,
+};
+
+/** State of a piece of an address range in the fragmentation maps. */
+export type ExtentState = "allocated" | "free" | "trap";
+
+export const extentColors: Readonly<Record<ExtentState | "unmapped", string>> = {
+  allocated: okabeIto.blue,
+  free: EMPTY,
+  trap: okabeIto.reddishPurple,
+  unmapped: "#FFFFFF",
+};
+
+/**
+ * Colours for series (allocators, strategies) in order; dash styles tell architectures apart.
+ * Blue (allocated) and reddish purple (trap) come last so the first series never look like them.
+ */
+export const seriesColors: readonly string[] = [
+  okabeIto.orange,
+  okabeIto.bluishGreen,
+  okabeIto.skyBlue,
+  okabeIto.vermillion,
+  okabeIto.black,
+  okabeIto.yellow,
+  okabeIto.blue,
+  okabeIto.reddishPurple,
+];
+
+export const dashes: readonly string[] = ["solid", "dash", "dot", "dashdot", "longdash", "longdashdot"];
+
+export function seriesColor(i: number): string {
+  return seriesColors[((i % seriesColors.length) + seriesColors.length) % seriesColors.length];
+}
+
+export function outcomeColor(name: string): string {
+  return (outcomeColors as Record<string, string>)[name] ?? EMPTY;
+}
+
+const TRAP_NAMES = new Set(["trap", "poison", "int3", "brk", "ebreak", "udf", "ud2"]);
+const OLD_NAMES = /^(old|stale|orig|original|prev|previous)(\b|[-_:]|\d|$)/i;
+const NEW_NAMES = /^(new|latest|current)(\b|[-_:]|\d|$)/i;
+const PERMISSION = /^(?:[R-][W-][X-]|[R-][X-]|[RWX]{1,3}|-+)$/;
+
+/** Base name of a version such as "old:prog" -> "old". */
+function base(v: string): string {
+  const i = v.indexOf(":");
+  return i > 0 ? v.slice(0, i) : v;
+}
+
+/**
+ * Classifies a version name. With the scenario's version order (oldest → newest) its last entry
+ * is "new" and every other entry "old"; without it, names such as "new", "old", "stale" and
+ * numbered versions are recognised (see inferVersionOrder).
+ */
+export function classifyVersion(version: string | null | undefined, order?: readonly string[]): VersionClass {
+  if (version === undefined || version === null) return "invalid";
+  const v = version.trim();
+  if (v === "" || /^(invalid|empty|none)$/i.test(v)) return "invalid";
+  const lower = v.toLowerCase();
+  if (TRAP_NAMES.has(lower) || TRAP_NAMES.has(base(lower))) return "trap";
+  if (lower === "fault" || lower.startsWith("fault") || lower === "spurious-fault") return "fault";
+  if (order && order.length > 0) {
+    let i = order.indexOf(v);
+    if (i < 0) i = order.indexOf(base(v));
+    if (i >= 0) return i === order.length - 1 ? "new" : "old";
+  }
+  if (PERMISSION.test(v)) {
+    if (/^-+$/.test(v)) return "invalid";
+    return v.includes("X") ? "exec" : "noexec";
+  }
+  if (NEW_NAMES.test(v)) return "new";
+  if (OLD_NAMES.test(v)) return "old";
+  return "other";
+}
+
+/**
+ * An oldest → newest order for the versions seen, for when the scenario declares none:
+ * old-like names, then numbered names (v1, v2, ... by number), then new-like names. Trap, fault,
+ * permission and unrecognised names are left out (they classify on their own).
+ */
+export function inferVersionOrder(versions: Iterable<string>): string[] {
+  const old: string[] = [];
+  const numbered: Array<[number, string]> = [];
+  const fresh: string[] = [];
+  const seen = new Set<string>();
+  for (const v of versions) {
+    if (seen.has(v)) continue;
+    seen.add(v);
+    const c = classifyVersion(v);
+    if (c === "old") old.push(v);
+    else if (c === "new") fresh.push(v);
+    else if (c === "other") {
+      const m = /^[a-z]*?(\d+)$/i.exec(base(v));
+      if (m) numbered.push([Number(m[1]), v]);
+    }
+  }
+  numbered.sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : 1));
+  return [...old, ...numbered.map(([, v]) => v), ...fresh];
+}
+
+/** The outcome classes named by an outcome's values ("1:r0" -> "stale"), in scheme order. */
+export function outcomeClassesOf(values: Record<string, string>, key = ""): OutcomeClass[] {
+  const found = new Set<string>(Object.values(values));
+  if (/\bhang\b/.test(key)) found.add("hang");
+  return OUTCOME_CLASSES.filter((c) => found.has(c));
+}
+
+/** A discrete plotly colorscale for codes 0..n-1 (use zmin = -0.5, zmax = n - 0.5). */
+export function discreteColorscale(colors: readonly string[]): Array<[number, string]> {
+  const n = colors.length;
+  const scale: Array<[number, string]> = [];
+  colors.forEach((c, i) => {
+    scale.push([i / n, c], [(i + 1) / n, c]);
+  });
+  return scale;
+}

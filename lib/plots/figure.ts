@@ -1,0 +1,108 @@
+import { stripTags } from "./util";
+
+/**
+ * A figure is a plain plotly.js value: `{ data, layout, config }`. It serialises with
+ * JSON.stringify as is; the display method below is a non-enumerable symbol property, so
+ * a figure that is the last value of a notebook cell renders itself.
+ */
+
+/** A plotly.js trace (heatmap, scatter, bar, box, ...), as JSON. */
+export interface Trace {
+  type?: string;
+  name?: string;
+  [key: string]: unknown;
+}
+
+/** A plotly.js layout, as JSON. */
+export interface Layout {
+  [key: string]: unknown;
+}
+
+export interface Figure {
+  data: Trace[];
+  layout: Layout;
+  config?: Record<string, unknown>;
+}
+
+const PLOTLY_MIME = "application/vnd.plotly.v1+json";
+/** Key of a value's display method (Deno's convention, read by the kernel's display layer). */
+const JUPYTER_DISPLAY = Symbol.for("Jupyter.display");
+
+/** Font and margins every figure starts from. */
+export const baseLayout: Layout = {
+  font: { family: "DejaVu Sans, Arial, sans-serif", size: 12 },
+  paper_bgcolor: "#ffffff",
+  plot_bgcolor: "#ffffff",
+  margin: { l: 70, r: 20, t: 50, b: 50 },
+  hoverlabel: { namelength: -1 },
+};
+
+/** Builds a figure and attaches its display method. */
+export function figure(data: Trace[], layout: Layout = {}, config?: Record<string, unknown>): Figure {
+  const l: Layout = { ...baseLayout, ...layout };
+  // plotly.js 3 takes titles as {text}.
+  if (typeof l.title === "string") l.title = { text: l.title, x: 0.01, xanchor: "left" };
+  const fig: Figure = { data, layout: l };
+  if (config) fig.config = config;
+  return withDisplay(fig);
+}
+
+/** Attaches the display method to a plotly-shaped value (e.g. one read back from JSON). */
+export function withDisplay<F extends Figure>(fig: F): F {
+  Object.defineProperty(fig, JUPYTER_DISPLAY, {
+    value: () => mimeBundle(fig),
+    enumerable: false,
+    configurable: true,
+  });
+  return fig;
+}
+
+/** True for values shaped like a plotly figure. */
+export function isFigure(x: unknown): x is Figure {
+  if (typeof x !== "object" || x === null) return false;
+  const f = x as { data?: unknown; layout?: unknown };
+  return Array.isArray(f.data) && typeof f.layout === "object" && f.layout !== null;
+}
+
+/** Title text of a figure, if it has one. */
+export function titleOf(fig: Figure): string | undefined {
+  const t = fig.layout.title;
+  if (typeof t === "string") return t;
+  if (t && typeof t === "object" && typeof (t as { text?: unknown }).text === "string") {
+    return (t as { text: string }).text;
+  }
+  const meta = fig.layout.meta as { title?: unknown } | undefined;
+  return typeof meta?.title === "string" ? meta.title : undefined;
+}
+
+/** One-line description used as the text/plain fallback. */
+export function describeFigure(fig: Figure): string {
+  const kinds = new Map<string, number>();
+  for (const t of fig.data) kinds.set(t.type ?? "scatter", (kinds.get(t.type ?? "scatter") ?? 0) + 1);
+  const parts = [...kinds].map(([k, n]) => `${n} ${k}`).join(", ");
+  const title = titleOf(fig);
+  return `Figure${title ? ` "${stripTags(title)}"` : ""}: ${parts || "no traces"}`;
+}
+
+/** The MIME bundle a front end shows: plotly JSON plus a text fallback. */
+export function mimeBundle(fig: Figure): Record<string, unknown> {
+  const json: Record<string, unknown> = { data: fig.data, layout: fig.layout };
+  if (fig.config) json.config = fig.config;
+  return { [PLOTLY_MIME]: json, "text/plain": describeFigure(fig) };
+}
+
+
+/** A copy of the figure with layout fields merged over the old ones. */
+export function withLayout(fig: Figure, layout: Layout): Figure {
+  return figure(fig.data, { ...fig.layout, ...layout }, fig.config);
+}
+
+/** A copy of the figure with a title. */
+export function withTitle(fig: Figure, title: string): Figure {
+  return withLayout(fig, { title: { text: title, x: 0.01, xanchor: "left" }, meta: { ...meta(fig), title } });
+}
+
+function meta(fig: Figure): Record<string, unknown> {
+  const m = fig.layout.meta;
+  return m && typeof m === "object" ? (m as Record<string, unknown>) : {};
+}

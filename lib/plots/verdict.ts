@@ -1,0 +1,177 @@
+/** Verdict tables: architecture variants × mitigation subsets, sufficient or not, with witnesses. */
+import type { ExplorationResult, OutcomeResult, Witness } from "../explorer/result";
+import { OutcomeClass, VerdictClass, discreteColorscale, outcomeClassesOf, verdictColors } from "./colors";
+import { figureGrid, legendEntry } from "./compose";
+import { Figure, Trace, figure } from "./figure";
+import { esc } from "./util";
+
+/** One cell of a verdict table. */
+export interface VerdictCell {
+  /** Column: the architecture variant ("x86-64", "x86-64+FRED", "arm64 IDC=1 DIC=1", ...). */
+  arch: string;
+  /** Row: the mitigations applied (any names; the empty set is "none"). */
+  mitigations: readonly string[];
+  /** Facet: the situation ("fresh allocation", "reuse of freed space", ...). */
+  situation?: string;
+  /** Whether the mitigations rule out every bad outcome; null when not known. */
+  sufficient: boolean | null;
+  /** Bad outcome classes reached (when insufficient). */
+  outcomes?: readonly string[];
+  /** A witness of a bad outcome. */
+  witness?: Witness;
+  /** Where the witness is shown (a report anchor or URL); the cell's mark links to it. */
+  href?: string;
+  /** Extra hover text, e.g. the cost of the subset. */
+  note?: string;
+}
+
+/** Outcome classes that make a subset insufficient unless told otherwise. */
+export const DEFAULT_BAD: readonly OutcomeClass[] = ["stale", "trap", "torn", "unpredictable", "hang"];
+
+/** Bad outcome classes of one outcome. */
+export function badClasses(o: OutcomeResult, bad: readonly string[] = DEFAULT_BAD): OutcomeClass[] {
+  return outcomeClassesOf(o.values, o.key).filter((c) => bad.includes(c));
+}
+
+/**
+ * A verdict cell computed from an exploration: insufficient when a bad outcome is reachable
+ * (with the shortest such witness), sufficient when none is and the exploration was complete,
+ * unknown otherwise.
+ */
+export function verdictOf(
+  result: ExplorationResult,
+  cell: { arch?: string; mitigations: readonly string[]; situation?: string; href?: string; note?: string },
+  bad: readonly string[] = DEFAULT_BAD,
+): VerdictCell {
+  const bads = result.outcomes
+    .map((o) => ({ o, classes: badClasses(o, bad) }))
+    .filter((x) => x.classes.length > 0)
+    .sort((a, b) => a.o.witness.steps.length - b.o.witness.steps.length);
+  const outcomes = [...new Set(bads.flatMap((x) => x.classes))];
+  return {
+    arch: cell.arch ?? result.arch,
+    mitigations: cell.mitigations,
+    situation: cell.situation,
+    sufficient: bads.length > 0 ? false : result.stats.complete ? true : null,
+    outcomes,
+    witness: bads[0]?.o.witness,
+    href: cell.href,
+    note: cell.note,
+  };
+}
+
+export function verdictClass(c: VerdictCell): VerdictClass {
+  return c.sufficient === null ? "unknown" : c.sufficient ? "sufficient" : "insufficient";
+}
+
+const CLASSES: readonly VerdictClass[] = ["sufficient", "insufficient", "unknown"];
+
+/** Row label of a subset, in the universe's order: "none", "1", "1+3", ... */
+export function subsetLabel(ms: readonly string[], universe: readonly string[]): string {
+  const sorted = [...ms].sort((a, b) => universe.indexOf(a) - universe.indexOf(b));
+  return sorted.length ? sorted.join("+") : "none";
+}
+
+function firstSeen(xs: Iterable<string>): string[] {
+  return [...new Set(xs)];
+}
+
+function witnessText(w: Witness | undefined, max = 12): string {
+  if (!w) return "";
+  const lines = w.steps.slice(0, max).map((s) => `${s.step}. CPU${s.cpu}: ${esc(s.action)}${s.sync ? " ★" : ""}`);
+  if (w.steps.length > max) lines.push(`… ${w.steps.length - max} more steps`);
+  return `<br>witness:<br>${lines.join("<br>")}`;
+}
+
+export interface VerdictOptions {
+  /** Every mitigation, in the order rows name them (default: first seen). */
+  mitigations?: readonly string[];
+  archs?: readonly string[];
+  situations?: readonly string[];
+  title?: string;
+}
+
+/** One panel: rows = mitigation subsets (by size), columns = architecture variants. */
+export function verdictPanel(cells: readonly VerdictCell[], opts: VerdictOptions = {}): Figure {
+  const universe = opts.mitigations ?? firstSeen(cells.flatMap((c) => c.mitigations));
+  const archs = opts.archs ?? firstSeen(cells.map((c) => c.arch));
+  const rank = (ms: readonly string[]) => ms.reduce((a, m) => a + 2 ** Math.max(0, universe.indexOf(m)), 0);
+  const subsets = [...new Map(cells.map((c) => [subsetLabel(c.mitigations, universe), c.mitigations])).entries()]
+    .sort((a, b) => a[1].length - b[1].length || rank(a[1]) - rank(b[1]))
+    .map(([label]) => label);
+  const at = new Map<string, VerdictCell>();
+  for (const c of cells) at.set(`${subsetLabel(c.mitigations, universe)}\u0000${c.arch}`, c);
+  const z: (number | null)[][] = [];
+  const text: string[][] = [];
+  const hover: string[][] = [];
+  for (const r of subsets) {
+    const zr: (number | null)[] = [];
+    const tr: string[] = [];
+    const hr: string[] = [];
+    for (const a of archs) {
+      const c = at.get(`${r}\u0000${a}`);
+      if (!c) {
+        zr.push(null);
+        tr.push("");
+        hr.push(`${esc(a)} · ${esc(r)}: not run`);
+        continue;
+      }
+      const k = verdictClass(c);
+      zr.push(CLASSES.indexOf(k));
+      const mark = k === "sufficient" ? "✓" : k === "insufficient" ? `✗ ${(c.outcomes ?? []).join(", ")}` : "?";
+      tr.push(c.href ? `<a href="${esc(c.href)}" style="color:inherit">${esc(mark)}</a>` : esc(mark));
+      hr.push(
+        `${esc(a)} · ${esc(r)}: <b>${k}</b>` +
+          (c.outcomes && c.outcomes.length ? `<br>reachable: ${c.outcomes.map(esc).join(", ")}` : "") +
+          (c.note ? `<br>${esc(c.note)}` : "") +
+          witnessText(c.witness),
+      );
+    }
+    z.push(zr);
+    text.push(tr);
+    hover.push(hr);
+  }
+  const trace: Trace = {
+    type: "heatmap",
+    name: "verdict",
+    x: archs,
+    y: subsets,
+    z,
+    zmin: -0.5,
+    zmax: CLASSES.length - 0.5,
+    colorscale: discreteColorscale(CLASSES.map((c) => verdictColors[c])),
+    showscale: false,
+    showlegend: false,
+    xgap: 2,
+    ygap: 2,
+    text,
+    texttemplate: "%{text}",
+    textfont: { size: 11, color: "#000000" },
+    customdata: hover,
+    hovertemplate: "%{customdata}<extra></extra>",
+  };
+  const present = CLASSES.filter((c) => cells.some((x) => verdictClass(x) === c));
+  return figure([trace, ...present.map((c) => legendEntry(c, verdictColors[c], `verdict:${c}`))], {
+    title: opts.title ?? "Sufficiency of mitigation subsets",
+    width: Math.max(320, 120 * archs.length + 120),
+    height: Math.max(220, 24 * subsets.length + 110),
+    xaxis: { type: "category", side: "top", showgrid: false, title: { text: "" } },
+    yaxis: { type: "category", autorange: "reversed", showgrid: false, title: { text: "mitigations" } },
+  });
+}
+
+/** The verdict grid: a panel per situation, side by side. */
+export function verdictTable(cells: readonly VerdictCell[], opts: VerdictOptions = {}): Figure {
+  const universe = opts.mitigations ?? firstSeen(cells.flatMap((c) => c.mitigations));
+  const archs = opts.archs ?? firstSeen(cells.map((c) => c.arch));
+  const situations = opts.situations ?? firstSeen(cells.map((c) => c.situation ?? ""));
+  const title = opts.title ?? "Sufficiency of mitigation subsets";
+  if (situations.length <= 1) return verdictPanel(cells, { mitigations: universe, archs, title });
+  const panels = situations.map((s) =>
+    verdictPanel(
+      cells.filter((c) => (c.situation ?? "") === s),
+      { mitigations: universe, archs, title: s || "(any)" },
+    ),
+  );
+  return figureGrid([panels], { title, xgap: 110 });
+}
