@@ -1,0 +1,212 @@
+/**
+ * `execmem-lab explore FILE... [--json]` — parse scenario files (docs/scenario-format.md), explore
+ * every execution, print the outcomes with one shortest witness each, and check the file's
+ * `Result:` line. Exit code 1 when an expectation is contradicted, 2 when a file is malformed.
+ */
+import { InvalidArgumentError, type Command } from "commander";
+import { explore, FormatError, loadScenario } from "execmem-lab";
+import type { ExplorationResult, ExploreOptions, WitnessStep } from "execmem-lab";
+
+export interface ExploreCliOptions {
+  json?: boolean;
+  maxStates?: number;
+  maxMs?: number;
+  sample?: number;
+  seed?: number;
+  /** false with --no-reduction: no liveness (dead-state) reduction, no symmetry reduction. */
+  reduction?: boolean;
+  /** Include per-step residency in --json output. */
+  residency?: boolean;
+  /** false with --no-witnesses: no witness traces in the table. */
+  witnesses?: boolean;
+}
+
+export interface Io {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+/** The --json record of one file. */
+export interface ExploreFileJson {
+  file: string;
+  error?: { message: string; line: number | null; column: number | null };
+  scenario?: string;
+  arch?: string;
+  condition?: string | null;
+  expected?: string | null;
+  observation?: string | null;
+  matchesExpectation?: boolean | null;
+  contradicted?: boolean;
+  complete?: boolean;
+  stoppedBy?: string | null;
+  states?: number;
+  transitions?: number;
+  finalStates?: number;
+  ms?: number;
+  reduction?: string;
+  outcomes?: {
+    key: string;
+    values: Record<string, string>;
+    /** Final states with this outcome (herd7 counts final states). */
+    count: number;
+    satisfies: boolean | null;
+    witness: { steps: Partial<WitnessStep>[]; initial?: unknown; lines?: string[] };
+  }[];
+}
+
+function intOption(name: string, min: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+    return n;
+  };
+}
+
+export function register(program: Command): void {
+  program
+    .command("explore")
+    .description("explore every execution of scenario files (litmus format, docs/scenario-format.md) and check their Result: lines")
+    .argument("<file...>", "scenario files")
+    .option("--json", "print JSON: every outcome with its count and one shortest witness, states, completeness, observation")
+    .option("--max-states <n>", "stop after this many states", intOption("--max-states", 1))
+    .option("--max-ms <ms>", "stop after this many milliseconds", intOption("--max-ms", 1))
+    .option("--sample <runs>", "run this many seeded random executions instead of exploring all", intOption("--sample", 1))
+    .option("--seed <n>", "seed of --sample", intOption("--seed", 0), 1)
+    .option("--no-reduction", "explore without the liveness and symmetry reductions")
+    .option("--residency", "with --json: include what every structure holds after each witness step")
+    .option("--no-witnesses", "without --json: do not print witness traces")
+    .action((files: string[], opts: ExploreCliOptions) => {
+      const code = runExplore(files, opts);
+      if (code !== 0) process.exitCode = code;
+    });
+}
+
+/** Runs the command; returns the exit code (0, 1 = expectation contradicted, 2 = malformed file). */
+export function runExplore(files: string[], opts: ExploreCliOptions = {}, io: Io = consoleIo): number {
+  let code = 0;
+  const records: ExploreFileJson[] = [];
+  const eopts: ExploreOptions = {};
+  if (opts.maxStates !== undefined) eopts.maxStates = opts.maxStates;
+  if (opts.maxMs !== undefined) eopts.maxMs = opts.maxMs;
+  if (opts.sample !== undefined) eopts.sample = { runs: opts.sample, seed: opts.seed ?? 1 };
+  if (opts.reduction === false) {
+    eopts.liveness = false;
+    eopts.symmetry = false;
+  }
+  for (const [i, file] of files.entries()) {
+    let r: ExplorationResult;
+    try {
+      r = explore(loadScenario(file), eopts);
+    } catch (e) {
+      code = 2;
+      const fe = e instanceof FormatError ? e : null;
+      const message = e instanceof Error ? e.message : String(e);
+      const shown = fe || message.startsWith(file) ? message : `${file}: ${message}`;
+      io.err(`execmem-lab explore: ${shown}`);
+      records.push({ file, error: { message: shown, line: fe ? fe.line : null, column: fe ? fe.column : null } });
+      continue;
+    }
+    const contradicted = isContradicted(r);
+    if (contradicted && code === 0) code = 1;
+    if (opts.json) records.push(toJson(file, r, contradicted, !!opts.residency));
+    else {
+      if (i > 0) io.out("");
+      for (const l of table(file, r, opts.witnesses !== false)) io.out(l);
+    }
+  }
+  if (opts.json) io.out(JSON.stringify({ files: records }, null, 2));
+  return code;
+}
+
+/**
+ * A complete exploration contradicts a Result: line when the observation differs. An incomplete
+ * one (a bound, or --sample) only when it found a counterexample: a satisfying execution against
+ * Never, or a non-satisfying one against Always.
+ */
+export function isContradicted(r: ExplorationResult): boolean {
+  if (!r.expected || !r.condition) return false;
+  if (r.stats.complete) return r.matchesExpectation === false;
+  const some = r.outcomes.some((o) => o.satisfies === true);
+  const notAll = r.outcomes.some((o) => o.satisfies === false);
+  return (r.expected === "Never" && some) || (r.expected === "Always" && notAll);
+}
+
+const consoleIo: Io = {
+  out: (l) => console.log(l),
+  err: (l) => console.error(l),
+};
+
+function toJson(file: string, r: ExplorationResult, contradicted: boolean, residency: boolean): ExploreFileJson {
+  return {
+    file,
+    scenario: r.scenario,
+    arch: r.arch,
+    condition: r.condition,
+    expected: r.expected,
+    observation: r.observation,
+    matchesExpectation: r.matchesExpectation,
+    contradicted,
+    complete: r.stats.complete,
+    stoppedBy: r.stats.stoppedBy ?? null,
+    states: r.stats.states,
+    transitions: r.stats.transitions,
+    finalStates: r.stats.finalStates,
+    ms: Math.round(r.stats.ms * 10) / 10,
+    reduction: r.stats.reduction,
+    outcomes: r.outcomes.map((o) => ({
+      key: o.key,
+      values: o.values,
+      count: o.count,
+      satisfies: o.satisfies,
+      witness: residency
+        ? { steps: o.witness.steps, initial: o.witness.initial, lines: o.witness.lines }
+        : { steps: o.witness.steps.map(({ step, cpu, kind, action, effect, sync }) => ({ step, cpu, kind, action, effect, sync })) },
+    })),
+  };
+}
+
+function pad(s: string, n: number, right = false): string {
+  return right ? s.padStart(n) : s.padEnd(n);
+}
+
+/** The readable report of one file. */
+export function table(file: string, r: ExplorationResult, witnesses = true): string[] {
+  const out: string[] = [];
+  out.push(`== ${file}: ${r.scenario} (${r.arch})`);
+  if (r.condition) out.push(`condition: ${r.condition}`);
+  const kw = Math.max(7, ...r.outcomes.map((o) => o.key.length));
+  out.push(`  ${pad("outcome", kw)}  ${pad("states", 6, true)}  condition`);
+  for (const o of r.outcomes) {
+    const sat = o.satisfies === null ? "" : o.satisfies ? "holds" : "-";
+    out.push(`  ${pad(o.key, kw)}  ${pad(String(o.count), 6, true)}  ${sat}`);
+  }
+  const s = r.stats;
+  const how = s.complete ? "complete" : `incomplete (stopped by ${s.stoppedBy ?? "a bound"})`;
+  out.push(`${s.states} states, ${s.transitions} transitions, ${s.finalStates} final; ${how}; ${s.ms.toFixed(1)} ms; reduction: ${s.reduction}`);
+  if (r.condition) {
+    const obs = r.observation ?? "inconclusive";
+    let check = "";
+    if (r.expected) {
+      check = isContradicted(r)
+        ? `; expected ${r.expected}: CONTRADICTED`
+        : r.stats.complete && r.matchesExpectation
+          ? `; expected ${r.expected}: OK`
+          : `; expected ${r.expected}: not contradicted (exploration incomplete)`;
+    }
+    out.push(`observation: ${obs}${s.complete ? "" : " (over the executions explored)"}${check}`);
+  }
+  if (witnesses) {
+    for (const o of r.outcomes) {
+      const steps = o.witness.steps;
+      out.push("");
+      out.push(`witness for ${o.key} (${steps.length} step${steps.length === 1 ? "" : "s"}):`);
+      const aw = Math.max(6, ...steps.map((x) => x.action.length));
+      out.push(`  ${pad("step", 4, true)}  ${pad("cpu", 6)}  ${pad("action", aw)}  effect`);
+      for (const x of steps) {
+        const who = `P${x.cpu}${x.kind === "hardware" ? " hw" : ""}`;
+        out.push(`  ${pad(String(x.step), 4, true)}  ${pad(who, 6)}  ${pad(x.action, aw)}  ${x.effect}${x.sync ? "  [sync]" : ""}`);
+      }
+    }
+  }
+  return out;
+}
