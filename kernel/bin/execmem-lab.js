@@ -1,3 +1,7 @@
 #!/usr/bin/env node
 "use strict";
-require("../dist/cli.js");
+require("../dist/cli.js")
+  .main(process.argv)
+  .then((code) => {
+    process.exitCode = code;
+  });

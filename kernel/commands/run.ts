@@ -1,0 +1,62 @@
+/** `execmem-lab run [NOTEBOOK...] [-p NAME VALUE]...` — the headless runner. */
+import { InvalidArgumentError, type Command } from "commander";
+import { relative } from "path";
+import { parseParam, type Params } from "../runner/params";
+import { terminalProgress, silentProgress } from "../runner/progress";
+import { describeFailures, runNotebooks } from "../runner/run";
+
+function positiveNumber(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a number > 0, got ${JSON.stringify(v)}`);
+    return n;
+  };
+}
+
+/** `-p NAME VALUE` arrives as "NAME=VALUE" (see rewriteParamPairs in cli.ts). */
+function collectParam(v: string, prev: Params): Params {
+  const eq = v.indexOf("=");
+  if (eq <= 0) throw new InvalidArgumentError(`expected -p NAME VALUE, got ${JSON.stringify(v)}`);
+  try {
+    const [name, value] = parseParam(v.slice(0, eq), v.slice(eq + 1));
+    return { ...prev, [name]: value };
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command("run")
+    .description("execute notebooks headless and write the report (executed .ipynb, HTML pages, index) to out/")
+    .argument("[notebook...]", "notebooks to run (default: every .ipynb under notebooks/)")
+    .option("-p, --parameter <NAME VALUE>", "set a parameter (papermill style; repeatable)", collectParam, {})
+    .option("-o, --out <dir>", "report folder", "out")
+    .option("--notebooks <dir>", "notebook folder searched when no notebook is given", "notebooks")
+    .option("-t, --timeout <seconds>", "per-cell timeout", positiveNumber("--timeout"), 600)
+    .option("-j, --jobs <n>", "notebooks run at once (default: core count)", positiveNumber("--jobs"))
+    .option("--no-progress", "no progress display")
+    .action(
+      async (
+        notebooks: string[],
+        opts: { parameter: Params; out: string; notebooks: string; timeout: number; jobs?: number; progress: boolean },
+      ) => {
+        const r = await runNotebooks({
+          notebooks,
+          notebooksDir: opts.notebooks,
+          outDir: opts.out,
+          params: opts.parameter,
+          timeoutMs: opts.timeout * 1000,
+          jobs: opts.jobs ? Math.floor(opts.jobs) : undefined,
+          progress: opts.progress ? terminalProgress() : silentProgress,
+        });
+        const index = relative(process.cwd(), r.index) || r.index;
+        const passed = r.results.filter((x) => x.status === "passed").length;
+        console.log(`${passed} of ${r.results.length} notebooks passed; report: ${index}`);
+        if (!r.ok) {
+          for (const line of describeFailures(r.results)) console.error(`FAILED ${line}`);
+          process.exitCode = 1;
+        }
+      },
+    );
+}

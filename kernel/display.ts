@@ -1,0 +1,371 @@
+/**
+ * The display layer of the execmem-lab kernel, and the one place that touches tslab internals.
+ *
+ * - installs the display hook the library's `display()`/`progress()` facades look up at
+ *   `globalThis[Symbol.for("execmem-lab.display")]`: one output per display with a full MIME
+ *   bundle, and update-in-place (display_id + update_display_data);
+ * - makes a cell's last expression render through `Symbol.for("Jupyter.display")` (as an
+ *   execute_result with its whole bundle) when the value implements it;
+ * - reports a thrown error or a TypeScript diagnostic as a Jupyter `error` output
+ *   (ename/evalue/traceback) instead of tslab's plain stderr text;
+ * - starts tslab's kernel in this process.
+ *
+ * tslab 1.0.22 internals relied on (checked by {@link checkTslabContract} at start-up and by
+ * tests/kernel-tslab-contract.test.ts): dist/converter.createConverter, dist/executor.createExecutor
+ * (its console: `log` receives only a cell's last expression value, `error` receives thrown values
+ * and diagnostics printed as ("%s%d:%d - %s", file, line, col, text)), dist/jupyter.ZmqServer
+ * (handleExecute(sock, msg), connInfo.key, iopub), dist/jupyter.JupyterHandlerImpl
+ * (handleExecute(req, writeStream, writeDisplayData)), and ZmqMessage.createReply/signAndSend.
+ */
+import { randomBytes } from "crypto";
+import { inspect } from "util";
+import { DISPLAY_HOOK, JUPYTER_DISPLAY, QUIET } from "execmem-lab";
+import type { DisplayHook, DisplayOptions, MimeBundle } from "execmem-lab";
+
+/** The tslab version whose internals this module was written against. */
+export const TSLAB_VERSION = "1.0.22";
+
+/** display_data / update_display_data content as tslab's writeDisplayData takes it. */
+export interface DisplayData {
+  data: MimeBundle;
+  metadata: { [mime: string]: unknown };
+  transient?: { display_id?: string };
+}
+export type WriteDisplayData = (data: DisplayData, update: boolean) => void;
+
+// ---- the display hook -------------------------------------------------------------------
+
+let currentWriter: WriteDisplayData | null = null;
+
+/** Set the writer that display outputs go to (the executing cell's, then the last one's). */
+export function setDisplayWriter(w: WriteDisplayData | null): void {
+  currentWriter = w;
+}
+
+function newDisplayId(): string {
+  return randomBytes(8).toString("hex");
+}
+
+/** Strip values JSON cannot carry, so a bundle always serialises. */
+function jsonSafe(bundle: MimeBundle): MimeBundle {
+  const out: MimeBundle = {};
+  for (const [mime, value] of Object.entries(bundle)) {
+    if (value === undefined) continue;
+    if (value instanceof Uint8Array) out[mime] = Buffer.from(value).toString("base64");
+    else out[mime] = value;
+  }
+  return out;
+}
+
+/** The hook object installed at globalThis[Symbol.for("execmem-lab.display")]. */
+export function createDisplayHook(getWriter: () => WriteDisplayData | null): DisplayHook {
+  const write = (data: DisplayData, update: boolean) => {
+    const w = getWriter();
+    if (!w) {
+      // Not executing in a kernel (e.g. the hook installed in a test); show the text.
+      console.log(String(data.data["text/plain"] ?? ""));
+      return;
+    }
+    w(data, update);
+  };
+  return {
+    display(bundle: MimeBundle, opts: DisplayOptions) {
+      const id = newDisplayId();
+      const metadata = opts.metadata ?? {};
+      write({ data: jsonSafe(bundle), metadata, transient: { display_id: id } }, false);
+      return {
+        id,
+        update(next: MimeBundle) {
+          write({ data: jsonSafe(next), metadata, transient: { display_id: id } }, true);
+        },
+      };
+    },
+  };
+}
+
+/** Install the display hook for this process (idempotent). */
+export function installDisplayHook(): DisplayHook {
+  const hook = createDisplayHook(() => currentWriter);
+  (globalThis as { [DISPLAY_HOOK]?: DisplayHook })[DISPLAY_HOOK] = hook;
+  return hook;
+}
+
+function isQuiet(value: unknown): boolean {
+  return (
+    (typeof value === "object" || typeof value === "function") &&
+    value !== null &&
+    (value as { [QUIET]?: unknown })[QUIET] === true
+  );
+}
+
+/** The bundle of a value that renders itself, or null if it does not. */
+export function selfBundle(value: unknown): MimeBundle | null {
+  if ((typeof value !== "object" && typeof value !== "function") || value === null) return null;
+  const fn = (value as { [JUPYTER_DISPLAY]?: unknown })[JUPYTER_DISPLAY];
+  if (typeof fn !== "function") return null;
+  const bundle: unknown = fn.call(value);
+  if (typeof bundle !== "object" || bundle === null || Array.isArray(bundle)) {
+    throw new TypeError(
+      `[Symbol.for("Jupyter.display")]() returned ${inspect(bundle)}; expected a MIME bundle object`,
+    );
+  }
+  const out = jsonSafe(bundle as MimeBundle);
+  if (typeof out["text/plain"] !== "string") out["text/plain"] = `<${Object.keys(out).join(", ")}>`;
+  return out;
+}
+
+// ---- cell errors --------------------------------------------------------------------------
+
+/** A Jupyter error output. */
+export interface CellError {
+  ename: string;
+  evalue: string;
+  traceback: string[];
+}
+
+/** The executor's console format for one diagnostic (tslab executor.printDiagnostics). */
+const DIAGNOSTIC_FORMAT = "%s%d:%d - %s";
+
+/** Turn what tslab's executor printed through console.error into one Jupyter error. */
+export function toCellError(printed: unknown[][]): CellError | null {
+  if (printed.length === 0) return null;
+  const diagnostics = printed.filter((args) => args[0] === DIAGNOSTIC_FORMAT);
+  if (diagnostics.length > 0) {
+    const lines = diagnostics.map(
+      ([, file, line, col, text]) => `${file ? String(file) : ""}${line}:${col} - ${text}`,
+    );
+    return { ename: "TypeScriptError", evalue: lines[0], traceback: lines };
+  }
+  const value = printed[printed.length - 1][0];
+  if (value instanceof Error) {
+    const stack = (value.stack ?? `${value.name}: ${value.message}`).split("\n");
+    // Frames below the cell are tslab's and this kernel's: they say nothing about the notebook.
+    const cut = stack.findIndex((l) => /node_modules[\\/]tslab[\\/]|kernel[\\/]dist[\\/]/.test(l));
+    return {
+      ename: value.name || "Error",
+      evalue: value.message,
+      traceback: cut > 0 ? stack.slice(0, cut) : stack,
+    };
+  }
+  const text = printed.map((args) => args.map((a) => inspect(a)).join(" ")).join("\n");
+  return { ename: "Error", evalue: `non-Error thrown: ${text}`, traceback: [text] };
+}
+
+// ---- tslab internals ----------------------------------------------------------------------
+
+interface ExecutorConsole {
+  log(message?: unknown, ...rest: unknown[]): void;
+  error(message?: unknown, ...rest: unknown[]): void;
+}
+interface TslabExecutor {
+  execute(src: string): Promise<boolean>;
+  interrupt(): void;
+  close(): void;
+  locals: { [key: string]: unknown };
+}
+interface TslabConverter {
+  close(): void;
+}
+interface ConverterSet {
+  readonly node: TslabConverter;
+  readonly browser: TslabConverter;
+  close(): void;
+}
+interface ZmqReply {
+  header: { msg_type: string; [k: string]: unknown };
+  content: unknown;
+  signAndSend(key: string, sock: unknown): void;
+}
+interface ZmqMessageLike {
+  content: { code: string; silent?: boolean; [k: string]: unknown };
+  createReply(): ZmqReply;
+}
+interface ExecuteReply {
+  status: string;
+  execution_count?: number;
+  [k: string]: unknown;
+}
+interface TslabHandler {
+  handleExecute(
+    req: ZmqMessageLike["content"],
+    writeStream: (name: string, text: string) => void,
+    writeDisplayData: WriteDisplayData,
+  ): Promise<ExecuteReply>;
+  close(): void;
+}
+interface TslabServer {
+  handler: TslabHandler;
+  connInfo: { key: string };
+  iopub: unknown;
+  init(): Promise<void>;
+  close(): void;
+}
+interface TslabInternals {
+  version: string;
+  createConverter(opts: { isJS: boolean; isBrowser: boolean }): TslabConverter;
+  createExecutor(rootDir: string, convs: ConverterSet, console: ExecutorConsole): TslabExecutor;
+  ZmqServer: new (handler: TslabHandler, configPath: string) => TslabServer;
+  JupyterHandlerImpl: new (executor: TslabExecutor, isJs: boolean) => TslabHandler;
+}
+
+/** Load tslab's internals, failing with a clear message if they are not what we rely on. */
+export function loadTslab(): TslabInternals {
+  const version = (require("tslab/package.json") as { version: string }).version;
+  const converter = require("tslab/dist/converter") as Partial<TslabInternals>;
+  const executor = require("tslab/dist/executor") as Partial<TslabInternals>;
+  const jupyter = require("tslab/dist/jupyter") as Partial<TslabInternals>;
+  const internals = {
+    version,
+    createConverter: converter.createConverter,
+    createExecutor: executor.createExecutor,
+    ZmqServer: jupyter.ZmqServer,
+    JupyterHandlerImpl: jupyter.JupyterHandlerImpl,
+  };
+  checkTslabContract(internals);
+  return internals as TslabInternals;
+}
+
+/** Throws naming what changed if tslab's internals are not the ones this module relies on. */
+export function checkTslabContract(t: Partial<TslabInternals>): void {
+  const problems: string[] = [];
+  if (t.version !== TSLAB_VERSION) problems.push(`version is ${t.version}, not ${TSLAB_VERSION}`);
+  if (typeof t.createConverter !== "function") problems.push("converter.createConverter missing");
+  if (typeof t.createExecutor !== "function") problems.push("executor.createExecutor missing");
+  if (typeof t.ZmqServer !== "function") problems.push("jupyter.ZmqServer missing");
+  else {
+    for (const m of ["handleExecute", "init", "close", "publishStatus"]) {
+      if (typeof (t.ZmqServer.prototype as Record<string, unknown>)[m] !== "function") {
+        problems.push(`jupyter.ZmqServer.prototype.${m} missing`);
+      }
+    }
+  }
+  if (typeof t.JupyterHandlerImpl !== "function") problems.push("jupyter.JupyterHandlerImpl missing");
+  else if (typeof t.JupyterHandlerImpl.prototype.handleExecute !== "function") {
+    problems.push("jupyter.JupyterHandlerImpl.prototype.handleExecute missing");
+  }
+  if (problems.length > 0) {
+    throw new Error(
+      `execmem-lab kernel: tslab internals changed (${problems.join("; ")}); ` +
+        `kernel/display.ts was written against tslab ${TSLAB_VERSION}`,
+    );
+  }
+}
+
+/** What one execution left behind for the server to report. */
+interface ExecutionState {
+  printedErrors: unknown[][];
+  result: MimeBundle | null;
+}
+
+/** An executor console that routes last-expression values and errors to `state`. */
+export function createExecutorConsole(state: ExecutionState): ExecutorConsole {
+  return {
+    log(value?: unknown, ...rest: unknown[]) {
+      if (rest.length === 0 && isQuiet(value)) return;
+      let bundle: MimeBundle | null = null;
+      try {
+        bundle = rest.length === 0 ? selfBundle(value) : null;
+      } catch (e) {
+        state.printedErrors.push([e]);
+        return;
+      }
+      if (bundle) state.result = bundle;
+      else console.log(value, ...rest);
+    },
+    error(...args: unknown[]) {
+      state.printedErrors.push(args);
+    },
+  };
+}
+
+export interface StartedKernel {
+  server: TslabServer;
+  executor: TslabExecutor;
+}
+
+/**
+ * Start tslab's TypeScript kernel in this process on the connection file `configPath`, with the
+ * display hook installed. Mirrors tslab's own startKernel (dist/main.js) with our console and
+ * our execute handling.
+ */
+export async function startKernel(configPath: string): Promise<StartedKernel> {
+  const t = loadTslab();
+  installDisplayHook();
+  let node: TslabConverter | undefined;
+  let browser: TslabConverter | undefined;
+  const convs: ConverterSet = {
+    get node() {
+      return (node ??= t.createConverter({ isJS: false, isBrowser: false }));
+    },
+    get browser() {
+      return (browser ??= t.createConverter({ isJS: false, isBrowser: true }));
+    },
+    close() {
+      node?.close();
+      browser?.close();
+    },
+  };
+  void convs.node; // warm the converter, as tslab does
+  const state: ExecutionState = { printedErrors: [], result: null };
+  const executor = t.createExecutor(process.cwd(), convs, createExecutorConsole(state));
+  const handler = new t.JupyterHandlerImpl(executor, false);
+  const server = new t.ZmqServer(handler, configPath);
+  const key = () => server.connInfo.key;
+
+  // Replaces ZmqServer.prototype.handleExecute (same messages, plus `error` and execute_result).
+  (server as unknown as { handleExecute: unknown }).handleExecute = async (
+    sock: unknown,
+    msg: ZmqMessageLike,
+  ) => {
+    const send = (type: string, content: unknown, target: unknown = server.iopub) => {
+      const r = msg.createReply();
+      r.header.msg_type = type;
+      r.content = content;
+      r.signAndSend(key(), target);
+    };
+    const writeStream = (name: string, text: string) => send("stream", { name, text });
+    const writeDisplayData: WriteDisplayData = (data, update) =>
+      send(update ? "update_display_data" : "display_data", data);
+    setDisplayWriter(writeDisplayData);
+    state.printedErrors = [];
+    state.result = null;
+    const content = await handler.handleExecute(msg.content, writeStream, writeDisplayData);
+    const printed = state.printedErrors;
+    state.printedErrors = [];
+    if (content.status === "error") {
+      const err = toCellError(printed) ?? {
+        ename: "Error",
+        evalue: "cell failed",
+        traceback: ["cell failed"],
+      };
+      send("error", err);
+      Object.assign(content, err);
+    } else if (printed.length > 0) {
+      // e.g. diagnostics of a `//@module` cell, which tslab registers anyway: keep them visible.
+      for (const args of printed) writeStream("stderr", formatPrinted(args) + "\n");
+    }
+    if (content.status === "ok" && state.result && !msg.content.silent) {
+      send("execute_result", {
+        execution_count: content.execution_count,
+        data: state.result,
+        metadata: {},
+      });
+    }
+    state.result = null;
+    send("execute_reply", content, sock);
+  };
+
+  process.on("SIGINT", () => executor.interrupt());
+  process.on("uncaughtException", (err) => console.error("UncaughtException:", err));
+  process.on("unhandledRejection", (reason) => console.error("UnhandledPromiseRejection:", reason));
+  await server.init();
+  return { server, executor };
+}
+
+function formatPrinted(args: unknown[]): string {
+  if (args[0] === DIAGNOSTIC_FORMAT) {
+    const [, file, line, col, text] = args;
+    return `${file ? String(file) : ""}${line}:${col} - ${text}`;
+  }
+  return args.map((a) => (typeof a === "string" ? a : inspect(a))).join(" ");
+}

@@ -1,0 +1,113 @@
+/** The "execmem-lab (TypeScript)" kernelspec: written by us, installed through `jupyter kernelspec`. */
+import { spawnSync } from "child_process";
+import { accessSync, constants, existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from "fs";
+import { tmpdir } from "os";
+import { delimiter, join, resolve } from "path";
+
+export const KERNEL_NAME = "execmem-lab";
+export const DISPLAY_NAME = "execmem-lab (TypeScript)";
+/** The launcher compiled from kernel/launch.ts. */
+export const LAUNCHER = resolve(__dirname, "launch.js");
+
+export const INSTALL_HELP =
+  "Install Jupyter first, e.g. on Debian/Ubuntu: apt-get install jupyter-client jupyter-nbconvert python3-nbclient " +
+  "(add jupyter-notebook or pip install jupyterlab for a front end), then run this again.";
+
+export class JupyterMissingError extends Error {
+  constructor(what: string) {
+    super(`${what}: Jupyter was not found on PATH (no "jupyter" executable). ${INSTALL_HELP}`);
+    this.name = "JupyterMissingError";
+  }
+}
+
+export interface KernelJson {
+  argv: string[];
+  display_name: string;
+  language: string;
+  interrupt_mode: "signal";
+  metadata: Record<string, unknown>;
+}
+
+export function kernelJson(): KernelJson {
+  return {
+    argv: [process.execPath, LAUNCHER, "kernel", "--config-file", "{connection_file}"],
+    display_name: DISPLAY_NAME,
+    language: "typescript",
+    interrupt_mode: "signal",
+    metadata: { "execmem-lab": { launcher: LAUNCHER } },
+  };
+}
+
+/** Absolute path of `name` on PATH, or null. */
+export function which(name: string, env: NodeJS.ProcessEnv = process.env): string | null {
+  for (const dir of (env.PATH ?? "").split(delimiter)) {
+    if (!dir) continue;
+    const p = join(dir, name);
+    try {
+      accessSync(p, constants.X_OK);
+      return p;
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
+
+export interface Location {
+  user?: boolean;
+  prefix?: string;
+}
+
+function locationArgs(loc: Location): string[] {
+  if (loc.user && loc.prefix) throw new Error("kernel install: give either --user or --prefix DIR, not both");
+  return loc.prefix ? [`--prefix=${resolve(loc.prefix)}`] : ["--user"];
+}
+
+function runJupyter(jupyter: string, args: string[], env: NodeJS.ProcessEnv): string {
+  const r = spawnSync(jupyter, args, { encoding: "utf8", env });
+  if (r.error) throw new Error(`running ${jupyter} ${args.join(" ")}: ${r.error.message}`);
+  if (r.status !== 0) {
+    throw new Error(`${jupyter} ${args.join(" ")} exited with ${r.status}: ${(r.stderr || r.stdout).trim()}`);
+  }
+  return `${r.stdout}${r.stderr}`;
+}
+
+/**
+ * Register the kernelspec (default: for this user; with a prefix: in PREFIX/share/jupyter/kernels).
+ * Returns the directory it was installed in.
+ */
+export function installKernelspec(loc: Location = {}, env: NodeJS.ProcessEnv = process.env): string {
+  const args = locationArgs(loc);
+  const jupyter = which("jupyter", env);
+  if (!jupyter) throw new JupyterMissingError("kernel install");
+  if (!existsSync(LAUNCHER)) {
+    throw new Error(`kernel install: the launcher ${LAUNCHER} is missing; build first (npm run build)`);
+  }
+  const tmp = mkdtempSync(join(tmpdir(), "execmem-lab-spec-"));
+  try {
+    const dir = join(tmp, KERNEL_NAME);
+    mkdirSync(dir);
+    writeFileSync(join(dir, "kernel.json"), JSON.stringify(kernelJson(), null, 2) + "\n");
+    const out = runJupyter(jupyter, ["kernelspec", "install", "--replace", `--name=${KERNEL_NAME}`, ...args, dir], env);
+    const m = /Installed kernelspec \S+ in (.+)/.exec(out);
+    return m ? m[1].trim() : loc.prefix ? join(resolve(loc.prefix), "share", "jupyter", "kernels", KERNEL_NAME) : out.trim();
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Remove the kernelspec; returns the directory removed. */
+export function uninstallKernelspec(loc: Location = {}, env: NodeJS.ProcessEnv = process.env): string {
+  if (loc.user && loc.prefix) throw new Error("kernel uninstall: give either --user or --prefix DIR, not both");
+  if (loc.prefix) {
+    const dir = join(resolve(loc.prefix), "share", "jupyter", "kernels", KERNEL_NAME);
+    if (!existsSync(dir)) throw new Error(`kernel uninstall: no ${KERNEL_NAME} kernelspec in ${dir}`);
+    rmSync(dir, { recursive: true, force: true });
+    return dir;
+  }
+  const jupyter = which("jupyter", env);
+  if (!jupyter) throw new JupyterMissingError("kernel uninstall");
+  const out = runJupyter(jupyter, ["kernelspec", "remove", "-y", KERNEL_NAME], env);
+  const m = /Removed (.+)/.exec(out);
+  return m ? m[1].trim() : out.trim();
+}

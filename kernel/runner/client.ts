@@ -1,0 +1,395 @@
+/**
+ * A minimal Jupyter client: launches the execmem-lab kernel as a child process and talks the
+ * Jupyter wire protocol (v5.3) to it over zeromq. No Python or Jupyter needed.
+ */
+import { spawn, type ChildProcess } from "child_process";
+import { createHmac, randomBytes, randomUUID } from "crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "fs";
+import { createServer } from "net";
+import { tmpdir } from "os";
+import { join, resolve } from "path";
+import * as zmq from "zeromq";
+
+/** The launcher the kernelspec names (compiled kernel/launch.ts). */
+export const LAUNCHER = resolve(__dirname, "..", "launch.js");
+
+const DELIM = Buffer.from("<IDS|MSG>");
+
+export interface Header {
+  msg_id: string;
+  msg_type: string;
+  session: string;
+  username: string;
+  date: string;
+  version: string;
+}
+
+export interface Message {
+  header: Header;
+  parent_header: Partial<Header>;
+  metadata: Record<string, unknown>;
+  content: Record<string, unknown>;
+}
+
+export interface ConnectionInfo {
+  transport: "tcp";
+  ip: string;
+  shell_port: number;
+  iopub_port: number;
+  stdin_port: number;
+  control_port: number;
+  hb_port: number;
+  key: string;
+  signature_scheme: "hmac-sha256";
+  kernel_name: string;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on("error", rej);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      const port = typeof addr === "object" && addr ? addr.port : 0;
+      srv.close(() => res(port));
+    });
+  });
+}
+
+export class KernelDiedError extends Error {
+  constructor(
+    message: string,
+    readonly log: string,
+  ) {
+    super(message);
+    this.name = "KernelDiedError";
+  }
+}
+
+export class CellTimeoutError extends Error {
+  constructor(readonly seconds: number) {
+    super(`cell timed out after ${seconds} s`);
+    this.name = "CellTimeoutError";
+  }
+}
+
+/** The iopub messages and reply of one execute_request. */
+export interface Execution {
+  reply: Record<string, unknown>;
+  /** iopub messages whose parent is this request, in order (status messages left out). */
+  messages: Message[];
+}
+
+export interface StartOptions {
+  /** Working directory of the kernel (the notebook's directory). */
+  cwd: string;
+  /** How long to wait for the kernel to answer kernel_info, in ms. */
+  startTimeoutMs?: number;
+  env?: NodeJS.ProcessEnv;
+  launcher?: string;
+}
+
+export class KernelClient {
+  private readonly session = randomUUID();
+  private readonly shell = new zmq.Dealer();
+  private readonly control = new zmq.Dealer();
+  private readonly iopub = new zmq.Subscriber();
+  private readonly waiters = new Map<string, (m: Message) => void>();
+  private readonly iopubListeners = new Set<(m: Message) => void>();
+  private exited: { code: number | null; signal: string | null } | null = null;
+  private exitListeners = new Set<() => void>();
+  private log = "";
+  private closed = false;
+
+  private constructor(
+    private readonly child: ChildProcess,
+    private readonly conn: ConnectionInfo,
+    private readonly tmp: string,
+  ) {
+    for (const s of [child.stdout, child.stderr]) {
+      s?.setEncoding("utf8");
+      s?.on("data", (d: string) => {
+        this.log = (this.log + d).slice(-20_000);
+      });
+    }
+    child.on("exit", (code, signal) => {
+      this.exited = { code, signal };
+      for (const l of this.exitListeners) l();
+    });
+  }
+
+  /** Launch a kernel and wait until it answers on shell and iopub. */
+  static async start(opts: StartOptions): Promise<KernelClient> {
+    const ports = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+    const conn: ConnectionInfo = {
+      transport: "tcp",
+      ip: "127.0.0.1",
+      shell_port: ports[0],
+      iopub_port: ports[1],
+      stdin_port: ports[2],
+      control_port: ports[3],
+      hb_port: ports[4],
+      key: randomBytes(16).toString("hex"),
+      signature_scheme: "hmac-sha256",
+      kernel_name: "execmem-lab",
+    };
+    const tmp = mkdtempSync(join(tmpdir(), "execmem-lab-kernel-"));
+    const connFile = join(tmp, "connection.json");
+    writeFileSync(connFile, JSON.stringify(conn));
+    const child = spawn(
+      process.execPath,
+      [opts.launcher ?? LAUNCHER, "kernel", "--config-file", connFile],
+      { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    const client = new KernelClient(child, conn, tmp);
+    try {
+      await client.connect(opts.startTimeoutMs ?? 60_000);
+    } catch (e) {
+      client.kill();
+      throw e;
+    }
+    return client;
+  }
+
+  /** What the kernel process printed on its own stdout/stderr (last 20 kB). */
+  get processLog(): string {
+    return this.log;
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  private addr(port: number): string {
+    return `tcp://${this.conn.ip}:${port}`;
+  }
+
+  private async connect(timeoutMs: number): Promise<void> {
+    this.shell.connect(this.addr(this.conn.shell_port));
+    this.control.connect(this.addr(this.conn.control_port));
+    this.iopub.connect(this.addr(this.conn.iopub_port));
+    this.iopub.subscribe();
+    void this.pump(this.shell, (m) => this.waiters.get(m.parent_header.msg_id ?? "")?.(m));
+    void this.pump(this.control, (m) => this.waiters.get(m.parent_header.msg_id ?? "")?.(m));
+    void this.pump(this.iopub, (m) => {
+      for (const l of this.iopubListeners) l(m);
+    });
+    // Ask kernel_info until the kernel answers and its iopub reaches us (the SUB socket only
+    // receives once its subscription has propagated: the slow-joiner problem).
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const msg = this.message("kernel_info_request", {});
+      let sawIopub = false;
+      const off = this.onIopub((m) => {
+        if (m.parent_header.msg_id === msg.header.msg_id) sawIopub = true;
+      });
+      try {
+        await this.request(this.shell, msg, 1000);
+        const until = Date.now() + 250;
+        while (!sawIopub && Date.now() < until) await sleep(10);
+        if (sawIopub) return;
+      } catch (e) {
+        if (e instanceof KernelDiedError) throw e;
+        if (!(e instanceof RequestTimeout)) throw e;
+      } finally {
+        off();
+      }
+      if (Date.now() > deadline) {
+        throw new KernelDiedError(
+          `kernel did not answer within ${Math.round(timeoutMs / 1000)} s`,
+          this.log,
+        );
+      }
+    }
+  }
+
+  private async pump(sock: zmq.Dealer | zmq.Subscriber, on: (m: Message) => void): Promise<void> {
+    try {
+      for await (const frames of sock) {
+        const m = this.parse(frames);
+        if (m) on(m);
+      }
+    } catch {
+      // socket closed
+    }
+  }
+
+  private sign(parts: string[]): string {
+    const h = createHmac("sha256", this.conn.key);
+    for (const p of parts) h.update(p);
+    return h.digest("hex");
+  }
+
+  private parse(frames: Buffer[]): Message | null {
+    const i = frames.findIndex((f) => f.equals(DELIM));
+    if (i < 0 || frames.length < i + 6) return null;
+    const parts = frames.slice(i + 2, i + 6).map((f) => f.toString("utf8"));
+    if (this.sign(parts) !== frames[i + 1].toString("utf8")) return null;
+    return {
+      header: JSON.parse(parts[0]) as Header,
+      parent_header: JSON.parse(parts[1]) as Partial<Header>,
+      metadata: JSON.parse(parts[2]) as Record<string, unknown>,
+      content: JSON.parse(parts[3]) as Record<string, unknown>,
+    };
+  }
+
+  private message(msg_type: string, content: Record<string, unknown>): Message {
+    return {
+      header: {
+        msg_id: randomUUID(),
+        msg_type,
+        session: this.session,
+        username: "execmem-lab",
+        date: new Date().toISOString(),
+        version: "5.3",
+      },
+      parent_header: {},
+      metadata: {},
+      content,
+    };
+  }
+
+  private async send(sock: zmq.Dealer, m: Message): Promise<void> {
+    const parts = [m.header, m.parent_header, m.metadata, m.content].map((x) => JSON.stringify(x));
+    await sock.send([DELIM, this.sign(parts), ...parts]);
+  }
+
+  onIopub(l: (m: Message) => void): () => void {
+    this.iopubListeners.add(l);
+    return () => this.iopubListeners.delete(l);
+  }
+
+  private onExit(l: () => void): () => void {
+    this.exitListeners.add(l);
+    return () => this.exitListeners.delete(l);
+  }
+
+  private diedError(): KernelDiedError {
+    const e = this.exited;
+    const how = e?.signal ? `signal ${e.signal}` : `exit code ${e?.code}`;
+    const tail = this.log.trim().split("\n").slice(-5).join("\n");
+    return new KernelDiedError(`kernel process died (${how})${tail ? `:\n${tail}` : ""}`, this.log);
+  }
+
+  private request(sock: zmq.Dealer, m: Message, timeoutMs: number): Promise<Message> {
+    return new Promise<Message>((res, rej) => {
+      if (this.exited) return rej(this.diedError());
+      const id = m.header.msg_id;
+      const cleanup = () => {
+        clearTimeout(timer);
+        this.waiters.delete(id);
+        offExit();
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        rej(new RequestTimeout());
+      }, timeoutMs);
+      const offExit = this.onExit(() => {
+        cleanup();
+        rej(this.diedError());
+      });
+      this.waiters.set(id, (reply) => {
+        cleanup();
+        res(reply);
+      });
+      this.send(sock, m).catch((e: unknown) => {
+        cleanup();
+        rej(e);
+      });
+    });
+  }
+
+  /**
+   * Execute `code`; resolves when both the execute_reply and the iopub `idle` status for this
+   * request arrived. `onMessage` sees each iopub message as it arrives.
+   */
+  async execute(
+    code: string,
+    opts: { timeoutMs: number; onMessage?: (m: Message) => void },
+  ): Promise<Execution> {
+    const req = this.message("execute_request", {
+      code,
+      silent: false,
+      store_history: true,
+      user_expressions: {},
+      allow_stdin: false,
+      stop_on_error: true,
+    });
+    const messages: Message[] = [];
+    let idle!: () => void;
+    const idleSeen = new Promise<void>((r) => (idle = r));
+    const off = this.onIopub((m) => {
+      if (m.parent_header.msg_id !== req.header.msg_id) {
+        // Outputs of async work started by an earlier cell, and display updates, still matter.
+        if (m.header.msg_type === "update_display_data") {
+          messages.push(m);
+          opts.onMessage?.(m);
+        }
+        return;
+      }
+      if (m.header.msg_type === "status") {
+        if (m.content.execution_state === "idle") idle();
+        return;
+      }
+      messages.push(m);
+      opts.onMessage?.(m);
+    });
+    try {
+      const work = (async () => {
+        const reply = await this.request(this.shell, req, 2 ** 31 - 1);
+        await idleSeen;
+        return reply;
+      })();
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, rej) => {
+        timer = setTimeout(() => rej(new CellTimeoutError(opts.timeoutMs / 1000)), opts.timeoutMs);
+      });
+      try {
+        const reply = await Promise.race([work, timeout]);
+        return { reply: reply.content, messages };
+      } finally {
+        clearTimeout(timer);
+        work.catch(() => {});
+      }
+    } finally {
+      off();
+    }
+  }
+
+  /** Ask the kernel to shut down; kill it if it has not exited after `graceMs`. */
+  async shutdown(graceMs = 1000): Promise<void> {
+    if (this.closed) return;
+    if (!this.exited) {
+      const exited = new Promise<void>((r) => {
+        if (this.exited) r();
+        else this.onExit(r);
+      });
+      try {
+        await this.request(this.control, this.message("shutdown_request", { restart: false }), graceMs);
+      } catch {
+        // fall through to kill
+      }
+      await Promise.race([exited, sleep(graceMs)]);
+    }
+    this.kill();
+  }
+
+  /** Kill the kernel process and close the sockets. */
+  kill(): void {
+    if (!this.exited) this.child.kill("SIGKILL");
+    if (this.closed) return;
+    this.closed = true;
+    for (const s of [this.shell, this.control, this.iopub]) {
+      s.linger = 0;
+      s.close();
+    }
+    rmSync(this.tmp, { recursive: true, force: true });
+  }
+}
+
+class RequestTimeout extends Error {}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,254 @@
+/**
+ * The headless runner: executes notebooks (one kernel process each, up to `jobs` at once) and
+ * writes the executed .ipynb, a standalone HTML page per notebook and an index into `outDir`.
+ * Files are written to a temporary name and renamed, so a page is either complete or absent;
+ * a failed notebook's page and index row say FAILED.
+ */
+import { availableParallelism } from "os";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "fs";
+import { basename, dirname, join, relative, resolve, sep } from "path";
+import type { NotebookSummary } from "execmem-lab";
+import { renderIndexPage, renderNotebookPage, type IndexEntry } from "../report/html";
+import { runNotebook, type CellFailure, type NotebookRun } from "./execute";
+import { readNotebook, serializeNotebook, tagsOf, type Notebook } from "./notebook";
+import { PARAMETERS_TAG, injectParameters, type Params } from "./params";
+import { silentProgress, type ProgressSink } from "./progress";
+
+export interface RunOptions {
+  /** Notebook files; default: every .ipynb under `notebooksDir`. */
+  notebooks?: string[];
+  /** Default "notebooks" (relative to `cwd`). */
+  notebooksDir?: string;
+  /** Default "out" (relative to `cwd`). */
+  outDir?: string;
+  params?: Params;
+  /** Per-cell timeout in ms; default 600 000. */
+  timeoutMs?: number;
+  /** Notebooks executed at once; default the core count. */
+  jobs?: number;
+  progress?: ProgressSink;
+  /** Default process.cwd(). */
+  cwd?: string;
+}
+
+export interface NotebookResult {
+  /** The notebook path relative to cwd, e.g. "notebooks/00-tour.ipynb". */
+  notebook: string;
+  status: "passed" | "failed";
+  failures: CellFailure[];
+  summaries: NotebookSummary[];
+  durationMs: number;
+  /** Kernel start-up time, ms (-1 if it never started). */
+  startMs: number;
+  /** Written files, absolute. */
+  html: string;
+  ipynb: string;
+}
+
+export interface RunResult {
+  results: NotebookResult[];
+  ok: boolean;
+  outDir: string;
+  index: string;
+}
+
+/** Bad input to the runner (missing notebook, bad parameter): nothing was executed. */
+export class RunnerInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "RunnerInputError";
+  }
+}
+
+export function discoverNotebooks(dir: string): string[] {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new RunnerInputError(`notebook folder not found: ${dir}`);
+  }
+  const found: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      if (e.name.startsWith(".") || e.name === "node_modules") continue;
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile() && e.name.endsWith(".ipynb")) found.push(p);
+    }
+  };
+  walk(dir);
+  return found;
+}
+
+export function writeFileAtomic(path: string, content: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  writeFileSync(tmp, content);
+  renameSync(tmp, path);
+}
+
+interface Manifest {
+  notebooks: IndexEntry[];
+}
+
+function readManifest(path: string): Manifest {
+  try {
+    const m = JSON.parse(readFileSync(path, "utf8")) as Manifest;
+    if (Array.isArray(m.notebooks)) return m;
+  } catch {
+    // none yet, or unreadable: start afresh
+  }
+  return { notebooks: [] };
+}
+
+/** Output base name (no extension) of a notebook: its path below the notebooks folder. */
+function outName(nbAbs: string, nbDirAbs: string): string {
+  const rel = relative(nbDirAbs, nbAbs);
+  const inside = rel && !rel.startsWith("..") && !rel.startsWith(sep);
+  return (inside ? rel : basename(nbAbs)).replace(/\.ipynb$/, "");
+}
+
+async function pool<T>(items: T[], jobs: number, work: (t: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(jobs, items.length)) }, worker));
+}
+
+/** Execute notebooks and write the report. Throws RunnerInputError before running anything. */
+export async function runNotebooks(opts: RunOptions = {}): Promise<RunResult> {
+  const cwd = opts.cwd ?? process.cwd();
+  const nbDir = resolve(cwd, opts.notebooksDir ?? "notebooks");
+  const outDir = resolve(cwd, opts.outDir ?? "out");
+  const progress = opts.progress ?? silentProgress;
+  const params = opts.params ?? {};
+  const paths = opts.notebooks?.length ? opts.notebooks.map((p) => resolve(cwd, p)) : discoverNotebooks(nbDir);
+  if (paths.length === 0) throw new RunnerInputError(`no notebooks found under ${relative(cwd, nbDir) || "."}`);
+
+  // Read everything first: bad input fails before any kernel starts.
+  const problems: string[] = [];
+  const loaded: { abs: string; shown: string; nb: Notebook; name: string }[] = [];
+  for (const abs of paths) {
+    const shown = relative(cwd, abs) || abs;
+    try {
+      loaded.push({ abs, shown, nb: readNotebook(abs, shown), name: outName(abs, nbDir) });
+    } catch (e) {
+      problems.push(e instanceof Error ? e.message : String(e));
+    }
+  }
+  const names = new Map<string, string>();
+  for (const l of loaded) {
+    const other = names.get(l.name);
+    if (other) problems.push(`${l.shown} and ${other} would both be written to ${l.name}.html`);
+    names.set(l.name, l.shown);
+  }
+  if (Object.keys(params).length > 0) {
+    const declared = new Set<string>();
+    for (const l of loaded) {
+      const { unknown } = injectParameters(l.nb, params);
+      for (const p of Object.keys(params)) if (!unknown.includes(p)) declared.add(p);
+    }
+    for (const p of Object.keys(params)) {
+      if (!declared.has(p)) {
+        const withCell = loaded.filter((l) => l.nb.cells.some((c) => tagsOf(c).includes(PARAMETERS_TAG)));
+        problems.push(
+          `parameter ${p} is not declared (let/const ${p} = ...) in the cell tagged "${PARAMETERS_TAG}" of ` +
+            (withCell.length ? withCell.map((l) => l.shown).join(", ") : `any of the selected notebooks (none has one)`),
+        );
+      }
+    }
+  }
+  if (problems.length > 0) throw new RunnerInputError(problems.join("\n"));
+
+  mkdirSync(outDir, { recursive: true });
+  const manifestPath = join(outDir, "results.json");
+  const indexPath = join(outDir, "index.html");
+  const manifest = readManifest(manifestPath);
+  // Drop rows of notebooks that no longer exist, mark the selected ones as running.
+  manifest.notebooks = manifest.notebooks.filter((e) => existsSync(resolve(cwd, e.notebook)));
+  const upsert = (entry: IndexEntry) => {
+    const i = manifest.notebooks.findIndex((e) => e.notebook === entry.notebook);
+    if (i >= 0) manifest.notebooks[i] = entry;
+    else manifest.notebooks.push(entry);
+    manifest.notebooks.sort((a, b) => a.notebook.localeCompare(b.notebook));
+  };
+  const writeIndex = () => {
+    writeFileAtomic(manifestPath, JSON.stringify(manifest, null, 1) + "\n");
+    writeFileAtomic(indexPath, renderIndexPage(manifest.notebooks, new Date()));
+  };
+  for (const l of loaded) {
+    rmSync(join(outDir, `${l.name}.html`), { force: true });
+    rmSync(join(outDir, `${l.name}.ipynb`), { force: true });
+    upsert({ notebook: l.shown, status: "running", href: "", failures: [], summaries: [] });
+  }
+  writeIndex();
+
+  const results: NotebookResult[] = [];
+  await pool(loaded, opts.jobs ?? availableParallelism(), async (l) => {
+    progress.start(l.shown);
+    const html = join(outDir, `${l.name}.html`);
+    const ipynb = join(outDir, `${l.name}.ipynb`);
+    let run: NotebookRun;
+    const t0 = Date.now();
+    try {
+      run = await runNotebook(l.shown, l.nb, {
+        timeoutMs: opts.timeoutMs ?? 600_000,
+        params,
+        kernelCwd: dirname(l.abs),
+        onCell: (i, n) => progress.cell(l.shown, i, n),
+      });
+    } catch (e) {
+      // The kernel never started (or the runner itself failed): report it as this notebook's failure.
+      const message = e instanceof Error ? e.message : String(e);
+      run = {
+        path: l.shown,
+        executed: l.nb,
+        failures: [{ kind: "kernel", cell: -1, label: "kernel start", message }],
+        cells: l.nb.cells.map(() => ({ state: "not-run" as const })),
+        summaries: [],
+        durationMs: Date.now() - t0,
+        startMs: -1,
+      };
+    }
+    const result: NotebookResult = {
+      notebook: l.shown,
+      status: run.failures.length ? "failed" : "passed",
+      failures: run.failures,
+      summaries: run.summaries,
+      durationMs: run.durationMs,
+      startMs: run.startMs,
+      html,
+      ipynb,
+    };
+    writeFileAtomic(ipynb, serializeNotebook(run.executed));
+    writeFileAtomic(
+      html,
+      renderNotebookPage({
+        title: l.shown,
+        notebook: run.executed,
+        cells: run.cells,
+        failures: run.failures,
+        durationMs: run.durationMs,
+        indexHref: relative(dirname(html), indexPath).split(sep).join("/"),
+        ipynbHref: basename(ipynb),
+      }),
+    );
+    upsert({
+      notebook: l.shown,
+      status: result.status,
+      href: relative(outDir, html).split(sep).join("/"),
+      durationMs: result.durationMs,
+      failures: result.failures.map((f) => ({ label: f.label, message: f.message })),
+      summaries: result.summaries,
+    });
+    writeIndex();
+    results.push(result);
+    progress.end(result);
+  });
+  progress.close();
+  results.sort((a, b) => a.notebook.localeCompare(b.notebook));
+  return { results, ok: results.every((r) => r.status === "passed"), outDir, index: indexPath };
+}
+
+/** One line per failure: notebook, cell and error. */
+export function describeFailures(results: NotebookResult[]): string[] {
+  return results.flatMap((r) => r.failures.map((f) => `${r.notebook}, ${f.label}: ${f.message}`));
+}
