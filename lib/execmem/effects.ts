@@ -21,8 +21,8 @@ export type ExecmemEffect =
   /** free_vmap_area(): VA released. */
   | { kind: "vmap_area_free"; va: Va; size: number }
   /** Physical pages taken from / returned to the page allocator (order 0 or 9). */
-  | { kind: "alloc_pages"; pa: number; order: number }
-  | { kind: "free_pages"; pa: number; order: number }
+  | { kind: "alloc_pages"; order: number; pa: readonly number[] }
+  | { kind: "free_pages"; order: number; pa: readonly number[] }
   /** vmap_pages_range(): PTEs (pageSize 4096) or PMD leaf entries (pageSize 2 MiB) installed. */
   | { kind: "map"; va: Va; size: number; pageSize: number; prot: Pgprot; pa: readonly number[] }
   /** vunmap_range(): entries cleared. */
@@ -37,12 +37,23 @@ export type ExecmemEffect =
   | { kind: "direct_map_change"; pa: number; size: number; prot: Pgprot | "invalid" }
   /** A direct-map large page split: 1 GiB -> 2 MiB or 2 MiB -> 4 KiB (arch/x86/mm/pat/set_memory.c split_large_page). */
   | { kind: "direct_map_split"; pa: number; from: "1G" | "2M"; to: "2M" | "4K" }
+  /** A 2 MiB vmalloc (PMD) mapping split into 4 KiB PTEs by a partial permission change. */
+  | { kind: "vmalloc_split"; va: Va; from: "2M"; to: "4K" }
+  /** x86 CPA_COLLAPSE (set_memory_rox, 6.15): 512 uniform PTEs folded back into one PMD. */
+  | { kind: "vmalloc_collapse"; va: Va; to: "2M" }
   /** flush_tlb_kernel_range(start, end) (IPI to every CPU on x86; TLBI broadcast on arm64; SBI/IPI on riscv). */
   | { kind: "flush_tlb_kernel_range"; start: Va; end: Va }
   /** Text patching through the kernel's poking API. sync = a text_poke_sync()-like cross-CPU serialisation follows. */
   | {
       kind: "text_poke";
-      fn: "text_poke" | "text_poke_copy" | "text_poke_set" | "aarch64_insn_copy" | "aarch64_insn_set" | "patch_text_nosync";
+      fn:
+        | "text_poke"
+        | "text_poke_copy"
+        | "text_poke_set"
+        | "aarch64_insn_copy"
+        | "aarch64_insn_set"
+        | "patch_text_nosync"
+        | "patch_text_set_nosync";
       va: Va;
       size: number;
       content: string;

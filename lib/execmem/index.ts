@@ -3,3 +3,6 @@ export * from "./effects";
 export * from "./prng";
 export * from "./arch";
 export { MODULE_SIZES } from "./data/module-sizes";
+export * from "./vmap";
+export * from "./physmem";
+export * from "./execmem";
