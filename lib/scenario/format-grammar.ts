@@ -39,7 +39,7 @@ ExecmemLitmus {
   Param = ident Pointee*
   Pointee = "*"* ident
   Block = "{" Stmt* "}"
-  Stmt = While | Unsupported | Decl | Assign | CallStmt | Block | EmptyStmt
+  Stmt = While | Unsupported | Decl | Assign | CallStmt | Block | EmptyStmt | OtherAssign
   EmptyStmt = ";"
   Decl = ctype+ ListOf<DeclItem, ","> ";"
   DeclItem = "*"* ident
@@ -54,6 +54,7 @@ ExecmemLitmus {
   Unsupported = unsupportedKw (~";" ~"{" ~"}" any)* (Block | ";")
   Assign = ident "=" Call ";"
   CallStmt = Call ";"
+  OtherAssign = ident "=" (~";" ~"}" any)+ ";"
   Call = ~reserved ident "(" ListOf<Arg, ","> ")"
   Arg = string        -- string
       | number        -- number
@@ -121,7 +122,8 @@ export type StmtNode =
   | { k: "block"; body: StmtNode[]; pos: SourcePos }
   | { k: "decl"; pos: SourcePos }
   | { k: "empty"; pos: SourcePos }
-  | { k: "unsupported"; keyword: string; pos: SourcePos };
+  | { k: "unsupported"; keyword: string; pos: SourcePos }
+  | { k: "assign"; target: Name; value: string; pos: SourcePos };
 
 export interface AttrNode {
   name: Name;
@@ -307,6 +309,9 @@ function build(): { g: ohm.Grammar; s: ohm.Semantics } {
     },
     Assign(r, _eq, call, _semi) {
       return { k: "call", call: call.ast(), result: name(r), pos: at(this) } satisfies StmtNode;
+    },
+    OtherAssign(t, _eq, v, _semi) {
+      return { k: "assign", target: name(t), value: v.sourceString.trim(), pos: at(this) } satisfies StmtNode;
     },
     CallStmt(call, _semi) {
       const c = call.ast() as CallNode;

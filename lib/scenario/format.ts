@@ -434,6 +434,14 @@ class Parser {
         case "unsupported":
           this.fail(`"${s.keyword}" is not supported: a process is straight-line code with spin-waits (while)`, s.pos);
           break;
+        case "assign": {
+          const t = s.target.text;
+          const hint = this.data.has(t)
+            ? `store with WRITE_ONCE(${t}, ${s.value}) or smp_store_release(${t}, ${s.value})`
+            : `a register receives READ_ONCE(x), smp_load_acquire(x) or a call (${t} = f();)`;
+          this.fail(`"${t} = ${s.value}" is not a statement of the format: ${hint}`, s.pos);
+          break;
+        }
         case "call":
           for (const op of this.call(s.call, cpu, s.result)) out.push({ ...op, pos: op.pos ?? s.pos });
           break;

@@ -1,0 +1,236 @@
+/** The litmus-style scenario format: what each construct parses to. */
+import { readFileSync } from "fs";
+import { join } from "path";
+import { describe, expect, it } from "vitest";
+import { explore } from "../lib/explorer/explore";
+import { parseScenario, registerStatement, statementDefs } from "../lib/scenario/format";
+import type { Op } from "../lib/scenario/spec";
+
+const strip = (ops: Op[]) => ops.map(({ pos: _pos, ...o }) => o);
+
+function file(arch: string, init: string, procs: string[], tail = "", head = ""): string {
+  const ps = procs.map((b, i) => `P${i}(int *x)\n{\n${b}\n}\n`).join("\n");
+  return `C test\narch ${arch}\n${head}\n{\n${init}\n}\n\n${ps}\n${tail}\n`;
+}
+const INIT = "  x = 0;\n  code f[2] = old versions(old, new);";
+const prog = (arch: string, body: string, init = INIT) => strip(parseScenario(file(arch, init, [body, "  int r0;\n  r0 = f();"])).cpus[0].program);
+
+describe("header, comments, Result:", () => {
+  it("parses S1 into the spec the builder would give", () => {
+    const s = parseScenario(readFileSync(join(__dirname, "scenarios/S1.litmus"), "utf8"), "S1.litmus");
+    expect(s.name).toBe("S1+direct-map-write+no-serialise");
+    expect(s.arch).toBe("x86-64");
+    expect(s.expect).toBe("Sometimes");
+    expect(s.condition).toBe("exists (1:r0=stale)");
+    expect(s.data).toEqual({ flag: 0 });
+    expect(s.regions).toEqual([{ name: "f", lines: 2, versions: ["old", "new"], initial: "old" }]);
+    expect(strip(s.cpus[0].program)).toEqual([
+      { op: "write", region: "f", version: "new", via: "direct-map" },
+      { op: "store", loc: "flag", value: 1, release: true },
+    ]);
+    expect(strip(s.cpus[1].program)).toEqual([
+      { op: "await", loc: "flag", value: 1, acquire: true },
+      { op: "call", reg: "r0", region: "f" },
+    ]);
+    expect(s.cpus[1].program[1].pos).toEqual({ line: 29, column: 3 });
+    expect(s.doc).toMatch(/^MODEL.md S1: the page is mapped RX/);
+    expect(s.doc).not.toMatch(/Result/);
+  });
+
+  it("takes (* *) comments anywhere outside braces, and C comments anywhere", () => {
+    const t = `(* leading *)\nC t (* after the name *)\narch arm64 // the arch\n(*\n * Result: Always\n *)\n{ x = 0; /* data */ code f = new versions(new); }\n(* between *)\nP0(int *x) { int r0; r0 = f(); // call\n}\n(* before the condition *)\nexists (0:r0=new) // done\n`;
+    const s = parseScenario(t);
+    expect(s.expect).toBe("Always");
+    expect(s.doc).toContain("between");
+    expect(explore(s).observation).toBe("Always");
+  });
+
+  it("a file without a condition or Result: line is still a scenario", () => {
+    const s = parseScenario(file("x86-64", INIT, ["  text_write(f, new);", "  int r0;\n  r0 = f();"]));
+    expect(s.condition).toBeUndefined();
+    expect(s.expect).toBeUndefined();
+  });
+
+  it("ignores LKMM process parameters, local declarations and a locations line", () => {
+    const t = file("x86-64", "  int x = 2;\n  unsigned int y;\n  code f = old versions(old, new);", ["  int r0, *p;\n  r0 = READ_ONCE(*x);", "  WRITE_ONCE(y, 1);"], "locations [x; y]\nexists (0:r0=2)");
+    const s = parseScenario(t);
+    expect(s.data).toEqual({ x: 2, y: 0 });
+    expect(explore(s).observation).toBe("Always");
+  });
+});
+
+describe("initial state", () => {
+  it("code regions: lines, per-line content, page, shares, insn; pages; frames", () => {
+    const s = parseScenario(
+      file(
+        "arm64",
+        [
+          "  int x = 3;",
+          "  code f[2] = {old, trap} versions(old, new) insn(old=NOP, new=B);",
+          "  code g = b1 versions(b1, b2) page(f) shares(f);",
+          "  page f = PAGE_KERNEL_ROX frame(f2);",
+          "  frame f2 = new like(f);",
+          "  code h = trap versions(h1);",
+          "  page h = none;",
+        ].join("\n"),
+        ["  int r0;\n  r0 = f();"],
+      ),
+    );
+    expect(s.data).toEqual({ x: 3 });
+    expect(s.regions).toEqual([
+      { name: "f", lines: 2, versions: ["old", "new"], initial: ["old", "trap"], insn: { old: "NOP", new: "B" } },
+      { name: "g", lines: 1, versions: ["b1", "b2"], initial: "b1", page: "f", sharesLineWith: "f" },
+      { name: "h", lines: 1, versions: ["h1"], initial: "trap" },
+    ]);
+    expect(s.pages).toEqual([
+      { name: "f", perm: "RX", frame: "f2" },
+      { name: "h", perm: "", frame: null },
+    ]);
+    expect(s.frames).toEqual([{ name: "f2", like: "f", initial: "new" }]);
+  });
+
+  it("directives: speculate and interrupts per process", () => {
+    const s = parseScenario(
+      file("x86-64+fred", INIT + "\n  code g = a versions(a);", ["  text_write(f, new);", "  int r0;\n  r0 = f();"], "", "speculate P1 f, g\nspeculate P0 none;\ninterrupts P1 2\n"),
+    );
+    expect(s.cpus[0].speculate).toEqual([]);
+    expect(s.cpus[1].speculate).toEqual(["f", "g"]);
+    expect(s.cpus[1].interrupts).toBe(2);
+    expect(s.cpus[0].interrupts).toBeUndefined();
+  });
+});
+
+describe("statements", () => {
+  it("data: WRITE_ONCE, smp_store_release, READ_ONCE, smp_load_acquire, with or without *", () => {
+    expect(prog("x86-64", "  int r1, r2;\n  WRITE_ONCE(*x, 2);\n  smp_store_release(x, 3);\n  r1 = READ_ONCE(*x);\n  r2 = smp_load_acquire(x);")).toEqual([
+      { op: "store", loc: "x", value: 2, release: false },
+      { op: "store", loc: "x", value: 3, release: true },
+      { op: "load", reg: "r1", loc: "x", acquire: false },
+      { op: "load", reg: "r2", loc: "x", acquire: true },
+    ]);
+  });
+
+  it("spin-waits become await", () => {
+    const s = parseScenario(
+      file("x86-64", "  x = 0;\n  y = 0;\n  z = 5;\n  code f = old versions(old, new);", [
+        "  WRITE_ONCE(x, 7);\n  WRITE_ONCE(z, 0);",
+        "  while (!smp_load_acquire(x));\n  while (READ_ONCE(*x) != 7) cpu_relax();\n  while (READ_ONCE(y) == 0) { cpu_relax(); }\n  while (READ_ONCE(z));",
+        "  WRITE_ONCE(y, 4);",
+      ]),
+    );
+    expect(strip(s.cpus[1].program)).toEqual([
+      { op: "await", loc: "x", value: 7, acquire: true },
+      { op: "await", loc: "x", value: 7, acquire: false },
+      { op: "await", loc: "y", value: 4, acquire: false },
+      { op: "await", loc: "z", value: 0, acquire: false },
+    ]);
+  });
+
+  it("code writes, PTE writes, calls, interrupts", () => {
+    const init = INIT + "\n  frame f2 = trap like(f);";
+    expect(
+      prog("x86-64", "  int r0;\n  text_write(f, new);\n  text_write(f+1, trap, text);\n  text_write(f, new, poke, f2);\n  text_write(f, new, f2);\n  set_pte(f, none);\n  set_pte(f, RX, f2);\n  set_pte(f, PAGE_KERNEL);\n  r0 = call(f);\n  interrupt();", init),
+    ).toEqual([
+      { op: "write", region: "f", version: "new", via: "direct-map" },
+      { op: "write", region: "f", line: 1, version: "trap", via: "text" },
+      { op: "write", region: "f", version: "new", via: "poke", frame: "f2" },
+      { op: "write", region: "f", version: "new", via: "direct-map", frame: "f2" },
+      { op: "pte", page: "f", perm: "" },
+      { op: "pte", page: "f", perm: "RX", frame: "f2" },
+      { op: "pte", page: "f", perm: "RW" },
+      { op: "call", reg: "r0", region: "f" },
+      { op: "interrupt" },
+    ]);
+  });
+
+  it("x86-64 instructions and routines", () => {
+    expect(prog("x86-64", "  cpuid();\n  serialize();\n  iret();\n  mov_cr3();\n  wrmsr();\n  mfence();\n  invlpg();\n  asm(\"LOCK ADD\");\n  sync_core();\n  text_poke_sync();\n  flush_tlb_kernel_range(f);\n  flush_icache_range(f);\n  smp_mb();\n  smp_wmb();\n  smp_rmb();\n  barrier();")).toEqual([
+      { op: "insn", name: "CPUID" },
+      { op: "insn", name: "SERIALIZE" },
+      { op: "insn", name: "IRET" },
+      { op: "insn", name: "MOV CR3" },
+      { op: "insn", name: "WRMSR" },
+      { op: "insn", name: "MFENCE" },
+      { op: "insn", name: "INVLPG" },
+      { op: "insn", name: "LOCK ADD" },
+      { op: "macro", name: "sync_core" },
+      { op: "macro", name: "text_poke_sync" },
+      { op: "macro", name: "flush_tlb_kernel_range", region: "f" },
+      { op: "macro", name: "flush_icache_range", region: "f" },
+      { op: "macro", name: "smp_mb" },
+      { op: "macro", name: "smp_wmb" },
+      { op: "macro", name: "smp_rmb" },
+    ]);
+    expect(prog("x86-64+fred", "  erets();")).toEqual([{ op: "insn", name: "ERETS" }]);
+  });
+
+  it("arm64 instructions and routines", () => {
+    expect(
+      prog("arm64", "  isb();\n  dsb(ish);\n  dsb(sy);\n  dmb(ish);\n  dmb(ishst);\n  dc_cvau(f);\n  dc_cvau(f+1);\n  ic_ivau(f+0);\n  ic_iallu();\n  ic_ialluis();\n  tlbi(vaale1is);\n  asm(\"IC IVAU\", f+1);\n  asm(\"DSB ISH\");\n  flush_icache_range(f);\n  kick_all_cpus_sync();"),
+    ).toEqual([
+      { op: "insn", name: "ISB" },
+      { op: "insn", name: "DSB ISH" },
+      { op: "insn", name: "DSB SY" },
+      { op: "insn", name: "DMB ISH" },
+      { op: "insn", name: "DMB ISHST" },
+      { op: "insn", name: "DC CVAU", region: "f" },
+      { op: "insn", name: "DC CVAU", region: "f", line: 1 },
+      { op: "insn", name: "IC IVAU", region: "f", line: 0 },
+      { op: "insn", name: "IC IALLU" },
+      { op: "insn", name: "IC IALLUIS" },
+      { op: "insn", name: "TLBI VAALE1IS" },
+      { op: "insn", name: "IC IVAU", region: "f", line: 1 },
+      { op: "insn", name: "DSB ISH" },
+      { op: "macro", name: "flush_icache_range", region: "f" },
+      { op: "macro", name: "kick_all_cpus_sync" },
+    ]);
+  });
+
+  it("riscv64 instructions and routines", () => {
+    expect(prog("riscv64", "  fence_i();\n  fence();\n  fence(rw,rw);\n  fence(w, w);\n  fence(r,r);\n  sfence_vma();\n  flush_icache_all();\n  flush_tlb_kernel_range(f);")).toEqual([
+      { op: "insn", name: "fence.i" },
+      { op: "insn", name: "fence" },
+      { op: "insn", name: "fence rw,rw" },
+      { op: "insn", name: "fence w,w" },
+      { op: "insn", name: "fence r,r" },
+      { op: "insn", name: "sfence.vma" },
+      { op: "macro", name: "flush_icache_all" },
+      { op: "macro", name: "flush_tlb_kernel_range", region: "f" },
+    ]);
+  });
+
+  it("ops carry the line and column of their statement", () => {
+    const s = parseScenario("C t\narch arm64\n{ x = 0; code f = old versions(old, new); }\nP0(int *x) {\n  text_write(f, new);\n    dsb(ish); smp_store_release(x, 1);\n}\n");
+    expect(s.cpus[0].program.map((o) => o.pos)).toEqual([
+      { line: 5, column: 3 },
+      { line: 6, column: 5 },
+      { line: 6, column: 15 },
+    ]);
+  });
+
+  it("registerStatement adds a statement (the extension point for the execmem API)", () => {
+    registerStatement({
+      name: "test_poke_and_sync",
+      usage: "test_poke_and_sync(f, version)",
+      doc: "test only",
+      handler: (c, x) => {
+        x.noResult(c);
+        x.arity(c, 2, 2, "test_poke_and_sync(f, version)");
+        const { region } = x.code(c.args[0], "test_poke_and_sync");
+        return [
+          { op: "write", region, version: x.word(c.args[1], "version"), via: "poke" },
+          { op: "macro", name: "text_poke_sync" },
+        ];
+      },
+    });
+    expect(statementDefs().map((d) => d.name)).toContain("test_poke_and_sync");
+    const s = parseScenario(file("x86-64", INIT, ["  test_poke_and_sync(f, new);", "  int r0;\n  r0 = f();"]));
+    expect(s.cpus[0].program).toEqual([
+      { op: "write", region: "f", version: "new", via: "poke", pos: { line: 11, column: 3 } },
+      { op: "macro", name: "text_poke_sync", pos: { line: 11, column: 3 } },
+    ]);
+    expect(() => parseScenario(file("x86-64", INIT, ["  test_poke_and_sync(f);"]), "e.litmus")).toThrow(
+      "e.litmus:11:3: test_poke_and_sync takes 2 arguments, got 1: test_poke_and_sync(f, version)",
+    );
+  });
+});
