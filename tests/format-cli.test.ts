@@ -13,16 +13,26 @@ vi.mock("execmem-lab", async () => ({
   ...(await import("../lib/explorer/explore")),
 }));
 
-import { runExplore, type ExploreCliOptions, type ExploreFileJson } from "../kernel/commands/explore";
+import {
+  runExplore,
+  type ExploreCliOptions,
+  type ExploreFileJson,
+} from "../kernel/commands/explore";
 
 const ROOT = join(__dirname, "..");
 const S = (n: string) => join(__dirname, "scenarios", n);
 const tmp = mkdtempSync(join(tmpdir(), "execmem-explore-"));
 const WRONG = join(tmp, "wrong.litmus");
-writeFileSync(WRONG, readFileSync(S("S1.litmus"), "utf8").replace("Result: Sometimes", "Result: Never"));
+writeFileSync(
+  WRONG,
+  readFileSync(S("S1.litmus"), "utf8").replace("Result: Sometimes", "Result: Never"),
+);
 const BAD = join(tmp, "bad.litmus");
 writeFileSync(BAD, readFileSync(S("S2.litmus"), "utf8").replace("cpuid();", "cpuid(;"));
-const BADLINE = readFileSync(BAD, "utf8").split("\n").findIndex((l) => l.includes("cpuid(;")) + 1;
+const BADLINE =
+  readFileSync(BAD, "utf8")
+    .split("\n")
+    .findIndex((l) => l.includes("cpuid(;")) + 1;
 
 function run(files: string[], opts: ExploreCliOptions = {}) {
   const out: string[] = [];
@@ -52,20 +62,36 @@ describe("explore command", () => {
     const j = JSON.parse(r.out) as { files: ExploreFileJson[] };
     expect(j.files.map((f) => f.file)).toEqual([S("S4.litmus"), S("S8.litmus")]);
     const s4 = j.files[0];
-    expect(s4).toMatchObject({ scenario: "S4+unmapped+set_pte+release-acquire", arch: "x86-64", expected: "Never", observation: "Never", complete: true, contradicted: false });
+    expect(s4).toMatchObject({
+      scenario: "S4+unmapped+set_pte+release-acquire",
+      arch: "x86-64",
+      expected: "Never",
+      observation: "Never",
+      complete: true,
+      contradicted: false,
+    });
     expect(s4.states).toBeGreaterThan(0);
     expect(s4.outcomes!.map((o) => o.key)).toEqual(["1:r0=new", "1:r0=spurious-fault+new"]);
     for (const o of s4.outcomes!) {
       expect(o.count).toBeGreaterThan(0);
       expect(o.satisfies).toBe(false);
       expect(o.witness.steps.length).toBeGreaterThan(0);
-      expect(Object.keys(o.witness.steps[0]).sort()).toEqual(["action", "cpu", "effect", "kind", "step", "sync"]);
+      expect(Object.keys(o.witness.steps[0]).sort()).toEqual([
+        "action",
+        "cpu",
+        "effect",
+        "kind",
+        "step",
+        "sync",
+      ]);
     }
     expect(j.files[1].outcomes!.map((o) => o.key)).toEqual(["1:r0=new"]);
   });
 
   it("--json --residency keeps each step's residency", () => {
-    const j = JSON.parse(run([S("S1.litmus")], { json: true, residency: true }).out) as { files: ExploreFileJson[] };
+    const j = JSON.parse(run([S("S1.litmus")], { json: true, residency: true }).out) as {
+      files: ExploreFileJson[];
+    };
     const w = j.files[0].outcomes![0].witness;
     expect(w.steps[0].residency).toBeInstanceOf(Array);
     expect(w.lines).toContain("f+0");
@@ -76,13 +102,20 @@ describe("explore command", () => {
     expect(r.code).toBe(1);
     expect(r.out).toContain("observation: Sometimes; expected Never: CONTRADICTED");
     const j = JSON.parse(run([WRONG], { json: true }).out) as { files: ExploreFileJson[] };
-    expect(j.files[0]).toMatchObject({ expected: "Never", observation: "Sometimes", contradicted: true, matchesExpectation: false });
+    expect(j.files[0]).toMatchObject({
+      expected: "Never",
+      observation: "Sometimes",
+      contradicted: true,
+      matchesExpectation: false,
+    });
   });
 
   it("exit code 2 with file:line:col on a malformed file; the other files still run", () => {
     const r = run([BAD, S("S1.litmus"), WRONG], { witnesses: false });
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(new RegExp(`${BAD.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:${BADLINE}:\\d+: syntax error`));
+    expect(r.err).toMatch(
+      new RegExp(`${BAD.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:${BADLINE}:\\d+: syntax error`),
+    );
     expect(r.out).toContain("expected Sometimes: OK");
     const j = JSON.parse(run([BAD], { json: true }).out) as { files: ExploreFileJson[] };
     expect(j.files[0].error).toMatchObject({ line: BADLINE });
@@ -94,15 +127,23 @@ describe("explore command", () => {
   });
 
   it("--sample RUNS --seed N, --max-states, --no-reduction", () => {
-    const a = JSON.parse(run([S("S7.litmus")], { json: true, sample: 20, seed: 5 }).out) as { files: ExploreFileJson[] };
-    const b = JSON.parse(run([S("S7.litmus")], { json: true, sample: 20, seed: 5 }).out) as { files: ExploreFileJson[] };
+    const a = JSON.parse(run([S("S7.litmus")], { json: true, sample: 20, seed: 5 }).out) as {
+      files: ExploreFileJson[];
+    };
+    const b = JSON.parse(run([S("S7.litmus")], { json: true, sample: 20, seed: 5 }).out) as {
+      files: ExploreFileJson[];
+    };
     expect(a.files[0].complete).toBe(false);
     expect(a.files[0].stoppedBy).toBe("sample");
-    expect(a.files[0].outcomes!.map((o) => [o.key, o.count])).toEqual(b.files[0].outcomes!.map((o) => [o.key, o.count]));
+    expect(a.files[0].outcomes!.map((o) => [o.key, o.count])).toEqual(
+      b.files[0].outcomes!.map((o) => [o.key, o.count]),
+    );
     const bounded = run([S("S7.litmus")], { maxStates: 10, witnesses: false });
     expect(bounded.code).toBe(0);
     expect(bounded.out).toMatch(/incomplete \(stopped by states\)/);
-    const full = JSON.parse(run([S("S1.litmus")], { json: true, reduction: false }).out) as { files: ExploreFileJson[] };
+    const full = JSON.parse(run([S("S1.litmus")], { json: true, reduction: false }).out) as {
+      files: ExploreFileJson[];
+    };
     expect(full.files[0].reduction).toBe("none");
     expect(full.files[0].observation).toBe("Sometimes");
   });
@@ -111,11 +152,14 @@ describe("explore command", () => {
 const CLI = join(ROOT, "kernel/dist/cli.js");
 const built = existsSync(join(ROOT, "kernel/dist/commands/explore.js")) && existsSync(CLI);
 describe.skipIf(!built)("node kernel/dist/cli.js explore (after npm run build)", () => {
-  const cli = (...args: string[]) => spawnSync(process.execPath, [CLI, "explore", ...args], { cwd: ROOT, encoding: "utf8" });
+  const cli = (...args: string[]) =>
+    spawnSync(process.execPath, [CLI, "explore", ...args], { cwd: ROOT, encoding: "utf8" });
   it("exit codes 0, 1, 2 and --json", () => {
     const ok = cli(S("S2.litmus"), "--json");
     expect(ok.status).toBe(0);
-    expect((JSON.parse(ok.stdout) as { files: ExploreFileJson[] }).files[0].observation).toBe("Never");
+    expect((JSON.parse(ok.stdout) as { files: ExploreFileJson[] }).files[0].observation).toBe(
+      "Never",
+    );
     expect(cli(WRONG, "--no-witnesses").status).toBe(1);
     const bad = cli(BAD);
     expect(bad.status).toBe(2);

@@ -13,11 +13,15 @@ function file(arch: string, init: string, procs: string[], tail = "", head = "")
   return `C test\narch ${arch}\n${head}\n{\n${init}\n}\n\n${ps}\n${tail}\n`;
 }
 const INIT = "  x = 0;\n  code f[2] = old versions(old, new);";
-const prog = (arch: string, body: string, init = INIT) => strip(parseScenario(file(arch, init, [body, "  int r0;\n  r0 = f();"])).cpus[0].program);
+const prog = (arch: string, body: string, init = INIT) =>
+  strip(parseScenario(file(arch, init, [body, "  int r0;\n  r0 = f();"])).cpus[0].program);
 
 describe("header, comments, Result:", () => {
   it("parses S1 into the spec the builder would give", () => {
-    const s = parseScenario(readFileSync(join(__dirname, "scenarios/S1.litmus"), "utf8"), "S1.litmus");
+    const s = parseScenario(
+      readFileSync(join(__dirname, "scenarios/S1.litmus"), "utf8"),
+      "S1.litmus",
+    );
     expect(s.name).toBe("S1+direct-map-write+no-serialise");
     expect(s.arch).toBe("x86-64");
     expect(s.expect).toBe("Sometimes");
@@ -46,13 +50,20 @@ describe("header, comments, Result:", () => {
   });
 
   it("a file without a condition or Result: line is still a scenario", () => {
-    const s = parseScenario(file("x86-64", INIT, ["  text_write(f, new);", "  int r0;\n  r0 = f();"]));
+    const s = parseScenario(
+      file("x86-64", INIT, ["  text_write(f, new);", "  int r0;\n  r0 = f();"]),
+    );
     expect(s.condition).toBeUndefined();
     expect(s.expect).toBeUndefined();
   });
 
   it("ignores LKMM process parameters, local declarations and a locations line", () => {
-    const t = file("x86-64", "  int x = 2;\n  unsigned int y;\n  code f = old versions(old, new);", ["  int r0, *p;\n  r0 = READ_ONCE(*x);", "  WRITE_ONCE(y, 1);"], "locations [x; y]\nexists (0:r0=2)");
+    const t = file(
+      "x86-64",
+      "  int x = 2;\n  unsigned int y;\n  code f = old versions(old, new);",
+      ["  int r0, *p;\n  r0 = READ_ONCE(*x);", "  WRITE_ONCE(y, 1);"],
+      "locations [x; y]\nexists (0:r0=2)",
+    );
     const s = parseScenario(t);
     expect(s.data).toEqual({ x: 2, y: 0 });
     expect(explore(s).observation).toBe("Always");
@@ -78,8 +89,21 @@ describe("initial state", () => {
     );
     expect(s.data).toEqual({ x: 3 });
     expect(s.regions).toEqual([
-      { name: "f", lines: 2, versions: ["old", "new"], initial: ["old", "trap"], insn: { old: "NOP", new: "B" } },
-      { name: "g", lines: 1, versions: ["b1", "b2"], initial: "b1", page: "f", sharesLineWith: "f" },
+      {
+        name: "f",
+        lines: 2,
+        versions: ["old", "new"],
+        initial: ["old", "trap"],
+        insn: { old: "NOP", new: "B" },
+      },
+      {
+        name: "g",
+        lines: 1,
+        versions: ["b1", "b2"],
+        initial: "b1",
+        page: "f",
+        sharesLineWith: "f",
+      },
       { name: "h", lines: 1, versions: ["h1"], initial: "trap" },
     ]);
     expect(s.pages).toEqual([
@@ -91,7 +115,13 @@ describe("initial state", () => {
 
   it("directives: speculate and interrupts per process", () => {
     const s = parseScenario(
-      file("x86-64+fred", INIT + "\n  code g = a versions(a);", ["  text_write(f, new);", "  int r0;\n  r0 = f();"], "", "speculate P1 f, g\nspeculate P0 none;\ninterrupts P1 2\n"),
+      file(
+        "x86-64+fred",
+        INIT + "\n  code g = a versions(a);",
+        ["  text_write(f, new);", "  int r0;\n  r0 = f();"],
+        "",
+        "speculate P1 f, g\nspeculate P0 none;\ninterrupts P1 2\n",
+      ),
     );
     expect(s.cpus[0].speculate).toEqual([]);
     expect(s.cpus[1].speculate).toEqual(["f", "g"]);
@@ -102,7 +132,12 @@ describe("initial state", () => {
 
 describe("statements", () => {
   it("data: WRITE_ONCE, smp_store_release, READ_ONCE, smp_load_acquire, with or without *", () => {
-    expect(prog("x86-64", "  int r1, r2;\n  WRITE_ONCE(*x, 2);\n  smp_store_release(x, 3);\n  r1 = READ_ONCE(*x);\n  r2 = smp_load_acquire(x);")).toEqual([
+    expect(
+      prog(
+        "x86-64",
+        "  int r1, r2;\n  WRITE_ONCE(*x, 2);\n  smp_store_release(x, 3);\n  r1 = READ_ONCE(*x);\n  r2 = smp_load_acquire(x);",
+      ),
+    ).toEqual([
       { op: "store", loc: "x", value: 2, release: false },
       { op: "store", loc: "x", value: 3, release: true },
       { op: "load", reg: "r1", loc: "x", acquire: false },
@@ -129,7 +164,11 @@ describe("statements", () => {
   it("code writes, PTE writes, calls, interrupts", () => {
     const init = INIT + "\n  frame f2 = trap like(f);";
     expect(
-      prog("x86-64", "  int r0;\n  text_write(f, new);\n  text_write(f+1, trap, text);\n  text_write(f, new, poke, f2);\n  text_write(f, new, f2);\n  set_pte(f, none);\n  set_pte(f, RX, f2);\n  set_pte(f, PAGE_KERNEL);\n  r0 = call(f);\n  interrupt();", init),
+      prog(
+        "x86-64",
+        "  int r0;\n  text_write(f, new);\n  text_write(f+1, trap, text);\n  text_write(f, new, poke, f2);\n  text_write(f, new, f2);\n  set_pte(f, none);\n  set_pte(f, RX, f2);\n  set_pte(f, PAGE_KERNEL);\n  r0 = call(f);\n  interrupt();",
+        init,
+      ),
     ).toEqual([
       { op: "write", region: "f", version: "new", via: "direct-map" },
       { op: "write", region: "f", line: 1, version: "trap", via: "text" },
@@ -144,7 +183,12 @@ describe("statements", () => {
   });
 
   it("x86-64 instructions and routines", () => {
-    expect(prog("x86-64", "  cpuid();\n  serialize();\n  iret();\n  mov_cr3();\n  wrmsr();\n  mfence();\n  invlpg();\n  asm(\"LOCK ADD\");\n  sync_core();\n  text_poke_sync();\n  flush_tlb_kernel_range(f);\n  flush_icache_range(f);\n  smp_mb();\n  smp_wmb();\n  smp_rmb();\n  barrier();")).toEqual([
+    expect(
+      prog(
+        "x86-64",
+        '  cpuid();\n  serialize();\n  iret();\n  mov_cr3();\n  wrmsr();\n  mfence();\n  invlpg();\n  asm("LOCK ADD");\n  sync_core();\n  text_poke_sync();\n  flush_tlb_kernel_range(f);\n  flush_icache_range(f);\n  smp_mb();\n  smp_wmb();\n  smp_rmb();\n  barrier();',
+      ),
+    ).toEqual([
       { op: "insn", name: "CPUID" },
       { op: "insn", name: "SERIALIZE" },
       { op: "insn", name: "IRET" },
@@ -166,7 +210,10 @@ describe("statements", () => {
 
   it("arm64 instructions and routines", () => {
     expect(
-      prog("arm64", "  isb();\n  dsb(ish);\n  dsb(sy);\n  dmb(ish);\n  dmb(ishst);\n  dc_cvau(f);\n  dc_cvau(f+1);\n  ic_ivau(f+0);\n  ic_iallu();\n  ic_ialluis();\n  tlbi(vaale1is);\n  asm(\"IC IVAU\", f+1);\n  asm(\"DSB ISH\");\n  flush_icache_range(f);\n  kick_all_cpus_sync();"),
+      prog(
+        "arm64",
+        '  isb();\n  dsb(ish);\n  dsb(sy);\n  dmb(ish);\n  dmb(ishst);\n  dc_cvau(f);\n  dc_cvau(f+1);\n  ic_ivau(f+0);\n  ic_iallu();\n  ic_ialluis();\n  tlbi(vaale1is);\n  asm("IC IVAU", f+1);\n  asm("DSB ISH");\n  flush_icache_range(f);\n  kick_all_cpus_sync();',
+      ),
     ).toEqual([
       { op: "insn", name: "ISB" },
       { op: "insn", name: "DSB ISH" },
@@ -187,7 +234,12 @@ describe("statements", () => {
   });
 
   it("riscv64 instructions and routines", () => {
-    expect(prog("riscv64", "  fence_i();\n  fence();\n  fence(rw,rw);\n  fence(w, w);\n  fence(r,r);\n  sfence_vma();\n  flush_icache_all();\n  flush_tlb_kernel_range(f);")).toEqual([
+    expect(
+      prog(
+        "riscv64",
+        "  fence_i();\n  fence();\n  fence(rw,rw);\n  fence(w, w);\n  fence(r,r);\n  sfence_vma();\n  flush_icache_all();\n  flush_tlb_kernel_range(f);",
+      ),
+    ).toEqual([
       { op: "insn", name: "fence.i" },
       { op: "insn", name: "fence" },
       { op: "insn", name: "fence rw,rw" },
@@ -200,7 +252,9 @@ describe("statements", () => {
   });
 
   it("ops carry the line and column of their statement", () => {
-    const s = parseScenario("C t\narch arm64\n{ x = 0; code f = old versions(old, new); }\nP0(int *x) {\n  text_write(f, new);\n    dsb(ish); smp_store_release(x, 1);\n}\n");
+    const s = parseScenario(
+      "C t\narch arm64\n{ x = 0; code f = old versions(old, new); }\nP0(int *x) {\n  text_write(f, new);\n    dsb(ish); smp_store_release(x, 1);\n}\n",
+    );
     expect(s.cpus[0].program.map((o) => o.pos)).toEqual([
       { line: 5, column: 3 },
       { line: 6, column: 5 },
@@ -224,12 +278,16 @@ describe("statements", () => {
       },
     });
     expect(statementDefs().map((d) => d.name)).toContain("test_poke_and_sync");
-    const s = parseScenario(file("x86-64", INIT, ["  test_poke_and_sync(f, new);", "  int r0;\n  r0 = f();"]));
+    const s = parseScenario(
+      file("x86-64", INIT, ["  test_poke_and_sync(f, new);", "  int r0;\n  r0 = f();"]),
+    );
     expect(s.cpus[0].program).toEqual([
       { op: "write", region: "f", version: "new", via: "poke", pos: { line: 11, column: 3 } },
       { op: "macro", name: "text_poke_sync", pos: { line: 11, column: 3 } },
     ]);
-    expect(() => parseScenario(file("x86-64", INIT, ["  test_poke_and_sync(f);"]), "e.litmus")).toThrow(
+    expect(() =>
+      parseScenario(file("x86-64", INIT, ["  test_poke_and_sync(f);"]), "e.litmus"),
+    ).toThrow(
       "e.litmus:11:3: test_poke_and_sync takes 2 arguments, got 1: test_poke_and_sync(f, version)",
     );
   });

@@ -26,7 +26,9 @@ function run(file: string): ExplorationResult {
 }
 const reachable = (r: ExplorationResult) => r.outcomes.map((o) => o.values["1:r0"]).sort();
 const witnessText = (r: ExplorationResult, v: string) =>
-  (r.outcomes.find((o) => o.values["1:r0"] === v)?.witness.steps ?? []).map((s) => `${s.step} P${s.cpu} ${s.action} | ${s.effect}`).join("\n");
+  (r.outcomes.find((o) => o.values["1:r0"] === v)?.witness.steps ?? [])
+    .map((s) => `${s.step} P${s.cpu} ${s.action} | ${s.effect}`)
+    .join("\n");
 
 describe("tests/scenarios: every file's Result: line holds", () => {
   it("has files", () => expect(files.length).toBeGreaterThanOrEqual(14));
@@ -36,39 +38,57 @@ describe("tests/scenarios: every file's Result: line holds", () => {
       expect(r.stats.complete, `${f}: exploration incomplete`).toBe(true);
       expect(r.expected, `${f}: no Result: line`).not.toBeNull();
       expect(r.condition, `${f}: no final condition`).not.toBeNull();
-      expect(r.observation, `${f}: ${r.condition} observed ${r.observation}, Result: says ${r.expected}`).toBe(r.expected);
+      expect(
+        r.observation,
+        `${f}: ${r.condition} observed ${r.observation}, Result: says ${r.expected}`,
+      ).toBe(r.expected);
       expect(r.matchesExpectation).toBe(true);
     });
   }
 });
 
 /** MODEL.md's table: which file reproduces each row and what must (not) be reachable. */
-const ROWS: { file: string; arch: string; reach?: string[]; only?: string[]; never?: string[] }[] = [
-  { file: "S1.", arch: "x86-64", reach: ["stale"] },
-  { file: "S2.", arch: "x86-64", only: ["new"] },
-  { file: "S3.", arch: "x86-64", only: ["new"] },
-  {
-    file: "S4.",
-    arch: "x86-64",
-    reach: ["new", "spurious-fault+new"],
-    never: ["stale", "trap", "torn", "spurious-fault+stale", "spurious-fault+trap", "spurious-fault+torn"],
-  },
-  { file: "S5.", arch: "x86-64", reach: ["stale"] },
-  { file: "S6.fred.", arch: "x86-64+fred", reach: ["stale"] },
-  { file: "S6.idt.", arch: "x86-64", only: ["new"] },
-  { file: "S7.", arch: "arm64", reach: ["stale"] },
-  { file: "S8.", arch: "arm64", only: ["new"] },
-  { file: "S9.", arch: "arm64", reach: ["stale"] },
-  { file: "S10.", arch: "arm64+idc+dic", only: ["new"] },
-  {
-    file: "S11.",
-    arch: "arm64",
-    reach: ["new", "spurious-fault+new"],
-    never: ["stale", "trap", "torn", "spurious-fault+stale", "spurious-fault+trap", "spurious-fault+torn"],
-  },
-  { file: "S12.", arch: "riscv64", reach: ["stale"] },
-  { file: "S13.", arch: "riscv64", only: ["new"] },
-];
+const ROWS: { file: string; arch: string; reach?: string[]; only?: string[]; never?: string[] }[] =
+  [
+    { file: "S1.", arch: "x86-64", reach: ["stale"] },
+    { file: "S2.", arch: "x86-64", only: ["new"] },
+    { file: "S3.", arch: "x86-64", only: ["new"] },
+    {
+      file: "S4.",
+      arch: "x86-64",
+      reach: ["new", "spurious-fault+new"],
+      never: [
+        "stale",
+        "trap",
+        "torn",
+        "spurious-fault+stale",
+        "spurious-fault+trap",
+        "spurious-fault+torn",
+      ],
+    },
+    { file: "S5.", arch: "x86-64", reach: ["stale"] },
+    { file: "S6.fred.", arch: "x86-64+fred", reach: ["stale"] },
+    { file: "S6.idt.", arch: "x86-64", only: ["new"] },
+    { file: "S7.", arch: "arm64", reach: ["stale"] },
+    { file: "S8.", arch: "arm64", only: ["new"] },
+    { file: "S9.", arch: "arm64", reach: ["stale"] },
+    { file: "S10.", arch: "arm64+idc+dic", only: ["new"] },
+    {
+      file: "S11.",
+      arch: "arm64",
+      reach: ["new", "spurious-fault+new"],
+      never: [
+        "stale",
+        "trap",
+        "torn",
+        "spurious-fault+stale",
+        "spurious-fault+trap",
+        "spurious-fault+torn",
+      ],
+    },
+    { file: "S12.", arch: "riscv64", reach: ["stale"] },
+    { file: "S13.", arch: "riscv64", only: ["new"] },
+  ];
 
 describe("MODEL.md acceptance rows", () => {
   for (const row of ROWS) {
@@ -79,8 +99,13 @@ describe("MODEL.md acceptance rows", () => {
       expect(r.arch).toBe(row.arch);
       const got = reachable(r);
       for (const v of row.reach ?? []) expect(got, `${f}: ${v} should be reachable`).toContain(v);
-      if (row.only) expect(got, `${f}: only ${row.only.join(", ")}; stale witness:\n${witnessText(r, "stale")}`).toEqual(row.only);
-      for (const v of row.never ?? []) expect(got, `${f}: ${v} must never run:\n${witnessText(r, v)}`).not.toContain(v);
+      if (row.only)
+        expect(
+          got,
+          `${f}: only ${row.only.join(", ")}; stale witness:\n${witnessText(r, "stale")}`,
+        ).toEqual(row.only);
+      for (const v of row.never ?? [])
+        expect(got, `${f}: ${v} must never run:\n${witnessText(r, v)}`).not.toContain(v);
       // A reachable outcome comes with a witness that ends in the call.
       for (const o of r.outcomes) expect(o.witness.steps.length).toBeGreaterThan(0);
     });

@@ -57,7 +57,10 @@ export interface ExploreFileJson {
 function intOption(name: string, min: number) {
   return (v: string): number => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+    if (!Number.isInteger(n) || n < min)
+      throw new InvalidArgumentError(
+        `${name} must be an integer >= ${min}, got ${JSON.stringify(v)}`,
+      );
     return n;
   };
 }
@@ -65,15 +68,27 @@ function intOption(name: string, min: number) {
 export function register(program: Command): void {
   program
     .command("explore")
-    .description("explore every execution of scenario files (litmus format, docs/scenario-format.md) and check their Result: lines")
+    .description(
+      "explore every execution of scenario files (litmus format, docs/scenario-format.md) and check their Result: lines",
+    )
     .argument("<file...>", "scenario files")
-    .option("--json", "print JSON: every outcome with its count and one shortest witness, states, completeness, observation")
+    .option(
+      "--json",
+      "print JSON: every outcome with its count and one shortest witness, states, completeness, observation",
+    )
     .option("--max-states <n>", "stop after this many states", intOption("--max-states", 1))
     .option("--max-ms <ms>", "stop after this many milliseconds", intOption("--max-ms", 1))
-    .option("--sample <runs>", "run this many seeded random executions instead of exploring all", intOption("--sample", 1))
+    .option(
+      "--sample <runs>",
+      "run this many seeded random executions instead of exploring all",
+      intOption("--sample", 1),
+    )
     .option("--seed <n>", "seed of --sample", intOption("--seed", 0), 1)
     .option("--no-reduction", "explore without the liveness and symmetry reductions")
-    .option("--residency", "with --json: include what every structure holds after each witness step")
+    .option(
+      "--residency",
+      "with --json: include what every structure holds after each witness step",
+    )
     .option("--no-witnesses", "without --json: do not print witness traces")
     .action((files: string[], opts: ExploreCliOptions) => {
       const code = runExplore(files, opts);
@@ -82,7 +97,11 @@ export function register(program: Command): void {
 }
 
 /** Runs the command; returns the exit code (0, 1 = expectation contradicted, 2 = malformed file). */
-export function runExplore(files: string[], opts: ExploreCliOptions = {}, io: Io = consoleIo): number {
+export function runExplore(
+  files: string[],
+  opts: ExploreCliOptions = {},
+  io: Io = consoleIo,
+): number {
   let code = 0;
   const records: ExploreFileJson[] = [];
   const eopts: ExploreOptions = {};
@@ -103,7 +122,10 @@ export function runExplore(files: string[], opts: ExploreCliOptions = {}, io: Io
       const message = e instanceof Error ? e.message : String(e);
       const shown = fe || message.startsWith(file) ? message : `${file}: ${message}`;
       io.err(`execmem-lab explore: ${shown}`);
-      records.push({ file, error: { message: shown, line: fe ? fe.line : null, column: fe ? fe.column : null } });
+      records.push({
+        file,
+        error: { message: shown, line: fe ? fe.line : null, column: fe ? fe.column : null },
+      });
       continue;
     }
     const contradicted = isContradicted(r);
@@ -136,7 +158,12 @@ const consoleIo: Io = {
   err: (l) => console.error(l),
 };
 
-function toJson(file: string, r: ExplorationResult, contradicted: boolean, residency: boolean): ExploreFileJson {
+function toJson(
+  file: string,
+  r: ExplorationResult,
+  contradicted: boolean,
+  residency: boolean,
+): ExploreFileJson {
   return {
     file,
     scenario: r.scenario,
@@ -160,7 +187,16 @@ function toJson(file: string, r: ExplorationResult, contradicted: boolean, resid
       satisfies: o.satisfies,
       witness: residency
         ? { steps: o.witness.steps, initial: o.witness.initial, lines: o.witness.lines }
-        : { steps: o.witness.steps.map(({ step, cpu, kind, action, effect, sync }) => ({ step, cpu, kind, action, effect, sync })) },
+        : {
+            steps: o.witness.steps.map(({ step, cpu, kind, action, effect, sync }) => ({
+              step,
+              cpu,
+              kind,
+              action,
+              effect,
+              sync,
+            })),
+          },
     })),
   };
 }
@@ -182,7 +218,9 @@ export function table(file: string, r: ExplorationResult, witnesses = true): str
   }
   const s = r.stats;
   const how = s.complete ? "complete" : `incomplete (stopped by ${s.stoppedBy ?? "a bound"})`;
-  out.push(`${s.states} states, ${s.transitions} transitions, ${s.finalStates} final; ${how}; ${s.ms.toFixed(1)} ms; reduction: ${s.reduction}`);
+  out.push(
+    `${s.states} states, ${s.transitions} transitions, ${s.finalStates} final; ${how}; ${s.ms.toFixed(1)} ms; reduction: ${s.reduction}`,
+  );
   if (r.condition) {
     const obs = r.observation ?? "inconclusive";
     let check = "";
@@ -204,7 +242,9 @@ export function table(file: string, r: ExplorationResult, witnesses = true): str
       out.push(`  ${pad("step", 4, true)}  ${pad("cpu", 6)}  ${pad("action", aw)}  effect`);
       for (const x of steps) {
         const who = `P${x.cpu}${x.kind === "hardware" ? " hw" : ""}`;
-        out.push(`  ${pad(String(x.step), 4, true)}  ${pad(who, 6)}  ${pad(x.action, aw)}  ${x.effect}${x.sync ? "  [sync]" : ""}`);
+        out.push(
+          `  ${pad(String(x.step), 4, true)}  ${pad(who, 6)}  ${pad(x.action, aw)}  ${x.effect}${x.sync ? "  [sync]" : ""}`,
+        );
       }
     }
   }

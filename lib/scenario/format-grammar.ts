@@ -132,7 +132,15 @@ export interface AttrNode {
 }
 
 export type InitNode =
-  | { k: "code"; name: Name; lines?: { value: number; pos: SourcePos }; content: Name | Name[]; contentPos: SourcePos; attrs: AttrNode[]; pos: SourcePos }
+  | {
+      k: "code";
+      name: Name;
+      lines?: { value: number; pos: SourcePos };
+      content: Name | Name[];
+      contentPos: SourcePos;
+      attrs: AttrNode[];
+      pos: SourcePos;
+    }
   | { k: "page"; name: Name; value: Name; attrs: AttrNode[]; pos: SourcePos }
   | { k: "frame"; name: Name; value: Name; attrs: AttrNode[]; pos: SourcePos }
   | { k: "data"; name: Name; value?: { value: number; pos: SourcePos }; pos: SourcePos };
@@ -160,8 +168,7 @@ export interface FileNode {
 }
 
 export type SyntaxResult =
-  | { ok: true; file: FileNode }
-  | { ok: false; pos: SourcePos; offset: number; expected: string };
+  { ok: true; file: FileNode } | { ok: false; pos: SourcePos; offset: number; expected: string };
 
 // ---- positions -------------------------------------------------------------------------------
 
@@ -197,7 +204,8 @@ function build(): { g: ohm.Grammar; s: ohm.Semantics } {
   const endOf = (n: ohm.Node): SourcePos => current!.pos(n.source.endIdx);
   const name = (n: ohm.Node): Name => ({ text: n.sourceString, pos: at(n) });
   const list = <T>(n: ohm.Node): T[] => n.asIteration().children.map((c) => c.ast() as T);
-  const opt = <T>(n: ohm.Node): T | undefined => (n.children.length ? (n.children[0].ast() as T) : undefined);
+  const opt = <T>(n: ohm.Node): T | undefined =>
+    n.children.length ? (n.children[0].ast() as T) : undefined;
   const num = (n: ohm.Node) => ({ value: Number(n.sourceString), pos: at(n) });
   s.addOperation<unknown>("ast", {
     File(header, directives, init, procs, _locations, final, _end) {
@@ -224,7 +232,12 @@ function build(): { g: ohm.Grammar; s: ohm.Semantics } {
       return { k: "speculate", proc: name(p), regions: rs, pos: at(this) } satisfies DirectiveNode;
     },
     InterruptsDir(_kw, p, n, _semi) {
-      return { k: "interrupts", proc: name(p), count: num(n), pos: at(this) } satisfies DirectiveNode;
+      return {
+        k: "interrupts",
+        proc: name(p),
+        count: num(n),
+        pos: at(this),
+      } satisfies DirectiveNode;
     },
     Init(_open, items, _close) {
       return { items: items.children.map((c) => c.ast()), pos: at(this) };
@@ -248,10 +261,22 @@ function build(): { g: ohm.Grammar; s: ohm.Semantics } {
       return name(n);
     },
     PageDecl(_kw, n, _eq, v, attrs, _semi) {
-      return { k: "page", name: name(n), value: name(v), attrs: attrs.children.map((a) => a.ast()), pos: at(this) } satisfies InitNode;
+      return {
+        k: "page",
+        name: name(n),
+        value: name(v),
+        attrs: attrs.children.map((a) => a.ast()),
+        pos: at(this),
+      } satisfies InitNode;
     },
     FrameDecl(_kw, n, _eq, v, attrs, _semi) {
-      return { k: "frame", name: name(n), value: name(v), attrs: attrs.children.map((a) => a.ast()), pos: at(this) } satisfies InitNode;
+      return {
+        k: "frame",
+        name: name(n),
+        value: name(v),
+        attrs: attrs.children.map((a) => a.ast()),
+        pos: at(this),
+      } satisfies InitNode;
     },
     Attr(n, _o, args, _c) {
       return { name: name(n), args: list(args), pos: at(this) } satisfies AttrNode;
@@ -267,10 +292,18 @@ function build(): { g: ohm.Grammar; s: ohm.Semantics } {
       return { k: "data", name: name(n), value: v, pos: at(n) } satisfies InitNode;
     },
     Proc(n, _o, _params, _c, block) {
-      return { name: name(n), body: (block.ast() as { body: StmtNode[] }).body, pos: at(this) } satisfies ProcNode;
+      return {
+        name: name(n),
+        body: (block.ast() as { body: StmtNode[] }).body,
+        pos: at(this),
+      } satisfies ProcNode;
     },
     Block(_o, stmts, _c) {
-      return { k: "block", body: stmts.children.map((c) => c.ast()), pos: at(this) } satisfies StmtNode;
+      return {
+        k: "block",
+        body: stmts.children.map((c) => c.ast()),
+        pos: at(this),
+      } satisfies StmtNode;
     },
     EmptyStmt(_semi) {
       return { k: "empty", pos: at(this) } satisfies StmtNode;
@@ -279,7 +312,12 @@ function build(): { g: ohm.Grammar; s: ohm.Semantics } {
       return { k: "decl", pos: at(this) } satisfies StmtNode;
     },
     While(_kw, _o, cond, _c, body) {
-      const c = cond.ast() as { cond: "not" | "ne" | "eq" | "truthy"; call: CallNode; value?: number; valuePos?: SourcePos };
+      const c = cond.ast() as {
+        cond: "not" | "ne" | "eq" | "truthy";
+        call: CallNode;
+        value?: number;
+        valuePos?: SourcePos;
+      };
       return { k: "wait", ...c, body: body.ast() as StmtNode[], pos: at(this) } satisfies StmtNode;
     },
     WaitBody_empty(_semi) {
@@ -311,21 +349,36 @@ function build(): { g: ohm.Grammar; s: ohm.Semantics } {
       return { k: "call", call: call.ast(), result: name(r), pos: at(this) } satisfies StmtNode;
     },
     OtherAssign(t, _eq, v, _semi) {
-      return { k: "assign", target: name(t), value: v.sourceString.trim(), pos: at(this) } satisfies StmtNode;
+      return {
+        k: "assign",
+        target: name(t),
+        value: v.sourceString.trim(),
+        pos: at(this),
+      } satisfies StmtNode;
     },
     CallStmt(call, _semi) {
       const c = call.ast() as CallNode;
       return { k: "call", call: c, pos: c.pos } satisfies StmtNode;
     },
     Call(n, _o, args, _c) {
-      return { name: name(n), args: list(args), pos: at(this), end: endOf(this) } satisfies CallNode;
+      return {
+        name: name(n),
+        args: list(args),
+        pos: at(this),
+        end: endOf(this),
+      } satisfies CallNode;
     },
     Arg_string(s) {
       const t = s.sourceString;
       return { kind: "string", text: t, str: t.slice(1, -1), pos: at(this) } satisfies ArgNode;
     },
     Arg_number(n) {
-      return { kind: "number", text: n.sourceString, value: Number(n.sourceString), pos: at(this) } satisfies ArgNode;
+      return {
+        kind: "number",
+        text: n.sourceString,
+        value: Number(n.sourceString),
+        pos: at(this),
+      } satisfies ArgNode;
     },
     Arg_ref(r) {
       return r.ast();
@@ -336,7 +389,9 @@ function build(): { g: ohm.Grammar; s: ohm.Semantics } {
         text: this.sourceString,
         name: id.sourceString,
         deref: prefix.children.length > 0 ? true : undefined,
-        offset: offset.children.length ? Number(offset.children[0].children[1].sourceString) : undefined,
+        offset: offset.children.length
+          ? Number(offset.children[0].children[1].sourceString)
+          : undefined,
         pos: at(this),
       } satisfies ArgNode;
     },

@@ -109,7 +109,8 @@ export function insnKey(insn: string): string {
 /** Instruction names of every architecture by their call spelling (`dc_cvau` -> `DC CVAU`). */
 export function instructionIndex(): Map<string, string> {
   const m = new Map<string, string>();
-  for (const a of Object.values(architectures)) for (const n of Object.keys(a.instructions)) m.set(insnKey(n), n);
+  for (const a of Object.values(architectures))
+    for (const n of Object.keys(a.instructions)) m.set(insnKey(n), n);
   return m;
 }
 
@@ -149,7 +150,14 @@ const store =
     const u = `${c.name}(x, value)`;
     x.noResult(c);
     x.arity(c, 2, 2, u);
-    return [{ op: "store", loc: x.location(c.args[0], c.name), value: x.number(c.args[1], `${c.name} value`), release }];
+    return [
+      {
+        op: "store",
+        loc: x.location(c.args[0], c.name),
+        value: x.number(c.args[1], `${c.name} value`),
+        release,
+      },
+    ];
   };
 
 const load =
@@ -167,12 +175,42 @@ const nothing: StatementHandler = (c, x) => {
   return [];
 };
 
-registerStatement({ name: "WRITE_ONCE", usage: "WRITE_ONCE(x, value)", doc: "store to a data location", handler: store(false) });
-registerStatement({ name: "smp_store_release", usage: "smp_store_release(x, value)", doc: "store-release", handler: store(true) });
-registerStatement({ name: "READ_ONCE", usage: "r = READ_ONCE(x)", doc: "load into a register", handler: load(false) });
-registerStatement({ name: "smp_load_acquire", usage: "r = smp_load_acquire(x)", doc: "load-acquire into a register", handler: load(true) });
-registerStatement({ name: "barrier", usage: "barrier()", doc: "compiler barrier: nothing in the model", handler: nothing });
-registerStatement({ name: "cpu_relax", usage: "cpu_relax()", doc: "nothing in the model", handler: nothing });
+registerStatement({
+  name: "WRITE_ONCE",
+  usage: "WRITE_ONCE(x, value)",
+  doc: "store to a data location",
+  handler: store(false),
+});
+registerStatement({
+  name: "smp_store_release",
+  usage: "smp_store_release(x, value)",
+  doc: "store-release",
+  handler: store(true),
+});
+registerStatement({
+  name: "READ_ONCE",
+  usage: "r = READ_ONCE(x)",
+  doc: "load into a register",
+  handler: load(false),
+});
+registerStatement({
+  name: "smp_load_acquire",
+  usage: "r = smp_load_acquire(x)",
+  doc: "load-acquire into a register",
+  handler: load(true),
+});
+registerStatement({
+  name: "barrier",
+  usage: "barrier()",
+  doc: "compiler barrier: nothing in the model",
+  handler: nothing,
+});
+registerStatement({
+  name: "cpu_relax",
+  usage: "cpu_relax()",
+  doc: "nothing in the model",
+  handler: nothing,
+});
 
 registerStatement({
   name: "text_write",
@@ -186,7 +224,10 @@ registerStatement({
     const version = x.word(c.args[1], "text_write version");
     const vs = x.versionsOf(region);
     if (version !== "trap" && !vs.includes(version)) {
-      x.fail(`text_write: "${version}" is not a version of ${region} (${vs.join(", ")}) or "trap"`, c.args[1].pos);
+      x.fail(
+        `text_write: "${version}" is not a version of ${region} (${vs.join(", ")}) or "trap"`,
+        c.args[1].pos,
+      );
     }
     let via: Alias | undefined;
     let frame: string | undefined;
@@ -198,9 +239,18 @@ registerStatement({
       } else if (x.isFrame(w)) {
         if (frame !== undefined) x.fail(`text_write: two frames given`, a.pos);
         frame = w;
-      } else x.fail(`text_write: "${w}" is neither an alias (direct_map, text, poke) nor a frame`, a.pos);
+      } else
+        x.fail(
+          `text_write: "${w}" is neither an alias (direct_map, text, poke) nor a frame`,
+          a.pos,
+        );
     }
-    const op: Extract<Op, { op: "write" }> = { op: "write", region, version, via: via ?? "direct-map" };
+    const op: Extract<Op, { op: "write" }> = {
+      op: "write",
+      region,
+      version,
+      via: via ?? "direct-map",
+    };
     if (line !== undefined) op.line = line;
     if (frame !== undefined) op.frame = frame;
     return [op];
@@ -217,11 +267,18 @@ registerStatement({
     x.arity(c, 2, 3, u);
     const page = x.word(c.args[0], "set_pte page");
     if (!x.isPage(page)) {
-      x.fail(`set_pte: unknown page "${page}"` + (x.isData(page) ? " (it is a data location)" : ""), c.args[0].pos);
+      x.fail(
+        `set_pte: unknown page "${page}"` + (x.isData(page) ? " (it is a data location)" : ""),
+        c.args[0].pos,
+      );
     }
     const pw = x.word(c.args[1], "set_pte permissions");
     const perm = permOf(pw);
-    if (perm === undefined) return x.fail(`set_pte: unknown permissions "${pw}" (expected ${PERM_WORDS.join(", ")})`, c.args[1].pos);
+    if (perm === undefined)
+      return x.fail(
+        `set_pte: unknown permissions "${pw}" (expected ${PERM_WORDS.join(", ")})`,
+        c.args[1].pos,
+      );
     const op: Extract<Op, { op: "pte" }> = { op: "pte", page, perm };
     if (c.args[2]) {
       const f = x.word(c.args[2], "set_pte frame");
@@ -241,7 +298,8 @@ registerStatement({
     const reg = x.result(c, "r = call(f)");
     x.arity(c, 1, 1, "r = call(f)");
     const { region, line } = x.code(c.args[0], "call");
-    if (line !== undefined) x.fail("call: a call enters a region at its start; drop the +line", c.args[0].pos);
+    if (line !== undefined)
+      x.fail("call: a call enters a region at its start; drop the +line", c.args[0].pos);
     return [{ op: "call", reg, region }];
   },
 });
@@ -260,13 +318,16 @@ registerStatement({
 registerStatement({
   name: "asm",
   usage: 'asm("INSN"[, f[+line]])',
-  doc: "an instruction of the scenario's architecture by its name in lib/arch (\"IC IVAU\", \"fence.i\", \"MOV CR3\")",
+  doc: 'an instruction of the scenario\'s architecture by its name in lib/arch ("IC IVAU", "fence.i", "MOV CR3")',
   handler: (c, x) => {
     x.noResult(c);
     x.arity(c, 1, 2, 'asm("INSN"[, f[+line]])');
     const a = c.args[0];
     if (a.kind !== "string") x.fail(`asm: the instruction is a string, like asm("ISB")`, a.pos);
-    const op: Extract<Op, { op: "insn" }> = { op: "insn", name: a.str!.trim().replace(/\s+/g, " ") };
+    const op: Extract<Op, { op: "insn" }> = {
+      op: "insn",
+      name: a.str!.trim().replace(/\s+/g, " "),
+    };
     if (c.args[1]) {
       const { region, line } = x.code(c.args[1], `asm("${op.name}")`);
       op.region = region;

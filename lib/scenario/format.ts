@@ -22,7 +22,16 @@ import { compile, ScenarioError } from "../machine/layout";
 import type { Observation } from "../explorer/result";
 import { ConditionError, parseCondition, type CondExpr } from "./condition";
 import type { CpuSpec, FrameSpec, Op, PageSpec, RegionSpec, ScenarioSpec, SourcePos } from "./spec";
-import { LineMap, parseSyntax, type AttrNode, type CallNode, type FileNode, type InitNode, type Name, type StmtNode } from "./format-grammar";
+import {
+  LineMap,
+  parseSyntax,
+  type AttrNode,
+  type CallNode,
+  type FileNode,
+  type InitNode,
+  type Name,
+  type StmtNode,
+} from "./format-grammar";
 import {
   instructionIndex,
   insnKey,
@@ -147,7 +156,9 @@ function suggest(word: string, candidates: Iterable<string>): string {
       best = c;
     }
   }
-  return best !== undefined && bd <= Math.max(1, Math.floor(word.length / 3)) ? ` (did you mean ${best}?)` : "";
+  return best !== undefined && bd <= Math.max(1, Math.floor(word.length / 3))
+    ? ` (did you mean ${best}?)`
+    : "";
 }
 
 interface PendingWait {
@@ -182,7 +193,8 @@ class Parser {
 
   run(): ScenarioSpec {
     const { text, comments } = blankComments(this.src);
-    if (!/\S/.test(text)) this.fail("empty file: a scenario starts with `C NAME`", { line: 1, column: 1 });
+    if (!/\S/.test(text))
+      this.fail("empty file: a scenario starts with `C NAME`", { line: 1, column: 1 });
     const syn = parseSyntax(text, this.lines);
     if (!syn.ok) this.syntaxError(text, syn.offset, syn.pos, syn.expected);
     const f = syn.file;
@@ -202,10 +214,16 @@ class Parser {
     const tok = text.slice(offset).match(/^\s*(\w+|\S)/);
     const found = tok ? `"${tok[1]}"` : "the end of the file";
     if (offset === 0 || (tok && text.slice(0, offset).trim() === "")) {
-      this.fail(`a scenario file starts with "C NAME" (the Linux-kernel litmus dialect), found ${found}`, pos);
+      this.fail(
+        `a scenario file starts with "C NAME" (the Linux-kernel litmus dialect), found ${found}`,
+        pos,
+      );
     }
     if (tok && /^(if|else|for|do|switch|goto|return)$/.test(tok[1])) {
-      this.fail(`"${tok[1]}" is not supported: a process is straight-line code with spin-waits (while)`, pos);
+      this.fail(
+        `"${tok[1]}" is not supported: a process is straight-line code with spin-waits (while)`,
+        pos,
+      );
     }
     this.fail(`syntax error: expected ${expected}; found ${found}`, pos);
   }
@@ -221,8 +239,10 @@ class Parser {
       while ((m = re.exec(c.text))) {
         const pos = this.lines.pos(c.offset + m.index + m[0].length - m[1].length);
         const v = m[1] as Observation;
-        if (!OBSERVATIONS.includes(v)) this.fail(`Result: must be Never, Sometimes or Always, found "${m[1]}"`, pos);
-        if (result) this.fail(`a second "Result:" line (the first is at line ${result.pos.line})`, pos);
+        if (!OBSERVATIONS.includes(v))
+          this.fail(`Result: must be Never, Sometimes or Always, found "${m[1]}"`, pos);
+        if (result)
+          this.fail(`a second "Result:" line (the first is at line ${result.pos.line})`, pos);
         result = { value: v, pos };
       }
       const body = c.text
@@ -237,13 +257,19 @@ class Parser {
     if (docs.length) this.spec.doc = docs.join("\n\n");
     const arches = f.directives.filter((d) => d.k === "arch");
     if (arches.length === 0) {
-      this.fail(`missing "arch NAME" line after "C ${f.name.text}" (known: ${Object.keys(architectures).join(", ")})`, f.headerPos);
+      this.fail(
+        `missing "arch NAME" line after "C ${f.name.text}" (known: ${Object.keys(architectures).join(", ")})`,
+        f.headerPos,
+      );
     }
     if (arches.length > 1) this.fail(`a second "arch" line`, arches[1].pos);
     const a = arches[0];
     if (a.k !== "arch") throw new Error("unreachable");
     if (!architectures[a.value.text]) {
-      this.fail(`unknown architecture "${a.value.text}" (known: ${Object.keys(architectures).join(", ")})${suggest(a.value.text, Object.keys(architectures))}`, a.value.pos);
+      this.fail(
+        `unknown architecture "${a.value.text}" (known: ${Object.keys(architectures).join(", ")})${suggest(a.value.text, Object.keys(architectures))}`,
+        a.value.pos,
+      );
     }
     this.spec.arch = a.value.text;
   }
@@ -256,12 +282,19 @@ class Parser {
     if (this.regions.has(t)) this.fail(`"${t}" is already declared as a code region`, n.pos);
   }
 
-  private attrs(owner: string, list: AttrNode[], allowed: Record<string, string>): Map<string, AttrNode> {
+  private attrs(
+    owner: string,
+    list: AttrNode[],
+    allowed: Record<string, string>,
+  ): Map<string, AttrNode> {
     const m = new Map<string, AttrNode>();
     for (const a of list) {
       const n = a.name.text;
       if (!(n in allowed)) {
-        this.fail(`unknown attribute ${n}(...) of ${owner} (expected ${Object.values(allowed).join(", ")})`, a.name.pos);
+        this.fail(
+          `unknown attribute ${n}(...) of ${owner} (expected ${Object.values(allowed).join(", ")})`,
+          a.name.pos,
+        );
       }
       if (m.has(n)) this.fail(`${owner}: ${n}(...) given twice`, a.name.pos);
       m.set(n, a);
@@ -270,7 +303,8 @@ class Parser {
   }
 
   private single(owner: string, a: AttrNode): Name {
-    if (a.args.length !== 1 || a.args[0].key) this.fail(`${owner}: ${a.name.text}(...) takes one name`, a.pos);
+    if (a.args.length !== 1 || a.args[0].key)
+      this.fail(`${owner}: ${a.name.text}(...) takes one name`, a.pos);
     return a.args[0].value;
   }
 
@@ -282,7 +316,11 @@ class Parser {
         case "data": {
           this.declared(it.name);
           const v = it.value?.value ?? 0;
-          if (v > 250) this.fail(`data location "${it.name.text}": initial value must be 0..250, got ${v}`, it.value!.pos);
+          if (v > 250)
+            this.fail(
+              `data location "${it.name.text}": initial value must be 0..250, got ${v}`,
+              it.value!.pos,
+            );
           this.data.set(it.name.text, v);
           this.spec.data[it.name.text] = v;
           break;
@@ -305,17 +343,27 @@ class Parser {
     for (const fr of frames) {
       const owner = `frame ${fr.name.text}`;
       if (this.frameNames.has(fr.name.text)) {
-        this.fail(`frame "${fr.name.text}" is already declared (every page has a frame of its own name)`, fr.name.pos);
+        this.fail(
+          `frame "${fr.name.text}" is already declared (every page has a frame of its own name)`,
+          fr.name.pos,
+        );
       }
-      if (this.data.has(fr.name.text) || this.regions.has(fr.name.text)) this.fail(`"${fr.name.text}" is already declared`, fr.name.pos);
+      if (this.data.has(fr.name.text) || this.regions.has(fr.name.text))
+        this.fail(`"${fr.name.text}" is already declared`, fr.name.pos);
       const at = this.attrs(owner, fr.attrs, { like: "like(page)" });
       const like = at.get("like");
       if (!like) this.fail(`${owner}: say which page's layout it has, like(page)`, fr.pos);
       const p = this.single(owner, like);
-      if (!this.pageNames.has(p.text)) this.fail(`${owner}: like(${p.text}): unknown page "${p.text}"`, p.pos);
-      const versions = [...this.regions.values()].filter((r) => (r.page ?? r.name) === p.text).flatMap((r) => r.versions);
+      if (!this.pageNames.has(p.text))
+        this.fail(`${owner}: like(${p.text}): unknown page "${p.text}"`, p.pos);
+      const versions = [...this.regions.values()]
+        .filter((r) => (r.page ?? r.name) === p.text)
+        .flatMap((r) => r.versions);
       if (fr.value.text !== "trap" && !versions.includes(fr.value.text)) {
-        this.fail(`${owner}: initial content "${fr.value.text}" is not a version of page ${p.text} (${versions.join(", ")}) or "trap"`, fr.value.pos);
+        this.fail(
+          `${owner}: initial content "${fr.value.text}" is not a version of page ${p.text} (${versions.join(", ")}) or "trap"`,
+          fr.value.pos,
+        );
       }
       this.frameNames.add(fr.name.text);
       frameSpecs.push({ name: fr.name.text, like: p.text, initial: fr.value.text });
@@ -325,18 +373,26 @@ class Parser {
     for (const { node: pg } of pages) {
       const owner = `page ${pg.name.text}`;
       if (!this.pageNames.has(pg.name.text)) {
-        this.fail(`unknown page "${pg.name.text}": a page is named by a region on it (the region's name, or its page(...) attribute)`, pg.name.pos);
+        this.fail(
+          `unknown page "${pg.name.text}": a page is named by a region on it (the region's name, or its page(...) attribute)`,
+          pg.name.pos,
+        );
       }
       if (seenPages.has(pg.name.text)) this.fail(`${owner} is declared twice`, pg.name.pos);
       seenPages.add(pg.name.text);
       const perm = permOf(pg.value.text);
-      if (perm === undefined) this.fail(`${owner}: unknown permissions "${pg.value.text}" (expected ${PERM_WORDS.join(", ")})`, pg.value.pos);
+      if (perm === undefined)
+        this.fail(
+          `${owner}: unknown permissions "${pg.value.text}" (expected ${PERM_WORDS.join(", ")})`,
+          pg.value.pos,
+        );
       const at = this.attrs(owner, pg.attrs, { frame: "frame(name)" });
       const ps: PageSpec = { name: pg.name.text, perm };
       const fa = at.get("frame");
       if (fa) {
         const fn = this.single(owner, fa);
-        if (!this.frameNames.has(fn.text)) this.fail(`${owner}: unknown frame "${fn.text}"`, fn.pos);
+        if (!this.frameNames.has(fn.text))
+          this.fail(`${owner}: unknown frame "${fn.text}"`, fn.pos);
         if (perm === "") this.fail(`${owner}: a page that is not present maps no frame`, fn.pos);
         ps.frame = fn.text;
       } else if (perm === "") ps.frame = null;
@@ -351,7 +407,8 @@ class Parser {
     const owner = `code ${name}`;
     this.declared(it.name);
     const lines = it.lines?.value ?? 1;
-    if (lines < 1 || lines > 16) this.fail(`${owner}: a region spans 1..16 lines, got ${lines}`, it.lines!.pos);
+    if (lines < 1 || lines > 16)
+      this.fail(`${owner}: a region spans 1..16 lines, got ${lines}`, it.lines!.pos);
     const at = this.attrs(owner, it.attrs, {
       versions: "versions(oldest, ..., newest)",
       page: "page(name)",
@@ -359,23 +416,35 @@ class Parser {
       insn: "insn(version=KIND, ...)",
     });
     const va = at.get("versions");
-    if (!va) this.fail(`${owner}: list its program versions, oldest first: versions(old, new)`, it.name.pos);
+    if (!va)
+      this.fail(
+        `${owner}: list its program versions, oldest first: versions(old, new)`,
+        it.name.pos,
+      );
     const versions: string[] = [];
     for (const v of va.args) {
       if (v.key) this.fail(`${owner}: versions(...) takes names`, v.key.pos);
-      if (v.value.text === "trap") this.fail(`${owner}: "trap" is the trap fill, not a program version`, v.value.pos);
-      if (versions.includes(v.value.text)) this.fail(`${owner}: version "${v.value.text}" is listed twice`, v.value.pos);
+      if (v.value.text === "trap")
+        this.fail(`${owner}: "trap" is the trap fill, not a program version`, v.value.pos);
+      if (versions.includes(v.value.text))
+        this.fail(`${owner}: version "${v.value.text}" is listed twice`, v.value.pos);
       versions.push(v.value.text);
     }
     if (versions.length === 0) this.fail(`${owner}: needs at least one version`, va.pos);
     const content = Array.isArray(it.content) ? it.content : [it.content];
     for (const c of content) {
       if (c.text !== "trap" && !versions.includes(c.text)) {
-        this.fail(`${owner}: initial content "${c.text}" is not one of its versions (${versions.join(", ")}) or "trap"`, c.pos);
+        this.fail(
+          `${owner}: initial content "${c.text}" is not one of its versions (${versions.join(", ")}) or "trap"`,
+          c.pos,
+        );
       }
     }
     if (Array.isArray(it.content) && it.content.length !== lines) {
-      this.fail(`${owner}: ${it.content.length} initial lines given for ${lines} line${lines > 1 ? "s" : ""}`, it.contentPos);
+      this.fail(
+        `${owner}: ${it.content.length} initial lines given for ${lines} line${lines > 1 ? "s" : ""}`,
+        it.contentPos,
+      );
     }
     const r: RegionSpec = {
       name,
@@ -389,9 +458,13 @@ class Parser {
     if (sa) {
       const s = this.single(owner, sa);
       const other = this.regions.get(s.text);
-      if (!other) this.fail(`${owner}: shares(${s.text}) must name a region declared before it`, s.pos);
+      if (!other)
+        this.fail(`${owner}: shares(${s.text}) must name a region declared before it`, s.pos);
       if ((other.page ?? other.name) !== (r.page ?? r.name)) {
-        this.fail(`${owner} shares a cache line with ${s.text}, so both must be on one page: add page(${other.page ?? other.name})`, s.pos);
+        this.fail(
+          `${owner} shares a cache line with ${s.text}, so both must be on one page: add page(${other.page ?? other.name})`,
+          s.pos,
+        );
       }
       r.sharesLineWith = s.text;
     }
@@ -399,8 +472,16 @@ class Parser {
     if (ia) {
       const insn: Record<string, string> = {};
       for (const kv of ia.args) {
-        if (!kv.key) this.fail(`${owner}: insn(...) takes version=KIND pairs, like insn(old=B, new=NOP)`, kv.value.pos);
-        if (!versions.includes(kv.key.text)) this.fail(`${owner}: insn(${kv.key.text}=...): unknown version "${kv.key.text}"`, kv.key.pos);
+        if (!kv.key)
+          this.fail(
+            `${owner}: insn(...) takes version=KIND pairs, like insn(old=B, new=NOP)`,
+            kv.value.pos,
+          );
+        if (!versions.includes(kv.key.text))
+          this.fail(
+            `${owner}: insn(${kv.key.text}=...): unknown version "${kv.key.text}"`,
+            kv.key.pos,
+          );
         insn[kv.key.text] = kv.value.text;
       }
       r.insn = insn;
@@ -414,7 +495,11 @@ class Parser {
   private processes(f: FileNode): void {
     if (f.procs.length === 0) this.fail("no processes: write P0(...) { ... }", f.initPos);
     f.procs.forEach((p, i) => {
-      if (p.name.text !== `P${i}`) this.fail(`expected P${i} here, found ${p.name.text} (processes are numbered P0, P1, ... in order)`, p.name.pos);
+      if (p.name.text !== `P${i}`)
+        this.fail(
+          `expected P${i} here, found ${p.name.text} (processes are numbered P0, P1, ... in order)`,
+          p.name.pos,
+        );
       this.regs[i] = new Map();
       const program: Op[] = [];
       this.body(p.body, i, program);
@@ -432,7 +517,10 @@ class Parser {
           this.body(s.body, cpu, out);
           break;
         case "unsupported":
-          this.fail(`"${s.keyword}" is not supported: a process is straight-line code with spin-waits (while)`, s.pos);
+          this.fail(
+            `"${s.keyword}" is not supported: a process is straight-line code with spin-waits (while)`,
+            s.pos,
+          );
           break;
         case "assign": {
           const t = s.target.text;
@@ -443,7 +531,8 @@ class Parser {
           break;
         }
         case "call":
-          for (const op of this.call(s.call, cpu, s.result)) out.push({ ...op, pos: op.pos ?? s.pos });
+          for (const op of this.call(s.call, cpu, s.result))
+            out.push({ ...op, pos: op.pos ?? s.pos });
           break;
         case "wait":
           out.push(this.wait(s, cpu));
@@ -456,13 +545,22 @@ class Parser {
     const c = s.call;
     const fn = c.name.text;
     if (fn !== "READ_ONCE" && fn !== "smp_load_acquire") {
-      this.fail(`a spin-wait reads its flag with READ_ONCE(x) or smp_load_acquire(x), not ${fn}()`, c.name.pos);
+      this.fail(
+        `a spin-wait reads its flag with READ_ONCE(x) or smp_load_acquire(x), not ${fn}()`,
+        c.name.pos,
+      );
     }
     if (c.args.length !== 1) this.fail(`${fn} takes 1 argument (x), got ${c.args.length}`, c.pos);
     const loc = this.ctx(cpu, c.pos).location(c.args[0], fn);
     for (const b of s.body) {
       if (b.k === "empty" || b.k === "decl") continue;
-      if (b.k === "call" && !b.result && (b.call.name.text === "cpu_relax" || b.call.name.text === "barrier") && b.call.args.length === 0) continue;
+      if (
+        b.k === "call" &&
+        !b.result &&
+        (b.call.name.text === "cpu_relax" || b.call.name.text === "barrier") &&
+        b.call.args.length === 0
+      )
+        continue;
       this.fail("the body of a spin-wait may only be cpu_relax() or barrier()", b.pos);
     }
     const acquire = fn === "smp_load_acquire";
@@ -471,7 +569,10 @@ class Parser {
     if (s.cond === "ne") op.value = s.value!;
     else if (s.cond === "truthy") op.value = 0;
     else if (s.cond === "eq" && s.value !== 0) {
-      this.fail(`${written} waits for ${loc} to change from ${s.value}; the model waits for one value: write while (${fn}(${c.args[0].text}) != VALUE)`, s.valuePos!);
+      this.fail(
+        `${written} waits for ${loc} to change from ${s.value}; the model waits for one value: write while (${fn}(${c.args[0].text}) != VALUE)`,
+        s.valuePos!,
+      );
     } else this.pending.push({ op, loc, pos: s.pos, written });
     if (op.value > 250) this.fail(`${written}: value must be 0..250`, s.valuePos!);
     return op;
@@ -481,75 +582,116 @@ class Parser {
   private resolveWaits(): void {
     for (const w of this.pending) {
       const vals = new Set<number>();
-      for (const c of this.spec.cpus) for (const op of c.program) if (op.op === "store" && op.loc === w.loc && op.value !== 0) vals.add(op.value);
+      for (const c of this.spec.cpus)
+        for (const op of c.program)
+          if (op.op === "store" && op.loc === w.loc && op.value !== 0) vals.add(op.value);
       const init = this.data.get(w.loc) ?? 0;
       if (init !== 0) vals.add(init);
       if (vals.size === 1) w.op.value = [...vals][0];
-      else if (vals.size === 0) this.fail(`${w.written}: no process stores a nonzero value to ${w.loc}, so the wait never ends (write != VALUE to wait for a value)`, w.pos);
-      else this.fail(`${w.written}: ${w.loc} may become ${[...vals].join(" or ")}; the model waits for one value: write while (READ_ONCE(${w.loc}) != VALUE)`, w.pos);
+      else if (vals.size === 0)
+        this.fail(
+          `${w.written}: no process stores a nonzero value to ${w.loc}, so the wait never ends (write != VALUE to wait for a value)`,
+          w.pos,
+        );
+      else
+        this.fail(
+          `${w.written}: ${w.loc} may become ${[...vals].join(" or ")}; the model waits for one value: write while (READ_ONCE(${w.loc}) != VALUE)`,
+          w.pos,
+        );
     }
   }
 
   private ctx(cpu: number, here: SourcePos): StatementContext {
-    const self: Parser = this;
-    const argDesc = (a: StatementArg) => (a.kind === "string" ? `the string ${a.text}` : a.kind === "number" ? `the number ${a.text}` : `"${a.text}"`);
+    const argDesc = (a: StatementArg) =>
+      a.kind === "string"
+        ? `the string ${a.text}`
+        : a.kind === "number"
+          ? `the number ${a.text}`
+          : `"${a.text}"`;
     return {
       arch: this.spec.arch,
-      isData: (n) => self.data.has(n),
-      isRegion: (n) => self.regions.has(n),
-      isPage: (n) => self.pageNames.has(n),
-      isFrame: (n) => self.frameNames.has(n),
-      versionsOf: (r) => self.regions.get(r)?.versions ?? [],
-      fail: (m, at) => self.fail(m, at ?? here),
-      arity(call, min, max, usage) {
+      isData: (n) => this.data.has(n),
+      isRegion: (n) => this.regions.has(n),
+      isPage: (n) => this.pageNames.has(n),
+      isFrame: (n) => this.frameNames.has(n),
+      versionsOf: (r) => this.regions.get(r)?.versions ?? [],
+      fail: (m, at) => this.fail(m, at ?? here),
+      arity: (call, min, max, usage) => {
         const n = call.args.length;
         if (n < min || n > max) {
-          const want = min === max ? `${min}` : max === min + 1 ? `${min} or ${max}` : `${min} to ${max}`;
-          self.fail(`${call.name} takes ${want} argument${max === 1 ? "" : "s"}, got ${n}: ${usage}`, call.pos);
+          const want =
+            min === max ? `${min}` : max === min + 1 ? `${min} or ${max}` : `${min} to ${max}`;
+          this.fail(
+            `${call.name} takes ${want} argument${max === 1 ? "" : "s"}, got ${n}: ${usage}`,
+            call.pos,
+          );
         }
       },
-      location(a, what) {
-        if (a.kind !== "name" || a.offset !== undefined) self.fail(`${what}: expected a data location, found ${argDesc(a)}`, a.pos);
+      location: (a, what) => {
+        if (a.kind !== "name" || a.offset !== undefined)
+          this.fail(`${what}: expected a data location, found ${argDesc(a)}`, a.pos);
         const n = a.name!;
-        if (self.data.has(n)) return n;
-        if (self.regions.has(n)) self.fail(`${what}: "${n}" is a code region, not a data location (write code with text_write(${n}, VERSION))`, a.pos);
-        self.fail(`${what}: unknown location "${n}" (declare it in the initial state: ${n} = 0;)${suggest(n, self.data.keys())}`, a.pos);
+        if (this.data.has(n)) return n;
+        if (this.regions.has(n))
+          this.fail(
+            `${what}: "${n}" is a code region, not a data location (write code with text_write(${n}, VERSION))`,
+            a.pos,
+          );
+        this.fail(
+          `${what}: unknown location "${n}" (declare it in the initial state: ${n} = 0;)${suggest(n, this.data.keys())}`,
+          a.pos,
+        );
       },
-      number(a, what) {
-        if (a.kind !== "number") self.fail(`${what}: expected a number, found ${argDesc(a)}`, a.pos);
-        if (a.value! > 250) self.fail(`${what}: must be 0..250, got ${a.value}`, a.pos);
+      number: (a, what) => {
+        if (a.kind !== "number")
+          this.fail(`${what}: expected a number, found ${argDesc(a)}`, a.pos);
+        if (a.value! > 250) this.fail(`${what}: must be 0..250, got ${a.value}`, a.pos);
         return a.value!;
       },
-      code(a, what) {
-        if (a.kind !== "name" || a.deref) self.fail(`${what}: expected a code region (f or f+1), found ${argDesc(a)}`, a.pos);
+      code: (a, what) => {
+        if (a.kind !== "name" || a.deref)
+          this.fail(`${what}: expected a code region (f or f+1), found ${argDesc(a)}`, a.pos);
         const n = a.name!;
-        const r = self.regions.get(n);
+        const r = this.regions.get(n);
         if (!r) {
-          if (self.data.has(n)) self.fail(`${what}: "${n}" is a data location, not a code region`, a.pos);
-          self.fail(`${what}: unknown code region "${n}"${suggest(n, self.regions.keys())}`, a.pos);
+          if (this.data.has(n))
+            this.fail(`${what}: "${n}" is a data location, not a code region`, a.pos);
+          this.fail(`${what}: unknown code region "${n}"${suggest(n, this.regions.keys())}`, a.pos);
         }
         if (a.offset !== undefined && a.offset >= r.lines) {
-          self.fail(`${what}: ${a.text}: line out of range (${n} has ${r.lines} line${r.lines > 1 ? "s" : ""})`, a.pos);
+          this.fail(
+            `${what}: ${a.text}: line out of range (${n} has ${r.lines} line${r.lines > 1 ? "s" : ""})`,
+            a.pos,
+          );
         }
         return a.offset === undefined ? { region: n } : { region: n, line: a.offset };
       },
-      word(a, what) {
-        if (a.kind !== "name" || a.deref || a.offset !== undefined) self.fail(`${what}: expected a name, found ${argDesc(a)}`, a.pos);
+      word: (a, what) => {
+        if (a.kind !== "name" || a.deref || a.offset !== undefined)
+          this.fail(`${what}: expected a name, found ${argDesc(a)}`, a.pos);
         return a.name!;
       },
-      result(call, usage) {
-        if (!call.result) self.fail(`${call.name}() yields a value: assign it to a register, ${usage}`, call.pos);
+      result: (call, usage) => {
+        if (!call.result)
+          this.fail(`${call.name}() yields a value: assign it to a register, ${usage}`, call.pos);
         const r = call.result;
-        if (self.data.has(r.name)) self.fail(`"${r.name}" is a data location; registers are local (r0, r1...)`, r.pos);
-        const kind = call.name === "READ_ONCE" || call.name === "smp_load_acquire" ? "data" : "call";
-        const regs = self.regs[cpu];
+        if (this.data.has(r.name))
+          this.fail(`"${r.name}" is a data location; registers are local (r0, r1...)`, r.pos);
+        const kind =
+          call.name === "READ_ONCE" || call.name === "smp_load_acquire" ? "data" : "call";
+        const regs = this.regs[cpu];
         const had = regs.get(r.name);
-        if (had && had !== kind) self.fail(`P${cpu}: register ${r.name} holds both data and a call result`, r.pos);
+        if (had && had !== kind)
+          this.fail(`P${cpu}: register ${r.name} holds both data and a call result`, r.pos);
         regs.set(r.name, kind);
         return r.name;
       },
-      noResult(call) {
-        if (call.result) self.fail(`${call.name}() yields no value to assign to ${call.result.name}`, call.result.pos);
+      noResult: (call) => {
+        if (call.result)
+          this.fail(
+            `${call.name}() yields no value to assign to ${call.result.name}`,
+            call.result.pos,
+          );
       },
     };
   }
@@ -568,7 +710,8 @@ class Parser {
     const n = call.name;
     if (this.regions.has(n)) {
       const reg = x.result(call, `r0 = ${n}();`);
-      if (call.args.length) this.fail(`${n}(): calling a code region takes no arguments`, call.args[0].pos);
+      if (call.args.length)
+        this.fail(`${n}(): calling a code region takes no arguments`, call.args[0].pos);
       return [{ op: "call", reg, region: n }];
     }
     if (this.routines.has(n)) {
@@ -577,14 +720,16 @@ class Parser {
       const op: Extract<Op, { op: "macro" }> = { op: "macro", name: n };
       if (call.args[0]) {
         const { region, line } = x.code(call.args[0], `${n}()`);
-        if (line !== undefined) this.fail(`${n}(): takes a whole region, drop the +line`, call.args[0].pos);
+        if (line !== undefined)
+          this.fail(`${n}(): takes a whole region, drop the +line`, call.args[0].pos);
         op.region = region;
       }
       return [op];
     }
     // An instruction: keyword arguments join the name (dsb(ish) -> DSB ISH); a trailing code
     // address is the instruction's operand (ic_ivau(f+1)).
-    const plain = (a: StatementArg) => a.kind === "name" && !a.deref && a.offset === undefined && !this.regions.has(a.name!);
+    const plain = (a: StatementArg) =>
+      a.kind === "name" && !a.deref && a.offset === undefined && !this.regions.has(a.name!);
     if (call.args.every(plain)) {
       const insn = this.insns.get(insnKey([n, ...call.args.map((a) => a.name!)].join(" ")));
       if (insn) {
@@ -593,8 +738,16 @@ class Parser {
       }
     }
     const last = call.args[call.args.length - 1];
-    if (last && last.kind === "name" && !last.deref && this.regions.has(last.name!) && call.args.slice(0, -1).every(plain)) {
-      const insn = this.insns.get(insnKey([n, ...call.args.slice(0, -1).map((a) => a.name!)].join(" ")));
+    if (
+      last &&
+      last.kind === "name" &&
+      !last.deref &&
+      this.regions.has(last.name!) &&
+      call.args.slice(0, -1).every(plain)
+    ) {
+      const insn = this.insns.get(
+        insnKey([n, ...call.args.slice(0, -1).map((a) => a.name!)].join(" ")),
+      );
       if (insn) {
         x.noResult(call);
         const { region, line } = x.code(last, insn);
@@ -603,11 +756,24 @@ class Parser {
         return [op];
       }
     }
-    if (this.insns.has(insnKey(n)) || [...this.insns.keys()].some((k) => k.startsWith(insnKey(n) + "_"))) {
-      const forms = [...this.insns.entries()].filter(([k]) => k === insnKey(n) || k.startsWith(insnKey(n) + "_")).map(([, v]) => v);
-      this.fail(`${n}(${call.args.map((a) => a.text).join(", ")}): no such instruction; known forms: ${forms.join(", ")}`, c.pos);
+    if (
+      this.insns.has(insnKey(n)) ||
+      [...this.insns.keys()].some((k) => k.startsWith(insnKey(n) + "_"))
+    ) {
+      const forms = [...this.insns.entries()]
+        .filter(([k]) => k === insnKey(n) || k.startsWith(insnKey(n) + "_"))
+        .map(([, v]) => v);
+      this.fail(
+        `${n}(${call.args.map((a) => a.text).join(", ")}): no such instruction; known forms: ${forms.join(", ")}`,
+        c.pos,
+      );
     }
-    const known = [...statementDefs().map((d) => d.name), ...this.routines, ...this.insns.keys(), ...this.regions.keys()];
+    const known = [
+      ...statementDefs().map((d) => d.name),
+      ...this.routines,
+      ...this.insns.keys(),
+      ...this.regions.keys(),
+    ];
     this.fail(
       `unknown statement ${n}(): not a statement of the format, a kernel routine, an instruction or a code region${suggest(n, known)}`,
       c.name.pos,
@@ -622,7 +788,11 @@ class Parser {
       if (d.k === "arch") continue;
       const m = /^P(\d+)$/.exec(d.proc.text)!;
       const i = Number(m[1]);
-      if (i >= this.spec.cpus.length) this.fail(`${d.k}: ${d.proc.text} is not a process of this file (it has P0..P${this.spec.cpus.length - 1})`, d.proc.pos);
+      if (i >= this.spec.cpus.length)
+        this.fail(
+          `${d.k}: ${d.proc.text} is not a process of this file (it has P0..P${this.spec.cpus.length - 1})`,
+          d.proc.pos,
+        );
       const key = `${d.k} ${i}`;
       if (seen.has(key)) this.fail(`a second "${d.k} ${d.proc.text}" line`, d.pos);
       seen.add(key);
@@ -631,12 +801,17 @@ class Parser {
         if (d.regions.length === 1 && d.regions[0].text === "none") cpu.speculate = [];
         else {
           cpu.speculate = d.regions.map((r) => {
-            if (!this.regions.has(r.text)) this.fail(`speculate ${d.proc.text}: unknown code region "${r.text}"${suggest(r.text, this.regions.keys())}`, r.pos);
+            if (!this.regions.has(r.text))
+              this.fail(
+                `speculate ${d.proc.text}: unknown code region "${r.text}"${suggest(r.text, this.regions.keys())}`,
+                r.pos,
+              );
             return r.text;
           });
         }
       } else {
-        if (d.count.value > 4) this.fail(`interrupts ${d.proc.text}: at most 4, got ${d.count.value}`, d.count.pos);
+        if (d.count.value > 4)
+          this.fail(`interrupts ${d.proc.text}: at most 4, got ${d.count.value}`, d.count.pos);
         cpu.interrupts = d.count.value;
       }
     }
@@ -662,14 +837,17 @@ class Parser {
       try {
         return parseCondition(text, pos.line, pos.column);
       } catch (e) {
-        if (e instanceof ConditionError) this.fail(e.message.replace(/^\d+:\d+: /, ""), { line: e.line, column: e.column });
+        if (e instanceof ConditionError)
+          this.fail(e.message.replace(/^\d+:\d+: /, ""), { line: e.line, column: e.column });
         throw e;
       }
     })();
     const local = new LineMap(text);
     const posAt = (off: number): SourcePos => {
       const p = local.pos(off);
-      return p.line === 1 ? { line: pos.line, column: pos.column + p.column - 1 } : { line: pos.line + p.line - 1, column: p.column };
+      return p.line === 1
+        ? { line: pos.line, column: pos.column + p.column - 1 }
+        : { line: pos.line + p.line - 1, column: p.column };
     };
     let from = 0;
     const find = (s: string): SourcePos => {
@@ -690,22 +868,34 @@ class Parser {
       let kind: "data" | "call";
       if (m) {
         const cpu = Number(m[1]);
-        if (cpu >= this.spec.cpus.length) this.fail(`the condition reads ${e.lhs}, but there is no P${cpu}`, at);
+        if (cpu >= this.spec.cpus.length)
+          this.fail(`the condition reads ${e.lhs}, but there is no P${cpu}`, at);
         const k = this.regs[cpu].get(m[2]);
         if (!k) {
           const have = [...this.regs[cpu].keys()].map((r) => `${cpu}:${r}`);
-          this.fail(`the condition reads ${e.lhs}, which P${cpu} never assigns${have.length ? ` (it has ${have.join(", ")})` : ""}`, at);
+          this.fail(
+            `the condition reads ${e.lhs}, which P${cpu} never assigns${have.length ? ` (it has ${have.join(", ")})` : ""}`,
+            at,
+          );
         }
         kind = k;
       } else if (this.data.has(e.lhs)) kind = "data";
-      else this.fail(`the condition reads "${e.lhs}", which is neither a register (like 1:r0) nor a data location`, at);
+      else
+        this.fail(
+          `the condition reads "${e.lhs}", which is neither a register (like 1:r0) nor a data location`,
+          at,
+        );
       const rat = find(e.rhs);
-      if (kind === "data" && !/^\d+$/.test(e.rhs)) this.fail(`${e.lhs} holds a number, not "${e.rhs}"`, rat);
+      if (kind === "data" && !/^\d+$/.test(e.rhs))
+        this.fail(`${e.lhs} holds a number, not "${e.rhs}"`, rat);
       if (kind === "call") {
         const base = e.rhs.replace(/^spurious-fault\+/, "");
         if (!CALL_RESULTS.includes(base)) {
           const all = [...CALL_RESULTS, ...CALL_RESULTS.map((r) => `spurious-fault+${r}`)];
-          this.fail(`${e.lhs} is a call result: "${e.rhs}" is not one of ${CALL_RESULTS.join(", ")} (optionally spurious-fault+...)${suggest(e.rhs, all)}`, rat);
+          this.fail(
+            `${e.lhs} is a call result: "${e.rhs}" is not one of ${CALL_RESULTS.join(", ")} (optionally spurious-fault+...)${suggest(e.rhs, all)}`,
+            rat,
+          );
         }
       }
     };
