@@ -2,23 +2,35 @@
  * The execmem-lab command line. Each subcommand lives in kernel/commands/<name>.ts and exports
  * `register(program)`; adding one is one line in COMMANDS below.
  */
+import { readFileSync } from "fs";
+import { join } from "path";
 import { Command, CommanderError } from "commander";
 import { JupyterMissingError } from "./kernelspec";
 import { RunnerInputError } from "./runner/run";
 import * as kernel from "./commands/kernel";
 import * as run from "./commands/run";
+import * as explore from "./commands/explore";
 
 export interface CommandModule {
   register(program: Command): void;
 }
 
 /** The registered subcommands. */
-export const COMMANDS: CommandModule[] = [kernel, run];
+export const COMMANDS: CommandModule[] = [kernel, run, explore];
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(join(__dirname, "..", "package.json"), "utf8")) as {
+    version: string;
+  };
+  return pkg.version;
+}
 
 export function createProgram(): Command {
   const program = new Command("execmem-lab")
-    .description("execmem-lab: the execmem/JIT text synchronisation arguments, run on a machine model")
-    .version((require("../package.json") as { version: string }).version)
+    .description(
+      "execmem-lab: the execmem/JIT text synchronisation arguments, run on a machine model",
+    )
+    .version(packageVersion())
     .showHelpAfterError();
   for (const c of COMMANDS) c.register(program);
   return program;
@@ -29,7 +41,11 @@ export function rewriteParamPairs(args: string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
-    if ((a === "-p" || a === "--parameter") && i + 2 < args.length + 1 && args[i + 1] !== undefined) {
+    if (
+      (a === "-p" || a === "--parameter") &&
+      i + 2 < args.length + 1 &&
+      args[i + 1] !== undefined
+    ) {
       const name = args[i + 1];
       if (/^[A-Za-z_$][\w$]*=/.test(name)) {
         out.push(a, name);

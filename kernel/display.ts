@@ -210,10 +210,12 @@ interface TslabInternals {
 
 /** Load tslab's internals, failing with a clear message if they are not what we rely on. */
 export function loadTslab(): TslabInternals {
+  /* eslint-disable @typescript-eslint/no-require-imports -- tslab's internals are loaded by path on purpose */
   const version = (require("tslab/package.json") as { version: string }).version;
   const converter = require("tslab/dist/converter") as Partial<TslabInternals>;
   const executor = require("tslab/dist/executor") as Partial<TslabInternals>;
   const jupyter = require("tslab/dist/jupyter") as Partial<TslabInternals>;
+  /* eslint-enable @typescript-eslint/no-require-imports */
   const internals = {
     version,
     createConverter: converter.createConverter,
@@ -239,7 +241,8 @@ export function checkTslabContract(t: Partial<TslabInternals>): void {
       }
     }
   }
-  if (typeof t.JupyterHandlerImpl !== "function") problems.push("jupyter.JupyterHandlerImpl missing");
+  if (typeof t.JupyterHandlerImpl !== "function")
+    problems.push("jupyter.JupyterHandlerImpl missing");
   else if (typeof t.JupyterHandlerImpl.prototype.handleExecute !== "function") {
     problems.push("jupyter.JupyterHandlerImpl.prototype.handleExecute missing");
   }

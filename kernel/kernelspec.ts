@@ -1,6 +1,14 @@
 /** The "execmem-lab (TypeScript)" kernelspec: written by us, installed through `jupyter kernelspec`. */
 import { spawnSync } from "child_process";
-import { accessSync, constants, existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from "fs";
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdtempSync,
+  rmSync,
+  writeFileSync,
+  mkdirSync,
+} from "fs";
 import { tmpdir } from "os";
 import { delimiter, join, resolve } from "path";
 
@@ -59,7 +67,8 @@ export interface Location {
 }
 
 function locationArgs(loc: Location): string[] {
-  if (loc.user && loc.prefix) throw new Error("kernel install: give either --user or --prefix DIR, not both");
+  if (loc.user && loc.prefix)
+    throw new Error("kernel install: give either --user or --prefix DIR, not both");
   return loc.prefix ? [`--prefix=${resolve(loc.prefix)}`] : ["--user"];
 }
 
@@ -67,7 +76,9 @@ function runJupyter(jupyter: string, args: string[], env: NodeJS.ProcessEnv): st
   const r = spawnSync(jupyter, args, { encoding: "utf8", env });
   if (r.error) throw new Error(`running ${jupyter} ${args.join(" ")}: ${r.error.message}`);
   if (r.status !== 0) {
-    throw new Error(`${jupyter} ${args.join(" ")} exited with ${r.status}: ${(r.stderr || r.stdout).trim()}`);
+    throw new Error(
+      `${jupyter} ${args.join(" ")} exited with ${r.status}: ${(r.stderr || r.stdout).trim()}`,
+    );
   }
   return `${r.stdout}${r.stderr}`;
 }
@@ -76,32 +87,50 @@ function runJupyter(jupyter: string, args: string[], env: NodeJS.ProcessEnv): st
  * Register the kernelspec (default: for this user; with a prefix: in PREFIX/share/jupyter/kernels).
  * Returns the directory it was installed in.
  */
-export function installKernelspec(loc: Location = {}, env: NodeJS.ProcessEnv = process.env): string {
+export function installKernelspec(
+  loc: Location = {},
+  env: NodeJS.ProcessEnv = process.env,
+): string {
   const args = locationArgs(loc);
   const jupyter = which("jupyter", env);
   if (!jupyter) throw new JupyterMissingError("kernel install");
   if (!existsSync(LAUNCHER)) {
-    throw new Error(`kernel install: the launcher ${LAUNCHER} is missing; build first (npm run build)`);
+    throw new Error(
+      `kernel install: the launcher ${LAUNCHER} is missing; build first (npm run build)`,
+    );
   }
   const tmp = mkdtempSync(join(tmpdir(), "execmem-lab-spec-"));
   try {
     const dir = join(tmp, KERNEL_NAME);
     mkdirSync(dir);
     writeFileSync(join(dir, "kernel.json"), JSON.stringify(kernelJson(), null, 2) + "\n");
-    const out = runJupyter(jupyter, ["kernelspec", "install", "--replace", `--name=${KERNEL_NAME}`, ...args, dir], env);
+    const out = runJupyter(
+      jupyter,
+      ["kernelspec", "install", "--replace", `--name=${KERNEL_NAME}`, ...args, dir],
+      env,
+    );
     const m = /Installed kernelspec \S+ in (.+)/.exec(out);
-    return m ? m[1].trim() : loc.prefix ? join(resolve(loc.prefix), "share", "jupyter", "kernels", KERNEL_NAME) : out.trim();
+    return m
+      ? m[1].trim()
+      : loc.prefix
+        ? join(resolve(loc.prefix), "share", "jupyter", "kernels", KERNEL_NAME)
+        : out.trim();
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
 }
 
 /** Remove the kernelspec; returns the directory removed. */
-export function uninstallKernelspec(loc: Location = {}, env: NodeJS.ProcessEnv = process.env): string {
-  if (loc.user && loc.prefix) throw new Error("kernel uninstall: give either --user or --prefix DIR, not both");
+export function uninstallKernelspec(
+  loc: Location = {},
+  env: NodeJS.ProcessEnv = process.env,
+): string {
+  if (loc.user && loc.prefix)
+    throw new Error("kernel uninstall: give either --user or --prefix DIR, not both");
   if (loc.prefix) {
     const dir = join(resolve(loc.prefix), "share", "jupyter", "kernels", KERNEL_NAME);
-    if (!existsSync(dir)) throw new Error(`kernel uninstall: no ${KERNEL_NAME} kernelspec in ${dir}`);
+    if (!existsSync(dir))
+      throw new Error(`kernel uninstall: no ${KERNEL_NAME} kernelspec in ${dir}`);
     rmSync(dir, { recursive: true, force: true });
     return dir;
   }

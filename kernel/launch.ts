@@ -7,7 +7,11 @@ import { startKernel } from "./display";
 
 export function parseLaunchArgs(argv: string[]): { configFile: string } {
   const [command, flag, configFile] = argv;
-  if (command !== "kernel" || (flag !== "--config-file" && flag !== "--config-path") || !configFile) {
+  if (
+    command !== "kernel" ||
+    (flag !== "--config-file" && flag !== "--config-path") ||
+    !configFile
+  ) {
     throw new Error(
       `execmem-lab launcher: expected "kernel --config-file <connection file>", got ${JSON.stringify(argv.join(" "))}`,
     );

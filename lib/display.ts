@@ -121,7 +121,10 @@ export function display(x: unknown, opts: DisplayOptions = {}): DisplayHandle {
   const hook = currentHook();
   if (!hook) {
     console.log(String(bundle["text/plain"]));
-    return quiet({ id: "", update: (y: unknown) => console.log(String(toBundle(y)["text/plain"])) });
+    return quiet({
+      id: "",
+      update: (y: unknown) => console.log(String(toBundle(y)["text/plain"])),
+    });
   }
   const handle = hook.display(bundle, opts);
   return quiet({ id: handle.id, update: (y: unknown) => handle.update(toBundle(y)) });

@@ -42,12 +42,20 @@ describe("lib/display facade", () => {
     const sent = installRecordingHook();
     expect(inKernel()).toBe(true);
     const obj = {
-      [JUPYTER_DISPLAY]: (): MimeBundle => ({ "text/html": "<b>hi</b>", "text/plain": "hi", "application/json": { a: 1 } }),
+      [JUPYTER_DISPLAY]: (): MimeBundle => ({
+        "text/html": "<b>hi</b>",
+        "text/plain": "hi",
+        "application/json": { a: 1 },
+      }),
     };
     const h = display(obj);
     expect(sent).toHaveLength(1);
     expect(sent[0].update).toBe(false);
-    expect(sent[0].data.data).toEqual({ "text/html": "<b>hi</b>", "text/plain": "hi", "application/json": { a: 1 } });
+    expect(sent[0].data.data).toEqual({
+      "text/html": "<b>hi</b>",
+      "text/plain": "hi",
+      "application/json": { a: 1 },
+    });
     expect(sent[0].data.transient?.display_id).toBe(h.id);
     expect(h.id).toMatch(/^[0-9a-f]{16}$/);
   });
@@ -64,27 +72,44 @@ describe("lib/display facade", () => {
   it("falls back to console text outside the kernel", () => {
     expect(inKernel()).toBe(false);
     const log = vi.spyOn(console, "log").mockImplementation(() => {});
-    const h = display({ [JUPYTER_DISPLAY]: () => ({ "text/html": "<i>x</i>", "text/plain": "plain x" }) });
+    const h = display({
+      [JUPYTER_DISPLAY]: () => ({ "text/html": "<i>x</i>", "text/plain": "plain x" }),
+    });
     h.update("y");
     expect(log.mock.calls.map((c) => c[0])).toEqual(["plain x", "y"]);
     expect(h.id).toBe("");
   });
 
   it("adds text/plain when a bundle lacks it and rejects bundles that are not objects", () => {
-    expect(toBundle({ [JUPYTER_DISPLAY]: () => ({ "text/html": "<p>" }) })["text/plain"]).toBe("<text/html>");
-    expect(() => toBundle({ [JUPYTER_DISPLAY]: () => "nope" })).toThrow(/returned 'nope'; expected an object/);
-    expect(() => toBundle({ [JUPYTER_DISPLAY]: () => ({ notamime: 1 }) })).toThrow(/"notamime", which is not a MIME type/);
+    expect(toBundle({ [JUPYTER_DISPLAY]: () => ({ "text/html": "<p>" }) })["text/plain"]).toBe(
+      "<text/html>",
+    );
+    expect(() => toBundle({ [JUPYTER_DISPLAY]: () => "nope" })).toThrow(
+      /returned 'nope'; expected an object/,
+    );
+    expect(() => toBundle({ [JUPYTER_DISPLAY]: () => ({ notamime: 1 }) })).toThrow(
+      /"notamime", which is not a MIME type/,
+    );
     expect(toBundle(42)).toEqual({ "text/plain": "42" });
   });
 
   it("plotlyBundle carries the figure, an offline HTML fallback and text", () => {
-    const b = plotlyBundle({ data: [{ y: [1, 2] }, { y: [3] }], layout: { title: { text: "T</script>" } } });
-    expect(b[PLOTLY_MIME]).toEqual({ data: [{ y: [1, 2] }, { y: [3] }], layout: { title: { text: "T</script>" } }, config: {} });
+    const b = plotlyBundle({
+      data: [{ y: [1, 2] }, { y: [3] }],
+      layout: { title: { text: "T</script>" } },
+    });
+    expect(b[PLOTLY_MIME]).toEqual({
+      data: [{ y: [1, 2] }, { y: [3] }],
+      layout: { title: { text: "T</script>" } },
+      config: {},
+    });
     expect(b["text/plain"]).toBe('Plotly figure "T</script>": 2 traces');
     const html = String(b["text/html"]);
     expect(html).not.toMatch(/https?:\/\//); // never a CDN
     expect(html.match(/<\/script>/g)).toHaveLength(1); // the title cannot close the script early
-    expect(() => plotlyBundle({ data: "x" } as never)).toThrow(/figure.data must be an array of traces/);
+    expect(() => plotlyBundle({ data: "x" } as never)).toThrow(
+      /figure.data must be an array of traces/,
+    );
   });
 
   it("progress updates one display in place and validates its input", () => {
@@ -95,9 +120,13 @@ describe("lib/display facade", () => {
     expect(sent[0].update).toBe(false);
     expect(sent.at(-1)?.update).toBe(true);
     expect(new Set(sent.map((s) => s.data.transient?.display_id)).size).toBe(1);
-    expect(sent.at(-1)?.data.data["text/plain"]).toBe("exploring [" + "#".repeat(30) + "] 4/4 100% done");
+    expect(sent.at(-1)?.data.data["text/plain"]).toBe(
+      "exploring [" + "#".repeat(30) + "] 4/4 100% done",
+    );
     expect(p.done).toBe(4);
-    expect(() => progress("x", -1)).toThrow(/progress\("x", total\): total must be a finite number >= 0, got -1/);
+    expect(() => progress("x", -1)).toThrow(
+      /progress\("x", total\): total must be a finite number >= 0, got -1/,
+    );
     expect(() => p.update(Number.NaN)).toThrow(/update\(done\): done must be a finite number >= 0/);
   });
 
@@ -105,7 +134,9 @@ describe("lib/display facade", () => {
     const sent = installRecordingHook();
     summary({ argument: "A2", claim: "c", finding: "f" });
     expect(sent[0].data.data[SUMMARY_MIME]).toEqual({ argument: "A2", claim: "c", finding: "f" });
-    expect(() => summaryBundle({ argument: "A2", claim: "", finding: "f" })).toThrow(/s\.claim must be a non-empty string/);
+    expect(() => summaryBundle({ argument: "A2", claim: "", finding: "f" })).toThrow(
+      /s\.claim must be a non-empty string/,
+    );
   });
 
   it("handles and progress bars are quiet as a cell's last expression", () => {
@@ -129,7 +160,9 @@ describe("kernel/display: last expression and errors", () => {
   });
 
   it("turns tslab's printed diagnostics and thrown errors into Jupyter errors", () => {
-    const diag = toCellError([["%s%d:%d - %s", "", 1, 7, "Type 'string' is not assignable to type 'number'."]]);
+    const diag = toCellError([
+      ["%s%d:%d - %s", "", 1, 7, "Type 'string' is not assignable to type 'number'."],
+    ]);
     expect(diag).toEqual({
       ename: "TypeScriptError",
       evalue: "1:7 - Type 'string' is not assignable to type 'number'.",
@@ -138,7 +171,9 @@ describe("kernel/display: last expression and errors", () => {
     const err = toCellError([[new RangeError("too far")]]);
     expect(err?.ename).toBe("RangeError");
     expect(err?.evalue).toBe("too far");
-    expect(toCellError([[{ not: "an error" }]])?.evalue).toMatch(/non-Error thrown: \{ not: 'an error' \}/);
+    expect(toCellError([[{ not: "an error" }]])?.evalue).toMatch(
+      /non-Error thrown: \{ not: 'an error' \}/,
+    );
     expect(toCellError([])).toBeNull();
   });
 });

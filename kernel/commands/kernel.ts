@@ -3,12 +3,17 @@ import type { Command } from "commander";
 import { DISPLAY_NAME, installKernelspec, uninstallKernelspec } from "../kernelspec";
 
 export function register(program: Command): void {
-  const kernel = program.command("kernel").description(`manage the "${DISPLAY_NAME}" Jupyter kernelspec`);
+  const kernel = program
+    .command("kernel")
+    .description(`manage the "${DISPLAY_NAME}" Jupyter kernelspec`);
   kernel
     .command("install")
     .description("register the kernelspec with Jupyter (default: for this user)")
     .option("--user", "install for this user (default)")
-    .option("--prefix <dir>", "install into DIR/share/jupyter/kernels (point JUPYTER_PATH at DIR/share/jupyter)")
+    .option(
+      "--prefix <dir>",
+      "install into DIR/share/jupyter/kernels (point JUPYTER_PATH at DIR/share/jupyter)",
+    )
     .action((opts: { user?: boolean; prefix?: string }) => {
       const dir = installKernelspec(opts);
       console.log(`installed kernelspec "${DISPLAY_NAME}" in ${dir}`);

@@ -8,7 +8,8 @@ import { describeFailures, runNotebooks } from "../runner/run";
 function positiveNumber(name: string) {
   return (v: string): number => {
     const n = Number(v);
-    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a number > 0, got ${JSON.stringify(v)}`);
+    if (!Number.isFinite(n) || n <= 0)
+      throw new InvalidArgumentError(`${name} must be a number > 0, got ${JSON.stringify(v)}`);
     return n;
   };
 }
@@ -28,18 +29,36 @@ function collectParam(v: string, prev: Params): Params {
 export function register(program: Command): void {
   program
     .command("run")
-    .description("execute notebooks headless and write the report (executed .ipynb, HTML pages, index) to out/")
+    .description(
+      "execute notebooks headless and write the report (executed .ipynb, HTML pages, index) to out/",
+    )
     .argument("[notebook...]", "notebooks to run (default: every .ipynb under notebooks/)")
-    .option("-p, --parameter <NAME VALUE>", "set a parameter (papermill style; repeatable)", collectParam, {})
+    .option(
+      "-p, --parameter <NAME VALUE>",
+      "set a parameter (papermill style; repeatable)",
+      collectParam,
+      {},
+    )
     .option("-o, --out <dir>", "report folder", "out")
     .option("--notebooks <dir>", "notebook folder searched when no notebook is given", "notebooks")
     .option("-t, --timeout <seconds>", "per-cell timeout", positiveNumber("--timeout"), 600)
-    .option("-j, --jobs <n>", "notebooks run at once (default: core count)", positiveNumber("--jobs"))
+    .option(
+      "-j, --jobs <n>",
+      "notebooks run at once (default: core count)",
+      positiveNumber("--jobs"),
+    )
     .option("--no-progress", "no progress display")
     .action(
       async (
         notebooks: string[],
-        opts: { parameter: Params; out: string; notebooks: string; timeout: number; jobs?: number; progress: boolean },
+        opts: {
+          parameter: Params;
+          out: string;
+          notebooks: string;
+          timeout: number;
+          jobs?: number;
+          progress: boolean;
+        },
       ) => {
         const r = await runNotebooks({
           notebooks,

@@ -30,7 +30,10 @@ export function scriptSafe(js: string): string {
 }
 
 function jsonForScript(v: unknown): string {
-  return JSON.stringify(v).replace(/</g, "\\u003c").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+  return JSON.stringify(v)
+    .replace(/</g, "\\u003c")
+    .replace(/\u2028/g, "\\u2028")
+    .replace(/\u2029/g, "\\u2029");
 }
 
 function highlight(code: string, lang: string): string {
@@ -46,10 +49,12 @@ function createMarkdown() {
   });
   // Links between notebooks point at their report pages.
   const defaultOpen =
-    md.renderer.rules.link_open ?? ((tokens, idx, options, _env, self) => self.renderToken(tokens, idx, options));
+    md.renderer.rules.link_open ??
+    ((tokens, idx, options, _env, self) => self.renderToken(tokens, idx, options));
   md.renderer.rules.link_open = (tokens, idx, options, env, self) => {
     const href = String(tokens[idx].attrGet("href") ?? "");
-    if (href && !/^[a-z]+:/i.test(href)) tokens[idx].attrSet("href", href.replace(/\.ipynb(#|$)/, ".html$1"));
+    if (href && !/^[a-z]+:/i.test(href))
+      tokens[idx].attrSet("href", href.replace(/\.ipynb(#|$)/, ".html$1"));
     return defaultOpen(tokens, idx, options, env, self);
   };
   return md;
@@ -137,7 +142,8 @@ function renderSummaryTable(rows: NotebookSummary[]): string {
 }
 
 function renderData(data: Record<string, unknown>, ctx: RenderContext): string {
-  const plot = data[PLOTLY_MIME] as { data?: unknown; layout?: unknown; config?: unknown } | undefined;
+  const plot = data[PLOTLY_MIME] as
+    { data?: unknown; layout?: unknown; config?: unknown } | undefined;
   if (plot && typeof plot === "object") {
     const id = `${ctx.prefix}plot-${ctx.plots++}`;
     const config = { responsive: true, ...((plot.config as object | undefined) ?? {}) };
@@ -148,8 +154,10 @@ function renderData(data: Record<string, unknown>, ctx: RenderContext): string {
   }
   const summary = data[SUMMARY_MIME] as NotebookSummary | undefined;
   if (summary && typeof summary === "object") return renderSummaryTable([summary]);
-  if (data["text/html"] !== undefined) return `<div class="html">${asText(data["text/html"])}</div>`;
-  if (data["image/svg+xml"] !== undefined) return `<div class="svg">${asText(data["image/svg+xml"])}</div>`;
+  if (data["text/html"] !== undefined)
+    return `<div class="html">${asText(data["text/html"])}</div>`;
+  if (data["image/svg+xml"] !== undefined)
+    return `<div class="svg">${asText(data["image/svg+xml"])}</div>`;
   for (const img of ["image/png", "image/jpeg", "image/gif"]) {
     if (typeof data[img] === "string") {
       return `<img alt="" src="data:${img};base64,${asText(data[img]).replace(/\s/g, "")}">`;
@@ -159,7 +167,8 @@ function renderData(data: Record<string, unknown>, ctx: RenderContext): string {
   if (data["application/json"] !== undefined) {
     return `<pre>${highlight(JSON.stringify(data["application/json"], null, 2), "json")}</pre>`;
   }
-  if (data["text/plain"] !== undefined) return `<pre>${escapeHtml(asText(data["text/plain"]).replace(ANSI, ""))}</pre>`;
+  if (data["text/plain"] !== undefined)
+    return `<pre>${escapeHtml(asText(data["text/plain"]).replace(ANSI, ""))}</pre>`;
   return `<pre class="meta">(output with ${escapeHtml(Object.keys(data).join(", "))})</pre>`;
 }
 
@@ -177,9 +186,16 @@ export function renderOutput(o: Output, ctx: RenderContext): string {
   }
 }
 
-function renderCell(cell: Cell, i: number, status: CellStatus | undefined, failures: CellFailure[], ctx: RenderContext): string {
+function renderCell(
+  cell: Cell,
+  i: number,
+  status: CellStatus | undefined,
+  failures: CellFailure[],
+  ctx: RenderContext,
+): string {
   const src = joinSource(cell.source);
-  if (cell.cell_type === "markdown") return `<div class="cell markdown">${renderMarkdown(src)}</div>`;
+  if (cell.cell_type === "markdown")
+    return `<div class="cell markdown">${renderMarkdown(src)}</div>`;
   if (cell.cell_type !== "code") return `<div class="cell raw"><pre>${escapeHtml(src)}</pre></div>`;
   const notRun = status?.state === "not-run";
   const prompt = `In [${cell.execution_count ?? " "}]:`;
@@ -212,11 +228,16 @@ export interface NotebookPage {
 /** A standalone HTML page for one executed notebook. */
 export function renderNotebookPage(p: NotebookPage): string {
   const ctx: RenderContext = { plots: 0, prefix: "nb-" };
-  const cells = p.notebook.cells.map((c, i) => renderCell(c, i, p.cells[i], p.failures, ctx)).join("\n");
+  const cells = p.notebook.cells
+    .map((c, i) => renderCell(c, i, p.cells[i], p.failures, ctx))
+    .join("\n");
   const failed = p.failures.length > 0;
   const banner = failed
     ? `<div class="banner failed">FAILED: ${p.failures
-        .map((f) => `<a href="#cell-${f.cell + 1}">${escapeHtml(f.label)}</a>: ${escapeHtml(f.message)}`)
+        .map(
+          (f) =>
+            `<a href="#cell-${f.cell + 1}">${escapeHtml(f.label)}</a>: ${escapeHtml(f.message)}`,
+        )
         .join("<br>")}</div>`
     : `<div class="banner passed">Passed: every cell ran in ${(p.durationMs / 1000).toFixed(1)} s</div>`;
   const body =
@@ -243,7 +264,9 @@ export function renderIndexPage(entries: IndexEntry[], generated: Date): string 
   const passed = entries.filter((e) => e.status === "passed").length;
   const rows = entries
     .map((e) => {
-      const name = e.href ? `<a href="${escapeHtml(e.href)}">${escapeHtml(e.notebook)}</a>` : escapeHtml(e.notebook);
+      const name = e.href
+        ? `<a href="${escapeHtml(e.href)}">${escapeHtml(e.notebook)}</a>`
+        : escapeHtml(e.notebook);
       const status =
         e.status === "failed"
           ? `<span class="status-failed">FAILED</span><br>${e.failures

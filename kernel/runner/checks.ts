@@ -93,7 +93,8 @@ export function comparable(outputs: Output[], sanitizers: Sanitizer[]): Comparab
       for (const m of mimes) {
         const v = o.data[m];
         if (m === "text/plain") parts.push(joinSource(v as string | string[]));
-        else if (m === "application/json" || m.endsWith("+json")) parts.push(`${m}: ${canonicalJson(v)}`);
+        else if (m === "application/json" || m.endsWith("+json"))
+          parts.push(`${m}: ${canonicalJson(v)}`);
       }
       out.push({ kind: o.output_type, text: parts.join("\n") });
     }
@@ -134,7 +135,12 @@ export function compareOutputs(
 }
 
 /** The sanitisers for one cell: defaults, then notebook's, then the cell's own. */
-export function sanitizersFor(nb: Notebook, cell: Cell, nbWhere: string, cellWhere: string): Sanitizer[] {
+export function sanitizersFor(
+  nb: Notebook,
+  cell: Cell,
+  nbWhere: string,
+  cellWhere: string,
+): Sanitizer[] {
   return [
     ...DEFAULT_SANITIZERS,
     ...metadataSanitizers(nb.metadata, nbWhere),

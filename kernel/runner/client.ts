@@ -366,7 +366,11 @@ export class KernelClient {
         else this.onExit(r);
       });
       try {
-        await this.request(this.control, this.message("shutdown_request", { restart: false }), graceMs);
+        await this.request(
+          this.control,
+          this.message("shutdown_request", { restart: false }),
+          graceMs,
+        );
       } catch {
         // fall through to kill
       }

@@ -121,7 +121,9 @@ export async function runNotebook(
       cell.execution_count = null;
     }
   });
-  const cells: CellStatus[] = nb.cells.map((c) => ({ state: c.cell_type === "code" ? "not-run" : "ok" }));
+  const cells: CellStatus[] = nb.cells.map((c) => ({
+    state: c.cell_type === "code" ? "not-run" : "ok",
+  }));
   const failures: CellFailure[] = [];
   const codeIdx = nb.cells.flatMap((c, i) => (c.cell_type === "code" ? [i] : []));
   const displays = new Map<string, DataOutput[]>();
@@ -184,7 +186,12 @@ export async function runNotebook(
           cells[i] = { state: "failed", durationMs };
           const ename = String(reply.ename ?? "Error");
           const evalue = String(reply.evalue ?? `execution ${reply.status}`);
-          failures.push({ kind: failureKind(ename), cell: i, label: labels[i], message: `${ename}: ${evalue}` });
+          failures.push({
+            kind: failureKind(ename),
+            cell: i,
+            label: labels[i],
+            message: `${ename}: ${evalue}`,
+          });
           break;
         }
         cells[i] = { state: "ok", durationMs };
@@ -207,10 +214,20 @@ export async function runNotebook(
         cells[i] = { state: "failed", durationMs };
         if (e instanceof CellTimeoutError) {
           failures.push({ kind: "timeout", cell: i, label: labels[i], message: e.message });
-          outs.push({ output_type: "error", ename: "Timeout", evalue: e.message, traceback: [e.message] });
+          outs.push({
+            output_type: "error",
+            ename: "Timeout",
+            evalue: e.message,
+            traceback: [e.message],
+          });
         } else if (e instanceof KernelDiedError) {
           failures.push({ kind: "kernel", cell: i, label: labels[i], message: e.message });
-          outs.push({ output_type: "error", ename: "KernelDied", evalue: e.message, traceback: [e.message] });
+          outs.push({
+            output_type: "error",
+            ename: "KernelDied",
+            evalue: e.message,
+            traceback: [e.message],
+          });
         } else {
           throw e;
         }

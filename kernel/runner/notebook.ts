@@ -50,7 +50,11 @@ export interface Notebook {
 
 /** Kernelspec metadata the runner writes into executed notebooks. */
 export const KERNELSPEC_METADATA = {
-  kernelspec: { name: "execmem-lab", display_name: "execmem-lab (TypeScript)", language: "typescript" },
+  kernelspec: {
+    name: "execmem-lab",
+    display_name: "execmem-lab (TypeScript)",
+    language: "typescript",
+  },
   language_info: { name: "typescript", file_extension: ".ts", mimetype: "text/typescript" },
 };
 
@@ -104,17 +108,24 @@ export function checkNotebook(path: string, nb: unknown): Notebook {
   }
   const n = nb as Partial<Notebook>;
   if (n.nbformat !== 4) {
-    throw new NotebookError(path, `nbformat is ${JSON.stringify(n.nbformat)}; only nbformat 4 is supported`);
+    throw new NotebookError(
+      path,
+      `nbformat is ${JSON.stringify(n.nbformat)}; only nbformat 4 is supported`,
+    );
   }
   if (!Array.isArray(n.cells)) throw new NotebookError(path, `"cells" is not a list`);
   n.cells.forEach((c, i) => {
     const where = `cell ${i + 1}`;
-    if (typeof c !== "object" || c === null) throw new NotebookError(path, `${where} is not an object`);
+    if (typeof c !== "object" || c === null)
+      throw new NotebookError(path, `${where} is not an object`);
     if (!["code", "markdown", "raw"].includes(c.cell_type)) {
       throw new NotebookError(path, `${where} has cell_type ${JSON.stringify(c.cell_type)}`);
     }
     const src = c.source as unknown;
-    if (typeof src !== "string" && !(Array.isArray(src) && src.every((l) => typeof l === "string"))) {
+    if (
+      typeof src !== "string" &&
+      !(Array.isArray(src) && src.every((l) => typeof l === "string"))
+    ) {
       throw new NotebookError(path, `${where}: "source" must be a string or a list of strings`);
     }
     c.metadata ??= {};

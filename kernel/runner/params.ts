@@ -37,7 +37,9 @@ export function parseParam(name: string, value: string): [string, ParamValue] {
 
 /** Names a cell declares at top level (let/const/var NAME). */
 function declares(source: string, name: string): boolean {
-  return new RegExp(`(^|[\\s;{(,])(let|const|var)\\s+${name.replace(/\$/g, "\\$")}\\b`).test(source);
+  return new RegExp(`(^|[\\s;{(,])(let|const|var)\\s+${name.replace(/\$/g, "\\$")}\\b`).test(
+    source,
+  );
 }
 
 /**
@@ -50,7 +52,9 @@ export function injectParameters(
 ): { notebook: Notebook; injected: boolean; unknown: string[] } {
   const names = Object.keys(params);
   if (names.length === 0) return { notebook: nb, injected: false, unknown: [] };
-  const index = nb.cells.findIndex((c) => c.cell_type === "code" && tagsOf(c).includes(PARAMETERS_TAG));
+  const index = nb.cells.findIndex(
+    (c) => c.cell_type === "code" && tagsOf(c).includes(PARAMETERS_TAG),
+  );
   if (index < 0) return { notebook: nb, injected: false, unknown: names };
   const src = joinSource(nb.cells[index].source);
   const known = names.filter((n) => declares(src, n));

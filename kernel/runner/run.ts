@@ -5,7 +5,16 @@
  * a failed notebook's page and index row say FAILED.
  */
 import { availableParallelism } from "os";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "fs";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "fs";
 import { basename, dirname, join, relative, resolve, sep } from "path";
 import type { NotebookSummary } from "execmem-lab";
 import { renderIndexPage, renderNotebookPage, type IndexEntry } from "../report/html";
@@ -66,7 +75,9 @@ export function discoverNotebooks(dir: string): string[] {
   }
   const found: string[] = [];
   const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    for (const e of readdirSync(d, { withFileTypes: true }).sort((a, b) =>
+      a.name.localeCompare(b.name),
+    )) {
       if (e.name.startsWith(".") || e.name === "node_modules") continue;
       const p = join(d, e.name);
       if (e.isDirectory()) walk(p);
@@ -120,8 +131,11 @@ export async function runNotebooks(opts: RunOptions = {}): Promise<RunResult> {
   const outDir = resolve(cwd, opts.outDir ?? "out");
   const progress = opts.progress ?? silentProgress;
   const params = opts.params ?? {};
-  const paths = opts.notebooks?.length ? opts.notebooks.map((p) => resolve(cwd, p)) : discoverNotebooks(nbDir);
-  if (paths.length === 0) throw new RunnerInputError(`no notebooks found under ${relative(cwd, nbDir) || "."}`);
+  const paths = opts.notebooks?.length
+    ? opts.notebooks.map((p) => resolve(cwd, p))
+    : discoverNotebooks(nbDir);
+  if (paths.length === 0)
+    throw new RunnerInputError(`no notebooks found under ${relative(cwd, nbDir) || "."}`);
 
   // Read everything first: bad input fails before any kernel starts.
   const problems: string[] = [];
@@ -148,10 +162,14 @@ export async function runNotebooks(opts: RunOptions = {}): Promise<RunResult> {
     }
     for (const p of Object.keys(params)) {
       if (!declared.has(p)) {
-        const withCell = loaded.filter((l) => l.nb.cells.some((c) => tagsOf(c).includes(PARAMETERS_TAG)));
+        const withCell = loaded.filter((l) =>
+          l.nb.cells.some((c) => tagsOf(c).includes(PARAMETERS_TAG)),
+        );
         problems.push(
           `parameter ${p} is not declared (let/const ${p} = ...) in the cell tagged "${PARAMETERS_TAG}" of ` +
-            (withCell.length ? withCell.map((l) => l.shown).join(", ") : `any of the selected notebooks (none has one)`),
+            (withCell.length
+              ? withCell.map((l) => l.shown).join(", ")
+              : `any of the selected notebooks (none has one)`),
         );
       }
     }

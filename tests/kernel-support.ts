@@ -1,0 +1,60 @@
+/** Helpers shared by the kernel, runner and report tests. */
+import { spawn } from "child_process";
+import { existsSync, mkdtempSync } from "fs";
+import { tmpdir } from "os";
+import { join, resolve } from "path";
+import { which } from "../kernel/kernelspec";
+
+export const ROOT = resolve(__dirname, "..");
+export const CLI = join(ROOT, "kernel", "dist", "cli.js");
+export const FIXTURES = join(ROOT, "tests", "fixtures");
+
+/** In CI (CI=true) a missing tool is an error, never a skip. */
+export const IN_CI = !!process.env.CI && process.env.CI !== "false" && process.env.CI !== "0";
+
+export const JUPYTER = which("jupyter");
+export const CHROMIUM =
+  ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p)) ?? null;
+
+/** Skip only outside CI; the reason goes into the suite title so the skip is explicit. */
+export function skipUnlessTool(
+  tool: string | null,
+  name: string,
+  install: string,
+): { skip: boolean; title: string } {
+  const skip = tool === null && !IN_CI;
+  return {
+    skip,
+    title: skip ? `${name} (SKIPPED: not installed; ${install}; in CI this fails instead)` : name,
+  };
+}
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `execmem-lab-${prefix}-`));
+}
+
+export interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run the execmem-lab CLI (kernel/dist/cli.js) and collect its output. */
+export function runCli(
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliResult> {
+  return new Promise((res, rej) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: opts.cwd ?? ROOT,
+      env: opts.env ?? process.env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.on("error", rej);
+    child.on("close", (status) => res({ status, stdout, stderr }));
+  });
+}

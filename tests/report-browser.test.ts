@@ -1,0 +1,116 @@
+/**
+ * The generated report in headless Chromium (Debian's /usr/bin/chromium driven by
+ * playwright-core): the plotly chart rendered offline, with its traces, and no console errors.
+ */
+import { readFileSync } from "fs";
+import { join } from "path";
+import { chromium, type BrowserContext } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CHROMIUM, runCli, skipUnlessTool, tempDir } from "./kernel-support";
+
+const browserTool = skipUnlessTool(
+  CHROMIUM,
+  "HTML report in headless Chromium",
+  "apt-get install chromium",
+);
+
+describe.skipIf(browserTool.skip)(browserTool.title, () => {
+  let browser: BrowserContext;
+  let out: string;
+
+  beforeAll(async () => {
+    if (!CHROMIUM)
+      throw new Error("CI=true but no Chromium at /usr/bin/chromium: apt-get install chromium");
+    out = tempDir("report");
+    const r = await runCli([
+      "run",
+      "tests/fixtures/report/chart.ipynb",
+      "tests/fixtures/runner/throws.ipynb",
+      "--out",
+      out,
+      "--no-progress",
+    ]);
+    expect(r.status).toBe(1); // throws.ipynb fails on purpose
+    // A fresh profile directory (--user-data-dir) for every run.
+    browser = await chromium.launchPersistentContext(tempDir("chromium-profile"), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  async function open(file: string) {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    const requests: string[] = [];
+    page.on("console", (m) => {
+      if (m.type() === "error") errors.push(m.text());
+    });
+    page.on("pageerror", (e) => errors.push(String(e)));
+    page.on("request", (r) => {
+      if (!r.url().startsWith("file:") && !r.url().startsWith("data:")) requests.push(r.url());
+    });
+    await page.goto(`file://${join(out, file)}`, { waitUntil: "load" });
+    return { page, errors, requests };
+  }
+
+  it("renders the plotly chart offline with all its traces and no console errors", async () => {
+    const html = readFileSync(join(out, "chart.html"), "utf8");
+    expect(html).not.toMatch(/<script[^>]+src=/); // plotly.js is inlined, never fetched
+    const { page, errors, requests } = await open("chart.html");
+    await page.waitForSelector(".plotly-chart .main-svg", { timeout: 30_000 });
+    const traces = await page.evaluate(() => {
+      const el = document.querySelector(".plotly-chart") as HTMLElement & { data?: unknown[] };
+      return {
+        data: el.data?.length ?? 0,
+        scatter: el.querySelectorAll(".scatterlayer .trace").length,
+        bar: el.querySelectorAll(".barlayer .trace").length,
+        svgs: el.querySelectorAll("svg.main-svg").length,
+        title: el.querySelector(".gtitle")?.textContent ?? "",
+      };
+    });
+    expect(traces.data).toBe(3);
+    expect(traces.scatter).toBe(2);
+    expect(traces.bar).toBe(1);
+    expect(traces.svgs).toBeGreaterThan(0);
+    expect(traces.title).toBe("three traces");
+    // Markdown rendered, code highlighted.
+    expect(await page.locator(".markdown h1").textContent()).toBe("Chart fixture");
+    expect(await page.locator(".markdown li").count()).toBe(2);
+    expect(await page.locator("pre.source .hljs-keyword").count()).toBeGreaterThan(0);
+    expect(errors).toEqual([]);
+    expect(requests).toEqual([]);
+    await page.close();
+  });
+
+  it("shows a failed notebook's error in place and marks it failed in the index", async () => {
+    const nb = await open("throws.html");
+    expect(await nb.page.locator(".banner.failed").textContent()).toContain(
+      "RangeError: boom from the fixture",
+    );
+    expect(await nb.page.locator("#cell-3 pre.error").textContent()).toContain(
+      "RangeError: boom from the fixture",
+    );
+    expect(nb.errors).toEqual([]);
+    await nb.page.close();
+    const index = await open("index.html");
+    const rows = await index.page.locator("table.index tr").allTextContents();
+    expect(rows.find((r) => r.includes("chart.ipynb"))).toContain("passed");
+    expect(rows.find((r) => r.includes("throws.ipynb"))).toContain("FAILED");
+    expect(index.errors).toEqual([]);
+    await index.page.close();
+  });
+});
