@@ -8,6 +8,8 @@
  *
  * Usage: node bench/run.mjs [--json] [NAME...]   (NAME filters modules by file name, e.g. runner)
  */
+import { URL } from "node:url";
+
 const BENCHES = [
   "./runner.mjs", // headless notebook runner: overhead per notebook, whole reproduce
 ];
