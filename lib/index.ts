@@ -1,5 +1,14 @@
 export const version = "0.1.0";
+export * from "./display";
 export * from "./execmem";
+export * from "./arch";
+export * from "./scenario/spec";
+export * from "./scenario/builder";
+export * from "./scenario/condition";
+export { compile, ScenarioError } from "./machine/layout";
+export { Machine, callResultText, RESULT_CLASSES } from "./machine/machine";
+export * from "./explorer/result";
+export { explore, witness, type ExploreOptions } from "./explorer/explore";
+export { bfs, randomWalks, prng, type Bounds, type Progress, type TransitionSystem } from "./explorer/engine";
 export * from "./plots";
 export * from "./scenario/format";
-export * from "./display";

@@ -29,8 +29,8 @@ export interface Bounds {
 }
 
 export interface Graph {
-  /** Key (latin1 string of the state bytes) of every visited state, in BFS order. */
-  keys: string[];
+  /** Every visited state, in BFS order. */
+  store: StateStore;
   /** Parent index and label of the transition that first reached each state. */
   parent: Int32Array;
   label: Int32Array;
@@ -42,13 +42,87 @@ export interface Graph {
   ms: number;
 }
 
-export function keyOf(s: Uint8Array): string {
-  // latin1 keeps one char per byte; faster than join and collision-free.
-  return Buffer.from(s.buffer, s.byteOffset, s.byteLength).toString("latin1");
-}
-
-export function stateOf(key: string): Uint8Array {
-  return new Uint8Array(Buffer.from(key, "latin1"));
+/**
+ * The visited-state set: states of one fixed size stored back to back in one growing byte
+ * arena, with an open-addressing hash table of indices. No per-state objects or strings.
+ */
+export class StateStore {
+  arena: Uint8Array;
+  count = 0;
+  private table: Int32Array;
+  private hashes: Uint32Array;
+  private mask: number;
+  constructor(readonly size: number, initial = 1 << 14) {
+    this.arena = new Uint8Array(size * initial);
+    this.hashes = new Uint32Array(initial);
+    this.table = new Int32Array(initial * 2).fill(-1);
+    this.mask = initial * 2 - 1;
+  }
+  static hash(s: Uint8Array, off: number, size: number): number {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < size; i++) h = Math.imul(h ^ s[off + i], 0x01000193);
+    h ^= h >>> 15;
+    return h >>> 0;
+  }
+  /** View of state i (do not modify). */
+  get(i: number): Uint8Array {
+    return this.arena.subarray(i * this.size, (i + 1) * this.size);
+  }
+  /** Copy of state i. */
+  copy(i: number): Uint8Array {
+    return this.arena.slice(i * this.size, (i + 1) * this.size);
+  }
+  /** Index of s if present, else adds it and returns -(index + 1). */
+  add(s: Uint8Array): number {
+    const size = this.size;
+    const h = StateStore.hash(s, 0, size);
+    let slot = h & this.mask;
+    const arena = this.arena;
+    for (;;) {
+      const i = this.table[slot];
+      if (i < 0) break;
+      if (this.hashes[i] === h) {
+        const off = i * size;
+        let eq = true;
+        for (let k = 0; k < size; k++)
+          if (arena[off + k] !== s[k]) {
+            eq = false;
+            break;
+          }
+        if (eq) return i;
+      }
+      slot = (slot + 1) & this.mask;
+    }
+    const i = this.count++;
+    if (i >= this.hashes.length) {
+      this.grow();
+      this.count--;
+      return this.add(s);
+    }
+    this.arena.set(s, i * size);
+    this.hashes[i] = h;
+    this.table[slot] = i;
+    return -(i + 1);
+  }
+  private grow(): void {
+    const n = this.hashes.length * 2;
+    const arena = new Uint8Array(this.size * n);
+    arena.set(this.arena);
+    this.arena = arena;
+    const hashes = new Uint32Array(n);
+    hashes.set(this.hashes);
+    this.hashes = hashes;
+    this.table = new Int32Array(n * 2).fill(-1);
+    this.mask = n * 2 - 1;
+    for (let i = 0; i < this.count; i++) {
+      let slot = hashes[i] & this.mask;
+      while (this.table[slot] >= 0) slot = (slot + 1) & this.mask;
+      this.table[slot] = i;
+    }
+  }
+  bytes(): number {
+    return this.arena.byteLength + this.hashes.byteLength + this.table.byteLength;
+  }
 }
 
 export function bfs(ts: TransitionSystem, bounds: Bounds = {}): Graph {
@@ -57,28 +131,14 @@ export function bfs(ts: TransitionSystem, bounds: Bounds = {}): Graph {
   const maxHeap = bounds.maxHeapBytes ?? 2 * 1024 ** 3;
   const every = bounds.progressEvery ?? 50_000;
   const t0 = performance.now();
-  const keys: string[] = [];
-  const index = new Map<string, number>();
-  let parent = new Int32Array(1024);
-  let label = new Int32Array(1024);
+  const init = ts.initial();
+  const store = new StateStore(init.length);
+  let parent = new Int32Array(1 << 14);
+  let label = new Int32Array(1 << 14);
   const finals: number[] = [];
   let transitions = 0;
-  const add = (k: string, p: number, l: number) => {
-    const i = keys.length;
-    if (i >= parent.length) {
-      const np = new Int32Array(parent.length * 2);
-      np.set(parent);
-      parent = np;
-      const nl = new Int32Array(label.length * 2);
-      nl.set(label);
-      label = nl;
-    }
-    keys.push(k);
-    index.set(k, i);
-    parent[i] = p;
-    label[i] = l;
-  };
-  add(keyOf(ts.initial()), -1, 0);
+  store.add(init);
+  parent[0] = -1;
   let head = 0;
   let stoppedBy: Graph["stoppedBy"];
   let cur = 0;
@@ -86,11 +146,23 @@ export function bfs(ts: TransitionSystem, bounds: Bounds = {}): Graph {
   const emit = (l: number, next: Uint8Array) => {
     any = true;
     transitions++;
-    const k = keyOf(next);
-    if (!index.has(k)) add(k, cur, l);
+    const r = store.add(next);
+    if (r < 0) {
+      const i = -r - 1;
+      if (i >= parent.length) {
+        const np = new Int32Array(parent.length * 2);
+        np.set(parent);
+        parent = np;
+        const nl = new Int32Array(label.length * 2);
+        nl.set(label);
+        label = nl;
+      }
+      parent[i] = cur;
+      label[i] = l;
+    }
   };
-  while (head < keys.length) {
-    if (keys.length >= maxStates) {
+  while (head < store.count) {
+    if (store.count >= maxStates) {
       stoppedBy = "states";
       break;
     }
@@ -100,25 +172,25 @@ export function bfs(ts: TransitionSystem, bounds: Bounds = {}): Graph {
         stoppedBy = "time";
         break;
       }
-      if (process.memoryUsage().heapUsed > maxHeap) {
+      if (store.bytes() + parent.byteLength * 2 > maxHeap || process.memoryUsage().heapUsed > maxHeap) {
         stoppedBy = "memory";
         break;
       }
     }
     if (bounds.onProgress && head % every === 0 && head > 0) {
-      bounds.onProgress({ states: keys.length, frontier: keys.length - head, ms: performance.now() - t0, finals: finals.length });
+      bounds.onProgress({ states: store.count, frontier: store.count - head, ms: performance.now() - t0, finals: finals.length });
     }
     cur = head++;
     any = false;
-    ts.successors(stateOf(keys[cur]), emit);
+    ts.successors(store.get(cur), emit);
     if (!any) finals.push(cur);
   }
   const ms = performance.now() - t0;
-  bounds.onProgress?.({ states: keys.length, frontier: keys.length - head, ms, finals: finals.length });
+  bounds.onProgress?.({ states: store.count, frontier: store.count - head, ms, finals: finals.length });
   return {
-    keys,
-    parent: parent.subarray(0, keys.length),
-    label: label.subarray(0, keys.length),
+    store,
+    parent: parent.subarray(0, store.count),
+    label: label.subarray(0, store.count),
     finals,
     transitions,
     complete: stoppedBy === undefined,
@@ -127,17 +199,11 @@ export function bfs(ts: TransitionSystem, bounds: Bounds = {}): Graph {
   };
 }
 
-/** Path of labels and state keys from the initial state to state i. */
-export function pathTo(g: Graph, i: number): { labels: number[]; keys: string[] } {
+/** Labels of the path from the initial state to state i. */
+export function pathTo(g: Graph, i: number): number[] {
   const labels: number[] = [];
-  const keys: string[] = [];
-  for (let j = i; j > 0; j = g.parent[j]) {
-    labels.push(g.label[j]);
-    keys.push(g.keys[j]);
-  }
-  labels.reverse();
-  keys.reverse();
-  return { labels, keys: [g.keys[0], ...keys] };
+  for (let j = i; j > 0; j = g.parent[j]) labels.push(g.label[j]);
+  return labels.reverse();
 }
 
 /** A small seeded PRNG (mulberry32). */
@@ -162,7 +228,7 @@ export function randomWalks(ts: TransitionSystem, runs: number, seed: number, ma
   const rnd = prng(seed);
   const out: Walk[] = [];
   const succ: { l: number; s: Uint8Array }[] = [];
-  const emit = (l: number, s: Uint8Array) => void succ.push({ l, s });
+  const emit = (l: number, s: Uint8Array) => void succ.push({ l, s: s.slice() });
   for (let r = 0; r < runs; r++) {
     let s = ts.initial();
     const labels: number[] = [];

@@ -8,7 +8,7 @@ import type { Layout } from "../machine/layout";
 import { compile } from "../machine/layout";
 import { evalCondition, observation, parseCondition, type Condition } from "../scenario/condition";
 import type { ScenarioSpec } from "../scenario/spec";
-import { bfs, pathTo, randomWalks, stateOf, type Bounds } from "./engine";
+import { bfs, pathTo, randomWalks, type Bounds, type Graph } from "./engine";
 import type { ExplorationResult, OutcomeResult, Witness } from "./result";
 
 export interface ExploreOptions extends Bounds, MachineOptions {
@@ -58,12 +58,12 @@ export function explore(spec: ScenarioSpec, opts: ExploreOptions = {}): Explorat
       }
     }
   }
-  const m = new Machine(layout, { liveness: opts.liveness, symmetry: opts.symmetry ?? false });
+  const m = new Machine(layout, { liveness: opts.liveness, symmetry: opts.symmetry ?? true });
   const names = observedNames(layout, cond);
   // Witnesses replay on the unreduced machine, so their residency shows every structure.
   const replay = new Machine(layout, { liveness: false, symmetry: false });
   const t0 = performance.now();
-  const groups = new Map<string, { values: Record<string, string>; count: number; labels: number[]; keys?: string[] }>();
+  const groups = new Map<string, { values: Record<string, string>; count: number; labels: number[] }>();
   let states = 0;
   let transitions = 0;
   let finals = 0;
@@ -87,21 +87,36 @@ export function explore(spec: ScenarioSpec, opts: ExploreOptions = {}): Explorat
     stoppedBy = "sample";
   } else {
     const g = bfs(m, opts);
-    states = g.keys.length;
+    states = g.store.count;
     transitions = g.transitions;
     finals = g.finals.length;
     complete = g.complete;
     stoppedBy = g.stoppedBy;
+    const expanded = new Map<string, string[]>();
+    const concrete = m.symmetryGroups.length ? new Machine(layout, { liveness: opts.liveness, symmetry: false }) : null;
     for (const f of g.finals) {
-      const s = stateOf(g.keys[f]);
+      if (concrete) {
+        // Symmetry: one canonical final state stands for every permutation of the symmetric CPUs.
+        const cv = m.observe(g.store.get(f));
+        const ck = outcomeKey(cv, names(cv));
+        let keys = expanded.get(ck);
+        if (!keys) {
+          keys = [];
+          for (const [key, { values, labels }] of concretise(m, concrete, g, f, names)) {
+            keys.push(key);
+            if (!groups.has(key)) groups.set(key, { values, count: 0, labels });
+          }
+          expanded.set(ck, keys);
+        }
+        for (const key of keys) groups.get(key)!.count++;
+        continue;
+      }
+      const s = g.store.get(f);
       const values = m.observe(s);
       const key = outcomeKey(values, names(values));
       const e = groups.get(key);
       if (e) e.count++;
-      else {
-        const p = pathTo(g, f);
-        groups.set(key, { values, count: 1, labels: p.labels, keys: p.keys });
-      }
+      else groups.set(key, { values, count: 1, labels: pathTo(g, f) });
     }
   }
   const ms = performance.now() - t0;
@@ -137,13 +152,59 @@ export function explore(spec: ScenarioSpec, opts: ExploreOptions = {}): Explorat
       statesPerSecond: ms > 0 ? Math.round((states / ms) * 1000) : states,
       complete,
       stoppedBy,
-      reduction: [opts.liveness === false ? null : "liveness", opts.symmetry ? "symmetry" : null].filter(Boolean).join("+") || "none",
+      reduction: [opts.liveness === false ? null : "liveness", m.symmetryGroups.length ? "symmetry" : null].filter(Boolean).join("+") || "none",
     },
     condition: cond ? cond.text : null,
     observation: complete || opts.sample ? obs : obs === "Never" ? null : obs,
     expected: spec.expect ?? null,
     matchesExpectation: spec.expect && obs ? spec.expect === obs : null,
   };
+}
+
+/**
+ * The concrete outcomes a canonical (symmetry-reduced) path stands for, each with a concrete
+ * path: a depth-first search over the unreduced transitions whose canonical form follows the path.
+ */
+function concretise(
+  sym: Machine,
+  conc: Machine,
+  g: Graph,
+  final: number,
+  names: (v: Record<string, string>) => string[],
+): Map<string, { values: Record<string, string>; labels: number[] }> {
+  const idx: number[] = [];
+  for (let j = final; j >= 0; j = g.parent[j]) idx.push(j);
+  idx.reverse();
+  const canon = idx.map((i) => g.store.get(i));
+  const perms = sym.symmetryGroups.reduce((n, grp) => n * factorial(grp.length), 1);
+  const out = new Map<string, { values: Record<string, string>; labels: number[] }>();
+  let budget = 20_000;
+  const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
+  const dfs = (s: Uint8Array, j: number, labels: number[]) => {
+    if (out.size >= perms || budget-- <= 0) return;
+    if (j === canon.length - 1) {
+      const values = conc.observe(s);
+      const key = outcomeKey(values, names(values));
+      if (!out.has(key)) out.set(key, { values, labels: [...labels] });
+      return;
+    }
+    const next: { l: number; n: Uint8Array }[] = [];
+    conc.successors(s, (l, n) => {
+      const c = sym.canonical(n.slice());
+      if (same(c, canon[j + 1])) next.push({ l, n: n.slice() });
+    });
+    for (const x of next) {
+      labels.push(x.l);
+      dfs(x.n, j + 1, labels);
+      labels.pop();
+    }
+  };
+  dfs(conc.initial(), 0, []);
+  return out;
+}
+
+function factorial(n: number): number {
+  return n <= 1 ? 1 : n * factorial(n - 1);
 }
 
 function emptyWitness(m: Machine): Witness {
@@ -158,7 +219,7 @@ export function witness(m: Machine, labels: number[]): Witness {
   labels.forEach((l, i) => {
     let next: Uint8Array | undefined;
     m.successors(s, (ll, n) => {
-      if (ll === l && next === undefined) next = n;
+      if (ll === l && next === undefined) next = n.slice();
     });
     if (!next) throw new Error(`witness replay failed at step ${i + 1}`);
     const d = m.describe(l, s);

@@ -77,6 +77,7 @@ export interface MachineOptions {
   symmetry?: boolean;
 }
 
+/** Receives each successor; `next` is a reused buffer, valid only during the call. */
 export type Emit = (label: number, next: Uint8Array) => void;
 
 export class Machine {
@@ -108,6 +109,17 @@ export class Machine {
     this.pouOff = L.nLoc;
     this.gSize = L.nLoc + (a.idc ? 0 : L.nCode);
     this.symmetryGroups = opts.symmetry === false ? [] : symmetryGroups(L);
+  }
+
+  private buf: Uint8Array = new Uint8Array(0);
+  /**
+   * A working copy of s. Successors are built in one reused buffer: `emit` must copy what it
+   * keeps (the engine's state store does).
+   */
+  private scratch(s: Uint8Array): Uint8Array {
+    if (this.buf.length !== s.length) this.buf = new Uint8Array(s.length);
+    this.buf.set(s);
+    return this.buf;
   }
 
   base(c: number): number {
@@ -217,7 +229,7 @@ export class Machine {
       for (let i = 0; i < n; i++) {
         if (a.tso && i > 0) break;
         if (!this.drainable(s, b, i)) continue;
-        const t = s.slice();
+        const t = this.scratch(s);
         this.drain(t, c, i);
         emit(label(c, K.drain, i), this.canonical(t));
       }
@@ -225,7 +237,7 @@ export class Machine {
       if (s[b + IPIP] !== 0 && (!a.exceptions.drainsStores || n === 0)) {
         const h = IPI_HANDLERS[s[b + IPIP] - 1];
         if (!(handlerNeedsDrain(h) && n > 0)) {
-          const t = s.slice();
+          const t = this.scratch(s);
           this.exceptionSyncs(t, c);
           this.runHandler(t, c, h);
           t[b + IPIP] = 0;
@@ -236,7 +248,7 @@ export class Machine {
       if (isDone) continue;
       // Interrupts that may arrive anywhere.
       if (s[b + INTR] > 0 && (!a.exceptions.drainsStores || n === 0)) {
-        const t = s.slice();
+        const t = this.scratch(s);
         t[b + INTR]--;
         this.exceptionSyncs(t, c);
         emit(label(c, K.irq, 0), this.canonical(t));
@@ -250,7 +262,7 @@ export class Machine {
         for (let i = 0; i < r.lines; i++) {
           const va = base + i;
           if (s[b + this.o.pipe + va] !== NONE) continue;
-          const t = s.slice();
+          const t = this.scratch(s);
           t[b + this.o.pipe + va] = this.fetch(t, c, va);
           emit(label(c, K.spec, va), this.canonical(t));
         }
@@ -268,12 +280,12 @@ export class Machine {
             else if (s[ic + ci] !== this.pou(s, ci)) differs = true;
           }
           if (empty) {
-            const t = s.slice();
+            const t = this.scratch(s);
             this.fillLine(t, c, cl);
             emit(label(c, K.ifill, cl), this.canonical(t));
           }
           if (differs) {
-            const t = s.slice();
+            const t = this.scratch(s);
             for (const loc of locs) t[ic + loc - L.codeBase] = NONE;
             emit(label(c, K.ievict, cl), this.canonical(t));
           }
@@ -284,12 +296,12 @@ export class Machine {
         const e = s[b + this.o.tlb + p];
         const pte = s[L.pages[p].pteLoc];
         if (e === NONE && (pte !== 0 || a.tlbCachesInvalid)) {
-          const t = s.slice();
+          const t = this.scratch(s);
           t[b + this.o.tlb + p] = pte;
           emit(label(c, K.tlbfill, p), this.canonical(t));
         }
         if (e !== NONE && e !== pte) {
-          const t = s.slice();
+          const t = this.scratch(s);
           t[b + this.o.tlb + p] = NONE;
           emit(label(c, K.tlbevict, p), this.canonical(t));
         }
@@ -301,7 +313,7 @@ export class Machine {
         let dirty = false;
         for (const loc of L.codeOfCl[cl]) if (s[loc] !== s[this.pouOff + loc - L.codeBase]) dirty = true;
         if (!dirty) continue;
-        const t = s.slice();
+        const t = this.scratch(s);
         for (const loc of L.codeOfCl[cl]) t[this.pouOff + loc - L.codeBase] = t[loc];
         emit(label(-1, K.writeback, cl), this.canonical(t));
       }
@@ -413,7 +425,7 @@ export class Machine {
     switch (st.k) {
       case "store": {
         if (n >= L.sbMax) return;
-        const t = s.slice();
+        const t = this.scratch(s);
         let ep = t[b + EPOCH];
         if (st.release && !a.tso) ep = ++t[b + EPOCH]; // release: after every earlier store
         const e = b + SB + 3 * n;
@@ -428,7 +440,7 @@ export class Machine {
         return;
       }
       case "load": {
-        const t = s.slice();
+        const t = this.scratch(s);
         t[b + this.o.regs + st.reg] = this.read(s, c, st.loc);
         t[b + PC]++;
         emit(lbl, this.canonical(t));
@@ -436,14 +448,14 @@ export class Machine {
       }
       case "await": {
         if (this.read(s, c, st.loc) !== st.value) return;
-        const t = s.slice();
+        const t = this.scratch(s);
         t[b + PC]++;
         emit(lbl, this.canonical(t));
         return;
       }
       case "interrupt": {
         if (a.exceptions.drainsStores && n > 0) return;
-        const t = s.slice();
+        const t = this.scratch(s);
         this.exceptionSyncs(t, c);
         t[b + PC]++;
         emit(lbl, this.canonical(t));
@@ -453,7 +465,7 @@ export class Machine {
         // smp_call_function() publishes its request with a full barrier before the IPI.
         if (n > 0) return;
         for (let d = 0; d < this.nCpu; d++) if (d !== c && s[this.base(d) + IPIP] !== 0) return;
-        const t = s.slice();
+        const t = this.scratch(s);
         const h = IPI_HANDLERS.indexOf(st.handler) + 1;
         for (let d = 0; d < this.nCpu; d++) {
           if (d === c) continue;
@@ -466,7 +478,7 @@ export class Machine {
       }
       case "ipi-local": {
         if (handlerNeedsDrain(st.handler) && n > 0) return;
-        const t = s.slice();
+        const t = this.scratch(s);
         this.runHandler(t, c, st.handler);
         t[b + PC]++;
         emit(lbl, this.canonical(t));
@@ -474,7 +486,7 @@ export class Machine {
       }
       case "ipi-wait": {
         for (let d = 0; d < this.nCpu; d++) if (s[this.base(d) + IPIF] === c + 1) return;
-        const t = s.slice();
+        const t = this.scratch(s);
         t[b + PC]++;
         emit(lbl, this.canonical(t));
         return;
@@ -493,7 +505,7 @@ export class Machine {
     const a = L.arch;
     const b = this.base(c);
     const n = s[b + SBLEN];
-    const t = s.slice();
+    const t = this.scratch(s);
     switch (st.effect) {
       case "serialise":
         if (n > 0) return; // SDM 9.3: buffered writes drain before the next instruction
@@ -580,7 +592,7 @@ export class Machine {
     const r = L.regions[ri];
     const i = s[b + CSLOT];
     const va = L.pages[r.page].vaBase + r.offset + i;
-    const t = s.slice();
+    const t = this.scratch(s);
     let v = t[b + this.o.pipe + va];
     if (v !== NONE) t[b + this.o.pipe + va] = NONE;
     else v = this.fetch(t, c, va);

@@ -19,7 +19,7 @@ export interface VerdictCell {
   outcomes?: readonly string[];
   /** A witness of a bad outcome. */
   witness?: Witness;
-  /** Where the witness is shown (a report anchor or URL); the cell's mark links to it. */
+  /** Where the witness is shown; the cell's mark links to it (plotly.js keeps http(s) links only). */
   href?: string;
   /** Extra hover text, e.g. the cost of the subset. */
   note?: string;

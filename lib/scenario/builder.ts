@@ -1,0 +1,219 @@
+/**
+ * A TypeScript builder that reads like kernel code:
+ *
+ *   const s = scenario("S1", "x86-64")
+ *     .data({ flag: 0 })
+ *     .code("f", { lines: 2, versions: ["old", "new"], initial: "old" })
+ *     .cpu((p) => { p.text_write("f", "new"); p.smp_store_release("flag", 1); })
+ *     .cpu((p) => { p.smp_cond_load_acquire("flag", 1); p.call("r0", "f"); })
+ *     .exists("1:r0=stale");
+ *   explore(s.build());
+ */
+import type { Observation } from "../explorer/result";
+import type { Alias, CpuSpec, FrameSpec, Op, PageSpec, Perm, RegionSpec, ScenarioSpec } from "./spec";
+
+/** A region line: "f" (every line) or "f+1". */
+function at(target: string): { region: string; line?: number } {
+  const m = /^([A-Za-z_][\w.]*)(?:\+(\d+))?$/.exec(target);
+  if (!m) throw new Error(`"${target}" is not a code region or region+line`);
+  return { region: m[1], line: m[2] === undefined ? undefined : Number(m[2]) };
+}
+
+/** The program of one CPU. Methods are named as the kernel names the primitive. */
+export class Program {
+  readonly ops: Op[] = [];
+  speculateOn?: string[];
+  interruptsAnywhere = 0;
+
+  private push(op: Op): this {
+    this.ops.push(op);
+    return this;
+  }
+  // Data side.
+  WRITE_ONCE(loc: string, value: number): this {
+    return this.push({ op: "store", loc, value });
+  }
+  smp_store_release(loc: string, value: number): this {
+    return this.push({ op: "store", loc, value, release: true });
+  }
+  READ_ONCE(reg: string, loc: string): this {
+    return this.push({ op: "load", reg, loc });
+  }
+  smp_load_acquire(reg: string, loc: string): this {
+    return this.push({ op: "load", reg, loc, acquire: true });
+  }
+  /** Spin until loc == value, with acquire semantics (smp_cond_load_acquire). */
+  smp_cond_load_acquire(loc: string, value: number): this {
+    return this.push({ op: "await", loc, value, acquire: true });
+  }
+  /** Spin until READ_ONCE(loc) == value. */
+  wait_until(loc: string, value: number): this {
+    return this.push({ op: "await", loc, value });
+  }
+  smp_mb(): this {
+    return this.macro("smp_mb");
+  }
+  smp_wmb(): this {
+    return this.macro("smp_wmb");
+  }
+  smp_rmb(): this {
+    return this.macro("smp_rmb");
+  }
+  // Code.
+  /** Write a version into a region (every line, or "f+1") through an alias. */
+  text_write(target: string, version: string, via: Alias = "direct-map", frame?: string): this {
+    return this.push({ op: "write", ...at(target), version, via, ...(frame ? { frame } : {}) });
+  }
+  set_pte(page: string, perm: Perm | "none", frame?: string): this {
+    return this.push({ op: "pte", page, perm: perm === "none" ? "" : perm, ...(frame ? { frame } : {}) });
+  }
+  /** Call into a region; the register receives what ran (new, stale, trap, torn, fault...). */
+  call(reg: string, region: string): this {
+    return this.push({ op: "call", reg, region });
+  }
+  interrupt(): this {
+    return this.push({ op: "interrupt" });
+  }
+  // Instructions (checked against the scenario's architecture when compiled).
+  insn(name: string, target?: string): this {
+    return this.push({ op: "insn", name, ...(target ? at(target) : {}) });
+  }
+  cpuid(): this {
+    return this.insn("CPUID");
+  }
+  serialize(): this {
+    return this.insn("SERIALIZE");
+  }
+  iret(): this {
+    return this.insn("IRET");
+  }
+  mov_cr3(): this {
+    return this.insn("MOV CR3");
+  }
+  isb(): this {
+    return this.insn("ISB");
+  }
+  dsb(domain: "ish" | "nsh" | "sy" | "ishst" = "ish"): this {
+    return this.insn(`DSB ${domain.toUpperCase()}`);
+  }
+  dmb(domain: "ish" | "ishst" | "ishld" | "sy" = "ish"): this {
+    return this.insn(`DMB ${domain.toUpperCase()}`);
+  }
+  dc_cvau(target: string): this {
+    return this.insn("DC CVAU", target);
+  }
+  ic_ivau(target: string): this {
+    return this.insn("IC IVAU", target);
+  }
+  ic_iallu(): this {
+    return this.insn("IC IALLU");
+  }
+  ic_ialluis(): this {
+    return this.insn("IC IALLUIS");
+  }
+  fence_i(): this {
+    return this.insn("fence.i");
+  }
+  fence(kind = "rw,rw"): this {
+    return this.insn(kind === "" ? "fence" : `fence ${kind}`);
+  }
+  sfence_vma(): this {
+    return this.insn("sfence.vma");
+  }
+  // Kernel routines, expanded by the architecture.
+  macro(name: string, region?: string): this {
+    return this.push({ op: "macro", name, ...(region ? { region } : {}) });
+  }
+  sync_core(): this {
+    return this.macro("sync_core");
+  }
+  text_poke_sync(): this {
+    return this.macro("text_poke_sync");
+  }
+  flush_icache_range(region: string): this {
+    return this.macro("flush_icache_range", region);
+  }
+  flush_icache_all(): this {
+    return this.macro("flush_icache_all");
+  }
+  kick_all_cpus_sync(): this {
+    return this.macro("kick_all_cpus_sync");
+  }
+  flush_tlb_kernel_range(region?: string): this {
+    return this.macro("flush_tlb_kernel_range", region);
+  }
+  /** Regions this CPU may fetch speculatively (default: the ones it calls). */
+  speculate(...regions: string[]): this {
+    this.speculateOn = regions;
+    return this;
+  }
+  /** Allow this many interrupts to arrive at any point. */
+  interrupts(n: number): this {
+    this.interruptsAnywhere = n;
+    return this;
+  }
+}
+
+export class ScenarioBuilder {
+  private readonly spec: ScenarioSpec;
+  constructor(name: string, arch: string) {
+    this.spec = { name, arch, data: {}, regions: [], pages: [], frames: [], cpus: [] };
+  }
+  data(values: Record<string, number>): this {
+    Object.assign(this.spec.data, values);
+    return this;
+  }
+  code(name: string, r: Omit<RegionSpec, "name">): this {
+    this.spec.regions.push({ name, ...r });
+    return this;
+  }
+  page(name: string, perm: Perm | "none", frame?: string | null): this {
+    const p: PageSpec = { name, perm: perm === "none" ? "" : perm };
+    if (frame !== undefined) p.frame = frame;
+    this.spec.pages!.push(p);
+    return this;
+  }
+  frame(name: string, like: string, initial: string): this {
+    const f: FrameSpec = { name, like, initial };
+    this.spec.frames!.push(f);
+    return this;
+  }
+  cpu(body: (p: Program) => void): this {
+    const p = new Program();
+    body(p);
+    const c: CpuSpec = { program: p.ops };
+    if (p.speculateOn) c.speculate = p.speculateOn;
+    if (p.interruptsAnywhere) c.interrupts = p.interruptsAnywhere;
+    this.spec.cpus.push(c);
+    return this;
+  }
+  exists(cond: string): this {
+    this.spec.condition = `exists (${cond})`;
+    return this;
+  }
+  notExists(cond: string): this {
+    this.spec.condition = `~exists (${cond})`;
+    return this;
+  }
+  forall(cond: string): this {
+    this.spec.condition = `forall (${cond})`;
+    return this;
+  }
+  expect(o: Observation): this {
+    this.spec.expect = o;
+    return this;
+  }
+  /** A copy of the scenario for another architecture variant. */
+  on(arch: string): ScenarioBuilder {
+    const b = new ScenarioBuilder(this.spec.name, arch);
+    Object.assign(b.spec, structuredClone({ ...this.spec, arch }));
+    return b;
+  }
+  build(): ScenarioSpec {
+    return structuredClone(this.spec);
+  }
+}
+
+export function scenario(name: string, arch: string): ScenarioBuilder {
+  return new ScenarioBuilder(name, arch);
+}
