@@ -128,8 +128,10 @@ export class FigureRenderer {
   async draw(fig: FigureJSON, opts: RenderOptions = {}): Promise<DrawResult> {
     this.errors = [];
     const size = sizeOf(fig, opts);
+    // A JSON string crosses into the page much faster than a structured argument.
     const r = await this.page.evaluate(
-      async ({ fig, size }) => {
+      async ({ json, size }) => {
+        const fig = JSON.parse(json) as FigureJSON;
         const g = globalThis as unknown as PageGlobals;
         const P = g.Plotly;
         const gd = g.document.getElementById("gd");
@@ -145,7 +147,7 @@ export class FigureRenderer {
           ms,
         };
       },
-      { fig, size },
+      { json: JSON.stringify(fig), size },
     );
     return { ...r, errors: [...this.errors] };
   }

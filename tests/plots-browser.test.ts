@@ -1,0 +1,137 @@
+/**
+ * Draws every figure type in headless Chromium: the traces plotly.js draws, no console error,
+ * PNG/SVG output, and a PNG snapshot compared within a tolerance.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
+import { join } from "path";
+import { PNG } from "pngjs";
+import { FigureRenderer, chromiumPath, renderFigures, renderFile } from "../kernel/render";
+import {
+  fragmentationFigure,
+  freeExtentHistogram,
+  latencyBox,
+  latencyCdf,
+  latencyVsCpus,
+  outcomeBars,
+  residencyHeatmap,
+  swimlane,
+  verdictOf,
+  verdictTable,
+  witnessFigure,
+  type Figure,
+} from "../lib/plots";
+import { fragmentation, latencySeries, s1, s11, s3, staleWitness, syncedWitness } from "./plots-fixtures";
+
+const browser = chromiumPath() !== null;
+const SNAPSHOTS = join(__dirname, "plots-snapshots");
+// plotly.js keeps http(s) links only (a relative link on a file: page is dropped).
+const HREF = "https://example.org/report/a11.html#witness";
+
+/** Share of pixels whose largest channel difference exceeds `tolerance`. */
+export function pixelDiff(a: Buffer, b: Buffer, tolerance = 48): number {
+  const pa = PNG.sync.read(a);
+  const pb = PNG.sync.read(b);
+  if (pa.width !== pb.width || pa.height !== pb.height) return 1;
+  let differ = 0;
+  for (let i = 0; i < pa.data.length; i += 4) {
+    let d = 0;
+    for (let c = 0; c < 4; c++) d = Math.max(d, Math.abs(pa.data[i + c] - pb.data[i + c]));
+    if (d > tolerance) differ += 1;
+  }
+  return differ / (pa.width * pa.height);
+}
+
+function figures(): Record<string, Figure> {
+  const lat = latencySeries();
+  return {
+    residency: residencyHeatmap(staleWitness, { versions: ["old", "new"] }),
+    swimlane: swimlane(syncedWitness, { outcome: "1:r0=new" }),
+    witness: witnessFigure(s11.outcomes[1]),
+    fragmentation: fragmentationFigure(fragmentation),
+    histogram: freeExtentHistogram(fragmentation),
+    cdf: latencyCdf(lat, { cpus: 64 }),
+    box: latencyBox(lat, { cpus: 64 }),
+    scaling: latencyVsCpus(lat, { logY: true }),
+    verdicts: verdictTable(
+      ["fresh allocation", "reuse of freed space"].flatMap((situation) =>
+        ["x86-64", "arm64"].flatMap((arch) =>
+          [[], ["4"], ["3", "4"]].map((ms) => verdictOf(ms.length ? s3 : s1, { arch, mitigations: ms, situation, href: HREF })),
+        ),
+      ),
+      { mitigations: ["1", "2", "3", "4"] },
+    ),
+    outcomes: outcomeBars([s1, s3, s11]),
+  };
+}
+
+// Without Chromium the browser tests are skipped, except in CI, where opening it fails them.
+describe.runIf(browser || process.env.CI)("figures in headless Chromium", () => {
+  let r: FigureRenderer;
+  const figs = figures();
+
+  beforeAll(async () => {
+    r = await FigureRenderer.open();
+  });
+  afterAll(async () => {
+    await r?.close();
+  });
+
+  for (const name of Object.keys(figs)) {
+    it(`draws the ${name} figure: every trace, no console error`, async () => {
+      const fig = figs[name];
+      const d = await r.draw(fig);
+      expect(d.errors).toEqual([]);
+      expect(d.fullData).toBe(fig.data.length);
+      expect(d.traceNodes).toBe(fig.data.length);
+    });
+  }
+
+  it("renders PNG and SVG", async () => {
+    const png = await r.render(figs.verdicts, { format: "png" });
+    const img = PNG.sync.read(png);
+    expect([img.width, img.height]).toEqual([figs.verdicts.layout.width, figs.verdicts.layout.height]);
+    const svg = (await r.render(figs.verdicts, { format: "svg" })).toString("utf8");
+    expect(svg.startsWith("<svg")).toBe(true);
+    expect(svg).toContain("✗ stale");
+    expect(svg).toContain(`href="${HREF}"`);
+  });
+
+  it("matches the residency snapshot within a tolerance", async () => {
+    const png = await r.render(figs.residency, { format: "png" });
+    const file = join(SNAPSHOTS, "residency.png");
+    if (!existsSync(file)) {
+      // A missing snapshot is written once on a developer machine and committed; CI needs it.
+      expect(process.env.CI, `snapshot ${file} missing`).toBeFalsy();
+      mkdirSync(SNAPSHOTS, { recursive: true });
+      writeFileSync(file, png);
+    }
+    const diff = pixelDiff(png, readFileSync(file));
+    expect(diff).toBeLessThan(0.01);
+  });
+
+  it("notices a changed figure in the snapshot comparison", async () => {
+    const changed = residencyHeatmap(staleWitness, { versions: ["new", "old"] });
+    const diff = pixelDiff(await r.render(changed), readFileSync(join(SNAPSHOTS, "residency.png")));
+    expect(diff).toBeGreaterThan(0.01);
+  });
+
+  it("renders many figures with one browser, and a figure file to an image", async () => {
+    const list = Object.values(figs).slice(0, 4);
+    const imgs = await renderFigures(list, { format: "png" });
+    expect(imgs).toHaveLength(4);
+    imgs.forEach((b, i) => expect(PNG.sync.read(b).width).toBe(list[i].layout.width));
+    const dir = mkdtempSync(join(tmpdir(), "execmem-lab-render-"));
+    try {
+      writeFileSync(join(dir, "f.json"), JSON.stringify(figs.scaling));
+      await renderFile(join(dir, "f.json"), join(dir, "f.svg"));
+      expect(readFileSync(join(dir, "f.svg"), "utf8")).toContain("text_poke_bp");
+      await expect(renderFile(join(dir, "f.json"), join(dir, "f.jpg"))).rejects.toThrow(/\.png or \.svg/);
+      writeFileSync(join(dir, "bad.json"), JSON.stringify({ layout: {} }));
+      await expect(renderFile(join(dir, "bad.json"), join(dir, "bad.png"))).rejects.toThrow(/plotly figure/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
