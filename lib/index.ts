@@ -12,3 +12,4 @@ export { explore, witness, type ExploreOptions } from "./explorer/explore";
 export { bfs, randomWalks, prng, type Bounds, type Progress, type TransitionSystem } from "./explorer/engine";
 export * from "./plots";
 export * from "./scenario/format";
+export * from "./cost";

@@ -1,0 +1,4 @@
+export * from "./constants";
+export * from "./strategies";
+export * from "./model";
+export * from "./mitigations";

@@ -1,0 +1,196 @@
+// The latency model: evaluates strategies (strategies.ts) with the named constants
+// (constants.ts), deterministically (medians) or as seeded samples with log-normal jitter.
+import type { ArchName } from "../execmem/arch";
+import { mulberry32, type Rng } from "../execmem/prng";
+import { type CostConstant, type CostConstantName, type CostConstants, withOverrides } from "./constants";
+import { STRATEGIES, type CostCtx, type Strategy, strategiesFor } from "./strategies";
+
+export type CostOverrides = Partial<Record<CostConstantName, number | Partial<CostConstant>>>;
+
+export interface EvalOptions {
+  /** Size of the change in bytes (default: the strategy's). */
+  bytes?: number;
+  /** Sites in a batch (default: the strategy's). */
+  sites?: number;
+}
+
+export interface StepCost {
+  step: string;
+  formula: string;
+  ns: number;
+}
+
+export interface Quantiles {
+  min: number;
+  p10: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+export interface SweepRow {
+  strategy: string;
+  arch: ArchName;
+  cpus: number;
+  /** Latency of the median-constant evaluation. */
+  medianModelNs: number;
+  quantiles: Quantiles;
+  samples?: number[];
+}
+
+function ctxMedian(arch: ArchName, k: CostConstants, cpus: number, lines: number, sites: number): CostCtx {
+  const v = (n: CostConstantName): number => k[n].value;
+  return {
+    arch,
+    cpus,
+    lines,
+    sites,
+    k: v,
+    syncIpi: (handler) => {
+      const n = cpus - 1;
+      if (n <= 0) return 0;
+      const pAnyIdle = 1 - Math.pow(1 - v("idleFraction"), n);
+      return n * v("ipiSendNs") + v("ipiDeliveryNs") + pAnyIdle * v("idleWakeNs") + handler.reduce((s, h) => s + v(h), 0) + v("ipiAckNs");
+    },
+    stopMachine: () => v("stopMachineBaseNs") + cpus * v("stopMachinePerCpuNs"),
+    sbiRemoteFenceI: () => (cpus > 1 ? v("sbiRemoteFenceIBaseNs") + (cpus - 1) * v("sbiRemoteFenceIPerHartNs") : 0),
+  };
+}
+
+function ctxSample(arch: ArchName, k: CostConstants, cpus: number, lines: number, sites: number, rng: Rng): CostCtx {
+  const s = (n: CostConstantName): number => {
+    const c = k[n];
+    return c.value === 0 || c.spread === 0 ? c.value : c.value * Math.exp(c.spread * rng.normal());
+  };
+  return {
+    arch,
+    cpus,
+    lines,
+    sites,
+    k: s,
+    syncIpi: (handler) => {
+      const n = cpus - 1;
+      if (n <= 0) return 0;
+      const p = k.idleFraction.value;
+      let worst = 0;
+      for (let i = 0; i < n; i++) {
+        let d = s("ipiDeliveryNs");
+        if (rng.next() < p) d += s("idleWakeNs");
+        if (d > worst) worst = d;
+      }
+      return n * s("ipiSendNs") + worst + handler.reduce((t, h) => t + s(h), 0) + s("ipiAckNs");
+    },
+    stopMachine: () => s("stopMachineBaseNs") + cpus * s("stopMachinePerCpuNs"),
+    sbiRemoteFenceI: () => (cpus > 1 ? s("sbiRemoteFenceIBaseNs") + (cpus - 1) * s("sbiRemoteFenceIPerHartNs") : 0),
+  };
+}
+
+export function quantiles(xs: readonly number[]): Quantiles {
+  const a = [...xs].sort((x, y) => x - y);
+  const q = (p: number): number => a[Math.min(a.length - 1, Math.floor(p * a.length))];
+  return { min: a[0], p10: q(0.1), p50: q(0.5), p90: q(0.9), p99: q(0.99), max: a[a.length - 1], mean: a.reduce((s, x) => s + x, 0) / a.length };
+}
+
+export class CostModel {
+  readonly arch: ArchName;
+  readonly constants: CostConstants;
+  constructor(arch: ArchName, overrides: CostOverrides = {}) {
+    this.arch = arch;
+    this.constants = withOverrides(arch, overrides);
+  }
+
+  strategies(): Strategy[] {
+    return strategiesFor(this.arch);
+  }
+
+  strategy(name: string): Strategy {
+    const s = STRATEGIES.find((x) => x.arch === this.arch && x.name === name);
+    if (!s) throw new Error(`costModel(${this.arch}): no strategy "${name}"; have: ${this.strategies().map((x) => x.name).join(", ")}`);
+    return s;
+  }
+
+  private dims(s: Strategy, o: EvalOptions): { lines: number; sites: number } {
+    const bytes = o.bytes ?? s.bytes;
+    return { lines: Math.max(1, Math.ceil(bytes / 64)), sites: o.sites ?? s.sites };
+  }
+
+  private checkCpus(cpus: number): void {
+    if (!Number.isInteger(cpus) || cpus < 1) throw new Error(`costModel(${this.arch}): cpus must be a positive integer, got ${cpus}`);
+  }
+
+  /** The cost of each step with median constants. */
+  breakdown(name: string | Strategy, cpus: number, o: EvalOptions = {}): StepCost[] {
+    this.checkCpus(cpus);
+    const s = typeof name === "string" ? this.strategy(name) : name;
+    const { lines, sites } = this.dims(s, o);
+    const ctx = ctxMedian(this.arch, this.constants, cpus, lines, sites);
+    return s.steps.map((st) => ({ step: st.name, formula: st.formula, ns: st.cost(ctx) }));
+  }
+
+  /** Total latency with median constants. */
+  latency(name: string | Strategy, cpus: number, o: EvalOptions = {}): number {
+    return this.breakdown(name, cpus, o).reduce((t, x) => t + x.ns, 0);
+  }
+
+  /** n seeded samples of the total latency (constants jittered log-normally, idle targets drawn). */
+  sample(name: string | Strategy, cpus: number, n: number, seed = 1, o: EvalOptions = {}): number[] {
+    this.checkCpus(cpus);
+    const s = typeof name === "string" ? this.strategy(name) : name;
+    const { lines, sites } = this.dims(s, o);
+    const rng = mulberry32(seed ^ (cpus * 2654435761));
+    const out: number[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const ctx = ctxSample(this.arch, this.constants, cpus, lines, sites, rng);
+      let t = 0;
+      for (const st of s.steps) t += st.cost(ctx);
+      out[i] = t;
+    }
+    return out;
+  }
+}
+
+/** costModel("arm64", { ipiDeliveryNs: 900 }) */
+export function costModel(arch: ArchName, overrides: CostOverrides = {}): CostModel {
+  return new CostModel(arch, overrides);
+}
+
+export const CPU_COUNTS: readonly number[] = [1, 2, 4, 8, 16, 24, 32, 64, 128, 256];
+
+export interface SweepOptions {
+  arches?: readonly ArchName[];
+  strategies?: readonly string[];
+  cpus?: readonly number[];
+  samples?: number;
+  seed?: number;
+  keepSamples?: boolean;
+  overrides?: Partial<Record<ArchName, CostOverrides>>;
+  eval?: EvalOptions;
+}
+
+/** Latency distribution of every (strategy, arch, cpus). Seeded and reproducible. */
+export function latencySweep(o: SweepOptions = {}): SweepRow[] {
+  const arches = o.arches ?? (["x86_64", "arm64", "riscv64"] as const);
+  const cpusList = o.cpus ?? CPU_COUNTS;
+  const n = o.samples ?? 200;
+  const rows: SweepRow[] = [];
+  for (const arch of arches) {
+    const m = costModel(arch, o.overrides?.[arch] ?? {});
+    for (const s of m.strategies()) {
+      if (o.strategies && !o.strategies.includes(s.name)) continue;
+      for (const cpus of cpusList) {
+        const xs = m.sample(s, cpus, n, o.seed ?? 1, o.eval);
+        rows.push({
+          strategy: s.name,
+          arch,
+          cpus,
+          medianModelNs: m.latency(s, cpus, o.eval),
+          quantiles: quantiles(xs),
+          ...(o.keepSamples ? { samples: xs } : {}),
+        });
+      }
+    }
+  }
+  return rows;
+}
