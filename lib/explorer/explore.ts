@@ -69,6 +69,7 @@ export function explore(spec: ScenarioSpec, opts: ExploreOptions = {}): Explorat
   let finals = 0;
   let complete = true;
   let stoppedBy: ExplorationResult["stats"]["stoppedBy"];
+  let searchMs = 0;
   if (opts.sample) {
     const walks = randomWalks(m, opts.sample.runs, opts.sample.seed);
     for (const w of walks) {
@@ -87,6 +88,7 @@ export function explore(spec: ScenarioSpec, opts: ExploreOptions = {}): Explorat
     stoppedBy = "sample";
   } else {
     const g = bfs(m, opts);
+    searchMs = g.ms;
     states = g.store.count;
     transitions = g.transitions;
     finals = g.finals.length;
@@ -149,7 +151,7 @@ export function explore(spec: ScenarioSpec, opts: ExploreOptions = {}): Explorat
       transitions,
       finalStates: finals,
       ms,
-      statesPerSecond: ms > 0 ? Math.round((states / ms) * 1000) : states,
+      statesPerSecond: Math.round((states / Math.max(searchMs || ms, 1e-3)) * 1000),
       complete,
       stoppedBy,
       reduction: [opts.liveness === false ? null : "liveness", m.symmetryGroups.length ? "symmetry" : null].filter(Boolean).join("+") || "none",

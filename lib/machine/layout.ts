@@ -46,7 +46,7 @@ export type Step =
   | { k: "store"; loc: number; value: number; release: boolean; vaSlot: number; text: string }
   | { k: "load"; reg: number; loc: number; text: string }
   | { k: "await"; loc: number; value: number; text: string }
-  | { k: "effect"; effect: Effect; insn: string; region: number; line: number; text: string; sync: boolean }
+  | { k: "effect"; effect: Effect; insn: string; region: number; line: number; frame: number; text: string; sync: boolean }
   | { k: "ipi-send"; handler: IpiHandler; text: string }
   | { k: "ipi-local"; handler: IpiHandler; text: string }
   | { k: "ipi-wait"; text: string }
@@ -338,7 +338,7 @@ export function compile(spec: ScenarioSpec): Layout {
       return i;
     };
     const steps: Step[] = [];
-    const insnStep = (name: string, pos: SourcePos | undefined, regionName?: string, line?: number): Step[] => {
+    const insnStep = (name: string, pos: SourcePos | undefined, regionName?: string, line?: number, frameName?: string): Step[] => {
       const rule = arch.instructions[name];
       if (!rule) {
         const owner = Object.values(architectures).find((a) => a.instructions[name]);
@@ -350,23 +350,31 @@ export function compile(spec: ScenarioSpec): Layout {
       const perLine = rule.effect === "clean-to-pou" || rule.effect === "icache-invalidate-line";
       if (!perLine) {
         if (regionName !== undefined) throw err(`${name} takes no address`, pos);
-        return [{ k: "effect", effect: rule.effect, insn: name, region: -1, line: -1, text: name, sync: isSync(rule.effect) }];
+        return [{ k: "effect", effect: rule.effect, insn: name, region: -1, line: -1, frame: -1, text: name, sync: isSync(rule.effect) }];
       }
       const r = region(regionName, name, pos);
       if (line !== undefined && (!Number.isInteger(line) || line < 0 || line >= r.lines)) {
         throw err(`${name} ${r.name}+${line}: line out of range (region has ${r.lines} lines)`, pos);
       }
+      let frame = -1;
+      if (frameName !== undefined) {
+        const f = frames.find((x) => x.name === frameName);
+        if (!f) throw err(`${name} ${r.name}: unknown frame "${frameName}"`, pos);
+        if (f.page !== r.page) throw err(`${name} ${r.name}: frame "${frameName}" does not have the layout of page "${pages[r.page].name}"`, pos);
+        frame = f.index;
+      }
       const ls = line === undefined ? [...Array(r.lines).keys()] : [line];
-      return ls.map((l) => ({ k: "effect", effect: rule.effect, insn: name, region: r.index, line: l, text: `${name} ${r.name}+${l}`, sync: true }));
+      const via = frame >= 0 ? ` (frame ${frameName})` : "";
+      return ls.map((l) => ({ k: "effect", effect: rule.effect, insn: name, region: r.index, line: l, frame, text: `${name} ${r.name}+${l}${via}`, sync: true }));
     };
-    const macroSteps = (m: MacroStep, mname: string, pos: SourcePos | undefined, regionName?: string): Step[] => {
+    const macroSteps = (m: MacroStep, mname: string, pos: SourcePos | undefined, regionName?: string, frameName?: string): Step[] => {
       if ("ipi" in m) {
         const s: Step[] = [{ k: "ipi-send", handler: m.ipi, text: `${mname}: IPI (${m.ipi}) to other CPUs` }];
         if (m.self) s.push({ k: "ipi-local", handler: m.ipi, text: `${mname}: ${m.ipi} on this CPU` });
         s.push({ k: "ipi-wait", text: `${mname}: wait for IPIs` });
         return s;
       }
-      if (m.perLine) return insnStep(m.insn, pos, regionName);
+      if (m.perLine) return insnStep(m.insn, pos, regionName, undefined, frameName);
       return insnStep(m.insn, pos);
     };
     let stores = 0;
@@ -416,7 +424,7 @@ export function compile(spec: ScenarioSpec): Layout {
           break;
         }
         case "insn":
-          steps.push(...insnStep(op.name, pos, op.region, op.line));
+          steps.push(...insnStep(op.name, pos, op.region, op.line, op.frame));
           break;
         case "macro": {
           const m = arch.macros[op.name as keyof typeof arch.macros];
@@ -424,7 +432,7 @@ export function compile(spec: ScenarioSpec): Layout {
           const needsRegion = m.steps.some((s) => "insn" in s && s.perLine);
           if (needsRegion) region(op.region, `${op.name}()`, pos);
           else if (op.region !== undefined) region(op.region, `${op.name}()`, pos);
-          for (const ms of m.steps) steps.push(...macroSteps(ms, op.name, pos, op.region));
+          for (const ms of m.steps) steps.push(...macroSteps(ms, op.name, pos, op.region, op.frame));
           break;
         }
         case "pte": {

@@ -533,7 +533,7 @@ export class Machine {
         break;
       case "clean-to-pou": {
         if (a.idc) break;
-        const cl = this.lineOf(s, c, st.region, st.line);
+        const cl = this.lineOf(s, st.region, st.line, st.frame);
         // Ordered after this CPU's earlier stores to the same line.
         for (let i = 0; i < n; i++) if (L.codeOfCl[cl].includes(s[b + SB + 3 * i])) return;
         t[b + this.o.pclean + cl] = 1;
@@ -541,7 +541,7 @@ export class Machine {
       }
       case "icache-invalidate-line": {
         if (a.dic) break;
-        const cl = this.lineOf(s, c, st.region, st.line);
+        const cl = this.lineOf(s, st.region, st.line, st.frame);
         for (let d = 0; d < this.nCpu; d++) {
           const ic = this.base(d) + this.o.icache;
           for (const loc of L.codeOfCl[cl]) t[ic + loc - L.codeBase] = NONE;
@@ -575,12 +575,12 @@ export class Machine {
   }
 
   /** Global cache line of a region line through the current mapping (or its own frame). */
-  private lineOf(s: Uint8Array, _c: number, ri: number, line: number): number {
+  private lineOf(s: Uint8Array, ri: number, line: number, frame: number): number {
     const L = this.layout;
     const r = L.regions[ri];
     const p = L.pages[r.page];
     const pte = s[p.pteLoc];
-    const f = pte !== 0 ? L.frames[pteFrame(pte)] : L.frames[p.frames[0]];
+    const f = frame >= 0 ? L.frames[frame] : pte !== 0 ? L.frames[pteFrame(pte)] : L.frames[p.frames[0]];
     return f.clBase + p.lineOfSlot[r.offset + line];
   }
 

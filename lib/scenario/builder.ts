@@ -75,8 +75,9 @@ export class Program {
     return this.push({ op: "interrupt" });
   }
   // Instructions (checked against the scenario's architecture when compiled).
-  insn(name: string, target?: string): this {
-    return this.push({ op: "insn", name, ...(target ? at(target) : {}) });
+  /** An instruction; maintenance by address may name the frame reached through another alias. */
+  insn(name: string, target?: string, frame?: string): this {
+    return this.push({ op: "insn", name, ...(target ? at(target) : {}), ...(frame ? { frame } : {}) });
   }
   cpuid(): this {
     return this.insn("CPUID");
@@ -99,11 +100,11 @@ export class Program {
   dmb(domain: "ish" | "ishst" | "ishld" | "sy" = "ish"): this {
     return this.insn(`DMB ${domain.toUpperCase()}`);
   }
-  dc_cvau(target: string): this {
-    return this.insn("DC CVAU", target);
+  dc_cvau(target: string, frame?: string): this {
+    return this.insn("DC CVAU", target, frame);
   }
-  ic_ivau(target: string): this {
-    return this.insn("IC IVAU", target);
+  ic_ivau(target: string, frame?: string): this {
+    return this.insn("IC IVAU", target, frame);
   }
   ic_iallu(): this {
     return this.insn("IC IALLU");
@@ -121,8 +122,8 @@ export class Program {
     return this.insn("sfence.vma");
   }
   // Kernel routines, expanded by the architecture.
-  macro(name: string, region?: string): this {
-    return this.push({ op: "macro", name, ...(region ? { region } : {}) });
+  macro(name: string, region?: string, frame?: string): this {
+    return this.push({ op: "macro", name, ...(region ? { region } : {}), ...(frame ? { frame } : {}) });
   }
   sync_core(): this {
     return this.macro("sync_core");
@@ -130,8 +131,8 @@ export class Program {
   text_poke_sync(): this {
     return this.macro("text_poke_sync");
   }
-  flush_icache_range(region: string): this {
-    return this.macro("flush_icache_range", region);
+  flush_icache_range(region: string, frame?: string): this {
+    return this.macro("flush_icache_range", region, frame);
   }
   flush_icache_all(): this {
     return this.macro("flush_icache_all");

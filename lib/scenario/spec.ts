@@ -23,10 +23,14 @@ export type Op = (
   | { op: "await"; loc: string; value: number; acquire?: boolean }
   /** Write one line of a code region (or every line when line is omitted). */
   | { op: "write"; region: string; line?: number; version: string; via: Alias; frame?: string }
-  /** An instruction of the scenario's architecture, e.g. "CPUID", "ISB", "IC IVAU", "fence.i". */
-  | { op: "insn"; name: string; region?: string; line?: number }
+  /**
+   * An instruction of the scenario's architecture, e.g. "CPUID", "ISB", "IC IVAU", "fence.i".
+   * Cache maintenance by address acts on the frame the region maps now, or on `frame` (the
+   * line reached through another alias, such as the direct map).
+   */
+  | { op: "insn"; name: string; region?: string; line?: number; frame?: string }
   /** A kernel routine the architecture implements (sync_core, text_poke_sync, flush_icache_range...). */
-  | { op: "macro"; name: string; region?: string }
+  | { op: "macro"; name: string; region?: string; frame?: string }
   /** Set the PTE of a virtual page: map it to a frame with permissions, or clear it. */
   | { op: "pte"; page: string; perm: Perm; frame?: string }
   /** Call into a code region: the register receives what ran (new, stale, trap, torn, fault...). */
