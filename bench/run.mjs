@@ -12,6 +12,7 @@ import { URL } from "node:url";
 
 const BENCHES = [
   "./runner.mjs", // headless notebook runner: overhead per notebook, whole reproduce
+  "./plots.mjs", // residency heatmap draw time, 20 figures to PNG in one call
 ];
 
 function fmt(v) {

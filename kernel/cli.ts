@@ -10,13 +10,14 @@ import { RunnerInputError } from "./runner/run";
 import * as kernel from "./commands/kernel";
 import * as run from "./commands/run";
 import * as explore from "./commands/explore";
+import * as render from "./commands/render";
 
 export interface CommandModule {
   register(program: Command): void;
 }
 
 /** The registered subcommands. */
-export const COMMANDS: CommandModule[] = [kernel, run, explore];
+export const COMMANDS: CommandModule[] = [kernel, run, explore, render];
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(join(__dirname, "..", "package.json"), "utf8")) as {

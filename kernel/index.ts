@@ -20,3 +20,5 @@ export {
 } from "./kernelspec";
 export { createProgram, main, COMMANDS } from "./cli";
 export type { CommandModule } from "./cli";
+export { FigureRenderer, renderFigures, renderFile, chromiumPath, CHROMIUM_ARGS } from "./render";
+export type { FigureJSON, RenderOptions, BrowserOptions, DrawResult, ImageFormat } from "./render";

@@ -115,7 +115,9 @@ export class FigureRenderer {
       page.setDefaultTimeout(timeoutMs);
       await page.setContent(PAGE);
       await page.addScriptTag({ content: readFileSync(plotlyPath(), "utf8") });
-      await page.waitForFunction(() => typeof (globalThis as unknown as { Plotly?: unknown }).Plotly === "object");
+      await page.waitForFunction(
+        () => typeof (globalThis as unknown as { Plotly?: unknown }).Plotly === "object",
+      );
       return new FigureRenderer(context, page, profile, timeoutMs);
     } catch (e) {
       await context?.close().catch(() => undefined);
@@ -138,7 +140,11 @@ export class FigureRenderer {
         P.purge(gd);
         const layout = { ...(fig.layout ?? {}), width: size.width, height: size.height };
         const t0 = performance.now();
-        await P.newPlot(gd, fig.data, layout, { ...(fig.config ?? {}), displayModeBar: false, responsive: false });
+        await P.newPlot(gd, fig.data, layout, {
+          ...(fig.config ?? {}),
+          displayModeBar: false,
+          responsive: false,
+        });
         await new Promise((res) => g.requestAnimationFrame(() => res(null)));
         const ms = performance.now() - t0;
         return {
@@ -160,11 +166,17 @@ export class FigureRenderer {
     const url = await this.page.evaluate(
       async ({ format, size, scale }) => {
         const g = globalThis as unknown as PageGlobals;
-        return g.Plotly.toImage(g.document.getElementById("gd"), { format, width: size.width, height: size.height, scale });
+        return g.Plotly.toImage(g.document.getElementById("gd"), {
+          format,
+          width: size.width,
+          height: size.height,
+          scale,
+        });
       },
       { format, size, scale: opts.scale ?? 1 },
     );
-    if (draw.errors.length) throw new Error(`rendering the figure logged errors: ${draw.errors.join("; ")}`);
+    if (draw.errors.length)
+      throw new Error(`rendering the figure logged errors: ${draw.errors.join("; ")}`);
     return decodeDataUrl(url);
   }
 
@@ -196,7 +208,10 @@ interface PageGlobals {
   Plotly: {
     purge(gd: PageElement): void;
     newPlot(gd: PageElement, data: unknown[], layout: unknown, config: unknown): Promise<unknown>;
-    toImage(gd: PageElement, opts: { format: string; width: number; height: number; scale: number }): Promise<string>;
+    toImage(
+      gd: PageElement,
+      opts: { format: string; width: number; height: number; scale: number },
+    ): Promise<string>;
   };
   document: { getElementById(id: string): PageElement };
   requestAnimationFrame(cb: () => void): number;
@@ -213,10 +228,13 @@ function sizeOf(fig: FigureJSON, opts: RenderOptions): { width: number; height: 
 
 function decodeDataUrl(url: string): Buffer {
   const comma = url.indexOf(",");
-  if (!url.startsWith("data:") || comma < 0) throw new Error(`plotly.js returned no image (${url.slice(0, 40)})`);
+  if (!url.startsWith("data:") || comma < 0)
+    throw new Error(`plotly.js returned no image (${url.slice(0, 40)})`);
   const head = url.slice(0, comma);
   const body = url.slice(comma + 1);
-  return head.endsWith(";base64") ? Buffer.from(body, "base64") : Buffer.from(decodeURIComponent(body), "utf8");
+  return head.endsWith(";base64")
+    ? Buffer.from(body, "base64")
+    : Buffer.from(decodeURIComponent(body), "utf8");
 }
 
 /** Checks that a value is a plotly figure ({data: [...], layout?}). */
@@ -251,7 +269,11 @@ export function formatOf(out: string): ImageFormat {
 }
 
 /** Renders a figure JSON file to OUT.png or OUT.svg (the `render` command). */
-export async function renderFile(input: string, output: string, opts: RenderOptions & BrowserOptions = {}): Promise<void> {
+export async function renderFile(
+  input: string,
+  output: string,
+  opts: RenderOptions & BrowserOptions = {},
+): Promise<void> {
   const format = formatOf(output);
   let fig: unknown;
   try {

@@ -22,7 +22,15 @@ import {
   witnessFigure,
   type Figure,
 } from "../lib/plots";
-import { fragmentation, latencySeries, s1, s11, s3, staleWitness, syncedWitness } from "./plots-fixtures";
+import {
+  fragmentation,
+  latencySeries,
+  s1,
+  s11,
+  s3,
+  staleWitness,
+  syncedWitness,
+} from "./plots-fixtures";
 
 const browser = chromiumPath() !== null;
 const SNAPSHOTS = join(__dirname, "plots-snapshots");
@@ -57,7 +65,9 @@ function figures(): Record<string, Figure> {
     verdicts: verdictTable(
       ["fresh allocation", "reuse of freed space"].flatMap((situation) =>
         ["x86-64", "arm64"].flatMap((arch) =>
-          [[], ["4"], ["3", "4"]].map((ms) => verdictOf(ms.length ? s3 : s1, { arch, mitigations: ms, situation, href: HREF })),
+          [[], ["4"], ["3", "4"]].map((ms) =>
+            verdictOf(ms.length ? s3 : s1, { arch, mitigations: ms, situation, href: HREF }),
+          ),
         ),
       ),
       { mitigations: ["1", "2", "3", "4"] },
@@ -91,7 +101,10 @@ describe.runIf(browser || process.env.CI)("figures in headless Chromium", () => 
   it("renders PNG and SVG", async () => {
     const png = await r.render(figs.verdicts, { format: "png" });
     const img = PNG.sync.read(png);
-    expect([img.width, img.height]).toEqual([figs.verdicts.layout.width, figs.verdicts.layout.height]);
+    expect([img.width, img.height]).toEqual([
+      figs.verdicts.layout.width,
+      figs.verdicts.layout.height,
+    ]);
     const svg = (await r.render(figs.verdicts, { format: "svg" })).toString("utf8");
     expect(svg.startsWith("<svg")).toBe(true);
     expect(svg).toContain("✗ stale");
@@ -127,9 +140,13 @@ describe.runIf(browser || process.env.CI)("figures in headless Chromium", () => 
       writeFileSync(join(dir, "f.json"), JSON.stringify(figs.scaling));
       await renderFile(join(dir, "f.json"), join(dir, "f.svg"));
       expect(readFileSync(join(dir, "f.svg"), "utf8")).toContain("text_poke_bp");
-      await expect(renderFile(join(dir, "f.json"), join(dir, "f.jpg"))).rejects.toThrow(/\.png or \.svg/);
+      await expect(renderFile(join(dir, "f.json"), join(dir, "f.jpg"))).rejects.toThrow(
+        /\.png or \.svg/,
+      );
       writeFileSync(join(dir, "bad.json"), JSON.stringify({ layout: {} }));
-      await expect(renderFile(join(dir, "bad.json"), join(dir, "bad.png"))).rejects.toThrow(/plotly figure/);
+      await expect(renderFile(join(dir, "bad.json"), join(dir, "bad.png"))).rejects.toThrow(
+        /plotly figure/,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

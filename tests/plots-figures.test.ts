@@ -100,12 +100,26 @@ describe("colour scheme", () => {
   });
 
   it("infers an oldest-to-newest order from names", () => {
-    expect(inferVersionOrder(["new", "v2", "trap", "old", "v10", "RX"])).toEqual(["old", "v2", "v10", "new"]);
+    expect(inferVersionOrder(["new", "v2", "trap", "old", "v10", "RX"])).toEqual([
+      "old",
+      "v2",
+      "v10",
+      "new",
+    ]);
     expect(classifyVersion("v10", inferVersionOrder(["v2", "v10"]))).toBe("new");
   });
 
   it("uses Okabe-Ito colours and gives versions and outcomes the same colour for the same thing", () => {
-    const okabe = ["#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7"];
+    const okabe = [
+      "#000000",
+      "#E69F00",
+      "#56B4E9",
+      "#009E73",
+      "#F0E442",
+      "#0072B2",
+      "#D55E00",
+      "#CC79A7",
+    ];
     for (const c of Object.values(outcomeColors)) expect(okabe).toContain(c);
     expect(versionColors.new).toBe(outcomeColors.new);
     expect(versionColors.old).toBe(outcomeColors.stale);
@@ -124,7 +138,9 @@ describe("figures display themselves", () => {
     const json = bundle["application/vnd.plotly.v1+json"] as { data: unknown[]; layout: unknown };
     expect(json.data).toBe(fig.data);
     expect(json.layout).toBe(fig.layout);
-    expect(bundle["text/plain"]).toMatch(/^Figure "Residency of lines per CPU": \d+ heatmap, \d+ scatter$/);
+    expect(bundle["text/plain"]).toMatch(
+      /^Figure "Residency of lines per CPU": \d+ heatmap, \d+ scatter$/,
+    );
     expect(Object.keys(JSON.parse(JSON.stringify(fig)))).toEqual(["data", "layout"]);
     expect(isFigure(JSON.parse(JSON.stringify(fig)))).toBe(true);
   });
@@ -144,7 +160,12 @@ describe("residency", () => {
     const code = (c: string) => VERSION_CLASSES.indexOf(c as never);
     expect(Array.from(pipe1.codes[0])).toEqual([code("invalid"), ...Array(8).fill(code("old"))]);
     const ic1 = mats.find((m) => m.cpu === 1 && m.structure === "icache")!;
-    expect(Array.from(ic1.codes[0]).slice(0, 4)).toEqual([code("old"), code("old"), code("old"), code("invalid")]);
+    expect(Array.from(ic1.codes[0]).slice(0, 4)).toEqual([
+      code("old"),
+      code("old"),
+      code("old"),
+      code("invalid"),
+    ]);
     const tlb0 = mats.find((m) => m.cpu === 0 && m.structure === "tlb")!;
     expect(tlb0.lines).toEqual(["f"]);
     expect(tlb0.codes[0][0]).toBe(code("exec"));
@@ -205,7 +226,14 @@ describe("residency", () => {
     expect(sync.y).toEqual(["CPU1"]);
     expect(sync.text).toEqual(["sync_core (IPI)"]);
     expect(fig.layout.shapes).toHaveLength(1);
-    expect(legendNames(fig)).toEqual(["program step", "hardware transition", "synchronisation event", "new", "trap fill", "invalid"]);
+    expect(legendNames(fig)).toEqual([
+      "program step",
+      "hardware transition",
+      "synchronisation event",
+      "new",
+      "trap fill",
+      "invalid",
+    ]);
     expect(JSON.stringify(fig.layout.title)).toContain("1:r0=new");
     expect(writtenVersion(syncedWitness.steps[1], syncedWitness.lines)).toBe("invalid");
     expect(writtenVersion(syncedWitness.steps[3], syncedWitness.lines)).toBeNull();
@@ -281,7 +309,15 @@ describe("latency", () => {
 
   it("takes quantiles from samples, quantiles or a value", () => {
     expect(quantileOf({ strategy: "s", arch: "a", cpus: 1, samples: [3, 1, 2] }, 0.5)).toBe(2);
-    const q = { strategy: "s", arch: "a", cpus: 1, quantiles: [{ p: 0, value: 10 }, { p: 1, value: 20 }] };
+    const q = {
+      strategy: "s",
+      arch: "a",
+      cpus: 1,
+      quantiles: [
+        { p: 0, value: 10 },
+        { p: 1, value: 20 },
+      ],
+    };
     expect(quantileOf(q, 0.25)).toBe(12.5);
     expect(quantileOf({ strategy: "s", arch: "a", cpus: 1, value: 7 }, 0.9)).toBe(7);
   });
@@ -310,8 +346,21 @@ describe("latency", () => {
       expect(y.at(-1)).toBe(1);
     }
     const box = latencyBox(series, { cpus: 16 });
-    expect(box.data.map((t) => t.name)).toEqual(series.filter((s) => s.cpus === 16).map((s) => s.strategy));
-    const pre = latencyBox([{ strategy: "s", arch: "a", cpus: 4, quantiles: [{ p: 0, value: 1 }, { p: 0.5, value: 2 }, { p: 1, value: 5 }] }]);
+    expect(box.data.map((t) => t.name)).toEqual(
+      series.filter((s) => s.cpus === 16).map((s) => s.strategy),
+    );
+    const pre = latencyBox([
+      {
+        strategy: "s",
+        arch: "a",
+        cpus: 4,
+        quantiles: [
+          { p: 0, value: 1 },
+          { p: 0.5, value: 2 },
+          { p: 1, value: 5 },
+        ],
+      },
+    ]);
     expect(pre.data[0]).toMatchObject({ median: [2], lowerfence: [1], upperfence: [5] });
   });
 });
@@ -333,7 +382,12 @@ describe("verdicts", () => {
     const cells = ["fresh allocation", "reuse of freed space"].flatMap((situation) =>
       ["x86-64", "arm64"].flatMap((arch) =>
         [[], ["4"], ["3", "4"], ["1", "2", "3", "4"]].map((ms) =>
-          verdictOf(ms.length ? s3 : s1, { arch, mitigations: ms, situation, href: `#${arch}-${ms.join("")}` }),
+          verdictOf(ms.length ? s3 : s1, {
+            arch,
+            mitigations: ms,
+            situation,
+            href: `#${arch}-${ms.join("")}`,
+          }),
         ),
       ),
     );
@@ -384,7 +438,11 @@ describe("outcomes and composition", () => {
       ["x", "y domain"],
       ["x3", "y3 domain"],
     ]);
-    expect((g.layout.annotations as Array<{ text: string }>).map((x) => x.text)).toEqual(["<b>A</b>", "<b>B</b>", "<b>A</b>"]);
+    expect((g.layout.annotations as Array<{ text: string }>).map((x) => x.text)).toEqual([
+      "<b>A</b>",
+      "<b>B</b>",
+      "<b>A</b>",
+    ]);
     expectConsistentAxes(g);
   });
 });

@@ -2,7 +2,14 @@
  * Result objects for the plot tests, shaped like the explorer's, allocators' and cost model's
  * output (lib/explorer/result.ts, lib/plots input interfaces).
  */
-import type { ExplorationResult, OutcomeResult, ResidencyCell, Structure, Witness, WitnessStep } from "../lib/explorer/result";
+import type {
+  ExplorationResult,
+  OutcomeResult,
+  ResidencyCell,
+  Structure,
+  Witness,
+  WitnessStep,
+} from "../lib/explorer/result";
 import type { FragmentationSeries, FragmentationStep, Extent, LatencySeries } from "../lib/plots";
 
 type Change = [cpu: number, structure: Structure, line: string, version: string | null];
@@ -17,7 +24,12 @@ interface StepSpec {
 }
 
 /** A witness whose residency snapshots follow from the changes each step makes. */
-export function makeWitness(cpus: number, lines: string[], initial: Change[], specs: StepSpec[]): Witness {
+export function makeWitness(
+  cpus: number,
+  lines: string[],
+  initial: Change[],
+  specs: StepSpec[],
+): Witness {
   const state = new Map<string, ResidencyCell>();
   const apply = (changes: Change[]) => {
     for (const [cpu, structure, line, version] of changes) {
@@ -35,7 +47,9 @@ export function makeWitness(cpus: number, lines: string[], initial: Change[], sp
       cpu: s.cpu,
       kind: s.kind ?? "program",
       action: s.action,
-      effect: s.effect ?? (s.set ?? []).map(([c, st, l, v]) => `${st}[cpu${c}] ${l} := ${v ?? "invalid"}`).join(", "),
+      effect:
+        s.effect ??
+        (s.set ?? []).map(([c, st, l, v]) => `${st}[cpu${c}] ${l} := ${v ?? "invalid"}`).join(", "),
       sync: s.sync ?? false,
       residency: [...state.values()],
     };
@@ -56,8 +70,18 @@ export const staleWitness: Witness = makeWitness(
     [1, "tlb", "f", "RX"],
   ],
   [
-    { cpu: 1, kind: "hardware", action: "speculative fetch f+0", set: [[1, "pipeline", "f+0", "old"]] },
-    { cpu: 1, kind: "hardware", action: "speculative fetch f+1", set: [[1, "pipeline", "f+1", "old"]] },
+    {
+      cpu: 1,
+      kind: "hardware",
+      action: "speculative fetch f+0",
+      set: [[1, "pipeline", "f+0", "old"]],
+    },
+    {
+      cpu: 1,
+      kind: "hardware",
+      action: "speculative fetch f+1",
+      set: [[1, "pipeline", "f+1", "old"]],
+    },
     {
       cpu: 0,
       action: "store f+0 (direct map)",
@@ -94,9 +118,28 @@ export const syncedWitness: Witness = makeWitness(
     [1, "tlb", "f", "RX"],
   ],
   [
-    { cpu: 1, kind: "hardware", action: "speculative fetch f+0", set: [[1, "pipeline", "f+0", "trap"]] },
-    { cpu: 0, action: "text_poke f+0", set: [[1, "icache", "f+0", null], [0, "dcache", "f+0", "new"]] },
-    { cpu: 0, action: "text_poke f+1", set: [[1, "icache", "f+1", null], [0, "dcache", "f+1", "new"]] },
+    {
+      cpu: 1,
+      kind: "hardware",
+      action: "speculative fetch f+0",
+      set: [[1, "pipeline", "f+0", "trap"]],
+    },
+    {
+      cpu: 0,
+      action: "text_poke f+0",
+      set: [
+        [1, "icache", "f+0", null],
+        [0, "dcache", "f+0", "new"],
+      ],
+    },
+    {
+      cpu: 0,
+      action: "text_poke f+1",
+      set: [
+        [1, "icache", "f+1", null],
+        [0, "dcache", "f+1", "new"],
+      ],
+    },
     { cpu: 0, action: "text_poke_sync: IPI", effect: "IPI sent to cpu1" },
     {
       cpu: 1,
@@ -117,21 +160,52 @@ export const spuriousWitness: Witness = makeWitness(
   ["g+0"],
   [[0, "dcache", "g+0", "new"]],
   [
-    { cpu: 1, kind: "hardware", action: "speculative fetch g+0", set: [[1, "pipeline", "g+0", "fault"]] },
+    {
+      cpu: 1,
+      kind: "hardware",
+      action: "speculative fetch g+0",
+      set: [[1, "pipeline", "g+0", "fault"]],
+    },
     { cpu: 0, action: "DC CVAU g+0; DSB ISH; IC IVAU g+0; DSB ISH" },
     { cpu: 0, action: "set PTE g RX", set: [[0, "tlb", "g", "RX"]] },
     { cpu: 1, action: "jump g", effect: "spurious-fault" },
-    { cpu: 1, action: "exception entry/return", sync: true, set: [[1, "pipeline", "g+0", null], [1, "tlb", "g", "RX"]] },
-    { cpu: 1, kind: "hardware", action: "fetch g+0", set: [[1, "icache", "g+0", "new"], [1, "pipeline", "g+0", "new"]] },
+    {
+      cpu: 1,
+      action: "exception entry/return",
+      sync: true,
+      set: [
+        [1, "pipeline", "g+0", null],
+        [1, "tlb", "g", "RX"],
+      ],
+    },
+    {
+      cpu: 1,
+      kind: "hardware",
+      action: "fetch g+0",
+      set: [
+        [1, "icache", "g+0", "new"],
+        [1, "pipeline", "g+0", "new"],
+      ],
+    },
     { cpu: 1, action: "jump g", effect: "ran g+0 new" },
   ],
 );
 
-function outcome(key: string, values: Record<string, string>, witness: Witness, count = 1): OutcomeResult {
+function outcome(
+  key: string,
+  values: Record<string, string>,
+  witness: Witness,
+  count = 1,
+): OutcomeResult {
   return { key, values, count, satisfies: null, witness };
 }
 
-export function exploration(scenario: string, arch: string, outcomes: OutcomeResult[], complete = true): ExplorationResult {
+export function exploration(
+  scenario: string,
+  arch: string,
+  outcomes: OutcomeResult[],
+  complete = true,
+): ExplorationResult {
   return {
     scenario,
     arch,
@@ -157,10 +231,17 @@ export const s1: ExplorationResult = exploration("S1", "x86-64", [
   outcome("1:r0=new", { "1:r0": "new" }, syncedWitness, 5),
   outcome("1:r0=stale", { "1:r0": "stale" }, staleWitness, 3),
 ]);
-export const s3: ExplorationResult = exploration("S3", "x86-64", [outcome("1:r0=new", { "1:r0": "new" }, syncedWitness, 7)]);
+export const s3: ExplorationResult = exploration("S3", "x86-64", [
+  outcome("1:r0=new", { "1:r0": "new" }, syncedWitness, 7),
+]);
 export const s11: ExplorationResult = exploration("S11", "arm64", [
   outcome("1:r0=new", { "1:r0": "new" }, syncedWitness, 4),
-  outcome("1:r0=spurious-fault;1:r1=new", { "1:r0": "spurious-fault", "1:r1": "new" }, spuriousWitness, 2),
+  outcome(
+    "1:r0=spurious-fault;1:r1=new",
+    { "1:r0": "spurious-fault", "1:r1": "new" },
+    spuriousWitness,
+    2,
+  ),
 ]);
 
 /** A deterministic pseudo-random generator for sample data. */
@@ -176,7 +257,10 @@ const MiB = 1024 * 1024;
 const KiB = 1024;
 
 /** A first-fit allocator over a range, driven by a seeded alloc/free workload. */
-export function fragmentationSeries(allocator: string, opts: { trapFill: boolean; chunk: number; huge: boolean; seed: number; steps?: number }): FragmentationSeries {
+export function fragmentationSeries(
+  allocator: string,
+  opts: { trapFill: boolean; chunk: number; huge: boolean; seed: number; steps?: number },
+): FragmentationSeries {
   const rand = rng(opts.seed);
   const size = 4 * MiB;
   type Block = { start: number; end: number; used: boolean };
@@ -219,7 +303,11 @@ export function fragmentationSeries(allocator: string, opts: { trapFill: boolean
       else merged.push(b);
     }
     blocks = merged;
-    const extents: Extent[] = blocks.map((b) => ({ start: b.start, end: b.end, state: b.used ? "allocated" : opts.trapFill ? "trap" : "free" }));
+    const extents: Extent[] = blocks.map((b) => ({
+      start: b.start,
+      end: b.end,
+      state: b.used ? "allocated" : opts.trapFill ? "trap" : "free",
+    }));
     steps.push({
       t,
       extents,
@@ -234,7 +322,12 @@ export function fragmentationSeries(allocator: string, opts: { trapFill: boolean
 
 export const fragmentation: FragmentationSeries[] = [
   fragmentationSeries("ROX cache", { trapFill: true, chunk: 64, huge: true, seed: 1 }),
-  fragmentationSeries("module_alloc + set_memory_rox", { trapFill: false, chunk: 4096, huge: false, seed: 1 }),
+  fragmentationSeries("module_alloc + set_memory_rox", {
+    trapFill: false,
+    chunk: 4096,
+    huge: false,
+    seed: 1,
+  }),
   fragmentationSeries("bpf_prog_pack", { trapFill: true, chunk: 64, huge: true, seed: 2 }),
 ];
 
@@ -251,7 +344,13 @@ export function latencySeries(): LatencySeries[] {
   for (const [strategy, arch, f] of strategies) {
     for (let cpus = 1; cpus <= 256; cpus *= 2) {
       const mean = f(cpus);
-      out.push({ strategy, arch, cpus, unit: "ns", samples: Array.from({ length: 40 }, () => mean * (0.8 + 0.4 * rand())) });
+      out.push({
+        strategy,
+        arch,
+        cpus,
+        unit: "ns",
+        samples: Array.from({ length: 40 }, () => mean * (0.8 + 0.4 * rand())),
+      });
     }
   }
   return out;

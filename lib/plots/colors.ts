@@ -23,7 +23,8 @@ export const EMPTY = "#E8E8E8";
  * (int3, brk, ebreak); fault: a fetched fault; invalid: nothing held; other: a version outside
  * the scenario's order; exec / noexec: a TLB entry whose permissions allow / forbid fetch.
  */
-export type VersionClass = "new" | "old" | "trap" | "fault" | "invalid" | "other" | "exec" | "noexec";
+export type VersionClass =
+  "new" | "old" | "trap" | "fault" | "invalid" | "other" | "exec" | "noexec";
 
 /** Order of the classes in legends and in the heatmaps' numeric encoding. */
 export const VERSION_CLASSES: readonly VersionClass[] = [
@@ -62,14 +63,7 @@ export const versionLabels: Readonly<Record<VersionClass, string>> = {
 
 /** How a run, or a whole scenario, ended (MODEL.md). */
 export type OutcomeClass =
-  | "new"
-  | "stale"
-  | "trap"
-  | "torn"
-  | "fault"
-  | "spurious-fault"
-  | "unpredictable"
-  | "hang";
+  "new" | "stale" | "trap" | "torn" | "fault" | "spurious-fault" | "unpredictable" | "hang";
 
 export const OUTCOME_CLASSES: readonly OutcomeClass[] = [
   "new",
@@ -126,7 +120,14 @@ export const seriesColors: readonly string[] = [
   okabeIto.reddishPurple,
 ];
 
-export const dashes: readonly string[] = ["solid", "dash", "dot", "dashdot", "longdash", "longdashdot"];
+export const dashes: readonly string[] = [
+  "solid",
+  "dash",
+  "dot",
+  "dashdot",
+  "longdash",
+  "longdashdot",
+];
 
 export function seriesColor(i: number): string {
   return seriesColors[((i % seriesColors.length) + seriesColors.length) % seriesColors.length];
@@ -152,7 +153,10 @@ function base(v: string): string {
  * is "new" and every other entry "old"; without it, names such as "new", "old", "stale" and
  * numbered versions are recognised (see inferVersionOrder).
  */
-export function classifyVersion(version: string | null | undefined, order?: readonly string[]): VersionClass {
+export function classifyVersion(
+  version: string | null | undefined,
+  order?: readonly string[],
+): VersionClass {
   if (version === undefined || version === null) return "invalid";
   const v = version.trim();
   if (v === "" || /^(invalid|empty|none)$/i.test(v)) return "invalid";

@@ -132,7 +132,9 @@ export function figureGrid(rows: Figure[][], opts: GridOptions = {}): Figure {
     height: Math.round(H + margin.t + margin.b),
     margin,
     legend,
-    ...(opts.title ? { title: { text: opts.title, x: 0.01, xanchor: "left" }, meta: { title: opts.title } } : {}),
+    ...(opts.title
+      ? { title: { text: opts.title, x: 0.01, xanchor: "left" }, meta: { title: opts.title } }
+      : {}),
     annotations,
     shapes,
     ...opts.layout,
@@ -167,7 +169,8 @@ export function figureRow(panels: Figure[], opts: GridOptions = {}): Figure {
 /** Panels in `columns` columns. */
 export function figureWrap(panels: Figure[], columns: number, opts: GridOptions = {}): Figure {
   const rows: Figure[][] = [];
-  for (let i = 0; i < panels.length; i += Math.max(1, columns)) rows.push(panels.slice(i, i + columns));
+  for (let i = 0; i < panels.length; i += Math.max(1, columns))
+    rows.push(panels.slice(i, i + columns));
   return figureGrid(rows, opts);
 }
 

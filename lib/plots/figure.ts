@@ -38,7 +38,11 @@ export const baseLayout: Layout = {
 };
 
 /** Builds a figure and attaches its display method. */
-export function figure(data: Trace[], layout: Layout = {}, config?: Record<string, unknown>): Figure {
+export function figure(
+  data: Trace[],
+  layout: Layout = {},
+  config?: Record<string, unknown>,
+): Figure {
   const l: Layout = { ...baseLayout, ...layout };
   // plotly.js 3 takes titles as {text}.
   if (typeof l.title === "string") l.title = { text: l.title, x: 0.01, xanchor: "left" };
@@ -78,7 +82,8 @@ export function titleOf(fig: Figure): string | undefined {
 /** One-line description used as the text/plain fallback. */
 export function describeFigure(fig: Figure): string {
   const kinds = new Map<string, number>();
-  for (const t of fig.data) kinds.set(t.type ?? "scatter", (kinds.get(t.type ?? "scatter") ?? 0) + 1);
+  for (const t of fig.data)
+    kinds.set(t.type ?? "scatter", (kinds.get(t.type ?? "scatter") ?? 0) + 1);
   const parts = [...kinds].map(([k, n]) => `${n} ${k}`).join(", ");
   const title = titleOf(fig);
   return `Figure${title ? ` "${stripTags(title)}"` : ""}: ${parts || "no traces"}`;
@@ -91,7 +96,6 @@ export function mimeBundle(fig: Figure): Record<string, unknown> {
   return { [PLOTLY_MIME]: json, "text/plain": describeFigure(fig) };
 }
 
-
 /** A copy of the figure with layout fields merged over the old ones. */
 export function withLayout(fig: Figure, layout: Layout): Figure {
   return figure(fig.data, { ...fig.layout, ...layout }, fig.config);
@@ -99,7 +103,10 @@ export function withLayout(fig: Figure, layout: Layout): Figure {
 
 /** A copy of the figure with a title. */
 export function withTitle(fig: Figure, title: string): Figure {
-  return withLayout(fig, { title: { text: title, x: 0.01, xanchor: "left" }, meta: { ...meta(fig), title } });
+  return withLayout(fig, {
+    title: { text: title, x: 0.01, xanchor: "left" },
+    meta: { ...meta(fig), title },
+  });
 }
 
 function meta(fig: Figure): Record<string, unknown> {

@@ -76,7 +76,10 @@ function spanOf(s: FragmentationSeries): { start: number; end: number } {
  * The range rasterised into `bins` address bins per step: each bin takes the state that covers
  * most of it (unmapped when nothing does). codes[bin][step] indexes STATES.
  */
-export function addressBins(s: FragmentationSeries, bins = 256): { offsets: number[]; codes: number[][]; binSize: number } {
+export function addressBins(
+  s: FragmentationSeries,
+  bins = 256,
+): { offsets: number[]; codes: number[][]; binSize: number } {
   const { start, end } = spanOf(s);
   const binSize = (end - start) / bins;
   const codes = Array.from({ length: bins }, () => new Array<number>(s.steps.length).fill(0));
@@ -134,25 +137,38 @@ export function addressMap(s: FragmentationSeries, opts: AddressMapOptions = {})
     showscale: false,
     showlegend: false,
     customdata: codes.map((r, i) =>
-      r.map((c, col) => `${STATE_LABELS[STATES[c]]} at 0x${Math.round(start + offsets[i]).toString(16)} (+${formatBytes(binSize)})<br>${labels[col]}`),
+      r.map(
+        (c, col) =>
+          `${STATE_LABELS[STATES[c]]} at 0x${Math.round(start + offsets[i]).toString(16)} (+${formatBytes(binSize)})<br>${labels[col]}`,
+      ),
     ),
     hovertemplate: `${esc(s.allocator)}<br>%{customdata}<extra></extra>`,
   };
-  return figure([trace, ...STATES.map((k) => legendEntry(STATE_LABELS[k], extentColors[k], `extent:${k}`))], {
-    title: opts.title ?? `${s.allocator}: address space`,
-    width: 420,
-    height: 340,
-    xaxis: { title: { text: "workload step" }, showgrid: false, zeroline: false, showline: true, mirror: true, linecolor: "#999" },
-    yaxis: {
-      title: { text: "offset in range (MiB)" },
-      autorange: "reversed",
-      showgrid: false,
-      zeroline: false,
-      showline: true,
-      mirror: true,
-      linecolor: "#999",
+  return figure(
+    [trace, ...STATES.map((k) => legendEntry(STATE_LABELS[k], extentColors[k], `extent:${k}`))],
+    {
+      title: opts.title ?? `${s.allocator}: address space`,
+      width: 420,
+      height: 340,
+      xaxis: {
+        title: { text: "workload step" },
+        showgrid: false,
+        zeroline: false,
+        showline: true,
+        mirror: true,
+        linecolor: "#999",
+      },
+      yaxis: {
+        title: { text: "offset in range (MiB)" },
+        autorange: "reversed",
+        showgrid: false,
+        zeroline: false,
+        showline: true,
+        mirror: true,
+        linecolor: "#999",
+      },
     },
-  });
+  );
 }
 
 /** Power-of-two bucket of a size: the largest 2^k ≤ n. */
@@ -172,7 +188,10 @@ function stepAt(s: FragmentationSeries, at: "last" | number): FragmentationStep 
 }
 
 /** Histogram of free-extent sizes (power-of-two buckets), one bar group per allocator. */
-export function freeExtentHistogram(series: FragmentationSeries[], opts: HistogramOptions = {}): Figure {
+export function freeExtentHistogram(
+  series: FragmentationSeries[],
+  opts: HistogramOptions = {},
+): Figure {
   const at = opts.at ?? "last";
   const buckets = new Set<number>();
   const counts = series.map((s) => {
@@ -199,13 +218,22 @@ export function freeExtentHistogram(series: FragmentationSeries[], opts: Histogr
     barmode: "group",
     width: 420,
     height: 300,
-    xaxis: { title: { text: "free extent size (power-of-two bucket)" }, type: "category", categoryorder: "array", categoryarray: xs.map(formatBytes) },
+    xaxis: {
+      title: { text: "free extent size (power-of-two bucket)" },
+      type: "category",
+      categoryorder: "array",
+      categoryarray: xs.map(formatBytes),
+    },
     yaxis: { title: { text: "free extents" }, rangemode: "tozero" },
   });
 }
 
 /** One counter (direct-map splits or 2 MiB mappings) over the workload, a line per allocator. */
-export function counterLines(series: FragmentationSeries[], key: "directMapSplits" | "hugeMappings", opts: { title?: string } = {}): Figure {
+export function counterLines(
+  series: FragmentationSeries[],
+  key: "directMapSplits" | "hugeMappings",
+  opts: { title?: string } = {},
+): Figure {
   const label = key === "directMapSplits" ? "direct-map splits" : "2 MiB mappings";
   const data: Trace[] = series.map((s, i) => ({
     type: "scatter",
@@ -226,7 +254,10 @@ export function counterLines(series: FragmentationSeries[], key: "directMapSplit
   });
 }
 
-export function directMapSplits(series: FragmentationSeries[], opts: { title?: string } = {}): Figure {
+export function directMapSplits(
+  series: FragmentationSeries[],
+  opts: { title?: string } = {},
+): Figure {
   return counterLines(series, "directMapSplits", { title: opts.title ?? "Direct-map splits" });
 }
 
@@ -238,7 +269,10 @@ export function hugeMappings(series: FragmentationSeries[], opts: { title?: stri
  * Allocators side by side: their address maps in the first row, then the free-extent histogram,
  * the direct-map splits and the 2 MiB mappings.
  */
-export function fragmentationFigure(series: FragmentationSeries[], opts: { title?: string; bins?: number } = {}): Figure {
+export function fragmentationFigure(
+  series: FragmentationSeries[],
+  opts: { title?: string; bins?: number } = {},
+): Figure {
   return figureGrid(
     [
       series.map((s) => addressMap(s, { bins: opts.bins, title: s.allocator })),

@@ -60,7 +60,8 @@ export function quantileOf(s: LatencySeries, p: number): number | null {
 export function statisticOf(s: LatencySeries, stat: Statistic = "median"): number | null {
   switch (stat) {
     case "mean":
-      if (s.samples && s.samples.length) return s.samples.reduce((a, b) => a + b, 0) / s.samples.length;
+      if (s.samples && s.samples.length)
+        return s.samples.reduce((a, b) => a + b, 0) / s.samples.length;
       return s.value ?? quantileOf(s, 0.5);
     case "min":
       return quantileOf(s, 0);
@@ -123,12 +124,18 @@ export function latencyCdf(series: LatencySeries[], opts: DistributionOptions = 
       legendgroup: name,
       x,
       y,
-      line: { color: seriesColor(color(s.strategy)), dash: dashes[dash(s.arch) % dashes.length], shape: xs ? "hv" : "linear", width: 2 },
+      line: {
+        color: seriesColor(color(s.strategy)),
+        dash: dashes[dash(s.arch) % dashes.length],
+        shape: xs ? "hv" : "linear",
+        width: 2,
+      },
       hovertemplate: `${esc(name)}<br>%{x} ${esc(unit)}: P=%{y:.3f}<extra></extra>`,
     };
   });
   return figure(data, {
-    title: opts.title ?? `Latency distribution${opts.cpus !== undefined ? ` at ${opts.cpus} CPUs` : ""}`,
+    title:
+      opts.title ?? `Latency distribution${opts.cpus !== undefined ? ` at ${opts.cpus} CPUs` : ""}`,
     width: 640,
     height: 400,
     xaxis: { title: { text: `latency (${unit})` }, type: opts.logX ? "log" : "linear" },
@@ -167,7 +174,8 @@ export function latencyBox(series: LatencySeries[], opts: DistributionOptions = 
     };
   });
   return figure(data, {
-    title: opts.title ?? `Latency by strategy${opts.cpus !== undefined ? ` at ${opts.cpus} CPUs` : ""}`,
+    title:
+      opts.title ?? `Latency by strategy${opts.cpus !== undefined ? ` at ${opts.cpus} CPUs` : ""}`,
     boxmode: "group",
     width: 640,
     height: 400,
@@ -206,7 +214,9 @@ export function latencyVsCpus(series: LatencySeries[], opts: ScalingOptions = {}
     g.sort((a, b) => a.cpus - b.cpus);
     const { strategy, arch } = g[0];
     const y = g.map((s) => statisticOf(s, stat));
-    const hasBand = band !== null && g.some((s) => (s.samples && s.samples.length > 1) || (s.quantiles && s.quantiles.length > 1));
+    const hasBand =
+      band !== null &&
+      g.some((s) => (s.samples && s.samples.length > 1) || (s.quantiles && s.quantiles.length > 1));
     for (const s of g) {
       maxCpus = Math.max(maxCpus, s.cpus);
       minCpus = Math.min(minCpus, s.cpus);
@@ -219,8 +229,16 @@ export function latencyVsCpus(series: LatencySeries[], opts: ScalingOptions = {}
       legendgroup: name,
       x: g.map((s) => s.cpus),
       y,
-      line: { color: seriesColor(color(strategy)), dash: dashes[dash(arch) % dashes.length], width: 2 },
-      marker: { symbol: symbols[dash(arch) % symbols.length], size: 7, color: seriesColor(color(strategy)) },
+      line: {
+        color: seriesColor(color(strategy)),
+        dash: dashes[dash(arch) % dashes.length],
+        width: 2,
+      },
+      marker: {
+        symbol: symbols[dash(arch) % symbols.length],
+        size: 7,
+        color: seriesColor(color(strategy)),
+      },
       hovertemplate: `${esc(name)}<br>%{x} CPUs: %{y} ${esc(unit)} (${stat})<extra></extra>`,
     };
     if (hasBand && band) {
@@ -228,7 +246,9 @@ export function latencyVsCpus(series: LatencySeries[], opts: ScalingOptions = {}
         type: "data",
         symmetric: false,
         array: g.map((s, i) => Math.max(0, (quantileOf(s, band[1]) ?? y[i] ?? 0) - (y[i] ?? 0))),
-        arrayminus: g.map((s, i) => Math.max(0, (y[i] ?? 0) - (quantileOf(s, band[0]) ?? y[i] ?? 0))),
+        arrayminus: g.map((s, i) =>
+          Math.max(0, (y[i] ?? 0) - (quantileOf(s, band[0]) ?? y[i] ?? 0)),
+        ),
         thickness: 1,
         width: 3,
       };
@@ -242,6 +262,10 @@ export function latencyVsCpus(series: LatencySeries[], opts: ScalingOptions = {}
     width: 700,
     height: 430,
     xaxis: { title: { text: "CPUs" }, type: "log", tickvals: ticks, ticktext: ticks.map(String) },
-    yaxis: { title: { text: `latency (${unit})` }, type: opts.logY ? "log" : "linear", rangemode: "tozero" },
+    yaxis: {
+      title: { text: `latency (${unit})` },
+      type: opts.logY ? "log" : "linear",
+      rangemode: "tozero",
+    },
   });
 }

@@ -8,10 +8,17 @@ import { esc } from "./util";
  * For each exploration (x: "scenario · arch"), the number of distinct final states per outcome
  * class, stacked. An outcome with several classes (e.g. "spurious-fault" then "new") counts in each.
  */
-export function outcomeBars(results: readonly ExplorationResult[], opts: { title?: string } = {}): Figure {
+export function outcomeBars(
+  results: readonly ExplorationResult[],
+  opts: { title?: string } = {},
+): Figure {
   const xs = results.map((r) => `${r.scenario} · ${r.arch}`);
   const counts = OUTCOME_CLASSES.map((c) =>
-    results.map((r) => r.outcomes.filter((o) => outcomeClassesOf(o.values, o.key).includes(c)).reduce((a, o) => a + o.count, 0)),
+    results.map((r) =>
+      r.outcomes
+        .filter((o) => outcomeClassesOf(o.values, o.key).includes(c))
+        .reduce((a, o) => a + o.count, 0),
+    ),
   );
   const data: Trace[] = OUTCOME_CLASSES.map((c, i) => ({
     type: "bar",

@@ -1,5 +1,11 @@
 /** Residency of lines in each CPU's pipeline, I-cache, D-cache and TLB along a witness. */
-import type { OutcomeResult, ResidencyCell, Structure, Witness, WitnessStep } from "../explorer/result";
+import type {
+  OutcomeResult,
+  ResidencyCell,
+  Structure,
+  Witness,
+  WitnessStep,
+} from "../explorer/result";
 import {
   VERSION_CLASSES,
   VersionClass,
@@ -130,7 +136,9 @@ export function residencyMatrices(w: Witness, opts: ResidencyOptions = {}): Resi
         lines: rows.get(s)!,
         steps,
         codes: Array.from({ length: n }, () => new Uint8Array(snaps.length).fill(INVALID)),
-        versions: small ? Array.from({ length: n }, () => new Array<string | null>(snaps.length).fill(null)) : null,
+        versions: small
+          ? Array.from({ length: n }, () => new Array<string | null>(snaps.length).fill(null))
+          : null,
         held: false,
       };
       mats.set(`${cpu}|${s}`, m);
@@ -174,7 +182,11 @@ export function syncShapes(w: Witness, max = 200): Layout[] {
 }
 
 /** One heatmap panel: rows = lines, columns = steps, coloured by version class. */
-export function residencyPanel(m: ResidencyMatrix, w: Witness, opts: { title?: string } = {}): Figure {
+export function residencyPanel(
+  m: ResidencyMatrix,
+  w: Witness,
+  opts: { title?: string } = {},
+): Figure {
   const z = m.codes.map((r) => Array.from(r));
   const cols = m.steps.length;
   const trace: Trace = {
@@ -191,7 +203,9 @@ export function residencyPanel(m: ResidencyMatrix, w: Witness, opts: { title?: s
   };
   if (m.versions) {
     const actions = [stepLabel(undefined), ...w.steps.map(stepLabel)].map(esc);
-    trace.text = m.versions.map((r) => r.map((v, col) => `${esc(v ?? "invalid")}<br>${actions[col]}`));
+    trace.text = m.versions.map((r) =>
+      r.map((v, col) => `${esc(v ?? "invalid")}<br>${actions[col]}`),
+    );
     trace.hovertemplate = `CPU${m.cpu} ${structureLabels[m.structure]} · %{y}<br>%{text}<extra></extra>`;
   } else {
     trace.hovertemplate = `CPU${m.cpu} ${structureLabels[m.structure]} · %{y} · step %{x}<extra></extra>`;
@@ -204,14 +218,23 @@ export function residencyPanel(m: ResidencyMatrix, w: Witness, opts: { title?: s
     title: opts.title ?? `CPU${m.cpu} ${structureLabels[m.structure]}`,
     width: Math.max(200, Math.min(800, 14 * cols)) + 120,
     height: Math.max(60, Math.min(480, 22 * m.lines.length)) + 100,
-    xaxis: { title: { text: "step" }, zeroline: false, showgrid: false, ...(cols <= 25 ? { dtick: 1 } : {}) },
+    xaxis: {
+      title: { text: "step" },
+      zeroline: false,
+      showgrid: false,
+      ...(cols <= 25 ? { dtick: 1 } : {}),
+    },
     yaxis: { autorange: "reversed", type: "category", showgrid: false },
     shapes: syncShapes(w),
   });
 }
 
 /** Legend entries for the version classes present, naming the versions seen in each. */
-export function versionLegend(versions: Iterable<string>, order?: readonly string[], always: VersionClass[] = []): Trace[] {
+export function versionLegend(
+  versions: Iterable<string>,
+  order?: readonly string[],
+  always: VersionClass[] = [],
+): Trace[] {
   const names = new Map<VersionClass, string[]>();
   for (const c of always) names.set(c, []);
   for (const v of versions) {
@@ -222,7 +245,9 @@ export function versionLegend(versions: Iterable<string>, order?: readonly strin
   }
   return VERSION_CLASSES.filter((c) => names.has(c)).map((c) => {
     const seen = names.get(c)!.filter((v) => v !== c && versionLabels[c] !== v);
-    const label = seen.length ? `${versionLabels[c]}: ${seen.slice(0, 3).join(", ")}${seen.length > 3 ? ", …" : ""}` : versionLabels[c];
+    const label = seen.length
+      ? `${versionLabels[c]}: ${seen.slice(0, 3).join(", ")}${seen.length > 3 ? ", …" : ""}`
+      : versionLabels[c];
     return legendEntry(label, versionColors[c], `version:${c}`);
   });
 }
@@ -240,10 +265,16 @@ export function residencyHeatmap(w: Witness, opts: ResidencyOptions = {}): Figur
   );
   const cpus = opts.cpus ?? Array.from({ length: w.cpus }, (_, i) => i);
   const rows: Figure[][] = cpus.map((cpu) =>
-    structures.map((s) => residencyPanel(mats.find((m) => m.cpu === cpu && m.structure === s)!, w)),
+    structures.map((s) =>
+      residencyPanel(
+        mats.find((m) => m.cpu === cpu && m.structure === s)!,
+        w,
+      ),
+    ),
   );
   const legend = versionLegend(versionsOf(w), order, ["invalid"]);
-  if (rows.length && rows[0].length) rows[0][0] = figure([...rows[0][0].data, ...legend], rows[0][0].layout);
+  if (rows.length && rows[0].length)
+    rows[0][0] = figure([...rows[0][0].data, ...legend], rows[0][0].layout);
   return figureGrid(rows, {
     title: opts.title ?? "Residency of lines per CPU",
   });
@@ -277,9 +308,24 @@ export interface SwimlaneOptions {
 export function swimlane(w: Witness, opts: SwimlaneOptions = {}): Figure {
   const order = opts.versions ?? inferVersionOrder(versionsOf(w));
   const lane = (cpu: number) => `CPU${cpu}`;
-  const groups: Array<{ name: string; symbol: string; size: number; pick: (s: WitnessStep) => boolean }> = [
-    { name: "program step", symbol: "circle", size: 11, pick: (s) => !s.sync && s.kind === "program" },
-    { name: "hardware transition", symbol: "diamond", size: 10, pick: (s) => !s.sync && s.kind === "hardware" },
+  const groups: Array<{
+    name: string;
+    symbol: string;
+    size: number;
+    pick: (s: WitnessStep) => boolean;
+  }> = [
+    {
+      name: "program step",
+      symbol: "circle",
+      size: 11,
+      pick: (s) => !s.sync && s.kind === "program",
+    },
+    {
+      name: "hardware transition",
+      symbol: "diamond",
+      size: 10,
+      pick: (s) => !s.sync && s.kind === "hardware",
+    },
     { name: "synchronisation event", symbol: "star", size: 16, pick: (s) => s.sync },
   ];
   const syncCount = w.steps.filter((s) => s.sync).length;
@@ -299,7 +345,9 @@ export function swimlane(w: Witness, opts: SwimlaneOptions = {}): Figure {
       x: steps.map((s) => s.step),
       y: steps.map((s) => lane(s.cpu)),
       text: steps.map((s) => esc(s.action)),
-      customdata: steps.map((s) => `step ${s.step} · CPU${s.cpu} (${s.kind})<br>${esc(s.action)}<br>${esc(s.effect)}`),
+      customdata: steps.map(
+        (s) => `step ${s.step} · CPU${s.cpu} (${s.kind})<br>${esc(s.action)}<br>${esc(s.effect)}`,
+      ),
       hovertemplate: "%{customdata}<extra></extra>",
       marker: {
         symbol: g.symbol,
@@ -314,23 +362,48 @@ export function swimlane(w: Witness, opts: SwimlaneOptions = {}): Figure {
     }
     return t;
   });
-  const written = w.steps.map((s) => writtenVersion(s, w.lines)).filter((v): v is string => v !== null);
+  const written = w.steps
+    .map((s) => writtenVersion(s, w.lines))
+    .filter((v): v is string => v !== null);
   const shapesLegend = groups.map((g) =>
-    legendEntry(g.name, g.name === "synchronisation event" ? "#000000" : "#FFFFFF", `step:${g.name}`, g.symbol),
+    legendEntry(
+      g.name,
+      g.name === "synchronisation event" ? "#000000" : "#FFFFFF",
+      `step:${g.name}`,
+      g.symbol,
+    ),
   );
   const legend = [...shapesLegend, ...versionLegend(written, order)];
   const lanes = Array.from({ length: w.cpus }, (_, i) => lane(i));
-  const shapes = syncShapes(w).map((s) => ({ ...s, line: { color: "#000000", width: 1, dash: "dot" } }));
+  const shapes = syncShapes(w).map((s) => ({
+    ...s,
+    line: { color: "#000000", width: 1, dash: "dot" },
+  }));
   const last = w.steps.length ? w.steps[w.steps.length - 1].step : 1;
   const title = opts.title ?? "Witness timeline";
   return figure([...traces, ...legend], {
-    title: { text: opts.outcome ? `${esc(title)}<br><sub>outcome ${esc(opts.outcome)}</sub>` : esc(title), x: 0.01, xanchor: "left" },
+    title: {
+      text: opts.outcome ? `${esc(title)}<br><sub>outcome ${esc(opts.outcome)}</sub>` : esc(title),
+      x: 0.01,
+      xanchor: "left",
+    },
     meta: { title },
     width: Math.max(520, Math.min(1400, 30 * w.steps.length + 200)),
     height: 190 + 55 * w.cpus,
     margin: { l: 70, r: 20, t: 60, b: 110 },
-    xaxis: { title: { text: "step" }, range: [-0.5, last + 0.5], zeroline: false, dtick: w.steps.length > 40 ? undefined : 1 },
-    yaxis: { type: "category", categoryorder: "array", categoryarray: lanes, autorange: "reversed", range: undefined },
+    xaxis: {
+      title: { text: "step" },
+      range: [-0.5, last + 0.5],
+      zeroline: false,
+      dtick: w.steps.length > 40 ? undefined : 1,
+    },
+    yaxis: {
+      type: "category",
+      categoryorder: "array",
+      categoryarray: lanes,
+      autorange: "reversed",
+      range: undefined,
+    },
     shapes,
     legend: { orientation: "h", x: 0, y: -60 / (55 * w.cpus + 20), yanchor: "top" },
   });
@@ -347,9 +420,18 @@ export function witnessFigure(o: OutcomeResult, opts: ResidencyOptions = {}): Fi
   );
   const cpus = opts.cpus ?? Array.from({ length: w.cpus }, (_, i) => i);
   const legend = versionLegend(versionsOf(w), order, ["invalid"]);
-  const rows: Figure[][] = [[figure([...lanes.data, ...legend], { ...lanes.layout, title: "Witness timeline" })]];
+  const rows: Figure[][] = [
+    [figure([...lanes.data, ...legend], { ...lanes.layout, title: "Witness timeline" })],
+  ];
   for (const cpu of cpus) {
-    rows.push(structures.map((s) => residencyPanel(mats.find((m) => m.cpu === cpu && m.structure === s)!, w)));
+    rows.push(
+      structures.map((s) =>
+        residencyPanel(
+          mats.find((m) => m.cpu === cpu && m.structure === s)!,
+          w,
+        ),
+      ),
+    );
   }
   return figureGrid(rows, {
     title: opts.title ?? `Witness of ${esc(o.key)}`,

@@ -1,6 +1,12 @@
 /** Verdict tables: architecture variants × mitigation subsets, sufficient or not, with witnesses. */
 import type { ExplorationResult, OutcomeResult, Witness } from "../explorer/result";
-import { OutcomeClass, VerdictClass, discreteColorscale, outcomeClassesOf, verdictColors } from "./colors";
+import {
+  OutcomeClass,
+  VerdictClass,
+  discreteColorscale,
+  outcomeClassesOf,
+  verdictColors,
+} from "./colors";
 import { figureGrid, legendEntry } from "./compose";
 import { Figure, Trace, figure } from "./figure";
 import { esc } from "./util";
@@ -26,7 +32,13 @@ export interface VerdictCell {
 }
 
 /** Outcome classes that make a subset insufficient unless told otherwise. */
-export const DEFAULT_BAD: readonly OutcomeClass[] = ["stale", "trap", "torn", "unpredictable", "hang"];
+export const DEFAULT_BAD: readonly OutcomeClass[] = [
+  "stale",
+  "trap",
+  "torn",
+  "unpredictable",
+  "hang",
+];
 
 /** Bad outcome classes of one outcome. */
 export function badClasses(o: OutcomeResult, bad: readonly string[] = DEFAULT_BAD): OutcomeClass[] {
@@ -40,7 +52,13 @@ export function badClasses(o: OutcomeResult, bad: readonly string[] = DEFAULT_BA
  */
 export function verdictOf(
   result: ExplorationResult,
-  cell: { arch?: string; mitigations: readonly string[]; situation?: string; href?: string; note?: string },
+  cell: {
+    arch?: string;
+    mitigations: readonly string[];
+    situation?: string;
+    href?: string;
+    note?: string;
+  },
   bad: readonly string[] = DEFAULT_BAD,
 ): VerdictCell {
   const bads = result.outcomes
@@ -78,7 +96,9 @@ function firstSeen(xs: Iterable<string>): string[] {
 
 function witnessText(w: Witness | undefined, max = 12): string {
   if (!w) return "";
-  const lines = w.steps.slice(0, max).map((s) => `${s.step}. CPU${s.cpu}: ${esc(s.action)}${s.sync ? " ★" : ""}`);
+  const lines = w.steps
+    .slice(0, max)
+    .map((s) => `${s.step}. CPU${s.cpu}: ${esc(s.action)}${s.sync ? " ★" : ""}`);
   if (w.steps.length > max) lines.push(`… ${w.steps.length - max} more steps`);
   return `<br>witness:<br>${lines.join("<br>")}`;
 }
@@ -95,8 +115,11 @@ export interface VerdictOptions {
 export function verdictPanel(cells: readonly VerdictCell[], opts: VerdictOptions = {}): Figure {
   const universe = opts.mitigations ?? firstSeen(cells.flatMap((c) => c.mitigations));
   const archs = opts.archs ?? firstSeen(cells.map((c) => c.arch));
-  const rank = (ms: readonly string[]) => ms.reduce((a, m) => a + 2 ** Math.max(0, universe.indexOf(m)), 0);
-  const subsets = [...new Map(cells.map((c) => [subsetLabel(c.mitigations, universe), c.mitigations])).entries()]
+  const rank = (ms: readonly string[]) =>
+    ms.reduce((a, m) => a + 2 ** Math.max(0, universe.indexOf(m)), 0);
+  const subsets = [
+    ...new Map(cells.map((c) => [subsetLabel(c.mitigations, universe), c.mitigations])).entries(),
+  ]
     .sort((a, b) => a[1].length - b[1].length || rank(a[1]) - rank(b[1]))
     .map(([label]) => label);
   const at = new Map<string, VerdictCell>();
@@ -118,11 +141,20 @@ export function verdictPanel(cells: readonly VerdictCell[], opts: VerdictOptions
       }
       const k = verdictClass(c);
       zr.push(CLASSES.indexOf(k));
-      const mark = k === "sufficient" ? "✓" : k === "insufficient" ? `✗ ${(c.outcomes ?? []).join(", ")}` : "?";
-      tr.push(c.href ? `<a href="${esc(c.href)}" style="color:inherit">${esc(mark)}</a>` : esc(mark));
+      const mark =
+        k === "sufficient"
+          ? "✓"
+          : k === "insufficient"
+            ? `✗ ${(c.outcomes ?? []).join(", ")}`
+            : "?";
+      tr.push(
+        c.href ? `<a href="${esc(c.href)}" style="color:inherit">${esc(mark)}</a>` : esc(mark),
+      );
       hr.push(
         `${esc(a)} · ${esc(r)}: <b>${k}</b>` +
-          (c.outcomes && c.outcomes.length ? `<br>reachable: ${c.outcomes.map(esc).join(", ")}` : "") +
+          (c.outcomes && c.outcomes.length
+            ? `<br>reachable: ${c.outcomes.map(esc).join(", ")}`
+            : "") +
           (c.note ? `<br>${esc(c.note)}` : "") +
           witnessText(c.witness),
       );
@@ -156,7 +188,12 @@ export function verdictPanel(cells: readonly VerdictCell[], opts: VerdictOptions
     width: Math.max(320, 120 * archs.length + 120),
     height: Math.max(220, 24 * subsets.length + 110),
     xaxis: { type: "category", side: "top", showgrid: false, title: { text: "" } },
-    yaxis: { type: "category", autorange: "reversed", showgrid: false, title: { text: "mitigations" } },
+    yaxis: {
+      type: "category",
+      autorange: "reversed",
+      showgrid: false,
+      title: { text: "mitigations" },
+    },
   });
 }
 
