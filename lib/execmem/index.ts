@@ -6,3 +6,4 @@ export { MODULE_SIZES } from "./data/module-sizes";
 export * from "./vmap";
 export * from "./physmem";
 export * from "./execmem";
+export * from "./workload";
