@@ -13,3 +13,5 @@ export { bfs, randomWalks, prng, type Bounds, type Progress, type TransitionSyst
 export * from "./plots";
 export * from "./scenario/format";
 export * from "./cost";
+export * from "./scenario/measures";
+export { exploreMany, type SweepOptions } from "./explorer/sweep";

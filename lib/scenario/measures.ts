@@ -1,0 +1,76 @@
+/**
+ * Song Liu's four measures (execmem thread, 2023-06-26) as scenario parameters:
+ *   1) invalidate unused parts of the huge ROX pages (trap fill, and again on free);
+ *   2) do not put two JIT users in the same cache line;
+ *   3) explicit cache maintenance;
+ *   4) context-synchronisation events (on every CPU, by IPI).
+ * A scenario is built for every subset, architecture variant and situation; whether a subset
+ * is sufficient is what the explorer finds, never written here.
+ */
+import { architectures } from "../arch";
+import { scenario, type Program } from "./builder";
+import type { ScenarioSpec } from "./spec";
+
+export type Measure = 1 | 2 | 3 | 4;
+export type Situation = "fresh" | "reuse" | "neighbour";
+export const SITUATIONS: Situation[] = ["fresh", "reuse", "neighbour"];
+export const MEASURE_NAMES: Record<Measure, string> = {
+  1: "trap-fill unused and freed text",
+  2: "one JIT user per cache line",
+  3: "explicit cache maintenance",
+  4: "context synchronisation on every CPU",
+};
+export const SWEEP_ARCHES = ["x86-64", "x86-64+fred", "arm64", "arm64+idc+dic", "riscv64"];
+
+/** All 16 subsets of the four measures, as sorted arrays. */
+export function measureSubsets(): Measure[][] {
+  const out: Measure[][] = [];
+  for (let m = 0; m < 16; m++) out.push(([1, 2, 3, 4] as Measure[]).filter((x) => m & (1 << (x - 1))));
+  return out;
+}
+
+/** Explicit cache maintenance of a region, in each architecture's own instructions. */
+function maintenance(p: Program, arch: string, region: string): void {
+  const fam = architectures[arch].family;
+  // arch/arm64/mm/cache.S caches_clean_inval_pou; arch/riscv/mm/cacheflush.c local_flush_icache_all.
+  if (fam === "arm64") p.dc_cvau(region).dsb("ish").ic_ivau(region).dsb("ish");
+  else if (fam === "riscv64") p.fence_i();
+}
+
+/** A context-synchronisation event on every other CPU, the way each kernel sends one. */
+function syncAll(p: Program, arch: string): void {
+  const fam = architectures[arch].family;
+  if (fam === "x86-64") p.text_poke_sync();
+  else if (fam === "arm64") p.kick_all_cpus_sync();
+  else p.flush_icache_all();
+}
+
+export function measuresScenario(arch: string, subset: readonly Measure[], situation: Situation): ScenarioSpec {
+  const has = (m: Measure) => subset.includes(m);
+  const name = `A11 ${arch} {${subset.join(",")}} ${situation}`;
+  const b = scenario(name, arch).data({ flag: 0 });
+  // Without measure 1 a fresh page holds whatever was there ("junk"); reuse finds the old program.
+  const before = situation === "reuse" ? "old" : has(1) ? "trap" : "junk";
+  b.code("f", { lines: 2, versions: ["junk", "old", "new"], initial: before, page: "jit" });
+  if (situation === "neighbour") {
+    b.code("g", { lines: 1, versions: ["old", "new"], initial: "old", page: "jit", ...(has(2) ? {} : { sharesLineWith: "f" }) });
+  }
+  b.cpu((p) => {
+    if (situation === "reuse" && has(1)) p.text_write("f", "trap", "poke"); // invalidated on free
+    p.text_write("f", "new", "poke");
+    if (situation === "neighbour") p.text_write("g", "new", "poke");
+    if (has(3)) {
+      maintenance(p, arch, "f");
+      if (situation === "neighbour") maintenance(p, arch, "g");
+    }
+    if (has(4)) syncAll(p, arch);
+    p.smp_store_release("flag", 1);
+  });
+  b.cpu((p) => {
+    if (situation === "reuse") p.call("r1", "f");
+    if (situation === "neighbour") p.call("r1", "g");
+    p.smp_cond_load_acquire("flag", 1);
+    p.call("r0", "f");
+  });
+  return b.notExists("1:r0!=new").build();
+}
