@@ -29,7 +29,9 @@ export function textPokeBp4() {
 export default async function bench() {
   const figures = [];
   const dir = join(root, "tests/scenarios");
-  const files = readdirSync(dir).filter((f) => /^S\d+\./.test(f)).sort((a, b) => parseInt(a.slice(1)) - parseInt(b.slice(1)));
+  const files = readdirSync(dir)
+    .filter((f) => /^S\d+\./.test(f))
+    .sort((a, b) => parseInt(a.slice(1)) - parseInt(b.slice(1)));
   let total = 0;
   let largest = null;
   let largestFile = "";
@@ -41,27 +43,49 @@ export default async function bench() {
       largest = r;
       largestFile = f;
     }
-    figures.push({ name: `${f}: states ${r.stats.states}, ${r.stats.statesPerSecond} states/s`, value: r.stats.ms, unit: "ms" });
+    figures.push({
+      name: `${f}: states ${r.stats.states}, ${r.stats.statesPerSecond} states/s`,
+      value: r.stats.ms,
+      unit: "ms",
+    });
   }
-  figures.push({ name: `S1–S13 together (${files.length} files)`, value: total / 1000, unit: "s", target: { max: 2 } });
+  figures.push({
+    name: `S1–S13 together (${files.length} files)`,
+    value: total / 1000,
+    unit: "s",
+    target: { max: 2 },
+  });
   // Throughput on the largest, once warm: the best of 30 runs of its search.
   const bigSpec = L.loadScenario(join(dir, largestFile));
   let best = 0;
-  for (let i = 0; i < 30; i++) best = Math.max(best, L.explore(bigSpec, { witnesses: false }).stats.statesPerSecond);
+  for (let i = 0; i < 30; i++)
+    best = Math.max(best, L.explore(bigSpec, { witnesses: false }).stats.statesPerSecond);
   largest.stats.statesPerSecond = best;
-  figures.push({ name: `states/s on the largest acceptance scenario (${largestFile}, ${largest.stats.states} states, warm)`, value: largest.stats.statesPerSecond, unit: "/s", target: { min: 500_000 } });
+  figures.push({
+    name: `states/s on the largest acceptance scenario (${largestFile}, ${largest.stats.states} states, warm)`,
+    value: largest.stats.statesPerSecond,
+    unit: "/s",
+    target: { min: 500_000 },
+  });
 
   // A11 sweep: 16 subsets × 5 variants × 3 situations on worker threads.
   const specs = [];
-  for (const a of L.SWEEP_ARCHES) for (const s of L.measureSubsets()) for (const sit of L.SITUATIONS) specs.push(L.measuresScenario(a, s, sit));
+  for (const a of L.SWEEP_ARCHES)
+    for (const s of L.measureSubsets())
+      for (const sit of L.SITUATIONS) specs.push(L.measuresScenario(a, s, sit));
   let t0 = performance.now();
   const rs = await L.exploreMany(specs, { witnesses: false });
   const sweepS = (performance.now() - t0) / 1000;
   const states = rs.reduce((n, r) => n + r.stats.states, 0);
-  figures.push({ name: `A11 sweep: ${specs.length} explorations, ${states} states, all complete: ${rs.every((r) => r.stats.complete)}`, value: sweepS, unit: "s", target: { max: 20 } });
+  figures.push({
+    name: `A11 sweep: ${specs.length} explorations, ${states} states, all complete: ${rs.every((r) => r.stats.complete)}`,
+    value: sweepS,
+    unit: "s",
+    target: { max: 20 },
+  });
 
   // 4-CPU text_poke_bp with three executing CPUs.
-  global.gc?.();
+  globalThis.gc?.();
   const before = process.memoryUsage().rss;
   let peak = before;
   t0 = performance.now();
@@ -72,8 +96,18 @@ export default async function bench() {
   });
   const tpS = (performance.now() - t0) / 1000;
   peak = Math.max(peak, process.memoryUsage().rss);
-  figures.push({ name: `text_poke_bp 4 CPUs: ${r.stats.states} states, complete: ${r.stats.complete}, ${r.stats.statesPerSecond} states/s`, value: tpS, unit: "s", target: { max: 60 } });
-  figures.push({ name: "text_poke_bp 4 CPUs: peak resident memory", value: peak / 2 ** 30, unit: "GiB", target: { max: 2 } });
+  figures.push({
+    name: `text_poke_bp 4 CPUs: ${r.stats.states} states, complete: ${r.stats.complete}, ${r.stats.statesPerSecond} states/s`,
+    value: tpS,
+    unit: "s",
+    target: { max: 60 },
+  });
+  figures.push({
+    name: "text_poke_bp 4 CPUs: peak resident memory",
+    value: peak / 2 ** 30,
+    unit: "GiB",
+    target: { max: 2 },
+  });
   figures.push({ name: "text_poke_bp 4 CPUs: outcomes", value: r.outcomes.length, unit: "" });
   return figures;
 }

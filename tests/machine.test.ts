@@ -13,41 +13,134 @@ const classes = (arch: string, spec: ReturnType<typeof publish>) => {
 
 describe("acceptance rows of MODEL.md, built with the TypeScript builder", () => {
   it("S1: x86-64 without serialisation can run stale code", () => {
-    const c = classes("x86-64", publish("x86-64", () => {}, () => {}));
+    const c = classes(
+      "x86-64",
+      publish(
+        "x86-64",
+        () => {},
+        () => {},
+      ),
+    );
     expect(c.has("stale")).toBe(true);
     expect(c.has("new")).toBe(true);
   });
   it("S2: CPUID on the executing CPU leaves only new", () => {
-    expect([...classes("x86-64", publish("x86-64", () => {}, (p) => p.cpuid()))]).toEqual(["new"]);
+    expect([
+      ...classes(
+        "x86-64",
+        publish(
+          "x86-64",
+          () => {},
+          (p) => p.cpuid(),
+        ),
+      ),
+    ]).toEqual(["new"]);
   });
   it("S3: text_poke_sync() before the flag leaves only new", () => {
-    expect([...classes("x86-64", publish("x86-64", (p) => p.text_poke_sync(), () => {}))]).toEqual(["new"]);
+    expect([
+      ...classes(
+        "x86-64",
+        publish(
+          "x86-64",
+          (p) => p.text_poke_sync(),
+          () => {},
+        ),
+      ),
+    ]).toEqual(["new"]);
   });
   it("S4: populate, map RX, publish: new or spurious fault then new, never stale", () => {
-    const c = classes("x86-64", publish("x86-64", (p) => p.set_pte("f", "RX"), () => {}, { unmapped: true }));
+    const c = classes(
+      "x86-64",
+      publish(
+        "x86-64",
+        (p) => p.set_pte("f", "RX"),
+        () => {},
+        { unmapped: true },
+      ),
+    );
     expect([...c].sort()).toEqual(["new", "spurious-fault+new"]);
   });
   it("S6: an interrupt serialises on legacy IDT but not with FRED", () => {
-    const s = (a: string) => publish(a, () => {}, (p) => p.interrupt());
+    const s = (a: string) =>
+      publish(
+        a,
+        () => {},
+        (p) => p.interrupt(),
+      );
     expect(classes("x86-64+fred", s("x86-64+fred")).has("stale")).toBe(true);
     expect([...classes("x86-64", s("x86-64"))]).toEqual(["new"]);
   });
   it("S7-S9: arm64 needs both the maintenance and the ISB", () => {
-    const maint = (p: Parameters<Parameters<typeof publish>[1]>[0]) => p.dc_cvau("f").dsb("ish").ic_ivau("f").dsb("ish");
-    expect(classes("arm64", publish("arm64", (p) => p.dsb("ish"), (p) => p.isb())).has("stale")).toBe(true);
-    expect([...classes("arm64", publish("arm64", maint, (p) => p.isb()))]).toEqual(["new"]);
-    expect(classes("arm64", publish("arm64", maint, () => {})).has("stale")).toBe(true);
+    const maint = (p: Parameters<Parameters<typeof publish>[1]>[0]) =>
+      p.dc_cvau("f").dsb("ish").ic_ivau("f").dsb("ish");
+    expect(
+      classes(
+        "arm64",
+        publish(
+          "arm64",
+          (p) => p.dsb("ish"),
+          (p) => p.isb(),
+        ),
+      ).has("stale"),
+    ).toBe(true);
+    expect([
+      ...classes(
+        "arm64",
+        publish("arm64", maint, (p) => p.isb()),
+      ),
+    ]).toEqual(["new"]);
+    expect(
+      classes(
+        "arm64",
+        publish("arm64", maint, () => {}),
+      ).has("stale"),
+    ).toBe(true);
   });
   it("S10: with IDC=DIC=1 the ISB alone suffices", () => {
-    expect([...classes("arm64+idc+dic", publish("arm64+idc+dic", (p) => p.dsb("ish"), (p) => p.isb()))]).toEqual(["new"]);
+    expect([
+      ...classes(
+        "arm64+idc+dic",
+        publish(
+          "arm64+idc+dic",
+          (p) => p.dsb("ish"),
+          (p) => p.isb(),
+        ),
+      ),
+    ]).toEqual(["new"]);
   });
   it("S11: arm64 maintenance before the PTE: new and spurious-fault+new, never stale", () => {
-    const c = classes("arm64", publish("arm64", (p) => p.dc_cvau("f").dsb("ish").ic_ivau("f").dsb("ish").set_pte("f", "RX"), () => {}, { unmapped: true }));
+    const c = classes(
+      "arm64",
+      publish(
+        "arm64",
+        (p) => p.dc_cvau("f").dsb("ish").ic_ivau("f").dsb("ish").set_pte("f", "RX"),
+        () => {},
+        { unmapped: true },
+      ),
+    );
     expect([...c].sort()).toEqual(["new", "spurious-fault+new"]);
   });
   it("S12-S13: riscv64 needs fence.i on the executing hart", () => {
-    expect(classes("riscv64", publish("riscv64", (p) => p.fence_i().fence(""), () => {})).has("stale")).toBe(true);
-    expect([...classes("riscv64", publish("riscv64", (p) => p.fence_i().fence(""), (p) => p.fence_i()))]).toEqual(["new"]);
+    expect(
+      classes(
+        "riscv64",
+        publish(
+          "riscv64",
+          (p) => p.fence_i().fence(""),
+          () => {},
+        ),
+      ).has("stale"),
+    ).toBe(true);
+    expect([
+      ...classes(
+        "riscv64",
+        publish(
+          "riscv64",
+          (p) => p.fence_i().fence(""),
+          (p) => p.fence_i(),
+        ),
+      ),
+    ]).toEqual(["new"]);
   });
   it("A10: after a spurious fault, exception return resynchronises unless FEAT_ExS EIS/EOS=0", () => {
     // f and g share a page that held an older program (frame p), was unmapped with a TLB flush
@@ -62,7 +155,12 @@ describe("acceptance rows of MODEL.md, built with the TypeScript builder", () =>
         .cpu((p) => {
           p.set_pte("p", "none").flush_tlb_kernel_range();
           p.text_write("f", "new", "direct-map", "p2").text_write("g", "new", "direct-map", "p2");
-          p.dc_cvau("f", "p2").dc_cvau("g", "p2").dsb("ish").ic_ivau("f", "p2").ic_ivau("g", "p2").dsb("ish");
+          p.dc_cvau("f", "p2")
+            .dc_cvau("g", "p2")
+            .dsb("ish")
+            .ic_ivau("f", "p2")
+            .ic_ivau("g", "p2")
+            .dsb("ish");
           p.set_pte("p", "RX", "p2").smp_store_release("flag", 1);
         })
         .cpu((p) => {
@@ -70,7 +168,8 @@ describe("acceptance rows of MODEL.md, built with the TypeScript builder", () =>
           p.call("r0", "f").call("r1", "g");
         })
         .build();
-    const pairs = (arch: string) => new Set(explore(reuse(arch)).outcomes.map((o) => `${o.values["1:r0"]} ${o.values["1:r1"]}`));
+    const pairs = (arch: string) =>
+      new Set(explore(reuse(arch)).outcomes.map((o) => `${o.values["1:r0"]} ${o.values["1:r1"]}`));
     // The retry after the fault still runs g's old prefetched instruction without EIS/EOS...
     expect(pairs("arm64+exs").has("spurious-fault+new stale")).toBe(true);
     // ...but not when exception entry/return synchronise context (what Linux sets).
@@ -81,40 +180,102 @@ describe("acceptance rows of MODEL.md, built with the TypeScript builder", () =>
 
 describe("misuse names the architecture and the instruction", () => {
   it("IC IVAU on x86-64", () => {
-    expect(() => explore(publish("x86-64", (p) => p.ic_ivau("f"), () => {}))).toThrow(/IC IVAU is not an instruction of x86-64 \(it is arm64's\)/);
+    expect(() =>
+      explore(
+        publish(
+          "x86-64",
+          (p) => p.ic_ivau("f"),
+          () => {},
+        ),
+      ),
+    ).toThrow(/IC IVAU is not an instruction of x86-64 \(it is arm64's\)/);
   });
   it("fence.i on arm64", () => {
-    expect(() => explore(publish("arm64", (p) => p.fence_i(), () => {}))).toThrow(/fence\.i is not an instruction of arm64/);
+    expect(() =>
+      explore(
+        publish(
+          "arm64",
+          (p) => p.fence_i(),
+          () => {},
+        ),
+      ),
+    ).toThrow(/fence\.i is not an instruction of arm64/);
   });
   it("text_poke_sync on riscv64", () => {
-    expect(() => explore(publish("riscv64", (p) => p.text_poke_sync(), () => {}))).toThrow(/text_poke_sync\(\) is not available on riscv64/);
+    expect(() =>
+      explore(
+        publish(
+          "riscv64",
+          (p) => p.text_poke_sync(),
+          () => {},
+        ),
+      ),
+    ).toThrow(/text_poke_sync\(\) is not available on riscv64/);
   });
   it("a call into a data location", () => {
-    const s = scenario("bad", "x86-64").data({ flag: 0 }).code("f", { lines: 1, versions: ["new"], initial: "new" }).cpu((p) => p.call("r0", "flag")).build();
+    const s = scenario("bad", "x86-64")
+      .data({ flag: 0 })
+      .code("f", { lines: 1, versions: ["new"], initial: "new" })
+      .cpu((p) => p.call("r0", "flag"))
+      .build();
     expect(() => explore(s)).toThrow(/call: "flag" is a data location, not code/);
   });
   it("a line out of range", () => {
-    expect(() => explore(publish("arm64", (p) => p.ic_ivau("f+5"), () => {}))).toThrow(/IC IVAU f\+5: line out of range/);
+    expect(() =>
+      explore(
+        publish(
+          "arm64",
+          (p) => p.ic_ivau("f+5"),
+          () => {},
+        ),
+      ),
+    ).toThrow(/IC IVAU f\+5: line out of range/);
   });
   it("an unknown architecture", () => {
-    expect(() => explore(publish("sparc", () => {}, () => {}))).toThrow(/unknown architecture "sparc"/);
+    expect(() =>
+      explore(
+        publish(
+          "sparc",
+          () => {},
+          () => {},
+        ),
+      ),
+    ).toThrow(/unknown architecture "sparc"/);
   });
 });
 
 describe("witnesses", () => {
   it("the stale witness of S1 ends with the call and shows the stale pipeline line", () => {
-    const r = explore(publish("x86-64", () => {}, () => {}));
+    const r = explore(
+      publish(
+        "x86-64",
+        () => {},
+        () => {},
+      ),
+    );
     const o = r.outcomes.find((x) => x.values["1:r0"] === "stale")!;
     const w = o.witness;
     expect(w.steps.length).toBeGreaterThan(3);
     expect(w.steps.at(-1)!.action).toMatch(/call f/);
-    expect(w.steps.some((s) => s.action.startsWith("speculative fetch f+") && s.cpu === 1)).toBe(true);
+    expect(w.steps.some((s) => s.action.startsWith("speculative fetch f+") && s.cpu === 1)).toBe(
+      true,
+    );
     // Every step is numbered and carries residency.
     w.steps.forEach((s, i) => expect(s.step).toBe(i + 1));
-    expect(w.steps.some((s) => s.residency.some((c) => c.structure === "pipeline" && c.version === "old"))).toBe(true);
+    expect(
+      w.steps.some((s) =>
+        s.residency.some((c) => c.structure === "pipeline" && c.version === "old"),
+      ),
+    ).toBe(true);
   });
   it("witnesses are shortest: no outcome has a shorter path in a second exploration", () => {
-    const r = explore(publish("arm64", (p) => p.dsb("ish"), (p) => p.isb()));
+    const r = explore(
+      publish(
+        "arm64",
+        (p) => p.dsb("ish"),
+        (p) => p.isb(),
+      ),
+    );
     for (const o of r.outcomes) expect(o.witness.steps.length).toBeLessThanOrEqual(30);
   });
 });
@@ -143,13 +304,19 @@ describe("properties of the architecture rules (fast-check)", () => {
   });
   it("on arm64 with IDC=DIC=1 removing DC CVAU / IC IVAU never adds a bad outcome", () => {
     fc.assert(
-      fc.property(genScenario.filter((g) => g.arch === "arm64+idc+dic" || g.arch === "arm64"), (g) => {
-        const a = { ...g, arch: "arm64+idc+dic" };
-        const strip = { ...a, writer: a.writer.filter((o) => !("insn" in o) || !/^(DC CVAU|IC IVAU)/.test(o.insn)) };
-        const full = run(buildGen(a));
-        const less = run(buildGen(strip));
-        for (const b of badClasses(less.outcomes)) expect(badClasses(full.outcomes)).toContain(b);
-      }),
+      fc.property(
+        genScenario.filter((g) => g.arch === "arm64+idc+dic" || g.arch === "arm64"),
+        (g) => {
+          const a = { ...g, arch: "arm64+idc+dic" };
+          const strip = {
+            ...a,
+            writer: a.writer.filter((o) => !("insn" in o) || !/^(DC CVAU|IC IVAU)/.test(o.insn)),
+          };
+          const full = run(buildGen(a));
+          const less = run(buildGen(strip));
+          for (const b of badClasses(less.outcomes)) expect(badClasses(full.outcomes)).toContain(b);
+        },
+      ),
       runs,
     );
   });
@@ -158,9 +325,9 @@ describe("properties of the architecture rules (fast-check)", () => {
       fc.property(genScenario, (g) => {
         const a = run(buildGen(g), { witnesses: true });
         const b = run(buildGen(g), { witnesses: true });
-        expect(b.outcomes.map((o) => [o.key, o.count, o.witness.steps.map((s) => s.action)])).toEqual(
-          a.outcomes.map((o) => [o.key, o.count, o.witness.steps.map((s) => s.action)]),
-        );
+        expect(
+          b.outcomes.map((o) => [o.key, o.count, o.witness.steps.map((s) => s.action)]),
+        ).toEqual(a.outcomes.map((o) => [o.key, o.count, o.witness.steps.map((s) => s.action)]));
         expect(b.stats.states).toBe(a.stats.states);
       }),
       { ...runs, numRuns: 25 },
@@ -168,14 +335,19 @@ describe("properties of the architecture rules (fast-check)", () => {
   });
   it("the symmetry reduction loses no outcome and keeps counts' support", () => {
     fc.assert(
-      fc.property(genScenario.filter((g) => g.readers.length === 2 && g.readers[0].length === g.readers[1].length), (g) => {
-        const spec = buildGen({ ...g, readers: [g.readers[0], g.readers[0]], interrupts: 0 });
-        const sym = run(spec);
-        const plain = run(spec, { symmetry: false });
-        expect(sym.stats.reduction).toContain("symmetry");
-        expect(sym.outcomes.map((o) => o.key)).toEqual(plain.outcomes.map((o) => o.key));
-        expect(sym.stats.states).toBeLessThanOrEqual(plain.stats.states);
-      }),
+      fc.property(
+        genScenario.filter(
+          (g) => g.readers.length === 2 && g.readers[0].length === g.readers[1].length,
+        ),
+        (g) => {
+          const spec = buildGen({ ...g, readers: [g.readers[0], g.readers[0]], interrupts: 0 });
+          const sym = run(spec);
+          const plain = run(spec, { symmetry: false });
+          expect(sym.stats.reduction).toContain("symmetry");
+          expect(sym.outcomes.map((o) => o.key)).toEqual(plain.outcomes.map((o) => o.key));
+          expect(sym.stats.states).toBeLessThanOrEqual(plain.stats.states);
+        },
+      ),
       { ...runs, numRuns: 30 },
     );
   });

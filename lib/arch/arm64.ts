@@ -34,14 +34,23 @@ export const arm64: ArchVariant = {
     "DMB ISH": { effect: "full-barrier", cite: "Arm ARM B2.3.7 DMB" },
     "DMB SY": { effect: "full-barrier", cite: "Arm ARM B2.3.7 DMB" },
     "DMB ISHST": { effect: "store-barrier", cite: "Arm ARM B2.3.7 DMB ST" },
-    "DMB ISHLD": { effect: "none", cite: "Arm ARM B2.3.7 DMB LD (loads execute in order in the model)" },
-    "DSB ISH": { effect: "dsb", cite: "Arm ARM B2.3.8 DSB: waits for cache maintenance to complete" },
+    "DMB ISHLD": {
+      effect: "none",
+      cite: "Arm ARM B2.3.7 DMB LD (loads execute in order in the model)",
+    },
+    "DSB ISH": {
+      effect: "dsb",
+      cite: "Arm ARM B2.3.8 DSB: waits for cache maintenance to complete",
+    },
     "DSB SY": { effect: "dsb", cite: "Arm ARM B2.3.8 DSB" },
     "DSB NSH": { effect: "dsb", cite: "Arm ARM B2.3.8 DSB" },
     "DSB ISHST": { effect: "dsb", cite: "Arm ARM B2.3.8 DSB" },
     "DC CVAU": { effect: "clean-to-pou", cite: ARM_IMAINT },
     "DC CIVAC": { effect: "clean-to-pou", cite: ARM_IMAINT },
-    "IC IVAU": { effect: "icache-invalidate-line", cite: `${ARM_IMAINT}: IC IVAU is broadcast to the Inner Shareable domain` },
+    "IC IVAU": {
+      effect: "icache-invalidate-line",
+      cite: `${ARM_IMAINT}: IC IVAU is broadcast to the Inner Shareable domain`,
+    },
     "IC IALLU": { effect: "icache-invalidate-local", cite: ARM_IMAINT },
     "IC IALLUIS": { effect: "icache-invalidate-all", cite: ARM_IMAINT },
     "TLBI VAALE1IS": { effect: "tlb-flush-broadcast", cite: 'Arm ARM D8.13 "TLB maintenance"' },
@@ -62,7 +71,10 @@ export const arm64: ArchVariant = {
       ],
       cite: "arch/arm64/include/asm/cacheflush.h flush_icache_range(), arch/arm64/mm/cache.S",
     },
-    kick_all_cpus_sync: { steps: [{ ipi: "none", self: false }], cite: "kernel/smp.c kick_all_cpus_sync()" },
+    kick_all_cpus_sync: {
+      steps: [{ ipi: "none", self: false }],
+      cite: "kernel/smp.c kick_all_cpus_sync()",
+    },
     // arch/arm64/include/asm/tlbflush.h flush_tlb_kernel_range(): TLBI VAALE1IS, DSB ISH, ISB.
     flush_tlb_kernel_range: {
       steps: [{ insn: "TLBI VAALE1IS" }, { insn: "DSB ISH" }, { insn: "ISB" }],

@@ -9,9 +9,17 @@ export * from "./types";
 
 /** Every architecture variant the model knows, by name. A new variant is one more file here. */
 export const architectures: Readonly<Record<string, ArchVariant>> = Object.fromEntries(
-  [x86_64, x86_64_fred, arm64, arm64_idc, arm64_dic, arm64_idc_dic, arm64_exs, riscv64, riscv64_svvptc].map(
-    (a) => [a.name, a],
-  ),
+  [
+    x86_64,
+    x86_64_fred,
+    arm64,
+    arm64_idc,
+    arm64_dic,
+    arm64_idc_dic,
+    arm64_exs,
+    riscv64,
+    riscv64_svvptc,
+  ].map((a) => [a.name, a]),
 );
 
 export function getArch(name: string): ArchVariant {

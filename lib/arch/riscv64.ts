@@ -27,12 +27,18 @@ export const riscv64: ArchVariant = {
   trapInsn: "EBREAK",
   lineBytes: 64,
   instructions: {
-    "fence.i": { effect: "fence.i", cite: `${ZIFENCEI}: makes this hart's fetches see stores already visible to it` },
+    "fence.i": {
+      effect: "fence.i",
+      cite: `${ZIFENCEI}: makes this hart's fetches see stores already visible to it`,
+    },
     fence: { effect: "full-barrier", cite: "RISC-V Unprivileged ISA, RVWMO FENCE" },
     "fence rw,rw": { effect: "full-barrier", cite: "RISC-V Unprivileged ISA, RVWMO FENCE" },
     "fence w,w": { effect: "store-barrier", cite: "RISC-V Unprivileged ISA, RVWMO FENCE" },
     "fence w,o": { effect: "store-barrier", cite: "RISC-V Unprivileged ISA, RVWMO FENCE" },
-    "fence r,r": { effect: "none", cite: "RISC-V Unprivileged ISA (loads execute in order in the model)" },
+    "fence r,r": {
+      effect: "none",
+      cite: "RISC-V Unprivileged ISA (loads execute in order in the model)",
+    },
     "sfence.vma": { effect: "tlb-flush-local", cite: SFENCE },
   },
   macros: {

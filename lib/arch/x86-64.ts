@@ -1,7 +1,6 @@
 import type { ArchVariant } from "./types";
 
-const SDM_XMC =
-  'Intel SDM vol. 3A, 9.1.3 "Handling Self- and Cross-Modifying Code"';
+const SDM_XMC = 'Intel SDM vol. 3A, 9.1.3 "Handling Self- and Cross-Modifying Code"';
 const SDM_SERIAL = 'Intel SDM vol. 3A, 9.3 "Serializing Instructions"';
 
 /** x86-64 with legacy IDT event delivery. */
@@ -34,11 +33,20 @@ export const x86_64: ArchVariant = {
     "MOV CR3": { effect: "serialise", cite: SDM_SERIAL },
     SERIALIZE: { effect: "serialise", cite: SDM_SERIAL },
     WRMSR: { effect: "serialise", cite: SDM_SERIAL },
-    MFENCE: { effect: "full-barrier", cite: "Intel SDM vol. 3A 9.2.2: MFENCE orders loads and stores" },
-    "LOCK ADD": { effect: "full-barrier", cite: "Intel SDM vol. 3A 9.2.2: locked instructions drain the store buffer" },
+    MFENCE: {
+      effect: "full-barrier",
+      cite: "Intel SDM vol. 3A 9.2.2: MFENCE orders loads and stores",
+    },
+    "LOCK ADD": {
+      effect: "full-barrier",
+      cite: "Intel SDM vol. 3A 9.2.2: locked instructions drain the store buffer",
+    },
     SFENCE: { effect: "none", cite: "Intel SDM vol. 3A 9.2.2: stores are already ordered (TSO)" },
     LFENCE: { effect: "none", cite: "Intel SDM vol. 3A 9.2.2: LFENCE does not drain stores" },
-    INVLPG: { effect: "tlb-flush-local", cite: 'Intel SDM vol. 3A 4.10.4.1 "Operations that Invalidate TLBs"' },
+    INVLPG: {
+      effect: "tlb-flush-local",
+      cite: 'Intel SDM vol. 3A 4.10.4.1 "Operations that Invalidate TLBs"',
+    },
   },
   macros: {
     // arch/x86/include/asm/sync_core.h: SERIALIZE if present, else IRET-to-self.
@@ -49,7 +57,10 @@ export const x86_64: ArchVariant = {
       cite: "arch/x86/kernel/alternative.c text_poke_sync()",
     },
     // arch/x86/include/asm/cacheflush.h: flush_icache_range() is empty (coherent I-cache).
-    flush_icache_range: { steps: [], cite: "include/asm-generic/cacheflush.h (x86 uses the empty default)" },
+    flush_icache_range: {
+      steps: [],
+      cite: "include/asm-generic/cacheflush.h (x86 uses the empty default)",
+    },
     // arch/x86/mm/tlb.c: flush_tlb_kernel_range() IPIs every CPU, each does INVLPG.
     flush_tlb_kernel_range: {
       steps: [{ ipi: "tlb_flush", self: true }],
@@ -63,6 +74,6 @@ export const x86_64: ArchVariant = {
   cites: {
     fetch: `${SDM_XMC}: instructions already fetched are not updated by another processor's store; the executing processor must serialise`,
     smc: 'Intel SDM vol. 3A 9.1.3 / 11.6 "Self-Modifying Code": stores to the same linear address invalidate prefetched instructions',
-    tlb: 'Intel SDM vol. 3A 4.10.2: the TLB caches only valid translations; 4.10.4.1: a page fault invalidates TLB entries for the faulting address',
+    tlb: "Intel SDM vol. 3A 4.10.2: the TLB caches only valid translations; 4.10.4.1: a page fault invalidates TLB entries for the faulting address",
   },
 };

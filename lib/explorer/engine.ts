@@ -52,7 +52,10 @@ export class StateStore {
   private table: Int32Array;
   private hashes: Uint32Array;
   private mask: number;
-  constructor(readonly size: number, initial = 1 << 14) {
+  constructor(
+    readonly size: number,
+    initial = 1 << 14,
+  ) {
     this.arena = new Uint8Array(size * initial);
     this.hashes = new Uint32Array(initial);
     this.table = new Int32Array(initial * 2).fill(-1);
@@ -172,13 +175,21 @@ export function bfs(ts: TransitionSystem, bounds: Bounds = {}): Graph {
         stoppedBy = "time";
         break;
       }
-      if (store.bytes() + parent.byteLength * 2 > maxHeap || process.memoryUsage().heapUsed > maxHeap) {
+      if (
+        store.bytes() + parent.byteLength * 2 > maxHeap ||
+        process.memoryUsage().heapUsed > maxHeap
+      ) {
         stoppedBy = "memory";
         break;
       }
     }
     if (bounds.onProgress && head % every === 0 && head > 0) {
-      bounds.onProgress({ states: store.count, frontier: store.count - head, ms: performance.now() - t0, finals: finals.length });
+      bounds.onProgress({
+        states: store.count,
+        frontier: store.count - head,
+        ms: performance.now() - t0,
+        finals: finals.length,
+      });
     }
     cur = head++;
     any = false;
@@ -186,7 +197,12 @@ export function bfs(ts: TransitionSystem, bounds: Bounds = {}): Graph {
     if (!any) finals.push(cur);
   }
   const ms = performance.now() - t0;
-  bounds.onProgress?.({ states: store.count, frontier: store.count - head, ms, finals: finals.length });
+  bounds.onProgress?.({
+    states: store.count,
+    frontier: store.count - head,
+    ms,
+    finals: finals.length,
+  });
   return {
     store,
     parent: parent.subarray(0, store.count),
@@ -224,7 +240,12 @@ export interface Walk {
 }
 
 /** Seeded random walks from the initial state to a final state (for scenarios too large to exhaust). */
-export function randomWalks(ts: TransitionSystem, runs: number, seed: number, maxSteps = 10_000): Walk[] {
+export function randomWalks(
+  ts: TransitionSystem,
+  runs: number,
+  seed: number,
+  maxSteps = 10_000,
+): Walk[] {
   const rnd = prng(seed);
   const out: Walk[] = [];
   const succ: { l: number; s: Uint8Array }[] = [];

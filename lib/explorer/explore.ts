@@ -27,7 +27,10 @@ export function outcomeKey(values: Record<string, string>, names?: string[]): st
 }
 
 /** The names an outcome is made of: every register, the locations the condition reads, hang. */
-function observedNames(layout: Layout, cond: Condition | null): (values: Record<string, string>) => string[] {
+function observedNames(
+  layout: Layout,
+  cond: Condition | null,
+): (values: Record<string, string>) => string[] {
   const regs = layout.cpus.flatMap((c, i) => c.regs.map((r) => `${i}:${r}`));
   const locs = cond ? collect(cond).filter((n) => !n.includes(":")) : [];
   return (values) => [...regs, ...locs, ...(values.hang ? ["hang"] : [])];
@@ -54,7 +57,9 @@ export function explore(spec: ScenarioSpec, opts: ExploreOptions = {}): Explorat
     const regs = new Set(layout.cpus.flatMap((c, i) => c.regs.map((r) => `${i}:${r}`)));
     for (const n of collect(cond)) {
       if (n.includes(":") ? !regs.has(n) : !layout.dataNames.includes(n)) {
-        throw new Error(`${spec.name}: the condition reads "${n}", which the scenario does not have`);
+        throw new Error(
+          `${spec.name}: the condition reads "${n}", which the scenario does not have`,
+        );
       }
     }
   }
@@ -63,7 +68,10 @@ export function explore(spec: ScenarioSpec, opts: ExploreOptions = {}): Explorat
   // Witnesses replay on the unreduced machine, so their residency shows every structure.
   const replay = new Machine(layout, { liveness: false, symmetry: false });
   const t0 = performance.now();
-  const groups = new Map<string, { values: Record<string, string>; count: number; labels: number[] }>();
+  const groups = new Map<
+    string,
+    { values: Record<string, string>; count: number; labels: number[] }
+  >();
   let states = 0;
   let transitions = 0;
   let finals = 0;
@@ -95,7 +103,9 @@ export function explore(spec: ScenarioSpec, opts: ExploreOptions = {}): Explorat
     complete = g.complete;
     stoppedBy = g.stoppedBy;
     const expanded = new Map<string, string[]>();
-    const concrete = m.symmetryGroups.length ? new Machine(layout, { liveness: opts.liveness, symmetry: false }) : null;
+    const concrete = m.symmetryGroups.length
+      ? new Machine(layout, { liveness: opts.liveness, symmetry: false })
+      : null;
     for (const f of g.finals) {
       if (concrete) {
         // Symmetry: one canonical final state stands for every permutation of the symmetric CPUs.
@@ -154,7 +164,10 @@ export function explore(spec: ScenarioSpec, opts: ExploreOptions = {}): Explorat
       statesPerSecond: Math.round((states / Math.max(searchMs || ms, 1e-3)) * 1000),
       complete,
       stoppedBy,
-      reduction: [opts.liveness === false ? null : "liveness", m.symmetryGroups.length ? "symmetry" : null].filter(Boolean).join("+") || "none",
+      reduction:
+        [opts.liveness === false ? null : "liveness", m.symmetryGroups.length ? "symmetry" : null]
+          .filter(Boolean)
+          .join("+") || "none",
     },
     condition: cond ? cond.text : null,
     observation: complete || opts.sample ? obs : obs === "Never" ? null : obs,
@@ -181,7 +194,8 @@ function concretise(
   const perms = sym.symmetryGroups.reduce((n, grp) => n * factorial(grp.length), 1);
   const out = new Map<string, { values: Record<string, string>; labels: number[] }>();
   let budget = 20_000;
-  const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
+  const same = (a: Uint8Array, b: Uint8Array) =>
+    a.length === b.length && a.every((x, i) => x === b[i]);
   const dfs = (s: Uint8Array, j: number, labels: number[]) => {
     if (out.size >= perms || budget-- <= 0) return;
     if (j === canon.length - 1) {
@@ -225,7 +239,15 @@ export function witness(m: Machine, labels: number[]): Witness {
     });
     if (!next) throw new Error(`witness replay failed at step ${i + 1}`);
     const d = m.describe(l, s);
-    steps.push({ step: i + 1, cpu: d.cpu, kind: d.kind, action: d.action, effect: m.diff(s, next), sync: d.sync, residency: m.residency(next) });
+    steps.push({
+      step: i + 1,
+      cpu: d.cpu,
+      kind: d.kind,
+      action: d.action,
+      effect: m.diff(s, next),
+      sync: d.sync,
+      residency: m.residency(next),
+    });
     s = next;
   });
   return { steps, initial, lines: m.residencyLines(), cpus: m.nCpu };

@@ -5,13 +5,7 @@
 
 /** How a run of a function ended (MODEL.md, "Outcome of running a function"). */
 export type RunClass =
-  | "new"
-  | "stale"
-  | "trap"
-  | "torn"
-  | "fault"
-  | "spurious-fault"
-  | "unpredictable";
+  "new" | "stale" | "trap" | "torn" | "fault" | "spurious-fault" | "unpredictable";
 
 /** herd7's words for how often the final condition holds over all executions. */
 export type Observation = "Never" | "Sometimes" | "Always";

@@ -23,7 +23,10 @@ function workerFile(): string {
   return resolve(__dirname, "../dist/explorer/sweep-worker.js");
 }
 
-export async function exploreMany(specs: ScenarioSpec[], opts: SweepOptions = {}): Promise<ExplorationResult[]> {
+export async function exploreMany(
+  specs: ScenarioSpec[],
+  opts: SweepOptions = {},
+): Promise<ExplorationResult[]> {
   const { workers = cpus().length, onProgress, ...explore_ } = opts;
   const results: ExplorationResult[] = new Array(specs.length);
   if (workers <= 0 || specs.length <= 1) {

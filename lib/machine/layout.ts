@@ -5,7 +5,7 @@
  */
 import type { ArchVariant, Effect, MacroStep } from "../arch/types";
 import { architectures, getArch } from "../arch";
-import type { Op, Perm, ScenarioSpec, SourcePos } from "../scenario/spec";
+import type { Perm, ScenarioSpec, SourcePos } from "../scenario/spec";
 
 export class ScenarioError extends Error {
   constructor(
@@ -25,10 +25,14 @@ export const PERM_W = 2;
 export const PERM_X = 4;
 
 export function permBits(p: Perm): number {
-  return (p.includes("R") ? PERM_R : 0) | (p.includes("W") ? PERM_W : 0) | (p.includes("X") ? PERM_X : 0);
+  return (
+    (p.includes("R") ? PERM_R : 0) | (p.includes("W") ? PERM_W : 0) | (p.includes("X") ? PERM_X : 0)
+  );
 }
 export function permText(bits: number): string {
-  return (bits & PERM_R ? "R" : "") + (bits & PERM_W ? "W" : "") + (bits & PERM_X ? "X" : "") || "-";
+  return (
+    (bits & PERM_R ? "R" : "") + (bits & PERM_W ? "W" : "") + (bits & PERM_X ? "X" : "") || "-"
+  );
 }
 /** PTE encoding: 0 = not present; else 1 + frame*8 + permission bits. */
 export function encodePte(frame: number, perm: number): number {
@@ -46,7 +50,16 @@ export type Step =
   | { k: "store"; loc: number; value: number; release: boolean; vaSlot: number; text: string }
   | { k: "load"; reg: number; loc: number; text: string }
   | { k: "await"; loc: number; value: number; text: string }
-  | { k: "effect"; effect: Effect; insn: string; region: number; line: number; frame: number; text: string; sync: boolean }
+  | {
+      k: "effect";
+      effect: Effect;
+      insn: string;
+      region: number;
+      line: number;
+      frame: number;
+      text: string;
+      sync: boolean;
+    }
   | { k: "ipi-send"; handler: IpiHandler; text: string }
   | { k: "ipi-local"; handler: IpiHandler; text: string }
   | { k: "ipi-wait"; text: string }
@@ -164,7 +177,8 @@ export function compile(spec: ScenarioSpec): Layout {
   const dataNames = Object.keys(spec.data ?? {});
   for (const d of dataNames) {
     const v = spec.data[d];
-    if (!Number.isInteger(v) || v < 0 || v > 250) throw err(`data location "${d}": initial value must be an integer 0..250, got ${v}`);
+    if (!Number.isInteger(v) || v < 0 || v > 250)
+      throw err(`data location "${d}": initial value must be an integer 0..250, got ${v}`);
   }
 
   // Pages and regions.
@@ -173,13 +187,17 @@ export function compile(spec: ScenarioSpec): Layout {
   const pageRegions = new Map<string, string[]>();
   const seenRegion = new Set<string>();
   for (const r of regionSpecs) {
-    if (!r.name || !/^[A-Za-z_][\w.]*$/.test(r.name)) throw err(`region name "${r.name}" is not an identifier`);
+    if (!r.name || !/^[A-Za-z_][\w.]*$/.test(r.name))
+      throw err(`region name "${r.name}" is not an identifier`);
     if (seenRegion.has(r.name)) throw err(`region "${r.name}" is declared twice`);
     if (dataNames.includes(r.name)) throw err(`"${r.name}" is both a data location and a region`);
     seenRegion.add(r.name);
-    if (!Number.isInteger(r.lines) || r.lines < 1 || r.lines > 16) throw err(`region "${r.name}": lines must be 1..16, got ${r.lines}`);
-    if (!r.versions || r.versions.length === 0) throw err(`region "${r.name}": needs at least one version`);
-    if (r.versions.includes("trap")) throw err(`region "${r.name}": "trap" is the trap fill, not a program version`);
+    if (!Number.isInteger(r.lines) || r.lines < 1 || r.lines > 16)
+      throw err(`region "${r.name}": lines must be 1..16, got ${r.lines}`);
+    if (!r.versions || r.versions.length === 0)
+      throw err(`region "${r.name}": needs at least one version`);
+    if (r.versions.includes("trap"))
+      throw err(`region "${r.name}": "trap" is the trap fill, not a program version`);
     const p = r.page ?? r.name;
     if (!pageRegions.has(p)) {
       pageRegions.set(p, []);
@@ -217,23 +235,47 @@ export function compile(spec: ScenarioSpec): Layout {
       const startsShared = r.sharesLineWith !== undefined;
       if (startsShared) {
         const prev = regions.find((x) => x.name === r.sharesLineWith);
-        if (!prev) throw err(`region "${r.name}": sharesLineWith "${r.sharesLineWith}" must name a region declared before it`);
-        if (prev.page !== pi) throw err(`region "${r.name}" shares a cache line with "${prev.name}", so both must be on one page`);
-        if (prev.offset + prev.lines !== offset) throw err(`region "${r.name}" must directly follow "${prev.name}" on page "${pname}" to share its last line`);
+        if (!prev)
+          throw err(
+            `region "${r.name}": sharesLineWith "${r.sharesLineWith}" must name a region declared before it`,
+          );
+        if (prev.page !== pi)
+          throw err(
+            `region "${r.name}" shares a cache line with "${prev.name}", so both must be on one page`,
+          );
+        if (prev.offset + prev.lines !== offset)
+          throw err(
+            `region "${r.name}" must directly follow "${prev.name}" on page "${pname}" to share its last line`,
+          );
       }
       const vs = r.versions.map(vid);
-      const init = Array.isArray(r.initial) ? r.initial : new Array<string>(r.lines).fill(r.initial);
-      if (init.length !== r.lines) throw err(`region "${r.name}": initial has ${init.length} entries for ${r.lines} lines`);
+      const init = Array.isArray(r.initial)
+        ? r.initial
+        : new Array<string>(r.lines).fill(r.initial);
+      if (init.length !== r.lines)
+        throw err(`region "${r.name}": initial has ${init.length} entries for ${r.lines} lines`);
       for (const v of init) {
-        if (v !== "trap" && !r.versions.includes(v)) throw err(`region "${r.name}": initial content "${v}" is not one of its versions (${r.versions.join(", ")}) or "trap"`);
+        if (v !== "trap" && !r.versions.includes(v))
+          throw err(
+            `region "${r.name}": initial content "${v}" is not one of its versions (${r.versions.join(", ")}) or "trap"`,
+          );
       }
       const insn = new Map<number, string>();
       insn.set(0, arch.trapInsn === "BRK" ? "BRK" : arch.trapInsn);
       for (const [v, k] of Object.entries(r.insn ?? {})) {
-        if (!r.versions.includes(v)) throw err(`region "${r.name}": insn given for unknown version "${v}"`);
+        if (!r.versions.includes(v))
+          throw err(`region "${r.name}": insn given for unknown version "${v}"`);
         insn.set(vid(v), k);
       }
-      regions.push({ name: r.name, index: regions.length, page: pi, offset, lines: r.lines, versions: vs, insn });
+      regions.push({
+        name: r.name,
+        index: regions.length,
+        page: pi,
+        offset,
+        lines: r.lines,
+        versions: vs,
+        insn,
+      });
       for (let i = 0; i < r.lines; i++) {
         if (!(i === 0 && startsShared)) cl++;
         lineOfSlot.push(cl);
@@ -244,24 +286,41 @@ export function compile(spec: ScenarioSpec): Layout {
       }
       offset += r.lines;
     }
-    pages.push({ name: pname, index: pi, slots: offset, lineOfSlot, cacheLines: cl + 1, pteLoc: -1, vaBase: nVaSlots, frames: [] });
+    pages.push({
+      name: pname,
+      index: pi,
+      slots: offset,
+      lineOfSlot,
+      cacheLines: cl + 1,
+      pteLoc: -1,
+      vaBase: nVaSlots,
+      frames: [],
+    });
     nVaSlots += offset;
     frameInit.set(pname, (s) => slotInit[s]);
   }
 
   // Frames: one per page with the page's name, plus the declared extra frames.
-  const frameDecls: { name: string; page: number; init: (s: number) => number }[] = pages.map((p) => ({
-    name: p.name,
-    page: p.index,
-    init: frameInit.get(p.name)!,
-  }));
+  const frameDecls: { name: string; page: number; init: (s: number) => number }[] = pages.map(
+    (p) => ({
+      name: p.name,
+      page: p.index,
+      init: frameInit.get(p.name)!,
+    }),
+  );
   for (const f of spec.frames ?? []) {
     const p = pages.find((x) => x.name === f.like);
     if (!p) throw err(`frame "${f.name}": like "${f.like}" is not a page`);
-    if (frameDecls.some((x) => x.name === f.name)) throw err(`frame "${f.name}" is declared twice (pages have a frame of their own name)`);
+    if (frameDecls.some((x) => x.name === f.name))
+      throw err(`frame "${f.name}" is declared twice (pages have a frame of their own name)`);
     const pageRegs = regions.filter((r) => r.page === p.index);
-    if (f.initial !== "trap" && !pageRegs.some((r) => r.versions.includes(versions.indexOf(f.initial)))) {
-      throw err(`frame "${f.name}": initial "${f.initial}" is not a version of page "${p.name}" or "trap"`);
+    if (
+      f.initial !== "trap" &&
+      !pageRegs.some((r) => r.versions.includes(versions.indexOf(f.initial)))
+    ) {
+      throw err(
+        `frame "${f.name}": initial "${f.initial}" is not a version of page "${p.name}" or "trap"`,
+      );
     }
     const v = vid(f.initial);
     frameDecls.push({ name: f.name, page: p.index, init: () => v });
@@ -270,13 +329,25 @@ export function compile(spec: ScenarioSpec): Layout {
   let clBase = 0;
   for (const fd of frameDecls) {
     const p = pages[fd.page];
-    const f: FrameLayout = { name: fd.name, index: frames.length, page: fd.page, slotLoc: loc, clBase };
+    const f: FrameLayout = {
+      name: fd.name,
+      index: frames.length,
+      page: fd.page,
+      slotLoc: loc,
+      clBase,
+    };
     frames.push(f);
     p.frames.push(f.index);
     for (let c = 0; c < p.cacheLines; c++) codeOfCl.push([]);
     for (let s = 0; s < p.slots; s++) {
-      const regionAt = regions.find((r) => r.page === p.index && s >= r.offset && s < r.offset + r.lines)!;
-      locName.push(fd.name === p.name ? `${regionAt.name}+${s - regionAt.offset}` : `${fd.name}:${regionAt.name}+${s - regionAt.offset}`);
+      const regionAt = regions.find(
+        (r) => r.page === p.index && s >= r.offset && s < r.offset + r.lines,
+      )!;
+      locName.push(
+        fd.name === p.name
+          ? `${regionAt.name}+${s - regionAt.offset}`
+          : `${fd.name}:${regionAt.name}+${s - regionAt.offset}`,
+      );
       initialMem.push(fd.init(s));
       clOfCode.push(clBase + p.lineOfSlot[s]);
       codeOfCl[clBase + p.lineOfSlot[s]].push(loc);
@@ -296,7 +367,10 @@ export function compile(spec: ScenarioSpec): Layout {
     if (frameName !== null && perm !== 0) {
       const f = frames.find((x) => x.name === frameName);
       if (!f) throw err(`page "${p.name}": frame "${frameName}" is not declared`);
-      if (f.page !== p.index) throw err(`page "${p.name}": frame "${frameName}" has the layout of page "${pages[f.page].name}"`);
+      if (f.page !== p.index)
+        throw err(
+          `page "${p.name}": frame "${frameName}" has the layout of page "${pages[f.page].name}"`,
+        );
       pte = encodePte(f.index, perm);
     }
     initialMem.push(pte);
@@ -328,49 +402,94 @@ export function compile(spec: ScenarioSpec): Layout {
     const regs: string[] = [];
     const regKind: ("data" | "call")[] = [];
     const reg = (n: string, kind: "data" | "call", pos?: SourcePos) => {
-      if (!/^[A-Za-z_]\w*$/.test(n)) throw err(`P${ci}: register name "${n}" is not an identifier`, pos);
+      if (!/^[A-Za-z_]\w*$/.test(n))
+        throw err(`P${ci}: register name "${n}" is not an identifier`, pos);
       let i = regs.indexOf(n);
       if (i < 0) {
         i = regs.length;
         regs.push(n);
         regKind.push(kind);
-      } else if (regKind[i] !== kind) throw err(`P${ci}: register ${n} holds both data and a call result`, pos);
+      } else if (regKind[i] !== kind)
+        throw err(`P${ci}: register ${n} holds both data and a call result`, pos);
       return i;
     };
     const steps: Step[] = [];
-    const insnStep = (name: string, pos: SourcePos | undefined, regionName?: string, line?: number, frameName?: string): Step[] => {
+    const insnStep = (
+      name: string,
+      pos: SourcePos | undefined,
+      regionName?: string,
+      line?: number,
+      frameName?: string,
+    ): Step[] => {
       const rule = arch.instructions[name];
       if (!rule) {
         const owner = Object.values(architectures).find((a) => a.instructions[name]);
         throw err(
-          `${name} is not an instruction of ${arch.name}` + (owner ? ` (it is ${owner.family}'s)` : ""),
+          `${name} is not an instruction of ${arch.name}` +
+            (owner ? ` (it is ${owner.family}'s)` : ""),
           pos,
         );
       }
       const perLine = rule.effect === "clean-to-pou" || rule.effect === "icache-invalidate-line";
       if (!perLine) {
         if (regionName !== undefined) throw err(`${name} takes no address`, pos);
-        return [{ k: "effect", effect: rule.effect, insn: name, region: -1, line: -1, frame: -1, text: name, sync: isSync(rule.effect) }];
+        return [
+          {
+            k: "effect",
+            effect: rule.effect,
+            insn: name,
+            region: -1,
+            line: -1,
+            frame: -1,
+            text: name,
+            sync: isSync(rule.effect),
+          },
+        ];
       }
       const r = region(regionName, name, pos);
       if (line !== undefined && (!Number.isInteger(line) || line < 0 || line >= r.lines)) {
-        throw err(`${name} ${r.name}+${line}: line out of range (region has ${r.lines} lines)`, pos);
+        throw err(
+          `${name} ${r.name}+${line}: line out of range (region has ${r.lines} lines)`,
+          pos,
+        );
       }
       let frame = -1;
       if (frameName !== undefined) {
         const f = frames.find((x) => x.name === frameName);
         if (!f) throw err(`${name} ${r.name}: unknown frame "${frameName}"`, pos);
-        if (f.page !== r.page) throw err(`${name} ${r.name}: frame "${frameName}" does not have the layout of page "${pages[r.page].name}"`, pos);
+        if (f.page !== r.page)
+          throw err(
+            `${name} ${r.name}: frame "${frameName}" does not have the layout of page "${pages[r.page].name}"`,
+            pos,
+          );
         frame = f.index;
       }
       const ls = line === undefined ? [...Array(r.lines).keys()] : [line];
       const via = frame >= 0 ? ` (frame ${frameName})` : "";
-      return ls.map((l) => ({ k: "effect", effect: rule.effect, insn: name, region: r.index, line: l, frame, text: `${name} ${r.name}+${l}${via}`, sync: true }));
+      return ls.map((l) => ({
+        k: "effect",
+        effect: rule.effect,
+        insn: name,
+        region: r.index,
+        line: l,
+        frame,
+        text: `${name} ${r.name}+${l}${via}`,
+        sync: true,
+      }));
     };
-    const macroSteps = (m: MacroStep, mname: string, pos: SourcePos | undefined, regionName?: string, frameName?: string): Step[] => {
+    const macroSteps = (
+      m: MacroStep,
+      mname: string,
+      pos: SourcePos | undefined,
+      regionName?: string,
+      frameName?: string,
+    ): Step[] => {
       if ("ipi" in m) {
-        const s: Step[] = [{ k: "ipi-send", handler: m.ipi, text: `${mname}: IPI (${m.ipi}) to other CPUs` }];
-        if (m.self) s.push({ k: "ipi-local", handler: m.ipi, text: `${mname}: ${m.ipi} on this CPU` });
+        const s: Step[] = [
+          { k: "ipi-send", handler: m.ipi, text: `${mname}: IPI (${m.ipi}) to other CPUs` },
+        ];
+        if (m.self)
+          s.push({ k: "ipi-local", handler: m.ipi, text: `${mname}: ${m.ipi} on this CPU` });
         s.push({ k: "ipi-wait", text: `${mname}: wait for IPIs` });
         return s;
       }
@@ -383,31 +502,67 @@ export function compile(spec: ScenarioSpec): Layout {
       switch (op.op) {
         case "store": {
           checkValue(op.value, `store to ${op.loc}`, pos);
-          steps.push({ k: "store", loc: dataLoc(op.loc, pos), value: op.value, release: !!op.release, vaSlot: -1, text: `${op.release ? "smp_store_release" : "WRITE_ONCE"}(${op.loc}, ${op.value})` });
+          steps.push({
+            k: "store",
+            loc: dataLoc(op.loc, pos),
+            value: op.value,
+            release: !!op.release,
+            vaSlot: -1,
+            text: `${op.release ? "smp_store_release" : "WRITE_ONCE"}(${op.loc}, ${op.value})`,
+          });
           stores++;
           break;
         }
         case "load":
-          steps.push({ k: "load", reg: reg(op.reg, "data", pos), loc: dataLoc(op.loc, pos), text: `${op.reg} = ${op.acquire ? "smp_load_acquire" : "READ_ONCE"}(${op.loc})` });
+          steps.push({
+            k: "load",
+            reg: reg(op.reg, "data", pos),
+            loc: dataLoc(op.loc, pos),
+            text: `${op.reg} = ${op.acquire ? "smp_load_acquire" : "READ_ONCE"}(${op.loc})`,
+          });
           break;
         case "await":
           checkValue(op.value, `wait on ${op.loc}`, pos);
-          steps.push({ k: "await", loc: dataLoc(op.loc, pos), value: op.value, text: `wait until ${op.acquire ? "smp_load_acquire" : "READ_ONCE"}(${op.loc}) == ${op.value}` });
+          steps.push({
+            k: "await",
+            loc: dataLoc(op.loc, pos),
+            value: op.value,
+            text: `wait until ${op.acquire ? "smp_load_acquire" : "READ_ONCE"}(${op.loc}) == ${op.value}`,
+          });
           break;
         case "write": {
           const r = region(op.region, "write", pos);
           const rs = regionSpecs.find((x) => x.name === r.name)!;
-          if (op.version !== "trap" && !rs.versions.includes(op.version)) throw err(`write ${r.name}: "${op.version}" is not one of its versions (${rs.versions.join(", ")}) or "trap"`, pos);
-          if (op.line !== undefined && (!Number.isInteger(op.line) || op.line < 0 || op.line >= r.lines)) throw err(`write ${r.name}+${op.line}: line out of range (region has ${r.lines} lines)`, pos);
+          if (op.version !== "trap" && !rs.versions.includes(op.version))
+            throw err(
+              `write ${r.name}: "${op.version}" is not one of its versions (${rs.versions.join(", ")}) or "trap"`,
+              pos,
+            );
+          if (
+            op.line !== undefined &&
+            (!Number.isInteger(op.line) || op.line < 0 || op.line >= r.lines)
+          )
+            throw err(
+              `write ${r.name}+${op.line}: line out of range (region has ${r.lines} lines)`,
+              pos,
+            );
           const p = pages[r.page];
           let frame = frames[p.frames[0]];
           if (op.frame !== undefined) {
             const f = frames.find((x) => x.name === op.frame);
             if (!f) throw err(`write ${r.name}: unknown frame "${op.frame}"`, pos);
-            if (f.page !== p.index) throw err(`write ${r.name}: frame "${op.frame}" does not have the layout of page "${p.name}"`, pos);
+            if (f.page !== p.index)
+              throw err(
+                `write ${r.name}: frame "${op.frame}" does not have the layout of page "${p.name}"`,
+                pos,
+              );
             frame = f;
           }
-          if (op.via === "text" && op.frame !== undefined) throw err(`write ${r.name}: a write through the text alias goes to the mapped frame; drop "frame"`, pos);
+          if (op.via === "text" && op.frame !== undefined)
+            throw err(
+              `write ${r.name}: a write through the text alias goes to the mapped frame; drop "frame"`,
+              pos,
+            );
           const ls = op.line === undefined ? [...Array(r.lines).keys()] : [op.line];
           const v = vid(op.version);
           for (const l of ls) {
@@ -432,7 +587,8 @@ export function compile(spec: ScenarioSpec): Layout {
           const needsRegion = m.steps.some((s) => "insn" in s && s.perLine);
           if (needsRegion) region(op.region, `${op.name}()`, pos);
           else if (op.region !== undefined) region(op.region, `${op.name}()`, pos);
-          for (const ms of m.steps) steps.push(...macroSteps(ms, op.name, pos, op.region, op.frame));
+          for (const ms of m.steps)
+            steps.push(...macroSteps(ms, op.name, pos, op.region, op.frame));
           break;
         }
         case "pte": {
@@ -444,16 +600,32 @@ export function compile(spec: ScenarioSpec): Layout {
             const fname = op.frame ?? p.name;
             const f = frames.find((x) => x.name === fname);
             if (!f) throw err(`set_pte ${p.name}: unknown frame "${fname}"`, pos);
-            if (f.page !== p.index) throw err(`set_pte ${p.name}: frame "${fname}" does not have this page's layout`, pos);
+            if (f.page !== p.index)
+              throw err(
+                `set_pte ${p.name}: frame "${fname}" does not have this page's layout`,
+                pos,
+              );
             pte = encodePte(f.index, bits);
           }
-          steps.push({ k: "store", loc: p.pteLoc, value: pte, release: false, vaSlot: -1, text: `set_pte(${p.name}, ${op.perm || "none"}${op.frame ? `, ${op.frame}` : ""})` });
+          steps.push({
+            k: "store",
+            loc: p.pteLoc,
+            value: pte,
+            release: false,
+            vaSlot: -1,
+            text: `set_pte(${p.name}, ${op.perm || "none"}${op.frame ? `, ${op.frame}` : ""})`,
+          });
           stores++;
           break;
         }
         case "call": {
           const r = region(op.region, "call", pos);
-          steps.push({ k: "call", reg: reg(op.reg, "call", pos), region: r.index, text: `${op.reg} = call ${r.name}` });
+          steps.push({
+            k: "call",
+            reg: reg(op.reg, "call", pos),
+            region: r.index,
+            text: `${op.reg} = call ${r.name}`,
+          });
           break;
         }
         case "interrupt":
@@ -464,8 +636,12 @@ export function compile(spec: ScenarioSpec): Layout {
       }
     }
     sbMax = Math.max(sbMax, Math.min(stores, 12));
-    const called = new Set(steps.filter((s) => s.k === "call").map((s) => (s as { region: number }).region));
-    const speculate = (cs.speculate ?? [...called].map((i) => regions[i].name)).map((n) => region(n, `P${ci} speculate`).index);
+    const called = new Set(
+      steps.filter((s) => s.k === "call").map((s) => (s as { region: number }).region),
+    );
+    const speculate = (cs.speculate ?? [...called].map((i) => regions[i].name)).map(
+      (n) => region(n, `P${ci} speculate`).index,
+    );
     const liveRegions: number[][] = [];
     let live: number[] = [];
     for (let i = steps.length; i >= 0; i--) {
@@ -474,7 +650,8 @@ export function compile(spec: ScenarioSpec): Layout {
       liveRegions[i] = live;
     }
     const interrupts = cs.interrupts ?? 0;
-    if (!Number.isInteger(interrupts) || interrupts < 0 || interrupts > 4) throw err(`P${ci}: interrupts must be 0..4, got ${interrupts}`);
+    if (!Number.isInteger(interrupts) || interrupts < 0 || interrupts > 4)
+      throw err(`P${ci}: interrupts must be 0..4, got ${interrupts}`);
     return { steps, liveRegions, speculate, interrupts, regs, regKind };
   });
   if (cpus.every((c) => c.steps.length === 0)) throw err("every CPU's program is empty");
@@ -482,7 +659,8 @@ export function compile(spec: ScenarioSpec): Layout {
   if (cpus.some((c) => c.regs.length > 16)) throw err("at most 16 registers per CPU are supported");
 
   function checkValue(v: number, what: string, pos?: SourcePos) {
-    if (!Number.isInteger(v) || v < 0 || v > 250) throw err(`${what}: value must be an integer 0..250, got ${v}`, pos);
+    if (!Number.isInteger(v) || v < 0 || v > 250)
+      throw err(`${what}: value must be an integer 0..250, got ${v}`, pos);
   }
 
   return {
@@ -514,4 +692,3 @@ export function compile(spec: ScenarioSpec): Layout {
 function isSync(e: Effect): boolean {
   return e !== "none" && e !== "store-barrier";
 }
-

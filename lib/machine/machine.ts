@@ -49,7 +49,14 @@ export const K = {
   ipi: 10,
 } as const;
 
-export const RESULT_CLASSES: RunClass[] = ["new", "stale", "trap", "torn", "fault", "unpredictable"];
+export const RESULT_CLASSES: RunClass[] = [
+  "new",
+  "stale",
+  "trap",
+  "torn",
+  "fault",
+  "unpredictable",
+];
 const CLS_NEW = 0,
   CLS_STALE = 1,
   CLS_TRAP = 2,
@@ -93,7 +100,10 @@ export class Machine {
   private readonly pouOff: number;
 
   constructor(specOrLayout: ScenarioSpec | Layout, opts: MachineOptions = {}) {
-    const L = "arch" in specOrLayout && "cpus" in specOrLayout && "nLoc" in specOrLayout ? (specOrLayout as Layout) : compile(specOrLayout as ScenarioSpec);
+    const L =
+      "arch" in specOrLayout && "cpus" in specOrLayout && "nLoc" in specOrLayout
+        ? (specOrLayout as Layout)
+        : compile(specOrLayout as ScenarioSpec);
     this.layout = L;
     this.nCpu = L.cpus.length;
     this.nRegs = Math.max(1, ...L.cpus.map((c) => c.regs.length));
@@ -130,7 +140,8 @@ export class Machine {
     const L = this.layout;
     const s = new Uint8Array(this.gSize + this.nCpu * this.cpuSize);
     for (let i = 0; i < L.nLoc; i++) s[i] = L.initialMem[i];
-    if (!L.arch.idc) for (let i = 0; i < L.nCode; i++) s[this.pouOff + i] = L.initialMem[L.codeBase + i];
+    if (!L.arch.idc)
+      for (let i = 0; i < L.nCode; i++) s[this.pouOff + i] = L.initialMem[L.codeBase + i];
     for (let c = 0; c < this.nCpu; c++) {
       const b = this.base(c);
       s[b + INTR] = L.cpus[c].interrupts;
@@ -148,7 +159,8 @@ export class Machine {
   /** Value the data side of CPU c reads at loc: its own newest buffered store, else memory. */
   private read(s: Uint8Array, c: number, loc: number): number {
     const b = this.base(c);
-    for (let i = s[b + SBLEN] - 1; i >= 0; i--) if (s[b + SB + 3 * i] === loc) return s[b + SB + 3 * i + 1];
+    for (let i = s[b + SBLEN] - 1; i >= 0; i--)
+      if (s[b + SB + 3 * i] === loc) return s[b + SB + 3 * i + 1];
     return s[loc];
   }
 
@@ -311,7 +323,8 @@ export class Machine {
     if (!a.idc) {
       for (let cl = 0; cl < L.nCl; cl++) {
         let dirty = false;
-        for (const loc of L.codeOfCl[cl]) if (s[loc] !== s[this.pouOff + loc - L.codeBase]) dirty = true;
+        for (const loc of L.codeOfCl[cl])
+          if (s[loc] !== s[this.pouOff + loc - L.codeBase]) dirty = true;
         if (!dirty) continue;
         const t = this.scratch(s);
         for (const loc of L.codeOfCl[cl]) t[this.pouOff + loc - L.codeBase] = t[loc];
@@ -406,7 +419,8 @@ export class Machine {
         break;
       case "fence.i":
         this.flushPipe(t, c);
-        if (!this.layout.arch.dic) t.fill(NONE, b + this.o.icache, b + this.o.icache + this.layout.nCode);
+        if (!this.layout.arch.dic)
+          t.fill(NONE, b + this.o.icache, b + this.o.icache + this.layout.nCode);
         break;
       case "tlb_flush":
         t.fill(NONE, b + this.o.tlb, b + this.o.tlb + this.layout.pages.length);
@@ -500,7 +514,12 @@ export class Machine {
     }
   }
 
-  private effectStep(s: Uint8Array, c: number, st: Extract<Step, { k: "effect" }>, emit: Emit): void {
+  private effectStep(
+    s: Uint8Array,
+    c: number,
+    st: Extract<Step, { k: "effect" }>,
+    emit: Emit,
+  ): void {
     const L = this.layout;
     const a = L.arch;
     const b = this.base(c);
@@ -552,7 +571,9 @@ export class Machine {
         if (!a.dic) t.fill(NONE, b + this.o.icache, b + this.o.icache + L.nCode);
         break;
       case "icache-invalidate-all":
-        if (!a.dic) for (let d = 0; d < this.nCpu; d++) t.fill(NONE, this.base(d) + this.o.icache, this.base(d) + this.o.icache + L.nCode);
+        if (!a.dic)
+          for (let d = 0; d < this.nCpu; d++)
+            t.fill(NONE, this.base(d) + this.o.icache, this.base(d) + this.o.icache + L.nCode);
         break;
       case "fence.i":
         // Zifencei: this hart's fetches see the stores already visible to it.
@@ -565,7 +586,8 @@ export class Machine {
         break;
       case "tlb-flush-broadcast":
         if (n > 0) return;
-        for (let d = 0; d < this.nCpu; d++) t.fill(NONE, this.base(d) + this.o.tlb, this.base(d) + this.o.tlb + L.pages.length);
+        for (let d = 0; d < this.nCpu; d++)
+          t.fill(NONE, this.base(d) + this.o.tlb, this.base(d) + this.o.tlb + L.pages.length);
         break;
       case "none":
         break;
@@ -580,7 +602,8 @@ export class Machine {
     const r = L.regions[ri];
     const p = L.pages[r.page];
     const pte = s[p.pteLoc];
-    const f = frame >= 0 ? L.frames[frame] : pte !== 0 ? L.frames[pteFrame(pte)] : L.frames[p.frames[0]];
+    const f =
+      frame >= 0 ? L.frames[frame] : pte !== 0 ? L.frames[pteFrame(pte)] : L.frames[p.frames[0]];
     return f.clBase + p.lineOfSlot[r.offset + line];
   }
 
@@ -640,7 +663,12 @@ export class Machine {
   }
 
   /** Both the executed and the written instruction are among the CMODX-safe ones. */
-  private cmodxSafe(r: { insn: Map<number, string>; versions: number[] }, acc: number, s: Uint8Array, va: number): boolean {
+  private cmodxSafe(
+    r: { insn: Map<number, string>; versions: number[] },
+    acc: number,
+    s: Uint8Array,
+    va: number,
+  ): boolean {
     const safe = this.layout.arch.cmodxSafe!;
     const kind = (v: number) => r.insn.get(v) ?? "code";
     if (acc === TORN) return false;
@@ -751,22 +779,35 @@ export class Machine {
     const L = this.layout;
     const a = L.arch;
     const cells: ResidencyCell[] = [];
-    const vname = (v: number) => (v === FAULT ? "fault" : L.versions[v] ?? String(v));
+    const vname = (v: number) => (v === FAULT ? "fault" : (L.versions[v] ?? String(v)));
     for (let c = 0; c < this.nCpu; c++) {
       const b = this.base(c);
       for (let va = 0; va < L.nVaSlots; va++) {
         const v = s[b + this.o.pipe + va];
-        if (v !== NONE) cells.push({ cpu: c, structure: "pipeline", line: L.vaName[va], version: vname(v) });
+        if (v !== NONE)
+          cells.push({ cpu: c, structure: "pipeline", line: L.vaName[va], version: vname(v) });
       }
       for (let ci = 0; ci < L.nCode; ci++) {
         const loc = L.codeBase + ci;
         const ic = a.dic ? this.pou(s, ci) : s[b + this.o.icache + ci];
-        if (ic !== NONE) cells.push({ cpu: c, structure: "icache", line: L.locName[loc], version: vname(ic) });
-        cells.push({ cpu: c, structure: "dcache", line: L.locName[loc], version: vname(this.read(s, c, loc)) });
+        if (ic !== NONE)
+          cells.push({ cpu: c, structure: "icache", line: L.locName[loc], version: vname(ic) });
+        cells.push({
+          cpu: c,
+          structure: "dcache",
+          line: L.locName[loc],
+          version: vname(this.read(s, c, loc)),
+        });
       }
       for (let p = 0; p < L.pages.length; p++) {
         const e = s[b + this.o.tlb + p];
-        if (e !== NONE) cells.push({ cpu: c, structure: "tlb", line: L.pages[p].name, version: e === 0 ? "invalid" : permText(ptePerm(e)) });
+        if (e !== NONE)
+          cells.push({
+            cpu: c,
+            structure: "tlb",
+            line: L.pages[p].name,
+            version: e === 0 ? "invalid" : permText(ptePerm(e)),
+          });
       }
     }
     return cells;
@@ -776,14 +817,21 @@ export class Machine {
   residencyLines(): string[] {
     const L = this.layout;
     const out: string[] = [];
-    for (const n of [...L.vaName, ...L.locName.slice(L.codeBase, L.codeBase + L.nCode), ...L.pages.map((p) => p.name)]) {
+    for (const n of [
+      ...L.vaName,
+      ...L.locName.slice(L.codeBase, L.codeBase + L.nCode),
+      ...L.pages.map((p) => p.name),
+    ]) {
       if (!out.includes(n)) out.push(n);
     }
     return out;
   }
 
   /** Describe a transition in the kernel's words. */
-  describe(lbl: number, before: Uint8Array): { cpu: number; kind: "program" | "hardware"; action: string; sync: boolean } {
+  describe(
+    lbl: number,
+    before: Uint8Array,
+  ): { cpu: number; kind: "program" | "hardware"; action: string; sync: boolean } {
     const L = this.layout;
     const c = labelCpu(lbl);
     const k = labelKind(lbl);
@@ -793,7 +841,8 @@ export class Machine {
       case K.prog: {
         const st = L.cpus[c].steps[before[this.base(c) + PC]];
         let action = st.text;
-        if (st.k === "call") action = `${st.text}: fetch ${L.regions[st.region].name}+${before[this.base(c) + CSLOT]}`;
+        if (st.k === "call")
+          action = `${st.text}: fetch ${L.regions[st.region].name}+${before[this.base(c) + CSLOT]}`;
         const sync = st.k === "effect" ? st.sync : st.k.startsWith("ipi") || st.k === "interrupt";
         return { cpu, kind: "program", action, sync };
       }
@@ -801,7 +850,12 @@ export class Machine {
         const b = this.base(c) + SB + 3 * arg;
         const loc = before[b];
         const v = before[b + 1];
-        return { cpu, kind: "hardware", action: `store buffer drains ${L.locName[loc]} = ${this.valueText(loc, v)}`, sync: false };
+        return {
+          cpu,
+          kind: "hardware",
+          action: `store buffer drains ${L.locName[loc]} = ${this.valueText(loc, v)}`,
+          sync: false,
+        };
       }
       case K.spec:
         return { cpu, kind: "hardware", action: `speculative fetch ${L.vaName[arg]}`, sync: false };
@@ -810,7 +864,12 @@ export class Machine {
       case K.ievict:
         return { cpu, kind: "hardware", action: `I-cache evicts ${this.clName(arg)}`, sync: false };
       case K.writeback:
-        return { cpu: -1, kind: "hardware", action: `D-cache writes back ${this.clName(arg)} to the PoU`, sync: false };
+        return {
+          cpu: -1,
+          kind: "hardware",
+          action: `D-cache writes back ${this.clName(arg)} to the PoU`,
+          sync: false,
+        };
       case K.tlbfill:
         return { cpu, kind: "hardware", action: `TLB fill ${L.pages[arg].name}`, sync: false };
       case K.tlbevict:
@@ -829,9 +888,19 @@ export class Machine {
   diff(before: Uint8Array, after: Uint8Array): string {
     const L = this.layout;
     const parts: string[] = [];
-    const vname = (v: number) => (v === NONE ? "-" : v === FAULT ? "fault" : L.versions[v] ?? String(v));
-    for (let i = 0; i < L.nLoc; i++) if (before[i] !== after[i]) parts.push(`${L.locName[i]}: ${this.valueText(i, before[i])} -> ${this.valueText(i, after[i])}`);
-    if (!L.arch.idc) for (let i = 0; i < L.nCode; i++) if (before[this.pouOff + i] !== after[this.pouOff + i]) parts.push(`PoU ${L.locName[L.codeBase + i]}: ${vname(before[this.pouOff + i])} -> ${vname(after[this.pouOff + i])}`);
+    const vname = (v: number) =>
+      v === NONE ? "-" : v === FAULT ? "fault" : (L.versions[v] ?? String(v));
+    for (let i = 0; i < L.nLoc; i++)
+      if (before[i] !== after[i])
+        parts.push(
+          `${L.locName[i]}: ${this.valueText(i, before[i])} -> ${this.valueText(i, after[i])}`,
+        );
+    if (!L.arch.idc)
+      for (let i = 0; i < L.nCode; i++)
+        if (before[this.pouOff + i] !== after[this.pouOff + i])
+          parts.push(
+            `PoU ${L.locName[L.codeBase + i]}: ${vname(before[this.pouOff + i])} -> ${vname(after[this.pouOff + i])}`,
+          );
     for (let c = 0; c < this.nCpu; c++) {
       const b = this.base(c);
       for (let va = 0; va < L.nVaSlots; va++) {
@@ -843,18 +912,23 @@ export class Machine {
         for (let ci = 0; ci < L.nCode; ci++) {
           const x = before[b + this.o.icache + ci];
           const y = after[b + this.o.icache + ci];
-          if (x !== y) parts.push(`icache[${c}] ${L.locName[L.codeBase + ci]}: ${vname(x)} -> ${vname(y)}`);
+          if (x !== y)
+            parts.push(`icache[${c}] ${L.locName[L.codeBase + ci]}: ${vname(x)} -> ${vname(y)}`);
         }
       for (let p = 0; p < L.pages.length; p++) {
         const x = before[b + this.o.tlb + p];
         const y = after[b + this.o.tlb + p];
-        if (x !== y) parts.push(`tlb[${c}] ${L.pages[p].name}: ${x === NONE ? "-" : x === 0 ? "invalid" : permText(ptePerm(x))} -> ${y === NONE ? "-" : y === 0 ? "invalid" : permText(ptePerm(y))}`);
+        if (x !== y)
+          parts.push(
+            `tlb[${c}] ${L.pages[p].name}: ${x === NONE ? "-" : x === 0 ? "invalid" : permText(ptePerm(x))} -> ${y === NONE ? "-" : y === 0 ? "invalid" : permText(ptePerm(y))}`,
+          );
       }
       const cpu = L.cpus[c];
       for (let i = 0; i < cpu.regs.length; i++) {
         const x = before[b + this.o.regs + i];
         const y = after[b + this.o.regs + i];
-        if (x !== y) parts.push(`${c}:${cpu.regs[i]} = ${cpu.regKind[i] === "call" ? callResultText(y) : y}`);
+        if (x !== y)
+          parts.push(`${c}:${cpu.regs[i]} = ${cpu.regKind[i] === "call" ? callResultText(y) : y}`);
       }
     }
     return parts.join("; ");

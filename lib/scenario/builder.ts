@@ -10,7 +10,16 @@
  *   explore(s.build());
  */
 import type { Observation } from "../explorer/result";
-import type { Alias, CpuSpec, FrameSpec, Op, PageSpec, Perm, RegionSpec, ScenarioSpec } from "./spec";
+import type {
+  Alias,
+  CpuSpec,
+  FrameSpec,
+  Op,
+  PageSpec,
+  Perm,
+  RegionSpec,
+  ScenarioSpec,
+} from "./spec";
 
 /** A region line: "f" (every line) or "f+1". */
 function at(target: string): { region: string; line?: number } {
@@ -65,7 +74,12 @@ export class Program {
     return this.push({ op: "write", ...at(target), version, via, ...(frame ? { frame } : {}) });
   }
   set_pte(page: string, perm: Perm | "none", frame?: string): this {
-    return this.push({ op: "pte", page, perm: perm === "none" ? "" : perm, ...(frame ? { frame } : {}) });
+    return this.push({
+      op: "pte",
+      page,
+      perm: perm === "none" ? "" : perm,
+      ...(frame ? { frame } : {}),
+    });
   }
   /** Call into a region; the register receives what ran (new, stale, trap, torn, fault...). */
   call(reg: string, region: string): this {
@@ -77,7 +91,12 @@ export class Program {
   // Instructions (checked against the scenario's architecture when compiled).
   /** An instruction; maintenance by address may name the frame reached through another alias. */
   insn(name: string, target?: string, frame?: string): this {
-    return this.push({ op: "insn", name, ...(target ? at(target) : {}), ...(frame ? { frame } : {}) });
+    return this.push({
+      op: "insn",
+      name,
+      ...(target ? at(target) : {}),
+      ...(frame ? { frame } : {}),
+    });
   }
   cpuid(): this {
     return this.insn("CPUID");
@@ -123,7 +142,12 @@ export class Program {
   }
   // Kernel routines, expanded by the architecture.
   macro(name: string, region?: string, frame?: string): this {
-    return this.push({ op: "macro", name, ...(region ? { region } : {}), ...(frame ? { frame } : {}) });
+    return this.push({
+      op: "macro",
+      name,
+      ...(region ? { region } : {}),
+      ...(frame ? { frame } : {}),
+    });
   }
   sync_core(): this {
     return this.macro("sync_core");

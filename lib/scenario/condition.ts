@@ -73,7 +73,13 @@ export function parseCondition(src: string, line = 1, column = 1): Condition {
   const token = (what: string) => {
     ws();
     const s = i;
-    while (i < src.length && word.test(src[i]) && !src.startsWith("/\\", i) && !src.startsWith("\\/", i)) i++;
+    while (
+      i < src.length &&
+      word.test(src[i]) &&
+      !src.startsWith("/\\", i) &&
+      !src.startsWith("\\/", i)
+    )
+      i++;
     if (i === s) fail(`expected ${what}`);
     return src.slice(s, i);
   };
@@ -142,11 +148,16 @@ export function conditionNames(e: CondExpr): string[] {
   }
 }
 
-export function evalCondition(e: CondExpr, values: Record<string, string>, normalise: (name: string, v: string) => string = (_n, v) => v): boolean {
+export function evalCondition(
+  e: CondExpr,
+  values: Record<string, string>,
+  normalise: (name: string, v: string) => string = (_n, v) => v,
+): boolean {
   switch (e.k) {
     case "atom": {
       const v = values[e.lhs];
-      if (v === undefined) throw new Error(`the condition reads "${e.lhs}", which the scenario does not observe`);
+      if (v === undefined)
+        throw new Error(`the condition reads "${e.lhs}", which the scenario does not observe`);
       const eq = normalise(e.lhs, v) === normalise(e.lhs, e.rhs);
       return e.op === "=" ? eq : !eq;
     }

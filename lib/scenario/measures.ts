@@ -25,7 +25,8 @@ export const SWEEP_ARCHES = ["x86-64", "x86-64+fred", "arm64", "arm64+idc+dic", 
 /** All 16 subsets of the four measures, as sorted arrays. */
 export function measureSubsets(): Measure[][] {
   const out: Measure[][] = [];
-  for (let m = 0; m < 16; m++) out.push(([1, 2, 3, 4] as Measure[]).filter((x) => m & (1 << (x - 1))));
+  for (let m = 0; m < 16; m++)
+    out.push(([1, 2, 3, 4] as Measure[]).filter((x) => m & (1 << (x - 1))));
   return out;
 }
 
@@ -45,7 +46,11 @@ function syncAll(p: Program, arch: string): void {
   else p.flush_icache_all();
 }
 
-export function measuresScenario(arch: string, subset: readonly Measure[], situation: Situation): ScenarioSpec {
+export function measuresScenario(
+  arch: string,
+  subset: readonly Measure[],
+  situation: Situation,
+): ScenarioSpec {
   const has = (m: Measure) => subset.includes(m);
   const name = `A11 ${arch} {${subset.join(",")}} ${situation}`;
   const b = scenario(name, arch).data({ flag: 0 });
@@ -53,7 +58,13 @@ export function measuresScenario(arch: string, subset: readonly Measure[], situa
   const before = situation === "reuse" ? "old" : has(1) ? "trap" : "junk";
   b.code("f", { lines: 2, versions: ["junk", "old", "new"], initial: before, page: "jit" });
   if (situation === "neighbour") {
-    b.code("g", { lines: 1, versions: ["old", "new"], initial: "old", page: "jit", ...(has(2) ? {} : { sharesLineWith: "f" }) });
+    b.code("g", {
+      lines: 1,
+      versions: ["old", "new"],
+      initial: "old",
+      page: "jit",
+      ...(has(2) ? {} : { sharesLineWith: "f" }),
+    });
   }
   b.cpu((p) => {
     if (situation === "reuse" && has(1)) p.text_write("f", "trap", "poke"); // invalidated on free

@@ -5,7 +5,12 @@ import { scenario, type Program } from "../../lib/scenario/builder";
 import type { ScenarioSpec } from "../../lib/scenario/spec";
 
 /** The acceptance scenarios of MODEL.md built with the TypeScript builder. */
-export function publish(arch: string, writer: (p: Program) => void, reader: (p: Program) => void, opts: { unmapped?: boolean; lines?: number } = {}): ScenarioSpec {
+export function publish(
+  arch: string,
+  writer: (p: Program) => void,
+  reader: (p: Program) => void,
+  opts: { unmapped?: boolean; lines?: number } = {},
+): ScenarioSpec {
   const b = scenario("publish", arch)
     .data({ flag: 0 })
     .code("f", { lines: opts.lines ?? 2, versions: ["old", "new"], initial: "old" });
@@ -68,7 +73,9 @@ export const genScenario: fc.Arbitrary<GenScenario> = fc
       fc.constantFrom(...familyInsns[fam]).map((insn) => ({ insn })),
       fc.constantFrom(...familyMacros[fam]).map((macro) => ({ macro })),
     );
-    const readerOp: fc.Arbitrary<GenOp> = fc.constantFrom(...familyInsns[fam].filter((i) => !i.endsWith(" f"))).map((insn) => ({ insn }));
+    const readerOp: fc.Arbitrary<GenOp> = fc
+      .constantFrom(...familyInsns[fam].filter((i) => !i.endsWith(" f")))
+      .map((insn) => ({ insn }));
     return fc.record({
       arch: fc.constant(arch),
       lines: fc.integer({ min: 1, max: 2 }),
@@ -106,6 +113,7 @@ export function buildGen(g: GenScenario): ScenarioSpec {
 export function badClasses(outcomes: { values: Record<string, string> }[]): Set<string> {
   const bad = new Set<string>();
   for (const o of outcomes)
-    for (const [k, v] of Object.entries(o.values)) if (/^\d+:/.test(k) && v !== "new") bad.add(`${k}=${v}`);
+    for (const [k, v] of Object.entries(o.values))
+      if (/^\d+:/.test(k) && v !== "new") bad.add(`${k}=${v}`);
   return bad;
 }

@@ -1,0 +1,84 @@
+import { describe, expect, it } from "vitest";
+import { explore } from "../lib/explorer/explore";
+import { exploreMany } from "../lib/explorer/sweep";
+import {
+  measureSubsets,
+  measuresScenario,
+  SITUATIONS,
+  SWEEP_ARCHES,
+} from "../lib/scenario/measures";
+import { publish } from "./support/scenarios";
+
+describe("bounds, sampling and progress", () => {
+  const big = publish(
+    "arm64",
+    () => {},
+    () => {},
+  );
+  it("a state bound gives an incomplete result, not a hang", () => {
+    const r = explore(big, { maxStates: 50 });
+    expect(r.stats.complete).toBe(false);
+    expect(r.stats.stoppedBy).toBe("states");
+  });
+  it("a time bound gives an incomplete result", () => {
+    const r = explore(measuresScenario("arm64", [], "neighbour"), { maxMs: 0, witnesses: false });
+    expect(r.stats.complete).toBe(false);
+    expect(r.stats.stoppedBy).toBe("time");
+  });
+  it("the seeded sampler finds a subset of the exhaustive outcomes, the same for the same seed", () => {
+    const all = new Set(explore(big).outcomes.map((o) => o.key));
+    const a = explore(big, { sample: { runs: 200, seed: 7 } });
+    const b = explore(big, { sample: { runs: 200, seed: 7 } });
+    expect(a.stats.complete).toBe(false);
+    for (const o of a.outcomes) expect(all).toContain(o.key);
+    expect(a.outcomes.map((o) => [o.key, o.count])).toEqual(
+      b.outcomes.map((o) => [o.key, o.count]),
+    );
+    expect(a.outcomes.reduce((n, o) => n + o.count, 0)).toBe(200);
+  });
+  it("reports progress", () => {
+    const seen: number[] = [];
+    explore(big, { onProgress: (p) => seen.push(p.states), progressEvery: 100 });
+    expect(seen.length).toBeGreaterThan(1);
+    expect(seen.at(-1)).toBeGreaterThanOrEqual(seen[0]);
+  });
+});
+
+describe("exploreMany on worker threads", () => {
+  it("gives the same results as exploring one by one", async () => {
+    const specs = SWEEP_ARCHES.map((a) => measuresScenario(a, [3, 4], "fresh"));
+    const par = await exploreMany(specs, { workers: 2, witnesses: false });
+    const seq = specs.map((s) => explore(s, { witnesses: false }));
+    expect(par.map((r) => [r.scenario, r.observation, r.outcomes.map((o) => o.key)])).toEqual(
+      seq.map((r) => [r.scenario, r.observation, r.outcomes.map((o) => o.key)]),
+    );
+  });
+  it("names the scenario when a worker's exploration fails", async () => {
+    const bad = { ...measuresScenario("arm64", [], "fresh"), arch: "vax" };
+    await expect(
+      exploreMany([measuresScenario("arm64", [], "fresh"), bad], { workers: 2 }),
+    ).rejects.toThrow(/A11 arm64 \{\} fresh: .*unknown architecture "vax"/);
+  });
+});
+
+describe("Song's four measures (A11 shape)", () => {
+  it("builds 16 subsets × 5 variants × 3 situations, all exhaustively explorable", () => {
+    expect(measureSubsets()).toHaveLength(16);
+    const specs = SWEEP_ARCHES.flatMap((a) =>
+      measureSubsets().flatMap((s) => SITUATIONS.map((sit) => measuresScenario(a, s, sit))),
+    );
+    expect(specs).toHaveLength(240);
+    expect(new Set(specs.map((s) => s.name)).size).toBe(240);
+  });
+  it("the full set of measures is sufficient on every variant and the empty set on none", () => {
+    for (const a of SWEEP_ARCHES)
+      for (const sit of SITUATIONS) {
+        expect(
+          explore(measuresScenario(a, [1, 2, 3, 4], sit), { witnesses: false }).observation,
+        ).toBe("Never");
+        expect(explore(measuresScenario(a, [], sit), { witnesses: false }).observation).toBe(
+          "Sometimes",
+        );
+      }
+  });
+});
