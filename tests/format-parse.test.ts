@@ -70,6 +70,56 @@ describe("header, comments, Result:", () => {
   });
 });
 
+describe("tools/memory-model tests run with an arch line added", () => {
+  it("MP+pooncerelease+poacquireonce: parameters declare the shared locations", () => {
+    const t = [
+      "C MP+pooncerelease+poacquireonce",
+      "arch arm64",
+      "",
+      "(*",
+      " * Result: Never",
+      " *",
+      " * This litmus test demonstrates that smp_store_release() and",
+      " * smp_load_acquire() provide sufficient ordering for the message-passing",
+      " * pattern.",
+      " *)",
+      "",
+      "{}",
+      "",
+      "P0(int *buf, int *flag)",
+      "{",
+      "\tWRITE_ONCE(*buf, 1);",
+      "\tsmp_store_release(flag, 1);",
+      "}",
+      "",
+      "P1(int *buf, int *flag)",
+      "{",
+      "\tint r0;",
+      "\tint r1;",
+      "",
+      "\tr0 = smp_load_acquire(flag);",
+      "\tr1 = READ_ONCE(*buf);",
+      "}",
+      "",
+      "exists (1:r0=1 /\\ 1:r1=0)",
+    ].join("\n");
+    const s = parseScenario(t, "MP.litmus");
+    expect(s.data).toEqual({ buf: 0, flag: 0 });
+    const r = explore(s);
+    expect(r.observation).toBe("Never");
+    expect(r.matchesExpectation).toBe(true);
+    // Without the release/acquire pair the message-passing violation is reachable on arm64.
+    const relaxed = explore(
+      parseScenario(
+        t
+          .replace("smp_store_release(flag, 1)", "WRITE_ONCE(*flag, 1)")
+          .replace("smp_load_acquire(flag)", "READ_ONCE(*flag)"),
+      ),
+    );
+    expect(relaxed.observation).toBe("Sometimes");
+  });
+});
+
 describe("initial state", () => {
   it("code regions: lines, per-line content, page, shares, insn; pages; frames", () => {
     const s = parseScenario(

@@ -152,6 +152,8 @@ export type DirectiveNode =
 
 export interface ProcNode {
   name: Name;
+  /** The parameters' names (`int *x` -> x): LKMM declares shared locations this way. */
+  params: Name[];
   body: StmtNode[];
   pos: SourcePos;
 }
@@ -291,12 +293,19 @@ function build(): { g: ohm.Grammar; s: ohm.Semantics } {
       const v = init.children.length ? num(init.children[0].children[1]) : undefined;
       return { k: "data", name: name(n), value: v, pos: at(n) } satisfies InitNode;
     },
-    Proc(n, _o, _params, _c, block) {
+    Proc(n, _o, params, _c, block) {
       return {
         name: name(n),
+        params: list<Name | null>(params).filter((p): p is Name => p !== null),
         body: (block.ast() as { body: StmtNode[] }).body,
         pos: at(this),
       } satisfies ProcNode;
+    },
+    Param(first, rest) {
+      const last = rest.children.length
+        ? rest.children[rest.children.length - 1].children[1]
+        : first;
+      return last.sourceString === "void" ? null : name(last);
     },
     Block(_o, stmts, _c) {
       return {

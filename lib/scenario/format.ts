@@ -336,6 +336,15 @@ class Parser {
           break;
       }
     }
+    // LKMM: a process parameter (`int *x`) names a shared location, initially 0.
+    for (const p of f.procs) {
+      for (const n of p.params) {
+        if (!this.data.has(n.text) && !this.regions.has(n.text)) {
+          this.data.set(n.text, 0);
+          this.spec.data[n.text] = 0;
+        }
+      }
+    }
     for (const r of this.regions.values()) this.pageNames.add(r.page ?? r.name);
     for (const p of this.pageNames) this.frameNames.add(p);
     // Frames first: a page may map an extra frame.
