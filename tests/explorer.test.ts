@@ -82,3 +82,25 @@ describe("Song's four measures (A11 shape)", () => {
       }
   });
 });
+
+describe("progress display", () => {
+  it("explore({progress}) prints progress and its end outside a notebook", () => {
+    const lines: string[] = [];
+    const orig = console.log;
+    console.log = (...a: unknown[]) => void lines.push(a.join(" "));
+    try {
+      explore(
+        publish(
+          "arm64",
+          () => {},
+          () => {},
+        ),
+        { progress: "S7-like", progressEvery: 100 },
+      );
+    } finally {
+      console.log = orig;
+    }
+    expect(lines.some((l) => l.includes("S7-like"))).toBe(true);
+    expect(lines.at(-1)).toMatch(/states, complete/);
+  });
+});

@@ -4,6 +4,7 @@
  * witness per outcome with the residency of every step.
  */
 import { Machine, type MachineOptions } from "../machine/machine";
+import { progress } from "../display";
 import type { Layout } from "../machine/layout";
 import { compile } from "../machine/layout";
 import { evalCondition, observation, parseCondition, type Condition } from "../scenario/condition";
@@ -12,6 +13,8 @@ import { bfs, pathTo, randomWalks, type Bounds, type Graph } from "./engine";
 import type { ExplorationResult, OutcomeResult, Witness } from "./result";
 
 export interface ExploreOptions extends Bounds, MachineOptions {
+  /** Show a progress bar (in a notebook it updates in place); the text is its label. */
+  progress?: boolean | string;
   /** Sample this many seeded random walks instead of exhausting the state space. */
   sample?: { runs: number; seed: number };
   /** Skip witness reconstruction (faster sweeps). */
@@ -67,6 +70,25 @@ export function explore(spec: ScenarioSpec, opts: ExploreOptions = {}): Explorat
   const names = observedNames(layout, cond);
   // Witnesses replay on the unreduced machine, so their residency shows every structure.
   const replay = new Machine(layout, { liveness: false, symmetry: false });
+  let bar: ReturnType<typeof progress> | undefined;
+  if (opts.progress) {
+    const limit = opts.maxStates ?? 5_000_000;
+    bar = progress(
+      typeof opts.progress === "string" ? opts.progress : `exploring ${spec.name}`,
+      limit,
+    );
+    const user = opts.onProgress;
+    opts = {
+      ...opts,
+      onProgress: (p) => {
+        bar!.update(
+          p.states,
+          `${p.states} states, ${p.frontier} to visit, ${(p.ms / 1000).toFixed(1)} s`,
+        );
+        user?.(p);
+      },
+    };
+  }
   const t0 = performance.now();
   const groups = new Map<
     string,
@@ -132,6 +154,7 @@ export function explore(spec: ScenarioSpec, opts: ExploreOptions = {}): Explorat
     }
   }
   const ms = performance.now() - t0;
+  bar?.finish(`${states} states${complete ? ", complete" : `, incomplete (${stoppedBy})`}`);
   const outcomes: OutcomeResult[] = [];
   let sat = 0;
   let total = 0;
