@@ -34,6 +34,8 @@ const P_RO = 2;
 const P_ROX = 3;
 const P_RWX = 4;
 const protCode = (p: Pgprot): number => PROTS.indexOf(p);
+const NO_CHUNKS8 = new Uint8Array(0);
+const NO_CHUNKS16 = new Uint16Array(0);
 const W = (c: number): boolean => c === P_RW || c === P_RWX;
 const X = (c: number): boolean => c === P_ROX || c === P_RWX;
 const code = (r: boolean, w: boolean, x: boolean): number => (!r ? P_NONE : w ? (x ? P_RWX : P_RW) : x ? P_ROX : P_RO);
@@ -52,6 +54,8 @@ interface VmArea {
   prot: Uint8Array;
   /** Per 2 MiB chunk of a huge area: 1 if its PMD was split into PTEs. */
   split: Uint8Array;
+  /** Per 2 MiB chunk of a huge area: number of pages with each protection code (5 per chunk). */
+  protCount: Uint16Array;
   mapped: boolean;
   resetPerms: boolean;
 }
@@ -249,7 +253,8 @@ export class Execmem {
     const units = p.size / p.pageSize;
     const pa: number[] = new Array(units);
     for (let i = 0; i < units; i++) pa[i] = p.pageSize === PMD_SIZE ? this.phys.allocBlock() : this.phys.allocPage();
-    this.fx.push({ kind: "alloc_pages", order: p.pageSize === PMD_SIZE ? 9 : 0, pa: pa.slice() });
+    // effects share the (never mutated) page list
+    this.fx.push({ kind: "alloc_pages", order: p.pageSize === PMD_SIZE ? 9 : 0, pa });
     const area: VmArea = {
       va: p.va,
       size: p.size,
@@ -257,11 +262,13 @@ export class Execmem {
       pageSize: p.pageSize,
       pa,
       prot: new Uint8Array(p.size / PAGE_SIZE).fill(map ? protCode(prot) : P_NONE),
-      split: new Uint8Array(p.pageSize === PMD_SIZE ? units : 0),
+      split: p.pageSize === PMD_SIZE ? new Uint8Array(units) : NO_CHUNKS8,
+      protCount: p.pageSize === PMD_SIZE ? new Uint16Array(units * PROTS.length) : NO_CHUNKS16,
       mapped: map,
       resetPerms,
     };
-    if (map) this.fx.push({ kind: "map", va: p.va, size: p.size, pageSize: p.pageSize, prot, pa: pa.slice() });
+    if (map) this.fx.push({ kind: "map", va: p.va, size: p.size, pageSize: p.pageSize, prot, pa });
+    if (p.pageSize === PMD_SIZE) for (let ch = 0; ch < units; ch++) area.protCount[ch * PROTS.length + area.prot[0]] = 512;
     this.areas.set(p.va, area);
     const i = this.upperBound(p.va);
     this.areaStarts.splice(i, 0, p.va);
@@ -319,7 +326,7 @@ export class Execmem {
       if (area.pageSize === PMD_SIZE) this.phys.freeBlock(pa);
       else this.phys.freePage(pa);
     }
-    this.fx.push({ kind: "free_pages", order: area.pageSize === PMD_SIZE ? 9 : 0, pa: area.pa.slice() });
+    this.fx.push({ kind: "free_pages", order: area.pageSize === PMD_SIZE ? 9 : 0, pa: area.pa });
     this.vmap.release(area.va, area.size + area.guard);
     this.fx.push({ kind: "vmap_area_free", va: area.va, size: area.size + area.guard });
     this.areas.delete(area.va);
@@ -351,8 +358,15 @@ export class Execmem {
         x = true;
       }
       const nc = code(true, w, x);
-      if (nc !== c) anyChanged = true;
-      area.prot[i] = nc;
+      if (nc !== c) {
+        anyChanged = true;
+        area.prot[i] = nc;
+        if (area.pageSize === PMD_SIZE) {
+          const base = (i >> 9) * PROTS.length;
+          area.protCount[base + c]--;
+          area.protCount[base + nc]++;
+        }
+      }
     }
     const resulting = PROTS[area.prot[first]];
     this.fx.push({ kind: "set_memory", op, va: addr, numpages, prot: resulting });
@@ -378,10 +392,7 @@ export class Execmem {
   }
 
   private chunkUniform(area: VmArea, ch: number): boolean {
-    const base = ch * 512;
-    const c = area.prot[base];
-    for (let i = base + 1; i < base + 512; i++) if (area.prot[i] !== c) return false;
-    return true;
+    return area.protCount[ch * PROTS.length + area.prot[ch * 512]] === 512;
   }
 
   private recordAlloc(addr: Va, size: number, allocator: AllocatorKind, type: ExecmemType | null): Allocation {
@@ -855,7 +866,7 @@ export class Execmem {
       if (this.arch === "riscv64") this.fx.push({ kind: "cache_maintenance", fn: "flush_icache_all", va: area.va, size: area.size });
       area.prot.fill(P_ROX);
       area.mapped = true;
-      this.fx.push({ kind: "map", va: area.va, size: area.size, pageSize: PAGE_SIZE, prot: "PAGE_KERNEL_ROX", pa: area.pa.slice() });
+      this.fx.push({ kind: "map", va: area.va, size: area.size, pageSize: PAGE_SIZE, prot: "PAGE_KERNEL_ROX", pa: area.pa });
       (e.h as { mapped: boolean }).mapped = true;
       this.end(undefined, e.alloc);
     },
@@ -981,7 +992,7 @@ export class Execmem {
   snapshot(): unknown {
     const areas = [...this.areas.values()]
       .sort((a, b) => a.va - b.va)
-      .map((a) => ({ ...a, prot: Array.from(a.prot), split: Array.from(a.split), pa: a.pa.slice() }));
+      .map((a) => ({ ...a, prot: Array.from(a.prot), split: Array.from(a.split), protCount: Array.from(a.protCount), pa: a.pa.slice() }));
     const cacheSnap = (c: Cache): unknown => ({
       free: c.free.snapshot(),
       busy: [...c.busy.entries()].sort((a, b) => a[0] - b[0]),
