@@ -11,13 +11,21 @@ import { pathToFileURL } from "node:url";
 const require = createRequire(import.meta.url);
 
 export async function run() {
-  const { generateWorkload, runAllocator, ALLOCATOR_STRATEGIES } = require("../lib/dist/execmem/index.js");
+  const {
+    generateWorkload,
+    runAllocator,
+    ALLOCATOR_STRATEGIES,
+  } = require("../lib/dist/execmem/index.js");
   const { latencySweep, STRATEGIES, CPU_COUNTS } = require("../lib/dist/cost/index.js");
   const figures = [];
   const N = 1_000_000;
   let t = performance.now();
   const events = generateWorkload({ seed: 1, events: N });
-  figures.push({ name: `generateWorkload: ${N} events`, value: (performance.now() - t) / 1000, unit: "s" });
+  figures.push({
+    name: `generateWorkload: ${N} events`,
+    value: (performance.now() - t) / 1000,
+    unit: "s",
+  });
   for (const s of ALLOCATOR_STRATEGIES) {
     globalThis.gc?.();
     t = performance.now();
@@ -47,7 +55,11 @@ export default run;
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   for (const f of await run()) {
-    const tgt = f.target ? (f.value <= f.target.max ? "ok" : "OVER TARGET") + ` (target <= ${f.target.max} ${f.unit})` : "";
-    console.log(`${f.name.padEnd(62)} ${f.value.toFixed(2).padStart(8)} ${f.unit} ${tgt}${f.note ? "  " + f.note : ""}`);
+    const tgt = f.target
+      ? (f.value <= f.target.max ? "ok" : "OVER TARGET") + ` (target <= ${f.target.max} ${f.unit})`
+      : "";
+    console.log(
+      `${f.name.padEnd(62)} ${f.value.toFixed(2).padStart(8)} ${f.unit} ${tgt}${f.note ? "  " + f.note : ""}`,
+    );
   }
 }

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { costModel, latencySweep, mitigationCost, allMitigationSubsets, CPU_COUNTS, STRATEGIES, DEFAULT_CONSTANTS } from "../lib/cost";
+import {
+  costModel,
+  latencySweep,
+  mitigationCost,
+  allMitigationSubsets,
+  CPU_COUNTS,
+  STRATEGIES,
+  DEFAULT_CONSTANTS,
+} from "../lib/cost";
 
 describe("cost model: constants", () => {
   it("every constant of every arch has a source (citation, calibration, assumption or n/a)", () => {
@@ -45,13 +53,20 @@ describe("cost model: strategies", () => {
     }
     const x = costModel("x86_64");
     const k = x.constants;
-    expect(x.latency("text_poke", 64)).toBeCloseTo(k.pokeMapNs.value + 2 * k.cr3SwitchNs.value + k.copyNsPerLine.value + k.tlbFlushLocalNs.value, 6);
+    expect(x.latency("text_poke", 64)).toBeCloseTo(
+      k.pokeMapNs.value + 2 * k.cr3SwitchNs.value + k.copyNsPerLine.value + k.tlbFlushLocalNs.value,
+      6,
+    );
     expect(x.latency("jit_text_map", 256)).toBe(k.pteWriteNs.value); // no sync on x86
     const a = costModel("arm64");
     const zapDelta = a.latency("A5 sequence (zap direct map)", 8) - a.latency("A5 sequence", 8);
-    expect(zapDelta).toBeCloseTo(a.constants.pteWriteNs.value + a.constants.tlbFlushRemoteNs.value, 6);
+    expect(zapDelta).toBeCloseTo(
+      a.constants.pteWriteNs.value + a.constants.tlbFlushRemoteNs.value,
+      6,
+    );
     // on x86 the zap is an IPI shootdown: it grows with the CPU count
-    const xz = (n: number): number => x.latency("A5 sequence (zap direct map)", n) - x.latency("A5 sequence", n);
+    const xz = (n: number): number =>
+      x.latency("A5 sequence (zap direct map)", n) - x.latency("A5 sequence", n);
     expect(xz(1)).toBe(k.pteWriteNs.value);
     expect(xz(64)).toBeGreaterThan(xz(2));
   });
@@ -68,8 +83,12 @@ describe("cost model: strategies", () => {
   });
 
   it("unknown strategy and bad CPU counts are errors", () => {
-    expect(() => costModel("riscv64").latency("text_poke_bp", 4)).toThrow(/no strategy "text_poke_bp"/);
-    expect(() => costModel("riscv64").latency("patch_text", 0)).toThrow(/cpus must be a positive integer/);
+    expect(() => costModel("riscv64").latency("text_poke_bp", 4)).toThrow(
+      /no strategy "text_poke_bp"/,
+    );
+    expect(() => costModel("riscv64").latency("patch_text", 0)).toThrow(
+      /cpus must be a positive integer/,
+    );
   });
 });
 
@@ -94,7 +113,9 @@ describe("cost model: distributions", () => {
     }
     const bp = rows.filter((r) => r.strategy === "text_poke_bp");
     expect(bp.at(-1)!.quantiles.p50).toBeGreaterThan(bp[0].quantiles.p50);
-    expect(latencySweep({ samples: 16, seed: 3, arches: ["arm64"] })).toEqual(latencySweep({ samples: 16, seed: 3, arches: ["arm64"] }));
+    expect(latencySweep({ samples: 16, seed: 3, arches: ["arm64"] })).toEqual(
+      latencySweep({ samples: 16, seed: 3, arches: ["arm64"] }),
+    );
   });
 });
 
@@ -108,9 +129,14 @@ describe("mitigationCost (A11)", () => {
       }
     expect(mitigationCost("x86_64", [3], 64).totalNs).toBe(0);
     expect(mitigationCost("arm64", [3], 64).totalNs).toBeGreaterThan(0);
-    expect(mitigationCost("arm64", [2], 64).measures[0]).toMatchObject({ ns: 0, bytesWastedPerAllocation: 32 });
+    expect(mitigationCost("arm64", [2], 64).measures[0]).toMatchObject({
+      ns: 0,
+      bytesWastedPerAllocation: 32,
+    });
     // (4) is the cross-CPU part: grows with the CPU count
-    expect(mitigationCost("riscv64", [4], 128).totalNs).toBeGreaterThan(mitigationCost("riscv64", [4], 4).totalNs);
+    expect(mitigationCost("riscv64", [4], 128).totalNs).toBeGreaterThan(
+      mitigationCost("riscv64", [4], 4).totalNs,
+    );
     expect(mitigationCost("arm64", [4], 1).totalNs).toBe(costModel("arm64").constants.isbNs.value);
     expect(() => mitigationCost("arm64", [5 as never], 4)).toThrow(/unknown mitigation 5/);
     expect(allMitigationSubsets().length).toBe(16);

@@ -1,6 +1,15 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { Execmem, ExecmemError, PAGE_SIZE, PMD_SIZE, SZ_1M, type ExecmemEffect, type ExecmemInfo, execmemArchSetup } from "../lib/execmem";
+import {
+  Execmem,
+  ExecmemError,
+  PAGE_SIZE,
+  PMD_SIZE,
+  SZ_1M,
+  type ExecmemEffect,
+  type ExecmemInfo,
+  execmemArchSetup,
+} from "../lib/execmem";
 
 const kinds = (fx: readonly ExecmemEffect[]): string[] => fx.map((e) => e.kind);
 const noRox = (): Execmem => new Execmem("x86_64", { kaslr: false, rox: false });
@@ -20,14 +29,24 @@ describe("vmalloc-like execmem_alloc (mm/execmem.c, mm/vmalloc.c)", () => {
     // ...but not for two pages (needs 3 with the guard): goes after c
     expect(s.execmem_alloc("EXECMEM_KPROBES", 2 * PAGE_SIZE)).toBe(c + 2 * PAGE_SIZE);
     const fx = s.allocation(a)!.effects;
-    expect(fx[0]).toMatchObject({ kind: "vmap_area_alloc", va: a, size: 3 * PAGE_SIZE, guard: PAGE_SIZE, range: "primary" });
+    expect(fx[0]).toMatchObject({
+      kind: "vmap_area_alloc",
+      va: a,
+      size: 3 * PAGE_SIZE,
+      guard: PAGE_SIZE,
+      range: "primary",
+    });
     expect(fx[2]).toMatchObject({ kind: "map", pageSize: PAGE_SIZE, prot: "PAGE_KERNEL" });
   });
 
   it("honours the range alignment", () => {
     const { info } = execmemArchSetup("x86_64", { kaslr: false, rox: false });
     const t = { ...info.ranges.EXECMEM_MODULE_TEXT!, alignment: 64 * 1024 };
-    const s = new Execmem("x86_64", { kaslr: false, rox: false, info: { ranges: { ...info.ranges, EXECMEM_MODULE_TEXT: t } } });
+    const s = new Execmem("x86_64", {
+      kaslr: false,
+      rox: false,
+      info: { ranges: { ...info.ranges, EXECMEM_MODULE_TEXT: t } },
+    });
     const a = s.execmem_alloc("EXECMEM_MODULE_TEXT", 100);
     const b = s.execmem_alloc("EXECMEM_MODULE_TEXT", 100);
     expect((b - a) % (64 * 1024)).toBe(0);
@@ -56,13 +75,24 @@ describe("vmalloc-like execmem_alloc (mm/execmem.c, mm/vmalloc.c)", () => {
     expect(s.directMapStats()).toMatchObject({ split1G: 1, split2M: 1, pagesNonDefault: 3 });
     const fx = s.allocation(a)!.effects;
     expect(kinds(fx)).toEqual([
-      "vmap_area_alloc", "alloc_pages", "map", "write", "set_memory",
-      "direct_map_split", "direct_map_split", "direct_map_change", "flush_tlb_kernel_range",
+      "vmap_area_alloc",
+      "alloc_pages",
+      "map",
+      "write",
+      "set_memory",
+      "direct_map_split",
+      "direct_map_split",
+      "direct_map_change",
+      "flush_tlb_kernel_range",
     ]);
     expect(() => s.write(a, 4, "x")).toThrow(/not writable/);
     s.module_memfree(a);
     // vm_reset_perms: invalid, one flush, default
-    expect(kinds(s.lastEffects).slice(0, 3)).toEqual(["direct_map_change", "flush_tlb_kernel_range", "direct_map_change"]);
+    expect(kinds(s.lastEffects).slice(0, 3)).toEqual([
+      "direct_map_change",
+      "flush_tlb_kernel_range",
+      "direct_map_change",
+    ]);
     expect(s.directMapStats().pagesNonDefault).toBe(0);
     const m = new Execmem("arm64", { kaslr: false });
     const b = m.module_alloc(3 * PAGE_SIZE);
@@ -77,9 +107,20 @@ describe("ROX cache (mm/execmem.c 6.15)", () => {
     const a = s.execmem_alloc("EXECMEM_MODULE_TEXT", 10000);
     expect(a % PMD_SIZE).toBe(0);
     expect(kinds(s.lastEffects)).toEqual([
-      "vmap_area_alloc", "alloc_pages", "map", "trap_fill", "set_memory", "direct_map_split", "direct_map_change", "flush_tlb_kernel_range",
+      "vmap_area_alloc",
+      "alloc_pages",
+      "map",
+      "trap_fill",
+      "set_memory",
+      "direct_map_split",
+      "direct_map_change",
+      "flush_tlb_kernel_range",
     ]);
-    expect(s.lastEffects[2]).toMatchObject({ pageSize: PMD_SIZE, prot: "PAGE_KERNEL", size: PMD_SIZE });
+    expect(s.lastEffects[2]).toMatchObject({
+      pageSize: PMD_SIZE,
+      prot: "PAGE_KERNEL",
+      size: PMD_SIZE,
+    });
     expect(s.lastEffects[3]).toMatchObject({ kind: "trap_fill", size: PMD_SIZE, insn: "int3" });
     // a whole 2 MiB page turned RO in the linear map: only the 1 GiB page is split
     expect(s.directMapStats()).toMatchObject({ split1G: 1, split2M: 0 });
@@ -91,8 +132,18 @@ describe("ROX cache (mm/execmem.c 6.15)", () => {
     expect(c).toBe(b + PAGE_SIZE);
     s.execmem_free(b);
     expect(kinds(s.lastEffects)).toEqual([
-      "set_memory", "vmalloc_split", "flush_tlb_kernel_range", "set_memory", "direct_map_split", "direct_map_change",
-      "flush_tlb_kernel_range", "trap_fill", "set_memory", "vmalloc_collapse", "direct_map_change", "flush_tlb_kernel_range",
+      "set_memory",
+      "vmalloc_split",
+      "flush_tlb_kernel_range",
+      "set_memory",
+      "direct_map_split",
+      "direct_map_change",
+      "flush_tlb_kernel_range",
+      "trap_fill",
+      "set_memory",
+      "vmalloc_collapse",
+      "direct_map_change",
+      "flush_tlb_kernel_range",
     ]);
     expect(s.textMappings()).toEqual({ pmd2M: 1, pte4K: 0 });
     // first fit: the freed page is reused
@@ -100,10 +151,15 @@ describe("ROX cache (mm/execmem.c 6.15)", () => {
     s.execmem_free(b);
     s.execmem_free(a);
     // free areas merged: [a, c) and [c+4K, a+2M) are not yet one extent
-    expect(s.trapFilledExtents().map((e) => [e.start - a, e.end - a])).toEqual([[0, 4 * PAGE_SIZE], [5 * PAGE_SIZE, PMD_SIZE]]);
+    expect(s.trapFilledExtents().map((e) => [e.start - a, e.end - a])).toEqual([
+      [0, 4 * PAGE_SIZE],
+      [5 * PAGE_SIZE, PMD_SIZE],
+    ]);
     s.execmem_free(c);
     // wholly free, PMD aligned: the worker returns it to vmalloc
-    expect(kinds(s.lastEffects).slice(-3)).toEqual(["unmap", "flush_tlb_kernel_range", "free_pages", "vmap_area_free"].slice(-3));
+    expect(kinds(s.lastEffects).slice(-3)).toEqual(
+      ["unmap", "flush_tlb_kernel_range", "free_pages", "vmap_area_free"].slice(-3),
+    );
     expect(s.trapFilledExtents()).toEqual([]);
     expect(s.textMappings()).toEqual({ pmd2M: 0, pte4K: 0 });
   });
@@ -125,7 +181,9 @@ describe("ROX cache (mm/execmem.c 6.15)", () => {
     const s = new Execmem("x86_64", { kaslr: false });
     const a = s.jitRoxCache.jit_text_alloc(300);
     s.jitRoxCache.jit_update(a, 0, 300, "prog:1");
-    expect(s.lastEffects).toEqual([{ kind: "text_poke", fn: "text_poke_copy", va: a, size: 300, content: "prog:1", sync: false }]);
+    expect(s.lastEffects).toEqual([
+      { kind: "text_poke", fn: "text_poke_copy", va: a, size: 300, content: "prog:1", sync: false },
+    ]);
     s.jitRoxCache.jit_free(a);
     expect(kinds(s.lastEffects)).toEqual(["text_poke", "trap_fill"]);
     expect(s.lastEffects[1]).toMatchObject({ via: "temporary_mm", insn: "int3" });
@@ -143,7 +201,10 @@ describe("bpf_prog_pack (kernel/bpf/core.c)", () => {
     const s = noRox();
     const a = s.bpf_prog_pack_alloc(100); // 2 chunks
     expect(kinds(s.lastEffects)).toContain("trap_fill");
-    expect(s.lastEffects.find((e) => e.kind === "set_memory")).toMatchObject({ op: "rox", numpages: 512 });
+    expect(s.lastEffects.find((e) => e.kind === "set_memory")).toMatchObject({
+      op: "rox",
+      numpages: 512,
+    });
     const b = s.bpf_prog_pack_alloc(64);
     expect(b - a).toBe(128);
     expect(kinds(s.lastEffects)).toEqual([]);
@@ -193,16 +254,27 @@ describe("handle protocol (Andy Lutomirski, 06-19/06-20)", () => {
     s.jitHandle.jit_text_write(h, 0, 5000, "prog:1");
     expect(s.lastEffects[0]).toMatchObject({ kind: "write", via: "direct_map", va: h.addr });
     s.jitHandle.jit_text_map(h, { zapDirectMap: true });
-    expect(kinds(s.lastEffects)).toEqual(["direct_map_split", "direct_map_split", "direct_map_change", "flush_tlb_kernel_range", "map"]);
+    expect(kinds(s.lastEffects)).toEqual([
+      "direct_map_split",
+      "direct_map_split",
+      "direct_map_change",
+      "flush_tlb_kernel_range",
+      "map",
+    ]);
     expect(s.protAt(h.addr)).toBe("PAGE_KERNEL_ROX");
-    expect(() => s.jitHandle.jit_text_write(h, 0, 4, "prog:2")).toThrow(/jit_text_write\(handle=1\).*already mapped/);
+    expect(() => s.jitHandle.jit_text_write(h, 0, 4, "prog:2")).toThrow(
+      /jit_text_write\(handle=1\).*already mapped/,
+    );
     s.jitHandle.jit_free(h);
     expect(s.directMapStats().pagesNonDefault).toBe(0);
     expect(() => s.jitHandle.jit_free(h)).toThrow(/double free/);
   });
 
   it("arm64 cleans/invalidates to PoU before the PTE; riscv flushes the icache on all harts", () => {
-    for (const [arch, fn] of [["arm64", "caches_clean_inval_pou"], ["riscv64", "flush_icache_all"]] as const) {
+    for (const [arch, fn] of [
+      ["arm64", "caches_clean_inval_pou"],
+      ["riscv64", "flush_icache_all"],
+    ] as const) {
       const s = new Execmem(arch, { kaslr: false });
       const h = s.jitHandle.jit_text_alloc(64);
       s.jitHandle.jit_text_map(h);
@@ -213,20 +285,101 @@ describe("handle protocol (Andy Lutomirski, 06-19/06-20)", () => {
 });
 
 describe("misuse and bad input: ExecmemError naming call and argument; state unchanged", () => {
-  const cases: [string, (s: Execmem, live: { text: number; pack: number; h: ReturnType<Execmem["jitHandle"]["jit_text_alloc"]> }) => void, RegExp, string, string][] = [
+  const cases: [
+    string,
+    (
+      s: Execmem,
+      live: { text: number; pack: number; h: ReturnType<Execmem["jitHandle"]["jit_text_alloc"]> },
+    ) => void,
+    RegExp,
+    string,
+    string,
+  ][] = [
     ["double free", (s, l) => s.execmem_free(l.gone), /double free/, "execmem_free", "addr="],
-    ["free never allocated", (s) => s.execmem_free(12345 * PAGE_SIZE), /never allocated/, "execmem_free", "addr="],
-    ["free through the wrong API", (s, l) => s.execmem_free(l.pack), /allocated by bpf_prog_pack/, "execmem_free", "addr="],
-    ["jit_text_write after jit_text_map", (s, l) => s.jitHandle.jit_text_write(l.h, 0, 1, "v"), /already mapped/, "jit_text_write", "handle="],
-    ["size 0", (s) => s.execmem_alloc("EXECMEM_KPROBES", 0), /positive integer/, "execmem_alloc", "size=0"],
-    ["size larger than the range", (s) => s.execmem_alloc("EXECMEM_BPF", 4 * 1024 * SZ_1M), /larger than the range/, "execmem_alloc", "size="],
-    ["exhausted range", (s) => s.execmem_alloc("EXECMEM_BPF", 1450 * SZ_1M), /unable to allocate/, "execmem_alloc", "size="],
-    ["unknown type", (s) => s.execmem_alloc("EXECMEM_FOO" as never, 10), /unknown execmem type/, "execmem_alloc", "type=EXECMEM_FOO"],
-    ["bpf pack size mismatch", (s, l) => s.bpf_prog_pack_free(l.pack, 4096), /does not match/, "bpf_prog_pack_free", "size=4096"],
-    ["set_memory outside any area", (s) => s.set_memory_rox(0, 1), /not inside a mapped vmalloc area/, "set_memory_rox", "addr="],
-    ["set_memory past the end", (s, l) => s.set_memory_ro(l.text2, 100), /past the end/, "set_memory_ro", "numpages=100"],
-    ["jit_update out of bounds", (s, l) => s.jitRoxCache.jit_update(l.jit, 4000, 200, "v"), /within/, "jit_update", "offset=4000"],
-    ["bpf pack exhausted", (s) => s.bpf_prog_pack_alloc(1450 * SZ_1M), /unable to allocate/, "bpf_prog_pack_alloc", "size="],
+    [
+      "free never allocated",
+      (s) => s.execmem_free(12345 * PAGE_SIZE),
+      /never allocated/,
+      "execmem_free",
+      "addr=",
+    ],
+    [
+      "free through the wrong API",
+      (s, l) => s.execmem_free(l.pack),
+      /allocated by bpf_prog_pack/,
+      "execmem_free",
+      "addr=",
+    ],
+    [
+      "jit_text_write after jit_text_map",
+      (s, l) => s.jitHandle.jit_text_write(l.h, 0, 1, "v"),
+      /already mapped/,
+      "jit_text_write",
+      "handle=",
+    ],
+    [
+      "size 0",
+      (s) => s.execmem_alloc("EXECMEM_KPROBES", 0),
+      /positive integer/,
+      "execmem_alloc",
+      "size=0",
+    ],
+    [
+      "size larger than the range",
+      (s) => s.execmem_alloc("EXECMEM_BPF", 4 * 1024 * SZ_1M),
+      /larger than the range/,
+      "execmem_alloc",
+      "size=",
+    ],
+    [
+      "exhausted range",
+      (s) => s.execmem_alloc("EXECMEM_BPF", 1450 * SZ_1M),
+      /unable to allocate/,
+      "execmem_alloc",
+      "size=",
+    ],
+    [
+      "unknown type",
+      (s) => s.execmem_alloc("EXECMEM_FOO" as never, 10),
+      /unknown execmem type/,
+      "execmem_alloc",
+      "type=EXECMEM_FOO",
+    ],
+    [
+      "bpf pack size mismatch",
+      (s, l) => s.bpf_prog_pack_free(l.pack, 4096),
+      /does not match/,
+      "bpf_prog_pack_free",
+      "size=4096",
+    ],
+    [
+      "set_memory outside any area",
+      (s) => s.set_memory_rox(0, 1),
+      /not inside a mapped vmalloc area/,
+      "set_memory_rox",
+      "addr=",
+    ],
+    [
+      "set_memory past the end",
+      (s, l) => s.set_memory_ro(l.text2, 100),
+      /past the end/,
+      "set_memory_ro",
+      "numpages=100",
+    ],
+    [
+      "jit_update out of bounds",
+      (s, l) => s.jitRoxCache.jit_update(l.jit, 4000, 200, "v"),
+      /within/,
+      "jit_update",
+      "offset=4000",
+    ],
+    [
+      "bpf pack exhausted",
+      (s) => s.bpf_prog_pack_alloc(1450 * SZ_1M),
+      /unable to allocate/,
+      "bpf_prog_pack_alloc",
+      "size=",
+    ],
   ] as never;
 
   for (const [name, f, re, call, arg] of cases) {
@@ -261,8 +414,12 @@ describe("misuse and bad input: ExecmemError naming call and argument; state unc
 
   it("alignment that is not a power of two is rejected at setup", () => {
     const { info } = execmemArchSetup("x86_64", { kaslr: false });
-    const bad: ExecmemInfo = { ranges: { ...info.ranges, EXECMEM_BPF: { ...info.ranges.EXECMEM_BPF!, alignment: 3000 } } };
-    expect(() => new Execmem("x86_64", { info: bad })).toThrow(/execmem_init\(EXECMEM_BPF.alignment=3000\): alignment is not a power of two/);
+    const bad: ExecmemInfo = {
+      ranges: { ...info.ranges, EXECMEM_BPF: { ...info.ranges.EXECMEM_BPF!, alignment: 3000 } },
+    };
+    expect(() => new Execmem("x86_64", { info: bad })).toThrow(
+      /execmem_init\(EXECMEM_BPF.alignment=3000\): alignment is not a power of two/,
+    );
   });
 });
 
@@ -270,7 +427,14 @@ describe("allocator invariants (property)", () => {
   it("no two live allocations overlap; freeing everything restores the free-extent total", () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ size: fc.integer({ min: 1, max: 3 * PMD_SIZE }), free: fc.nat(40), kind: fc.constantFrom("exec", "pack", "cache") }), { minLength: 1, maxLength: 40 }),
+        fc.array(
+          fc.record({
+            size: fc.integer({ min: 1, max: 3 * PMD_SIZE }),
+            free: fc.nat(40),
+            kind: fc.constantFrom("exec", "pack", "cache"),
+          }),
+          { minLength: 1, maxLength: 40 },
+        ),
         fc.boolean(),
         (ops, rox) => {
           const s = new Execmem("x86_64", { kaslr: false, rox });
@@ -289,7 +453,10 @@ describe("allocator invariants (property)", () => {
               else s.execmem_free(x.addr);
             }
             const sorted = [...s.liveAllocations];
-            for (let i = 1; i < sorted.length; i++) expect(sorted[i].addr).toBeGreaterThanOrEqual(sorted[i - 1].addr + sorted[i - 1].size);
+            for (let i = 1; i < sorted.length; i++)
+              expect(sorted[i].addr).toBeGreaterThanOrEqual(
+                sorted[i - 1].addr + sorted[i - 1].size,
+              );
           }
           for (const x of live) {
             if (x.kind === "pack") s.bpf_prog_pack_free(x.addr);

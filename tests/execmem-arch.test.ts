@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { execmemArchSetup, fmtVa, kva, branchReaches, SZ_128M, SZ_2G, PAGE_SIZE, MODULE_SIZES } from "../lib/execmem";
+import {
+  execmemArchSetup,
+  fmtVa,
+  kva,
+  branchReaches,
+  SZ_128M,
+  SZ_2G,
+  PAGE_SIZE,
+  MODULE_SIZES,
+} from "../lib/execmem";
 
 describe("execmem_arch_setup layouts", () => {
   it("x86-64: all types share [MODULES_VADDR + 1..1024 pages, MODULES_END)", () => {
@@ -15,7 +24,12 @@ describe("execmem_arch_setup layouts", () => {
     expect(t.end + 1 - (t.start - off)).toBe(1008 * 1024 * 1024);
     expect(t.flags).toContain("EXECMEM_ROX_CACHE");
     expect(t.pgprot).toBe("PAGE_KERNEL_ROX");
-    for (const ty of ["EXECMEM_KPROBES", "EXECMEM_FTRACE", "EXECMEM_BPF", "EXECMEM_MODULE_DATA"] as const) {
+    for (const ty of [
+      "EXECMEM_KPROBES",
+      "EXECMEM_FTRACE",
+      "EXECMEM_BPF",
+      "EXECMEM_MODULE_DATA",
+    ] as const) {
       expect(info.ranges[ty]!.start).toBe(t.start);
       expect(info.ranges[ty]!.pgprot).toBe("PAGE_KERNEL");
       expect(info.ranges[ty]!.flags).not.toContain("EXECMEM_ROX_CACHE");
@@ -28,7 +42,11 @@ describe("execmem_arch_setup layouts", () => {
   it("x86-64: the seed decides the module offset, deterministically", () => {
     const a = execmemArchSetup("x86_64", { seed: 1 }).layout.randomization.moduleOffset;
     const b = execmemArchSetup("x86_64", { seed: 1 }).layout.randomization.moduleOffset;
-    const offs = new Set([1, 2, 3, 4, 5, 6].map((s) => execmemArchSetup("x86_64", { seed: s }).layout.randomization.moduleOffset));
+    const offs = new Set(
+      [1, 2, 3, 4, 5, 6].map(
+        (s) => execmemArchSetup("x86_64", { seed: s }).layout.randomization.moduleOffset,
+      ),
+    );
     expect(a).toBe(b);
     expect(offs.size).toBeGreaterThan(1);
   });

@@ -28,7 +28,12 @@ describe("seeded workloads", () => {
   });
 
   it("module sizes follow the Debian table", () => {
-    const ev = generateWorkload({ seed: 1, events: 40000, rate: { module: 1, bpf: 0, kprobe: 0, ftrace: 0 }, live: { module: 1e9 } });
+    const ev = generateWorkload({
+      seed: 1,
+      events: 40000,
+      rate: { module: 1, bpf: 0, kprobe: 0, ftrace: 0 },
+      live: { module: 1e9 },
+    });
     const sizes = ev.flatMap((e) => (e.op === "alloc" ? [e.size] : [])).sort((x, y) => x - y);
     const med = sizes[Math.floor(sizes.length / 2)];
     const p90 = sizes[Math.floor(sizes.length * 0.9)];
@@ -71,14 +76,20 @@ describe("fragmentation metrics on hand-checked cases", () => {
     expect(m.text4K).toBe(0);
     expect(m.itlbReachBytes).toBe(PMD_SIZE);
     expect(m.internalWaste).toBe(2 * PAGE_SIZE - 5000);
-    const states = m.map!.filter((e) => e.state !== "free" && e.state !== "reserved").map((e) => [e.state, e.end - e.start]);
-    expect(states).toEqual([["allocated", 2 * PAGE_SIZE], ["trap", PMD_SIZE - 2 * PAGE_SIZE]]);
+    const states = m
+      .map!.filter((e) => e.state !== "free" && e.state !== "reserved")
+      .map((e) => [e.state, e.end - e.start]);
+    expect(states).toEqual([
+      ["allocated", 2 * PAGE_SIZE],
+      ["trap", PMD_SIZE - 2 * PAGE_SIZE],
+    ]);
   });
 });
 
 describe("allocators on the same workload", () => {
   it("are deterministic and show the mechanisms' differences", () => {
-    const strip = (rs: ReturnType<typeof compareAllocators>) => rs.map((r) => ({ s: r.strategy, samples: r.samples, f: r.failures }));
+    const strip = (rs: ReturnType<typeof compareAllocators>) =>
+      rs.map((r) => ({ s: r.strategy, samples: r.samples, f: r.failures }));
     const a = compareAllocators("x86_64", { seed: 3, events: 1500 });
     expect(strip(compareAllocators("x86_64", { seed: 3, events: 1500 }))).toEqual(strip(a));
     const last = Object.fromEntries(a.map((r) => [r.strategy, r.samples.at(-1)!]));
@@ -98,7 +109,12 @@ describe("allocators on the same workload", () => {
   });
 
   it("an exhausted range counts failures instead of throwing", () => {
-    const ev = generateWorkload({ seed: 1, events: 400, rate: { module: 1, bpf: 0, kprobe: 0, ftrace: 0 }, live: { module: 1e9 } });
+    const ev = generateWorkload({
+      seed: 1,
+      events: 400,
+      rate: { module: 1, bpf: 0, kprobe: 0, ftrace: 0 },
+      live: { module: 1e9 },
+    });
     const big = ev.map((e) => (e.op === "alloc" ? { ...e, size: 64 * 1024 * 1024 } : e));
     const run = runAllocator("module_alloc", "arm64", big, { sampleEvery: 0 });
     // 128 MiB window (minus the image) + 2 GiB fallback hold ~32 such modules

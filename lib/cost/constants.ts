@@ -38,7 +38,12 @@ export type CostConstantName =
 
 export type CostConstants = Record<CostConstantName, CostConstant>;
 
-const A = (value: number, spread: number, source: string, unit: "ns" | "fraction" = "ns"): CostConstant => ({
+const A = (
+  value: number,
+  spread: number,
+  source: string,
+  unit: "ns" | "fraction" = "ns",
+): CostConstant => ({
   value,
   unit,
   spread,
@@ -52,8 +57,17 @@ const CALIB_X86 =
   "the calibrated value also absorbs IPI handling under load";
 
 const common = {
-  ipiAckNs: A(100, 0.3, "assumption: one cache-line transfer for the completion flag of smp_call_function_many"),
-  idleFraction: A(0.1, 0, "assumption: probability that a target CPU is in a deep idle state when the IPI arrives", "fraction"),
+  ipiAckNs: A(
+    100,
+    0.3,
+    "assumption: one cache-line transfer for the completion flag of smp_call_function_many",
+  ),
+  idleFraction: A(
+    0.1,
+    0,
+    "assumption: probability that a target CPU is in a deep idle state when the IPI arrives",
+    "fraction",
+  ),
   allocPagesNs: A(1000, 0.5, "assumption: alloc_pages + vmap of one page, order of a microsecond"),
   copyNsPerLine: A(4, 0.2, "assumption: 64-byte copy from L1/L2, a few ns per line"),
   pteWriteNs: A(50, 0.3, "assumption: one page-table entry store plus barrier"),
@@ -69,23 +83,43 @@ export const DEFAULT_CONSTANTS: Readonly<Record<ArchName, CostConstants>> = {
     cr3SwitchNs: A(200, 0.3, "assumption: MOV CR3 with PCID"),
     tlbFlushLocalNs: A(150, 0.3, "assumption: INVLPG of one page"),
     tlbFlushRemoteNs: NA("x86 flushes remote TLBs with IPIs (ipi* constants)"),
-    pokeMapNs: A(1800, 0.3, "calibrated with idleWakeNs: 168 text_poke calls + 3 syncs ≈ 1.4 ms on 24 CPUs (KERNEL-FACTS); covers text_mutex, get_locked_pte, set_pte of poking_mm"),
+    pokeMapNs: A(
+      1800,
+      0.3,
+      "calibrated with idleWakeNs: 168 text_poke calls + 3 syncs ≈ 1.4 ms on 24 CPUs (KERNEL-FACTS); covers text_mutex, get_locked_pte, set_pte of poking_mm",
+    ),
     dcLineNs: NA("x86 I/D caches are coherent (SDM vol. 3A self-modifying code)"),
     icLineNs: NA("x86 I/D caches are coherent"),
     dsbNs: NA("arm64 only"),
     isbNs: NA("arm64 only"),
-    fenceNs: A(30, 0.3, "assumption: SFENCE/MFENCE (x86 stores are TSO; a compiler barrier usually suffices)"),
+    fenceNs: A(
+      30,
+      0.3,
+      "assumption: SFENCE/MFENCE (x86 stores are TSO; a compiler barrier usually suffices)",
+    ),
     fenceINs: NA("riscv only"),
     sbiRemoteFenceIBaseNs: NA("riscv only"),
     sbiRemoteFenceIPerHartNs: NA("riscv only"),
-    stopMachineBaseNs: A(20_000, 0.4, "assumption: waking stopper threads and the multi_cpu_stop state machine"),
-    stopMachinePerCpuNs: A(1500, 0.4, "assumption: per CPU share of every stop_machine state step (IPI + context switch)"),
+    stopMachineBaseNs: A(
+      20_000,
+      0.4,
+      "assumption: waking stopper threads and the multi_cpu_stop state machine",
+    ),
+    stopMachinePerCpuNs: A(
+      1500,
+      0.4,
+      "assumption: per CPU share of every stop_machine state step (IPI + context switch)",
+    ),
   },
   arm64: {
     ...common,
     ipiSendNs: A(200, 0.3, "assumption: GICv3 SGI generation (ICC_SGI1R_EL1 write) per target"),
     ipiDeliveryNs: A(1500, 0.4, "assumption: SGI to handler entry on an awake CPU, 1-2 µs"),
-    idleWakeNs: A(50_000, 0.4, "assumption: exit from a cpuidle state (WFI/PSCI CPU_SUSPEND), tens of µs"),
+    idleWakeNs: A(
+      50_000,
+      0.4,
+      "assumption: exit from a cpuidle state (WFI/PSCI CPU_SUSPEND), tens of µs",
+    ),
     serialiseNs: A(20, 0.3, "assumption: exception return as context-synchronisation event (ERET)"),
     cr3SwitchNs: NA("x86 only"),
     tlbFlushLocalNs: A(100, 0.3, "assumption: TLBI VAE1 + DSB NSH for the fixmap slot"),
@@ -99,7 +133,11 @@ export const DEFAULT_CONSTANTS: Readonly<Record<ArchName, CostConstants>> = {
     fenceINs: NA("riscv only"),
     sbiRemoteFenceIBaseNs: NA("riscv only"),
     sbiRemoteFenceIPerHartNs: NA("riscv only"),
-    stopMachineBaseNs: A(20_000, 0.4, "assumption: waking stopper threads and the multi_cpu_stop state machine"),
+    stopMachineBaseNs: A(
+      20_000,
+      0.4,
+      "assumption: waking stopper threads and the multi_cpu_stop state machine",
+    ),
     stopMachinePerCpuNs: A(1500, 0.4, "assumption: per CPU share of every stop_machine state step"),
   },
   riscv64: {
@@ -107,7 +145,9 @@ export const DEFAULT_CONSTANTS: Readonly<Record<ArchName, CostConstants>> = {
     ipiSendNs: A(500, 0.4, "assumption: IPI through SBI or IMSIC per target"),
     ipiDeliveryNs: A(3000, 0.5, "assumption: IPI to handler entry on an awake hart"),
     idleWakeNs: A(50_000, 0.4, "assumption: exit from WFI/SBI HSM suspend"),
-    serialiseNs: NA("riscv trap return is not fetch-synchronising (MODEL.md); fence.i is used instead"),
+    serialiseNs: NA(
+      "riscv trap return is not fetch-synchronising (MODEL.md); fence.i is used instead",
+    ),
     cr3SwitchNs: NA("x86 only"),
     tlbFlushLocalNs: A(150, 0.3, "assumption: SFENCE.VMA of one page"),
     tlbFlushRemoteNs: A(8000, 0.5, "assumption: SBI remote sfence.vma (firmware IPIs each hart)"),
@@ -117,11 +157,27 @@ export const DEFAULT_CONSTANTS: Readonly<Record<ArchName, CostConstants>> = {
     dsbNs: NA("arm64 only"),
     isbNs: NA("arm64 only"),
     fenceNs: A(50, 0.3, "assumption: FENCE w,o / fence rw,rw"),
-    fenceINs: A(500, 0.5, "assumption: local fence.i (implementation dependent; may invalidate the whole I-cache)"),
+    fenceINs: A(
+      500,
+      0.5,
+      "assumption: local fence.i (implementation dependent; may invalidate the whole I-cache)",
+    ),
     sbiRemoteFenceIBaseNs: A(5000, 0.5, "assumption: SBI ecall entry/exit for sbi_remote_fence_i"),
-    sbiRemoteFenceIPerHartNs: A(1500, 0.5, "assumption: firmware IPI + fence.i + completion per remote hart"),
-    stopMachineBaseNs: A(30_000, 0.4, "assumption: waking stopper threads and the multi_cpu_stop state machine"),
-    stopMachinePerCpuNs: A(2000, 0.4, "assumption: per hart share of every stop_machine state step"),
+    sbiRemoteFenceIPerHartNs: A(
+      1500,
+      0.5,
+      "assumption: firmware IPI + fence.i + completion per remote hart",
+    ),
+    stopMachineBaseNs: A(
+      30_000,
+      0.4,
+      "assumption: waking stopper threads and the multi_cpu_stop state machine",
+    ),
+    stopMachinePerCpuNs: A(
+      2000,
+      0.4,
+      "assumption: per hart share of every stop_machine state step",
+    ),
   },
 };
 
@@ -133,12 +189,21 @@ export function withOverrides(
   const base = DEFAULT_CONSTANTS[arch];
   if (!base) throw new Error(`costModel: unknown arch ${String(arch)}`);
   const out = { ...base };
-  for (const [k, v] of Object.entries(overrides) as [CostConstantName, number | Partial<CostConstant>][]) {
+  for (const [k, v] of Object.entries(overrides) as [
+    CostConstantName,
+    number | Partial<CostConstant>,
+  ][]) {
     if (!(k in base)) throw new Error(`costModel(${arch}): unknown constant ${k}`);
     if (typeof v === "number") {
-      if (!Number.isFinite(v) || v < 0) throw new Error(`costModel(${arch}): ${k} must be a finite non-negative number`);
-      out[k] = { ...base[k], value: v, source: `override from a cell (default ${base[k].value}: ${base[k].source})` };
-    } else out[k] = { ...base[k], ...v, source: v.source ?? `override from a cell (${base[k].source})` };
+      if (!Number.isFinite(v) || v < 0)
+        throw new Error(`costModel(${arch}): ${k} must be a finite non-negative number`);
+      out[k] = {
+        ...base[k],
+        value: v,
+        source: `override from a cell (default ${base[k].value}: ${base[k].source})`,
+      };
+    } else
+      out[k] = { ...base[k], ...v, source: v.source ?? `override from a cell (${base[k].source})` };
   }
   return out;
 }

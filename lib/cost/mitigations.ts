@@ -20,21 +20,39 @@ export interface MitigationCost {
   arch: ArchName;
   subset: MitigationId[];
   cpus: number;
-  measures: { id: MitigationId; name: string; ns: number; bytesWastedPerAllocation: number; steps: StepCost[] }[];
+  measures: {
+    id: MitigationId;
+    name: string;
+    ns: number;
+    bytesWastedPerAllocation: number;
+    steps: StepCost[];
+  }[];
   totalNs: number;
 }
 
 type S = Strategy["steps"][number];
-const st = (name: string, formula: string, cost: (c: CostCtx) => number): S => ({ name, formula, cost });
+const st = (name: string, formula: string, cost: (c: CostCtx) => number): S => ({
+  name,
+  formula,
+  cost,
+});
 
 function stepsFor(arch: ArchName, id: MitigationId): S[] {
   if (id === 1) {
     const common = [
-      st("write trap instructions (lines)", "lines × copyNsPerLine", (c) => c.lines * c.k("copyNsPerLine")),
+      st(
+        "write trap instructions (lines)",
+        "lines × copyNsPerLine",
+        (c) => c.lines * c.k("copyNsPerLine"),
+      ),
       st("local TLB flush of the poking alias", "tlbFlushLocalNs", (c) => c.k("tlbFlushLocalNs")),
     ];
     return arch === "x86_64"
-      ? [st("text_poke_set: map poking_mm", "pokeMapNs", (c) => c.k("pokeMapNs")), st("CR3 switch and back", "2 × cr3SwitchNs", (c) => 2 * c.k("cr3SwitchNs")), ...common]
+      ? [
+          st("text_poke_set: map poking_mm", "pokeMapNs", (c) => c.k("pokeMapNs")),
+          st("CR3 switch and back", "2 × cr3SwitchNs", (c) => 2 * c.k("cr3SwitchNs")),
+          ...common,
+        ]
       : [st("map the fixmap slot", "pokeMapNs", (c) => c.k("pokeMapNs")), ...common];
   }
   if (id === 2) return [];
@@ -49,13 +67,26 @@ function stepsFor(arch: ArchName, id: MitigationId): S[] {
       ];
     return [st("local fence.i", "fenceINs", (c) => c.k("fenceINs"))];
   }
-  if (arch === "x86_64") return [st("text_poke_sync (IPI, sync_core everywhere)", "syncIpi(serialiseNs)", (c) => c.syncIpi(["serialiseNs"]))];
+  if (arch === "x86_64")
+    return [
+      st("text_poke_sync (IPI, sync_core everywhere)", "syncIpi(serialiseNs)", (c) =>
+        c.syncIpi(["serialiseNs"]),
+      ),
+    ];
   if (arch === "arm64")
     return [
       st("local ISB", "isbNs", (c) => c.k("isbNs")),
-      st("kick_all_cpus_sync (IPI; exception entry/return)", "syncIpi(serialiseNs)", (c) => c.syncIpi(["serialiseNs"])),
+      st("kick_all_cpus_sync (IPI; exception entry/return)", "syncIpi(serialiseNs)", (c) =>
+        c.syncIpi(["serialiseNs"]),
+      ),
     ];
-  return [st("fence.i on every other hart (SBI remote fence.i)", "sbiRemoteFenceIBaseNs + (cpus-1) × sbiRemoteFenceIPerHartNs", (c) => c.sbiRemoteFenceI())];
+  return [
+    st(
+      "fence.i on every other hart (SBI remote fence.i)",
+      "sbiRemoteFenceIBaseNs + (cpus-1) × sbiRemoteFenceIPerHartNs",
+      (c) => c.sbiRemoteFenceI(),
+    ),
+  ];
 }
 
 /**
@@ -70,14 +101,29 @@ export function mitigationCost(
   opts: { bytes?: number; overrides?: CostOverrides } = {},
 ): MitigationCost {
   for (const id of subset)
-    if (![1, 2, 3, 4].includes(id)) throw new Error(`mitigationCost(${arch}): unknown mitigation ${String(id)}; expected 1..4`);
+    if (![1, 2, 3, 4].includes(id))
+      throw new Error(`mitigationCost(${arch}): unknown mitigation ${String(id)}; expected 1..4`);
   const ids = [...new Set(subset)].sort((a, b) => a - b) as MitigationId[];
   const m = costModel(arch, opts.overrides ?? {});
   const bytes = opts.bytes ?? 4096;
   const measures = ids.map((id) => {
-    const strat: Strategy = { name: `mitigation ${id}`, arch, args: ["A11"], description: MITIGATIONS[id], bytes, sites: 1, steps: stepsFor(arch, id) };
+    const strat: Strategy = {
+      name: `mitigation ${id}`,
+      arch,
+      args: ["A11"],
+      description: MITIGATIONS[id],
+      bytes,
+      sites: 1,
+      steps: stepsFor(arch, id),
+    };
     const steps = m.breakdown(strat, cpus);
-    return { id, name: MITIGATIONS[id], ns: steps.reduce((t, s) => t + s.ns, 0), bytesWastedPerAllocation: id === 2 ? 32 : 0, steps };
+    return {
+      id,
+      name: MITIGATIONS[id],
+      ns: steps.reduce((t, s) => t + s.ns, 0),
+      bytesWastedPerAllocation: id === 2 ? 32 : 0,
+      steps,
+    };
   });
   return { arch, subset: ids, cpus, measures, totalNs: measures.reduce((t, x) => t + x.ns, 0) };
 }
@@ -85,6 +131,7 @@ export function mitigationCost(
 /** All 16 subsets of {1,2,3,4}. */
 export function allMitigationSubsets(): MitigationId[][] {
   const out: MitigationId[][] = [];
-  for (let mask = 0; mask < 16; mask++) out.push(([1, 2, 3, 4] as MitigationId[]).filter((_, i) => mask & (1 << i)));
+  for (let mask = 0; mask < 16; mask++)
+    out.push(([1, 2, 3, 4] as MitigationId[]).filter((_, i) => mask & (1 << i)));
   return out;
 }

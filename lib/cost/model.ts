@@ -2,7 +2,12 @@
 // (constants.ts), deterministically (medians) or as seeded samples with log-normal jitter.
 import type { ArchName } from "../execmem/arch";
 import { mulberry32, type Rng } from "../execmem/prng";
-import { type CostConstant, type CostConstantName, type CostConstants, withOverrides } from "./constants";
+import {
+  type CostConstant,
+  type CostConstantName,
+  type CostConstants,
+  withOverrides,
+} from "./constants";
 import { STRATEGIES, type CostCtx, type Strategy, strategiesFor } from "./strategies";
 
 export type CostOverrides = Partial<Record<CostConstantName, number | Partial<CostConstant>>>;
@@ -40,7 +45,13 @@ export interface SweepRow {
   samples?: number[];
 }
 
-function ctxMedian(arch: ArchName, k: CostConstants, cpus: number, lines: number, sites: number): CostCtx {
+function ctxMedian(
+  arch: ArchName,
+  k: CostConstants,
+  cpus: number,
+  lines: number,
+  sites: number,
+): CostCtx {
   const v = (n: CostConstantName): number => k[n].value;
   return {
     arch,
@@ -52,14 +63,28 @@ function ctxMedian(arch: ArchName, k: CostConstants, cpus: number, lines: number
       const n = cpus - 1;
       if (n <= 0) return 0;
       const pAnyIdle = 1 - Math.pow(1 - v("idleFraction"), n);
-      return n * v("ipiSendNs") + v("ipiDeliveryNs") + pAnyIdle * v("idleWakeNs") + handler.reduce((s, h) => s + v(h), 0) + v("ipiAckNs");
+      return (
+        n * v("ipiSendNs") +
+        v("ipiDeliveryNs") +
+        pAnyIdle * v("idleWakeNs") +
+        handler.reduce((s, h) => s + v(h), 0) +
+        v("ipiAckNs")
+      );
     },
     stopMachine: () => v("stopMachineBaseNs") + cpus * v("stopMachinePerCpuNs"),
-    sbiRemoteFenceI: () => (cpus > 1 ? v("sbiRemoteFenceIBaseNs") + (cpus - 1) * v("sbiRemoteFenceIPerHartNs") : 0),
+    sbiRemoteFenceI: () =>
+      cpus > 1 ? v("sbiRemoteFenceIBaseNs") + (cpus - 1) * v("sbiRemoteFenceIPerHartNs") : 0,
   };
 }
 
-function ctxSample(arch: ArchName, k: CostConstants, cpus: number, lines: number, sites: number, rng: Rng): CostCtx {
+function ctxSample(
+  arch: ArchName,
+  k: CostConstants,
+  cpus: number,
+  lines: number,
+  sites: number,
+  rng: Rng,
+): CostCtx {
   const s = (n: CostConstantName): number => {
     const c = k[n];
     return c.value === 0 || c.spread === 0 ? c.value : c.value * Math.exp(c.spread * rng.normal());
@@ -83,14 +108,23 @@ function ctxSample(arch: ArchName, k: CostConstants, cpus: number, lines: number
       return n * s("ipiSendNs") + worst + handler.reduce((t, h) => t + s(h), 0) + s("ipiAckNs");
     },
     stopMachine: () => s("stopMachineBaseNs") + cpus * s("stopMachinePerCpuNs"),
-    sbiRemoteFenceI: () => (cpus > 1 ? s("sbiRemoteFenceIBaseNs") + (cpus - 1) * s("sbiRemoteFenceIPerHartNs") : 0),
+    sbiRemoteFenceI: () =>
+      cpus > 1 ? s("sbiRemoteFenceIBaseNs") + (cpus - 1) * s("sbiRemoteFenceIPerHartNs") : 0,
   };
 }
 
 export function quantiles(xs: readonly number[]): Quantiles {
   const a = [...xs].sort((x, y) => x - y);
   const q = (p: number): number => a[Math.min(a.length - 1, Math.floor(p * a.length))];
-  return { min: a[0], p10: q(0.1), p50: q(0.5), p90: q(0.9), p99: q(0.99), max: a[a.length - 1], mean: a.reduce((s, x) => s + x, 0) / a.length };
+  return {
+    min: a[0],
+    p10: q(0.1),
+    p50: q(0.5),
+    p90: q(0.9),
+    p99: q(0.99),
+    max: a[a.length - 1],
+    mean: a.reduce((s, x) => s + x, 0) / a.length,
+  };
 }
 
 export class CostModel {
@@ -107,7 +141,12 @@ export class CostModel {
 
   strategy(name: string): Strategy {
     const s = STRATEGIES.find((x) => x.arch === this.arch && x.name === name);
-    if (!s) throw new Error(`costModel(${this.arch}): no strategy "${name}"; have: ${this.strategies().map((x) => x.name).join(", ")}`);
+    if (!s)
+      throw new Error(
+        `costModel(${this.arch}): no strategy "${name}"; have: ${this.strategies()
+          .map((x) => x.name)
+          .join(", ")}`,
+      );
     return s;
   }
 
@@ -117,7 +156,8 @@ export class CostModel {
   }
 
   private checkCpus(cpus: number): void {
-    if (!Number.isInteger(cpus) || cpus < 1) throw new Error(`costModel(${this.arch}): cpus must be a positive integer, got ${cpus}`);
+    if (!Number.isInteger(cpus) || cpus < 1)
+      throw new Error(`costModel(${this.arch}): cpus must be a positive integer, got ${cpus}`);
   }
 
   /** The cost of each step with median constants. */
@@ -135,7 +175,13 @@ export class CostModel {
   }
 
   /** n seeded samples of the total latency (constants jittered log-normally, idle targets drawn). */
-  sample(name: string | Strategy, cpus: number, n: number, seed = 1, o: EvalOptions = {}): number[] {
+  sample(
+    name: string | Strategy,
+    cpus: number,
+    n: number,
+    seed = 1,
+    o: EvalOptions = {},
+  ): number[] {
     this.checkCpus(cpus);
     const s = typeof name === "string" ? this.strategy(name) : name;
     const { lines, sites } = this.dims(s, o);

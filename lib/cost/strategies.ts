@@ -48,15 +48,31 @@ export interface Strategy {
   steps: readonly CostStep[];
 }
 
-const step = (name: string, formula: string, cost: (c: CostCtx) => number): CostStep => ({ name, formula, cost });
+const step = (name: string, formula: string, cost: (c: CostCtx) => number): CostStep => ({
+  name,
+  formula,
+  cost,
+});
 
 // ------------------------------------------------------------------ x86-64
 
 const x86Poke = (times: string, n: (c: CostCtx) => number): CostStep[] => [
   step(`map poking_mm page (${times})`, `${times} × pokeMapNs`, (c) => n(c) * c.k("pokeMapNs")),
-  step(`CR3 switch to poking_mm and back (${times})`, `${times} × 2 × cr3SwitchNs`, (c) => n(c) * 2 * c.k("cr3SwitchNs")),
-  step(`copy (${times})`, `${times} × lines × copyNsPerLine`, (c) => n(c) * Math.max(1, c.lines) * c.k("copyNsPerLine")),
-  step(`local TLB flush of the poking address (${times})`, `${times} × tlbFlushLocalNs`, (c) => n(c) * c.k("tlbFlushLocalNs")),
+  step(
+    `CR3 switch to poking_mm and back (${times})`,
+    `${times} × 2 × cr3SwitchNs`,
+    (c) => n(c) * 2 * c.k("cr3SwitchNs"),
+  ),
+  step(
+    `copy (${times})`,
+    `${times} × lines × copyNsPerLine`,
+    (c) => n(c) * Math.max(1, c.lines) * c.k("copyNsPerLine"),
+  ),
+  step(
+    `local TLB flush of the poking address (${times})`,
+    `${times} × tlbFlushLocalNs`,
+    (c) => n(c) * c.k("tlbFlushLocalNs"),
+  ),
 ];
 const x86Sync = (label: string): CostStep =>
   step(
@@ -70,7 +86,8 @@ const x86: Strategy[] = [
     name: "text_poke",
     arch: "x86_64",
     args: ["A13"],
-    description: "__text_poke through the temporary mm; the CR3 write serialises the poking CPU only; no cross-CPU sync",
+    description:
+      "__text_poke through the temporary mm; the CR3 write serialises the poking CPU only; no cross-CPU sync",
     bytes: 5,
     sites: 1,
     steps: x86Poke("1", () => 1),
@@ -82,7 +99,12 @@ const x86: Strategy[] = [
     description: "int3 -> sync -> tail -> sync -> first byte -> sync, one site",
     bytes: 5,
     sites: 1,
-    steps: [...x86Poke("3", () => 3), x86Sync("(after int3)"), x86Sync("(after tail)"), x86Sync("(after first byte)")],
+    steps: [
+      ...x86Poke("3", () => 3),
+      x86Sync("(after int3)"),
+      x86Sync("(after tail)"),
+      x86Sync("(after first byte)"),
+    ],
   },
   {
     name: "text_poke_bp_batch",
@@ -91,7 +113,12 @@ const x86: Strategy[] = [
     description: "text_poke_bp_batch over `sites` sites: 3 pokes per site, 3 syncs in all",
     bytes: 5,
     sites: 56,
-    steps: [...x86Poke("3 × sites", (c) => 3 * c.sites), x86Sync("(after int3)"), x86Sync("(after tail)"), x86Sync("(after first byte)")],
+    steps: [
+      ...x86Poke("3 × sites", (c) => 3 * c.sites),
+      x86Sync("(after int3)"),
+      x86Sync("(after tail)"),
+      x86Sync("(after first byte)"),
+    ],
   },
   {
     name: "text_poke_copy",
@@ -129,7 +156,8 @@ const arm64: Strategy[] = [
     name: "aarch64_insn_patch_text_nosync+flush_icache_range",
     arch: "arm64",
     args: ["A13", "A6"],
-    description: "write through the fixmap, clean/invalidate to PoU, then flush_icache_range's IPI to every CPU",
+    description:
+      "write through the fixmap, clean/invalidate to PoU, then flush_icache_range's IPI to every CPU",
     bytes: 4,
     sites: 1,
     steps: [...armFixmapWrite, ...armMaintenance, kickAll],
@@ -142,7 +170,9 @@ const arm64: Strategy[] = [
     bytes: 4,
     sites: 1,
     steps: [
-      step("stop_machine rendezvous", "stopMachineBaseNs + cpus × stopMachinePerCpuNs", (c) => c.stopMachine()),
+      step("stop_machine rendezvous", "stopMachineBaseNs + cpus × stopMachinePerCpuNs", (c) =>
+        c.stopMachine(),
+      ),
       ...armFixmapWrite,
       ...armMaintenance,
       step("others: ISB", "isbNs (in parallel)", (c) => (c.cpus > 1 ? c.k("isbNs") : 0)),
@@ -161,7 +191,11 @@ const rvFlushAll = (how: "sbi" | "ipi"): CostStep[] => [
   step("local fence.i", "fenceINs", (c) => c.k("fenceINs")),
   step("fence w,o", "fenceNs", (c) => (c.cpus > 1 ? c.k("fenceNs") : 0)),
   how === "sbi"
-    ? step("SBI remote fence.i", "sbiRemoteFenceIBaseNs + (cpus-1) × sbiRemoteFenceIPerHartNs", (c) => c.sbiRemoteFenceI())
+    ? step(
+        "SBI remote fence.i",
+        "sbiRemoteFenceIBaseNs + (cpus-1) × sbiRemoteFenceIPerHartNs",
+        (c) => c.sbiRemoteFenceI(),
+      )
     : step(
         "IPI running fence.i on every hart",
         "(cpus-1) × ipiSendNs + max over targets (ipiDeliveryNs [+ idleWakeNs]) + fenceINs + ipiAckNs",
@@ -196,7 +230,9 @@ const riscv64: Strategy[] = [
     bytes: 4,
     sites: 1,
     steps: [
-      step("stop_machine rendezvous", "stopMachineBaseNs + cpus × stopMachinePerCpuNs", (c) => c.stopMachine()),
+      step("stop_machine rendezvous", "stopMachineBaseNs + cpus × stopMachinePerCpuNs", (c) =>
+        c.stopMachine(),
+      ),
       ...rvFixmapWrite,
       step("local fence.i", "fenceINs", (c) => c.k("fenceINs")),
       step("others: fence.i", "fenceINs (in parallel)", (c) => (c.cpus > 1 ? c.k("fenceINs") : 0)),
@@ -209,10 +245,22 @@ const riscv64: Strategy[] = [
 /** Per-arch "zap the direct map" (set_direct_map_invalid + flush_tlb_kernel_range). */
 const zapStep = (arch: ArchName): CostStep =>
   arch === "x86_64"
-    ? step("zap direct map: PTE clear + TLB shootdown IPI", "pteWriteNs + syncIpi(tlbFlushLocalNs)", (c) => c.k("pteWriteNs") + c.syncIpi(["tlbFlushLocalNs"]))
+    ? step(
+        "zap direct map: PTE clear + TLB shootdown IPI",
+        "pteWriteNs + syncIpi(tlbFlushLocalNs)",
+        (c) => c.k("pteWriteNs") + c.syncIpi(["tlbFlushLocalNs"]),
+      )
     : arch === "arm64"
-      ? step("zap direct map: PTE clear + TLBI broadcast", "pteWriteNs + tlbFlushRemoteNs", (c) => c.k("pteWriteNs") + c.k("tlbFlushRemoteNs"))
-      : step("zap direct map: PTE clear + SBI remote sfence.vma", "pteWriteNs + tlbFlushRemoteNs", (c) => c.k("pteWriteNs") + c.k("tlbFlushRemoteNs"));
+      ? step(
+          "zap direct map: PTE clear + TLBI broadcast",
+          "pteWriteNs + tlbFlushRemoteNs",
+          (c) => c.k("pteWriteNs") + c.k("tlbFlushRemoteNs"),
+        )
+      : step(
+          "zap direct map: PTE clear + SBI remote sfence.vma",
+          "pteWriteNs + tlbFlushRemoteNs",
+          (c) => c.k("pteWriteNs") + c.k("tlbFlushRemoteNs"),
+        );
 
 /** What jit_text_map must do per arch before the PTE (A4). */
 const mapSync = (arch: ArchName): CostStep[] =>
@@ -222,27 +270,42 @@ const mapSync = (arch: ArchName): CostStep[] =>
       ? armMaintenance.slice(0, 4)
       : [
           step("local fence.i", "fenceINs", (c) => c.k("fenceINs")),
-          step("fence.i on every hart (SBI remote fence.i)", "sbiRemoteFenceIBaseNs + (cpus-1) × sbiRemoteFenceIPerHartNs", (c) => c.sbiRemoteFenceI()),
+          step(
+            "fence.i on every hart (SBI remote fence.i)",
+            "sbiRemoteFenceIBaseNs + (cpus-1) × sbiRemoteFenceIPerHartNs",
+            (c) => c.sbiRemoteFenceI(),
+          ),
         ];
 
 const localBarrier = (arch: ArchName): CostStep =>
-  arch === "arm64" ? step("local barrier (DSB)", "dsbNs", (c) => c.k("dsbNs")) : step("local barrier", "fenceNs", (c) => c.k("fenceNs"));
+  arch === "arm64"
+    ? step("local barrier (DSB)", "dsbNs", (c) => c.k("dsbNs"))
+    : step("local barrier", "fenceNs", (c) => c.k("fenceNs"));
 
 function a5(arch: ArchName, zap: boolean): Strategy {
   return {
     name: zap ? "A5 sequence (zap direct map)" : "A5 sequence",
     arch,
     args: ["A5"],
-    description: "allocate pages, write via the direct map, local barrier, [zap the direct map], per-arch maintenance, install RX PTE, store-release flag",
+    description:
+      "allocate pages, write via the direct map, local barrier, [zap the direct map], per-arch maintenance, install RX PTE, store-release flag",
     bytes: 4096,
     sites: 1,
     steps: [
-      step("allocate pages", "ceil(bytes/4096) × allocPagesNs", (c) => Math.ceil((c.lines * 64) / 4096) * c.k("allocPagesNs")),
+      step(
+        "allocate pages",
+        "ceil(bytes/4096) × allocPagesNs",
+        (c) => Math.ceil((c.lines * 64) / 4096) * c.k("allocPagesNs"),
+      ),
       step("write via direct map", "lines × copyNsPerLine", (c) => c.lines * c.k("copyNsPerLine")),
       localBarrier(arch),
       ...(zap ? [zapStep(arch)] : []),
       ...mapSync(arch),
-      step("install RX PTE", "ceil(bytes/4096) × pteWriteNs", (c) => Math.ceil((c.lines * 64) / 4096) * c.k("pteWriteNs")),
+      step(
+        "install RX PTE",
+        "ceil(bytes/4096) × pteWriteNs",
+        (c) => Math.ceil((c.lines * 64) / 4096) * c.k("pteWriteNs"),
+      ),
       step("store-release flag", "fenceNs", (c) => c.k("fenceNs")),
     ],
   };
@@ -256,7 +319,14 @@ function handleMap(arch: ArchName): Strategy {
     description: "handle protocol: the synchronisation jit_text_map() does per arch, then the PTEs",
     bytes: 4096,
     sites: 1,
-    steps: [...mapSync(arch), step("install RX PTE", "ceil(bytes/4096) × pteWriteNs", (c) => Math.ceil((c.lines * 64) / 4096) * c.k("pteWriteNs"))],
+    steps: [
+      ...mapSync(arch),
+      step(
+        "install RX PTE",
+        "ceil(bytes/4096) × pteWriteNs",
+        (c) => Math.ceil((c.lines * 64) / 4096) * c.k("pteWriteNs"),
+      ),
+    ],
   };
 }
 
@@ -264,7 +334,11 @@ export const STRATEGIES: readonly Strategy[] = [
   ...x86,
   ...arm64,
   ...riscv64,
-  ...(["x86_64", "arm64", "riscv64"] as const).flatMap((a) => [a5(a, false), a5(a, true), handleMap(a)]),
+  ...(["x86_64", "arm64", "riscv64"] as const).flatMap((a) => [
+    a5(a, false),
+    a5(a, true),
+    handleMap(a),
+  ]),
 ];
 
 export function strategiesFor(arch: ArchName): Strategy[] {

@@ -119,9 +119,13 @@ function x86_64(o: Required<ArchSetupOptions>): ArchSetup {
   const start = MODULES_VADDR + offset;
   const MODULE_ALIGN = o.kasan ? PAGE_SIZE << 3 : PAGE_SIZE;
   const text = o.rox
-    ? range(start, MODULES_END, "PAGE_KERNEL_ROX", MODULE_ALIGN, ["EXECMEM_KASAN_SHADOW", "EXECMEM_ROX_CACHE"])
+    ? range(start, MODULES_END, "PAGE_KERNEL_ROX", MODULE_ALIGN, [
+        "EXECMEM_KASAN_SHADOW",
+        "EXECMEM_ROX_CACHE",
+      ])
     : range(start, MODULES_END, "PAGE_KERNEL", MODULE_ALIGN, ["EXECMEM_KASAN_SHADOW"]);
-  const other = (): ExecmemRange => range(start, MODULES_END, "PAGE_KERNEL", MODULE_ALIGN, ["EXECMEM_KASAN_SHADOW"]);
+  const other = (): ExecmemRange =>
+    range(start, MODULES_END, "PAGE_KERNEL", MODULE_ALIGN, ["EXECMEM_KASAN_SHADOW"]);
   return {
     layout: {
       arch: "x86_64",
@@ -151,7 +155,12 @@ function x86_64(o: Required<ArchSetupOptions>): ArchSetup {
 }
 
 /** arch/arm64/mm/init.c random_bounding_box(): random page-aligned base of a size window holding [start, end). */
-function randomBoundingBox(rng: ReturnType<typeof mulberry32>, size: number, start: Va, end: Va): Va {
+function randomBoundingBox(
+  rng: ReturnType<typeof mulberry32>,
+  size: number,
+  start: Va,
+  end: Va,
+): Va {
   if (end - start >= size) return 0;
   const maxPgoff = (size - (end - start)) / PAGE_SIZE;
   return start - rng.int(0, maxPgoff) * PAGE_SIZE;
@@ -166,7 +175,8 @@ function arm64(o: Required<ArchSetupOptions>): ArchSetup {
   const size = KERNEL_IMAGE_BYTES.arm64;
   // KASLR places the image at a 2 MiB-aligned offset in the lower half of the vmalloc area.
   const kstart = o.kaslr
-    ? VMALLOC_START + rng.int(1, Math.floor((VMALLOC_END - VMALLOC_START) / 2 / PMD_SIZE) - 64) * PMD_SIZE
+    ? VMALLOC_START +
+      rng.int(1, Math.floor((VMALLOC_END - VMALLOC_START) / 2 / PMD_SIZE) - 64) * PMD_SIZE
     : MODULES_END;
   const kend = kstart + size;
   // module_init_limits()
@@ -207,7 +217,11 @@ function arm64(o: Required<ArchSetupOptions>): ArchSetup {
       randomization: { module_direct_base: direct, module_plt_base: plt },
       branches: [
         { insn: "BL", reach: SZ_128M, note: "imm26 << 2: CALL26/JUMP26 relocations" },
-        { insn: "PLT (ADRP+ADD+BR)", reach: SZ_2G, note: "module PLT veneer; the 2 GiB window bounds PREL32 references" },
+        {
+          insn: "PLT (ADRP+ADD+BR)",
+          reach: SZ_2G,
+          note: "module PLT veneer; the 2 GiB window bounds PREL32 references",
+        },
       ],
       jitNeedsProximity: false,
       hasRoxCache: false,
@@ -230,7 +244,9 @@ function riscv64(o: Required<ArchSetupOptions>): ArchSetup {
   const KERNEL_LINK_ADDR = va(0xffff_ffff_8000_0000n);
   const size = KERNEL_IMAGE_BYTES.riscv64;
   // Virtual KASLR (6.6+): the image moves inside its 2 GiB area; modelled in 2 MiB steps within 1 GiB.
-  const kstart = KERNEL_LINK_ADDR + (o.kaslr ? rng.int(0, Math.floor((PUD_SIZE - size) / PMD_SIZE)) * PMD_SIZE : 0);
+  const kstart =
+    KERNEL_LINK_ADDR +
+    (o.kaslr ? rng.int(0, Math.floor((PUD_SIZE - size) / PMD_SIZE)) * PMD_SIZE : 0);
   const kend = kstart + size;
   const MODULES_VADDR = alignDown(kend + PAGE_SIZE - 1, PAGE_SIZE) - SZ_2G; // PFN_ALIGN(_end) - SZ_2G
   const MODULES_END = kstart; // PFN_ALIGN(_start)
@@ -285,8 +301,18 @@ export function execmemArchSetup(arch: ArchName, opts: ArchSetupOptions = {}): A
 /** mm/execmem.c execmem_init_missing(). */
 export function execmemInitMissing(info: ExecmemInfo): void {
   const d = info.ranges.EXECMEM_MODULE_TEXT;
-  if (!d) throw new ExecmemError("execmem_init", "EXECMEM_DEFAULT", "no default range (execmem_validate)");
-  const types: ExecmemType[] = ["EXECMEM_KPROBES", "EXECMEM_FTRACE", "EXECMEM_BPF", "EXECMEM_MODULE_DATA"];
+  if (!d)
+    throw new ExecmemError(
+      "execmem_init",
+      "EXECMEM_DEFAULT",
+      "no default range (execmem_validate)",
+    );
+  const types: ExecmemType[] = [
+    "EXECMEM_KPROBES",
+    "EXECMEM_FTRACE",
+    "EXECMEM_BPF",
+    "EXECMEM_MODULE_DATA",
+  ];
   for (const t of types) {
     if (info.ranges[t]) continue;
     info.ranges[t] = { ...d, pgprot: t === "EXECMEM_MODULE_DATA" ? "PAGE_KERNEL" : d.pgprot };
@@ -296,7 +322,8 @@ export function execmemInitMissing(info: ExecmemInfo): void {
 /** Whether a PC-relative branch of the given kind at `from` reaches `to`. */
 export function branchReaches(layout: ArchLayout, insn: string, from: Va, to: Va): boolean {
   const b = layout.branches.find((x) => x.insn === insn);
-  if (!b) throw new ExecmemError("branchReaches", `insn=${insn}`, `no such branch on ${layout.arch}`);
+  if (!b)
+    throw new ExecmemError("branchReaches", `insn=${insn}`, `no such branch on ${layout.arch}`);
   const d = to - from;
   return d >= -b.reach && d < b.reach;
 }

@@ -17,7 +17,14 @@ export type SetMemoryOp = "ro" | "x" | "rox" | "nx" | "rw";
 
 export type ExecmemEffect =
   /** alloc_vmap_area(): VA [va, va+size) reserved (size includes the guard page). */
-  | { kind: "vmap_area_alloc"; va: Va; size: number; guard: number; range: "primary" | "fallback"; type: ExecmemType | null }
+  | {
+      kind: "vmap_area_alloc";
+      va: Va;
+      size: number;
+      guard: number;
+      range: "primary" | "fallback";
+      type: ExecmemType | null;
+    }
   /** free_vmap_area(): VA released. */
   | { kind: "vmap_area_free"; va: Va; size: number }
   /** Physical pages taken from / returned to the page allocator (order 0 or 9). */
@@ -60,7 +67,12 @@ export type ExecmemEffect =
       sync: boolean;
     }
   /** Named cache maintenance the kernel performs (not modelled here; the machine model does). */
-  | { kind: "cache_maintenance"; fn: "flush_icache_range" | "flush_icache_all" | "caches_clean_inval_pou"; va: Va; size: number }
+  | {
+      kind: "cache_maintenance";
+      fn: "flush_icache_range" | "flush_icache_all" | "caches_clean_inval_pou";
+      va: Va;
+      size: number;
+    }
   /** Named BPF operations (kernel/bpf/core.c): the arch hooks that copy / invalidate program text. */
   | { kind: "bpf_arch_text_copy"; va: Va; size: number; content: string }
   | { kind: "bpf_arch_text_invalidate"; va: Va; size: number };

@@ -27,7 +27,13 @@ import {
 } from "./types";
 import { VmapSpace } from "./vmap";
 
-const PROTS: readonly Pgprot[] = ["PAGE_NONE", "PAGE_KERNEL", "PAGE_KERNEL_RO", "PAGE_KERNEL_ROX", "PAGE_KERNEL_EXEC"];
+const PROTS: readonly Pgprot[] = [
+  "PAGE_NONE",
+  "PAGE_KERNEL",
+  "PAGE_KERNEL_RO",
+  "PAGE_KERNEL_ROX",
+  "PAGE_KERNEL_EXEC",
+];
 const P_NONE = 0;
 const P_RW = 1;
 const P_RO = 2;
@@ -38,7 +44,8 @@ const NO_CHUNKS8 = new Uint8Array(0);
 const NO_CHUNKS16 = new Uint16Array(0);
 const W = (c: number): boolean => c === P_RW || c === P_RWX;
 const X = (c: number): boolean => c === P_ROX || c === P_RWX;
-const code = (r: boolean, w: boolean, x: boolean): number => (!r ? P_NONE : w ? (x ? P_RWX : P_RW) : x ? P_ROX : P_RO);
+const code = (r: boolean, w: boolean, x: boolean): number =>
+  !r ? P_NONE : w ? (x ? P_RWX : P_RW) : x ? P_ROX : P_RO;
 
 /** A vmalloc area (struct vm_struct) as the model keeps it. */
 interface VmArea {
@@ -162,7 +169,11 @@ export class Execmem {
     this.info = opts.info ?? setup.info;
     for (const [t, r] of Object.entries(this.info.ranges)) {
       if (r && !isPowerOfTwo(r.alignment))
-        throw new ExecmemError("execmem_init", `${t}.alignment=${r.alignment}`, "alignment is not a power of two");
+        throw new ExecmemError(
+          "execmem_init",
+          `${t}.alignment=${r.alignment}`,
+          "alignment is not a power of two",
+        );
     }
     this.numaNodes = opts.numaNodes ?? 1;
     this.BPF_PROG_PACK_SIZE = PMD_SIZE * this.numaNodes;
@@ -189,15 +200,18 @@ export class Execmem {
   }
 
   private rangeOf(call: string, type: ExecmemType): ExecmemRange {
-    if (!EXECMEM_TYPES.includes(type)) throw new ExecmemError(call, `type=${String(type)}`, "unknown execmem type");
+    if (!EXECMEM_TYPES.includes(type))
+      throw new ExecmemError(call, `type=${String(type)}`, "unknown execmem type");
     const r = this.info.ranges[type];
     if (!r) throw new ExecmemError(call, `type=${type}`, `no range for this type on ${this.arch}`);
     return r;
   }
 
   private checkSize(call: string, size: number, max: number): void {
-    if (!Number.isInteger(size) || size <= 0) throw new ExecmemError(call, `size=${size}`, "size must be a positive integer");
-    if (size > max) throw new ExecmemError(call, `size=${size}`, `larger than the range (${max} bytes)`);
+    if (!Number.isInteger(size) || size <= 0)
+      throw new ExecmemError(call, `size=${size}`, "size must be a positive integer");
+    if (size > max)
+      throw new ExecmemError(call, `size=${size}`, `larger than the range (${max} bytes)`);
   }
 
   private areaAt(addr: Va): VmArea | undefined {
@@ -219,7 +233,13 @@ export class Execmem {
     align: number,
     r: ExecmemRange,
     huge: boolean,
-  ): { va: Va; size: number; guard: number; pageSize: number; which: "primary" | "fallback" } | null {
+  ): {
+    va: Va;
+    size: number;
+    guard: number;
+    pageSize: number;
+    which: "primary" | "fallback";
+  } | null {
     let pageSize = PAGE_SIZE;
     let sz = alignUp(size, PAGE_SIZE);
     let al = Math.max(align, PAGE_SIZE);
@@ -229,7 +249,8 @@ export class Execmem {
       al = Math.max(al, PMD_SIZE);
     }
     const units = sz / pageSize;
-    if (!this.phys.canAlloc(pageSize === PAGE_SIZE ? units : 0, pageSize === PMD_SIZE ? units : 0)) return null;
+    if (!this.phys.canAlloc(pageSize === PAGE_SIZE ? units : 0, pageSize === PMD_SIZE ? units : 0))
+      return null;
     const guard = PAGE_SIZE;
     let va = this.vmap.find(sz + guard, al, r.start, r.end + 1);
     if (va >= 0) return { va, size: sz, guard, pageSize, which: "primary" };
@@ -249,10 +270,18 @@ export class Execmem {
     map = true,
   ): VmArea {
     this.vmap.take(p.va, p.size + p.guard);
-    this.fx.push({ kind: "vmap_area_alloc", va: p.va, size: p.size + p.guard, guard: p.guard, range: p.which, type });
+    this.fx.push({
+      kind: "vmap_area_alloc",
+      va: p.va,
+      size: p.size + p.guard,
+      guard: p.guard,
+      range: p.which,
+      type,
+    });
     const units = p.size / p.pageSize;
     const pa: number[] = new Array(units);
-    for (let i = 0; i < units; i++) pa[i] = p.pageSize === PMD_SIZE ? this.phys.allocBlock() : this.phys.allocPage();
+    for (let i = 0; i < units; i++)
+      pa[i] = p.pageSize === PMD_SIZE ? this.phys.allocBlock() : this.phys.allocPage();
     // effects share the (never mutated) page list
     this.fx.push({ kind: "alloc_pages", order: p.pageSize === PMD_SIZE ? 9 : 0, pa });
     const area: VmArea = {
@@ -268,7 +297,8 @@ export class Execmem {
       resetPerms,
     };
     if (map) this.fx.push({ kind: "map", va: p.va, size: p.size, pageSize: p.pageSize, prot, pa });
-    if (p.pageSize === PMD_SIZE) for (let ch = 0; ch < units; ch++) area.protCount[ch * PROTS.length + area.prot[0]] = 512;
+    if (p.pageSize === PMD_SIZE)
+      for (let ch = 0; ch < units; ch++) area.protCount[ch * PROTS.length + area.prot[0]] = 512;
     this.areas.set(p.va, area);
     const i = this.upperBound(p.va);
     this.areaStarts.splice(i, 0, p.va);
@@ -292,7 +322,12 @@ export class Execmem {
   }
 
   /** For every maximal run of physically contiguous pages of area[first, first+n). */
-  private physRuns(area: VmArea, first: number, n: number, f: (pa: number, size: number) => void): void {
+  private physRuns(
+    area: VmArea,
+    first: number,
+    n: number,
+    f: (pa: number, size: number) => void,
+  ): void {
     let runPa = -1;
     let runLen = 0;
     for (let i = first; i < first + n; i++) {
@@ -314,13 +349,18 @@ export class Execmem {
       // vm_reset_perms(): linear alias invalid, one flush covering both aliases, then default.
       this.physRuns(area, 0, n, (pa, size) => this.directMap.change(pa, size, "invalid", this.fx));
       this.fx.push({ kind: "flush_tlb_kernel_range", start: area.va, end: area.va + area.size });
-      this.physRuns(area, 0, n, (pa, size) => this.directMap.change(pa, size, "PAGE_KERNEL", this.fx));
+      this.physRuns(area, 0, n, (pa, size) =>
+        this.directMap.change(pa, size, "PAGE_KERNEL", this.fx),
+      );
     } else {
-      this.physRuns(area, 0, n, (pa, size) => this.directMap.change(pa, size, "PAGE_KERNEL", this.fx));
+      this.physRuns(area, 0, n, (pa, size) =>
+        this.directMap.change(pa, size, "PAGE_KERNEL", this.fx),
+      );
     }
     if (area.mapped) {
       this.fx.push({ kind: "unmap", va: area.va, size: area.size });
-      if (!area.resetPerms) this.fx.push({ kind: "flush_tlb_kernel_range", start: area.va, end: area.va + area.size });
+      if (!area.resetPerms)
+        this.fx.push({ kind: "flush_tlb_kernel_range", start: area.va, end: area.va + area.size });
     }
     for (const pa of area.pa) {
       if (area.pageSize === PMD_SIZE) this.phys.freeBlock(pa);
@@ -337,12 +377,17 @@ export class Execmem {
   private cpa(call: string, op: SetMemoryOp, addr: Va, numpages: number): void {
     if (!Number.isInteger(numpages) || numpages <= 0)
       throw new ExecmemError(call, `numpages=${numpages}`, "numpages must be a positive integer");
-    if (addr % PAGE_SIZE !== 0) throw new ExecmemError(call, `addr=${fmtVa(addr)}`, "address is not page aligned");
+    if (addr % PAGE_SIZE !== 0)
+      throw new ExecmemError(call, `addr=${fmtVa(addr)}`, "address is not page aligned");
     const area = this.areaAt(addr);
     if (!area || !area.mapped)
       throw new ExecmemError(call, `addr=${fmtVa(addr)}`, "not inside a mapped vmalloc area");
     if (addr + numpages * PAGE_SIZE > area.va + area.size)
-      throw new ExecmemError(call, `numpages=${numpages}`, "range runs past the end of the vmalloc area");
+      throw new ExecmemError(
+        call,
+        `numpages=${numpages}`,
+        "range runs past the end of the vmalloc area",
+      );
     const first = (addr - area.va) / PAGE_SIZE;
     let anyChanged = false;
     for (let i = first; i < first + numpages; i++) {
@@ -375,7 +420,12 @@ export class Execmem {
         const uniform = this.chunkUniform(area, ch);
         if (!area.split[ch] && !uniform) {
           area.split[ch] = 1;
-          this.fx.push({ kind: "vmalloc_split", va: area.va + ch * PMD_SIZE, from: "2M", to: "4K" });
+          this.fx.push({
+            kind: "vmalloc_split",
+            va: area.va + ch * PMD_SIZE,
+            from: "2M",
+            to: "4K",
+          });
         } else if (area.split[ch] && uniform && op === "rox") {
           // CPA_COLLAPSE (x86 set_memory_rox, 6.15): 512 uniform PTEs become a PMD again
           area.split[ch] = 0;
@@ -386,16 +436,28 @@ export class Execmem {
     // Linear-map alias: RW/RO follows, X never (cpa_process_alias keeps NX on the direct map).
     if (op === "ro" || op === "rox" || op === "rw") {
       const to: Pgprot = op === "rw" ? "PAGE_KERNEL" : "PAGE_KERNEL_RO";
-      this.physRuns(area, first, numpages, (pa, size) => this.directMap.change(pa, size, to, this.fx));
+      this.physRuns(area, first, numpages, (pa, size) =>
+        this.directMap.change(pa, size, to, this.fx),
+      );
     }
-    if (anyChanged) this.fx.push({ kind: "flush_tlb_kernel_range", start: addr, end: addr + numpages * PAGE_SIZE });
+    if (anyChanged)
+      this.fx.push({
+        kind: "flush_tlb_kernel_range",
+        start: addr,
+        end: addr + numpages * PAGE_SIZE,
+      });
   }
 
   private chunkUniform(area: VmArea, ch: number): boolean {
     return area.protCount[ch * PROTS.length + area.prot[ch * 512]] === 512;
   }
 
-  private recordAlloc(addr: Va, size: number, allocator: AllocatorKind, type: ExecmemType | null): Allocation {
+  private recordAlloc(
+    addr: Va,
+    size: number,
+    allocator: AllocatorKind,
+    type: ExecmemType | null,
+  ): Allocation {
     const a: Allocation = { addr, size, allocator, type, effects: [] };
     this.allocs.set(addr, a);
     this.everAllocated.add(addr);
@@ -405,11 +467,16 @@ export class Execmem {
   private lookupFree(call: string, addr: Va, allowed: readonly AllocatorKind[]): Allocation {
     const a = this.allocs.get(addr);
     if (!a) {
-      if (this.everAllocated.has(addr)) throw new ExecmemError(call, `addr=${fmtVa(addr)}`, "double free");
+      if (this.everAllocated.has(addr))
+        throw new ExecmemError(call, `addr=${fmtVa(addr)}`, "double free");
       throw new ExecmemError(call, `addr=${fmtVa(addr)}`, "address was never allocated");
     }
     if (!allowed.includes(a.allocator))
-      throw new ExecmemError(call, `addr=${fmtVa(addr)}`, `allocated by ${a.allocator}, not freed by this call`);
+      throw new ExecmemError(
+        call,
+        `addr=${fmtVa(addr)}`,
+        `allocated by ${a.allocator}, not freed by this call`,
+      );
     return a;
   }
 
@@ -419,23 +486,41 @@ export class Execmem {
 
   /** The arch's text_poke-like copy (execmem_update_copy, bpf_arch_text_copy). */
   private pokeCopy(va: Va, size: number, content: string, sync = false): void {
-    const fn = this.arch === "x86_64" ? "text_poke_copy" : this.arch === "arm64" ? "aarch64_insn_copy" : "patch_text_nosync";
+    const fn =
+      this.arch === "x86_64"
+        ? "text_poke_copy"
+        : this.arch === "arm64"
+          ? "aarch64_insn_copy"
+          : "patch_text_nosync";
     this.fx.push({ kind: "text_poke", fn, va, size, content, sync });
     this.archIcacheAfterPoke(va, size);
   }
 
   private pokeSet(va: Va, size: number): void {
-    const fn = this.arch === "x86_64" ? "text_poke_set" : this.arch === "arm64" ? "aarch64_insn_set" : "patch_text_set_nosync";
+    const fn =
+      this.arch === "x86_64"
+        ? "text_poke_set"
+        : this.arch === "arm64"
+          ? "aarch64_insn_set"
+          : "patch_text_set_nosync";
     this.fx.push({ kind: "text_poke", fn, va, size, content: this.layout.trapInsn, sync: false });
-    this.fx.push({ kind: "trap_fill", va, size, via: this.layout.textPokeAlias, insn: this.layout.trapInsn });
+    this.fx.push({
+      kind: "trap_fill",
+      va,
+      size,
+      via: this.layout.textPokeAlias,
+      insn: this.layout.trapInsn,
+    });
     this.archIcacheAfterPoke(va, size);
   }
 
   private archIcacheAfterPoke(va: Va, size: number): void {
     // arm64 aarch64_insn_copy/set end with flush_icache_range(); riscv patch_text_nosync with
     // flush_icache_range() == flush_icache_all(); x86 needs none.
-    if (this.arch === "arm64") this.fx.push({ kind: "cache_maintenance", fn: "flush_icache_range", va, size });
-    else if (this.arch === "riscv64") this.fx.push({ kind: "cache_maintenance", fn: "flush_icache_all", va, size });
+    if (this.arch === "arm64")
+      this.fx.push({ kind: "cache_maintenance", fn: "flush_icache_range", va, size });
+    else if (this.arch === "riscv64")
+      this.fx.push({ kind: "cache_maintenance", fn: "flush_icache_all", va, size });
   }
 
   private trapFillVa(va: Va, size: number): void {
@@ -447,7 +532,11 @@ export class Execmem {
   /** execmem_alloc(type, size). Throws ExecmemError where the kernel returns NULL. */
   execmem_alloc(type: ExecmemType, size: number): Va {
     const r = this.rangeOf("execmem_alloc", type);
-    this.checkSize("execmem_alloc", size, r.end + 1 - r.start + (r.fallback_start ? r.fallback_end + 1 - r.fallback_start : 0));
+    this.checkSize(
+      "execmem_alloc",
+      size,
+      r.end + 1 - r.start + (r.fallback_start ? r.fallback_end + 1 - r.fallback_start : 0),
+    );
     this.begin();
     const sz = alignUp(size, PAGE_SIZE);
     if (r.flags.includes("EXECMEM_ROX_CACHE") && this.roxCacheEnabled) {
@@ -456,7 +545,12 @@ export class Execmem {
       return this.end(addr, rec);
     }
     const p = this.planVmalloc(sz, r.alignment, r, false);
-    if (!p) throw new ExecmemError("execmem_alloc", `size=${size}`, `unable to allocate memory in the ${type} range`);
+    if (!p)
+      throw new ExecmemError(
+        "execmem_alloc",
+        `size=${size}`,
+        `unable to allocate memory in the ${type} range`,
+      );
     const area = this.doVmalloc(p, r.pgprot, type, true);
     const rec = this.recordAlloc(area.va, sz, "execmem_alloc", type);
     return this.end(area.va, rec);
@@ -464,7 +558,11 @@ export class Execmem {
 
   /** execmem_free(ptr): back to the ROX cache if it came from it, else vfree(). */
   execmem_free(addr: Va): void {
-    const a = this.lookupFree("execmem_free", addr, ["execmem_alloc", "execmem_cache", "module_alloc"]);
+    const a = this.lookupFree("execmem_free", addr, [
+      "execmem_alloc",
+      "execmem_cache",
+      "module_alloc",
+    ]);
     this.begin();
     if (a.allocator === "execmem_cache") this.cacheFree(this.cache, a, true);
     else this.doVfree(this.areas.get(addr)!);
@@ -515,7 +613,12 @@ export class Execmem {
     const first = (addr - area.va) / PAGE_SIZE;
     const last = Math.floor((addr + size - 1 - area.va) / PAGE_SIZE);
     for (let i = first; i <= last; i++)
-      if (!W(area.prot[i])) throw new ExecmemError("write", `addr=${fmtVa(addr)}`, `page ${i} is not writable (${PROTS[area.prot[i]]})`);
+      if (!W(area.prot[i]))
+        throw new ExecmemError(
+          "write",
+          `addr=${fmtVa(addr)}`,
+          `page ${i} is not writable (${PROTS[area.prot[i]]})`,
+        );
     this.begin();
     this.writeVia("va", addr, size, content);
     this.end(undefined, a);
@@ -579,10 +682,19 @@ export class Execmem {
    */
   module_alloc(size: number): Va {
     const r = this.rangeOf("module_alloc", "EXECMEM_MODULE_TEXT");
-    this.checkSize("module_alloc", size, r.end + 1 - r.start + (r.fallback_start ? r.fallback_end + 1 - r.fallback_start : 0));
+    this.checkSize(
+      "module_alloc",
+      size,
+      r.end + 1 - r.start + (r.fallback_start ? r.fallback_end + 1 - r.fallback_start : 0),
+    );
     this.begin();
     const p = this.planVmalloc(alignUp(size, PAGE_SIZE), r.alignment, r, false);
-    if (!p) throw new ExecmemError("module_alloc", `size=${size}`, "unable to allocate memory in the module range");
+    if (!p)
+      throw new ExecmemError(
+        "module_alloc",
+        `size=${size}`,
+        "unable to allocate memory in the module range",
+      );
     const area = this.doVmalloc(p, "PAGE_KERNEL", "EXECMEM_MODULE_TEXT", true);
     const rec = this.recordAlloc(area.va, area.size, "module_alloc", "EXECMEM_MODULE_TEXT");
     return this.end(area.va, rec);
@@ -606,7 +718,9 @@ export class Execmem {
 
   /** jit_text_alloc(): no placement restriction; aliased to execmem_text_alloc() where proximity is needed. */
   jit_text_alloc(size: number): Va {
-    return this.layout.jitNeedsProximity ? this.execmem_text_alloc(size) : this.execmem_alloc("EXECMEM_BPF", size);
+    return this.layout.jitNeedsProximity
+      ? this.execmem_text_alloc(size)
+      : this.execmem_alloc("EXECMEM_BPF", size);
   }
 
   /** execmem_data_alloc(): EXECMEM_MODULE_DATA (non-executable). */
@@ -638,7 +752,12 @@ export class Execmem {
     if (addr < 0) {
       let p = this.planVmalloc(alignUp(size, PMD_SIZE), r.alignment, r, true);
       if (!p) p = this.planVmalloc(size, r.alignment, r, true);
-      if (!p) throw new ExecmemError(call, `size=${size}`, "unable to allocate memory (ROX cache cannot grow)");
+      if (!p)
+        throw new ExecmemError(
+          call,
+          `size=${size}`,
+          "unable to allocate memory (ROX cache cannot grow)",
+        );
       const area = this.doVmalloc(p, "PAGE_KERNEL", null, false);
       // execmem_fill_trapping_insns(); the thread (Mike, 06-25): a new large page is
       // "invalidated" by filling it with breakpoint instructions
@@ -697,7 +816,10 @@ export class Execmem {
   /** The thread's ROX cache (A8): jit_text_alloc from large ROX pages, jit_update via text poking. */
   readonly jitRoxCache = {
     jit_text_alloc: (size: number): Va => {
-      const r = this.rangeOf("jit_text_alloc", this.layout.jitNeedsProximity ? "EXECMEM_MODULE_TEXT" : "EXECMEM_BPF");
+      const r = this.rangeOf(
+        "jit_text_alloc",
+        this.layout.jitNeedsProximity ? "EXECMEM_MODULE_TEXT" : "EXECMEM_BPF",
+      );
       this.checkSize("jit_text_alloc", size, r.end + 1 - r.start);
       this.begin();
       const sz = alignUp(size, PAGE_SIZE);
@@ -708,9 +830,23 @@ export class Execmem {
     jit_update: (addr: Va, offset: number, size: number, content: string): void => {
       const a = this.allocs.get(addr);
       if (!a || a.allocator !== "jit_rox_cache")
-        throw new ExecmemError("jit_update", `addr=${fmtVa(addr)}`, "not an allocation of the JIT ROX cache");
-      if (!Number.isInteger(offset) || offset < 0 || !Number.isInteger(size) || size <= 0 || offset + size > a.size)
-        throw new ExecmemError("jit_update", `offset=${offset}`, `offset+size must be within ${a.size}`);
+        throw new ExecmemError(
+          "jit_update",
+          `addr=${fmtVa(addr)}`,
+          "not an allocation of the JIT ROX cache",
+        );
+      if (
+        !Number.isInteger(offset) ||
+        offset < 0 ||
+        !Number.isInteger(size) ||
+        size <= 0 ||
+        offset + size > a.size
+      )
+        throw new ExecmemError(
+          "jit_update",
+          `offset=${offset}`,
+          `offset+size must be within ${a.size}`,
+        );
       this.begin();
       this.pokeCopy(addr + offset, size, content);
       this.end(undefined, a);
@@ -736,7 +872,12 @@ export class Execmem {
       // a program bigger than a pack gets its own allocation
       const sz = alignUp(size, PAGE_SIZE);
       const p = this.planVmalloc(sz, r.alignment, r, false);
-      if (!p) throw new ExecmemError("bpf_prog_pack_alloc", `size=${size}`, "unable to allocate memory in the EXECMEM_BPF range");
+      if (!p)
+        throw new ExecmemError(
+          "bpf_prog_pack_alloc",
+          `size=${size}`,
+          "unable to allocate memory in the EXECMEM_BPF range",
+        );
       this.begin();
       const area = this.doVmalloc(p, r.pgprot, "EXECMEM_BPF", true);
       this.trapFillVa(area.va, sz);
@@ -756,7 +897,12 @@ export class Execmem {
     }
     // alloc_new_pack(): execmem_alloc(EXECMEM_BPF), fill with illegal insns, set_memory_rox
     const p = this.planVmalloc(this.BPF_PROG_PACK_SIZE, r.alignment, r, false);
-    if (!p) throw new ExecmemError("bpf_prog_pack_alloc", `size=${size}`, "unable to allocate a new pack in the EXECMEM_BPF range");
+    if (!p)
+      throw new ExecmemError(
+        "bpf_prog_pack_alloc",
+        `size=${size}`,
+        "unable to allocate a new pack in the EXECMEM_BPF range",
+      );
     this.begin();
     const area = this.doVmalloc(p, r.pgprot, "EXECMEM_BPF", true);
     this.trapFillVa(area.va, this.BPF_PROG_PACK_SIZE);
@@ -780,8 +926,16 @@ export class Execmem {
   /** bpf_prog_pack_free(ptr, size): bpf_arch_text_invalidate, clear bits, free an emptied pack at once. */
   bpf_prog_pack_free(addr: Va, size?: number): void {
     const a = this.lookupFree("bpf_prog_pack_free", addr, ["bpf_prog_pack", "bpf_prog_pack_own"]);
-    if (size !== undefined && alignUp(size, a.allocator === "bpf_prog_pack" ? Execmem.BPF_PROG_CHUNK_SIZE : PAGE_SIZE) !== a.size)
-      throw new ExecmemError("bpf_prog_pack_free", `size=${size}`, `does not match the allocated size ${a.size}`);
+    if (
+      size !== undefined &&
+      alignUp(size, a.allocator === "bpf_prog_pack" ? Execmem.BPF_PROG_CHUNK_SIZE : PAGE_SIZE) !==
+        a.size
+    )
+      throw new ExecmemError(
+        "bpf_prog_pack_free",
+        `size=${size}`,
+        `does not match the allocated size ${a.size}`,
+      );
     this.begin();
     if (a.allocator === "bpf_prog_pack_own") {
       this.doVfree(this.areas.get(addr)!);
@@ -805,7 +959,8 @@ export class Execmem {
   /** The bitmap of a pack (1 = chunk in use), as kernel/bpf/core.c keeps it. */
   bpfPackBitmap(index: number): Uint8Array {
     const pack = this.packs[index];
-    if (!pack) throw new ExecmemError("bpfPackBitmap", `index=${index}`, `only ${this.packs.length} packs`);
+    if (!pack)
+      throw new ExecmemError("bpfPackBitmap", `index=${index}`, `only ${this.packs.length} packs`);
     const chunks = this.BPF_PROG_PACK_SIZE / Execmem.BPF_PROG_CHUNK_SIZE;
     const bm = new Uint8Array(chunks).fill(1);
     for (const e of pack.free.extents(0, chunks)) bm.fill(0, e.start, e.end);
@@ -821,23 +976,52 @@ export class Execmem {
   /** Andy's proposal: jit_text_alloc() returns a handle whose address is not mapped yet. */
   readonly jitHandle = {
     jit_text_alloc: (size: number): JitTextHandle => {
-      const r = this.rangeOf("jit_text_alloc", this.layout.jitNeedsProximity ? "EXECMEM_MODULE_TEXT" : "EXECMEM_BPF");
+      const r = this.rangeOf(
+        "jit_text_alloc",
+        this.layout.jitNeedsProximity ? "EXECMEM_MODULE_TEXT" : "EXECMEM_BPF",
+      );
       this.checkSize("jit_text_alloc", size, r.end + 1 - r.start);
       const p = this.planVmalloc(alignUp(size, PAGE_SIZE), r.alignment, r, false);
       if (!p) throw new ExecmemError("jit_text_alloc", `size=${size}`, "unable to allocate memory");
       this.begin();
       const area = this.doVmalloc(p, "PAGE_KERNEL_ROX", null, false, false);
-      const h: JitTextHandle = { id: this.nextHandle++, addr: area.va, size: area.size, mapped: false };
+      const h: JitTextHandle = {
+        id: this.nextHandle++,
+        addr: area.va,
+        size: area.size,
+        mapped: false,
+      };
       const rec = this.recordAlloc(area.va, area.size, "jit_handle", null);
       this.handles.set(h.id, { h, area, alloc: rec });
       return this.end(h, rec);
     },
     /** jit_text_write(): write through the direct map (or a temporary mm) before the text is mapped. */
-    jit_text_write: (h: JitTextHandle, offset: number, size: number, content: string, via: WriteAlias = "direct_map"): void => {
+    jit_text_write: (
+      h: JitTextHandle,
+      offset: number,
+      size: number,
+      content: string,
+      via: WriteAlias = "direct_map",
+    ): void => {
       const e = this.handleOf("jit_text_write", h);
-      if (e.h.mapped) throw new ExecmemError("jit_text_write", `handle=${h.id}`, "the text is already mapped (jit_text_map was called)");
-      if (!Number.isInteger(offset) || offset < 0 || !Number.isInteger(size) || size <= 0 || offset + size > e.area.size)
-        throw new ExecmemError("jit_text_write", `offset=${offset}`, `offset+size must be within ${e.area.size}`);
+      if (e.h.mapped)
+        throw new ExecmemError(
+          "jit_text_write",
+          `handle=${h.id}`,
+          "the text is already mapped (jit_text_map was called)",
+        );
+      if (
+        !Number.isInteger(offset) ||
+        offset < 0 ||
+        !Number.isInteger(size) ||
+        size <= 0 ||
+        offset + size > e.area.size
+      )
+        throw new ExecmemError(
+          "jit_text_write",
+          `offset=${offset}`,
+          `offset+size must be within ${e.area.size}`,
+        );
       this.begin();
       this.writeVia(via, e.area.va + offset, size, content);
       this.end(undefined, e.alloc);
@@ -860,19 +1044,43 @@ export class Execmem {
           lo = Math.min(lo, pa);
           hi = Math.max(hi, pa + size);
         });
-        this.fx.push({ kind: "flush_tlb_kernel_range", start: this.layout.pageOffset + lo, end: this.layout.pageOffset + hi });
+        this.fx.push({
+          kind: "flush_tlb_kernel_range",
+          start: this.layout.pageOffset + lo,
+          end: this.layout.pageOffset + hi,
+        });
       }
-      if (this.arch === "arm64") this.fx.push({ kind: "cache_maintenance", fn: "caches_clean_inval_pou", va: area.va, size: area.size });
-      if (this.arch === "riscv64") this.fx.push({ kind: "cache_maintenance", fn: "flush_icache_all", va: area.va, size: area.size });
+      if (this.arch === "arm64")
+        this.fx.push({
+          kind: "cache_maintenance",
+          fn: "caches_clean_inval_pou",
+          va: area.va,
+          size: area.size,
+        });
+      if (this.arch === "riscv64")
+        this.fx.push({
+          kind: "cache_maintenance",
+          fn: "flush_icache_all",
+          va: area.va,
+          size: area.size,
+        });
       area.prot.fill(P_ROX);
       area.mapped = true;
-      this.fx.push({ kind: "map", va: area.va, size: area.size, pageSize: PAGE_SIZE, prot: "PAGE_KERNEL_ROX", pa: area.pa });
+      this.fx.push({
+        kind: "map",
+        va: area.va,
+        size: area.size,
+        pageSize: PAGE_SIZE,
+        prot: "PAGE_KERNEL_ROX",
+        pa: area.pa,
+      });
       (e.h as { mapped: boolean }).mapped = true;
       this.end(undefined, e.alloc);
     },
     jit_free: (h: JitTextHandle): void => {
       if (!this.handles.has(h.id)) {
-        if (this.everAllocated.has(h.addr)) throw new ExecmemError("jit_free", `handle=${h.id}`, "double free");
+        if (this.everAllocated.has(h.addr))
+          throw new ExecmemError("jit_free", `handle=${h.id}`, "double free");
         throw new ExecmemError("jit_free", `handle=${h.id}`, "handle was never allocated");
       }
       const e = this.handles.get(h.id)!;
@@ -892,7 +1100,10 @@ export class Execmem {
     },
   };
 
-  private handleOf(call: string, h: JitTextHandle): { h: JitTextHandle; area: VmArea; alloc: Allocation } {
+  private handleOf(
+    call: string,
+    h: JitTextHandle,
+  ): { h: JitTextHandle; area: VmArea; alloc: Allocation } {
     const e = h && this.handles.get(h.id);
     if (!e) throw new ExecmemError(call, `handle=${h?.id}`, "not a live handle");
     return e;
@@ -959,7 +1170,8 @@ export class Execmem {
   trapFilledExtents(): { start: Va; end: Va; owner: AllocatorKind }[] {
     const out: { start: Va; end: Va; owner: AllocatorKind }[] = [];
     for (const e of this.cache.free.extents(0, 2 ** 48)) out.push({ ...e, owner: "execmem_cache" });
-    for (const e of this.jitCache.free.extents(0, 2 ** 48)) out.push({ ...e, owner: "jit_rox_cache" });
+    for (const e of this.jitCache.free.extents(0, 2 ** 48))
+      out.push({ ...e, owner: "jit_rox_cache" });
     for (const p of this.packs)
       for (const e of p.free.extents(0, this.BPF_PROG_PACK_SIZE / Execmem.BPF_PROG_CHUNK_SIZE))
         out.push({ start: p.ptr + e.start * 64, end: p.ptr + e.end * 64, owner: "bpf_prog_pack" });
@@ -970,10 +1182,13 @@ export class Execmem {
   addressSpaceMap(start: Va, end: Va): MapExtent[] {
     const marks: MapExtent[] = [];
     for (const a of this.allocs.values())
-      if (a.addr < end && a.addr + a.size > start) marks.push({ start: a.addr, end: a.addr + a.size, state: "allocated", owner: a.allocator });
+      if (a.addr < end && a.addr + a.size > start)
+        marks.push({ start: a.addr, end: a.addr + a.size, state: "allocated", owner: a.allocator });
     for (const t of this.trapFilledExtents())
-      if (t.start < end && t.end > start) marks.push({ start: t.start, end: t.end, state: "trap", owner: t.owner });
-    for (const f of this.vmap.extents(start, end)) marks.push({ start: f.start, end: f.end, state: "free" });
+      if (t.start < end && t.end > start)
+        marks.push({ start: t.start, end: t.end, state: "trap", owner: t.owner });
+    for (const f of this.vmap.extents(start, end))
+      marks.push({ start: f.start, end: f.end, state: "free" });
     marks.sort((a, b) => a.start - b.start);
     const out: MapExtent[] = [];
     let cur = start;
@@ -992,7 +1207,13 @@ export class Execmem {
   snapshot(): unknown {
     const areas = [...this.areas.values()]
       .sort((a, b) => a.va - b.va)
-      .map((a) => ({ ...a, prot: Array.from(a.prot), split: Array.from(a.split), protCount: Array.from(a.protCount), pa: a.pa.slice() }));
+      .map((a) => ({
+        ...a,
+        prot: Array.from(a.prot),
+        split: Array.from(a.split),
+        protCount: Array.from(a.protCount),
+        pa: a.pa.slice(),
+      }));
     const cacheSnap = (c: Cache): unknown => ({
       free: c.free.snapshot(),
       busy: [...c.busy.entries()].sort((a, b) => a[0] - b[0]),
@@ -1004,7 +1225,9 @@ export class Execmem {
         phys: this.phys.snapshot(),
         direct: this.directMap.snapshot(),
         areas,
-        allocs: [...this.allocs.values()].map((a) => ({ ...a, effects: a.effects.length })).sort((a, b) => a.addr - b.addr),
+        allocs: [...this.allocs.values()]
+          .map((a) => ({ ...a, effects: a.effects.length }))
+          .sort((a, b) => a.addr - b.addr),
         ever: [...this.everAllocated].sort((a, b) => a - b),
         cache: cacheSnap(this.cache),
         jitCache: cacheSnap(this.jitCache),
@@ -1019,9 +1242,15 @@ export class Execmem {
     const out: { name: string; start: Va; end: Va }[] = [];
     const t = this.info.ranges.EXECMEM_MODULE_TEXT!;
     out.push({ name: "EXECMEM_MODULE_TEXT", start: t.start, end: t.end + 1 });
-    if (t.fallback_start) out.push({ name: "EXECMEM_MODULE_TEXT fallback", start: t.fallback_start, end: t.fallback_end + 1 });
+    if (t.fallback_start)
+      out.push({
+        name: "EXECMEM_MODULE_TEXT fallback",
+        start: t.fallback_start,
+        end: t.fallback_end + 1,
+      });
     const b = this.info.ranges.EXECMEM_BPF!;
-    if (b.start !== t.start || b.end !== t.end) out.push({ name: "EXECMEM_BPF", start: b.start, end: b.end + 1 });
+    if (b.start !== t.start || b.end !== t.end)
+      out.push({ name: "EXECMEM_BPF", start: b.start, end: b.end + 1 });
     return out;
   }
 }

@@ -53,7 +53,8 @@ export class PhysMem {
 
   private takeBlock(): number {
     if (this.freeBlocks.length) return this.freeBlocks.pop()!;
-    if (this.nextBlock >= this.totalBytes / PMD_SIZE) throw new ExecmemError("alloc_pages", "order", "out of memory");
+    if (this.nextBlock >= this.totalBytes / PMD_SIZE)
+      throw new ExecmemError("alloc_pages", "order", "out of memory");
     return this.nextBlock++ * PMD_SIZE;
   }
 
@@ -150,10 +151,17 @@ export class DirectMap {
     if (changed && out) out.push({ kind: "direct_map_change", pa, size, prot: to });
   }
 
-  private splitFor(blk: number, changedInBlock: number, pa: number, size: number, out: ExecmemEffect[] | null): void {
+  private splitFor(
+    blk: number,
+    changedInBlock: number,
+    pa: number,
+    size: number,
+    out: ExecmemEffect[] | null,
+  ): void {
     if (this.initial === "4K") return;
     const blkStart = blk * PMD_SIZE;
-    const coversBlock = pa <= blkStart && pa + size >= blkStart + PMD_SIZE && changedInBlock === PAGES_PER_PMD;
+    const coversBlock =
+      pa <= blkStart && pa + size >= blkStart + PMD_SIZE && changedInBlock === PAGES_PER_PMD;
     const pud = Math.floor(blk / PMDS_PER_PUD);
     if (this.initial === "1G" && !this.split1G.has(pud)) {
       this.split1G.add(pud);

@@ -20,7 +20,8 @@ export const EXECMEM_TYPES: readonly ExecmemType[] = [
 export type ExecmemRangeFlag = "EXECMEM_KASAN_SHADOW" | "EXECMEM_ROX_CACHE";
 
 /** Page protections used by the ranges and set_memory_*(). */
-export type Pgprot = "PAGE_KERNEL" | "PAGE_KERNEL_RO" | "PAGE_KERNEL_ROX" | "PAGE_KERNEL_EXEC" | "PAGE_NONE";
+export type Pgprot =
+  "PAGE_KERNEL" | "PAGE_KERNEL_RO" | "PAGE_KERNEL_ROX" | "PAGE_KERNEL_EXEC" | "PAGE_NONE";
 
 export const PGPROT_BITS: Readonly<Record<Pgprot, { r: boolean; w: boolean; x: boolean }>> = {
   PAGE_KERNEL: { r: true, w: true, x: false },
@@ -50,7 +51,8 @@ export function kva(va: Va): bigint {
 /** Va of a full 64-bit kernel address. */
 export function vaOf(addr: bigint): Va {
   const off = addr - KVA_BASE;
-  if (off < 0n || off >= 1n << 48n) throw new RangeError(`address 0x${addr.toString(16)} is not a kernel address`);
+  if (off < 0n || off >= 1n << 48n)
+    throw new RangeError(`address 0x${addr.toString(16)} is not a kernel address`);
   return Number(off);
 }
 export function fmtVa(va: Va): string {

@@ -69,7 +69,8 @@ export class VmapSpace {
     const i = this.firstEndingAfter(a);
     const st = this.s[i];
     const en = this.e[i];
-    if (i >= this.s.length || st > a || en < a + size) throw new Error(`vmap: [${a}, +${size}) is not free`);
+    if (i >= this.s.length || st > a || en < a + size)
+      throw new Error(`vmap: [${a}, +${size}) is not free`);
     const left = a > st;
     const right = a + size < en;
     if (left && right) {
@@ -88,7 +89,8 @@ export class VmapSpace {
   release(a: number, size: number): void {
     const end = a + size;
     const i = this.firstEndingAfter(a); // first extent ending after a: must start at or after end
-    if (i < this.s.length && this.s[i] < end) throw new Error(`vmap: [${a}, +${size}) overlaps free space`);
+    if (i < this.s.length && this.s[i] < end)
+      throw new Error(`vmap: [${a}, +${size}) overlaps free space`);
     const mergeLeft = i > 0 && this.e[i - 1] === a;
     const mergeRight = i < this.s.length && this.s[i] === end;
     if (mergeLeft && mergeRight) {

@@ -13,8 +13,7 @@ import { ExecmemError, PAGE_SIZE, PMD_SIZE, type Va, alignUp } from "./types";
 export type WorkloadKind = "module" | "bpf" | "kprobe" | "ftrace";
 
 export type WorkloadEvent =
-  | { op: "alloc"; id: number; kind: WorkloadKind; size: number }
-  | { op: "free"; id: number };
+  { op: "alloc"; id: number; kind: WorkloadKind; size: number } | { op: "free"; id: number };
 
 export interface WorkloadOptions {
   seed?: number;
@@ -29,8 +28,10 @@ export interface WorkloadOptions {
 /** Assumed size models of the non-module users (bytes). */
 export const SIZE_ASSUMPTIONS = {
   bpf: "assumption: JITed BPF image + header, log-normal median 1536 B, sigma 1.2, clipped to [64 B, 1 MiB]",
-  kprobe: "assumption: one instruction-slot page per event (kernel/kprobes.c alloc_insn_page: execmem_alloc(EXECMEM_KPROBES, PAGE_SIZE))",
-  ftrace: "assumption: x86 ftrace trampoline, uniform 200..600 B (arch/x86/kernel/ftrace.c create_trampoline)",
+  kprobe:
+    "assumption: one instruction-slot page per event (kernel/kprobes.c alloc_insn_page: execmem_alloc(EXECMEM_KPROBES, PAGE_SIZE))",
+  ftrace:
+    "assumption: x86 ftrace trampoline, uniform 200..600 B (arch/x86/kernel/ftrace.c create_trampoline)",
   module: `measured: core text sizes of ${MODULE_SIZES.count} modules of ${MODULE_SIZES.source}`,
 } as const;
 
@@ -40,8 +41,20 @@ const MODULE_TEXT_Q = MODULE_SIZES.quantiles.map((q) => ({ p: q.p, v: Math.max(6
 export function generateWorkload(o: WorkloadOptions = {}): WorkloadEvent[] {
   const rng = mulberry32(o.seed ?? 1);
   const n = o.events ?? 2000;
-  const live: Record<WorkloadKind, number> = { module: 120, bpf: 300, kprobe: 20, ftrace: 40, ...o.live };
-  const rate: Record<WorkloadKind, number> = { module: 0.15, bpf: 0.6, kprobe: 0.1, ftrace: 0.15, ...o.rate };
+  const live: Record<WorkloadKind, number> = {
+    module: 120,
+    bpf: 300,
+    kprobe: 20,
+    ftrace: 40,
+    ...o.live,
+  };
+  const rate: Record<WorkloadKind, number> = {
+    module: 0.15,
+    bpf: 0.6,
+    kprobe: 0.1,
+    ftrace: 0.15,
+    ...o.rate,
+  };
   const kinds = Object.keys(rate) as WorkloadKind[];
   const total = kinds.reduce((t, k) => t + rate[k], 0);
   const pools: Record<WorkloadKind, number[]> = { module: [], bpf: [], kprobe: [], ftrace: [] };
@@ -78,8 +91,15 @@ export function generateWorkload(o: WorkloadOptions = {}): WorkloadEvent[] {
   return out;
 }
 
-export type AllocatorStrategy = "module_alloc" | "bpf_prog_pack" | "execmem_rox_cache" | "jit_rox_cache" | "jit_handle";
-export const ALLOCATOR_STRATEGIES: readonly AllocatorStrategy[] = ["module_alloc", "bpf_prog_pack", "execmem_rox_cache", "jit_rox_cache", "jit_handle"];
+export type AllocatorStrategy =
+  "module_alloc" | "bpf_prog_pack" | "execmem_rox_cache" | "jit_rox_cache" | "jit_handle";
+export const ALLOCATOR_STRATEGIES: readonly AllocatorStrategy[] = [
+  "module_alloc",
+  "bpf_prog_pack",
+  "execmem_rox_cache",
+  "jit_rox_cache",
+  "jit_handle",
+];
 
 export interface RangeMetrics {
   name: string;
@@ -138,7 +158,9 @@ export function simFor(strategy: AllocatorStrategy, arch: ArchName, o: RunOption
   if (strategy === "execmem_rox_cache") {
     const { info } = execmemArchSetup(arch, { seed, rox: true });
     const t = info.ranges.EXECMEM_MODULE_TEXT!;
-    const flags = t.flags.includes("EXECMEM_ROX_CACHE") ? t.flags : [...t.flags, "EXECMEM_ROX_CACHE" as const];
+    const flags = t.flags.includes("EXECMEM_ROX_CACHE")
+      ? t.flags
+      : [...t.flags, "EXECMEM_ROX_CACHE" as const];
     info.ranges.EXECMEM_MODULE_TEXT = { ...t, flags, pgprot: "PAGE_KERNEL_ROX" };
     return new Execmem(arch, { seed, info, forceRoxCache: true, physBytes: o.physBytes });
   }
@@ -146,10 +168,24 @@ export function simFor(strategy: AllocatorStrategy, arch: ArchName, o: RunOption
 }
 
 /** Run one allocator strategy over a workload, sampling metrics every sampleEvery events. */
-export function runAllocator(strategy: AllocatorStrategy, arch: ArchName, events: readonly WorkloadEvent[], o: RunOptions = {}): AllocatorRun {
+export function runAllocator(
+  strategy: AllocatorStrategy,
+  arch: ArchName,
+  events: readonly WorkloadEvent[],
+  o: RunOptions = {},
+): AllocatorRun {
   const sim = simFor(strategy, arch, o);
   const every = o.sampleEvery ?? Math.max(1, Math.floor(events.length / 50));
-  const live = new Map<number, { addr: Va; size: number; kind: WorkloadKind; h?: JitTextHandle; via: "pack" | "module" | "cache" | "jit" | "handle" }>();
+  const live = new Map<
+    number,
+    {
+      addr: Va;
+      size: number;
+      kind: WorkloadKind;
+      h?: JitTextHandle;
+      via: "pack" | "module" | "cache" | "jit" | "handle";
+    }
+  >();
   const samples: MetricsSample[] = [];
   let failures = 0;
   let requested = 0;
@@ -207,13 +243,28 @@ export function runAllocator(strategy: AllocatorStrategy, arch: ArchName, events
         failures++;
       }
     } else free(ev.id);
-    if (every > 0 && ((i + 1) % every === 0 || i === events.length - 1)) samples.push(measure(sim, i + 1, live.size, requested, failures, o.maps ?? false));
+    if (every > 0 && ((i + 1) % every === 0 || i === events.length - 1))
+      samples.push(measure(sim, i + 1, live.size, requested, failures, o.maps ?? false));
   }
-  return { strategy, arch, samples, failures, freeExtentHistogram: freeExtentLog2Histogram(sim), sim };
+  return {
+    strategy,
+    arch,
+    samples,
+    failures,
+    freeExtentHistogram: freeExtentLog2Histogram(sim),
+    sim,
+  };
 }
 
 /** Fragmentation metrics of a simulator now. */
-export function measure(sim: Execmem, event: number, liveCount: number, requestedBytes: number, failures: number, withMap = false): MetricsSample {
+export function measure(
+  sim: Execmem,
+  event: number,
+  liveCount: number,
+  requestedBytes: number,
+  failures: number,
+  withMap = false,
+): MetricsSample {
   let handedOut = 0;
   for (const a of sim.liveAllocations) handedOut += a.size;
   const idleTrapBytes = sim.trapFilledExtents().reduce((t, e) => t + (e.end - e.start), 0);
@@ -251,7 +302,9 @@ export function measure(sim: Execmem, event: number, liveCount: number, requeste
 }
 
 /** log2 histogram of free-extent sizes per range. */
-export function freeExtentLog2Histogram(sim: Execmem): { range: string; log2: number; count: number }[] {
+export function freeExtentLog2Histogram(
+  sim: Execmem,
+): { range: string; log2: number; count: number }[] {
   const out: { range: string; log2: number; count: number }[] = [];
   for (const r of sim.ranges()) {
     const h = new Map<number, number>();
@@ -259,7 +312,8 @@ export function freeExtentLog2Histogram(sim: Execmem): { range: string; log2: nu
       const k = Math.floor(Math.log2(e.end - e.start));
       h.set(k, (h.get(k) ?? 0) + 1);
     }
-    for (const [log2, count] of [...h.entries()].sort((a, b) => a[0] - b[0])) out.push({ range: r.name, log2, count });
+    for (const [log2, count] of [...h.entries()].sort((a, b) => a[0] - b[0]))
+      out.push({ range: r.name, log2, count });
   }
   return out;
 }
