@@ -120,5 +120,17 @@ describe("allocators on the same workload", () => {
     // 128 MiB window (minus the image) + 2 GiB fallback hold ~32 such modules
     expect(run.failures).toBeGreaterThan(300);
     expect(run.sim.liveAllocations.length).toBe(400 - run.failures);
+    const withSamples = runAllocator("module_alloc", "arm64", big.slice(0, 40), {
+      sampleEvery: 40,
+    });
+    const last = withSamples.samples.at(-1)!;
+    // 128 MiB window minus the 36 MiB image: at most one 64 MiB module; the rest fall back to the PLT window
+    const allocs = big.slice(0, 40).filter((e) => e.op === "alloc").length;
+    const primary = allocs - last.failures - last.fallbackAllocations;
+    expect(last.fallbackAllocations).toBeGreaterThan(25);
+    expect(primary).toBeGreaterThanOrEqual(0);
+    expect(primary).toBeLessThanOrEqual(1);
+      big.slice(0, 40).filter((e) => e.op === "alloc").length,
+    );
   });
 });

@@ -130,6 +130,8 @@ export interface MetricsSample {
   /** iTLB entries needed to cover all executable mappings. */
   itlbEntries: number;
   failures: number;
+  /** Live allocations placed in a fallback range (arm64: the 2 GiB PLT window). */
+  fallbackAllocations: number;
   /** With RunOptions.maps: the address-space map of every range (sim.ranges()), in address order. */
   map?: MapExtent[];
 }
@@ -266,7 +268,13 @@ export function measure(
   withMap = false,
 ): MetricsSample {
   let handedOut = 0;
-  for (const a of sim.liveAllocations) handedOut += a.size;
+  let fallbackAllocations = 0;
+  for (const a of sim.liveAllocations) {
+    handedOut += a.size;
+    const first = a.effects[0];
+    if (first && first.kind === "vmap_area_alloc" && first.range === "fallback")
+      fallbackAllocations++;
+  }
   const idleTrapBytes = sim.trapFilledExtents().reduce((t, e) => t + (e.end - e.start), 0);
   const ranges = sim.ranges().map((r) => {
     const s = sim.freeSummary(r.start, r.end);
@@ -296,6 +304,7 @@ export function measure(
     itlbReachBytes: tm.pmd2M * PMD_SIZE + tm.pte4K * PAGE_SIZE,
     itlbEntries: tm.pmd2M + tm.pte4K,
     failures,
+    fallbackAllocations,
   };
   if (withMap) sample.map = sim.ranges().flatMap((r) => sim.addressSpaceMap(r.start, r.end));
   return sample;
