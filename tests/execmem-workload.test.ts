@@ -130,7 +130,5 @@ describe("allocators on the same workload", () => {
     expect(last.fallbackAllocations).toBeGreaterThan(25);
     expect(primary).toBeGreaterThanOrEqual(0);
     expect(primary).toBeLessThanOrEqual(1);
-      big.slice(0, 40).filter((e) => e.op === "alloc").length,
-    );
   });
 });
