@@ -28,6 +28,7 @@ import {
   type Figure,
   type Trace,
 } from "../lib/plots";
+import { toBundle } from "../lib/display";
 import {
   exploration,
   fragmentation,
@@ -141,6 +142,8 @@ describe("figures display themselves", () => {
     expect(bundle["text/plain"]).toMatch(
       /^Figure "Residency of lines per CPU": \d+ heatmap, \d+ scatter$/,
     );
+    expect(bundle["text/html"]).toContain("execmem-lab-plotly");
+    expect(toBundle(fig)["application/vnd.plotly.v1+json"]).toEqual(json);
     expect(Object.keys(JSON.parse(JSON.stringify(fig)))).toEqual(["data", "layout"]);
     expect(isFigure(JSON.parse(JSON.stringify(fig)))).toBe(true);
   });

@@ -95,19 +95,24 @@ export const verdictColors: Readonly<Record<VerdictClass, string>> = {
   unknown: EMPTY,
 };
 
-/** State of a piece of an address range in the fragmentation maps. */
-export type ExtentState = "allocated" | "free" | "trap";
+/**
+ * State of a piece of an address range in the fragmentation maps: handed out, free, free and
+ * trap-filled, or reserved (in use by another vmalloc user).
+ */
+export type ExtentState = "allocated" | "free" | "trap" | "reserved";
 
 export const extentColors: Readonly<Record<ExtentState | "unmapped", string>> = {
   allocated: okabeIto.blue,
   free: EMPTY,
   trap: okabeIto.reddishPurple,
+  reserved: "#A8A8A8",
   unmapped: "#FFFFFF",
 };
 
 /**
  * Colours for series (allocators, strategies) in order; dash styles tell architectures apart.
- * Blue (allocated) and reddish purple (trap) come last so the first series never look like them.
+ * Blue (allocated) and reddish purple (trap) come late so the first series never look like
+ * them; yellow, faint on white, comes last.
  */
 export const seriesColors: readonly string[] = [
   okabeIto.orange,
@@ -115,9 +120,9 @@ export const seriesColors: readonly string[] = [
   okabeIto.skyBlue,
   okabeIto.vermillion,
   okabeIto.black,
-  okabeIto.yellow,
   okabeIto.blue,
   okabeIto.reddishPurple,
+  okabeIto.yellow,
 ];
 
 export const dashes: readonly string[] = [
@@ -202,10 +207,18 @@ export function inferVersionOrder(versions: Iterable<string>): string[] {
   return [...old, ...numbered.map(([, v]) => v), ...fresh];
 }
 
-/** The outcome classes named by an outcome's values ("1:r0" -> "stale"), in scheme order. */
+/**
+ * The outcome classes named by an outcome's values ("1:r0" -> "stale", "spurious-fault+new"),
+ * in scheme order.
+ */
 export function outcomeClassesOf(values: Record<string, string>, key = ""): OutcomeClass[] {
-  const found = new Set<string>(Object.values(values));
-  if (/\bhang\b/.test(key)) found.add("hang");
+  const found = new Set<string>();
+  for (const v of Object.values(values)) {
+    found.add(v);
+    for (const part of v.split(/[+,;\s]+/)) found.add(part);
+  }
+  // The explorer names hung CPUs under "hang" ("P1,P2").
+  if (values.hang || /\bhang\b/.test(key)) found.add("hang");
   return OUTCOME_CLASSES.filter((c) => found.has(c));
 }
 

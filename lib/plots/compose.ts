@@ -30,6 +30,11 @@ export interface GridOptions {
   layout?: Layout;
 }
 
+function marginOf(fig: Figure, side: "l" | "r" | "t" | "b", dflt: number): number {
+  const m = (fig.layout.margin ?? {}) as Record<string, unknown>;
+  return typeof m[side] === "number" ? (m[side] as number) : dflt;
+}
+
 /** Plot-area size of a single-panel figure: its layout size less its margins. */
 function plotSize(fig: Figure, key: "width" | "height", dflt: number): number {
   const v = fig.layout[key];
@@ -64,7 +69,13 @@ export function figureGrid(rows: Figure[][], opts: GridOptions = {}): Figure {
   const ph = opts.panelHeight ?? 200;
   const heights = rows.map((r) => Math.max(...r.map((f) => plotSize(f, "height", ph)), 1));
   const widths = rows.map((r) => r.map((f) => plotSize(f, "width", pw)));
-  const rowWidth = widths.map((w) => w.reduce((a, b) => a + b, 0) + xgap * (w.length - 1));
+  // Room left of each panel for its y tick labels: its own left margin, at least xgap.
+  const gaps = rows.map((r) =>
+    r.map((f, ci) => (ci === 0 ? 0 : Math.max(xgap, marginOf(f, "l", 0)))),
+  );
+  const rowWidth = widths.map(
+    (w, ri) => w.reduce((a, b) => a + b, 0) + gaps[ri].reduce((a, b) => a + b, 0),
+  );
   const W = Math.max(...rowWidth, 1);
   const H = heights.reduce((a, b) => a + b, 0) + ygap * (rows.length - 1);
   const data: Trace[] = [];
@@ -81,9 +92,10 @@ export function figureGrid(rows: Figure[][], opts: GridOptions = {}): Figure {
     let left = 0;
     row.forEach((panel, ci) => {
       k += 1;
+      left += gaps[ri][ci];
       const x0 = left / W;
       const x1 = (left + widths[ri][ci]) / W;
-      left += widths[ri][ci] + xgap;
+      left += widths[ri][ci];
       const xa = axisName("x", k);
       const ya = axisName("y", k);
       const px = (panel.layout.xaxis ?? {}) as Layout;
@@ -123,7 +135,14 @@ export function figureGrid(rows: Figure[][], opts: GridOptions = {}): Figure {
   });
   const titleH = opts.title ? 45 : 0;
   const right = opts.legend === "right";
-  const margin = { l: 90, r: right ? 230 : 30, t: 45 + titleH, b: right ? 70 : 150 };
+  const firstLeft = Math.max(90, ...rows.map((r) => (r.length ? marginOf(r[0], "l", 0) : 0)));
+  const topRoom = Math.max(0, ...(rows[0] ?? []).map((f) => marginOf(f, "t", 0) - 50));
+  const margin = {
+    l: firstLeft,
+    r: right ? 230 : 30,
+    t: 45 + titleH + topRoom,
+    b: right ? 70 : 150,
+  };
   const legend = right
     ? { orientation: "v", x: 1 + 20 / W, xanchor: "left", y: 1, yanchor: "top" }
     : { orientation: "h", x: 0, xanchor: "left", y: -70 / H, yanchor: "top" };

@@ -1,3 +1,4 @@
+import { JUPYTER_DISPLAY, plotlyBundle } from "../display";
 import { stripTags } from "./util";
 
 /**
@@ -23,10 +24,6 @@ export interface Figure {
   layout: Layout;
   config?: Record<string, unknown>;
 }
-
-const PLOTLY_MIME = "application/vnd.plotly.v1+json";
-/** Key of a value's display method (Deno's convention, read by the kernel's display layer). */
-const JUPYTER_DISPLAY = Symbol.for("Jupyter.display");
 
 /** Font and margins every figure starts from. */
 export const baseLayout: Layout = {
@@ -89,11 +86,12 @@ export function describeFigure(fig: Figure): string {
   return `Figure${title ? ` "${stripTags(title)}"` : ""}: ${parts || "no traces"}`;
 }
 
-/** The MIME bundle a front end shows: plotly JSON plus a text fallback. */
+/**
+ * The MIME bundle a front end shows: plotly JSON, an HTML fallback that draws with plotly.js
+ * where the page has it (lib/display.ts), and a one-line text description.
+ */
 export function mimeBundle(fig: Figure): Record<string, unknown> {
-  const json: Record<string, unknown> = { data: fig.data, layout: fig.layout };
-  if (fig.config) json.config = fig.config;
-  return { [PLOTLY_MIME]: json, "text/plain": describeFigure(fig) };
+  return { ...plotlyBundle(fig), "text/plain": describeFigure(fig) };
 }
 
 /** A copy of the figure with layout fields merged over the old ones. */

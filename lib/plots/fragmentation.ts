@@ -40,13 +40,16 @@ export interface FragmentationSeries {
   steps: FragmentationStep[];
 }
 
-const STATES = ["unmapped", "free", "allocated", "trap"] as const;
+/** Map states in code order (codes index this list). */
+export const MAP_STATES = ["unmapped", "free", "allocated", "trap", "reserved"] as const;
+const STATES = MAP_STATES;
 type CellState = (typeof STATES)[number];
 const STATE_LABELS: Record<CellState, string> = {
   unmapped: "unmapped",
   free: "free",
   allocated: "allocated",
   trap: "trap-filled (free)",
+  reserved: "other vmalloc user",
 };
 
 export function formatBytes(n: number): string {
@@ -83,15 +86,15 @@ export function addressBins(
   const { start, end } = spanOf(s);
   const binSize = (end - start) / bins;
   const codes = Array.from({ length: bins }, () => new Array<number>(s.steps.length).fill(0));
-  const cover = [new Float64Array(bins), new Float64Array(bins), new Float64Array(bins)];
-  const which: Record<ExtentState, number> = { free: 0, allocated: 1, trap: 2 };
+  const cover = STATES.slice(1).map(() => new Float64Array(bins));
   s.steps.forEach((st, col) => {
     for (const c of cover) c.fill(0);
     for (const e of st.extents) {
       const a = Math.max(e.start, start);
       const b = Math.min(e.end, end);
       if (b <= a) continue;
-      const arr = cover[which[e.state]];
+      const arr = cover[STATES.indexOf(e.state) - 1];
+      if (!arr) continue;
       const i0 = Math.floor((a - start) / binSize);
       const i1 = Math.min(bins - 1, Math.floor((b - start - 1e-9) / binSize));
       for (let i = i0; i <= i1; i++) {
@@ -102,7 +105,7 @@ export function addressBins(
     for (let i = 0; i < bins; i++) {
       let best = 0;
       let bestCover = binSize * 1e-9;
-      for (let k = 0; k < 3; k++) {
+      for (let k = 0; k < cover.length; k++) {
         if (cover[k][i] > bestCover) {
           bestCover = cover[k][i];
           best = k + 1;
@@ -145,7 +148,12 @@ export function addressMap(s: FragmentationSeries, opts: AddressMapOptions = {})
     hovertemplate: `${esc(s.allocator)}<br>%{customdata}<extra></extra>`,
   };
   return figure(
-    [trace, ...STATES.map((k) => legendEntry(STATE_LABELS[k], extentColors[k], `extent:${k}`))],
+    [
+      trace,
+      ...STATES.filter((k) => k !== "reserved" || codes.some((r) => r.includes(4))).map((k) =>
+        legendEntry(STATE_LABELS[k], extentColors[k], `extent:${k}`),
+      ),
+    ],
     {
       title: opts.title ?? `${s.allocator}: address space`,
       width: 420,

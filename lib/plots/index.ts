@@ -6,3 +6,4 @@ export * from "./fragmentation";
 export * from "./latency";
 export * from "./verdict";
 export * from "./outcomes";
+export * from "./adapters";

@@ -1,6 +1,7 @@
 /** Latency of synchronisation strategies: distributions, and scaling with the CPU count. */
 import { dashes, seriesColor } from "./colors";
-import { Figure, Trace, figure } from "./figure";
+import { figureGrid } from "./compose";
+import { Figure, Layout, Trace, figure } from "./figure";
 import { esc } from "./util";
 
 export interface LatencyQuantile {
@@ -268,4 +269,49 @@ export function latencyVsCpus(series: LatencySeries[], opts: ScalingOptions = {}
       rangemode: "tozero",
     },
   });
+}
+
+/** latencyVsCpus with one panel per architecture (side by side), colour by strategy. */
+export function latencyVsCpusByArch(series: LatencySeries[], opts: ScalingOptions = {}): Figure {
+  const archs = [...new Set(series.map((s) => s.arch))];
+  const panels = archs.map((arch) => {
+    const f = latencyVsCpus(
+      series.filter((s) => s.arch === arch),
+      { ...opts, title: arch },
+    );
+    // Within a panel the architecture is the title; legend entries name the strategy only.
+    const data = f.data.map((t) => ({
+      ...t,
+      name: String(t.name).replace(/ · [^·]*$/, ""),
+      legendgroup: `${arch}:${String(t.name)}`,
+    }));
+    return figure(data, { ...f.layout, width: 480, height: 400 });
+  });
+  const stat = opts.statistic ?? "median";
+  const g = figureGrid([panels], {
+    title: opts.title ?? `Latency against CPU count (${stat})`,
+    xgap: 90,
+  });
+  // One legend under each panel (plotly.js legend, legend2, ...).
+  const rows = Math.max(...panels.map((p) => p.data.length), 1);
+  const m = g.layout.margin as { l: number; r: number; t: number; b: number };
+  const plotH = Number(g.layout.height) - m.t - m.b;
+  const b = 90 + 21 * rows;
+  const layout: Layout = { ...g.layout, height: plotH + m.t + b, margin: { ...m, b } };
+  archs.forEach((_, i) => {
+    const key = i === 0 ? "legend" : `legend${i + 1}`;
+    const axis = (g.layout[i === 0 ? "xaxis" : `xaxis${i + 1}`] ?? {}) as { domain?: number[] };
+    layout[key] = {
+      orientation: "v",
+      x: axis.domain?.[0] ?? 0,
+      xanchor: "left",
+      y: -70 / plotH,
+      yanchor: "top",
+    };
+  });
+  const data = g.data.map((t) => {
+    const k = Number(String(t.xaxis ?? "x").slice(1) || 1);
+    return k === 1 ? t : { ...t, legend: `legend${k}` };
+  });
+  return figure(data, layout);
 }

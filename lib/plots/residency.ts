@@ -83,18 +83,30 @@ function rowsOf(w: Witness, opts: ResidencyOptions): Map<Structure, string[]> {
     sets.set(s, new Set(base));
   }
   const tlbSeen = new Set<string>();
+  const otherSeen = new Set<string>();
   for (const snap of snapshots(w)) {
     for (const c of snap) {
       if (c.structure === "tlb") {
         tlbSeen.add(c.line);
         continue;
       }
+      otherSeen.add(c.line);
       if (opts.lines) continue;
       const set = sets.get(c.structure)!;
       if (!set.has(c.line)) {
         set.add(c.line);
         rows.get(c.structure)!.push(c.line);
       }
+    }
+  }
+  // Pages (names only the TLB holds) are rows of the TLB panels only.
+  if (!opts.lines) {
+    for (const st of STRUCTURES) {
+      if (st === "tlb") continue;
+      rows.set(
+        st,
+        rows.get(st)!.filter((l) => otherSeen.has(l) || !tlbSeen.has(l)),
+      );
     }
   }
   // TLB rows: pages named in witness.lines first, then the rest as first seen.
@@ -281,14 +293,20 @@ export function residencyHeatmap(w: Witness, opts: ResidencyOptions = {}): Figur
 }
 
 /**
- * Version a step put in a structure, read from its effect ("icache[cpu1] f+0 := old" -> "old");
- * with `lines`, only when the effect names one of them.
+ * Version a step put in a pipeline or cache line, read from its effect: the explorer's
+ * "pipeline[1] f+0: - -> old; tlb[1] f: - -> RX" (first non-TLB change) or "icache[cpu1] f+0 := old".
+ * With `lines`, only changes to those lines count. "-" reads as "invalid".
  */
 export function writtenVersion(s: WitnessStep, lines?: readonly string[]): string | null {
-  const m = /([^,;]*):=\s*([^\s,;]+)/.exec(s.effect);
-  if (!m) return null;
-  if (lines && !lines.some((l) => m[1].includes(l))) return null;
-  return m[2];
+  for (const part of s.effect.split(/[;,]/)) {
+    const arrow = /^\s*(\w+)\[[^\]]*\]\s+(\S+):\s*\S+\s*->\s*(\S+)\s*$/.exec(part);
+    const assign = /^\s*(\w+)\[[^\]]*\]\s+(\S+)\s*:=\s*(\S+)\s*$/.exec(part);
+    const m = arrow ?? assign;
+    if (!m || m[1] === "tlb") continue;
+    if (lines && !lines.includes(m[2])) continue;
+    return m[3] === "-" ? "invalid" : m[3];
+  }
+  return null;
 }
 
 export interface SwimlaneOptions {

@@ -1,6 +1,7 @@
 /** Verdict tables: architecture variants × mitigation subsets, sufficient or not, with witnesses. */
 import type { ExplorationResult, OutcomeResult, Witness } from "../explorer/result";
 import {
+  OUTCOME_CLASSES,
   OutcomeClass,
   VerdictClass,
   discreteColorscale,
@@ -65,7 +66,8 @@ export function verdictOf(
     .map((o) => ({ o, classes: badClasses(o, bad) }))
     .filter((x) => x.classes.length > 0)
     .sort((a, b) => a.o.witness.steps.length - b.o.witness.steps.length);
-  const outcomes = [...new Set(bads.flatMap((x) => x.classes))];
+  const reached = new Set<string>(bads.flatMap((x) => x.classes));
+  const outcomes = OUTCOME_CLASSES.filter((c) => reached.has(c));
   return {
     arch: cell.arch ?? result.arch,
     mitigations: cell.mitigations,
@@ -182,17 +184,19 @@ export function verdictPanel(cells: readonly VerdictCell[], opts: VerdictOptions
     customdata: hover,
     hovertemplate: "%{customdata}<extra></extra>",
   };
+  const longest = Math.max(4, ...subsets.map((r) => r.length));
+  const left = Math.min(320, 40 + 7.5 * longest);
   const present = CLASSES.filter((c) => cells.some((x) => verdictClass(x) === c));
   return figure([trace, ...present.map((c) => legendEntry(c, verdictColors[c], `verdict:${c}`))], {
     title: opts.title ?? "Sufficiency of mitigation subsets",
-    width: Math.max(320, 120 * archs.length + 120),
-    height: Math.max(220, 24 * subsets.length + 110),
+    width: Math.max(200, 130 * archs.length) + left + 20,
+    height: Math.max(60, 26 * subsets.length) + 150,
+    margin: { l: left, r: 20, t: 100, b: 50 },
     xaxis: { type: "category", side: "top", showgrid: false, title: { text: "" } },
     yaxis: {
       type: "category",
       autorange: "reversed",
       showgrid: false,
-      title: { text: "mitigations" },
     },
   });
 }

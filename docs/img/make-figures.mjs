@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+/**
+ * Makes the README's figures from real results (explorer, allocator simulator, cost model) and
+ * renders them with headless Chromium, as `execmem-lab render` does. Needs `npm run build`.
+ * Usage: node docs/img/make-figures.mjs [--json]   (--json also writes each figure's JSON)
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, "..", "..");
+const require = createRequire(import.meta.url);
+const P = require(join(root, "lib", "dist", "plots"));
+const { explore } = require(join(root, "lib", "dist", "explorer", "explore.js"));
+const { parseScenario } = require(join(root, "lib", "dist", "scenario", "format.js"));
+const { compareAllocators } = require(join(root, "lib", "dist", "execmem", "workload.js"));
+const { latencySweep } = require(join(root, "lib", "dist", "cost", "model.js"));
+const { renderFigures } = require(join(root, "kernel", "dist", "render.js"));
+
+function scenario(name) {
+  const s = parseScenario(
+    readFileSync(join(root, "tests", "scenarios", `${name}.litmus`), "utf8"),
+    name,
+  );
+  return { s, r: explore(s) };
+}
+
+const s1 = scenario("S1");
+const s11 = scenario("S11");
+const stale = s1.r.outcomes.find((o) => o.values["1:r0"] === "stale");
+const spurious = s11.r.outcomes.find((o) => /spurious-fault/.test(o.key));
+
+const runs = compareAllocators("x86_64", {
+  events: 2000,
+  sampleEvery: 40,
+  maps: true,
+  strategies: ["module_alloc", "bpf_prog_pack", "execmem_rox_cache"],
+});
+
+const verdicts = [];
+for (const name of ["S1", "S2", "S3", "S7", "S8", "S9", "S10", "S12", "S13"]) {
+  const { s, r } = scenario(name);
+  const mitigations = {
+    S1: [],
+    S2: ["serialise"],
+    S3: ["text_poke_sync"],
+    S7: ["ISB"],
+    S8: ["DC/IC", "ISB"],
+    S9: ["DC/IC"],
+    S10: ["ISB"],
+    S12: ["local fence.i"],
+    S13: ["remote fence.i"],
+  }[name];
+  const arch = name === "S10" ? "arm64 IDC=1 DIC=1" : s.arch;
+  verdicts.push(P.verdictOf(r, { arch, mitigations, note: `scenario ${name}` }));
+}
+
+const figures = {
+  "residency-s1-stale": P.witnessFigure(stale, {
+    versions: s1.s.regions[0].versions,
+    title: "S1 (x86-64): witness of 1:r0=stale",
+  }),
+  "residency-s11-spurious-fault": P.residencyHeatmap(spurious.witness, {
+    versions: s11.s.regions[0].versions,
+    title: "S11 (arm64): residency along the spurious-fault witness",
+  }),
+  fragmentation: P.fragmentationFigure(
+    runs.map((r) => P.fragmentationFromRun(r)),
+    {
+      title: "x86-64 module area under a module/BPF/kprobe/ftrace churn (2,000 events)",
+    },
+  ),
+  "latency-vs-cpus": P.latencyVsCpusByArch(P.latencyFromSweep(latencySweep({ samples: 100 })), {
+    logY: true,
+    title: "Text patching latency against CPU count (cost model, median, p10–p90)",
+  }),
+  verdicts: P.verdictTable(verdicts, {
+    title: "Which synchronisation is sufficient (MODEL.md scenarios)",
+  }),
+};
+
+const names = Object.keys(figures);
+if (process.argv.includes("--json")) {
+  for (const n of names) writeFileSync(join(here, `${n}.json`), JSON.stringify(figures[n]));
+}
+const pngs = await renderFigures(
+  names.map((n) => figures[n]),
+  { format: "png" },
+);
+pngs.forEach((png, i) => writeFileSync(join(here, `${names[i]}.png`), png));
+console.log(`wrote ${names.map((n) => `docs/img/${n}.png`).join(", ")}`);
