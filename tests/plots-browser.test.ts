@@ -14,6 +14,7 @@ import {
   latencyBox,
   latencyCdf,
   latencyVsCpus,
+  latencyVsCpusByArch,
   outcomeBars,
   residencyHeatmap,
   swimlane,
@@ -62,6 +63,7 @@ function figures(): Record<string, Figure> {
     cdf: latencyCdf(lat, { cpus: 64 }),
     box: latencyBox(lat, { cpus: 64 }),
     scaling: latencyVsCpus(lat, { logY: true }),
+    scalingByArch: latencyVsCpusByArch(lat),
     verdicts: verdictTable(
       ["fresh allocation", "reuse of freed space"].flatMap((situation) =>
         ["x86-64", "arm64"].flatMap((arch) =>
