@@ -13,6 +13,7 @@ import { URL } from "node:url";
 const BENCHES = [
   "./runner.mjs", // headless notebook runner: overhead per notebook, whole reproduce
   "./plots.mjs", // residency heatmap draw time, 20 figures to PNG in one call
+  "./execmem.mjs", // one million alloc/free per allocator, latency sweep
   "./explorer.mjs", // S1–S13, states/s, A11 sweep on worker threads, 4-CPU text_poke_bp
 ];
 

@@ -5,7 +5,7 @@
  */
 import type { ArchVariant, Effect, MacroStep } from "../arch/types";
 import { architectures, getArch } from "../arch";
-import type { Perm, ScenarioSpec, SourcePos } from "../scenario/spec";
+import type { Operand, Perm, ScenarioSpec, SourcePos } from "../scenario/spec";
 
 export class ScenarioError extends Error {
   constructor(
@@ -64,7 +64,38 @@ export type Step =
   | { k: "ipi-local"; handler: IpiHandler; text: string }
   | { k: "ipi-wait"; text: string }
   | { k: "call"; reg: number; region: number; text: string }
-  | { k: "interrupt"; text: string };
+  | { k: "interrupt"; text: string }
+  // Instruction level (values in registers: see Layout.symbols).
+  | { k: "mov"; dst: number; src: number; value: number; text: string }
+  | { k: "alu"; fn: AluFn; dst: number; a: number; b: number; value: number; text: string }
+  | { k: "flags"; fn: "cmp" | "tst"; a: number; b: number; value: number; text: string }
+  | { k: "cset"; dst: number; cond: string; text: string }
+  | { k: "ldr"; dst: number; addr: number; text: string }
+  | { k: "str"; src: number; addr: number; release: boolean; text: string }
+  /** Jump to target: always, when reg is zero/non-zero (cbz/cbnz), or on a flags condition. */
+  | {
+      k: "jump";
+      target: number;
+      when: "always" | "cbz" | "cbnz" | string;
+      reg: number;
+      link: number;
+      linkValue: number;
+      text: string;
+    }
+  | { k: "br"; reg: number; link: number; linkValue: number; text: string }
+  | { k: "exec"; region: number; line: number; dispatch: number[]; text: string }
+  | { k: "effect-reg"; effect: Effect; insn: string; addr: number; text: string };
+
+export type AluFn = "add" | "sub" | "eor" | "and" | "orr";
+
+/** Register values below this are integers; the others index Layout.symbols. */
+export const SYMBOL_BASE = 100;
+
+export type ValueSymbol =
+  | { kind: "data"; name: string; loc: number }
+  | { kind: "code"; name: string; region: number; line: number }
+  | { kind: "insn"; name: string; version: number }
+  | { kind: "label"; name: string; cpu: number; pc: number };
 
 export type IpiHandler = "sync_core" | "none" | "fence.i" | "tlb_flush";
 export const IPI_HANDLERS: IpiHandler[] = ["sync_core", "none", "fence.i", "tlb_flush"];
@@ -115,6 +146,10 @@ export interface CpuLayout {
   interrupts: number;
   regs: string[];
   regKind: ("data" | "call")[];
+  /** Index of the flags register (-1 if unused) and of the hidden fault/unpredictable marks. */
+  flagsReg: number;
+  faultReg: number;
+  unpredReg: number;
 }
 
 export interface Layout {
@@ -147,6 +182,10 @@ export interface Layout {
   /** Maximum store-buffer entries any CPU may need. */
   sbMax: number;
   initialMem: number[];
+  /** Values a register or data location may hold besides integers 0..99 (SYMBOL_BASE + index). */
+  symbols: ValueSymbol[];
+  /** ValueSymbol of each version (instruction value), by version id. */
+  versionSymbol: number[];
 }
 
 const MAX_FRAMES = 31;
@@ -177,8 +216,8 @@ export function compile(spec: ScenarioSpec): Layout {
   const dataNames = Object.keys(spec.data ?? {});
   for (const d of dataNames) {
     const v = spec.data[d];
-    if (!Number.isInteger(v) || v < 0 || v > 250)
-      throw err(`data location "${d}": initial value must be an integer 0..250, got ${v}`);
+    if (!Number.isInteger(v) || v < 0 || v >= 100)
+      throw err(`data location "${d}": initial value must be an integer 0..99, got ${v}`);
   }
 
   // Pages and regions.
@@ -397,6 +436,32 @@ export function compile(spec: ScenarioSpec): Layout {
     return r;
   };
 
+  // Symbols: addresses of data locations and code lines, instruction values, labels.
+  const symbols: ValueSymbol[] = [];
+  const symbolIndex = new Map<string, number>();
+  const addSymbol = (key: string, sym: ValueSymbol) => {
+    let i = symbolIndex.get(key);
+    if (i === undefined) {
+      i = symbols.length;
+      symbols.push(sym);
+      symbolIndex.set(key, i);
+    }
+    return SYMBOL_BASE + i;
+  };
+  dataNames.forEach((d, i) => addSymbol(`data:${d}`, { kind: "data", name: d, loc: i }));
+  for (const r of regions)
+    for (let l = 0; l < r.lines; l++)
+      addSymbol(`code:${r.name}+${l}`, {
+        kind: "code",
+        name: r.lines === 1 ? r.name : `${r.name}+${l}`,
+        region: r.index,
+        line: l,
+      });
+  // Versions first seen in programs are interned as they compile; symbols for all of them follow.
+  const versionSymbolOf = (v: number) =>
+    addSymbol(`insn:${versions[v]}`, { kind: "insn", name: versions[v], version: v });
+  for (let v = 0; v < versions.length; v++) versionSymbolOf(v);
+
   let sbMax = 1;
   const cpus: CpuLayout[] = spec.cpus.map((cs, ci) => {
     const regs: string[] = [];
@@ -497,6 +562,52 @@ export function compile(spec: ScenarioSpec): Layout {
       return insnStep(m.insn, pos);
     };
     let stores = 0;
+    const labels = new Map<string, number>();
+    const fixups: { step: number; label: string; pos?: SourcePos }[] = [];
+    const execFixups: { step: number; dispatch: Record<string, string>; pos?: SourcePos }[] = [];
+    const labelRefs: { sym: number; label: string; pos?: SourcePos }[] = [];
+    let flagsUsed = false;
+    const checkCond = (c: string, pos?: SourcePos) => {
+      if (!CONDS.includes(c.toUpperCase()))
+        throw err(`P${ci}: unknown condition "${c}" (known: ${CONDS.join(", ")})`, pos);
+    };
+    /** [register index or -1, encoded value]. */
+    const operand = (o: Operand, pos?: SourcePos): [number, number] => {
+      if ("reg" in o) return [reg(o.reg, "data", pos), 0];
+      if ("imm" in o) {
+        checkValue(o.imm, "immediate", pos);
+        return [-1, o.imm];
+      }
+      if ("addr" in o) {
+        if (dataNames.includes(o.addr))
+          return [-1, SYMBOL_BASE + symbolIndex.get(`data:${o.addr}`)!];
+        const t = /^([A-Za-z_][\w.]*)(?:\+(\d+))?$/.exec(o.addr);
+        const r = t ? regionByName.get(t[1]) : undefined;
+        if (!t || !r)
+          throw err(`P${ci}: "${o.addr}" is neither a data location nor a code region`, pos);
+        const line = t[2] === undefined ? 0 : Number(t[2]);
+        if (line >= r.lines)
+          throw err(`P${ci}: ${o.addr}: line out of range (region has ${r.lines} lines)`, pos);
+        return [-1, SYMBOL_BASE + symbolIndex.get(`code:${r.name}+${line}`)!];
+      }
+      if ("insn" in o) {
+        const v = versions.indexOf(o.insn);
+        if (v < 0)
+          throw err(
+            `P${ci}: instruction value "${o.insn}" is not a version of any code region`,
+            pos,
+          );
+        return [-1, versionSymbolOf(v)];
+      }
+      const sym = addSymbol(`label:${ci}:${o.label}`, {
+        kind: "label",
+        name: `P${ci}:${o.label}`,
+        cpu: ci,
+        pc: -1,
+      });
+      labelRefs.push({ sym, label: o.label, pos });
+      return [-1, sym];
+    };
     for (const op of cs.program ?? []) {
       const pos = op.pos;
       switch (op.op) {
@@ -631,14 +742,230 @@ export function compile(spec: ScenarioSpec): Layout {
         case "interrupt":
           steps.push({ k: "interrupt", text: "interrupt" });
           break;
+        case "label":
+          if (labels.has(op.name)) throw err(`P${ci}: label ${op.name} is defined twice`, pos);
+          labels.set(op.name, steps.length);
+          break;
+        case "mov": {
+          const [src, value] = operand(op.src, pos);
+          steps.push({
+            k: "mov",
+            dst: reg(op.dst, "data", pos),
+            src,
+            value,
+            text: `MOV ${op.dst}, ${operandText(op.src)}`,
+          });
+          break;
+        }
+        case "alu": {
+          const [b, value] = operand(op.b, pos);
+          steps.push({
+            k: "alu",
+            fn: op.fn,
+            dst: reg(op.dst, "data", pos),
+            a: reg(op.a, "data", pos),
+            b,
+            value,
+            text: `${op.fn.toUpperCase()} ${op.dst}, ${op.a}, ${operandText(op.b)}`,
+          });
+          break;
+        }
+        case "cmp":
+        case "tst": {
+          const [b, value] = operand(op.b, pos);
+          steps.push({
+            k: "flags",
+            fn: op.op,
+            a: reg(op.a, "data", pos),
+            b,
+            value,
+            text: `${op.op.toUpperCase()} ${op.a}, ${operandText(op.b)}`,
+          });
+          flagsUsed = true;
+          break;
+        }
+        case "cset":
+          checkCond(op.cond, pos);
+          steps.push({
+            k: "cset",
+            dst: reg(op.dst, "data", pos),
+            cond: op.cond.toUpperCase(),
+            text: `CSET ${op.dst}, ${op.cond}`,
+          });
+          flagsUsed = true;
+          break;
+        case "ldr":
+          steps.push({
+            k: "ldr",
+            dst: reg(op.dst, "data", pos),
+            addr: reg(op.addr, "data", pos),
+            text: `${op.acquire ? "LDAR" : "LDR"} ${op.dst}, [${op.addr}]`,
+          });
+          break;
+        case "str":
+          steps.push({
+            k: "str",
+            src: reg(op.src, "data", pos),
+            addr: reg(op.addr, "data", pos),
+            release: !!op.release,
+            text: `${op.release ? "STLR" : "STR"} ${op.src}, [${op.addr}]`,
+          });
+          stores++;
+          break;
+        case "b":
+          steps.push({
+            k: "jump",
+            target: -1,
+            when: "always",
+            reg: -1,
+            link: -1,
+            linkValue: 0,
+            text: `B ${op.target}`,
+          });
+          fixups.push({ step: steps.length - 1, label: op.target, pos });
+          break;
+        case "cbz":
+        case "cbnz":
+          steps.push({
+            k: "jump",
+            target: -1,
+            when: op.op,
+            reg: reg(op.reg, "data", pos),
+            link: -1,
+            linkValue: 0,
+            text: `${op.op.toUpperCase()} ${op.reg}, ${op.target}`,
+          });
+          fixups.push({ step: steps.length - 1, label: op.target, pos });
+          break;
+        case "bcond":
+          checkCond(op.cond, pos);
+          flagsUsed = true;
+          steps.push({
+            k: "jump",
+            target: -1,
+            when: op.cond.toUpperCase(),
+            reg: -1,
+            link: -1,
+            linkValue: 0,
+            text: `B.${op.cond} ${op.target}`,
+          });
+          fixups.push({ step: steps.length - 1, label: op.target, pos });
+          break;
+        case "bl": {
+          const ret = addSymbol(`label:${ci}:@${steps.length + 1}`, {
+            kind: "label",
+            name: `P${ci}:@${steps.length + 1}`,
+            cpu: ci,
+            pc: steps.length + 1,
+          });
+          steps.push({
+            k: "jump",
+            target: -1,
+            when: "always",
+            reg: -1,
+            link: reg(op.link, "data", pos),
+            linkValue: ret,
+            text: `BL ${op.target}`,
+          });
+          fixups.push({ step: steps.length - 1, label: op.target, pos });
+          break;
+        }
+        case "br": {
+          const link = op.link === undefined ? -1 : reg(op.link, "data", pos);
+          const ret =
+            link < 0
+              ? 0
+              : addSymbol(`label:${ci}:@${steps.length + 1}`, {
+                  kind: "label",
+                  name: `P${ci}:@${steps.length + 1}`,
+                  cpu: ci,
+                  pc: steps.length + 1,
+                });
+          steps.push({
+            k: "br",
+            reg: reg(op.reg, "data", pos),
+            link,
+            linkValue: ret,
+            text: link < 0 ? `BR ${op.reg}` : `BLR ${op.reg}`,
+          });
+          break;
+        }
+        case "exec": {
+          const r = region(op.region, "exec", pos);
+          const line = op.line ?? 0;
+          if (!Number.isInteger(line) || line < 0 || line >= r.lines)
+            throw err(
+              `exec ${r.name}+${line}: line out of range (region has ${r.lines} lines)`,
+              pos,
+            );
+          const rs = regionSpecs.find((x) => x.name === r.name)!;
+          for (const v of Object.keys(op.dispatch)) {
+            if (v !== "trap" && !rs.versions.includes(v))
+              throw err(
+                `exec ${r.name}: dispatch names "${v}", which is not one of its versions`,
+                pos,
+              );
+          }
+          steps.push({
+            k: "exec",
+            region: r.index,
+            line,
+            dispatch: [],
+            text: `execute ${r.name}${r.lines > 1 ? `+${line}` : ""}`,
+          });
+          execFixups.push({ step: steps.length - 1, dispatch: op.dispatch, pos });
+          break;
+        }
+        case "insn-reg": {
+          const rule = arch.instructions[op.name];
+          if (!rule) throw err(`${op.name} is not an instruction of ${arch.name}`, pos);
+          if (rule.effect !== "clean-to-pou" && rule.effect !== "icache-invalidate-line")
+            throw err(`${op.name} takes no address`, pos);
+          steps.push({
+            k: "effect-reg",
+            effect: rule.effect,
+            insn: op.name,
+            addr: reg(op.addr, "data", pos),
+            text: `${op.name}, ${op.addr}`,
+          });
+          break;
+        }
         default:
           throw err(`unknown operation ${JSON.stringify((op as { op: unknown }).op)}`, pos);
       }
     }
+    for (const f of fixups) {
+      const t = labels.get(f.label);
+      if (t === undefined) throw err(`P${ci}: branch to unknown label ${f.label}`, f.pos);
+      (steps[f.step] as { target: number }).target = t;
+    }
+    for (const f of labelRefs) {
+      const t = labels.get(f.label);
+      if (t === undefined) throw err(`P${ci}: unknown label ${f.label}`, f.pos);
+      (symbols[f.sym - SYMBOL_BASE] as { pc: number }).pc = t;
+    }
+    for (const f of execFixups) {
+      const st = steps[f.step] as { dispatch: number[] };
+      st.dispatch = versions.map((v) => {
+        const lab = f.dispatch[v];
+        if (lab === undefined) return -1;
+        const t = labels.get(lab);
+        if (t === undefined)
+          throw err(`P${ci}: exec dispatches ${v} to unknown label ${lab}`, f.pos);
+        return t;
+      });
+    }
+    const flagsReg = flagsUsed ? reg("_nzcv", "data") : -1;
+    const hasExec = steps.some((x) => x.k === "exec");
+    const faultReg = hasExec ? reg("_fault", "data") : -1;
+    const unpredReg = hasExec && arch.cmodxSafe ? reg("_unpredictable", "data") : -1;
     sbMax = Math.max(sbMax, Math.min(stores, 12));
     const called = new Set(
-      steps.filter((s) => s.k === "call").map((s) => (s as { region: number }).region),
+      steps
+        .filter((s) => s.k === "call" || s.k === "exec")
+        .map((s) => (s as { region: number }).region),
     );
+    const branches = steps.some((x) => x.k === "jump" || x.k === "br" || x.k === "exec");
     const speculate = (cs.speculate ?? [...called].map((i) => regions[i].name)).map(
       (n) => region(n, `P${ci} speculate`).index,
     );
@@ -649,18 +976,30 @@ export function compile(spec: ScenarioSpec): Layout {
       if (s && s.k === "call" && !live.includes(s.region)) live = [...live, s.region];
       liveRegions[i] = live;
     }
+    // With branches, any region this CPU runs stays live until it finishes (conservative).
+    if (branches) for (let i = 0; i < steps.length; i++) liveRegions[i] = [...called];
     const interrupts = cs.interrupts ?? 0;
     if (!Number.isInteger(interrupts) || interrupts < 0 || interrupts > 4)
       throw err(`P${ci}: interrupts must be 0..4, got ${interrupts}`);
-    return { steps, liveRegions, speculate, interrupts, regs, regKind };
+    return {
+      steps,
+      liveRegions,
+      speculate,
+      interrupts,
+      regs,
+      regKind,
+      flagsReg,
+      faultReg,
+      unpredReg,
+    };
   });
   if (cpus.every((c) => c.steps.length === 0)) throw err("every CPU's program is empty");
   if (versions.length > 200) throw err("too many versions");
   if (cpus.some((c) => c.regs.length > 16)) throw err("at most 16 registers per CPU are supported");
 
   function checkValue(v: number, what: string, pos?: SourcePos) {
-    if (!Number.isInteger(v) || v < 0 || v > 250)
-      throw err(`${what}: value must be an integer 0..250, got ${v}`, pos);
+    if (!Number.isInteger(v) || v < 0 || v >= 100)
+      throw err(`${what}: value must be an integer 0..99, got ${v}`, pos);
   }
 
   return {
@@ -686,7 +1025,37 @@ export function compile(spec: ScenarioSpec): Layout {
     vaName,
     sbMax,
     initialMem,
+    symbols,
+    versionSymbol: versions.map((_v, i) => versionSymbolOf(i)),
   };
+}
+
+export const CONDS = [
+  "EQ",
+  "NE",
+  "CS",
+  "HS",
+  "CC",
+  "LO",
+  "MI",
+  "PL",
+  "VS",
+  "VC",
+  "HI",
+  "LS",
+  "GE",
+  "LT",
+  "GT",
+  "LE",
+  "AL",
+];
+
+function operandText(o: Operand): string {
+  if ("reg" in o) return o.reg;
+  if ("imm" in o) return `#${o.imm}`;
+  if ("addr" in o) return o.addr;
+  if ("insn" in o) return `instr:${o.insn}`;
+  return o.label;
 }
 
 function isSync(e: Effect): boolean {

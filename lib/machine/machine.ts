@@ -15,9 +15,12 @@ import {
   permText,
   pteFrame,
   ptePerm,
+  SYMBOL_BASE,
+  type AluFn,
   type IpiHandler,
   type Layout,
   type Step,
+  type ValueSymbol,
 } from "./layout";
 import type { ScenarioSpec } from "../scenario/spec";
 
@@ -511,7 +514,134 @@ export class Machine {
       case "call":
         this.callStep(s, c, st.region, st.reg, emit);
         return;
+      case "exec":
+        this.callStep(s, c, st.region, -1, emit, st);
+        return;
+      case "effect-reg": {
+        const sym = this.symbolAt(s[b + this.o.regs + st.addr], st.text);
+        if (sym.kind !== "code") throw new Error(`${st.text}: the address ${sym.name} is not code`);
+        this.effectStep(
+          s,
+          c,
+          {
+            k: "effect",
+            effect: st.effect,
+            insn: st.insn,
+            region: sym.region,
+            line: sym.line,
+            frame: -1,
+            text: st.text,
+            sync: true,
+          },
+          emit,
+        );
+        return;
+      }
+      default: {
+        const t = this.scratch(s);
+        if (!this.instructionStep(t, c, st)) return;
+        emit(lbl, this.canonical(t));
+      }
     }
+  }
+
+  private symbolAt(v: number, where: string): ValueSymbol {
+    const sym = this.layout.symbols[v - SYMBOL_BASE];
+    if (v < SYMBOL_BASE || !sym) throw new Error(`${where}: ${v} is not an address`);
+    return sym;
+  }
+
+  /** Location a data access to an address symbol reaches (code through the current mapping). */
+  private locOfSymbol(s: Uint8Array, sym: ValueSymbol, where: string): number {
+    const L = this.layout;
+    if (sym.kind === "data") return sym.loc;
+    if (sym.kind === "code") {
+      const r = L.regions[sym.region];
+      return this.locOfVa(s, -1, L.pages[r.page].vaBase + r.offset + sym.line);
+    }
+    throw new Error(`${where}: ${sym.name} is not a memory address`);
+  }
+
+  /** Registers, ALU, flags, loads, stores and branches; false when not enabled. */
+  private instructionStep(t: Uint8Array, c: number, st: Step): boolean {
+    const L = this.layout;
+    const a = L.arch;
+    const b = this.base(c);
+    const R = b + this.o.regs;
+    const cpu = L.cpus[c];
+    switch (st.k) {
+      case "mov":
+        t[R + st.dst] = st.src >= 0 ? t[R + st.src] : st.value;
+        break;
+      case "alu":
+        t[R + st.dst] = alu(st.fn, t[R + st.a], st.b >= 0 ? t[R + st.b] : st.value, st.text);
+        break;
+      case "flags": {
+        const x = t[R + st.a];
+        const y = st.b >= 0 ? t[R + st.b] : st.value;
+        t[R + cpu.flagsReg] = flags(st.fn, x, y);
+        break;
+      }
+      case "cset":
+        t[R + st.dst] = condHolds(st.cond, t[R + cpu.flagsReg]) ? 1 : 0;
+        break;
+      case "ldr": {
+        const loc = this.locOfSymbol(t, this.symbolAt(t[R + st.addr], st.text), st.text);
+        const v = this.read(t, c, loc);
+        t[R + st.dst] = this.isCode(loc) ? L.versionSymbol[v] : v;
+        break;
+      }
+      case "str": {
+        const n = t[b + SBLEN];
+        if (n >= L.sbMax) return false;
+        const sym = this.symbolAt(t[R + st.addr], st.text);
+        const loc = this.locOfSymbol(t, sym, st.text);
+        let v = t[R + st.src];
+        if (this.isCode(loc)) {
+          const vs = L.symbols[v - SYMBOL_BASE];
+          if (v < SYMBOL_BASE || !vs || vs.kind !== "insn")
+            throw new Error(`${st.text}: storing ${v} into code; only instruction values can be`);
+          v = vs.version;
+        }
+        let ep = t[b + EPOCH];
+        if (st.release && !a.tso) ep = ++t[b + EPOCH];
+        const e = b + SB + 3 * n;
+        t[e] = loc;
+        t[e + 1] = v;
+        t[e + 2] = ep;
+        t[b + SBLEN] = n + 1;
+        if (a.smcSnoopLinear && sym.kind === "code") {
+          const r = L.regions[sym.region];
+          t[b + this.o.pipe + L.pages[r.page].vaBase + r.offset + sym.line] = NONE;
+        }
+        break;
+      }
+      case "jump": {
+        let take = true;
+        if (st.when === "cbz") take = t[R + st.reg] === 0;
+        else if (st.when === "cbnz") take = t[R + st.reg] !== 0;
+        else if (st.when !== "always") take = condHolds(st.when, t[R + cpu.flagsReg]);
+        if (st.link >= 0) t[R + st.link] = st.linkValue;
+        t[b + PC] = take ? st.target : t[b + PC] + 1;
+        return true;
+      }
+      case "br": {
+        const sym = this.symbolAt(t[R + st.reg], st.text);
+        if (sym.kind !== "label" || sym.cpu !== c)
+          throw new Error(`${st.text}: ${sym.name} is not a label of P${c}`);
+        if (st.link >= 0) t[R + st.link] = st.linkValue;
+        t[b + PC] = sym.pc;
+        return true;
+      }
+      default:
+        throw new Error(`step ${st.k} is not an instruction-level step`);
+    }
+    t[b + PC]++;
+    return true;
+  }
+
+  private isCode(loc: number): boolean {
+    return loc >= this.layout.codeBase && loc < this.layout.codeBase + this.layout.nCode;
   }
 
   private effectStep(
@@ -608,12 +738,19 @@ export class Machine {
   }
 
   /** One line of a call: fetch through the pipeline, take a fault, or finish the run. */
-  private callStep(s: Uint8Array, c: number, ri: number, reg: number, emit: Emit): void {
+  private callStep(
+    s: Uint8Array,
+    c: number,
+    ri: number,
+    reg: number,
+    emit: Emit,
+    exec?: Extract<Step, { k: "exec" }>,
+  ): void {
     const L = this.layout;
     const a = L.arch;
     const b = this.base(c);
     const r = L.regions[ri];
-    const i = s[b + CSLOT];
+    const i = exec ? exec.line : s[b + CSLOT];
     const va = L.pages[r.page].vaBase + r.offset + i;
     const t = this.scratch(s);
     let v = t[b + this.o.pipe + va];
@@ -628,9 +765,34 @@ export class Machine {
         // Spurious: the page table permits the fetch now. The handler returns; the line is retried.
         t[b + CSF]++;
         this.exceptionSyncs(t, c);
+      } else if (exec) {
+        // A real fault on an instruction-level program ends it; observed as P:fault=1.
+        t[b + this.o.regs + L.cpus[c].faultReg] = 1;
+        t[b + CSF] = 0;
+        t[b + PC] = L.cpus[c].steps.length;
       } else {
         this.finishCall(t, c, reg, CLS_FAULT);
       }
+      emit(label(c, K.prog, 0), this.canonical(t));
+      return;
+    }
+    if (exec) {
+      const cpu = L.cpus[c];
+      if (
+        a.cmodxSafe &&
+        this.storePending(t, this.locOfVa(t, c, va)) &&
+        !this.cmodxSafe(r, v + 1, t, va)
+      ) {
+        t[b + this.o.regs + cpu.unpredReg] = 1;
+      }
+      const next = exec.dispatch[v];
+      if (next === undefined || next < 0)
+        throw new Error(
+          `${exec.text}: fetched ${L.versions[v]}, which the program does not dispatch`,
+        );
+      t[b + CSF] = 0;
+      t[b + CFLAGS] = 0;
+      t[b + PC] = next;
       emit(label(c, K.prog, 0), this.canonical(t));
       return;
     }
@@ -765,13 +927,23 @@ export class Machine {
       const cpu = L.cpus[c];
       cpu.regs.forEach((r, i) => {
         const v = s[b + this.o.regs + i];
-        out[`${c}:${r}`] = cpu.regKind[i] === "call" ? callResultText(v) : String(v);
+        if (r.startsWith("_")) {
+          if (i !== cpu.flagsReg && v) out[`${c}:${r.slice(1)}`] = "1";
+          return;
+        }
+        out[`${c}:${r}`] = cpu.regKind[i] === "call" ? callResultText(v) : this.valueName(v);
       });
     }
-    L.dataNames.forEach((d, i) => (out[d] = String(s[i])));
+    L.dataNames.forEach((d, i) => (out[d] = this.valueName(s[i])));
     const hung = [...Array(this.nCpu).keys()].filter((c) => !this.done(s, c));
     if (hung.length) out["hang"] = hung.map((c) => `P${c}`).join(",");
     return out;
+  }
+
+  /** Text of a register or data value: an integer, or a symbol's name. */
+  valueName(v: number): string {
+    if (v < SYMBOL_BASE) return String(v);
+    return this.layout.symbols[v - SYMBOL_BASE]?.name ?? String(v);
   }
 
   /** What each CPU's pipeline, I-cache, D-cache view and TLB hold (for the residency chart). */
@@ -946,7 +1118,87 @@ export class Machine {
       if (v === 0) return "none";
       return `${L.frames[pteFrame(v)].name} ${permText(ptePerm(v))}`;
     }
-    return String(v);
+    return this.valueName(v);
+  }
+}
+
+function alu(fn: AluFn, x: number, y: number, where: string): number {
+  if (fn === "eor" && x === y) return 0;
+  if (x < SYMBOL_BASE && y < SYMBOL_BASE) {
+    const r =
+      fn === "add"
+        ? x + y
+        : fn === "sub"
+          ? x - y
+          : fn === "eor"
+            ? x ^ y
+            : fn === "and"
+              ? x & y
+              : x | y;
+    return ((r % SYMBOL_BASE) + SYMBOL_BASE) % SYMBOL_BASE;
+  }
+  // An address plus or minus zero is the address (address dependencies: EOR X4,X0,X0; ADD X4,X4,X3).
+  if ((fn === "add" || fn === "orr" || fn === "eor") && y === 0) return x;
+  if ((fn === "add" || fn === "orr" || fn === "eor") && x === 0) return y;
+  if (fn === "sub" && y === 0) return x;
+  if (fn === "and" && (x === 0 || y === 0)) return 0;
+  throw new Error(`${where}: arithmetic on addresses or instructions is not supported`);
+}
+
+const FLAG_Z = 1,
+  FLAG_N = 2,
+  FLAG_C = 4,
+  FLAG_V = 8;
+
+function flags(fn: "cmp" | "tst", x: number, y: number): number {
+  if (x >= SYMBOL_BASE || y >= SYMBOL_BASE) return x === y ? FLAG_Z | FLAG_C : 0;
+  if (fn === "tst") {
+    const r = x & y;
+    return (r === 0 ? FLAG_Z : 0) | (r & 64 ? FLAG_N : 0);
+  }
+  const d = x - y;
+  return (d === 0 ? FLAG_Z : 0) | (d < 0 ? FLAG_N : 0) | (x >= y ? FLAG_C : 0);
+}
+
+/** Arm ARM C1.2.4 condition codes. */
+function condHolds(cond: string, f: number): boolean {
+  const Z = !!(f & FLAG_Z),
+    N = !!(f & FLAG_N),
+    C = !!(f & FLAG_C),
+    V = !!(f & FLAG_V);
+  switch (cond) {
+    case "EQ":
+      return Z;
+    case "NE":
+      return !Z;
+    case "CS":
+    case "HS":
+      return C;
+    case "CC":
+    case "LO":
+      return !C;
+    case "MI":
+      return N;
+    case "PL":
+      return !N;
+    case "VS":
+      return V;
+    case "VC":
+      return !V;
+    case "HI":
+      return C && !Z;
+    case "LS":
+      return !C || Z;
+    case "GE":
+      return N === V;
+    case "LT":
+      return N !== V;
+    case "GT":
+      return !Z && N === V;
+    case "LE":
+      return Z || N !== V;
+    default:
+      return true;
   }
 }
 

@@ -37,7 +37,45 @@ export type Op = (
   | { op: "call"; reg: string; region: string }
   /** An interrupt is delivered here (entry, empty handler, return). */
   | { op: "interrupt" }
+  // Instruction-level operations (the AArch64 litmus frontend uses them). Registers hold
+  // typed values: small integers (0..99), addresses of locations and regions, instructions
+  // (a code region's version names) and labels.
+  | { op: "label"; name: string }
+  | { op: "mov"; dst: string; src: Operand }
+  | { op: "alu"; fn: "add" | "sub" | "eor" | "and" | "orr"; dst: string; a: string; b: Operand }
+  /** Set the flags from a - b (CMP) or a & b (TST). */
+  | { op: "cmp" | "tst"; a: string; b: Operand }
+  /** dst := 1 if the condition (EQ, NE, ...) holds on the flags, else 0. */
+  | { op: "cset"; dst: string; cond: string }
+  /** Load from / store to the address held in a register (data location or code line). */
+  | { op: "ldr"; dst: string; addr: string; acquire?: boolean }
+  | { op: "str"; src: string; addr: string; release?: boolean }
+  | { op: "b"; target: string }
+  | { op: "cbz" | "cbnz"; reg: string; target: string }
+  | { op: "bcond"; cond: string; target: string }
+  /** Branch with link: the link register receives the label of the next instruction. */
+  | { op: "bl"; target: string; link: string }
+  /** Branch to the label held in a register (RET, BR; BLR links first). */
+  | { op: "br"; reg: string; link?: string }
+  /**
+   * Execute the instruction held at a code region's line (fetched through the pipeline, like
+   * a call), then continue at the label its version dispatches to.
+   */
+  | { op: "exec"; region: string; line?: number; dispatch: Record<string, string> }
+  /** Cache maintenance by an address held in a register (DC CVAU, X1). */
+  | { op: "insn-reg"; name: string; addr: string }
 ) & { pos?: SourcePos };
+
+/** A source operand of the instruction-level operations. */
+export type Operand =
+  | { reg: string }
+  | { imm: number }
+  /** Address of a data location or of a code region's line ("f", "f+1"). */
+  | { addr: string }
+  /** An instruction value: a version name of some code region. */
+  | { insn: string }
+  /** A label of this CPU's program. */
+  | { label: string };
 
 export interface RegionSpec {
   name: string;
