@@ -3,6 +3,7 @@
  *   node kernel/dist/launch.js kernel --config-file {connection_file}
  * Installs the display layer, then runs tslab's TypeScript kernel in this process.
  */
+import { Worker } from "worker_threads";
 import { startKernel } from "./display";
 
 export function parseLaunchArgs(argv: string[]): { configFile: string } {
@@ -19,8 +20,31 @@ export function parseLaunchArgs(argv: string[]): { configFile: string } {
   return { configFile };
 }
 
+/**
+ * Exit when the process that started us is gone (Jupyter's JPY_PARENT_PID convention), so a
+ * runner killed with Ctrl-C or SIGKILL leaves no kernel behind. The watch runs in a worker thread
+ * so that it also works while a cell is stuck in a synchronous loop.
+ */
+export function watchParent(
+  env: NodeJS.ProcessEnv = process.env,
+  intervalMs = 1000,
+): Worker | null {
+  const pid = Number(env.JPY_PARENT_PID);
+  if (!Number.isInteger(pid) || pid <= 1) return null;
+  const code = `
+    const { workerData } = require("worker_threads");
+    setInterval(() => {
+      try { process.kill(workerData.pid, 0); }
+      catch { process.kill(process.pid, "SIGKILL"); }
+    }, workerData.intervalMs);`;
+  const w = new Worker(code, { eval: true, workerData: { pid, intervalMs } });
+  w.unref();
+  return w;
+}
+
 if (require.main === module) {
   try {
+    watchParent();
     const { configFile } = parseLaunchArgs(process.argv.slice(2));
     startKernel(configFile).catch((e: unknown) => {
       console.error("execmem-lab kernel failed to start:", e);

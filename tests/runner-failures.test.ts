@@ -1,7 +1,8 @@
+import { spawn, spawnSync } from "child_process";
 import { existsSync, readFileSync, readdirSync } from "fs";
 import { join } from "path";
 import { describe, expect, it } from "vitest";
-import { runCli, tempDir } from "./kernel-support";
+import { CLI, ROOT, runCli, tempDir } from "./kernel-support";
 
 const fx = (name: string) => `tests/fixtures/runner/${name}.ipynb`;
 
@@ -164,5 +165,69 @@ describe("runner success paths", () => {
     expect(index).toContain("<td>A0</td><td>a fixture claim</td><td>a fixture finding</td>");
     expect(index).toContain('href="summary.html"');
     expect(readFileSync(join(out, "summary.html"), "utf8")).toContain('href="params.html"');
+  });
+});
+
+describe("runner interrupted", () => {
+  const childrenOf = (pid: number): number[] => {
+    const r = spawnSync("ps", ["-o", "pid=", "--ppid", String(pid)], { encoding: "utf8" });
+    return r.stdout
+      .split("\n")
+      .map((s) => Number(s.trim()))
+      .filter((n) => n > 0);
+  };
+  const alive = (pid: number): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  async function startStuckRun() {
+    const child = spawn(
+      process.execPath,
+      [CLI, "run", fx("timeout"), "--out", tempDir("runner"), "--timeout", "120", "--no-progress"],
+      {
+        cwd: ROOT,
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    const exited = new Promise<number | null>((res) => child.on("exit", (code) => res(code)));
+    // Wait until the kernel runs the endless cell.
+    let kernels: number[] = [];
+    for (let i = 0; i < 300 && kernels.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      kernels = childrenOf(child.pid ?? 0);
+    }
+    expect(kernels).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 1500));
+    return { child, kernels, exited, stderr: () => stderr };
+  }
+
+  async function gone(pid: number): Promise<boolean> {
+    for (let i = 0; i < 100; i++) {
+      if (!alive(pid)) return true;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return false;
+  }
+
+  it("Ctrl-C stops the run with status 130 and kills its kernels", async () => {
+    const run = await startStuckRun();
+    run.child.kill("SIGINT");
+    expect(await run.exited).toBe(130);
+    expect(run.stderr()).toContain("interrupted (SIGINT)");
+    expect(await gone(run.kernels[0])).toBe(true);
+  });
+
+  it("a kernel stuck in a synchronous loop exits when the runner is SIGKILLed", async () => {
+    const run = await startStuckRun();
+    run.child.kill("SIGKILL");
+    await run.exited;
+    expect(await gone(run.kernels[0])).toBe(true);
   });
 });

@@ -60,6 +60,13 @@ export function register(program: Command): void {
           progress: boolean;
         },
       ) => {
+        // Ctrl-C: exit now; the kernels started so far are killed on exit (runner/client.ts).
+        const onSignal = (sig: NodeJS.Signals) => {
+          console.error(`\nexecmem-lab run: interrupted (${sig}); the report is incomplete`);
+          process.exit(130);
+        };
+        process.once("SIGINT", onSignal);
+        process.once("SIGTERM", onSignal);
         const r = await runNotebooks({
           notebooks,
           notebooksDir: opts.notebooks,

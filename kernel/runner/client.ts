@@ -140,9 +140,15 @@ export class KernelClient {
     const child = spawn(
       process.execPath,
       [opts.launcher ?? LAUNCHER, "kernel", "--config-file", connFile],
-      { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] },
+      {
+        cwd: opts.cwd,
+        // JPY_PARENT_PID: the kernel exits when this process is gone (see kernel/launch.ts).
+        env: { ...(opts.env ?? process.env), JPY_PARENT_PID: String(process.pid) },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
     );
     const client = new KernelClient(child, conn, tmp);
+    track(client);
     try {
       await client.connect(opts.startTimeoutMs ?? 60_000);
     } catch (e) {
@@ -382,6 +388,7 @@ export class KernelClient {
   /** Kill the kernel process and close the sockets. */
   kill(): void {
     if (!this.exited) this.child.kill("SIGKILL");
+    live.delete(this);
     if (this.closed) return;
     this.closed = true;
     for (const s of [this.shell, this.control, this.iopub]) {
@@ -393,6 +400,19 @@ export class KernelClient {
 }
 
 class RequestTimeout extends Error {}
+
+/** Kernels started by this process; killed if it exits first (Ctrl-C, crash). */
+const live = new Set<KernelClient>();
+let exitHookInstalled = false;
+function track(c: KernelClient): void {
+  live.add(c);
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once("exit", () => {
+      for (const k of live) k.kill();
+    });
+  }
+}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
