@@ -234,7 +234,7 @@ export function residencyPanel(
       title: { text: "step" },
       zeroline: false,
       showgrid: false,
-      ...(cols <= 25 ? { dtick: 1 } : {}),
+      ...(cols <= 15 ? { dtick: 1 } : {}),
     },
     yaxis: { autorange: "reversed", type: "category", showgrid: false },
     shapes: syncShapes(w),
