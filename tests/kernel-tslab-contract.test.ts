@@ -52,4 +52,28 @@ describe("tslab contract of kernel/display.ts", () => {
       ex.close();
     }
   });
+
+  it("tslab's bundled TypeScript compiles a cell importing everything the library exports", async () => {
+    const t = loadTslab();
+    const errors: unknown[][] = [];
+    const logged: unknown[][] = [];
+    const conv = t.createConverter({ isJS: false, isBrowser: false });
+    const convs = { node: conv, browser: conv, close: () => conv.close() };
+    const ex = t.createExecutor(process.cwd(), convs, {
+      log: (...a: unknown[]) => logged.push(a),
+      error: (...a: unknown[]) => errors.push(a),
+    });
+    try {
+      const ok = await ex.execute(
+        'import * as lab from "execmem-lab";\n' +
+          "const b: lab.MimeBundle = lab.summaryBundle({ argument: 'a', claim: 'c', finding: 'f' });\n" +
+          "Object.keys(lab).length + Object.keys(b).length",
+      );
+      expect(errors).toEqual([]);
+      expect(ok).toBe(true);
+      expect(logged[0][0]).toBeGreaterThan(10);
+    } finally {
+      ex.close();
+    }
+  });
 });
