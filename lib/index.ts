@@ -9,7 +9,14 @@ export { compile, ScenarioError } from "./machine/layout";
 export { Machine, callResultText, RESULT_CLASSES } from "./machine/machine";
 export * from "./explorer/result";
 export { explore, witness, type ExploreOptions } from "./explorer/explore";
-export { bfs, randomWalks, prng, type Bounds, type Progress, type TransitionSystem } from "./explorer/engine";
+export {
+  bfs,
+  randomWalks,
+  prng,
+  type Bounds,
+  type Progress,
+  type TransitionSystem,
+} from "./explorer/engine";
 export * from "./plots";
 export * from "./scenario/format";
 export * from "./cost";
