@@ -80,6 +80,52 @@ export const arm64: ArchVariant = {
       steps: [{ insn: "TLBI VAALE1IS" }, { insn: "DSB ISH" }, { insn: "ISB" }],
       cite: "arch/arm64/include/asm/tlbflush.h flush_tlb_kernel_range()",
     },
+    // arch/arm64/kernel/patching.c: write through FIX_TEXT_POKE0, then caches_clean_inval_pou()
+    // of those bytes (DC CVAU, DSB ISH, IC IVAU, DSB ISH), on this CPU only.
+    aarch64_insn_patch_text_nosync: {
+      steps: [
+        { write: "version", via: "poke" },
+        { insn: "DC CVAU", perLine: true },
+        { insn: "DSB ISH" },
+        { insn: "IC IVAU", perLine: true },
+        { insn: "DSB ISH" },
+      ],
+      cite: "arch/arm64/kernel/patching.c aarch64_insn_patch_text_nosync()",
+    },
+    // stop_machine(): the last CPU to arrive patches; the others spin, then ISB.
+    aarch64_insn_patch_text: {
+      steps: [{ stop_machine: "isb", patch: [{ macro: "aarch64_insn_patch_text_nosync" }] }],
+      cite: "arch/arm64/kernel/patching.c aarch64_insn_patch_text(), aarch64_insn_patch_text_cb()",
+    },
+    generic_text_poke: {
+      steps: [{ macro: "aarch64_insn_patch_text" }],
+      cite: "arch/arm64/kernel/patching.c",
+    },
+    // The handle protocol: maintenance before the PTE is made valid (Mark Rutland, 2023-06-26).
+    jit_text_write: {
+      steps: [{ write: "version", via: "direct-map" }],
+      cite: "execmem thread, 2023-06-19 (handle protocol)",
+    },
+    jit_text_map: {
+      steps: [
+        { insn: "DC CVAU", perLine: true },
+        { insn: "DSB ISH" },
+        { insn: "IC IVAU", perLine: true },
+        { insn: "DSB ISH" },
+        { pte: "RX" },
+      ],
+      cite: "execmem thread, 2023-06-26 (maintenance before marking the mapping executable)",
+    },
+    // arch/arm64/net/bpf_jit_comp.c -> aarch64_insn_copy()/aarch64_insn_set(): patch, then
+    // flush_icache_range() (which IPIs every CPU).
+    bpf_arch_text_copy: {
+      steps: [{ write: "version", via: "poke" }, { macro: "flush_icache_range" }],
+      cite: "arch/arm64/kernel/patching.c aarch64_insn_copy()",
+    },
+    bpf_arch_text_invalidate: {
+      steps: [{ write: "trap", via: "poke" }, { macro: "flush_icache_range" }],
+      cite: "arch/arm64/kernel/patching.c aarch64_insn_set()",
+    },
     smp_mb: { steps: [{ insn: "DMB ISH" }], cite: "arch/arm64/include/asm/barrier.h" },
     smp_wmb: { steps: [{ insn: "DMB ISHST" }], cite: "arch/arm64/include/asm/barrier.h" },
     smp_rmb: { steps: [{ insn: "DMB ISHLD" }], cite: "arch/arm64/include/asm/barrier.h" },

@@ -53,6 +53,33 @@ export const riscv64: ArchVariant = {
       steps: [{ ipi: "tlb_flush", self: true }],
       cite: "arch/riscv/mm/tlbflush.c flush_tlb_kernel_range()",
     },
+    // arch/riscv/kernel/patch.c: write through FIX_TEXT_POKE0, then flush the local I-cache.
+    patch_text_nosync: {
+      steps: [{ write: "version", via: "poke" }, { insn: "fence.i" }],
+      cite: "arch/riscv/kernel/patch.c patch_text_nosync()",
+    },
+    // stop_machine(): the last CPU writes, the others spin, then fence.i.
+    patch_text: {
+      steps: [{ stop_machine: "fence.i", patch: [{ macro: "patch_text_nosync" }] }],
+      cite: "arch/riscv/kernel/patch.c patch_text(), patch_text_cb()",
+    },
+    generic_text_poke: { steps: [{ macro: "patch_text" }], cite: "arch/riscv/kernel/patch.c" },
+    jit_text_write: {
+      steps: [{ write: "version", via: "direct-map" }],
+      cite: "execmem thread, 2023-06-19 (handle protocol)",
+    },
+    jit_text_map: {
+      steps: [{ macro: "flush_icache_all" }, { pte: "RX" }],
+      cite: "execmem thread, 2023-06-19 (handle protocol); arch/riscv/mm/cacheflush.c",
+    },
+    bpf_arch_text_copy: {
+      steps: [{ macro: "patch_text_nosync" }, { macro: "flush_icache_all" }],
+      cite: "arch/riscv/net/bpf_jit_core.c bpf_arch_text_copy() -> patch_text_nosync()",
+    },
+    bpf_arch_text_invalidate: {
+      steps: [{ write: "trap", via: "poke" }, { macro: "flush_icache_all" }],
+      cite: "arch/riscv/net/bpf_jit_core.c bpf_arch_text_invalidate() -> patch_text_set_nosync()",
+    },
     smp_mb: { steps: [{ insn: "fence rw,rw" }], cite: "arch/riscv/include/asm/barrier.h" },
     smp_wmb: { steps: [{ insn: "fence w,w" }], cite: "arch/riscv/include/asm/barrier.h" },
     smp_rmb: { steps: [{ insn: "fence r,r" }], cite: "arch/riscv/include/asm/barrier.h" },

@@ -55,6 +55,19 @@ export type Family = "x86-64" | "arm64" | "riscv64";
 /** A kernel routine that the architecture implements as a sequence of primitives. */
 export type MacroName =
   | "sync_core"
+  | "text_poke"
+  | "text_poke_copy"
+  | "text_poke_set"
+  | "text_poke_bp"
+  | "aarch64_insn_patch_text_nosync"
+  | "aarch64_insn_patch_text"
+  | "patch_text_nosync"
+  | "patch_text"
+  | "generic_text_poke"
+  | "jit_text_write"
+  | "jit_text_map"
+  | "bpf_arch_text_copy"
+  | "bpf_arch_text_invalidate"
   | "text_poke_sync"
   | "flush_icache_range"
   | "flush_icache_all"
@@ -67,7 +80,21 @@ export type MacroName =
 /** One step of a macro expansion. `lines` ops take the region the macro is applied to. */
 export type MacroStep =
   | { insn: string; perLine?: boolean }
-  | { ipi: "sync_core" | "none" | "fence.i" | "tlb_flush"; self: boolean };
+  | { ipi: "sync_core" | "none" | "fence.i" | "tlb_flush"; self: boolean }
+  /** Write the macro's version (or the trap fill) into the region through an alias. */
+  | {
+      write: "version" | "trap";
+      via: "direct-map" | "text" | "poke";
+      lines?: "all" | "first" | "rest";
+    }
+  /** Set the region's page table entry. */
+  | { pte: "RX" | "RW" | "R" | "" }
+  /** Publish or retract the text_poke_bp descriptor the int3 handler reads (bp_desc). */
+  | { bp: "set" | "clear" }
+  /** stop_machine(): the others rendezvous in an IPI, this CPU patches, they leave with `leave`. */
+  | { stop_machine: "isb" | "fence.i"; patch: MacroStep[] }
+  /** Another routine of the same architecture. */
+  | { macro: MacroName };
 
 export interface ArchVariant {
   /** Variant name used in scenarios: "x86-64", "x86-64+fred", "arm64+idc+dic", ... */

@@ -66,6 +66,60 @@ export const x86_64: ArchVariant = {
       steps: [{ ipi: "tlb_flush", self: true }],
       cite: "arch/x86/mm/tlb.c flush_tlb_kernel_range()",
     },
+    // arch/x86/kernel/alternative.c __text_poke(): switch to the poking mm (MOV CR3), copy
+    // through the temporary mapping, switch back (MOV CR3 serialises this CPU only).
+    text_poke: {
+      steps: [{ insn: "MOV CR3" }, { write: "version", via: "poke" }, { insn: "MOV CR3" }],
+      cite: "arch/x86/kernel/alternative.c __text_poke(), text_poke()",
+    },
+    text_poke_copy: {
+      steps: [{ macro: "text_poke" }],
+      cite: "arch/x86/kernel/alternative.c text_poke_copy()",
+    },
+    text_poke_set: {
+      steps: [{ insn: "MOV CR3" }, { write: "trap", via: "poke" }, { insn: "MOV CR3" }],
+      cite: "arch/x86/kernel/alternative.c text_poke_set() (memset with int3)",
+    },
+    // arch/x86/kernel/alternative.c text_poke_bp_batch(): int3 on the site, sync, the tail, sync,
+    // the first byte, sync; poke_int3_handler() emulates the new instruction meanwhile.
+    text_poke_bp: {
+      steps: [
+        { bp: "set" },
+        { insn: "MOV CR3" },
+        { write: "trap", via: "poke", lines: "first" },
+        { insn: "MOV CR3" },
+        { macro: "text_poke_sync" },
+        { insn: "MOV CR3" },
+        { write: "version", via: "poke", lines: "rest" },
+        { insn: "MOV CR3" },
+        { macro: "text_poke_sync" },
+        { insn: "MOV CR3" },
+        { write: "version", via: "poke", lines: "first" },
+        { insn: "MOV CR3" },
+        { macro: "text_poke_sync" },
+        { bp: "clear" },
+      ],
+      cite: "arch/x86/kernel/alternative.c text_poke_bp_batch()",
+    },
+    generic_text_poke: {
+      steps: [{ macro: "text_poke_bp" }],
+      cite: "arch/x86/kernel/alternative.c text_poke_bp()",
+    },
+    // The handle protocol of the thread: write while unmapped, then map ("no sync needed on x86").
+    jit_text_write: {
+      steps: [{ write: "version", via: "direct-map" }],
+      cite: "execmem thread, 2023-06-19 (handle protocol)",
+    },
+    jit_text_map: { steps: [{ pte: "RX" }], cite: "execmem thread, 2023-06-19 (handle protocol)" },
+    // arch/x86/net/bpf_jit_comp.c: text_poke_copy / text_poke_set, no text_poke_sync().
+    bpf_arch_text_copy: {
+      steps: [{ macro: "text_poke_copy" }],
+      cite: "arch/x86/net/bpf_jit_comp.c bpf_arch_text_copy()",
+    },
+    bpf_arch_text_invalidate: {
+      steps: [{ macro: "text_poke_set" }],
+      cite: "arch/x86/net/bpf_jit_comp.c bpf_arch_text_invalidate()",
+    },
     // arch/x86/include/asm/barrier.h
     smp_mb: { steps: [{ insn: "LOCK ADD" }], cite: "arch/x86/include/asm/barrier.h" },
     smp_wmb: { steps: [], cite: "arch/x86/include/asm/barrier.h: barrier()" },

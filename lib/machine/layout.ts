@@ -5,7 +5,7 @@
  */
 import type { ArchVariant, Effect, MacroStep } from "../arch/types";
 import { architectures, getArch } from "../arch";
-import type { Operand, Perm, ScenarioSpec, SourcePos } from "../scenario/spec";
+import type { Alias, Operand, Perm, ScenarioSpec, SourcePos } from "../scenario/spec";
 
 export class ScenarioError extends Error {
   constructor(
@@ -63,6 +63,9 @@ export type Step =
   | { k: "ipi-send"; handler: IpiHandler; text: string }
   | { k: "ipi-local"; handler: IpiHandler; text: string }
   | { k: "ipi-wait"; text: string }
+  | { k: "stop-send"; handler: IpiHandler; text: string }
+  | { k: "stop-arrived"; text: string }
+  | { k: "stop-release"; text: string }
   | { k: "call"; reg: number; region: number; text: string }
   | { k: "interrupt"; text: string }
   // Instruction level (values in registers: see Layout.symbols).
@@ -97,8 +100,16 @@ export type ValueSymbol =
   | { kind: "insn"; name: string; version: number }
   | { kind: "label"; name: string; cpu: number; pc: number };
 
-export type IpiHandler = "sync_core" | "none" | "fence.i" | "tlb_flush";
-export const IPI_HANDLERS: IpiHandler[] = ["sync_core", "none", "fence.i", "tlb_flush"];
+export type IpiHandler =
+  "sync_core" | "none" | "fence.i" | "tlb_flush" | "stop_isb" | "stop_fence.i";
+export const IPI_HANDLERS: IpiHandler[] = [
+  "sync_core",
+  "none",
+  "fence.i",
+  "tlb_flush",
+  "stop_isb",
+  "stop_fence.i",
+];
 
 export interface RegionLayout {
   name: string;
@@ -184,8 +195,10 @@ export interface Layout {
   initialMem: number[];
   /** Values a register or data location may hold besides integers 0..99 (SYMBOL_BASE + index). */
   symbols: ValueSymbol[];
-  /** ValueSymbol of each version (instruction value), by version id. */
+  /** Symbol of each version (instruction value), by version id. */
   versionSymbol: number[];
+  /** Location of the text_poke_bp descriptor, or -1. */
+  bpLoc: number;
 }
 
 const MAX_FRAMES = 31;
@@ -214,8 +227,27 @@ export function compile(spec: ScenarioSpec): Layout {
   };
 
   const dataNames = Object.keys(spec.data ?? {});
+  // text_poke_bp publishes a descriptor that the int3 handler reads: reserve its location.
+  const usesBp = (name: string, depth = 0): boolean => {
+    const m = arch.macros[name as keyof typeof arch.macros];
+    if (!m || depth > 8) return false;
+    const inSteps = (xs: MacroStep[]): boolean =>
+      xs.some(
+        (x) =>
+          "bp" in x ||
+          ("macro" in x && usesBp(x.macro, depth + 1)) ||
+          ("stop_machine" in x && inSteps(x.patch)),
+      );
+    return inSteps(m.steps);
+  };
+  if (
+    spec.cpus?.some((c) => c.program?.some((op) => op.op === "macro" && usesBp(op.name))) &&
+    !dataNames.includes("bp_desc")
+  ) {
+    dataNames.push("bp_desc");
+  }
   for (const d of dataNames) {
-    const v = spec.data[d];
+    const v = spec.data[d] ?? 0;
     if (!Number.isInteger(v) || v < 0 || v >= 100)
       throw err(`data location "${d}": initial value must be an integer 0..99, got ${v}`);
   }
@@ -254,7 +286,7 @@ export function compile(spec: ScenarioSpec): Layout {
   let nVaSlots = 0;
   let loc = dataNames.length;
   const codeBase = loc;
-  const initialMem: number[] = dataNames.map((d) => spec.data[d]);
+  const initialMem: number[] = dataNames.map((d) => spec.data[d] ?? 0);
   const locName: string[] = [...dataNames];
   const vaName: string[] = [];
   const vaPage: number[] = [];
@@ -462,6 +494,86 @@ export function compile(spec: ScenarioSpec): Layout {
     addSymbol(`insn:${versions[v]}`, { kind: "insn", name: versions[v], version: v });
   for (let v = 0; v < versions.length; v++) versionSymbolOf(v);
 
+  // Hidden data location of the text_poke_bp descriptor (arch/x86/kernel/alternative.c bp_desc).
+  const bpLocIndex = dataNames.indexOf("bp_desc");
+  const bpLoc = () => {
+    if (bpLocIndex < 0) throw err("internal: bp_desc was not reserved");
+    return bpLocIndex;
+  };
+
+  const writeSteps = (
+    r: RegionLayout,
+    l: number,
+    version: string,
+    via: Alias,
+    frameName: string | undefined,
+    pos: SourcePos | undefined,
+    what: string,
+  ): Step[] => {
+    const rs = regionSpecs.find((x) => x.name === r.name)!;
+    if (version !== "trap" && !rs.versions.includes(version))
+      throw err(
+        `${what} ${r.name}: "${version}" is not one of its versions (${rs.versions.join(", ")}) or "trap"`,
+        pos,
+      );
+    const p = pages[r.page];
+    let frame = frames[p.frames[0]];
+    if (frameName !== undefined) {
+      const f = frames.find((x) => x.name === frameName);
+      if (!f) throw err(`${what} ${r.name}: unknown frame "${frameName}"`, pos);
+      if (f.page !== p.index)
+        throw err(
+          `${what} ${r.name}: frame "${frameName}" does not have the layout of page "${p.name}"`,
+          pos,
+        );
+      frame = f;
+    }
+    if (via === "text" && frameName !== undefined)
+      throw err(
+        `${what} ${r.name}: a write through the text alias goes to the mapped frame; drop "frame"`,
+        pos,
+      );
+    return [
+      {
+        k: "store",
+        loc: frame.slotLoc + r.offset + l,
+        value: vid(version),
+        release: false,
+        vaSlot: via === "text" ? p.vaBase + r.offset + l : -1,
+        text: `write ${r.name}+${l} := ${version} via ${via}${frame.name !== p.name ? ` (frame ${frame.name})` : ""}`,
+      },
+    ];
+  };
+
+  const pteStep = (
+    page: string,
+    perm: Perm,
+    frameName: string | undefined,
+    pos: SourcePos | undefined,
+    what = "set_pte",
+  ): Step => {
+    const p = pages.find((x) => x.name === page);
+    if (!p) throw err(`${what}: unknown page "${page}"`, pos);
+    const bits = permBits(perm);
+    let pte = 0;
+    if (bits !== 0) {
+      const fname = frameName ?? p.name;
+      const f = frames.find((x) => x.name === fname);
+      if (!f) throw err(`${what} ${p.name}: unknown frame "${fname}"`, pos);
+      if (f.page !== p.index)
+        throw err(`${what} ${p.name}: frame "${fname}" does not have this page's layout`, pos);
+      pte = encodePte(f.index, bits);
+    }
+    return {
+      k: "store",
+      loc: p.pteLoc,
+      value: pte,
+      release: false,
+      vaSlot: -1,
+      text: `set_pte(${p.name}, ${perm || "none"}${frameName ? `, ${frameName}` : ""})`,
+    };
+  };
+
   let sbMax = 1;
   const cpus: CpuLayout[] = spec.cpus.map((cs, ci) => {
     const regs: string[] = [];
@@ -548,7 +660,10 @@ export function compile(spec: ScenarioSpec): Layout {
       pos: SourcePos | undefined,
       regionName?: string,
       frameName?: string,
+      version?: string,
+      depth = 0,
     ): Step[] => {
+      if (depth > 8) throw err(`${mname}(): routines nest too deeply`, pos);
       if ("ipi" in m) {
         const s: Step[] = [
           { k: "ipi-send", handler: m.ipi, text: `${mname}: IPI (${m.ipi}) to other CPUs` },
@@ -558,8 +673,55 @@ export function compile(spec: ScenarioSpec): Layout {
         s.push({ k: "ipi-wait", text: `${mname}: wait for IPIs` });
         return s;
       }
-      if (m.perLine) return insnStep(m.insn, pos, regionName, undefined, frameName);
-      return insnStep(m.insn, pos);
+      if ("insn" in m) {
+        if (m.perLine) return insnStep(m.insn, pos, regionName, undefined, frameName);
+        return insnStep(m.insn, pos);
+      }
+      if ("macro" in m) {
+        const inner = arch.macros[m.macro];
+        if (!inner)
+          throw err(`${m.macro}() is not available on ${arch.name} (used by ${mname}())`, pos);
+        return inner.steps.flatMap((x) =>
+          macroSteps(x, m.macro, pos, regionName, frameName, version, depth + 1),
+        );
+      }
+      const r = region(regionName, `${mname}()`, pos);
+      if ("write" in m) {
+        const v = m.write === "trap" ? "trap" : version;
+        if (v === undefined)
+          throw err(`${mname}(${r.name}, VERSION): the version to write is missing`, pos);
+        const lines = m.lines ?? "all";
+        const ls = [...Array(r.lines).keys()].filter(
+          (l) => lines === "all" || (lines === "first" ? l === 0 : l > 0),
+        );
+        return ls.flatMap((l) => writeSteps(r, l, v, m.via, frameName, pos, mname));
+      }
+      if ("pte" in m) return [pteStep(pages[r.page].name, m.pte, frameName, pos, mname)];
+      if ("bp" in m) {
+        return [
+          {
+            k: "store",
+            loc: bpLoc(),
+            value: m.bp === "set" ? r.index + 1 : 0,
+            release: false,
+            vaSlot: -1,
+            text: `${mname}: bp_desc = ${m.bp === "set" ? r.name : "NULL"}`,
+          },
+        ];
+      }
+      return [
+        {
+          k: "stop-send",
+          handler: m.stop_machine === "isb" ? "stop_isb" : "stop_fence.i",
+          text: `${mname}: stop_machine() IPI to other CPUs`,
+        },
+        { k: "stop-arrived", text: `${mname}: wait until every CPU spins in stop_machine()` },
+        ...m.patch.flatMap((x) =>
+          macroSteps(x, mname, pos, regionName, frameName, version, depth + 1),
+        ),
+        { k: "stop-release", text: `${mname}: release the other CPUs` },
+        { k: "ipi-wait", text: `${mname}: wait for stop_machine() to end` },
+      ];
     };
     let stores = 0;
     const labels = new Map<string, number>();
@@ -643,12 +805,6 @@ export function compile(spec: ScenarioSpec): Layout {
           break;
         case "write": {
           const r = region(op.region, "write", pos);
-          const rs = regionSpecs.find((x) => x.name === r.name)!;
-          if (op.version !== "trap" && !rs.versions.includes(op.version))
-            throw err(
-              `write ${r.name}: "${op.version}" is not one of its versions (${rs.versions.join(", ")}) or "trap"`,
-              pos,
-            );
           if (
             op.line !== undefined &&
             (!Number.isInteger(op.line) || op.line < 0 || op.line >= r.lines)
@@ -657,36 +813,9 @@ export function compile(spec: ScenarioSpec): Layout {
               `write ${r.name}+${op.line}: line out of range (region has ${r.lines} lines)`,
               pos,
             );
-          const p = pages[r.page];
-          let frame = frames[p.frames[0]];
-          if (op.frame !== undefined) {
-            const f = frames.find((x) => x.name === op.frame);
-            if (!f) throw err(`write ${r.name}: unknown frame "${op.frame}"`, pos);
-            if (f.page !== p.index)
-              throw err(
-                `write ${r.name}: frame "${op.frame}" does not have the layout of page "${p.name}"`,
-                pos,
-              );
-            frame = f;
-          }
-          if (op.via === "text" && op.frame !== undefined)
-            throw err(
-              `write ${r.name}: a write through the text alias goes to the mapped frame; drop "frame"`,
-              pos,
-            );
           const ls = op.line === undefined ? [...Array(r.lines).keys()] : [op.line];
-          const v = vid(op.version);
-          for (const l of ls) {
-            steps.push({
-              k: "store",
-              loc: frame.slotLoc + r.offset + l,
-              value: v,
-              release: false,
-              vaSlot: op.via === "text" ? p.vaBase + r.offset + l : -1,
-              text: `write ${r.name}+${l} := ${op.version} via ${op.via}${frame.name !== p.name ? ` (frame ${frame.name})` : ""}`,
-            });
-            stores++;
-          }
+          for (const l of ls)
+            steps.push(...writeSteps(r, l, op.version, op.via, op.frame, pos, "write"));
           break;
         }
         case "insn":
@@ -695,40 +824,14 @@ export function compile(spec: ScenarioSpec): Layout {
         case "macro": {
           const m = arch.macros[op.name as keyof typeof arch.macros];
           if (!m) throw err(`${op.name}() is not available on ${arch.name}`, pos);
-          const needsRegion = m.steps.some((s) => "insn" in s && s.perLine);
-          if (needsRegion) region(op.region, `${op.name}()`, pos);
-          else if (op.region !== undefined) region(op.region, `${op.name}()`, pos);
+          if (op.region !== undefined) region(op.region, `${op.name}()`, pos);
           for (const ms of m.steps)
-            steps.push(...macroSteps(ms, op.name, pos, op.region, op.frame));
+            steps.push(...macroSteps(ms, op.name, pos, op.region, op.frame, op.version));
           break;
         }
-        case "pte": {
-          const p = pages.find((x) => x.name === op.page);
-          if (!p) throw err(`set_pte: unknown page "${op.page}"`, pos);
-          const bits = permBits(op.perm);
-          let pte = 0;
-          if (bits !== 0) {
-            const fname = op.frame ?? p.name;
-            const f = frames.find((x) => x.name === fname);
-            if (!f) throw err(`set_pte ${p.name}: unknown frame "${fname}"`, pos);
-            if (f.page !== p.index)
-              throw err(
-                `set_pte ${p.name}: frame "${fname}" does not have this page's layout`,
-                pos,
-              );
-            pte = encodePte(f.index, bits);
-          }
-          steps.push({
-            k: "store",
-            loc: p.pteLoc,
-            value: pte,
-            release: false,
-            vaSlot: -1,
-            text: `set_pte(${p.name}, ${op.perm || "none"}${op.frame ? `, ${op.frame}` : ""})`,
-          });
-          stores++;
+        case "pte":
+          steps.push(pteStep(op.page, op.perm, op.frame, pos));
           break;
-        }
         case "call": {
           const r = region(op.region, "call", pos);
           steps.push({
@@ -959,6 +1062,7 @@ export function compile(spec: ScenarioSpec): Layout {
     const hasExec = steps.some((x) => x.k === "exec");
     const faultReg = hasExec ? reg("_fault", "data") : -1;
     const unpredReg = hasExec && arch.cmodxSafe ? reg("_unpredictable", "data") : -1;
+    stores = steps.filter((x) => x.k === "store" || x.k === "str").length;
     sbMax = Math.max(sbMax, Math.min(stores, 12));
     const called = new Set(
       steps
@@ -1027,6 +1131,7 @@ export function compile(spec: ScenarioSpec): Layout {
     initialMem,
     symbols,
     versionSymbol: versions.map((_v, i) => versionSymbolOf(i)),
+    bpLoc: bpLocIndex,
   };
 }
 

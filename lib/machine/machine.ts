@@ -35,7 +35,8 @@ const IPIP = 6; // pending IPI handler (+1)
 const IPIF = 7; // sender of the pending IPI (+1)
 const EPOCH = 8; // store-barrier epoch of the next store
 const SBLEN = 9;
-const SB = 10;
+const STOPF = 10; // stop_machine(): bit 0 arrived in the handler, bit 1 released
+const SB = 11;
 const TORN = 255;
 
 /** Transition kinds (in labels). */
@@ -237,8 +238,11 @@ export class Machine {
       const cpu = L.cpus[c];
       const pc = s[b + PC];
       const isDone = pc >= cpu.steps.length;
-      // Program step.
-      if (!isDone) this.programStep(s, c, cpu.steps[pc], emit);
+      const inStop = (s[b + STOPF] & 1) !== 0;
+      // A call is one instruction stream: interrupts and IPIs are taken at its boundaries.
+      const midCall = s[b + CSLOT] > 0;
+      // Program step (not while the CPU spins in a stop_machine() handler).
+      if (!isDone && !inStop) this.programStep(s, c, cpu.steps[pc], emit);
       // Store-buffer drains (MODEL.md mechanism 5).
       const n = s[b + SBLEN];
       for (let i = 0; i < n; i++) {
@@ -249,9 +253,10 @@ export class Machine {
         emit(label(c, K.drain, i), this.canonical(t));
       }
       // IPI delivery (also to CPUs that finished their program).
-      if (s[b + IPIP] !== 0 && (!a.exceptions.drainsStores || n === 0)) {
+      if (s[b + IPIP] !== 0 && !midCall && (!a.exceptions.drainsStores || n === 0)) {
         const h = IPI_HANDLERS[s[b + IPIP] - 1];
-        if (!(handlerNeedsDrain(h) && n > 0)) {
+        if (h === "stop_isb" || h === "stop_fence.i") this.stopMachineStep(s, c, h, emit);
+        else if (!(handlerNeedsDrain(h) && n > 0)) {
           const t = this.scratch(s);
           this.exceptionSyncs(t, c);
           this.runHandler(t, c, h);
@@ -260,9 +265,9 @@ export class Machine {
           emit(label(c, K.ipi, 0), this.canonical(t));
         }
       }
-      if (isDone) continue;
+      if (isDone || inStop) continue;
       // Interrupts that may arrive anywhere.
-      if (s[b + INTR] > 0 && (!a.exceptions.drainsStores || n === 0)) {
+      if (s[b + INTR] > 0 && !midCall && (!a.exceptions.drainsStores || n === 0)) {
         const t = this.scratch(s);
         t[b + INTR]--;
         this.exceptionSyncs(t, c);
@@ -414,6 +419,30 @@ export class Machine {
     return false;
   }
 
+  /**
+   * stop_machine() on a receiving CPU: enter the handler (exception entry) and spin; once the
+   * patching CPU releases it, ISB or fence.i, then exception return.
+   */
+  private stopMachineStep(s: Uint8Array, c: number, h: IpiHandler, emit: Emit): void {
+    const b = this.base(c);
+    const f = s[b + STOPF];
+    const t = this.scratch(s);
+    if ((f & 1) === 0) {
+      if (this.layout.arch.exceptions.entrySyncs) this.flushPipe(t, c);
+      t[b + STOPF] = 1;
+    } else if (f & 2) {
+      if (h === "stop_fence.i") {
+        if (t[b + SBLEN] > 0) return;
+        this.runHandler(t, c, "fence.i");
+      } else this.flushPipe(t, c);
+      if (this.layout.arch.exceptions.returnSyncs) this.flushPipe(t, c);
+      t[b + STOPF] = 0;
+      t[b + IPIP] = 0;
+      t[b + IPIF] = 0;
+    } else return;
+    emit(label(c, K.ipi, 0), this.canonical(t));
+  }
+
   private runHandler(t: Uint8Array, c: number, h: IpiHandler): void {
     const b = this.base(c);
     switch (h) {
@@ -497,6 +526,40 @@ export class Machine {
         if (handlerNeedsDrain(st.handler) && n > 0) return;
         const t = this.scratch(s);
         this.runHandler(t, c, st.handler);
+        t[b + PC]++;
+        emit(lbl, this.canonical(t));
+        return;
+      }
+      case "stop-send": {
+        if (n > 0) return;
+        for (let d = 0; d < this.nCpu; d++) if (d !== c && s[this.base(d) + IPIP] !== 0) return;
+        const t = this.scratch(s);
+        const h = IPI_HANDLERS.indexOf(st.handler) + 1;
+        for (let d = 0; d < this.nCpu; d++) {
+          if (d === c) continue;
+          t[this.base(d) + IPIP] = h;
+          t[this.base(d) + IPIF] = c + 1;
+        }
+        t[b + PC]++;
+        emit(lbl, this.canonical(t));
+        return;
+      }
+      case "stop-arrived": {
+        for (let d = 0; d < this.nCpu; d++) {
+          const bd = this.base(d);
+          if (s[bd + IPIF] === c + 1 && (s[bd + STOPF] & 1) === 0) return;
+        }
+        const t = this.scratch(s);
+        t[b + PC]++;
+        emit(lbl, this.canonical(t));
+        return;
+      }
+      case "stop-release": {
+        const t = this.scratch(s);
+        for (let d = 0; d < this.nCpu; d++) {
+          const bd = this.base(d);
+          if (t[bd + IPIF] === c + 1) t[bd + STOPF] |= 2;
+        }
         t[b + PC]++;
         emit(lbl, this.canonical(t));
         return;
@@ -796,11 +859,21 @@ export class Machine {
       emit(label(c, K.prog, 0), this.canonical(t));
       return;
     }
+    // arch/x86/kernel/alternative.c poke_int3_handler(): while text_poke_bp() patches this
+    // site, the int3 traps and the handler emulates the new instruction, then returns.
+    // The emulated instruction is the whole site: execution resumes after it.
+    let emulated = false;
+    if (v === L.trapVersion && L.bpLoc >= 0 && this.read(t, c, L.bpLoc) === ri + 1) {
+      if (a.exceptions.drainsStores && t[b + SBLEN] > 0) return;
+      this.exceptionSyncs(t, c);
+      v = r.versions[r.versions.length - 1];
+      emulated = true;
+    }
     // arm64 CMODX: fetching a line whose write is still in flight is a concurrent modification.
     if (a.cmodxSafe && this.storePending(t, this.locOfVa(t, c, va))) t[b + CFLAGS] |= 1;
     const acc = t[b + CACC];
     t[b + CACC] = acc === 0 ? v + 1 : acc === v + 1 ? acc : TORN;
-    if (v === L.trapVersion || i + 1 === r.lines) {
+    if (v === L.trapVersion || emulated || i + 1 === r.lines) {
       const accNow = t[b + CACC];
       let cls: number;
       if (t[b + CFLAGS] & 1 && !this.cmodxSafe(r, accNow, t, va)) cls = CLS_UNPRED;
@@ -1015,7 +1088,10 @@ export class Machine {
         let action = st.text;
         if (st.k === "call")
           action = `${st.text}: fetch ${L.regions[st.region].name}+${before[this.base(c) + CSLOT]}`;
-        const sync = st.k === "effect" ? st.sync : st.k.startsWith("ipi") || st.k === "interrupt";
+        const sync =
+          st.k === "effect"
+            ? st.sync
+            : st.k.startsWith("ipi") || st.k.startsWith("stop") || st.k === "interrupt";
         return { cpu, kind: "program", action, sync };
       }
       case K.drain: {

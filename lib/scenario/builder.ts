@@ -141,13 +141,62 @@ export class Program {
     return this.insn("sfence.vma");
   }
   // Kernel routines, expanded by the architecture.
-  macro(name: string, region?: string, frame?: string): this {
+  macro(name: string, region?: string, frame?: string, version?: string): this {
     return this.push({
       op: "macro",
       name,
       ...(region ? { region } : {}),
       ...(frame ? { frame } : {}),
+      ...(version ? { version } : {}),
     });
+  }
+  // The text-poke family and the execmem/JIT calls, expanded by the architecture (lib/arch).
+  /** x86 text_poke(): write through the temporary mm; serialises this CPU only. */
+  text_poke(region: string, version: string): this {
+    return this.macro("text_poke", region, undefined, version);
+  }
+  text_poke_copy(region: string, version: string): this {
+    return this.macro("text_poke_copy", region, undefined, version);
+  }
+  /** x86 text_poke_set(): fill with int3. */
+  text_poke_set(region: string): this {
+    return this.macro("text_poke_set", region);
+  }
+  /** x86 text_poke_bp(): the int3 protocol with text_poke_sync() between the phases. */
+  text_poke_bp(region: string, version: string): this {
+    return this.macro("text_poke_bp", region, undefined, version);
+  }
+  aarch64_insn_patch_text_nosync(region: string, version: string): this {
+    return this.macro("aarch64_insn_patch_text_nosync", region, undefined, version);
+  }
+  /** arm64 aarch64_insn_patch_text(): stop_machine(), patch, the others ISB. */
+  aarch64_insn_patch_text(region: string, version: string): this {
+    return this.macro("aarch64_insn_patch_text", region, undefined, version);
+  }
+  patch_text_nosync(region: string, version: string): this {
+    return this.macro("patch_text_nosync", region, undefined, version);
+  }
+  /** riscv patch_text(): stop_machine(), patch, the others fence.i. */
+  patch_text(region: string, version: string): this {
+    return this.macro("patch_text", region, undefined, version);
+  }
+  /** The architecture-independent text_poke(): each architecture's synchronous patching. */
+  generic_text_poke(region: string, version: string): this {
+    return this.macro("generic_text_poke", region, undefined, version);
+  }
+  /** Handle protocol: write the text while its address is not mapped. */
+  jit_text_write(region: string, version: string): this {
+    return this.macro("jit_text_write", region, undefined, version);
+  }
+  /** Handle protocol: map the text, with the synchronisation the architecture needs. */
+  jit_text_map(region: string): this {
+    return this.macro("jit_text_map", region);
+  }
+  bpf_arch_text_copy(region: string, version: string): this {
+    return this.macro("bpf_arch_text_copy", region, undefined, version);
+  }
+  bpf_arch_text_invalidate(region: string): this {
+    return this.macro("bpf_arch_text_invalidate", region);
   }
   sync_core(): this {
     return this.macro("sync_core");

@@ -725,13 +725,19 @@ class Parser {
     }
     if (this.routines.has(n)) {
       x.noResult(call);
-      x.arity(call, 0, 1, `${n}([f])`);
+      x.arity(call, 0, 2, `${n}([f[, version]])`);
       const op: Extract<Op, { op: "macro" }> = { op: "macro", name: n };
       if (call.args[0]) {
         const { region, line } = x.code(call.args[0], `${n}()`);
         if (line !== undefined)
           this.fail(`${n}(): takes a whole region, drop the +line`, call.args[0].pos);
         op.region = region;
+      }
+      if (call.args[1]) {
+        const v = call.args[1];
+        if (v.kind !== "name" || v.deref || v.offset !== undefined)
+          this.fail(`${n}(f, version): the version must be a name such as new`, v.pos);
+        op.version = v.name!;
       }
       return [op];
     }

@@ -30,7 +30,7 @@ export type Op = (
    */
   | { op: "insn"; name: string; region?: string; line?: number; frame?: string }
   /** A kernel routine the architecture implements (sync_core, text_poke_sync, flush_icache_range...). */
-  | { op: "macro"; name: string; region?: string; frame?: string }
+  | { op: "macro"; name: string; region?: string; frame?: string; version?: string }
   /** Set the PTE of a virtual page: map it to a frame with permissions, or clear it. */
   | { op: "pte"; page: string; perm: Perm; frame?: string }
   /** Call into a code region: the register receives what ran (new, stale, trap, torn, fault...). */

@@ -1,0 +1,130 @@
+import { describe, expect, it } from "vitest";
+import { explore } from "../lib/explorer/explore";
+import { scenario, type Program } from "../lib/scenario/builder";
+
+const runs = (
+  arch: string,
+  writer: (p: Program) => void,
+  reader: (p: Program) => void,
+  initial = "old",
+  lines = 2,
+) =>
+  new Set(
+    explore(
+      scenario("api", arch)
+        .code("f", { lines, versions: ["old", "new"], initial })
+        .cpu(writer)
+        .cpu(reader)
+        .build(),
+    ).outcomes.map((o) =>
+      Object.entries(o.values)
+        .filter(([k]) => k.startsWith("1:"))
+        .map(([, v]) => v)
+        .join(" "),
+    ),
+  );
+
+describe("the text-poke family on the machine", () => {
+  it("text_poke_bp: a CPU running the site concurrently runs the old or the new instruction, never a torn one", () => {
+    for (const arch of ["x86-64", "x86-64+fred"]) {
+      const r = runs(
+        arch,
+        (p) => p.text_poke_bp("f", "new"),
+        (p) => p.call("r0", "f").call("r1", "f"),
+      );
+      expect([...r].sort()).toEqual(["new new", "stale new", "stale stale"]);
+    }
+  });
+  it("text_poke without the int3 protocol can be seen torn", () => {
+    const r = runs(
+      "x86-64",
+      (p) => p.text_poke("f", "new"),
+      (p) => p.call("r0", "f"),
+    );
+    expect(r.has("torn")).toBe(true);
+  });
+  it("aarch64_insn_patch_text and riscv patch_text (stop_machine) never show torn or trap", () => {
+    for (const [arch, poke] of [
+      ["arm64", (p: Program) => p.aarch64_insn_patch_text("f", "new")],
+      ["riscv64", (p: Program) => p.patch_text("f", "new")],
+    ] as const) {
+      const r = runs(arch, poke, (p) => p.call("r0", "f").call("r1", "f"));
+      for (const o of r) expect(o).not.toMatch(/torn|trap/);
+      expect(r.has("new new")).toBe(true);
+    }
+  });
+  it("generic_text_poke picks each architecture's synchronous patching", () => {
+    for (const arch of ["x86-64", "arm64", "riscv64"]) {
+      const r = runs(
+        arch,
+        (p) => p.generic_text_poke("f", "new"),
+        (p) => p.call("r0", "f"),
+      );
+      for (const o of r) expect(o).toMatch(/^(new|stale)$/);
+    }
+  });
+  it("misuse: a routine of another architecture and a missing version are errors naming them", () => {
+    expect(() =>
+      runs(
+        "arm64",
+        (p) => p.text_poke_bp("f", "new"),
+        () => {},
+      ),
+    ).toThrow(/text_poke_bp\(\) is not available on arm64/);
+    expect(() =>
+      runs(
+        "x86-64",
+        (p) => p.macro("text_poke", "f"),
+        () => {},
+      ),
+    ).toThrow(/text_poke\(f, VERSION\): the version to write is missing/);
+    expect(() =>
+      runs(
+        "x86-64",
+        (p) => p.text_poke("f", "newer"),
+        () => {},
+      ),
+    ).toThrow(/"newer" is not one of its versions/);
+  });
+});
+
+describe("the handle protocol and BPF text copy", () => {
+  it("jit_text_alloc -> jit_text_write -> jit_text_map: new, or a spurious fault then new, on every arch", () => {
+    for (const arch of ["x86-64", "arm64", "riscv64"]) {
+      const r = new Set(
+        explore(
+          scenario("A4", arch)
+            .data({ flag: 0 })
+            .code("f", { lines: 2, versions: ["old", "new"], initial: "trap" })
+            .page("f", "none")
+            .cpu((p) => p.jit_text_write("f", "new").jit_text_map("f").smp_store_release("flag", 1))
+            .cpu((p) => p.smp_cond_load_acquire("flag", 1).call("r0", "f"))
+            .build(),
+        ).outcomes.map((o) => o.values["1:r0"]),
+      );
+      expect([...r].sort()).toEqual(["new", "spurious-fault+new"]);
+    }
+  });
+  it("A6/A7: bpf_arch_text_copy without text_poke_sync; an interrupt saves the legacy IDT case, not FRED", () => {
+    const bpf = (arch: string, irq: boolean) =>
+      new Set(
+        explore(
+          scenario("A6", arch)
+            .data({ flag: 0 })
+            .code("f", { lines: 2, versions: ["old", "new"], initial: "trap" })
+            .cpu((p) => p.bpf_arch_text_copy("f", "new").smp_store_release("flag", 1))
+            .cpu((p) => {
+              p.smp_cond_load_acquire("flag", 1);
+              if (irq) p.interrupt();
+              p.call("r0", "f");
+            })
+            .build(),
+        ).outcomes.map((o) => o.values["1:r0"]),
+      );
+    expect(bpf("x86-64", false).has("trap")).toBe(true);
+    expect([...bpf("x86-64", true)]).toEqual(["new"]);
+    expect(bpf("x86-64+fred", true).has("trap")).toBe(true);
+    // arm64's bpf_arch_text_copy goes through flush_icache_range(), which IPIs every CPU.
+    expect([...bpf("arm64", false)]).toEqual(["new"]);
+  });
+});
