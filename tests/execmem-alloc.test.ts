@@ -289,7 +289,14 @@ describe("misuse and bad input: ExecmemError naming call and argument; state unc
     string,
     (
       s: Execmem,
-      live: { text: number; pack: number; h: ReturnType<Execmem["jitHandle"]["jit_text_alloc"]> },
+      live: {
+        text: number;
+        text2: number;
+        pack: number;
+        gone: number;
+        jit: number;
+        h: ReturnType<Execmem["jitHandle"]["jit_text_alloc"]>;
+      },
     ) => void,
     RegExp,
     string,
@@ -380,7 +387,7 @@ describe("misuse and bad input: ExecmemError naming call and argument; state unc
       "bpf_prog_pack_alloc",
       "size=",
     ],
-  ] as never;
+  ];
 
   for (const [name, f, re, call, arg] of cases) {
     it(name, () => {
@@ -398,7 +405,7 @@ describe("misuse and bad input: ExecmemError naming call and argument; state unc
       const before = s.snapshot();
       let err: unknown;
       try {
-        f(s, { text, pack, h, text2, jit, gone } as never);
+        f(s, { text, pack, h, text2, jit, gone });
       } catch (e) {
         err = e;
       }
