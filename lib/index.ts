@@ -22,3 +22,4 @@ export * from "./scenario/format";
 export * from "./cost";
 export * from "./scenario/measures";
 export { exploreMany, type SweepOptions } from "./explorer/sweep";
+export * from "./litmus";

@@ -1,0 +1,4 @@
+export * from "./parse";
+export * from "./insn";
+export * from "./translate";
+export * from "./run";

@@ -1,0 +1,691 @@
+/**
+ * Translation of a herd7 AArch64 litmus test into this project's ScenarioSpec, run by the same
+ * arm64 machine as every other scenario (no second model):
+ *
+ * - Every code label some register holds (`0:X1=P1:f`) is a modifiable instruction: a one-line
+ *   code region `P1_f` whose versions are the instruction values that can be there (the initial
+ *   one first, then every instruction value of the test). Each version has a canonical name with
+ *   relative branch targets (`B l0` three instructions ahead is `B_.+12`), so conditions such as
+ *   `1:X1=instr:"B .+12"` compare with what LDR read.
+ * - Where a thread reaches such a label it executes the region's line (`exec`: fetched through
+ *   the pipeline and I-cache like any instruction fetch) and continues at a generated block that
+ *   performs the version it fetched, then falls through to the next instruction.
+ * - Other instructions become plain ops; BLR/BR through a register whose value is a code label
+ *   fixed by the initial state branch to that label (of this thread or of a copy of the other
+ *   thread's code); RET branches through the link register.
+ * - `MRS CTR_EL0` reads the arch variant's CTR_EL0 (header `CacheType=IDC|DIC` selects
+ *   arm64+idc, arm64+dic, arm64+idc+dic); values that do not fit the machine's integers (0..99)
+ *   are folded at translation time through RBIT and TST.
+ */
+import { architectures } from "../arch";
+import type { CpuSpec, Op, Operand, RegionSpec, ScenarioSpec, SourcePos } from "../scenario/spec";
+import {
+  cmodxKind,
+  decodeEncoding,
+  decodeInsn,
+  insnSymbol,
+  insnText,
+  type Insn,
+  type Op2,
+  type Target,
+} from "./insn";
+import { LitmusError, type InitValue, type LitmusTest, type LitmusThread } from "./parse";
+
+export interface Translation {
+  spec: ScenarioSpec;
+  /** Architecture variant chosen from the header's CacheType line. */
+  arch: string;
+  /** The final condition with herd7 values rewritten to the machine's names. */
+  condition: string;
+  /** Instruction value names -> herd7 text (`B_.+4` -> `B .+4`). */
+  instructions: Record<string, string>;
+  /** Code regions -> the label they stand for (`P1_f` -> `P1:f`). */
+  regions: Record<string, string>;
+  /** Names the herd7 condition reads (registers "1:X0", locations "x"), in order. */
+  observed: string[];
+}
+
+/** Largest integer a machine register or data location holds. */
+const MAX_INT = 99n;
+
+/** CTR_EL0 as the model's arm64 variants have it: IminLine = DminLine = 4 (64-byte lines). */
+export function ctrEl0(idc: boolean, dic: boolean): bigint {
+  return (dic ? 1n << 29n : 0n) | (idc ? 1n << 28n : 0n) | (4n << 16n) | 4n | (1n << 31n);
+}
+
+function rbit(v: bigint, bits: number): bigint {
+  let out = 0n;
+  for (let i = 0; i < bits; i++) if ((v >> BigInt(i)) & 1n) out |= 1n << BigInt(bits - 1 - i);
+  return out;
+}
+
+export function regionName(thread: number, label: string): string {
+  return `P${thread}_${label}`;
+}
+
+/** Arch variant for a CacheType header. */
+export function archFor(t: { idc: boolean; dic: boolean }): string {
+  return `arm64${t.idc ? "+idc" : ""}${t.dic ? "+dic" : ""}`;
+}
+
+export function translate(test: LitmusTest): Translation {
+  const file = test.file;
+  const fail = (msg: string, at: { line: number; column: number }, instruction?: string): never => {
+    throw new LitmusError(msg, file, at.line, at.column, instruction);
+  };
+  const arch = archFor(test.cacheType);
+  const archDef = architectures[arch];
+  const nThreads = test.threads.length;
+  if (nThreads > 8)
+    fail(`at most 8 threads are supported, got ${nThreads}`, { line: 1, column: 1 });
+
+  const labelPos = (th: number, lab: string): number => {
+    const code = test.threads[th].code;
+    return code.findIndex((p) => p.labels.includes(lab));
+  };
+
+  // ---- data locations ----
+  const data: Record<string, number> = {};
+  for (const e of test.init) {
+    if (e.thread !== null) continue;
+    if (e.value === null) {
+      data[e.name] ??= 0;
+      continue;
+    }
+    if (e.value.k !== "int" || e.value.value < 0n || e.value.value > MAX_INT)
+      fail(`location ${e.name}: the initial value must be an integer 0..99`, e);
+    data[e.name] = Number((e.value as { value: bigint }).value);
+  }
+  for (const e of test.init)
+    if (e.thread !== null && e.value?.k === "loc") data[e.value.name] ??= 0;
+
+  // ---- code regions: every code label held by a register ----
+  const regionOf = new Map<string, { thread: number; label: string; pos: number }>();
+  for (const e of test.init) {
+    if (e.value?.k !== "label") continue;
+    const { thread, label } = e.value;
+    if (thread >= nThreads) fail(`P${thread}:${label}: there is no thread P${thread}`, e);
+    const pos = labelPos(thread, label);
+    if (pos < 0) fail(`P${thread}:${label}: P${thread} has no label "${label}"`, e);
+    if (test.threads[thread].code[pos].insn === null)
+      fail(
+        `P${thread}:${label} labels the end of the program, which holds no instruction`,
+        e,
+        `P${thread}:${label}`,
+      );
+    regionOf.set(regionName(thread, label), { thread, label, pos });
+  }
+
+  /** Branch target of an instruction at `pos` of thread `th`, as a position. */
+  const targetPos = (
+    th: number,
+    pos: number,
+    t: Target,
+    at: { line: number; column: number },
+  ): number => {
+    if ("label" in t) {
+      const p = labelPos(th, t.label);
+      if (p < 0) fail(`P${th} has no label "${t.label}"`, at);
+      return p;
+    }
+    const p = pos + t.rel / 4;
+    if (p < 0 || p >= test.threads[th].code.length)
+      fail(`branch ${t.rel >= 0 ? ".+" : ".-"}${Math.abs(t.rel)} leaves P${th}'s code`, at);
+    return p;
+  };
+
+  /** The instruction with label targets made relative to its position. */
+  const relative = (
+    th: number,
+    pos: number,
+    i: Insn,
+    at: { line: number; column: number },
+  ): Insn => {
+    const rel = (t: Target): Target => ({ rel: (targetPos(th, pos, t, at) - pos) * 4 });
+    switch (i.k) {
+      case "b":
+      case "bl":
+      case "bcond":
+      case "cbz":
+      case "cbnz":
+        return { ...i, target: rel(i.target) };
+      default:
+        return i;
+    }
+  };
+
+  // ---- instruction values ----
+  const instructions: Record<string, string> = {};
+  const valueInsns: Insn[] = [];
+  const addValue = (i: Insn): string => {
+    const sym = insnSymbol(i);
+    if (!(sym in instructions)) {
+      instructions[sym] = insnText(i);
+      valueInsns.push(i);
+    }
+    return sym;
+  };
+  /** An init value as an instruction value (instr:"..." or a raw encoding), or null. */
+  const asInsn = (v: InitValue): Insn | null => {
+    if (v.k === "instr") return v.insn;
+    if (v.k === "int" && (v.value < 0n || v.value > MAX_INT)) return decodeEncoding(v.value);
+    return null;
+  };
+  for (const e of test.init)
+    if (e.value) {
+      const i = asInsn(e.value);
+      if (i) addValue(i);
+    }
+
+  const regions: RegionSpec[] = [];
+  const regionInfo: Record<string, string> = {};
+  for (const [name, r] of regionOf) {
+    const p = test.threads[r.thread].code[r.pos].insn!;
+    const initial = relative(r.thread, r.pos, p.insn, p);
+    const initialSym = insnSymbol(initial);
+    if (!(initialSym in instructions)) instructions[initialSym] = insnText(initial);
+    const versions = [initialSym, ...valueInsns.map(insnSymbol).filter((s) => s !== initialSym)];
+    const insn: Record<string, string> = {};
+    for (const v of versions) {
+      const i = v === initialSym ? initial : valueInsns.find((x) => insnSymbol(x) === v)!;
+      insn[v] = i.k === "raw" ? "code" : cmodxKind(i);
+    }
+    regions.push({ name, lines: 1, versions, initial: initialSym, insn });
+    regionInfo[name] = `P${r.thread}:${r.label}`;
+  }
+  const insnOf = (sym: string): Insn => {
+    const i = valueInsns.find((x) => insnSymbol(x) === sym);
+    if (i) return i;
+    // An initial instruction of a region (already relative).
+    for (const [, r] of regionOf) {
+      const p = test.threads[r.thread].code[r.pos].insn!;
+      const rel = relative(r.thread, r.pos, p.insn, p);
+      if (insnSymbol(rel) === sym) return rel;
+    }
+    throw new Error(`internal: no instruction ${sym}`);
+  };
+
+  // ---- condition ----
+  const observed: string[] = [];
+  const condRegs = new Map<number, Set<string>>();
+  const condition = rewriteCondition(
+    test,
+    (n) => {
+      if (!observed.includes(n)) observed.push(n);
+      const m = /^(\d+):(X\d+)$/.exec(n);
+      if (m) {
+        const th = Number(m[1]);
+        if (th >= nThreads)
+          fail(`the condition reads ${n}, but there is no thread P${th}`, test.condition);
+        if (!condRegs.has(th)) condRegs.set(th, new Set());
+        condRegs.get(th)!.add(m[2]);
+      } else data[n] ??= 0;
+    },
+    (text) => {
+      const i = decodeInsn(text, (msg, instruction) => fail(msg, test.condition, instruction));
+      if ("target" in i && "label" in i.target)
+        fail(
+          `instruction values in conditions need relative targets (".+n"): "${text}"`,
+          test.condition,
+        );
+      return addValueForCondition(i);
+    },
+  );
+  function addValueForCondition(i: Insn): string {
+    const sym = insnSymbol(i);
+    if (!(sym in instructions)) instructions[sym] = insnText(i);
+    return sym;
+  }
+  for (const l of test.locations) {
+    const n = normaliseName(l);
+    if (n && !observed.includes(n)) observed.push(n);
+  }
+
+  // ---- threads ----
+  const cpus: CpuSpec[] = test.threads.map((th, ti) =>
+    translateThread(test, ti, th, {
+      fail,
+      regionOf,
+      targetPos,
+      relative,
+      insnOf,
+      versionsOf: new Map(regions.map((r) => [r.name, r.versions])),
+      data,
+      condRegs: condRegs.get(ti) ?? new Set(),
+      ctr: ctrEl0(!!archDef?.idc, !!archDef?.dic),
+      archInsns: archDef ? Object.keys(archDef.instructions) : [],
+    }),
+  );
+
+  const spec: ScenarioSpec = {
+    name: test.name,
+    arch,
+    data,
+    regions,
+    cpus,
+    condition,
+    doc: `herd7 litmus test ${test.name} (${file})`,
+  };
+  return { spec, arch, condition, instructions, regions: regionInfo, observed };
+}
+
+/** "1:W0" -> "1:X0", "[x]" -> "x"; null when not a name. */
+function normaliseName(n: string): string | null {
+  const t = n.trim();
+  const m = /^(\d+)\s*:\s*([WwXx]\d+)$/.exec(t);
+  if (m) return `${m[1]}:X${Number(m[2].slice(1))}`;
+  const l = /^\[?\s*([A-Za-z_]\w*)\s*\]?$/.exec(t);
+  return l ? l[1] : null;
+}
+
+/**
+ * Rewrites a herd7 condition for parseCondition: `instr:"B .+4"` -> the value's name, registers
+ * W/X -> X, `[x]` -> x. `name` is called for every register or location read.
+ */
+function rewriteCondition(
+  test: LitmusTest,
+  name: (n: string) => void,
+  insn: (text: string) => string,
+): string {
+  let s = test.condition.text.replace(/\s+/g, " ");
+  s = s.replace(/instr\s*:\s*"([^"]*)"/g, (_m, t: string) => insn(t.trim()));
+  s = s.replace(/(\d+)\s*:\s*([WwXx])(\d+)/g, (_m, th: string, _w: string, n: string) => {
+    const r = `${th}:X${Number(n)}`;
+    name(r);
+    return r;
+  });
+  s = s.replace(/\[\s*([A-Za-z_]\w*)\s*\]/g, (_m, l: string) => {
+    name(l);
+    return l;
+  });
+  // Bare location names on the left of "=".
+  s = s.replace(/(^|[\s(/\\~])([A-Za-z_]\w*)\s*(!?=)/g, (m, pre: string, l: string, op: string) => {
+    if (/^(exists|forall|true|false)$/.test(l)) return m;
+    name(l);
+    return `${pre}${l}${op}`;
+  });
+  // Hexadecimal values.
+  s = s.replace(/=\s*(0x[0-9a-fA-F]+)/g, (_m, h: string) => `=${BigInt(h).toString()}`);
+  return s.replace(/^~\s*exists/, "~exists");
+}
+
+interface ThreadCtx {
+  fail: (msg: string, at: { line: number; column: number }, instruction?: string) => never;
+  regionOf: Map<string, { thread: number; label: string; pos: number }>;
+  targetPos: (th: number, pos: number, t: Target, at: { line: number; column: number }) => number;
+  relative: (th: number, pos: number, i: Insn, at: { line: number; column: number }) => Insn;
+  insnOf: (sym: string) => Insn;
+  versionsOf: Map<string, string[]>;
+  data: Record<string, number>;
+  condRegs: Set<string>;
+  ctr: bigint;
+  archInsns: string[];
+}
+
+/** Registers an instruction writes. */
+function writes(i: Insn): string[] {
+  switch (i.k) {
+    case "ldr":
+      return [i.rt];
+    case "mov":
+    case "alu":
+    case "cset":
+    case "mrs":
+    case "rbit":
+      return [i.rd];
+    case "bl":
+    case "blr":
+      return ["X30"];
+    default:
+      return [];
+  }
+}
+
+function translateThread(test: LitmusTest, ti: number, th: LitmusThread, ctx: ThreadCtx): CpuSpec {
+  const { fail } = ctx;
+  const ops: Op[] = [];
+  const initOf = new Map<string, { value: InitValue; at: { line: number; column: number } }>();
+  for (const e of test.init)
+    if (e.thread === ti && e.value) initOf.set(e.name, { value: e.value, at: e });
+
+  // Which registers may have been written before each position (k = whose code, p = position),
+  // over the control flow from the thread's start: BLR/BR through a register not yet written
+  // go to the code label the initial state put there (into a copy of the other thread's code).
+  const key = (k: number, p: number) => `${k}:${p}`;
+  const before = new Map<string, Set<string>>();
+  const insnsAt = (k: number, p: number): Insn[] => {
+    const c = test.threads[k].code[p];
+    if (!c.insn) return [];
+    const region = regionAt(k, p);
+    return region ? (ctx.versionsOf.get(region) ?? []).map(ctx.insnOf) : [c.insn.insn];
+  };
+  const regionAt = (k: number, p: number): string | undefined => {
+    for (const [name, r] of ctx.regionOf) if (r.thread === k && r.pos === p) return name;
+    return undefined;
+  };
+  const labelTarget = (v: InitValue | null | undefined): [number, number] | null => {
+    if (v?.k !== "label") return null;
+    return [v.thread, test.threads[v.thread].code.findIndex((c) => c.labels.includes(v.label))];
+  };
+  const returns = new Set<string>();
+  /** Positions reached by a branch (not only by falling through): where folded values are lost. */
+  const joins = new Set<string>();
+  for (let nReturns = -1; nReturns !== returns.size;) {
+    nReturns = returns.size;
+    before.clear();
+    const work: [number, number, Set<string>][] = [[ti, 0, new Set()]];
+    while (work.length) {
+      const [k, p, inSet] = work.pop()!;
+      const cur = before.get(key(k, p));
+      if (cur && [...inSet].every((r) => cur.has(r))) continue;
+      const merged = new Set([...(cur ?? []), ...inSet]);
+      before.set(key(k, p), merged);
+      const at = test.threads[k].code[p].insn;
+      for (const i of insnsAt(k, p)) {
+        const out = new Set([...merged, ...writes(i)]);
+        const to = (q: number, kk = k) => {
+          if (kk !== k || q !== p + 1) joins.add(key(kk, q));
+          work.push([kk, q, out]);
+        };
+        const tgt = (t: Target) => ctx.targetPos(k, p, t, at!);
+        switch (i.k) {
+          case "b":
+            to(tgt(i.target));
+            break;
+          case "bcond":
+          case "cbz":
+          case "cbnz":
+            to(tgt(i.target));
+            to(p + 1);
+            break;
+          case "bl":
+            to(tgt(i.target));
+            returns.add(key(k, p + 1));
+            break;
+          case "blr":
+          case "br": {
+            const t = merged.has(i.rn) ? null : labelTarget(initOf.get(i.rn)?.value);
+            if (t) to(t[1], t[0]);
+            if (i.k === "blr") returns.add(key(k, p + 1));
+            break;
+          }
+          case "ret":
+            for (const r of returns) {
+              const [kk, q] = r.split(":").map(Number);
+              to(q, kk);
+            }
+            break;
+          case "raw":
+            break;
+          default:
+            to(p + 1);
+        }
+      }
+    }
+  }
+  const blocks = [ti];
+  for (const kp of before.keys()) {
+    const k = Number(kp.split(":")[0]);
+    if (!blocks.includes(k)) blocks.push(k);
+  }
+  /** Value of a register at a position, when the initial state fixes it there. */
+  const staticValue = (r: string, k: number, p: number): InitValue | null =>
+    before.get(key(k, p))?.has(r) ? null : (initOf.get(r)?.value ?? null);
+
+  const labelName = (k: number, pos: number): string => {
+    const code = test.threads[k].code;
+    const own = code[pos].labels[0] ?? `@${pos}`;
+    return k === ti ? own : `P${k}.${own}`;
+  };
+  const END = "@end";
+  const pos = (at: { line: number; column: number }): SourcePos => ({
+    line: at.line,
+    column: at.column,
+  });
+
+  // Initial registers (thread-local moves at the start).
+  const operandOf = (v: InitValue, at: { line: number; column: number }, reg: string): Operand => {
+    switch (v.k) {
+      case "int":
+        if (v.value >= 0n && v.value <= MAX_INT) return { imm: Number(v.value) };
+        return { insn: insnSymbol(decodeEncoding(v.value)) };
+      case "loc":
+        return { addr: v.name };
+      case "label":
+        return { addr: regionName(v.thread, v.label) };
+      case "instr":
+        return { insn: insnSymbol(v.insn) };
+    }
+    return fail(`${ti}:${reg}: unsupported initial value`, at);
+  };
+  for (const [r, { value, at }] of initOf)
+    ops.push({ op: "mov", dst: r, src: operandOf(value, at, r), pos: pos(at) });
+  // Registers the condition reads start at 0 (herd7's default) so that they exist.
+  for (const r of ctx.condRegs)
+    if (!initOf.has(r)) ops.push({ op: "mov", dst: r, src: { imm: 0 } });
+
+  // Values known at translation time that do not fit a register (CTR_EL0 through RBIT).
+  const big = new Map<string, bigint>();
+  const regOperand = (r: string, at: { line: number; column: number }, text: string): string => {
+    if (r === "XZR") fail(`XZR as an operand is not supported: "${text}"`, at, text);
+    if (big.has(r))
+      fail(
+        `${r} holds 0x${big.get(r)!.toString(16)}, which the machine's registers (0..99) cannot hold: "${text}"`,
+        at,
+        text,
+      );
+    return r;
+  };
+  const op2 = (o: Op2, at: { line: number; column: number }, text: string): Operand => {
+    if ("reg" in o) return { reg: regOperand(o.reg, at, text) };
+    if (o.imm < 0n || o.imm > MAX_INT)
+      fail(`immediate #${o.imm} is outside the machine's integers 0..99: "${text}"`, at, text);
+    return { imm: Number(o.imm) };
+  };
+  let tmp = 0;
+
+  /** Ops of instruction i at position p of block k (branch targets resolved in k). */
+  const emit = (
+    out: Op[],
+    k: number,
+    p: number,
+    i: Insn,
+    at: { line: number; column: number },
+    text: string,
+  ): boolean /* falls through */ => {
+    const P = pos(at);
+    const tgt = (t: Target) => labelName(k, ctx.targetPos(k, p, t, at));
+    const address = (rn: string, off: Op2 | null): string => {
+      regOperand(rn, at, text);
+      if (!off) return rn;
+      if ("imm" in off && off.imm === 0n) return rn;
+      const t = `A${tmp++ % 2}`;
+      out.push({ op: "alu", fn: "add", dst: t, a: rn, b: op2(off, at, text), pos: P });
+      return t;
+    };
+    const known = "rn" in i ? big.get(i.rn) : undefined;
+    for (const r of writes(i)) big.delete(r);
+    switch (i.k) {
+      case "ldr":
+        out.push({
+          op: "ldr",
+          dst: i.rt,
+          addr: address(i.rn, i.off),
+          acquire: i.acquire || undefined,
+          pos: P,
+        });
+        return true;
+      case "str":
+        out.push({
+          op: "str",
+          src: regOperand(i.rt, at, text),
+          addr: address(i.rn, i.off),
+          release: i.release || undefined,
+          pos: P,
+        });
+        return true;
+      case "mov":
+        out.push({ op: "mov", dst: i.rd, src: op2(i.src, at, text), pos: P });
+        return true;
+      case "alu":
+        out.push({
+          op: "alu",
+          fn: i.fn,
+          dst: i.rd,
+          a: regOperand(i.rn, at, text),
+          b: op2(i.op2, at, text),
+          pos: P,
+        });
+        return true;
+      case "cmp":
+      case "tst": {
+        if (known !== undefined && i.k === "tst" && "imm" in i.op2) {
+          // Fold: Z (and N) of the 64-bit TST, reproduced on small values.
+          const r = known & i.op2.imm;
+          if (r >> 63n) fail(`TST with bit 63 set cannot be folded: "${text}"`, at, text);
+          const t = `A${tmp++ % 2}`;
+          out.push({ op: "mov", dst: t, src: { imm: r === 0n ? 0 : 1 }, pos: P });
+          out.push({ op: "tst", a: t, b: { imm: 1 }, pos: P });
+          return true;
+        }
+        out.push({ op: i.k, a: regOperand(i.rn, at, text), b: op2(i.op2, at, text), pos: P });
+        return true;
+      }
+      case "cset":
+        out.push({ op: "cset", dst: i.rd, cond: i.cond, pos: P });
+        return true;
+      case "cbz":
+      case "cbnz":
+        out.push({ op: i.k, reg: regOperand(i.rt, at, text), target: tgt(i.target), pos: P });
+        return true;
+      case "b":
+        out.push({ op: "b", target: tgt(i.target), pos: P });
+        return false;
+      case "bcond":
+        out.push({ op: "bcond", cond: i.cond, target: tgt(i.target), pos: P });
+        return true;
+      case "bl":
+        out.push({ op: "bl", target: tgt(i.target), link: "X30", pos: P });
+        return true;
+      case "blr":
+      case "br": {
+        const v = staticValue(i.rn, k, p);
+        if (v?.k !== "label")
+          return fail(
+            `${i.k.toUpperCase()} ${i.rn}: the target must be a code label held by ${i.rn} from the initial state (and never written)`,
+            at,
+            text,
+          );
+        const target = labelName(
+          v.thread,
+          test.threads[v.thread].code.findIndex((c) => c.labels.includes(v.label)),
+        );
+        if (i.k === "blr") out.push({ op: "bl", target, link: "X30", pos: P });
+        else out.push({ op: "b", target, pos: P });
+        return i.k === "blr";
+      }
+      case "ret":
+        out.push({ op: "br", reg: regOperand(i.rn, at, text), pos: P });
+        return false;
+      case "nop":
+        return true;
+      case "isb":
+        out.push({ op: "insn", name: "ISB", pos: P });
+        return true;
+      case "barrier": {
+        out.push({ op: "insn", name: barrierName(i.kind, i.option, ctx.archInsns), pos: P });
+        return true;
+      }
+      case "cache":
+        if (!ctx.archInsns.includes(i.name)) fail(`${i.name} is not modelled`, at, text);
+        out.push({ op: "insn-reg", name: i.name, addr: regOperand(i.rt, at, text), pos: P });
+        return true;
+      case "cacheall":
+        if (!ctx.archInsns.includes(i.name)) fail(`${i.name} is not modelled`, at, text);
+        out.push({ op: "insn", name: i.name, pos: P });
+        return true;
+      case "mrs":
+        big.set(i.rd, ctx.ctr);
+        if (ctx.ctr <= MAX_INT) {
+          big.delete(i.rd);
+          out.push({ op: "mov", dst: i.rd, src: { imm: Number(ctx.ctr) }, pos: P });
+        }
+        return true;
+      case "rbit": {
+        const v = known;
+        if (v === undefined)
+          return fail(
+            `RBIT of a value not known at translation time is not supported: "${text}"`,
+            at,
+            text,
+          );
+        const wide = /^\s*RBIT\s+X/i.test(text);
+        const r = rbit(wide ? v : v & 0xffffffffn, wide ? 64 : 32);
+        if (r <= MAX_INT) {
+          out.push({ op: "mov", dst: i.rd, src: { imm: Number(r) }, pos: P });
+        } else big.set(i.rd, r);
+        return true;
+      }
+      case "raw":
+        return fail(`raw instruction ${insnText(i)} cannot be executed`, at, text);
+    }
+  };
+
+  const tail: Op[] = [];
+  for (const k of blocks) {
+    const code = test.threads[k].code;
+    // Every position gets a label (branch targets, RET addresses of copies, dispatch returns).
+    code.forEach((c, p) => {
+      ops.push({ op: "label", name: labelName(k, p) });
+      if (p === code.length - 1) {
+        // End of this block's code: the thread ends.
+        ops.push({ op: "b", target: END });
+        return;
+      }
+      const li = c.insn!;
+      const region = [...ctx.regionOf].find(([, r]) => r.thread === k && r.pos === p)?.[0];
+      if (joins.has(key(k, p))) big.clear(); // values known by folding are lost at joins
+      if (region) {
+        const dispatch: Record<string, string> = {};
+        const versions = ctx.versionsOf.get(region) ?? [];
+        for (const v of versions) {
+          const lab = `${labelName(k, p)}=${v}`;
+          dispatch[v] = lab;
+          tail.push({ op: "label", name: lab });
+          const ins = ctx.insnOf(v);
+          if (ins.k === "raw") {
+            // Not an instruction: no execution continues from here (herd7 has none either).
+            tail.push({ op: "b", target: lab });
+            continue;
+          }
+          const falls = emit(tail, k, p, ins, li, `${instrTextOf(v)} (at ${regionLabel(region)})`);
+          if (falls) tail.push({ op: "b", target: labelName(k, p + 1) });
+        }
+        ops.push({ op: "exec", region, dispatch, pos: pos(li) });
+        return;
+      }
+      emit(ops, k, p, li.insn, li, li.text);
+    });
+  }
+  ops.push(...tail);
+  ops.push({ op: "label", name: END });
+  return { program: ops };
+
+  function regionLabel(region: string): string {
+    const r = ctx.regionOf.get(region)!;
+    return `P${r.thread}:${r.label}`;
+  }
+  function instrTextOf(v: string): string {
+    return insnText(ctx.insnOf(v));
+  }
+}
+
+/** The arch instruction name for a DMB/DSB with an option (herd7 ignores domains). */
+function barrierName(kind: "DMB" | "DSB", option: string, known: string[]): string {
+  const exact = `${kind} ${option}`;
+  if (known.includes(exact)) return exact;
+  const st = option.endsWith("ST");
+  const ld = option.endsWith("LD");
+  if (kind === "DMB") return st ? "DMB ISHST" : ld ? "DMB ISHLD" : "DMB SY";
+  return st ? "DSB ISHST" : "DSB SY";
+}
