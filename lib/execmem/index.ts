@@ -7,3 +7,4 @@ export * from "./vmap";
 export * from "./physmem";
 export * from "./execmem";
 export * from "./workload";
+export * from "./scenario";

@@ -38,6 +38,11 @@ export class Program {
     this.ops.push(op);
     return this;
   }
+  /** Append ready-made operations (for example from effectsToOps()). */
+  append(ops: readonly Op[]): this {
+    for (const op of ops) this.push(op);
+    return this;
+  }
   // Data side.
   WRITE_ONCE(loc: string, value: number): this {
     return this.push({ op: "store", loc, value });

@@ -1,0 +1,82 @@
+import { describe, expect, it } from "vitest";
+import { Execmem, effectsToOps, type ExecmemEffect } from "../lib/execmem";
+import { explore } from "../lib/explorer/explore";
+import { scenario } from "../lib/scenario/builder";
+
+/** Runs calls on an allocator and keeps every effect they recorded. */
+function record(s: Execmem, calls: (() => void)[]): ExecmemEffect[] {
+  const out: ExecmemEffect[] = [];
+  for (const c of calls) {
+    c();
+    out.push(...s.lastEffects);
+  }
+  return out;
+}
+
+describe("execmem calls on the machine (effectsToOps)", () => {
+  const arches = [
+    ["x86_64", "x86-64"],
+    ["arm64", "arm64"],
+    ["riscv64", "riscv64"],
+  ] as const;
+
+  it("the handle protocol's recorded effects explore to new or spurious-fault+new on every arch", () => {
+    for (const [a, variant] of arches) {
+      const s = new Execmem(a, { kaslr: false });
+      const h = s.jitHandle.jit_text_alloc(128);
+      const fx = record(s, [
+        () => s.jitHandle.jit_text_write(h, 0, 128, "prog"),
+        () => s.jitHandle.jit_text_map(h),
+      ]);
+      const { ops, versions, skipped } = effectsToOps(fx, { region: "f", va: h.addr, size: 128 });
+      expect(versions).toEqual(["prog"]);
+      expect(ops.some((o) => o.op === "pte")).toBe(true);
+      const spec = scenario("A4 via execmem", variant)
+        .data({ flag: 0 })
+        .code("f", { lines: 2, versions, initial: "trap" })
+        .page("f", "none")
+        .cpu((p) => {
+          p.append(ops);
+          p.smp_store_release("flag", 1);
+        })
+        .cpu((p) => p.smp_cond_load_acquire("flag", 1).call("r0", "f"))
+        .build();
+      const got = new Set(explore(spec).outcomes.map((o) => o.values["1:r0"]));
+      expect([...got].sort(), `${variant}: ${JSON.stringify(ops)} (skipped ${skipped})`).toEqual([
+        "new",
+        "spurious-fault+new",
+      ]);
+    }
+  });
+
+  it("bpf_prog_pack + bpf_arch_text_copy on x86 sends no text_poke_sync: trap-filled text can run", () => {
+    const s = new Execmem("x86_64", { kaslr: false });
+    let addr = 0;
+    const fx = record(s, [
+      () => (addr = s.bpf_prog_pack_alloc(128)),
+      () => s.bpf_arch_text_copy(addr, 128, "prog"),
+    ]);
+    const { ops } = effectsToOps(fx, { region: "f", va: addr, size: 128 });
+    expect(ops.map((o) => (o.op === "macro" ? o.name : o.op))).toContain("text_poke_copy");
+    expect(ops.some((o) => o.op === "macro" && o.name === "text_poke_sync")).toBe(false);
+    const spec = scenario("A6 via execmem", "x86-64")
+      .data({ flag: 0 })
+      .code("f", { lines: 2, versions: ["prog"], initial: "trap" })
+      .cpu((p) => {
+        p.append(ops);
+        p.smp_store_release("flag", 1);
+      })
+      .cpu((p) => p.smp_cond_load_acquire("flag", 1).call("r0", "f"))
+      .build();
+    const got = new Set(explore(spec).outcomes.map((o) => o.values["1:r0"]));
+    expect(got.has("trap")).toBe(true);
+    expect(got.has("new")).toBe(true);
+  });
+
+  it("effects outside the target range give no steps", () => {
+    const s = new Execmem("x86_64", { kaslr: false });
+    const h = s.jitHandle.jit_text_alloc(128);
+    const fx = record(s, [() => s.jitHandle.jit_text_write(h, 0, 128, "prog")]);
+    expect(effectsToOps(fx, { region: "f", va: h.addr + (1 << 20), size: 128 }).ops).toEqual([]);
+  });
+});
