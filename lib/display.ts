@@ -8,6 +8,7 @@
  * Objects render themselves with Deno's convention: a method under `Symbol.for("Jupyter.display")`
  * that returns a MIME bundle, e.g. `{"text/html": "...", "text/plain": "..."}`.
  */
+import { dirname, posix, relative, sep } from "path";
 import { inspect } from "util";
 
 /** Deno's convention: an object with a method under this symbol renders itself. */
@@ -232,10 +233,40 @@ export interface PlotlyFigure {
 let plotCounter = 0;
 
 /**
- * The MIME bundle of a plotly figure: `application/vnd.plotly.v1+json` (rendered by JupyterLab,
- * VS Code and the execmem-lab report), a `text/html` fallback that draws with plotly.js when the
- * page already has it (window.Plotly or a configured require("plotly")) and otherwise says what
- * the figure is, and `text/plain`.
+ * Where a Jupyter server may serve plotly.js from (paths below its root, for its /files/ handler):
+ * beside the notebook (from the kernel's working directory and JPY_SESSION_NAME, the notebook's
+ * path that jupyter_server gives the kernel) and at the root of a server started in the checkout.
+ */
+export function plotlyScriptCandidates(
+  env: { [k: string]: string | undefined } = process.env,
+  cwd: string = process.cwd(),
+): string[] {
+  let script: string;
+  try {
+    script = require.resolve("plotly.js-dist-min/plotly.min.js", { paths: [cwd, __dirname] });
+  } catch {
+    return [];
+  }
+  const toPosix = (p: string) => p.split(sep).join("/");
+  const out: string[] = [];
+  const session = env.JPY_SESSION_NAME;
+  if (session && !session.startsWith("/") && !/^[a-z]+:/i.test(session)) {
+    const p = posix.normalize(posix.join(posix.dirname(session), toPosix(relative(cwd, script))));
+    if (!p.startsWith("..")) out.push(p);
+  }
+  // A server started at the workspace root (the folder holding node_modules/).
+  const root = dirname(dirname(dirname(script)));
+  out.push(toPosix(relative(root, script)));
+  return [...new Set(out)];
+}
+
+/**
+ * The MIME bundle of a plotly figure: `application/vnd.plotly.v1+json` (rendered by JupyterLab
+ * with the plotly extension, VS Code and the execmem-lab report), a `text/html` fallback for
+ * front ends without a plotly renderer, and `text/plain`. The fallback draws with the page's
+ * plotly.js if it has one; otherwise it loads plotly.js from the Jupyter server itself
+ * (`<baseUrl>files/...node_modules/plotly.js-dist-min/plotly.min.js`, never a CDN), and if that
+ * fails it says what the figure is.
  */
 export function plotlyBundle(figure: PlotlyFigure): MimeBundle {
   if (typeof figure !== "object" || figure === null || !Array.isArray(figure.data)) {
@@ -247,17 +278,28 @@ export function plotlyBundle(figure: PlotlyFigure): MimeBundle {
   const title = figureTitle(fig.layout);
   const plain = `Plotly figure${title ? ` "${title}"` : ""}: ${fig.data.length} trace${fig.data.length === 1 ? "" : "s"}`;
   const id = `execmem-lab-plot-${process.pid}-${Date.now().toString(36)}-${plotCounter++}`;
-  const json = JSON.stringify(fig).replace(/</g, "\\u003c");
+  const json = (v: unknown) => JSON.stringify(v).replace(/</g, "\\u003c");
   const html =
     `<div id="${id}" class="execmem-lab-plotly"><div class="execmem-lab-plotly-fallback" ` +
     `style="font-family:sans-serif;font-size:13px;color:#555">${escapeHtml(plain)} ` +
     `(interactive chart: open this notebook's page in the execmem-lab report, or use a front end ` +
     `that renders application/vnd.plotly.v1+json)</div></div>` +
-    `<script>(function(){var fig=${json};var el=document.getElementById(${JSON.stringify(id)});` +
+    `<script>(function(){var fig=${json(fig)};var el=document.getElementById(${JSON.stringify(id)});` +
+    `var paths=${json(plotlyScriptCandidates())};` +
     `function draw(P){el.innerHTML="";P.newPlot(el,fig.data,fig.layout,fig.config);}` +
-    `if(window.Plotly){draw(window.Plotly);}` +
-    `else if(typeof window.require==="function"&&window.require.specified&&window.require.specified("plotly")){` +
-    `window.require(["plotly"],draw,function(){});}})();</script>`;
+    `if(window.Plotly){return draw(window.Plotly);}` +
+    `var base="/";try{var c=document.getElementById("jupyter-config-data");` +
+    `if(c){base=JSON.parse(c.textContent).baseUrl||base;}` +
+    `else if(document.body.getAttribute("data-base-url")){base=document.body.getAttribute("data-base-url");}}catch(e){}` +
+    `if(base.slice(-1)!=="/"){base+="/";}` +
+    `var amd=typeof window.define==="function"&&window.define.amd&&typeof window.require==="function";` +
+    `(function next(i){if(window.Plotly){return draw(window.Plotly);}if(i>=paths.length){return;}` +
+    `var url=base+"files/"+paths[i];` +
+    `if(amd){window.require.config({paths:{"execmem-lab-plotly":url.replace(/\\.js$/,"")}});` +
+    `window.require(["execmem-lab-plotly"],draw,function(){next(i+1);});return;}` +
+    `var s=document.createElement("script");s.src=url;` +
+    `s.onload=function(){if(window.Plotly){draw(window.Plotly);}else{next(i+1);}};` +
+    `s.onerror=function(){s.remove();next(i+1);};document.head.appendChild(s);})(0);})();</script>`;
   return { [PLOTLY_MIME]: fig, "text/html": html, "text/plain": plain };
 }
 

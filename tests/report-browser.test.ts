@@ -2,11 +2,14 @@
  * The generated report in headless Chromium (Debian's /usr/bin/chromium driven by
  * playwright-core): the plotly chart rendered offline, with its traces, and no console errors.
  */
-import { readFileSync } from "fs";
+import { existsSync, readFileSync } from "fs";
+import { createServer } from "http";
+import type { AddressInfo } from "net";
 import { join } from "path";
 import { chromium, type BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CHROMIUM, runCli, skipUnlessTool, tempDir } from "./kernel-support";
+import { plotlyBundle } from "../lib/display";
+import { CHROMIUM, ROOT, runCli, skipUnlessTool, tempDir } from "./kernel-support";
 
 const browserTool = skipUnlessTool(
   CHROMIUM,
@@ -112,5 +115,54 @@ describe.skipIf(browserTool.skip)(browserTool.title, () => {
     expect(rows.find((r) => r.includes("throws.ipynb"))).toContain("FAILED");
     expect(index.errors).toEqual([]);
     await index.page.close();
+  });
+
+  it("the text/html fallback of plotlyBundle draws without a plotly renderer, loading plotly.js from the Jupyter server", async () => {
+    // A stand-in for a Jupyter server: its page config names the base URL, /files/ serves the checkout.
+    const bundle = plotlyBundle({ data: [{ y: [1, 3, 2] }, { y: [2, 2, 2], type: "bar" }] });
+    const page = `<!DOCTYPE html><html><head><script id="jupyter-config-data" type="application/json">{"baseUrl":"/base/"}</script></head><body>${String(bundle["text/html"])}</body></html>`;
+    const served: string[] = [];
+    const server = createServer((req, res) => {
+      const url = decodeURIComponent(req.url ?? "");
+      served.push(url);
+      if (url === "/favicon.ico") {
+        res.writeHead(204).end();
+      } else if (url === "/base/lab/tree/x.ipynb") {
+        res.writeHead(200, { "content-type": "text/html" }).end(page);
+      } else if (
+        url.startsWith("/base/files/") &&
+        !url.includes("..") &&
+        existsSync(join(ROOT, url.slice(12)))
+      ) {
+        res
+          .writeHead(200, { "content-type": "text/javascript" })
+          .end(readFileSync(join(ROOT, url.slice(12))));
+      } else {
+        res.writeHead(404).end();
+      }
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const p = await browser.newPage();
+      const errors: string[] = [];
+      p.on("console", (m) => {
+        if (m.type() === "error") errors.push(m.text());
+      });
+      p.on("pageerror", (e) => errors.push(String(e)));
+      await p.goto(`http://127.0.0.1:${port}/base/lab/tree/x.ipynb`);
+      await p.waitForSelector(".execmem-lab-plotly .main-svg", { timeout: 30_000 });
+      const traces = await p.evaluate(
+        () =>
+          (document.querySelector(".execmem-lab-plotly") as HTMLElement & { data?: unknown[] }).data
+            ?.length,
+      );
+      expect(traces).toBe(2);
+      expect(served).toContain("/base/files/node_modules/plotly.js-dist-min/plotly.min.js");
+      expect(errors).toEqual([]);
+      await p.close();
+    } finally {
+      server.close();
+    }
   });
 });
