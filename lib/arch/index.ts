@@ -31,3 +31,4 @@ export function getArch(name: string): ArchVariant {
   }
   return a;
 }
+export * from "./sync-table";
