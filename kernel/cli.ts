@@ -11,13 +11,15 @@ import * as kernel from "./commands/kernel";
 import * as run from "./commands/run";
 import * as explore from "./commands/explore";
 import * as render from "./commands/render";
+import * as litmus from "./commands/litmus";
+import * as agree from "./commands/agree";
 
 export interface CommandModule {
   register(program: Command): void;
 }
 
 /** The registered subcommands. */
-export const COMMANDS: CommandModule[] = [kernel, run, explore, render];
+export const COMMANDS: CommandModule[] = [kernel, run, explore, render, litmus, agree];
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(join(__dirname, "..", "package.json"), "utf8")) as {

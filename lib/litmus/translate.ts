@@ -636,6 +636,8 @@ function translateThread(test: LitmusTest, ti: number, th: LitmusThread, ctx: Th
     const code = test.threads[k].code;
     // Every position gets a label (branch targets, RET addresses of copies, dispatch returns).
     code.forEach((c, p) => {
+      // Code no execution of this thread reaches is left out (it would only add states).
+      if (!before.has(key(k, p))) return;
       ops.push({ op: "label", name: labelName(k, p) });
       if (p === code.length - 1) {
         // End of this block's code: the thread ends.

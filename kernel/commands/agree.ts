@@ -1,0 +1,108 @@
+/**
+ * `execmem-lab agree DIR [--json]` — run every litmus test listed in DIR/expected.tsv on the
+ * arm64 machine and compare with herd7's observation: agreed / disagreed / unsupported, with
+ * names, and the time for the whole directory. Exit code 1 on any disagreement or unsupported
+ * test, 2 when the directory or its expected.tsv cannot be read.
+ */
+import type { Command } from "commander";
+import { agree } from "execmem-lab";
+import type { AgreeEntry, AgreeReport } from "execmem-lab";
+
+export interface AgreeCliOptions {
+  json?: boolean;
+  /** Only tests whose name or file contains one of these. */
+  only?: string[];
+  /** Print one line per test as it finishes. */
+  verbose?: boolean;
+}
+
+export interface Io {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+export function register(program: Command): void {
+  program
+    .command("agree")
+    .description(
+      "run every herd7 litmus test of a directory on the arm64 machine and compare with its expected.tsv (herd7's observations)",
+    )
+    .argument("<dir>", "directory with .litmus files and expected.tsv")
+    .option("--json", "print the report as JSON")
+    .option("--only <names...>", "only the tests whose name or file contains one of these")
+    .option("-v, --verbose", "one line per test as it finishes")
+    .action((dir: string, opts: AgreeCliOptions) => {
+      const code = runAgreeCli(dir, opts);
+      if (code !== 0) process.exitCode = code;
+    });
+}
+
+function entryLine(e: AgreeEntry): string {
+  const t = `${(e.seconds * 1000).toFixed(0)} ms`;
+  if (e.status === "unsupported") return `unsupported  ${e.name}: ${e.reason}`;
+  const p = e.result ? ` ${e.result.positive} ${e.result.negative}` : "";
+  return `${e.status.padEnd(11)}  ${e.name}: herd7 ${e.expected}, machine ${e.observation ?? "inconclusive"}${p} (${t})`;
+}
+
+/** The text report: a line per test, then the counts with names and the total time. */
+export function agreeSummary(r: AgreeReport): string[] {
+  const n = r.entries.length;
+  const out: string[] = [];
+  out.push(
+    `agreed ${r.agreed.length}/${n}, disagreed ${r.disagreed.length}, unsupported ${r.unsupported.length}; ${n} tests in ${r.seconds.toFixed(2)} s`,
+  );
+  if (r.disagreed.length) out.push(`disagreed: ${r.disagreed.join(", ")}`);
+  if (r.unsupported.length) out.push(`unsupported: ${r.unsupported.join(", ")}`);
+  return out;
+}
+
+/** Runs the command; returns the exit code. */
+export function runAgreeCli(dir: string, opts: AgreeCliOptions = {}, io: Io = consoleIo): number {
+  let r: AgreeReport;
+  try {
+    r = agree(dir, {
+      only: opts.only,
+      onEntry: opts.verbose && !opts.json ? (e) => io.out(entryLine(e)) : undefined,
+    });
+  } catch (e) {
+    io.err(`execmem-lab agree: ${e instanceof Error ? e.message : String(e)}`);
+    return 2;
+  }
+  if (opts.json) {
+    io.out(
+      JSON.stringify(
+        {
+          dir: r.dir,
+          agreed: r.agreed,
+          disagreed: r.disagreed,
+          unsupported: r.unsupported,
+          total: r.entries.length,
+          seconds: r.seconds,
+          tests: r.entries.map((e) => ({
+            name: e.name,
+            file: e.file,
+            status: e.status,
+            expected: e.expected,
+            observation: e.observation,
+            positive: e.result?.positive ?? null,
+            negative: e.result?.negative ?? null,
+            reason: e.reason ?? null,
+            instruction: e.instruction ?? null,
+            seconds: e.seconds,
+          })),
+        },
+        null,
+        2,
+      ),
+    );
+  } else {
+    if (!opts.verbose) for (const e of r.entries) io.out(entryLine(e));
+    for (const l of agreeSummary(r)) io.out(l);
+  }
+  return r.disagreed.length || r.unsupported.length ? 1 : 0;
+}
+
+const consoleIo: Io = {
+  out: (l) => console.log(l),
+  err: (l) => console.error(l),
+};

@@ -1,0 +1,152 @@
+/**
+ * `execmem-lab litmus FILE... [--json]` — run herd7 AArch64 litmus tests (the instruction-fetch
+ * subset, docs/litmus.md) on the arm64 machine and print herd7-style results: the final states,
+ * Ok/No, Positive/Negative, `Observation NAME Never|Sometimes|Always p q` and the time.
+ * Exit code 2 when a file is malformed or outside the subset ("unsupported").
+ */
+import { InvalidArgumentError, type Command } from "commander";
+import { formatHerd, LitmusError, loadLitmus, runLitmusTest } from "execmem-lab";
+import type { LitmusOptions, LitmusResult, Witness } from "execmem-lab";
+
+export interface LitmusCliOptions {
+  json?: boolean;
+  /** Include one shortest witness per final state (with --json: every step and residency). */
+  witnesses?: boolean;
+  maxStates?: number;
+  maxMs?: number;
+}
+
+export interface Io {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+/** The --json record of one file. */
+export interface LitmusFileJson {
+  file: string;
+  error?: {
+    message: string;
+    line: number | null;
+    column: number | null;
+    instruction: string | null;
+    unsupported: boolean;
+  };
+  result?: Omit<LitmusResult, "states"> & {
+    states: {
+      values: Record<string, string>;
+      satisfies: boolean;
+      count: number;
+      marks?: string[];
+      witness?: Witness;
+    }[];
+  };
+}
+
+function intOption(name: string, min: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min)
+      throw new InvalidArgumentError(
+        `${name} must be an integer >= ${min}, got ${JSON.stringify(v)}`,
+      );
+    return n;
+  };
+}
+
+export function register(program: Command): void {
+  program
+    .command("litmus")
+    .description(
+      "run herd7 AArch64 litmus tests (instruction-fetch subset, docs/litmus.md) on the arm64 machine; herd7-style output",
+    )
+    .argument("<file...>", "herd7 .litmus files")
+    .option("--json", "print the results as JSON (final states, observation, p q, time)")
+    .option(
+      "--witnesses",
+      "one shortest execution per final state (in the text output: the steps; in --json: steps and residency)",
+    )
+    .option(
+      "--max-states <n>",
+      "stop exploring after this many states",
+      intOption("--max-states", 1),
+    )
+    .option(
+      "--max-ms <ms>",
+      "stop exploring after this many milliseconds",
+      intOption("--max-ms", 1),
+    )
+    .action((files: string[], opts: LitmusCliOptions) => {
+      const code = runLitmusCli(files, opts);
+      if (code !== 0) process.exitCode = code;
+    });
+}
+
+/** Runs the command; returns the exit code (0, or 2 when a file is malformed or unsupported). */
+export function runLitmusCli(
+  files: string[],
+  opts: LitmusCliOptions = {},
+  io: Io = consoleIo,
+): number {
+  let code = 0;
+  const records: LitmusFileJson[] = [];
+  const lopts: LitmusOptions = { witnesses: !!opts.witnesses };
+  if (opts.maxStates !== undefined) lopts.maxStates = opts.maxStates;
+  if (opts.maxMs !== undefined) lopts.maxMs = opts.maxMs;
+  files.forEach((file, i) => {
+    let r: LitmusResult;
+    try {
+      r = runLitmusTest(loadLitmus(file), lopts);
+    } catch (e) {
+      code = 2;
+      const le = e instanceof LitmusError ? e : null;
+      const message = e instanceof Error ? e.message : String(e);
+      const shown = le || message.startsWith(file) ? message : `${file}: ${message}`;
+      const kind = le?.unsupported ? "unsupported" : "error";
+      io.err(`execmem-lab litmus: ${kind}: ${shown}`);
+      records.push({
+        file,
+        error: {
+          message: shown,
+          line: le ? le.line : null,
+          column: le ? le.column : null,
+          instruction: le?.instruction ?? null,
+          unsupported: !!le?.unsupported,
+        },
+      });
+      return;
+    }
+    if (opts.json) records.push({ file, result: r });
+    else {
+      if (i > 0) io.out("");
+      for (const l of formatHerd(r)) io.out(l);
+      if (opts.witnesses) for (const l of witnessLines(r)) io.out(l);
+    }
+  });
+  if (opts.json) io.out(JSON.stringify({ files: records }, null, 2));
+  return code;
+}
+
+/** The witness of each final state, one step a line. */
+export function witnessLines(r: LitmusResult): string[] {
+  const out: string[] = [];
+  for (const s of r.states) {
+    if (!s.witness) continue;
+    const vals = Object.entries(s.values)
+      .map(([k, v]) => `${k}=${v}`)
+      .join("; ");
+    out.push("");
+    out.push(`Witness for ${vals} (${s.witness.steps.length} steps):`);
+    for (const x of s.witness.steps) {
+      const who = `P${x.cpu}${x.kind === "hardware" ? " hw" : ""}`;
+      out.push(
+        `  ${String(x.step).padStart(3)}  ${who.padEnd(6)}  ${x.action}${x.effect ? `  -> ${x.effect}` : ""}`,
+      );
+    }
+  }
+  return out;
+}
+
+const consoleIo: Io = {
+  out: (l) => console.log(l),
+  err: (l) => console.error(l),
+};
