@@ -1,0 +1,146 @@
+// %% [markdown]
+// # A10 — Maintenance before the mapping, and the spurious fault after it
+//
+// > "After the copy we perform and complete all the data + instruction cache maintenance
+// > *before* marking the mapping as executable." … "Even *after* the mapping is marked
+// > executable, a thread could take a spurious fault on an instruction fetch for the new
+// > instructions." … "luckily out exception entry/exit is architecturally guarnateed to provide
+// > that (unless we explicitly opt out via a control bit)."
+// >
+// > — Mark Rutland, 2023-06-26
+//
+// **Scenarios** on arm64 (SCTLR_EL1.EIS=EOS=1, what Linux sets) and arm64+exs (FEAT_ExS with
+// EIS=EOS=0: exception entry/return are not context-synchronising):
+//
+// 1. MODEL.md S11: the page is unmapped; CPU0 writes, does DC CVAU/DSB/IC IVAU/DSB, then makes
+//    the PTE valid and publishes; CPU1 acquires and jumps. Is the spurious fault reachable, and
+//    what runs after it?
+// 2. The same maintenance done *after* the PTE is valid (Mark's order reversed).
+// 3. The fault as a context-synchronisation event: CPU0 also rewrites `g` (already mapped, with
+//    maintenance, no ISB on CPU1). CPU1 jumps to `f` and then calls `g`. With EIS/EOS=1 a
+//    spurious fault on `f` synchronises CPU1 so `g` cannot be stale afterwards; with EIS/EOS=0 it
+//    does not.
+
+// %% tags=["parameters"]
+let arches = "arm64,arm64+exs";
+let cpus = 2;
+let seed = 1; // unused (exhaustive exploration)
+
+// %% [include] _helpers.ts
+
+// %%
+import { scenario, explore, loadScenario } from "execmem-lab";
+
+function a10(a: string, maintenanceFirst: boolean) {
+  return scenario(`A10 ${a} maintenance ${maintenanceFirst ? "before" : "after"} the PTE`, a)
+    .data({ flag: 0 })
+    .code("f", { lines: 2, versions: ["old", "new"], initial: "old" })
+    .page("f", "none")
+    .cpu((p) => {
+      p.text_write("f", "new");
+      if (maintenanceFirst) p.dc_cvau("f").dsb("ish").ic_ivau("f").dsb("ish");
+      p.set_pte("f", "RX");
+      if (!maintenanceFirst) p.dc_cvau("f").dsb("ish").ic_ivau("f").dsb("ish");
+      p.smp_store_release("flag", 1);
+    })
+    .cpu((p) => {
+      p.smp_cond_load_acquire("flag", 1);
+      p.call("r0", "f");
+    })
+    .exists("1:r0!=new")
+    .build();
+}
+function a10cse(a: string) {
+  return scenario(`A10 fault as CSE ${a}`, a)
+    .data({ flag: 0 })
+    .code("f", { lines: 1, versions: ["old", "new"], initial: "old" })
+    .page("f", "none")
+    .code("g", { lines: 1, versions: ["old", "new"], initial: "old" })
+    .cpu((p) => {
+      p.text_write("f", "new");
+      p.text_write("g", "new");
+      p.dc_cvau("f").dc_cvau("g").dsb("ish").ic_ivau("f").ic_ivau("g").dsb("ish");
+      p.set_pte("f", "RX");
+      p.smp_store_release("flag", 1);
+    })
+    .cpu((p) => {
+      p.smp_cond_load_acquire("flag", 1);
+      p.call("r0", "f");
+      p.call("r1", "g");
+    })
+    .exists("1:r0=spurious-fault+new /\\ 1:r1=stale")
+    .build();
+}
+const a10arches = arches.split(",").map((s) => s.trim()).filter(Boolean);
+const a10runs = a10arches.map((a) => ({
+  arch: a,
+  before: explore(a10(a, true)),
+  after: explore(a10(a, false)),
+  cse: explore(a10cse(a)),
+}));
+const s11 = explore(loadScenario("../tests/scenarios/S11.litmus"));
+table(
+  a10runs.flatMap((x) => [
+    { arch: x.arch, scenario: "maintenance before the PTE (S11)", "CPU1 ran": valuesOf(x.before).join(", "), "bad outcomes": badOf(x.before).join(", ") || "none", states: x.before.stats.states },
+    { arch: x.arch, scenario: "maintenance after the PTE", "CPU1 ran": valuesOf(x.after).join(", "), "bad outcomes": badOf(x.after).join(", ") || "none", states: x.after.stats.states },
+    { arch: x.arch, scenario: "f faults spuriously, then g: is g stale?", "CPU1 ran": x.cse.outcomes.map((o) => `f ${o.values["1:r0"]} / g ${o.values["1:r1"]}`).join("; "), "bad outcomes": `${x.cse.condition}: ${x.cse.observation}`, states: x.cse.stats.states },
+  ]).concat([{ arch: s11.arch, scenario: "tests/scenarios/S11.litmus", "CPU1 ran": valuesOf(s11).join(", "), "bad outcomes": badOf(s11).join(", ") || "none", states: s11.stats.states }]),
+  "Spurious faults on arm64",
+);
+
+// %%
+import { witnessFigure, display } from "execmem-lab";
+const sfw = shortest(a10runs[0].before, (v) => v.startsWith("spurious-fault"));
+if (sfw) {
+  display(stepsTable(sfw.witness, `${a10runs[0].arch}: witness of ${sfw.key} — the PTE is valid when CPU1 executes, yet it faults`));
+  display(witnessFigure(sfw, { versions: ["old", "new"] }));
+}
+
+// %%
+const exsRun = a10runs.find((x) => x.arch.includes("exs"));
+const exsW = exsRun ? exsRun.cse.outcomes.find((o) => o.satisfies) : undefined;
+if (exsW) {
+  display(stepsTable(exsW.witness, `${exsRun!.arch}: witness of ${exsW.key} — the fault's entry/return did not synchronise`));
+  display(witnessFigure(exsW, { versions: ["old", "new"] }));
+} else console.log("no stale g after a spurious fault on any variant run");
+
+// %% [markdown]
+// ## Conclusion (computed)
+
+// %%
+const a10base = a10runs.find((x) => x.arch === "arm64");
+md(
+  a10runs
+    .map(
+      (x) =>
+        `**${x.arch}**: maintenance before the PTE → ${valuesOf(x.before).join(", ")}` +
+        ` (spurious fault ${valuesOf(x.before).some((v) => v.startsWith("spurious-fault")) ? "**reachable**" : "not reachable"}, bad: ${badOf(x.before).join("/") || "none"}); ` +
+        `after the PTE → bad: ${badOf(x.after).join("/") || "none"}; ` +
+        `a spurious fault followed by stale code elsewhere: **${x.cse.observation === "Never" ? "never" : "reachable"}**.`,
+    )
+    .join("\n\n") +
+    (a10base
+      ? `\n\nMark's account is **${valuesOf(a10base.before).some((v) => v.startsWith("spurious-fault")) && badOf(a10base.before).length === 0 && a10base.cse.observation === "Never" && (!exsRun || exsRun.cse.observation !== "Never") ? "supported" : "not fully supported"}**: ` +
+        `the spurious fault happens after the PTE is valid, its exception entry/return makes the retry run the new code, and opting out with EIS/EOS=0 ${exsRun ? (exsRun.cse.observation !== "Never" ? "lets stale state survive the fault" : "changes nothing in the model") : "was not run"}.`
+      : ""),
+);
+
+// %%
+if (a10base) {
+  if (!valuesOf(a10base.before).some((v) => v.startsWith("spurious-fault"))) throw new Error("A10: no spurious fault on arm64");
+  if (badOf(a10base.before).length) throw new Error(`A10: arm64 bad outcomes with maintenance first: ${badOf(a10base.before)}`);
+  if (a10base.cse.observation !== "Never") throw new Error("A10: the spurious fault did not synchronise on arm64");
+}
+if (exsRun && exsRun.cse.observation === "Never") throw new Error("A10: EIS/EOS=0 makes no difference");
+if (s11.matchesExpectation !== true) throw new Error("A10: S11 disagrees with its Result line");
+console.log("assertions hold");
+
+// %%
+import { summary } from "execmem-lab";
+summary({
+  argument: "A10",
+  claim: "maintenance before mapping; a spurious fault may follow, and its exception entry/return resynchronises (unless EIS/EOS=0)",
+  finding: a10runs
+    .map((x) => `${x.arch}: ran ${valuesOf(x.before).join("/")}, stale after the fault ${x.cse.observation === "Never" ? "never" : "reachable"}, maintenance after PTE ${badOf(x.after).join("/") || "ok"}`)
+    .join("; ") + (a10base && a10base.cse.observation === "Never" && exsRun && exsRun.cse.observation !== "Never" ? " — supported" : " — not fully supported"),
+});
