@@ -15,6 +15,7 @@ const BENCHES = [
   "./plots.mjs", // residency heatmap draw time, 20 figures to PNG in one call
   "./execmem.mjs", // one million alloc/free per allocator, latency sweep
   "./explorer.mjs", // S1–S13, states/s, A11 sweep on worker threads, 4-CPU text_poke_bp
+  "./litmus.mjs", // the 52 herd7 AArch64 ifetch litmus tests: agreement count and time
 ];
 
 function fmt(v) {
