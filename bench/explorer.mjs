@@ -15,11 +15,7 @@ const L = require(join(root, "lib/dist/index.js"));
 export function textPokeBp4() {
   return L.scenario("text_poke_bp, 4 CPUs", "x86-64")
     .code("f", { lines: 2, versions: ["old", "new"], initial: "old" })
-    .cpu((p) => {
-      p.text_write("f+0", "trap", "poke").text_poke_sync();
-      p.text_write("f+1", "new", "poke").text_poke_sync();
-      p.text_write("f+0", "new", "poke").text_poke_sync();
-    })
+    .cpu((p) => p.text_poke_bp("f", "new"))
     .cpu((p) => p.call("r0", "f").call("r1", "f"))
     .cpu((p) => p.call("r0", "f").call("r1", "f"))
     .cpu((p) => p.call("r0", "f").call("r1", "f"))
