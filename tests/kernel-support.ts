@@ -1,6 +1,6 @@
 /** Helpers shared by the kernel, runner and report tests. */
 import { spawn } from "child_process";
-import { existsSync, mkdtempSync } from "fs";
+import { existsSync, mkdtempSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import { join, resolve } from "path";
 import { which } from "../kernel/kernelspec";
@@ -29,8 +29,16 @@ export function skipUnlessTool(
   };
 }
 
+const created: string[] = [];
+process.once("exit", () => {
+  for (const d of created) rmSync(d, { recursive: true, force: true });
+});
+
+/** A fresh temporary directory, removed when the test process exits. */
 export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `execmem-lab-${prefix}-`));
+  const d = mkdtempSync(join(tmpdir(), `execmem-lab-${prefix}-`));
+  created.push(d);
+  return d;
 }
 
 export interface CliResult {
