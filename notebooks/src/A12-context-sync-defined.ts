@@ -1,0 +1,168 @@
+// %% [markdown]
+// # A12 — What exactly is a "context-synchronisation event"?
+//
+// > "Maybe? #4 is sufficiently vague that I can't really interpret it."
+// >
+// > — Andy Lutomirski, 2023-07-17, on Song's measure 4, "context-synchronization-events"
+//
+// **A precise definition, as the model implements it.** In the model an event is
+// context-synchronising on a CPU when it empties that CPU's fetch pipeline (instructions fetched
+// ahead, including a remembered fault). Two tables:
+//
+// 1. **Declared**: generated from the architecture files (`lib/arch`): the instructions whose
+//    effect empties the pipeline, whether exception entry/return do, and the text each rule cites.
+// 2. **Measured**: every instruction of each variant, an interrupt, and the kernel's
+//    cross-CPU routine, each *probed* by the explorer. The writer has already made the new text
+//    visible to instruction fetch (x86: plain store; arm64: DC CVAU/DSB/IC IVAU/DSB; riscv64:
+//    fence), so the only thing left that can go wrong is CPU1's own pipeline (and, on riscv64,
+//    its own I-cache). CPU1 acquires the flag, executes the probed event, and jumps. The event
+//    is context-synchronising for this purpose iff no interleaving runs anything but the new code.
+
+// %% tags=["parameters"]
+let arches = "x86-64,x86-64+fred,arm64,arm64+idc+dic,arm64+exs,riscv64";
+let cpus = 2;
+let seed = 1; // unused (exhaustive exploration)
+
+// %% [include] _helpers.ts
+
+// %%
+import { architectures } from "execmem-lab";
+/** Declared: the routine's IPI runs a synchronising handler, or its exception entry/return synchronises. */
+function remoteDeclared(n: string, m: string): boolean {
+  const a = architectures[n];
+  const steps = (a.macros as Record<string, { steps: unknown[] }>)[m]?.steps ?? [];
+  return steps.some((st) => {
+    const ipi = (st as { ipi?: string }).ipi;
+    if (ipi === undefined) return false;
+    return ipi === "sync_core" || ipi === "fence.i" || a.exceptions.entrySyncs || a.exceptions.returnSyncs;
+  });
+}
+const a12arches = arches.split(",").map((s) => s.trim()).filter(Boolean);
+const PIPE_EFFECTS = ["serialise", "context-sync", "fence.i"];
+table(
+  a12arches.map((n) => {
+    const a = architectures[n];
+    return {
+      variant: n,
+      "instructions that empty the pipeline": Object.entries(a.instructions).filter(([, r]) => PIPE_EFFECTS.includes(r.effect)).map(([k, r]) => `${k} (${r.effect})`).join(", "),
+      "exception entry": a.exceptions.entrySyncs ? "yes" : "no",
+      "exception return": a.exceptions.returnSyncs ? "yes" : "no",
+      "cross-CPU routine (synchronises the others?)": Object.keys(a.macros).filter((m) => ["text_poke_sync", "kick_all_cpus_sync", "flush_icache_all"].includes(m)).map((m) => `${m} (${remoteDeclared(n, m) ? "yes" : "no"})`).join(", "),
+      source: a.exceptions.cite,
+    };
+  }),
+  "Declared in lib/arch",
+);
+
+// %%
+import { scenario, explore, progress, type Program } from "execmem-lab";
+type Probe = { name: string; kind: "insn" | "interrupt" | "remote"; declared: boolean };
+function probesOf(n: string): Probe[] {
+  const a = architectures[n];
+  const remote = ["text_poke_sync", "kick_all_cpus_sync", "flush_icache_all"].filter((m) => m in a.macros);
+  return [
+    ...Object.entries(a.instructions).map(([k, r]) => ({ name: k, kind: "insn" as const, declared: PIPE_EFFECTS.includes(r.effect) })),
+    { name: "interrupt (entry + return)", kind: "interrupt" as const, declared: a.exceptions.entrySyncs || a.exceptions.returnSyncs },
+    ...remote.map((m) => ({ name: `${m}() from CPU0`, kind: "remote" as const, declared: remoteDeclared(n, m) })),
+  ];
+}
+function publishVisible(p: Program, n: string) {
+  const fam = architectures[n].family;
+  p.text_write("f", "new");
+  if (fam === "arm64") p.dc_cvau("f").dsb("ish").ic_ivau("f").dsb("ish");
+  if (fam === "riscv64") p.fence("rw,rw");
+}
+function probe(n: string, pr: Probe) {
+  const b = scenario(`A12 ${n} ${pr.name}`, n)
+    .data({ flag: 0 })
+    .code("f", { lines: 2, versions: ["old", "new"], initial: "old" })
+    .cpu((p) => {
+      publishVisible(p, n);
+      if (pr.kind === "remote") p.macro(pr.name.replace("() from CPU0", ""));
+      p.smp_store_release("flag", 1);
+    });
+  for (let i = 1; i < cpus; i++)
+    b.cpu((p) => {
+      p.smp_cond_load_acquire("flag", 1);
+      if (pr.kind === "interrupt") p.interrupt();
+      if (pr.kind === "insn") {
+        const eff = architectures[n].instructions[pr.name].effect;
+        p.insn(pr.name, eff === "clean-to-pou" || eff === "icache-invalidate-line" ? "f" : undefined);
+      }
+      p.call("r0", "f");
+    });
+  return b.exists("1:r0!=new").build();
+}
+const all12 = a12arches.flatMap((n) => probesOf(n).map((pr) => ({ arch: n, probe: pr })));
+const bar12 = progress("A12 probes", all12.length);
+const a12runs = all12.map((x) => {
+  const r = explore(probe(x.arch, x.probe));
+  bar12.tick(1, `${x.arch} ${x.probe.name}`);
+  return { ...x, r: r, syncs: badOf(r).length === 0 && r.stats.complete };
+});
+bar12.finish();
+table(
+  a12arches.map((n) => {
+    const rs = a12runs.filter((x) => x.arch === n);
+    return {
+      variant: n,
+      "context-synchronising (measured)": rs.filter((x) => x.syncs).map((x) => x.probe.name).join(", "),
+      "not (measured)": rs.filter((x) => !x.syncs).map((x) => x.probe.name).join(", "),
+      "measured = declared": rs.every((x) => x.syncs === x.probe.declared) ? "yes" : "NO: " + rs.filter((x) => x.syncs !== x.probe.declared).map((x) => x.probe.name).join(", "),
+    };
+  }),
+  "Measured by the explorer: which events make CPU1 run only the new code",
+);
+
+// %%
+import { figure } from "execmem-lab";
+const probeNames = [...new Set(a12runs.map((x) => (x.probe.kind === "remote" ? "cross-CPU routine from CPU0" : x.probe.name)))];
+figure(
+  [
+    {
+      type: "heatmap",
+      x: a12arches,
+      y: probeNames,
+      z: probeNames.map((pn) => a12arches.map((n) => {
+        const x = a12runs.find((y) => y.arch === n && (y.probe.kind === "remote" ? "cross-CPU routine from CPU0" : y.probe.name) === pn);
+        return x ? (x.syncs ? 1 : 0) : null;
+      })),
+      zmin: 0,
+      zmax: 1,
+      colorscale: [[0, "#D55E00"], [0.5, "#D55E00"], [0.5, "#009E73"], [1, "#009E73"]],
+      showscale: false,
+      xgap: 2,
+      ygap: 2,
+      hovertemplate: "%{x}<br>%{y}<br>%{z}<extra></extra>",
+    },
+  ],
+  { title: "Context-synchronising (green) or not (vermillion), measured", height: 30 * probeNames.length + 160, yaxis: { automargin: true }, xaxis: { side: "top" } },
+);
+
+// %% [markdown]
+// ## Conclusion (computed)
+
+// %%
+const defs12 = a12arches.map((n) => ({ n: n, syncs: a12runs.filter((x) => x.arch === n && x.syncs).map((x) => x.probe.name) }));
+const mismatch12 = a12runs.filter((x) => x.syncs !== x.probe.declared);
+md(
+  `Measure 4, made precise — *an event after which a CPU's instruction fetch starts afresh*: ` +
+    defs12.map((d) => `**${d.n}**: ${d.syncs.join(", ") || "none"}`).join("; ") +
+    `.\n\nThe measured table ${mismatch12.length ? "**differs** from the declared one at " + mismatch12.map((x) => `${x.arch} ${x.probe.name}`).join(", ") : "agrees with the declared one everywhere"}. ` +
+    `Andy's complaint is fair: the same words name different sets of events per architecture (and per configuration: FRED, FEAT_ExS — where even ${defs12.some((d) => d.n.includes("exs") && !d.syncs.some((x) => x.startsWith("kick_all_cpus_sync"))) ? "kick_all_cpus_sync() no longer synchronises the other CPUs" : "the IPIs still synchronise"}), ` +
+    `and on riscv64 ${defs12.find((d) => d.n.startsWith("riscv"))?.syncs.includes("interrupt (entry + return)") ? "an interrupt is one" : "no exception is one — only fence.i, executed by the CPU itself or sent to it by IPI"}.`,
+);
+
+// %%
+if (mismatch12.length) throw new Error(`A12: measured differs from declared: ${mismatch12.map((x) => x.r.scenario).join(", ")}`);
+for (const x of a12runs) if (!x.r.stats.complete) throw new Error(`${x.r.scenario}: incomplete`);
+if (!a12runs.some((x) => x.syncs) || !a12runs.some((x) => !x.syncs)) throw new Error("A12: probes do not discriminate");
+console.log("assertions hold");
+
+// %%
+import { summary } from "execmem-lab";
+summary({
+  argument: "A12",
+  claim: "measure #4 ('context-synchronization-events') is too vague to interpret",
+  finding: `defined per arch by ${a12runs.length} probes: ` + defs12.map((d) => `${d.n}: ${d.syncs.map((s) => s.replace(" (entry + return)", "").replace("() from CPU0", " IPI")).join("/") || "none"}`).join("; ") + ` — depends on arch${mismatch12.length ? "; DIFFERS from lib/arch" : ""}`,
+});
