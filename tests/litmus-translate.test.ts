@@ -52,20 +52,16 @@ describe("litmus translation", () => {
       { op: "label", name: "@0" },
       { op: "str", src: "X0", addr: "X1" },
       { op: "label", name: "@1" },
-      { op: "b", target: "@end" },
       { op: "label", name: "@end" },
     ]);
     const p1 = opsOf(t.spec.cpus[1].program);
-    // At f: execute the region's line, dispatching on the version fetched.
+    // At f: execute the region's line; a B only decides where execution continues, so each
+    // version dispatches straight to its target relative to f: B .+12 is l0, B .+4 is l1.
     expect(p1).toContainEqual({
       op: "exec",
       region: "P1_f",
-      dispatch: { "B_.+12": "f=B_.+12", "B_.+4": "f=B_.+4" },
+      dispatch: { "B_.+12": "l0", "B_.+4": "l1" },
     });
-    // Each dispatch block performs its instruction relative to f: B .+12 is l0, B .+4 is l1.
-    const at = (l: string) => p1.findIndex((o) => o.op === "label" && o.name === l);
-    expect(p1[at("f=B_.+12") + 1]).toEqual({ op: "b", target: "l0" });
-    expect(p1[at("f=B_.+4") + 1]).toEqual({ op: "b", target: "l1" });
     expect(p1).toContainEqual({ op: "bl", target: "f", link: "X30" });
     expect(p1).toContainEqual({ op: "br", reg: "X30" });
     expect(() => compile(t.spec)).not.toThrow();
@@ -92,7 +88,7 @@ describe("litmus translation", () => {
     expect(p1).toContainEqual({
       op: "exec",
       region: "P0_g",
-      dispatch: { "B_.+20": "P0.g=B_.+20", "B_.+12": "P0.g=B_.+12", "B_.+4": "P0.g=B_.+4" },
+      dispatch: { "B_.+20": "P0.l0", "B_.+12": "P0.l1", "B_.+4": "P0.l2" },
     });
     expect(opsOf(t.spec.cpus[2].program)).toContainEqual({ op: "bl", target: "P0.g", link: "X30" });
   });
@@ -102,15 +98,12 @@ describe("litmus translation", () => {
     expect(ctrEl0(true, true) & (3n << 28n)).toBe(3n << 28n);
     const t = tr("CTR.litmus");
     expect(opsOf(t.spec.cpus[0].program).filter((o) => o.op !== "label")).toEqual([
-      { op: "mov", dst: "X1", src: { imm: 0 } },
-      { op: "mov", dst: "X2", src: { imm: 0 } },
       { op: "mov", dst: "A0", src: { imm: 0 } },
       { op: "tst", a: "A0", b: { imm: 1 } },
       { op: "cset", dst: "X1", cond: "NE" },
       { op: "mov", dst: "A1", src: { imm: 0 } },
       { op: "tst", a: "A1", b: { imm: 1 } },
       { op: "cset", dst: "X2", cond: "NE" },
-      { op: "b", target: "@end" },
     ]);
     // A 32-bit RBIT brings IDC (bit 28) and DIC (bit 29) to bits 3 and 2.
     const src = (ct: string) =>
@@ -154,5 +147,22 @@ describe("litmus translation", () => {
     expect(e.message).toMatch(/^e\.litmus:4:\d+: BLR X1: the target must be a code label/);
     e = errorOf(() => translate(parseLitmus(base(" STR X0,[X1] ;", "0:X1=P1:f;"), "e.litmus")));
     expect(e.message).toBe("e.litmus:2:3: P1:f: there is no thread P1");
+  });
+});
+
+describe("litmus translation: dispatch blocks", () => {
+  it("W+F: a non-branch version runs its instruction, then falls through", () => {
+    const t = translate(loadLitmus(join(CORPUS, "W+F.litmus")));
+    const p1 = opsOf(t.spec.cpus[1].program);
+    const at = (l: string) => p1.findIndex((o) => o.op === "label" && o.name === l);
+    expect(p1).toContainEqual({
+      op: "exec",
+      region: "P1_L1",
+      dispatch: { ADD_X0_X0_1: "L1=ADD_X0_X0_1", SUB_X0_X0_1: "L1=SUB_X0_X0_1" },
+    });
+    expect(p1.slice(at("L1=SUB_X0_X0_1") + 1, at("L1=SUB_X0_X0_1") + 3)).toEqual([
+      { op: "alu", fn: "sub", dst: "X0", a: "X0", b: { imm: 1 } },
+      { op: "b", target: "@1" },
+    ]);
   });
 });

@@ -242,6 +242,25 @@ export function translate(test: LitmusTest): Translation {
   }
 
   // ---- threads ----
+  // Shape of each thread: code with branch targets as positions, initial registers, condition
+  // registers. Threads of the same shape get the same label names.
+  const shapes = test.threads.map((th, ti) =>
+    JSON.stringify(
+      [
+        th.code.map((c, p) => [
+          c.labels.length > 0,
+          c.insn ? insnText(relative(ti, p, c.insn.insn, c.insn)) : null,
+        ]),
+        test.init
+          .filter((e) => e.thread === ti)
+          .map((e) => [e.name, e.value, e.type])
+          .sort(),
+        [...(condRegs.get(ti) ?? [])].sort(),
+        [...regionOf.values()].filter((r) => r.thread === ti).map((r) => r.pos),
+      ],
+      (_k, v) => (typeof v === "bigint" ? v.toString() : v),
+    ),
+  );
   const cpus: CpuSpec[] = test.threads.map((th, ti) =>
     translateThread(test, ti, th, {
       fail,
@@ -254,6 +273,7 @@ export function translate(test: LitmusTest): Translation {
       condRegs: condRegs.get(ti) ?? new Set(),
       ctr: ctrEl0(!!archDef?.idc, !!archDef?.dic),
       archInsns: archDef ? Object.keys(archDef.instructions) : [],
+      alias: shapes.indexOf(shapes[ti]),
     }),
   );
 
@@ -320,6 +340,78 @@ interface ThreadCtx {
   condRegs: Set<string>;
   ctr: bigint;
   archInsns: string[];
+  /** An earlier thread with the same code and initial state (label names are taken from it). */
+  alias: number;
+}
+
+/**
+ * Drops what has no effect and only adds steps (each step multiplies interleavings): initial
+ * moves of 0 (registers start at 0) or of registers no later op reads and the condition does not
+ * observe, and a `b` to the label that follows it.
+ */
+function simplify(ops: Op[], nInit: number, condRegs: Set<string>): Op[] {
+  const reads = new Set<string>();
+  const mentioned = new Set<string>();
+  const opnd = (o: Operand) => {
+    if ("reg" in o) reads.add(o.reg);
+  };
+  for (const o of ops.slice(nInit)) {
+    switch (o.op) {
+      case "mov":
+        opnd(o.src);
+        mentioned.add(o.dst);
+        break;
+      case "alu":
+        reads.add(o.a);
+        opnd(o.b);
+        mentioned.add(o.dst);
+        break;
+      case "cmp":
+      case "tst":
+        reads.add(o.a);
+        opnd(o.b);
+        break;
+      case "cset":
+        mentioned.add(o.dst);
+        break;
+      case "ldr":
+        reads.add(o.addr);
+        mentioned.add(o.dst);
+        break;
+      case "str":
+        reads.add(o.src);
+        reads.add(o.addr);
+        break;
+      case "cbz":
+      case "cbnz":
+        reads.add(o.reg);
+        break;
+      case "bl":
+        mentioned.add(o.link);
+        break;
+      case "br":
+        reads.add(o.reg);
+        if (o.link) mentioned.add(o.link);
+        break;
+      case "insn-reg":
+        reads.add(o.addr);
+        break;
+    }
+  }
+  for (const r of reads) mentioned.add(r);
+  const init = ops.slice(0, nInit).filter((o) => {
+    if (o.op !== "mov") return true;
+    const zero = "imm" in o.src && o.src.imm === 0;
+    if (condRegs.has(o.dst)) return !zero || !mentioned.has(o.dst);
+    return reads.has(o.dst) && !zero;
+  });
+  const body = ops.slice(nInit).filter((o, i, all) => {
+    if (o.op !== "b") return true;
+    for (let j = i + 1; j < all.length && all[j].op === "label"; j++)
+      if ((all[j] as { name: string }).name === o.target) return false;
+    return true;
+  });
+  return [...init, ...body];
 }
 
 /** Registers an instruction writes. */
@@ -433,7 +525,9 @@ function translateThread(test: LitmusTest, ti: number, th: LitmusThread, ctx: Th
     before.get(key(k, p))?.has(r) ? null : (initOf.get(r)?.value ?? null);
 
   const labelName = (k: number, pos: number): string => {
-    const code = test.threads[k].code;
+    // A thread with the same code as an earlier one uses its label names, so that both compile
+    // to the same program and the explorer's symmetry reduction applies.
+    const code = test.threads[k === ti ? ctx.alias : k].code;
     const own = code[pos].labels[0] ?? `@${pos}`;
     return k === ti ? own : `P${k}.${own}`;
   };
@@ -463,6 +557,7 @@ function translateThread(test: LitmusTest, ti: number, th: LitmusThread, ctx: Th
   // Registers the condition reads start at 0 (herd7's default) so that they exist.
   for (const r of ctx.condRegs)
     if (!initOf.has(r)) ops.push({ op: "mov", dst: r, src: { imm: 0 } });
+  const nInit = ops.length;
 
   // Values known at translation time that do not fit a register (CTR_EL0 through RBIT).
   const big = new Map<string, bigint>();
@@ -652,9 +747,15 @@ function translateThread(test: LitmusTest, ti: number, th: LitmusThread, ctx: Th
         const versions = ctx.versionsOf.get(region) ?? [];
         for (const v of versions) {
           const lab = `${labelName(k, p)}=${v}`;
+          const ins = ctx.insnOf(v);
+          // A B or a NOP only decides where execution continues: dispatch straight there.
+          if (ins.k === "b" || ins.k === "nop") {
+            const q = ins.k === "b" ? ctx.targetPos(k, p, ins.target, li) : p + 1;
+            dispatch[v] = labelName(k, q);
+            continue;
+          }
           dispatch[v] = lab;
           tail.push({ op: "label", name: lab });
-          const ins = ctx.insnOf(v);
           if (ins.k === "raw") {
             // Not an instruction: no execution continues from here (herd7 has none either).
             tail.push({ op: "b", target: lab });
@@ -671,7 +772,7 @@ function translateThread(test: LitmusTest, ti: number, th: LitmusThread, ctx: Th
   }
   ops.push(...tail);
   ops.push({ op: "label", name: END });
-  return { program: ops };
+  return { program: simplify(ops, nInit, ctx.condRegs) };
 
   function regionLabel(region: string): string {
     const r = ctx.regionOf.get(region)!;
