@@ -4,6 +4,7 @@
  * thread's code, CTR_EL0 folding, condition rewriting, and errors for what the machine cannot
  * take.
  */
+import { readFileSync } from "fs";
 import { join } from "path";
 import { describe, expect, it } from "vitest";
 import type { Op } from "../lib/scenario/spec";
@@ -126,13 +127,30 @@ describe("litmus translation", () => {
     expect(runLitmusText(src("")).observation).toBe("Never");
   });
 
-  it("W+F: raw encodings stored to code are decoded instruction values", () => {
+  it("W+F: an integer stored to code is data (herd7's reading): no execution runs it", () => {
     const t = tr("W+F.litmus");
     expect(t.spec.regions[0]).toMatchObject({
       name: "P1_L1",
-      versions: ["ADD_X0_X0_1", "SUB_X0_X0_1"],
-      insn: { ADD_X0_X0_1: "code", SUB_X0_X0_1: "code" },
+      versions: ["ADD_X0_X0_1", "0xd1000400"],
+      insn: { ADD_X0_X0_1: "code", "0xd1000400": "code" },
     });
+    const p1 = opsOf(t.spec.cpus[1].program);
+    const at = p1.findIndex((o) => o.op === "label" && o.name === "L1=0xd1000400");
+    expect(p1[at + 1]).toEqual({ op: "b", target: "L1=0xd1000400" });
+    // Decoded as an A64 encoding, it is SUB X0,X0,#1.
+    const d = translate(loadLitmus(join(CORPUS, "W+F.litmus")), { decodeEncodings: true });
+    expect(d.spec.regions[0].versions).toEqual(["ADD_X0_X0_1", "SUB_X0_X0_1"]);
+    expect(
+      runLitmusText(readFileSync(join(CORPUS, "W+F+branches.litmus"), "utf8")).observation,
+    ).toBe("Never");
+    const dec = runLitmusText(
+      readFileSync(join(CORPUS, "W+F+branches.litmus"), "utf8"),
+      "W+F+branches",
+      {
+        decodeEncodings: true,
+      },
+    );
+    expect(dec.observation).toBe("Sometimes");
   });
 
   it("errors name the file, line, column and instruction the machine cannot take", () => {
@@ -152,7 +170,7 @@ describe("litmus translation", () => {
 
 describe("litmus translation: dispatch blocks", () => {
   it("W+F: a non-branch version runs its instruction, then falls through", () => {
-    const t = translate(loadLitmus(join(CORPUS, "W+F.litmus")));
+    const t = translate(loadLitmus(join(CORPUS, "W+F.litmus")), { decodeEncodings: true });
     const p1 = opsOf(t.spec.cpus[1].program);
     const at = (l: string) => p1.findIndex((o) => o.op === "label" && o.name === l);
     expect(p1).toContainEqual({

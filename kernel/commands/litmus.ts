@@ -14,6 +14,8 @@ export interface LitmusCliOptions {
   witnesses?: boolean;
   maxStates?: number;
   maxMs?: number;
+  /** Read integers stored to code as A64 encodings (default: integers are data, as in herd7). */
+  decodeEncodings?: boolean;
 }
 
 export interface Io {
@@ -75,6 +77,10 @@ export function register(program: Command): void {
       "stop exploring after this many milliseconds",
       intOption("--max-ms", 1),
     )
+    .option(
+      "--decode-encodings",
+      "read integers stored to code (0:X0=0x54000041) as A64 encodings; by default they are data, as in herd7",
+    )
     .action((files: string[], opts: LitmusCliOptions) => {
       const code = runLitmusCli(files, opts);
       if (code !== 0) process.exitCode = code;
@@ -89,7 +95,10 @@ export function runLitmusCli(
 ): number {
   let code = 0;
   const records: LitmusFileJson[] = [];
-  const lopts: LitmusOptions = { witnesses: !!opts.witnesses };
+  const lopts: LitmusOptions = {
+    witnesses: !!opts.witnesses,
+    decodeEncodings: !!opts.decodeEncodings,
+  };
   if (opts.maxStates !== undefined) lopts.maxStates = opts.maxStates;
   if (opts.maxMs !== undefined) lopts.maxMs = opts.maxMs;
   files.forEach((file, i) => {
@@ -137,7 +146,7 @@ export function witnessLines(r: LitmusResult): string[] {
     out.push("");
     out.push(`Witness for ${vals} (${s.witness.steps.length} steps):`);
     for (const x of s.witness.steps) {
-      const who = `P${x.cpu}${x.kind === "hardware" ? " hw" : ""}`;
+      const who = x.cpu < 0 ? "hw" : `P${x.cpu}${x.kind === "hardware" ? " hw" : ""}`;
       out.push(
         `  ${String(x.step).padStart(3)}  ${who.padEnd(6)}  ${x.action}${x.effect ? `  -> ${x.effect}` : ""}`,
       );

@@ -7,7 +7,7 @@ import { explore, type ExploreOptions } from "../explorer/explore";
 import type { ExplorationResult, Observation, Witness } from "../explorer/result";
 import { evalCondition, parseCondition } from "../scenario/condition";
 import { loadLitmus, parseLitmus, type LitmusTest } from "./parse";
-import { translate, type Translation } from "./translate";
+import { translate, type TranslateOptions, type Translation } from "./translate";
 
 export interface LitmusState {
   /** Observed values, herd7 style: "1:X0" -> "2", "1:X1" -> 'instr:"B .+12"', "x" -> "1". */
@@ -44,7 +44,7 @@ export interface LitmusResult {
   machine: { states: number; transitions: number; finalStates: number; reduction: string };
 }
 
-export interface LitmusOptions extends ExploreOptions {
+export interface LitmusOptions extends ExploreOptions, TranslateOptions {
   /** Keep one shortest witness per final state (default false: faster). */
   witnesses?: boolean;
 }
@@ -65,7 +65,7 @@ export function runLitmus(path: string, opts: LitmusOptions = {}): LitmusResult 
 
 export function runLitmusTest(test: LitmusTest, opts: LitmusOptions = {}): LitmusResult {
   const t0 = performance.now();
-  const tr = translate(test);
+  const tr = translate(test, { decodeEncodings: opts.decodeEncodings });
   const r = explore(tr.spec, { ...opts, witnesses: !!opts.witnesses, progress: opts.progress });
   return herdResult(test, tr, r, (performance.now() - t0) / 1000);
 }

@@ -68,7 +68,23 @@ export function archFor(t: { idc: boolean; dic: boolean }): string {
   return `arm64${t.idc ? "+idc" : ""}${t.dic ? "+dic" : ""}`;
 }
 
-export function translate(test: LitmusTest): Translation {
+export interface TranslateOptions {
+  /**
+   * Read integers that do not fit the machine (such as `0:X0=0x54000041`) as A64 encodings and
+   * decode them (B, BL, B.cond, NOP, ISB, ADD/SUB immediate). Default false: as in herd7's litmus
+   * language, an integer is data, not an instruction (instructions are written `instr:"..."`);
+   * it can be stored to code, but no execution runs it (herd7 has none either).
+   */
+  decodeEncodings?: boolean;
+}
+
+/** The value an integer outside the machine's range stands for. */
+function bigValue(v: bigint, decode: boolean): Insn {
+  return decode ? decodeEncoding(v) : { k: "raw", value: v };
+}
+
+export function translate(test: LitmusTest, opts: TranslateOptions = {}): Translation {
+  const decode = !!opts.decodeEncodings;
   const file = test.file;
   const fail = (msg: string, at: { line: number; column: number }, instruction?: string): never => {
     throw new LitmusError(msg, file, at.line, at.column, instruction);
@@ -168,7 +184,7 @@ export function translate(test: LitmusTest): Translation {
   /** An init value as an instruction value (instr:"..." or a raw encoding), or null. */
   const asInsn = (v: InitValue): Insn | null => {
     if (v.k === "instr") return v.insn;
-    if (v.k === "int" && (v.value < 0n || v.value > MAX_INT)) return decodeEncoding(v.value);
+    if (v.k === "int" && (v.value < 0n || v.value > MAX_INT)) return bigValue(v.value, decode);
     return null;
   };
   for (const e of test.init)
@@ -210,6 +226,7 @@ export function translate(test: LitmusTest): Translation {
   const condRegs = new Map<number, Set<string>>();
   const condition = rewriteCondition(
     test,
+    decode,
     (n) => {
       if (!observed.includes(n)) observed.push(n);
       const m = /^(\d+):(X\d+)$/.exec(n);
@@ -274,6 +291,7 @@ export function translate(test: LitmusTest): Translation {
       ctr: ctrEl0(!!archDef?.idc, !!archDef?.dic),
       archInsns: archDef ? Object.keys(archDef.instructions) : [],
       alias: shapes.indexOf(shapes[ti]),
+      decode,
     }),
   );
 
@@ -304,6 +322,7 @@ function normaliseName(n: string): string | null {
  */
 function rewriteCondition(
   test: LitmusTest,
+  decode: boolean,
   name: (n: string) => void,
   insn: (text: string) => string,
 ): string {
@@ -325,7 +344,10 @@ function rewriteCondition(
     return `${pre}${l}${op}`;
   });
   // Hexadecimal values.
-  s = s.replace(/=\s*(0x[0-9a-fA-F]+)/g, (_m, h: string) => `=${BigInt(h).toString()}`);
+  s = s.replace(/=\s*(0x[0-9a-fA-F]+|\d+)\b/g, (_m, n: string) => {
+    const v = BigInt(n);
+    return `=${v <= MAX_INT ? v.toString() : insnSymbol(bigValue(v, decode))}`;
+  });
   return s.replace(/^~\s*exists/, "~exists");
 }
 
@@ -342,6 +364,7 @@ interface ThreadCtx {
   archInsns: string[];
   /** An earlier thread with the same code and initial state (label names are taken from it). */
   alias: number;
+  decode: boolean;
 }
 
 /**
@@ -542,7 +565,7 @@ function translateThread(test: LitmusTest, ti: number, th: LitmusThread, ctx: Th
     switch (v.k) {
       case "int":
         if (v.value >= 0n && v.value <= MAX_INT) return { imm: Number(v.value) };
-        return { insn: insnSymbol(decodeEncoding(v.value)) };
+        return { insn: insnSymbol(bigValue(v.value, ctx.decode)) };
       case "loc":
         return { addr: v.name };
       case "label":
