@@ -617,6 +617,8 @@ function translateThread(test: LitmusTest, ti: number, th: LitmusThread, ctx: Th
       regOperand(rn, at, text);
       if (!off) return rn;
       if ("imm" in off && off.imm === 0n) return rn;
+      if ("imm" in off)
+        fail(`an immediate offset other than #0 is not supported: "${text}"`, at, text);
       const t = `A${tmp++ % 2}`;
       out.push({ op: "alu", fn: "add", dst: t, a: rn, b: op2(off, at, text), pos: P });
       return t;
