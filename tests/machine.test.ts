@@ -368,7 +368,8 @@ describe("A12: the context-synchronisation table comes from the architecture fil
   it("lists ISB on arm64, CPUID on x86-64, fence.i on riscv64, and FRED's non-synchronising returns", async () => {
     const { contextSyncTable } = await import("../lib/arch/sync-table");
     const rows = contextSyncTable(Object.values(architectures));
-    const row = (arch: string, event: string) => rows.find((r) => r.arch === arch && r.event === event);
+    const row = (arch: string, event: string) =>
+      rows.find((r) => r.arch === arch && r.event === event);
     expect(row("arm64", "ISB")?.flushesPipeline).toBe(true);
     expect(row("x86-64", "CPUID")?.drainsStores).toBe(true);
     expect(row("riscv64", "fence.i")?.invalidatesIcache).toBe(true);
