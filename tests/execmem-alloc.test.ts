@@ -9,6 +9,7 @@ import {
   type ExecmemEffect,
   type ExecmemInfo,
   execmemArchSetup,
+  simFor,
 } from "../lib/execmem";
 
 const kinds = (fx: readonly ExecmemEffect[]): string[] => fx.map((e) => e.kind);
@@ -102,7 +103,7 @@ describe("vmalloc-like execmem_alloc (mm/execmem.c, mm/vmalloc.c)", () => {
 });
 
 describe("ROX cache (mm/execmem.c 6.15)", () => {
-  it("grows by a trap-filled 2 MiB ROX huge area, first fit, temp RW on free, merge and release", () => {
+  it("grows by a trap-filled 2 MiB ROX huge area, first fit, text_poke_set on free, merge and release", () => {
     const s = new Execmem("x86_64", { kaslr: false });
     const a = s.execmem_alloc("EXECMEM_MODULE_TEXT", 10000);
     expect(a % PMD_SIZE).toBe(0);
@@ -131,20 +132,14 @@ describe("ROX cache (mm/execmem.c 6.15)", () => {
     const c = s.execmem_alloc("EXECMEM_MODULE_TEXT", PAGE_SIZE);
     expect(c).toBe(b + PAGE_SIZE);
     s.execmem_free(b);
-    expect(kinds(s.lastEffects)).toEqual([
-      "set_memory",
-      "vmalloc_split",
-      "flush_tlb_kernel_range",
-      "set_memory",
-      "direct_map_split",
-      "direct_map_change",
-      "flush_tlb_kernel_range",
-      "trap_fill",
-      "set_memory",
-      "vmalloc_collapse",
-      "direct_map_change",
-      "flush_tlb_kernel_range",
-    ]);
+    // execmem_cache_free() (6.15): execmem_fill_trapping_insns(writable = false) = x86
+    // text_poke_set() with INT3 through the poking mm; no permission change, the PMD stays whole
+    expect(kinds(s.lastEffects)).toEqual(["text_poke", "trap_fill"]);
+    expect(s.lastEffects[0]).toMatchObject({ fn: "text_poke_set", va: b, size: PAGE_SIZE });
+    expect(s.lastEffects[1]).toMatchObject({ via: "temporary_mm", insn: "int3" });
+    expect(s.protAt(b)).toBe("PAGE_KERNEL_ROX");
+    expect(s.mappingSizeAt(b)).toBe(PMD_SIZE);
+    expect(s.directMapStats()).toMatchObject({ split1G: 1, split2M: 0 });
     expect(s.textMappings()).toEqual({ pmd2M: 1, pte4K: 0 });
     // first fit: the freed page is reused
     expect(s.execmem_alloc("EXECMEM_MODULE_TEXT", PAGE_SIZE)).toBe(b);
@@ -164,6 +159,102 @@ describe("ROX cache (mm/execmem.c 6.15)", () => {
     expect(s.textMappings()).toEqual({ pmd2M: 0, pte4K: 0 });
   });
 
+  /** x86 (no KASLR) with ROX-cache ranges given as [start, end) offsets from MODULES_VADDR. */
+  const cacheSim = (
+    ranges: Partial<
+      Record<"EXECMEM_MODULE_TEXT" | "EXECMEM_KPROBES", [number, number, number?, number?]>
+    >,
+    physBytes?: number,
+  ): { s: Execmem; base: number } => {
+    const { info } = execmemArchSetup("x86_64", { kaslr: false });
+    const t = info.ranges.EXECMEM_MODULE_TEXT!;
+    const base = t.start;
+    const out: ExecmemInfo = { ranges: { ...info.ranges } };
+    for (const [ty, [lo, hi, flo, fhi]] of Object.entries(ranges))
+      out.ranges[ty as "EXECMEM_KPROBES"] = {
+        ...t,
+        start: base + lo,
+        end: base + hi - 1,
+        fallback_start: flo === undefined ? 0 : base + flo,
+        fallback_end: fhi === undefined ? 0 : base + fhi - 1,
+      };
+    return { s: new Execmem("x86_64", { kaslr: false, info: out, physBytes }), base };
+  };
+
+  it("first fit runs over the free areas in address order, primary and fallback alike (within_range)", () => {
+    // MODULE_TEXT: primary [64M, 128M), fallback [0, 64M) below it; KPROBES shares the cache in [0, 64M)
+    const { s, base } = cacheSim({
+      EXECMEM_MODULE_TEXT: [64 * SZ_1M, 128 * SZ_1M, 0, 64 * SZ_1M],
+      EXECMEM_KPROBES: [0, 64 * SZ_1M],
+    });
+    expect(base % PMD_SIZE).toBe(0);
+    const m1 = s.execmem_alloc("EXECMEM_MODULE_TEXT", PAGE_SIZE);
+    expect(m1).toBe(base + 64 * SZ_1M); // populated in the primary range
+    const k = s.execmem_alloc("EXECMEM_KPROBES", PAGE_SIZE);
+    expect(k).toBe(base); // a second cache area, in [0, 64M)
+    // the lowest free area that passes within_range() wins, even though it is in the fallback range
+    expect(s.execmem_alloc("EXECMEM_MODULE_TEXT", PAGE_SIZE)).toBe(base + PAGE_SIZE);
+  });
+
+  it("within_range() looks at the start of a free area: one starting below the range is skipped", () => {
+    const { s, base } = cacheSim({
+      EXECMEM_KPROBES: [0, 64 * SZ_1M],
+      EXECMEM_MODULE_TEXT: [SZ_1M, 64 * SZ_1M],
+    });
+    expect(s.execmem_alloc("EXECMEM_KPROBES", PAGE_SIZE)).toBe(base);
+    // the free area [base + 4K, base + 2M) overlaps MODULE_TEXT's range but starts below it:
+    // a new PMD-aligned area is populated after the first one and its guard page
+    const m = s.execmem_alloc("EXECMEM_MODULE_TEXT", PAGE_SIZE);
+    expect(m).toBe(base + 2 * PMD_SIZE);
+    expect(s.lastEffects[0]).toMatchObject({ kind: "vmap_area_alloc", size: PMD_SIZE + PAGE_SIZE });
+  });
+
+  it("populate asks for round_up(size, PMD_SIZE) only (6.15): no smaller area when 2 MiB does not fit", () => {
+    const { s, base } = cacheSim({ EXECMEM_MODULE_TEXT: [0, SZ_1M] });
+    const before = s.snapshot();
+    expect(() => s.execmem_alloc("EXECMEM_MODULE_TEXT", PAGE_SIZE)).toThrow(/cannot grow/);
+    expect(s.snapshot()).toEqual(before);
+    expect(s.freeSummary(base, base + SZ_1M).total).toBe(SZ_1M);
+  });
+
+  it("without a free order-9 block, vmalloc maps the PMD-aligned 2 MiB area with 4 KiB pages", () => {
+    // 4 MiB of memory: 513 pages carve both 2 MiB blocks, and freed order-0 pages are not merged
+    const { s, base } = cacheSim({ EXECMEM_MODULE_TEXT: [0, 64 * SZ_1M] }, 2 * PMD_SIZE);
+    const m = s.module_alloc(PMD_SIZE + PAGE_SIZE);
+    s.module_memfree(m);
+    const a = s.execmem_alloc("EXECMEM_MODULE_TEXT", PAGE_SIZE);
+    expect(a).toBe(base); // PMD aligned, where the module was
+    const fx = s.allocation(a)!.effects;
+    expect(fx.find((e) => e.kind === "map")).toMatchObject({ pageSize: PAGE_SIZE, size: PMD_SIZE });
+    expect(fx.find((e) => e.kind === "alloc_pages")).toMatchObject({ order: 0 });
+    expect(s.mappingSizeAt(a)).toBe(PAGE_SIZE);
+    expect(s.textMappings()).toEqual({ pmd2M: 0, pte4K: 512 });
+  });
+
+  it("the clean worker releases a free extent only when it is a whole cache area; a PMD-aligned part is a hazard", () => {
+    const { s } = cacheSim({ EXECMEM_MODULE_TEXT: [0, 64 * SZ_1M] });
+    // a 2 MiB + 4 KiB module makes a 4 MiB area [A, A + 4M)
+    const big = s.execmem_alloc("EXECMEM_MODULE_TEXT", PMD_SIZE + PAGE_SIZE);
+    const area = { start: big, end: big + 2 * PMD_SIZE };
+    const b = s.execmem_alloc("EXECMEM_MODULE_TEXT", PAGE_SIZE);
+    s.execmem_free(big); // free [A, A + 2M + 4K): not a PMD multiple, nothing to clean
+    expect(s.roxCacheCleanHazards).toEqual([]);
+    const c = s.execmem_alloc("EXECMEM_MODULE_TEXT", PMD_SIZE);
+    expect(c).toBe(big);
+    const d = s.execmem_alloc("EXECMEM_MODULE_TEXT", PAGE_SIZE);
+    expect(d).toBe(big + PMD_SIZE);
+    s.execmem_free(c);
+    // [A, A + 2M) is free, PMD aligned and PMD sized: execmem_cache_clean() would vfree(A), which
+    // frees the whole 4 MiB area under b and d. The model records it and keeps the area.
+    expect(s.roxCacheCleanHazards).toEqual([{ start: big, end: big + PMD_SIZE, area }]);
+    expect(s.protAt(b)).toBe("PAGE_KERNEL_ROX");
+    s.execmem_free(b);
+    s.execmem_free(d);
+    // now the whole area is one free extent: released
+    expect(kinds(s.lastEffects)).toContain("vmap_area_free");
+    expect(s.trapFilledExtents()).toEqual([]);
+  });
+
   it("execmem_make_temp_rw / execmem_restore_rox", () => {
     const s = new Execmem("x86_64", { kaslr: false });
     const a = s.execmem_alloc("EXECMEM_MODULE_TEXT", 2 * PAGE_SIZE);
@@ -175,6 +266,19 @@ describe("ROX cache (mm/execmem.c 6.15)", () => {
     expect(s.protAt(a)).toBe("PAGE_KERNEL_ROX");
     expect(s.mappingSizeAt(a)).toBe(PMD_SIZE);
     expect(() => s.execmem_make_temp_rw(a, 3 * PAGE_SIZE)).toThrow(ExecmemError);
+  });
+
+  it("CPA_COLLAPSE is x86's: restoring ROX refolds the PMD on x86 only (arm64 what-if keeps PTEs)", () => {
+    for (const arch of ["x86_64", "arm64"] as const) {
+      const s = simFor("execmem_rox_cache", arch);
+      const a = s.execmem_alloc("EXECMEM_MODULE_TEXT", PAGE_SIZE);
+      s.execmem_make_temp_rw(a, PAGE_SIZE);
+      expect(s.mappingSizeAt(a)).toBe(PAGE_SIZE);
+      s.execmem_restore_rox(a, PAGE_SIZE);
+      expect(s.protAt(a)).toBe("PAGE_KERNEL_ROX");
+      expect(s.mappingSizeAt(a), arch).toBe(arch === "x86_64" ? PMD_SIZE : PAGE_SIZE);
+      expect(kinds(s.lastEffects).includes("vmalloc_collapse"), arch).toBe(arch === "x86_64");
+    }
   });
 
   it("the thread's form: jit_update goes through text_poke, free invalidates through text_poke_set, pages kept", () => {
@@ -234,6 +338,34 @@ describe("bpf_prog_pack (kernel/bpf/core.c)", () => {
     expect(kinds(s.lastEffects)).toContain("vmap_area_free");
     s.bpf_prog_pack_free(big);
     expect(s.liveAllocations).toEqual([]);
+  });
+
+  it("a new pack is execmem_alloc(EXECMEM_BPF) with 4 KiB pages, filled while RW, then ROX; packs are searched in list order", () => {
+    const s = noRox();
+    const a = s.bpf_prog_pack_alloc(PMD_SIZE - 64); // all but the last chunk of pack 0
+    const fx = s.allocation(a)!.effects;
+    expect(kinds(fx).slice(0, 5)).toEqual([
+      "vmap_area_alloc",
+      "alloc_pages",
+      "map",
+      "trap_fill",
+      "set_memory",
+    ]);
+    expect(fx[0]).toMatchObject({ type: "EXECMEM_BPF", size: PMD_SIZE + PAGE_SIZE });
+    expect(fx[2]).toMatchObject({ pageSize: PAGE_SIZE, prot: "PAGE_KERNEL" });
+    expect(fx[3]).toMatchObject({ via: "va", size: PMD_SIZE, insn: "int3" });
+    expect(fx[4]).toMatchObject({ op: "rox", va: a, numpages: 512 });
+    const b = s.bpf_prog_pack_alloc(128); // does not fit in pack 0: a second pack
+    expect(s.bpfPacks.map((p) => p.ptr)).toEqual([a, b]);
+    expect(s.bpf_prog_pack_alloc(64)).toBe(a + PMD_SIZE - 64); // pack 0 first, its last chunk
+    s.bpf_prog_pack_free(a);
+    expect(s.bpf_prog_pack_alloc(64)).toBe(a); // pack 0 again, lowest clear bit
+    // an own allocation: vfree() with vm_reset_perms(), no invalidate
+    const big = s.bpf_prog_pack_alloc(PMD_SIZE + 1);
+    expect(s.allocation(big)!.size).toBe(PMD_SIZE + PAGE_SIZE);
+    s.bpf_prog_pack_free(big);
+    expect(kinds(s.lastEffects)).not.toContain("bpf_arch_text_invalidate");
+    expect(s.lastEffects[0]).toMatchObject({ kind: "direct_map_change", prot: "invalid" });
   });
 
   it("pack size is 2 MiB per NUMA node", () => {

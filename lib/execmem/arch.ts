@@ -118,6 +118,10 @@ function x86_64(o: Required<ArchSetupOptions>): ArchSetup {
   const offset = o.kaslr ? rng.int(1, 1024) * PAGE_SIZE : 0;
   const start = MODULES_VADDR + offset;
   const MODULE_ALIGN = o.kasan ? PAGE_SIZE << 3 : PAGE_SIZE;
+  // arch/x86/mm/init.c execmem_arch_setup() (6.15): only EXECMEM_MODULE_TEXT carries
+  // EXECMEM_ROX_CACHE with PAGE_KERNEL_ROX (if CONFIG_ARCH_HAS_EXECMEM_ROX, x86-64 only, and
+  // X86_FEATURE_PSE); [EXECMEM_KPROBES ... EXECMEM_BPF] and EXECMEM_MODULE_DATA are PAGE_KERNEL
+  // with EXECMEM_KASAN_SHADOW. (Kprobes and ftrace joined the cache in later kernels.)
   const text = o.rox
     ? range(start, MODULES_END, "PAGE_KERNEL_ROX", MODULE_ALIGN, [
         "EXECMEM_KASAN_SHADOW",
@@ -231,6 +235,9 @@ function arm64(o: Required<ArchSetupOptions>): ArchSetup {
     },
     info: {
       ranges: {
+        // arch/arm64/mm/init.c execmem_arch_setup(): DEFAULT in the direct-branch window with the
+        // PLT window as fallback (or the PLT window alone), PAGE_KERNEL, alignment 1; KPROBES
+        // (PAGE_KERNEL_ROX) and BPF (PAGE_KERNEL) anywhere in [VMALLOC_START, VMALLOC_END)
         EXECMEM_MODULE_TEXT: range(start, end, "PAGE_KERNEL", 1, [], fb),
         EXECMEM_KPROBES: range(VMALLOC_START, VMALLOC_END, "PAGE_KERNEL_ROX", 1),
         EXECMEM_BPF: range(VMALLOC_START, VMALLOC_END, "PAGE_KERNEL", 1),
@@ -275,6 +282,9 @@ function riscv64(o: Required<ArchSetupOptions>): ArchSetup {
     },
     info: {
       ranges: {
+        // arch/riscv/mm/init.c execmem_arch_setup(): DEFAULT [MODULES_VADDR, MODULES_END)
+        // PAGE_KERNEL; KPROBES in vmalloc, PAGE_KERNEL_READ_EXEC; BPF in
+        // [BPF_JIT_REGION_START, BPF_JIT_REGION_END), PAGE_KERNEL, PAGE_SIZE aligned
         EXECMEM_MODULE_TEXT: range(MODULES_VADDR, MODULES_END, "PAGE_KERNEL", 1),
         EXECMEM_KPROBES: range(VMALLOC_START, VMALLOC_END, "PAGE_KERNEL_ROX", 1),
         EXECMEM_BPF: range(BPF_JIT_REGION_START, BPF_JIT_REGION_END, "PAGE_KERNEL", PAGE_SIZE),

@@ -1,6 +1,6 @@
 // The execmem allocators as pure address-space bookkeeping.
 //   mm/execmem.c (6.15): execmem_alloc/execmem_free, execmem_vmalloc with fallback range, the ROX
-//     cache (execmem_cache_alloc/populate/free/clean, execmem_force_rw/execmem_restore_rox)
+//     cache (execmem_cache_alloc/populate/free/clean, execmem_make_temp_rw/execmem_restore_rox)
 //   mm/vmalloc.c: __vmalloc_node_range (guard page, VM_ALLOW_HUGE_VMAP, VM_FLUSH_RESET_PERMS ->
 //     vm_reset_perms on vfree)
 //   arch/x86/mm/pat/set_memory.c: set_memory_{ro,x,rox,nx,rw}, CPA alias processing of the linear
@@ -122,6 +122,15 @@ export interface MapExtent {
   owner?: AllocatorKind;
 }
 
+/** A planned __vmalloc_node_range(): VA, mapped size, guard, leaf size and which range. */
+interface VmallocPlan {
+  va: Va;
+  size: number;
+  guard: number;
+  pageSize: number;
+  which: "primary" | "fallback";
+}
+
 interface Cache {
   free: VmapSpace;
   busy: Map<Va, number>;
@@ -141,6 +150,7 @@ export class Execmem {
   readonly info: ExecmemInfo;
   readonly numaNodes: number;
   readonly BPF_PROG_PACK_SIZE: number;
+  /** kernel/bpf/core.c: BPF_PROG_CHUNK_SHIFT 6, one bitmap bit per chunk. */
   static readonly BPF_PROG_CHUNK_SIZE = 64;
   readonly cleanOnFree: boolean;
   readonly roxCacheEnabled: boolean;
@@ -176,6 +186,7 @@ export class Execmem {
         );
     }
     this.numaNodes = opts.numaNodes ?? 1;
+    // kernel/bpf/core.c: BPF_PROG_PACK_SIZE = PMD_SIZE * num_possible_nodes()
     this.BPF_PROG_PACK_SIZE = PMD_SIZE * this.numaNodes;
     this.cleanOnFree = opts.cleanOnFree ?? true;
     this.roxCacheEnabled = opts.forceRoxCache ?? this.layout.hasRoxCache;
@@ -227,43 +238,59 @@ export class Execmem {
     return addr < a.va + a.size ? a : undefined;
   }
 
-  /** Plan a __vmalloc_node_range(); pure: returns the address and sizes, or null. */
+  /**
+   * Plan execmem_vmalloc() (mm/execmem.c): __vmalloc_node_range() in [start, end], then, if that
+   * fails and the range has one, in [fallback_start, fallback_end]. Pure: returns the address and
+   * sizes, or null.
+   */
   private planVmalloc(
     size: number,
     align: number,
     r: ExecmemRange,
     huge: boolean,
-  ): {
-    va: Va;
-    size: number;
-    guard: number;
-    pageSize: number;
-    which: "primary" | "fallback";
-  } | null {
-    let pageSize = PAGE_SIZE;
-    let sz = alignUp(size, PAGE_SIZE);
-    let al = Math.max(align, PAGE_SIZE);
-    if (huge && sz >= PMD_SIZE) {
-      pageSize = PMD_SIZE;
-      sz = alignUp(sz, PMD_SIZE);
-      al = Math.max(al, PMD_SIZE);
-    }
-    const units = sz / pageSize;
-    if (!this.phys.canAlloc(pageSize === PAGE_SIZE ? units : 0, pageSize === PMD_SIZE ? units : 0))
-      return null;
+  ): VmallocPlan | null {
+    return (
+      this.planVmallocIn(size, align, r.start, r.end + 1, huge, "primary") ??
+      (r.fallback_start
+        ? this.planVmallocIn(size, align, r.fallback_start, r.fallback_end + 1, huge, "fallback")
+        : null)
+    );
+  }
+
+  /**
+   * mm/vmalloc.c __vmalloc_node_range(): with VM_ALLOW_HUGE_VMAP and size >= PMD_SIZE the area is
+   * mapped with PMD leaves (shift = PMD_SHIFT, align = max(align, PMD_SIZE), size rounded up to
+   * PMD_SIZE); if that fails (no VA or no order-9 pages), the "fail:" path retries once with
+   * shift = PAGE_SHIFT and the caller's size and alignment. __get_vm_area_node() adds one guard
+   * page unless VM_NO_GUARD; alloc_vmap_area() takes the lowest fitting address in [lo, hi).
+   */
+  private planVmallocIn(
+    size: number,
+    align: number,
+    lo: Va,
+    hi: Va,
+    huge: boolean,
+    which: "primary" | "fallback",
+  ): VmallocPlan | null {
     const guard = PAGE_SIZE;
-    let va = this.vmap.find(sz + guard, al, r.start, r.end + 1);
-    if (va >= 0) return { va, size: sz, guard, pageSize, which: "primary" };
-    if (r.fallback_start) {
-      va = this.vmap.find(sz + guard, al, r.fallback_start, r.fallback_end + 1);
-      if (va >= 0) return { va, size: sz, guard, pageSize, which: "fallback" };
+    const realSize = alignUp(size, PAGE_SIZE);
+    const realAlign = Math.max(align, PAGE_SIZE);
+    if (huge && realSize >= PMD_SIZE) {
+      const sz = alignUp(realSize, PMD_SIZE);
+      const units = sz / PMD_SIZE;
+      if (this.phys.canAlloc(0, units)) {
+        const va = this.vmap.find(sz + guard, Math.max(realAlign, PMD_SIZE), lo, hi);
+        if (va >= 0) return { va, size: sz, guard, pageSize: PMD_SIZE, which };
+      }
     }
-    return null;
+    if (!this.phys.canAlloc(realSize / PAGE_SIZE, 0)) return null;
+    const va = this.vmap.find(realSize + guard, realAlign, lo, hi);
+    return va >= 0 ? { va, size: realSize, guard, pageSize: PAGE_SIZE, which } : null;
   }
 
   /** Commit a planned vmalloc: VA, pages, mapping. */
   private doVmalloc(
-    p: { va: Va; size: number; guard: number; pageSize: number; which: "primary" | "fallback" },
+    p: VmallocPlan,
     prot: Pgprot,
     type: ExecmemType | null,
     resetPerms: boolean,
@@ -342,7 +369,11 @@ export class Execmem {
     if (runLen) f(runPa, runLen * PAGE_SIZE);
   }
 
-  /** vfree(): vm_reset_perms() if VM_FLUSH_RESET_PERMS, unmap, free pages and VA. */
+  /**
+   * mm/vmalloc.c vfree() -> remove_vm_area(): with VM_FLUSH_RESET_PERMS, vm_reset_perms()
+   * (set_direct_map_invalid_noflush, _vm_unmap_aliases() flushing both aliases,
+   * set_direct_map_default_noflush); unmap, free the pages and the VA (with its guard page).
+   */
   private doVfree(area: VmArea): void {
     const n = area.size / PAGE_SIZE;
     if (area.resetPerms) {
@@ -418,6 +449,8 @@ export class Execmem {
     if (area.pageSize === PMD_SIZE && anyChanged) {
       for (let ch = Math.floor(first / 512); ch <= Math.floor((first + numpages - 1) / 512); ch++) {
         const uniform = this.chunkUniform(area, ch);
+        // arch/x86/mm/pat/set_memory.c __should_split_large_page(): no change keeps the large
+        // page; a change that does not cover it all splits it (split_large_page())
         if (!area.split[ch] && !uniform) {
           area.split[ch] = 1;
           this.fx.push({
@@ -426,14 +459,18 @@ export class Execmem {
             from: "2M",
             to: "4K",
           });
-        } else if (area.split[ch] && uniform && op === "rox") {
-          // CPA_COLLAPSE (x86 set_memory_rox, 6.15): 512 uniform PTEs become a PMD again
+        } else if (area.split[ch] && uniform && op === "rox" && this.arch === "x86_64") {
+          // arch/x86/mm/pat/set_memory.c (6.15): set_memory_rox() passes CPA_COLLAPSE, and
+          // cpa_collapse_large_pages() -> collapse_pmd_page() folds 512 present PTEs with equal
+          // flags over contiguous, PMD-aligned pfns back into one PMD leaf. x86 only.
           area.split[ch] = 0;
           this.fx.push({ kind: "vmalloc_collapse", va: area.va + ch * PMD_SIZE, to: "2M" });
         }
       }
     }
-    // Linear-map alias: RW/RO follows, X never (cpa_process_alias keeps NX on the direct map).
+    // arch/x86/mm/pat/set_memory.c: change_page_attr_set_clr() checks the alias unless the change
+    // is NX alone, and cpa_process_alias() applies it to the direct map without touching NX:
+    // RW/RO follows, X never.
     if (op === "ro" || op === "rox" || op === "rw") {
       const to: Pgprot = op === "rw" ? "PAGE_KERNEL" : "PAGE_KERNEL_RO";
       this.physRuns(area, first, numpages, (pa, size) =>
@@ -529,7 +566,11 @@ export class Execmem {
 
   // ---------------------------------------------------------------- execmem (mm/execmem.c)
 
-  /** execmem_alloc(type, size). Throws ExecmemError where the kernel returns NULL. */
+  /**
+   * mm/execmem.c execmem_alloc(type, size): a range with EXECMEM_ROX_CACHE allocates from the
+   * cache, any other through execmem_vmalloc(range, size, range->pgprot, VM_FLUSH_RESET_PERMS).
+   * Throws ExecmemError where the kernel returns NULL.
+   */
   execmem_alloc(type: ExecmemType, size: number): Va {
     const r = this.rangeOf("execmem_alloc", type);
     this.checkSize(
@@ -538,7 +579,11 @@ export class Execmem {
       r.end + 1 - r.start + (r.fallback_start ? r.fallback_end + 1 - r.fallback_start : 0),
     );
     this.begin();
+    // Sizes are page granular: vmalloc rounds to pages, and the cache is kept page aligned as
+    // later kernels do explicitly (execmem_alloc(): size = PAGE_ALIGN(size)); 6.15 relies on its
+    // callers (the module loader) passing page-aligned sizes.
     const sz = alignUp(size, PAGE_SIZE);
+    // execmem_validate() clears EXECMEM_ROX_CACHE without CONFIG_ARCH_HAS_EXECMEM_ROX
     if (r.flags.includes("EXECMEM_ROX_CACHE") && this.roxCacheEnabled) {
       const addr = this.cacheAlloc(this.cache, "execmem_alloc", r, sz);
       const rec = this.recordAlloc(addr, sz, "execmem_cache", type);
@@ -556,7 +601,7 @@ export class Execmem {
     return this.end(area.va, rec);
   }
 
-  /** execmem_free(ptr): back to the ROX cache if it came from it, else vfree(). */
+  /** mm/execmem.c execmem_free(ptr): execmem_cache_free() if the cache owns ptr, else vfree(). */
   execmem_free(addr: Va): void {
     const a = this.lookupFree("execmem_free", addr, [
       "execmem_alloc",
@@ -570,7 +615,10 @@ export class Execmem {
     this.end(undefined, a);
   }
 
-  /** execmem_make_temp_rw() (6.15): set_memory_nx + set_memory_rw on a ROX-cache allocation. */
+  /**
+   * mm/execmem.c execmem_make_temp_rw() (6.15): set_memory_nx(), then set_memory_rw() over
+   * PAGE_ALIGN(size) >> PAGE_SHIFT pages (the module loader's temporary RW window).
+   */
   execmem_make_temp_rw(addr: Va, size: number): void {
     this.checkCacheSpan("execmem_make_temp_rw", addr, size);
     const a = this.allocs.get(addr)!;
@@ -581,7 +629,7 @@ export class Execmem {
     this.end(undefined, a);
   }
 
-  /** execmem_restore_rox(): set_memory_rox. */
+  /** mm/execmem.c execmem_restore_rox() (6.15): set_memory_rox() over the same pages. */
   execmem_restore_rox(addr: Va, size: number): void {
     this.checkCacheSpan("execmem_restore_rox", addr, size);
     const a = this.allocs.get(addr)!;
@@ -736,22 +784,18 @@ export class Execmem {
   // ---------------------------------------------------------------- ROX cache (6.15 and the thread's)
 
   /**
-   * execmem_cache_alloc(): first fit in address order over free areas within the range; on a
-   * miss execmem_cache_populate_alloc(): huge vmalloc of round_up(size, PMD_SIZE) (falling back
-   * to size), fill with traps, set_memory_rox, add to the free areas, allocate again.
-   * `upstream` false = the thread's form (same growth; the caller writes with text poking).
+   * mm/execmem.c execmem_cache_alloc() = __execmem_cache_alloc(), and on a miss
+   * execmem_cache_populate() then __execmem_cache_alloc() again. The thread's form (A8) grows the
+   * same way.
    */
   private cacheAlloc(c: Cache, call: string, r: ExecmemRange, size: number): Va {
-    const within = (): number => {
-      // within_range(): [addr, addr+size) inside the primary or the fallback range
-      let a = c.free.find(size, 1, r.start, r.end + 1);
-      if (a < 0 && r.fallback_start) a = c.free.find(size, 1, r.fallback_start, r.fallback_end + 1);
-      return a;
-    };
-    let addr = within();
+    let addr = this.cacheFirstFit(c, r, size);
     if (addr < 0) {
-      let p = this.planVmalloc(alignUp(size, PMD_SIZE), r.alignment, r, true);
-      if (!p) p = this.planVmalloc(size, r.alignment, r, true);
+      // execmem_cache_populate(): alloc_size = round_up(size, PMD_SIZE); execmem_vmalloc() with
+      // VM_ALLOW_HUGE_VMAP forces align = PMD_SIZE and maps PAGE_KERNEL, no VM_FLUSH_RESET_PERMS;
+      // primary range, then the fallback range. (6.15 has no second try with alloc_size = size.)
+      const allocSize = alignUp(size, PMD_SIZE);
+      const p = this.planVmalloc(allocSize, PMD_SIZE, r, true);
       if (!p)
         throw new ExecmemError(
           call,
@@ -759,49 +803,80 @@ export class Execmem {
           "unable to allocate memory (ROX cache cannot grow)",
         );
       const area = this.doVmalloc(p, "PAGE_KERNEL", null, false);
-      // execmem_fill_trapping_insns(); the thread (Mike, 06-25): a new large page is
-      // "invalidated" by filling it with breakpoint instructions
+      // execmem_cache_populate(): execmem_fill_trapping_insns(p, alloc_size, writable = true)
+      // while the area is still RW (x86 arch/x86/mm/init.c: memset with INT3), then
+      // set_memory_rox(p, vm->nr_pages). The thread (Mike, 06-25): a new large page is
+      // "invalidated" by filling it with breakpoint instructions.
       this.trapFillVa(area.va, area.size);
       this.cpa("set_memory_rox", "rox", area.va, area.size / PAGE_SIZE);
+      // execmem_cache_add(): into free_areas, merged with the free neighbours
       c.free.release(area.va, area.size);
       c.areas.add(area.va);
-      addr = within();
+      addr = this.cacheFirstFit(c, r, size);
     }
+    // __execmem_cache_alloc(): [addr, addr + size) to busy_areas, the rest of the free area stays
     c.free.take(addr, size);
     c.busy.set(addr, size);
     return addr;
   }
 
-  /** __execmem_cache_free(): force RW, fill with traps, restore ROX, merge into the free areas. */
+  /**
+   * mm/execmem.c __execmem_cache_alloc(): mas_for_each() over free_areas in address order; the
+   * first area at least `size` long whose start passes within_range() is used from its start.
+   * within_range(): addr >= start && addr + size < end, or the same in the fallback range (the
+   * kernel's end is this model's end + 1). One cache serves every type with EXECMEM_ROX_CACHE.
+   */
+  private cacheFirstFit(c: Cache, r: ExecmemRange, size: number): Va {
+    return c.free.firstFit(
+      size,
+      (a) =>
+        (a >= r.start && a + size < r.end + 1) ||
+        (r.fallback_start !== 0 && a >= r.fallback_start && a + size < r.fallback_end + 1),
+    );
+  }
+
+  /**
+   * mm/execmem.c execmem_cache_free() (6.15): drop the busy entry, execmem_fill_trapping_insns(ptr,
+   * size, writable = false) (x86: text_poke_set() with INT3, the mapping stays ROX),
+   * execmem_cache_add() (merge with free neighbours), schedule_work(execmem_cache_clean_work).
+   * The thread's form (Mike, 06-25) invalidates the same way and keeps its pages unless
+   * jitRoxCacheRelease.
+   */
   private cacheFree(c: Cache, a: Allocation, upstream: boolean): void {
-    const n = a.size / PAGE_SIZE;
-    if (upstream) {
-      this.cpa("set_memory_nx", "nx", a.addr, n);
-      this.cpa("set_memory_rw", "rw", a.addr, n);
-      this.trapFillVa(a.addr, a.size);
-      this.cpa("set_memory_rox", "rox", a.addr, n);
-    } else {
-      // the thread's form: invalidate on free through text poking, mapping stays ROX
-      this.pokeSet(a.addr, a.size);
-    }
+    this.pokeSet(a.addr, a.size);
     c.busy.delete(a.addr);
     c.free.release(a.addr, a.size);
     if (upstream ? this.cleanOnFree : this.jitRoxCacheRelease) this.cacheClean(c);
   }
 
   /**
-   * execmem_cache_clean(): free areas that are PMD-aligned multiples of PMD_SIZE go back to
-   * vmalloc. Only a free extent covering a whole cache vm area is released here (a partial one
-   * would not be a vm area start for vfree()).
+   * A free extent the clean worker would hand to vfree() although it is only part of its cache vm
+   * area: vfree() (mm/vmalloc.c remove_vm_area -> find_unlink_vmap_area) frees the whole area
+   * containing the address, busy parts included. The model records it and keeps the area.
+   */
+  readonly roxCacheCleanHazards: { start: Va; end: Va; area: { start: Va; end: Va } }[] = [];
+
+  /**
+   * mm/execmem.c execmem_cache_clean(): every free area whose start and size are PMD_SIZE-aligned
+   * is taken out of free_areas, its direct map made valid again (execmem_set_direct_map_valid)
+   * and vfree()d. Cache areas are PMD-aligned multiples of PMD_SIZE with a guard page after
+   * them, so a free extent never spans two areas; one that is a whole area is released.
    */
   private cacheClean(c: Cache): void {
-    for (const start of [...c.areas]) {
-      const area = this.areas.get(start)!;
-      const ext = c.free.containing(start);
-      if (!ext || ext.start !== area.va || ext.end < area.va + area.size) continue;
-      if (area.size % PMD_SIZE !== 0 || area.va % PMD_SIZE !== 0) continue;
+    for (const ext of c.free.extents(0, 2 ** 48)) {
+      if (ext.start % PMD_SIZE !== 0 || (ext.end - ext.start) % PMD_SIZE !== 0) continue;
+      const area = this.areaAt(ext.start);
+      if (!area || !c.areas.has(area.va)) continue;
+      if (ext.start !== area.va || ext.end !== area.va + area.size) {
+        this.roxCacheCleanHazards.push({
+          start: ext.start,
+          end: ext.end,
+          area: { start: area.va, end: area.va + area.size },
+        });
+        continue;
+      }
       c.free.take(area.va, area.size);
-      c.areas.delete(start);
+      c.areas.delete(area.va);
       this.doVfree(area);
     }
   }
@@ -869,7 +944,9 @@ export class Execmem {
     const CH = Execmem.BPF_PROG_CHUNK_SIZE;
     const chunks = this.BPF_PROG_PACK_SIZE / CH;
     if (size > this.BPF_PROG_PACK_SIZE) {
-      // a program bigger than a pack gets its own allocation
+      // kernel/bpf/core.c bpf_prog_pack_alloc(): size > BPF_PROG_PACK_SIZE gets its own
+      // bpf_jit_alloc_exec(round_up(size, PAGE_SIZE)) = execmem_alloc(EXECMEM_BPF), then
+      // bpf_fill_ill_insns(), set_vm_flush_reset_perms(), set_memory_rox()
       const sz = alignUp(size, PAGE_SIZE);
       const p = this.planVmalloc(sz, r.alignment, r, false);
       if (!p)
@@ -884,6 +961,8 @@ export class Execmem {
       this.cpa("set_memory_rox", "rox", area.va, sz / PAGE_SIZE);
       return this.end(area.va, this.recordAlloc(area.va, sz, "bpf_prog_pack_own", "EXECMEM_BPF"));
     }
+    // BPF_PROG_SIZE_TO_NBITS(); list_for_each_entry(pack_list) in creation order, each searched
+    // with bitmap_find_next_zero_area(bitmap, BPF_PROG_CHUNK_COUNT, 0, nbits, 0): lowest position
     const nbits = Math.ceil(size / CH);
     for (const pack of this.packs) {
       const pos = pack.free.find(nbits, 1, 0, chunks);
@@ -895,7 +974,9 @@ export class Execmem {
         return this.end(addr, this.recordAlloc(addr, nbits * CH, "bpf_prog_pack", "EXECMEM_BPF"));
       }
     }
-    // alloc_new_pack(): execmem_alloc(EXECMEM_BPF), fill with illegal insns, set_memory_rox
+    // kernel/bpf/core.c alloc_new_pack(): bpf_jit_alloc_exec(BPF_PROG_PACK_SIZE) =
+    // execmem_alloc(EXECMEM_BPF) (no VM_ALLOW_HUGE_VMAP: 4 KiB pages), bpf_fill_ill_insns() while
+    // still RW, set_vm_flush_reset_perms(), set_memory_rox(); list_add_tail(); the program at pos 0
     const p = this.planVmalloc(this.BPF_PROG_PACK_SIZE, r.alignment, r, false);
     if (!p)
       throw new ExecmemError(
@@ -923,7 +1004,12 @@ export class Execmem {
     this.end(undefined, a);
   }
 
-  /** bpf_prog_pack_free(ptr, size): bpf_arch_text_invalidate, clear bits, free an emptied pack at once. */
+  /**
+   * kernel/bpf/core.c bpf_prog_pack_free(ptr, size): an own allocation is bpf_jit_free_exec()ed
+   * (vfree with vm_reset_perms); otherwise bpf_arch_text_invalidate(ptr, size) (x86 text_poke_set
+   * with 0xcc), bitmap_clear(), and a pack whose bitmap is all clear is list_del()ed and
+   * bpf_jit_free_exec()ed at once.
+   */
   bpf_prog_pack_free(addr: Va, size?: number): void {
     const a = this.lookupFree("bpf_prog_pack_free", addr, ["bpf_prog_pack", "bpf_prog_pack_own"]);
     if (

@@ -64,6 +64,16 @@ export class VmapSpace {
     return -1;
   }
 
+  /**
+   * Start of the first extent in address order at least `size` long whose start satisfies
+   * `accept`; -1 if none. Pure. (The ROX cache's mas_for_each() over free_areas.)
+   */
+  firstFit(size: number, accept: (start: number) => boolean): number {
+    for (let i = 0; i < this.s.length; i++)
+      if (this.e[i] - this.s[i] >= size && accept(this.s[i])) return this.s[i];
+    return -1;
+  }
+
   /** Take [a, a+size), which must be free. */
   take(a: number, size: number): void {
     const i = this.firstEndingAfter(a);
