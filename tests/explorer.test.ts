@@ -8,6 +8,7 @@ import {
   SWEEP_ARCHES,
 } from "../lib/scenario/measures";
 import { publish } from "./support/scenarios";
+import { scenario } from "../lib/scenario/builder";
 
 describe("bounds, sampling and progress", () => {
   const big = publish(
@@ -21,7 +22,14 @@ describe("bounds, sampling and progress", () => {
     expect(r.stats.stoppedBy).toBe("states");
   });
   it("a time bound gives an incomplete result", () => {
-    const r = explore(measuresScenario("arm64", [], "neighbour"), { maxMs: 0, witnesses: false });
+    const fourCpus = scenario("poke", "x86-64")
+      .code("f", { lines: 2, versions: ["old", "new"], initial: "old" })
+      .cpu((p) => p.text_poke_bp("f", "new"))
+      .cpu((p) => p.call("r0", "f").call("r1", "f"))
+      .cpu((p) => p.call("r0", "f").call("r1", "f"))
+      .cpu((p) => p.call("r0", "f").call("r1", "f"))
+      .build();
+    const r = explore(fourCpus, { maxMs: 0, witnesses: false });
     expect(r.stats.complete).toBe(false);
     expect(r.stats.stoppedBy).toBe("time");
   });

@@ -143,25 +143,28 @@ describe("acceptance rows of MODEL.md, built with the TypeScript builder", () =>
     ]).toEqual(["new"]);
   });
   it("A10: after a spurious fault, exception return resynchronises unless FEAT_ExS EIS/EOS=0", () => {
-    // f and g share a page that held an older program (frame p), was unmapped with a TLB flush
-    // but no context synchronisation on P1, and is mapped again to a new frame after full
-    // maintenance. P1 runs f, then g.
+    // f and g held an older program on pages pf and pg. P0 unmaps pf, then pg (with TLB
+    // flushes but no context synchronisation on P1), writes the new program into new frames
+    // with full maintenance and maps them. Fetches are in program order: P1 may fetch f (a
+    // fault, pf being unmapped) and then g (old, pg still mapped) ahead of running them.
     const reuse = (arch: string) =>
       scenario("A10", arch)
         .data({ flag: 0 })
-        .code("f", { lines: 1, versions: ["old", "new"], initial: "old", page: "p" })
-        .code("g", { lines: 1, versions: ["old", "new"], initial: "old", page: "p" })
-        .frame("p2", "p", "trap")
+        .code("f", { lines: 1, versions: ["old", "new"], initial: "old", page: "pf" })
+        .code("g", { lines: 1, versions: ["old", "new"], initial: "old", page: "pg" })
+        .frame("pf2", "pf", "trap")
+        .frame("pg2", "pg", "trap")
         .cpu((p) => {
-          p.set_pte("p", "none").flush_tlb_kernel_range();
-          p.text_write("f", "new", "direct-map", "p2").text_write("g", "new", "direct-map", "p2");
-          p.dc_cvau("f", "p2")
-            .dc_cvau("g", "p2")
+          p.set_pte("pf", "none").flush_tlb_kernel_range();
+          p.set_pte("pg", "none").flush_tlb_kernel_range();
+          p.text_write("f", "new", "direct-map", "pf2").text_write("g", "new", "direct-map", "pg2");
+          p.dc_cvau("f", "pf2")
+            .dc_cvau("g", "pg2")
             .dsb("ish")
-            .ic_ivau("f", "p2")
-            .ic_ivau("g", "p2")
+            .ic_ivau("f", "pf2")
+            .ic_ivau("g", "pg2")
             .dsb("ish");
-          p.set_pte("p", "RX", "p2").smp_store_release("flag", 1);
+          p.set_pte("pf", "RX", "pf2").set_pte("pg", "RX", "pg2").smp_store_release("flag", 1);
         })
         .cpu((p) => {
           p.smp_cond_load_acquire("flag", 1);

@@ -23,10 +23,13 @@ export const arm64_idc = variant(arm64, {
   cites: { idc: `${CTR}.IDC` },
 });
 
-/** CTR_EL0.DIC=1: the I-cache is coherent with the PoU; IC IVAU is not needed. */
+/**
+ * CTR_EL0.DIC=1 with IDC=0: not an architectural configuration (CTR_EL0: "If DIC is 1 then IDC
+ * must also be 1"); kept as a what-if to separate the two bits' effects.
+ */
 export const arm64_dic = variant(arm64, {
   name: "arm64+dic",
-  description: "arm64, CTR_EL0.IDC=0 DIC=1",
+  description: "arm64, CTR_EL0.IDC=0 DIC=1 (hypothetical: DIC=1 requires IDC=1)",
   dic: true,
   macros: { flush_icache_range: flushWith(false, true) },
   cites: { dic: `${CTR}.DIC` },

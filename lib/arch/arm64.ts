@@ -25,6 +25,7 @@ export const arm64: ArchVariant = {
     cite: `${ARM_CSE}: exception entry and return, unless FEAT_ExS and SCTLR_EL1.EIS/EOS = 0`,
   },
   tlbCachesInvalid: false,
+  tlbFlushSerialises: false,
   // Arm ARM B2.2.5: only B, BL, NOP, BRK, SVC, HVC, SMC, ISB may be concurrently modified.
   cmodxSafe: ["B", "BL", "NOP", "BRK", "SVC", "HVC", "SMC", "ISB"],
   trapInsn: "BRK",
@@ -43,8 +44,14 @@ export const arm64: ArchVariant = {
       cite: "Arm ARM B2.3.8 DSB: waits for cache maintenance to complete",
     },
     "DSB SY": { effect: "dsb", cite: "Arm ARM B2.3.8 DSB" },
-    "DSB NSH": { effect: "dsb", cite: "Arm ARM B2.3.8 DSB" },
-    "DSB ISHST": { effect: "dsb", cite: "Arm ARM B2.3.8 DSB" },
+    "DSB NSH": {
+      effect: "dsb-local",
+      cite: "Arm ARM B2.3.8 DSB: non-shareable domain, this PE only",
+    },
+    "DSB ISHST": {
+      effect: "store-fence",
+      cite: "Arm ARM D7.5.9.15: only a DMB or DSB of loads and stores orders cache maintenance",
+    },
     "DC CVAU": { effect: "clean-to-pou", cite: ARM_IMAINT },
     "DC CIVAC": { effect: "clean-to-pou", cite: ARM_IMAINT },
     "IC IVAU": {
@@ -89,8 +96,9 @@ export const arm64: ArchVariant = {
         { insn: "DSB ISH" },
         { insn: "IC IVAU", perLine: true },
         { insn: "DSB ISH" },
+        { insn: "ISB" },
       ],
-      cite: "arch/arm64/kernel/patching.c aarch64_insn_patch_text_nosync()",
+      cite: "arch/arm64/kernel/patching.c aarch64_insn_patch_text_nosync() -> caches_clean_inval_pou() (arch/arm64/mm/cache.S)",
     },
     // stop_machine(): the last CPU to arrive patches; the others spin, then ISB.
     aarch64_insn_patch_text: {

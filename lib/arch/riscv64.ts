@@ -23,6 +23,7 @@ export const riscv64: ArchVariant = {
   },
   // Without Svvptc a hart may keep using an invalid translation until SFENCE.VMA.
   tlbCachesInvalid: true,
+  tlbFlushSerialises: false,
   cmodxSafe: null,
   trapInsn: "EBREAK",
   lineBytes: 64,
@@ -54,13 +55,19 @@ export const riscv64: ArchVariant = {
       cite: "arch/riscv/mm/tlbflush.c flush_tlb_kernel_range()",
     },
     // arch/riscv/kernel/patch.c: write through FIX_TEXT_POKE0, then flush the local I-cache.
+    // patch_insn_write() through FIX_TEXT_POKE0, then flush_icache_range() == flush_icache_all().
     patch_text_nosync: {
-      steps: [{ write: "version", via: "poke" }, { insn: "fence.i" }],
+      steps: [{ write: "version", via: "poke" }, { macro: "flush_icache_all" }],
       cite: "arch/riscv/kernel/patch.c patch_text_nosync()",
     },
-    // stop_machine(): the last CPU writes, the others spin, then fence.i.
+    // stop_machine(): the last CPU writes; every CPU then runs local_flush_icache_all().
     patch_text: {
-      steps: [{ stop_machine: "fence.i", patch: [{ macro: "patch_text_nosync" }] }],
+      steps: [
+        {
+          stop_machine: "fence.i",
+          patch: [{ write: "version", via: "poke" }, { insn: "fence.i" }],
+        },
+      ],
       cite: "arch/riscv/kernel/patch.c patch_text(), patch_text_cb()",
     },
     generic_text_poke: { steps: [{ macro: "patch_text" }], cite: "arch/riscv/kernel/patch.c" },
@@ -73,12 +80,13 @@ export const riscv64: ArchVariant = {
       cite: "execmem thread, 2023-06-19 (handle protocol); arch/riscv/mm/cacheflush.c",
     },
     bpf_arch_text_copy: {
-      steps: [{ macro: "patch_text_nosync" }, { macro: "flush_icache_all" }],
+      steps: [{ macro: "patch_text_nosync" }],
       cite: "arch/riscv/net/bpf_jit_core.c bpf_arch_text_copy() -> patch_text_nosync()",
     },
+    // Fills with zeros, an illegal instruction: the model's trap fill.
     bpf_arch_text_invalidate: {
       steps: [{ write: "trap", via: "poke" }, { macro: "flush_icache_all" }],
-      cite: "arch/riscv/net/bpf_jit_core.c bpf_arch_text_invalidate() -> patch_text_set_nosync()",
+      cite: "arch/riscv/net/bpf_jit_core.c bpf_arch_text_invalidate() -> patch_text_set_nosync(dst, 0, len)",
     },
     smp_mb: { steps: [{ insn: "fence rw,rw" }], cite: "arch/riscv/include/asm/barrier.h" },
     smp_wmb: { steps: [{ insn: "fence w,w" }], cite: "arch/riscv/include/asm/barrier.h" },

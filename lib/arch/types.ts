@@ -10,12 +10,16 @@ export type Effect =
   | "serialise"
   /** Empty the fetch pipeline (arm64 ISB: context synchronisation event). */
   | "context-sync"
-  /** Wait until the store buffer is empty (smp_mb, DMB ISH, fence rw,rw). */
+  /** Wait until the store buffer is empty (smp_mb, DMB ISH, fence rw,rw); orders DC CVAU too. */
   | "full-barrier"
+  /** Wait until the store buffer is empty, without ordering cache maintenance (DSB ISHST). */
+  | "store-fence"
   /** Later stores may not become visible before earlier ones (smp_wmb, DMB ISHST, fence w,w). */
   | "store-barrier"
   /** Full barrier that also waits for this CPU's cache maintenance to complete (DSB ISH). */
   | "dsb"
+  /** DSB NSH: like dsb, but maintenance completes for this CPU only. */
+  | "dsb-local"
   /** Clean a data cache line to the point of unification (DC CVAU). */
   | "clean-to-pou"
   /** Invalidate an instruction cache line in every CPU (IC IVAU, broadcast inner-shareable). */
@@ -114,6 +118,8 @@ export interface ArchVariant {
   exceptions: ExceptionRules;
   /** The TLB may cache an invalid translation until flushed (RISC-V without Svvptc). */
   tlbCachesInvalid: boolean;
+  /** A local TLB flush is serialising (x86-64 INVLPG). */
+  tlbFlushSerialises: boolean;
   /** arm64 CMODX: concurrent modification is defined only between these instructions. */
   cmodxSafe: readonly string[] | null;
   /** Instruction used to fill invalidated text (int3, BRK, EBREAK). */

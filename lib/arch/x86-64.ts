@@ -24,6 +24,8 @@ export const x86_64: ArchVariant = {
     cite: `${SDM_SERIAL}: IRET is serialising; event delivery through the IDT is treated as serialising`,
   },
   tlbCachesInvalid: false,
+  // SDM vol. 3A 9.3: INVLPG is a privileged serialising instruction.
+  tlbFlushSerialises: true,
   cmodxSafe: null,
   trapInsn: "int3",
   lineBytes: 64,

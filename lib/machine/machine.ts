@@ -44,11 +44,9 @@ export const K = {
   prog: 1,
   drain: 2,
   spec: 3,
-  ifill: 4,
-  ievict: 5,
-  writeback: 6,
   tlbfill: 7,
   tlbevict: 8,
+  icomplete: 11,
   irq: 9,
   ipi: 10,
 } as const;
@@ -97,7 +95,17 @@ export class Machine {
   readonly cpuSize: number;
   readonly gSize: number;
   readonly nRegs: number;
-  private readonly o: { regs: number; tlb: number; icache: number; pipe: number; pclean: number };
+  private readonly o: {
+    regs: number;
+    tlb: number;
+    icache: number;
+    pipe: number;
+    prank: number;
+    pclean: number;
+    pinval: number;
+  };
+  /** Per code slot: its region's versions (trap first); a version's bit is its index there. */
+  private readonly slotVersions: number[][];
   private readonly liveness: boolean;
   /** Groups of CPUs with identical programs whose blocks may be permuted (symmetry). */
   readonly symmetryGroups: number[][];
@@ -117,9 +125,27 @@ export class Machine {
     const tlb = regs + this.nRegs;
     const icache = tlb + L.pages.length;
     const pipe = icache + (a.dic ? 0 : L.nCode);
-    const pclean = pipe + L.nVaSlots;
-    this.cpuSize = pclean + (a.idc ? 0 : L.nCl);
-    this.o = { regs, tlb, icache, pipe, pclean };
+    const prank = pipe + L.nVaSlots;
+    const pclean = prank + L.nVaSlots;
+    const pinval = pclean + (a.idc ? 0 : L.nCl);
+    this.cpuSize = pinval + (a.dic ? 0 : L.nCl);
+    this.o = { regs, tlb, icache, pipe, prank, pclean, pinval };
+    this.slotVersions = [];
+    for (const f of L.frames) {
+      const p = L.pages[f.page];
+      for (let i = 0; i < p.slots; i++) {
+        const r = L.regions.find(
+          (x) => x.page === p.index && i >= x.offset && i < x.offset + x.lines,
+        )!;
+        const vs = [L.trapVersion, ...r.versions.filter((v) => v !== L.trapVersion)];
+        if (vs.length > 8 && !(a.idc && a.dic)) {
+          throw new Error(
+            `${L.spec.name}: region ${r.name} has ${vs.length - 1} versions; at most 7 on ${a.name}`,
+          );
+        }
+        this.slotVersions[f.slotLoc - L.codeBase + i] = vs;
+      }
+    }
     this.pouOff = L.nLoc;
     this.gSize = L.nLoc + (a.idc ? 0 : L.nCode);
     this.symmetryGroups = opts.symmetry === false ? [] : symmetryGroups(L);
@@ -145,11 +171,16 @@ export class Machine {
     const s = new Uint8Array(this.gSize + this.nCpu * this.cpuSize);
     for (let i = 0; i < L.nLoc; i++) s[i] = L.initialMem[i];
     if (!L.arch.idc)
-      for (let i = 0; i < L.nCode; i++) s[this.pouOff + i] = L.initialMem[L.codeBase + i];
+      for (let i = 0; i < L.nCode; i++)
+        s[this.pouOff + i] = this.bit(i, L.initialMem[L.codeBase + i]);
     for (let c = 0; c < this.nCpu; c++) {
       const b = this.base(c);
       s[b + INTR] = L.cpus[c].interrupts;
-      s.fill(NONE, b + this.o.tlb, b + this.o.pipe + L.nVaSlots);
+      s.fill(NONE, b + this.o.tlb, b + this.o.icache);
+      s.fill(NONE, b + this.o.pipe, b + this.o.prank);
+      if (!L.arch.dic)
+        for (let i = 0; i < L.nCode; i++)
+          s[b + this.o.icache + i] = this.bit(i, L.initialMem[L.codeBase + i]);
     }
     return this.canonical(s);
   }
@@ -168,58 +199,110 @@ export class Machine {
     return s[loc];
   }
 
-  /** Value at the point of unification for a code slot. */
-  private pou(s: Uint8Array, codeIdx: number): number {
-    return this.layout.arch.idc ? s[this.layout.codeBase + codeIdx] : s[this.pouOff + codeIdx];
+  /** Bit of version v in the set of versions of code slot ci. */
+  private bit(ci: number, v: number): number {
+    const i = this.slotVersions[ci].indexOf(v);
+    return i < 0 ? 0 : 1 << i;
   }
 
   /**
-   * Translate a VA slot for instruction fetch on CPU c; fills the TLB on a walk.
-   * Returns the code index, or -1 for a fault. (MODEL.md mechanism 4.)
+   * Versions the point of unification may present for a code slot: every version written since
+   * the last clean to the PoU (DC CVAU completed by a DSB), or the current one with CTR_EL0.IDC.
    */
-  private translate(s: Uint8Array, c: number, va: number): number {
+  private pouMask(s: Uint8Array, ci: number): number {
+    return this.layout.arch.idc ? this.bit(ci, s[this.layout.codeBase + ci]) : s[this.pouOff + ci];
+  }
+
+  private versionsOf(ci: number, mask: number): number[] {
+    const out: number[] = [];
+    const vs = this.slotVersions[ci];
+    for (let i = 0; i < vs.length; i++) if (mask & (1 << i)) out.push(vs[i]);
+    return out;
+  }
+
+  /**
+   * Translation for instruction fetch on CPU c (MODEL.md mechanism 4): the code slot (or -1 for
+   * a fault) and the TLB entry a walk fills (or -1).
+   */
+  private lookup(s: Uint8Array, c: number, va: number): { ci: number; fill: number } {
     const L = this.layout;
-    const b = this.base(c);
     const p = L.vaPage[va];
-    let pte = s[b + this.o.tlb + p];
+    let pte = s[this.base(c) + this.o.tlb + p];
+    let fill = -1;
     if (pte === NONE) {
       pte = s[L.pages[p].pteLoc];
-      if (pte !== 0 || L.arch.tlbCachesInvalid) s[b + this.o.tlb + p] = pte;
+      if (pte !== 0 || L.arch.tlbCachesInvalid) fill = pte;
     }
-    if (pte === 0 || (ptePerm(pte) & PERM_X) === 0) return -1;
-    const f = L.frames[pteFrame(pte)];
-    return f.slotLoc - L.codeBase + L.vaSlotInPage[va];
+    if (pte === 0 || (ptePerm(pte) & PERM_X) === 0) return { ci: -1, fill };
+    return { ci: L.frames[pteFrame(pte)].slotLoc - L.codeBase + L.vaSlotInPage[va], fill };
   }
 
-  /** Fetch one instruction line for CPU c at VA slot va (not through the pipeline). */
-  private fetch(s: Uint8Array, c: number, va: number): number {
+  /**
+   * The versions a fetch of VA slot va may return on CPU c (FAULT when translation fails).
+   * Instruction fetch is not coherent (Simner et al., ESOP 2020): without CTR_EL0.DIC a fetch may
+   * return any version this CPU's I-cache may hold, i.e. any version the PoU presented since the
+   * last IC IVAU / IC IALLU / fence.i reached this CPU.
+   */
+  private fetchOptions(s: Uint8Array, c: number, va: number): { v: number; fill: number }[] {
     const L = this.layout;
     const a = L.arch;
-    const ci = this.translate(s, c, va);
-    if (ci < 0) return FAULT;
-    const loc = L.codeBase + ci;
-    if (a.dic) {
-      // Coherent I-side: x86 (SDM 9.1.3) fetches what memory (and its own SMC stores) hold;
-      // arm64 DIC fetches what the PoU holds.
-      if (a.fetchSeesOwnStores) return this.read(s, c, loc);
-      return this.pou(s, ci);
-    }
-    const ic = this.base(c) + this.o.icache;
-    if (s[ic + ci] === NONE) this.fillLine(s, c, L.clOfCode[ci]);
-    return s[ic + ci];
+    const { ci, fill } = this.lookup(s, c, va);
+    if (ci < 0) return [{ v: FAULT, fill }];
+    // SDM 9.1.3: x86 fetch is coherent with memory and with this CPU's own stores.
+    if (a.dic && a.fetchSeesOwnStores) return [{ v: this.read(s, c, L.codeBase + ci), fill }];
+    const mask = a.dic ? this.pouMask(s, ci) : s[this.base(c) + this.o.icache + ci];
+    return this.versionsOf(ci, mask).map((v) => ({ v, fill }));
   }
 
-  private fillLine(s: Uint8Array, c: number, cl: number): void {
+  private applyFill(t: Uint8Array, c: number, va: number, fill: number): void {
+    if (fill >= 0) t[this.base(c) + this.o.tlb + this.layout.vaPage[va]] = fill;
+  }
+
+  /** Reset I-cache sets to what the PoU presents (IC IVAU, IC IALLU, fence.i). */
+  private icacheReset(t: Uint8Array, c: number, slots: readonly number[] | null): void {
+    const L = this.layout;
+    if (L.arch.dic) return;
     const ic = this.base(c) + this.o.icache;
-    for (const loc of this.layout.codeOfCl[cl]) {
-      const ci = loc - this.layout.codeBase;
-      s[ic + ci] = this.pou(s, ci);
+    if (slots === null) for (let ci = 0; ci < L.nCode; ci++) t[ic + ci] = this.pouMask(t, ci);
+    else for (const loc of slots) t[ic + loc - L.codeBase] = this.pouMask(t, loc - L.codeBase);
+  }
+
+  private completeInvalidate(t: Uint8Array, c: number, cl: number): void {
+    t[this.base(c) + this.o.pinval + cl] = 0;
+    for (let d = 0; d < this.nCpu; d++) this.icacheReset(t, d, this.layout.codeOfCl[cl]);
+  }
+
+  /** This CPU's DC CVAU reach the PoU: it presents only the current version of those lines. */
+  private completeCleans(t: Uint8Array, c: number): void {
+    const L = this.layout;
+    const b = this.base(c);
+    for (let cl = 0; cl < L.nCl; cl++) {
+      if (!t[b + this.o.pclean + cl]) continue;
+      t[b + this.o.pclean + cl] = 0;
+      for (const loc of L.codeOfCl[cl])
+        t[this.pouOff + loc - L.codeBase] = this.bit(loc - L.codeBase, t[loc]);
     }
   }
 
   private flushPipe(s: Uint8Array, c: number): void {
     const p = this.base(c) + this.o.pipe;
     s.fill(NONE, p, p + this.layout.nVaSlots);
+    s.fill(0, p + this.layout.nVaSlots, p + 2 * this.layout.nVaSlots);
+  }
+
+  /**
+   * Instruction fetches are ordered in program order (ESOP 2020 "fpo"): running the entry fetched
+   * at rank r squashes the entries fetched before it; a fresh fetch (rank 0) squashes them all.
+   */
+  private squashOlder(t: Uint8Array, c: number, rank: number): void {
+    const b = this.base(c);
+    for (let va = 0; va < this.layout.nVaSlots; va++) {
+      if (t[b + this.o.pipe + va] === NONE) continue;
+      if (rank === 0 || t[b + this.o.prank + va] < rank) {
+        t[b + this.o.pipe + va] = NONE;
+        t[b + this.o.prank + va] = 0;
+      }
+    }
   }
 
   /** Exception entry + return on CPU c (interrupt, IPI, fault): context sync where the arch says. */
@@ -265,6 +348,14 @@ export class Machine {
           emit(label(c, K.ipi, 0), this.canonical(t));
         }
       }
+      // Pending IC IVAU reaching every I-cache (it may complete before the DSB).
+      if (!a.dic)
+        for (let cl = 0; cl < L.nCl; cl++) {
+          if (!s[b + this.o.pinval + cl]) continue;
+          const t = this.scratch(s);
+          this.completeInvalidate(t, c, cl);
+          emit(label(c, K.icomplete, cl), this.canonical(t));
+        }
       if (isDone || inStop) continue;
       // Interrupts that may arrive anywhere.
       if (s[b + INTR] > 0 && !midCall && (!a.exceptions.drainsStores || n === 0)) {
@@ -282,32 +373,14 @@ export class Machine {
         for (let i = 0; i < r.lines; i++) {
           const va = base + i;
           if (s[b + this.o.pipe + va] !== NONE) continue;
-          const t = this.scratch(s);
-          t[b + this.o.pipe + va] = this.fetch(t, c, va);
-          emit(label(c, K.spec, va), this.canonical(t));
-        }
-      }
-      // I-cache fill and eviction (Arm ARM D7.4: lines may be allocated and evicted at any time).
-      if (!a.dic) {
-        for (const cl of this.liveLines(c, live)) {
-          const locs = L.codeOfCl[cl];
-          const ic = b + this.o.icache;
-          let empty = false;
-          let differs = false;
-          for (const loc of locs) {
-            const ci = loc - L.codeBase;
-            if (s[ic + ci] === NONE) empty = true;
-            else if (s[ic + ci] !== this.pou(s, ci)) differs = true;
-          }
-          if (empty) {
+          let top = 0;
+          for (let x = 0; x < L.nVaSlots; x++) top = Math.max(top, s[b + this.o.prank + x]);
+          for (const o of this.fetchOptions(s, c, va)) {
             const t = this.scratch(s);
-            this.fillLine(t, c, cl);
-            emit(label(c, K.ifill, cl), this.canonical(t));
-          }
-          if (differs) {
-            const t = this.scratch(s);
-            for (const loc of locs) t[ic + loc - L.codeBase] = NONE;
-            emit(label(c, K.ievict, cl), this.canonical(t));
+            this.applyFill(t, c, va, o.fill);
+            t[b + this.o.pipe + va] = o.v;
+            t[b + this.o.prank + va] = top + 1;
+            emit(label(c, K.spec, va | (o.v << 8)), this.canonical(t));
           }
         }
       }
@@ -327,36 +400,6 @@ export class Machine {
         }
       }
     }
-    // Write-back of dirty lines to the point of unification, at any time (no CTR_EL0.IDC).
-    if (!a.idc) {
-      for (let cl = 0; cl < L.nCl; cl++) {
-        let dirty = false;
-        for (const loc of L.codeOfCl[cl])
-          if (s[loc] !== s[this.pouOff + loc - L.codeBase]) dirty = true;
-        if (!dirty) continue;
-        const t = this.scratch(s);
-        for (const loc of L.codeOfCl[cl]) t[this.pouOff + loc - L.codeBase] = t[loc];
-        emit(label(-1, K.writeback, cl), this.canonical(t));
-      }
-    }
-  }
-
-  private liveLines(c: number, live: number[]): number[] {
-    const L = this.layout;
-    const out: number[] = [];
-    for (const ri of live) {
-      const p = L.pages[L.regions[ri].page];
-      for (const fi of p.frames) {
-        const f = L.frames[fi];
-        const r = L.regions[ri];
-        for (let i = 0; i < r.lines; i++) {
-          const cl = f.clBase + p.lineOfSlot[r.offset + i];
-          if (!out.includes(cl)) out.push(cl);
-        }
-      }
-    }
-    void c;
-    return out;
   }
 
   private livePages(live: number[]): number[] {
@@ -387,6 +430,14 @@ export class Machine {
     t.copyWithin(b + SB + 3 * i, b + SB + 3 * (i + 1), b + SB + 3 * n);
     t.fill(0, b + SB + 3 * (n - 1), b + SB + 3 * n);
     t[b + SBLEN] = n - 1;
+    if (loc >= L.codeBase && loc < L.codeBase + L.nCode) {
+      // The new version may now be presented by the PoU, and so fetched into any I-cache.
+      const ci = loc - L.codeBase;
+      const bit = this.bit(ci, t[loc]);
+      if (!L.arch.idc) t[this.pouOff + ci] |= bit;
+      if (!L.arch.dic)
+        for (let d = 0; d < this.nCpu; d++) t[this.base(d) + this.o.icache + ci] |= bit;
+    }
     // arm64 CMODX: a write that becomes visible while another CPU is executing that line's
     // function is a concurrent modification (Arm ARM B2.2.5).
     if (L.arch.cmodxSafe && loc >= L.codeBase && loc < L.codeBase + L.nCode) {
@@ -451,10 +502,11 @@ export class Machine {
         break;
       case "fence.i":
         this.flushPipe(t, c);
-        if (!this.layout.arch.dic)
-          t.fill(NONE, b + this.o.icache, b + this.o.icache + this.layout.nCode);
+        this.icacheReset(t, c, null);
         break;
       case "tlb_flush":
+        // x86 flush_tlb_kernel_range(): INVLPG in the handler, which serialises.
+        if (this.layout.arch.tlbFlushSerialises) this.flushPipe(t, c);
         t.fill(NONE, b + this.o.tlb, b + this.o.tlb + this.layout.pages.length);
         break;
       case "none":
@@ -728,20 +780,30 @@ export class Machine {
         break;
       case "full-barrier":
         if (n > 0) return;
+        // Arm ARM D7.5.9.15: a DMB orders DC CVAU before later loads and stores.
+        if (!a.idc) this.completeCleans(t, c);
+        break;
+      case "store-fence":
+        if (n > 0) return;
         break;
       case "store-barrier":
         if (!a.tso) t[b + EPOCH]++;
         break;
       case "dsb":
         if (n > 0) return;
-        if (!a.idc) {
-          // Complete this CPU's cleans to the PoU.
-          for (let cl = 0; cl < L.nCl; cl++) {
-            if (!t[b + this.o.pclean + cl]) continue;
-            t[b + this.o.pclean + cl] = 0;
-            for (const loc of L.codeOfCl[cl]) t[this.pouOff + loc - L.codeBase] = t[loc];
-          }
-        }
+        // Arm ARM D7.5.9.15: maintenance is complete after a DSB (of loads and stores).
+        if (!a.idc) this.completeCleans(t, c);
+        if (!a.dic)
+          for (let cl = 0; cl < L.nCl; cl++)
+            if (t[b + this.o.pinval + cl]) this.completeInvalidate(t, c, cl);
+        break;
+      case "dsb-local":
+        // DSB NSH: complete for this CPU only; other CPUs may still see the invalidation late.
+        if (n > 0) return;
+        if (!a.idc) this.completeCleans(t, c);
+        if (!a.dic)
+          for (let cl = 0; cl < L.nCl; cl++)
+            if (t[b + this.o.pinval + cl]) this.icacheReset(t, c, L.codeOfCl[cl]);
         break;
       case "clean-to-pou": {
         if (a.idc) break;
@@ -752,29 +814,30 @@ export class Machine {
         break;
       }
       case "icache-invalidate-line": {
+        // Arm ARM D7.5.9.15: the invalidation completes at any time, and surely by this CPU's
+        // next DSB; until then other CPUs may still fetch the versions it removes.
         if (a.dic) break;
-        const cl = this.lineOf(s, st.region, st.line, st.frame);
-        for (let d = 0; d < this.nCpu; d++) {
-          const ic = this.base(d) + this.o.icache;
-          for (const loc of L.codeOfCl[cl]) t[ic + loc - L.codeBase] = NONE;
-        }
+        t[b + this.o.pinval + this.lineOf(s, st.region, st.line, st.frame)] = 1;
         break;
       }
       case "icache-invalidate-local":
-        if (!a.dic) t.fill(NONE, b + this.o.icache, b + this.o.icache + L.nCode);
+        this.icacheReset(t, c, null);
         break;
       case "icache-invalidate-all":
-        if (!a.dic)
-          for (let d = 0; d < this.nCpu; d++)
-            t.fill(NONE, this.base(d) + this.o.icache, this.base(d) + this.o.icache + L.nCode);
+        for (let d = 0; d < this.nCpu; d++) this.icacheReset(t, d, null);
         break;
       case "fence.i":
         // Zifencei: this hart's fetches see the stores already visible to it.
         if (n > 0) return;
-        if (!a.dic) t.fill(NONE, b + this.o.icache, b + this.o.icache + L.nCode);
+        this.icacheReset(t, c, null);
         this.flushPipe(t, c);
         break;
       case "tlb-flush-local":
+        // INVLPG is serialising on x86-64 (SDM vol. 3A 9.3).
+        if (a.tlbFlushSerialises) {
+          if (n > 0) return;
+          this.flushPipe(t, c);
+        }
         t.fill(NONE, b + this.o.tlb, b + this.o.tlb + L.pages.length);
         break;
       case "tlb-flush-broadcast":
@@ -815,19 +878,61 @@ export class Machine {
     const r = L.regions[ri];
     const i = exec ? exec.line : s[b + CSLOT];
     const va = L.pages[r.page].vaBase + r.offset + i;
+    const entry = s[b + this.o.pipe + va];
+    const options =
+      entry !== NONE
+        ? [{ v: entry, fill: -1, rank: s[b + this.o.prank + va] }]
+        : this.fetchOptions(s, c, va).map((o) => ({ ...o, rank: 0 }));
+    for (const o of options) this.callWith(s, c, ri, reg, emit, exec, i, va, o);
+  }
+
+  private callWith(
+    s: Uint8Array,
+    c: number,
+    ri: number,
+    reg: number,
+    emit: Emit,
+    exec: Extract<Step, { k: "exec" }> | undefined,
+    i: number,
+    va: number,
+    o: { v: number; fill: number; rank: number },
+  ): void {
+    const L = this.layout;
+    const a = L.arch;
+    const b = this.base(c);
+    const r = L.regions[ri];
     const t = this.scratch(s);
-    let v = t[b + this.o.pipe + va];
-    if (v !== NONE) t[b + this.o.pipe + va] = NONE;
-    else v = this.fetch(t, c, va);
+    this.squashOlder(t, c, o.rank);
+    t[b + this.o.pipe + va] = NONE;
+    t[b + this.o.prank + va] = 0;
+    this.applyFill(t, c, va, o.fill);
+    let v = o.v;
+    const lbl = label(c, K.prog, v + 1);
     if (v === FAULT) {
       if (a.exceptions.drainsStores && t[b + SBLEN] > 0) return;
       const pte = t[L.pages[r.page].pteLoc];
-      // SDM 4.10.4.1: delivering a page fault invalidates TLB entries for the faulting page.
+      // The faulting page's TLB entry is gone after the fault: x86 drops it on delivery (SDM
+      // 4.10.4.1); riscv's handler flushes it (arch/riscv/mm/fault.c, local_flush_tlb_page);
+      // arm64 caches no translation that faults.
       t[b + this.o.tlb + r.page] = NONE;
-      if (pte !== 0 && ptePerm(pte) & PERM_X && t[b + CSF] < 2) {
+      if (pte !== 0 && ptePerm(pte) & PERM_X && t[b + CSF] < 8) {
         // Spurious: the page table permits the fetch now. The handler returns; the line is retried.
         t[b + CSF]++;
         this.exceptionSyncs(t, c);
+        const e = a.exceptions;
+        if (!(e.entrySyncs || e.returnSyncs) && o.rank > 0) {
+          // Without a context synchronisation the later prefetched lines stay: the refetch of
+          // the faulting line takes its place in fetch order.
+          const base = t.slice();
+          for (const x of this.fetchOptions(base, c, va)) {
+            const u = this.scratch(base);
+            this.applyFill(u, c, va, x.fill);
+            u[b + this.o.pipe + va] = x.v;
+            u[b + this.o.prank + va] = o.rank;
+            emit(label(c, K.prog, (v + 1) | ((x.v + 1) << 8)), this.canonical(u));
+          }
+          return;
+        }
       } else if (exec) {
         // A real fault on an instruction-level program ends it; observed as P:fault=1.
         t[b + this.o.regs + L.cpus[c].faultReg] = 1;
@@ -836,7 +941,7 @@ export class Machine {
       } else {
         this.finishCall(t, c, reg, CLS_FAULT);
       }
-      emit(label(c, K.prog, 0), this.canonical(t));
+      emit(lbl, this.canonical(t));
       return;
     }
     if (exec) {
@@ -856,7 +961,7 @@ export class Machine {
       t[b + CSF] = 0;
       t[b + CFLAGS] = 0;
       t[b + PC] = next;
-      emit(label(c, K.prog, 0), this.canonical(t));
+      emit(lbl, this.canonical(t));
       return;
     }
     // arch/x86/kernel/alternative.c poke_int3_handler(): while text_poke_bp() patches this
@@ -885,7 +990,7 @@ export class Machine {
     } else {
       t[b + CSLOT] = i + 1;
     }
-    emit(label(c, K.prog, 0), this.canonical(t));
+    emit(lbl, this.canonical(t));
   }
 
   private locOfVa(s: Uint8Array, c: number, va: number): number {
@@ -943,23 +1048,42 @@ export class Machine {
       const pc = t[b + PC];
       const live = cpu.liveRegions[Math.min(pc, cpu.steps.length)];
       if (live.length === 0) {
-        t.fill(NONE, b + this.o.tlb, b + this.o.pipe + L.nVaSlots);
+        t.fill(NONE, b + this.o.tlb, b + this.o.prank);
+        t.fill(0, b + this.o.prank, b + this.o.prank + L.nVaSlots);
         continue;
       }
       // Pipeline entries of regions this CPU will not run again are dead.
       for (let va = 0; va < L.nVaSlots; va++) {
         if (t[b + this.o.pipe + va] === NONE) continue;
-        if (!this.vaLive(va, live)) t[b + this.o.pipe + va] = NONE;
+        if (!this.vaLive(va, live)) {
+          t[b + this.o.pipe + va] = NONE;
+          t[b + this.o.prank + va] = 0;
+        }
       }
     }
+    // Fetch ranks keep only their order.
+    for (let c = 0; c < this.nCpu; c++) this.compressRanks(t, this.base(c) + this.o.prank);
     if (this.liveness && !L.arch.idc) {
       // Nothing will fetch again: the point of unification no longer matters.
       let anyLive = false;
       for (let c = 0; c < this.nCpu && !anyLive; c++) anyLive = !this.done(t, c);
-      if (!anyLive) for (let i = 0; i < L.nCode; i++) t[this.pouOff + i] = t[L.codeBase + i];
+      if (!anyLive)
+        for (let i = 0; i < L.nCode; i++) t[this.pouOff + i] = this.bit(i, t[L.codeBase + i]);
     }
     for (const g of this.symmetryGroups) this.sortGroup(t, g);
     return t;
+  }
+
+  private compressRanks(t: Uint8Array, off: number): void {
+    const n = this.layout.nVaSlots;
+    let next = 1;
+    for (;;) {
+      let min = 256;
+      for (let i = 0; i < n; i++) if (t[off + i] >= next && t[off + i] < min) min = t[off + i];
+      if (min === 256) return;
+      if (min !== next) for (let i = 0; i < n; i++) if (t[off + i] === min) t[off + i] = next;
+      next++;
+    }
   }
 
   private vaLive(va: number, live: number[]): boolean {
@@ -1034,9 +1158,18 @@ export class Machine {
       }
       for (let ci = 0; ci < L.nCode; ci++) {
         const loc = L.codeBase + ci;
-        const ic = a.dic ? this.pou(s, ci) : s[b + this.o.icache + ci];
-        if (ic !== NONE)
-          cells.push({ cpu: c, structure: "icache", line: L.locName[loc], version: vname(ic) });
+        const ic = a.dic
+          ? a.fetchSeesOwnStores
+            ? this.bit(ci, s[loc])
+            : this.pouMask(s, ci)
+          : s[b + this.o.icache + ci];
+        if (ic !== NONE && ic !== 0)
+          cells.push({
+            cpu: c,
+            structure: "icache",
+            line: L.locName[loc],
+            version: this.setName(ci, ic),
+          });
         cells.push({
           cpu: c,
           structure: "dcache",
@@ -1056,6 +1189,13 @@ export class Machine {
       }
     }
     return cells;
+  }
+
+  /** Name of a set of versions: "old", or "old|new" when the I-side may present either. */
+  setName(ci: number, mask: number): string {
+    return this.versionsOf(ci, mask)
+      .map((v) => this.layout.versions[v])
+      .join("|");
   }
 
   /** Rows of the residency chart: code lines (VA names and frame lines), then pages. */
@@ -1106,20 +1246,21 @@ export class Machine {
         };
       }
       case K.spec:
-        return { cpu, kind: "hardware", action: `speculative fetch ${L.vaName[arg]}`, sync: false };
-      case K.ifill:
-        return { cpu, kind: "hardware", action: `I-cache fill ${this.clName(arg)}`, sync: false };
-      case K.ievict:
-        return { cpu, kind: "hardware", action: `I-cache evicts ${this.clName(arg)}`, sync: false };
-      case K.writeback:
         return {
-          cpu: -1,
+          cpu,
           kind: "hardware",
-          action: `D-cache writes back ${this.clName(arg)} to the PoU`,
+          action: `speculative fetch ${L.vaName[arg & 255]}`,
           sync: false,
         };
       case K.tlbfill:
         return { cpu, kind: "hardware", action: `TLB fill ${L.pages[arg].name}`, sync: false };
+      case K.icomplete:
+        return {
+          cpu,
+          kind: "hardware",
+          action: `IC IVAU ${L.codeOfCl[arg].map((l) => L.locName[l]).join("|")} completes`,
+          sync: false,
+        };
       case K.tlbevict:
         return { cpu, kind: "hardware", action: `TLB evicts ${L.pages[arg].name}`, sync: false };
       case K.irq:
@@ -1147,7 +1288,7 @@ export class Machine {
       for (let i = 0; i < L.nCode; i++)
         if (before[this.pouOff + i] !== after[this.pouOff + i])
           parts.push(
-            `PoU ${L.locName[L.codeBase + i]}: ${vname(before[this.pouOff + i])} -> ${vname(after[this.pouOff + i])}`,
+            `PoU ${L.locName[L.codeBase + i]}: {${this.setName(i, before[this.pouOff + i])}} -> {${this.setName(i, after[this.pouOff + i])}}`,
           );
     for (let c = 0; c < this.nCpu; c++) {
       const b = this.base(c);
@@ -1161,7 +1302,9 @@ export class Machine {
           const x = before[b + this.o.icache + ci];
           const y = after[b + this.o.icache + ci];
           if (x !== y)
-            parts.push(`icache[${c}] ${L.locName[L.codeBase + ci]}: ${vname(x)} -> ${vname(y)}`);
+            parts.push(
+              `icache[${c}] ${L.locName[L.codeBase + ci]}: {${this.setName(ci, x)}} -> {${this.setName(ci, y)}}`,
+            );
         }
       for (let p = 0; p < L.pages.length; p++) {
         const x = before[b + this.o.tlb + p];
@@ -1180,11 +1323,6 @@ export class Machine {
       }
     }
     return parts.join("; ");
-  }
-
-  private clName(cl: number): string {
-    const L = this.layout;
-    return L.codeOfCl[cl].map((loc) => L.locName[loc]).join("|");
   }
 
   valueText(loc: number, v: number): string {
@@ -1279,7 +1417,7 @@ function condHolds(cond: string, f: number): boolean {
 }
 
 function handlerNeedsDrain(h: IpiHandler): boolean {
-  return h === "sync_core" || h === "fence.i";
+  return h === "sync_core" || h === "fence.i" || h === "tlb_flush";
 }
 
 /** Text of a call result register: "new", "stale", ..., "spurious-fault+new". */
