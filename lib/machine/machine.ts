@@ -873,7 +873,6 @@ export class Machine {
     exec?: Extract<Step, { k: "exec" }>,
   ): void {
     const L = this.layout;
-    const a = L.arch;
     const b = this.base(c);
     const r = L.regions[ri];
     const i = exec ? exec.line : s[b + CSLOT];
