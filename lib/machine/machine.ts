@@ -102,6 +102,7 @@ export class Machine {
     pipe: number;
     prank: number;
     pclean: number;
+    dcseen: number;
     pinval: number;
   };
   /** Per code slot: its region's versions (trap first); a version's bit is its index there. */
@@ -127,9 +128,10 @@ export class Machine {
     const pipe = icache + (a.dic ? 0 : L.nCode);
     const prank = pipe + L.nVaSlots;
     const pclean = prank + L.nVaSlots;
-    const pinval = pclean + (a.idc ? 0 : L.nCl);
+    const dcseen = pclean + (a.idc ? 0 : L.nCode);
+    const pinval = dcseen + (a.idc ? 0 : L.nCode);
     this.cpuSize = pinval + (a.dic ? 0 : L.nCl);
-    this.o = { regs, tlb, icache, pipe, prank, pclean, pinval };
+    this.o = { regs, tlb, icache, pipe, prank, pclean, dcseen, pinval };
     this.slotVersions = [];
     for (const f of L.frames) {
       const p = L.pages[f.page];
@@ -181,6 +183,9 @@ export class Machine {
       if (!L.arch.dic)
         for (let i = 0; i < L.nCode; i++)
           s[b + this.o.icache + i] = this.bit(i, L.initialMem[L.codeBase + i]);
+      if (!L.arch.idc)
+        for (let i = 0; i < L.nCode; i++)
+          s[b + this.o.dcseen + i] = this.bit(i, L.initialMem[L.codeBase + i]);
     }
     return this.canonical(s);
   }
@@ -272,16 +277,23 @@ export class Machine {
     for (let d = 0; d < this.nCpu; d++) this.icacheReset(t, d, this.layout.codeOfCl[cl]);
   }
 
-  /** This CPU's DC CVAU reach the PoU: it presents only the current version of those lines. */
+  /**
+   * This CPU's DC CVAU reach the PoU: it presents the version each clean captured and the
+   * current one. A clean captures a version current at some time since this CPU's last DMB or
+   * DSB, as it may be performed before earlier loads (Arm ARM D7.5.9.15).
+   */
   private completeCleans(t: Uint8Array, c: number): void {
     const L = this.layout;
     const b = this.base(c);
-    for (let cl = 0; cl < L.nCl; cl++) {
-      if (!t[b + this.o.pclean + cl]) continue;
-      t[b + this.o.pclean + cl] = 0;
-      for (const loc of L.codeOfCl[cl])
-        t[this.pouOff + loc - L.codeBase] = this.bit(loc - L.codeBase, t[loc]);
+    for (let ci = 0; ci < L.nCode; ci++) {
+      const snap = t[b + this.o.pclean + ci];
+      if (!snap) continue;
+      t[b + this.o.pclean + ci] = 0;
+      t[this.pouOff + ci] = snap | this.bit(ci, t[L.codeBase + ci]);
     }
+    // Later cleans capture versions from here on.
+    for (let ci = 0; ci < L.nCode; ci++)
+      t[b + this.o.dcseen + ci] = this.bit(ci, t[L.codeBase + ci]);
   }
 
   private flushPipe(s: Uint8Array, c: number): void {
@@ -434,7 +446,13 @@ export class Machine {
       // The new version may now be presented by the PoU, and so fetched into any I-cache.
       const ci = loc - L.codeBase;
       const bit = this.bit(ci, t[loc]);
-      if (!L.arch.idc) t[this.pouOff + ci] |= bit;
+      if (!L.arch.idc) {
+        t[this.pouOff + ci] |= bit;
+        // A DC CVAU is ordered after this CPU's own earlier stores to the same line.
+        for (let d = 0; d < this.nCpu; d++)
+          if (d === c) t[this.base(d) + this.o.dcseen + ci] = bit;
+          else t[this.base(d) + this.o.dcseen + ci] |= bit;
+      }
       if (!L.arch.dic)
         for (let d = 0; d < this.nCpu; d++) t[this.base(d) + this.o.icache + ci] |= bit;
     }
@@ -810,8 +828,23 @@ export class Machine {
         const cl = this.lineOf(s, st.region, st.line, st.frame);
         // Ordered after this CPU's earlier stores to the same line.
         for (let i = 0; i < n; i++) if (L.codeOfCl[cl].includes(s[b + SB + 3 * i])) return;
-        t[b + this.o.pclean + cl] = 1;
-        break;
+        // One successor per combination of captured versions of the line's slots.
+        let combos: number[][] = [[]];
+        for (const loc of L.codeOfCl[cl]) {
+          const ci = loc - L.codeBase;
+          const opts = this.versionsOf(ci, s[b + this.o.dcseen + ci] | this.bit(ci, s[loc]));
+          combos = combos.flatMap((xs) => opts.map((v) => [...xs, v]));
+        }
+        combos.forEach((vs, k) => {
+          const u = this.scratch(s);
+          L.codeOfCl[cl].forEach((loc, j) => {
+            const ci = loc - L.codeBase;
+            u[b + this.o.pclean + ci] |= this.bit(ci, vs[j]);
+          });
+          u[b + PC]++;
+          emit(label(c, K.prog, k), this.canonical(u));
+        });
+        return;
       }
       case "icache-invalidate-line": {
         // Arm ARM D7.5.9.15: the invalidation completes at any time, and surely by this CPU's
