@@ -66,7 +66,11 @@ export function explore(spec: ScenarioSpec, opts: ExploreOptions = {}): Explorat
       }
     }
   }
-  const m = new Machine(layout, { liveness: opts.liveness, symmetry: opts.symmetry ?? true });
+  const m = new Machine(layout, {
+    liveness: opts.liveness,
+    symmetry: opts.symmetry ?? true,
+    partialOrder: opts.partialOrder,
+  });
   const names = observedNames(layout, cond);
   // Witnesses replay on the unreduced machine, so their residency shows every structure.
   const replay = new Machine(layout, { liveness: false, symmetry: false });
@@ -126,7 +130,11 @@ export function explore(spec: ScenarioSpec, opts: ExploreOptions = {}): Explorat
     stoppedBy = g.stoppedBy;
     const expanded = new Map<string, string[]>();
     const concrete = m.symmetryGroups.length
-      ? new Machine(layout, { liveness: opts.liveness, symmetry: false })
+      ? new Machine(layout, {
+          liveness: opts.liveness,
+          symmetry: false,
+          partialOrder: opts.partialOrder,
+        })
       : null;
     for (const f of g.finals) {
       if (concrete) {
@@ -188,7 +196,11 @@ export function explore(spec: ScenarioSpec, opts: ExploreOptions = {}): Explorat
       complete,
       stoppedBy,
       reduction:
-        [opts.liveness === false ? null : "liveness", m.symmetryGroups.length ? "symmetry" : null]
+        [
+          opts.liveness === false ? null : "liveness",
+          m.symmetryGroups.length ? "symmetry" : null,
+          opts.partialOrder === false ? null : "partial-order",
+        ]
           .filter(Boolean)
           .join("+") || "none",
     },

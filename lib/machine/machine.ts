@@ -84,6 +84,11 @@ export interface MachineOptions {
   liveness?: boolean;
   /** Symmetry reduction over CPUs with identical programs. Default true. */
   symmetry?: boolean;
+  /**
+   * Partial-order reduction: a step that only touches its CPU's registers (MOV, ALU, flags,
+   * forward branches) commutes with every other transition, so it is taken alone. Default true.
+   */
+  partialOrder?: boolean;
 }
 
 /** Receives each successor; `next` is a reused buffer, valid only during the call. */
@@ -108,6 +113,7 @@ export class Machine {
   /** Per code slot: its region's versions (trap first); a version's bit is its index there. */
   private readonly slotVersions: number[][];
   private readonly liveness: boolean;
+  private readonly partialOrder: boolean;
   /** Groups of CPUs with identical programs whose blocks may be permuted (symmetry). */
   readonly symmetryGroups: number[][];
   private readonly pouOff: number;
@@ -121,6 +127,7 @@ export class Machine {
     this.nCpu = L.cpus.length;
     this.nRegs = Math.max(1, ...L.cpus.map((c) => c.regs.length));
     this.liveness = opts.liveness ?? true;
+    this.partialOrder = opts.partialOrder ?? true;
     const a = L.arch;
     const regs = SB + 3 * L.sbMax;
     const tlb = regs + this.nRegs;
@@ -328,6 +335,20 @@ export class Machine {
   successors(s: Uint8Array, emit: Emit): void {
     const L = this.layout;
     const a = L.arch;
+    if (this.partialOrder) {
+      // An ample set of one local step (always enabled, independent of every other transition,
+      // invisible until the end; forward only, so no cycle can postpone the others forever).
+      for (let c = 0; c < this.nCpu; c++) {
+        const b = this.base(c);
+        const pc = s[b + PC];
+        const st = L.cpus[c].steps[pc];
+        if (!st || (s[b + STOPF] & 1) !== 0 || !this.isLocal(s, c, st, pc)) continue;
+        const t = this.scratch(s);
+        this.instructionStep(t, c, st);
+        emit(label(c, K.prog, 0), this.canonical(t));
+        return;
+      }
+    }
     for (let c = 0; c < this.nCpu; c++) {
       const b = this.base(c);
       const cpu = L.cpus[c];
@@ -771,6 +792,31 @@ export class Machine {
     }
     t[b + PC]++;
     return true;
+  }
+
+  private isLocal(s: Uint8Array, c: number, st: Step, pc: number): boolean {
+    switch (st.k) {
+      case "mov":
+      case "alu":
+      case "flags":
+      case "cset":
+        return true;
+      case "jump":
+        return st.target > pc;
+      case "br": {
+        const v = s[this.base(c) + this.o.regs + st.reg];
+        const sym = this.layout.symbols[v - SYMBOL_BASE];
+        return (
+          v >= SYMBOL_BASE &&
+          sym !== undefined &&
+          sym.kind === "label" &&
+          sym.cpu === c &&
+          sym.pc > pc
+        );
+      }
+      default:
+        return false;
+    }
   }
 
   private isCode(loc: number): boolean {
