@@ -121,3 +121,12 @@ describe("figures of allocator runs and the cost model", () => {
     for (const t of fig.data) expect(t.x).toEqual([1, 4, 16, 64, 256]);
   });
 });
+
+describe("version sets of the instruction side", () => {
+  it("an I-cache that may present old or new is coloured as old", async () => {
+    const { classifyVersion } = await import("../lib/plots/colors");
+    expect(classifyVersion("old|new", ["old", "new"])).toBe("old");
+    expect(classifyVersion("trap|new", ["old", "new"])).toBe("trap");
+    expect(classifyVersion("new", ["old", "new"])).toBe("new");
+  });
+});

@@ -165,6 +165,13 @@ export function classifyVersion(
   if (version === undefined || version === null) return "invalid";
   const v = version.trim();
   if (v === "" || /^(invalid|empty|none)$/i.test(v)) return "invalid";
+  // A set the I-side may still present ("old|new"): coloured by the worst it may fetch.
+  if (v.includes("|")) {
+    const parts = v.split("|").map((x) => classifyVersion(x, order));
+    for (const worst of ["trap", "fault", "old", "other"] as const)
+      if (parts.includes(worst)) return worst;
+    return parts[0];
+  }
   const lower = v.toLowerCase();
   if (TRAP_NAMES.has(lower) || TRAP_NAMES.has(base(lower))) return "trap";
   if (lower === "fault" || lower.startsWith("fault") || lower === "spurious-fault") return "fault";
