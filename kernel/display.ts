@@ -308,7 +308,6 @@ export async function startKernel(configPath: string): Promise<StartedKernel> {
       browser?.close();
     },
   };
-  void convs.node; // warm the converter, as tslab does
   const state: ExecutionState = { printedErrors: [], result: null };
   const executor = t.createExecutor(process.cwd(), convs, createExecutorConsole(state));
   const handler = new t.JupyterHandlerImpl(executor, false);
@@ -361,7 +360,10 @@ export async function startKernel(configPath: string): Promise<StartedKernel> {
   process.on("SIGINT", () => executor.interrupt());
   process.on("uncaughtException", (err) => console.error("UncaughtException:", err));
   process.on("unhandledRejection", (reason) => console.error("UnhandledPromiseRejection:", reason));
+  // Bind the sockets first (the ports were chosen by whoever launched us and are only free until
+  // someone else takes them), then warm the converter as tslab does (about a second of CPU).
   await server.init();
+  void convs.node;
   return { server, executor };
 }
 

@@ -42,10 +42,11 @@ export function watchParent(
   return w;
 }
 
-if (require.main === module) {
+/** Run as the kernelspec's launcher: argv is `kernel --config-file <connection file>`. */
+export function runLauncher(argv: string[] = process.argv.slice(2)): void {
   try {
     watchParent();
-    const { configFile } = parseLaunchArgs(process.argv.slice(2));
+    const { configFile } = parseLaunchArgs(argv);
     startKernel(configFile).catch((e: unknown) => {
       console.error("execmem-lab kernel failed to start:", e);
       process.exit(1);
@@ -55,3 +56,5 @@ if (require.main === module) {
     process.exit(2);
   }
 }
+
+if (require.main === module) runLauncher();

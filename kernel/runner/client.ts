@@ -44,17 +44,31 @@ export interface ConnectionInfo {
   kernel_name: string;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
+/** Ports handed to kernels by this process (never handed out twice). */
+const reserved = new Set<number>();
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((res) => {
     const srv = createServer();
     srv.unref();
-    srv.on("error", rej);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      srv.close(() => res(port));
-    });
+    srv.once("error", () => res(false));
+    srv.listen(port, "127.0.0.1", () => srv.close(() => res(true)));
   });
+}
+
+/**
+ * A free port for a kernel to bind. Chosen at random below Linux's ephemeral range
+ * (32768-60999), so outgoing connections (ours included) cannot take it before the kernel binds
+ * it; ports already given to another kernel of this process are skipped.
+ */
+export async function freePort(): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    if (reserved.has(port)) continue;
+    reserved.add(port);
+    if (await canListen(port)) return port;
+  }
+  throw new Error("no free TCP port found for the kernel in 20000-31999");
 }
 
 export class KernelDiedError extends Error {
@@ -113,14 +127,31 @@ export class KernelClient {
         this.log = (this.log + d).slice(-20_000);
       });
     }
-    child.on("exit", (code, signal) => {
+    // "close", not "exit": by then the process's stderr has been read to the end.
+    child.on("close", (code, signal) => {
       this.exited = { code, signal };
       for (const l of this.exitListeners) l();
     });
   }
 
   /** Launch a kernel and wait until it answers on shell and iopub. */
+  /**
+   * Launch a kernel and wait until it answers on shell and iopub. If another process took one
+   * of its ports first (EADDRINUSE), try again with new ports (3 attempts).
+   */
   static async start(opts: StartOptions): Promise<KernelClient> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await KernelClient.startOnce(opts);
+      } catch (e) {
+        const busy =
+          e instanceof KernelDiedError && /EADDRINUSE|Address already in use/.test(e.log);
+        if (!busy || attempt >= 3) throw e;
+      }
+    }
+  }
+
+  private static async startOnce(opts: StartOptions): Promise<KernelClient> {
     const ports = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
     const conn: ConnectionInfo = {
       transport: "tcp",
@@ -274,7 +305,10 @@ export class KernelClient {
   private diedError(): KernelDiedError {
     const e = this.exited;
     const how = e?.signal ? `signal ${e.signal}` : `exit code ${e?.code}`;
-    const tail = this.log.trim().split("\n").slice(-5).join("\n");
+    // The error lines say why; if there are none, the last lines.
+    const lines = this.log.trim().split("\n");
+    const errors = lines.filter((l) => /\b\w*Error\b|EADDRINUSE/.test(l)).slice(0, 3);
+    const tail = (errors.length ? errors : lines.slice(-5)).join("\n");
     return new KernelDiedError(`kernel process died (${how})${tail ? `:\n${tail}` : ""}`, this.log);
   }
 
