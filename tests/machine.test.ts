@@ -381,5 +381,7 @@ describe("A12: the context-synchronisation table comes from the architecture fil
     expect(row("arm64+exs", "kick_all_cpus_sync()")?.flushesPipeline).toBe(false);
     expect(row("arm64", "kick_all_cpus_sync()")?.flushesPipeline).toBe(true);
     expect(row("x86-64", "ISB")).toBeUndefined();
+    expect(row("x86-64", "INVLPG")?.flushesPipeline).toBe(true);
+    expect(row("arm64", "TLBI VMALLE1")).toBeUndefined();
   });
 });

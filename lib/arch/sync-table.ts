@@ -26,7 +26,10 @@ export function contextSyncTable(arches: readonly ArchVariant[]): SyncEvent[] {
   for (const a of arches) {
     for (const [name, rule] of Object.entries(a.instructions)) {
       const flushes =
-        rule.effect === "serialise" || rule.effect === "context-sync" || rule.effect === "fence.i";
+        rule.effect === "serialise" ||
+        rule.effect === "context-sync" ||
+        rule.effect === "fence.i" ||
+        (rule.effect === "tlb-flush-local" && a.tlbFlushSerialises);
       if (!flushes) continue;
       rows.push({
         arch: a.name,
