@@ -54,7 +54,7 @@ export class StateStore {
   private mask: number;
   constructor(
     readonly size: number,
-    initial = 1 << 14,
+    initial = 1 << 10,
   ) {
     this.arena = new Uint8Array(size * initial);
     this.hashes = new Uint32Array(initial);
@@ -136,8 +136,8 @@ export function bfs(ts: TransitionSystem, bounds: Bounds = {}): Graph {
   const t0 = performance.now();
   const init = ts.initial();
   const store = new StateStore(init.length);
-  let parent = new Int32Array(1 << 14);
-  let label = new Int32Array(1 << 14);
+  let parent = new Int32Array(1 << 10);
+  let label = new Int32Array(1 << 10);
   const finals: number[] = [];
   let transitions = 0;
   store.add(init);

@@ -1154,6 +1154,17 @@ export class Machine {
 
   private compressRanks(t: Uint8Array, off: number): void {
     const n = this.layout.nVaSlots;
+    // Fast path: ranks already 1..k.
+    let count = 0;
+    let max = 0;
+    for (let i = 0; i < n; i++) {
+      const r = t[off + i];
+      if (r) {
+        count++;
+        if (r > max) max = r;
+      }
+    }
+    if (max === count) return;
     let next = 1;
     for (;;) {
       let min = 256;
