@@ -13,7 +13,7 @@ export interface ExploreCliOptions {
   maxMs?: number;
   sample?: number;
   seed?: number;
-  /** false with --no-reduction: no liveness (dead-state) reduction, no symmetry reduction. */
+  /** false with --no-reduction: no liveness, symmetry or partial-order reduction. */
   reduction?: boolean;
   /** Include per-step residency in --json output. */
   residency?: boolean;
@@ -84,7 +84,7 @@ export function register(program: Command): void {
       intOption("--sample", 1),
     )
     .option("--seed <n>", "seed of --sample", intOption("--seed", 0), 1)
-    .option("--no-reduction", "explore without the liveness and symmetry reductions")
+    .option("--no-reduction", "explore without the liveness, symmetry and partial-order reductions")
     .option(
       "--residency",
       "with --json: include what every structure holds after each witness step",
@@ -111,6 +111,7 @@ export function runExplore(
   if (opts.reduction === false) {
     eopts.liveness = false;
     eopts.symmetry = false;
+    eopts.partialOrder = false;
   }
   for (const [i, file] of files.entries()) {
     let r: ExplorationResult;
