@@ -350,3 +350,45 @@ export function summary(s: NotebookSummary): DisplayHandle {
   const bundle = summaryBundle(s);
   return display({ [JUPYTER_DISPLAY]: () => bundle });
 }
+
+const escapeCell = (s: unknown): string =>
+  String(s).replace(
+    /[&<>"]/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c] as string,
+  );
+
+/** A value that renders as a table: HTML in a notebook and the report, aligned text elsewhere. */
+export function table(rows: Record<string, unknown>[], caption = ""): SelfDisplaying {
+  const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  const cell = (v: unknown) => (v === undefined || v === null ? "" : String(v));
+  const html =
+    `<table>${caption ? `<caption style="text-align:left;font-weight:bold">${escapeCell(caption)}</caption>` : ""}` +
+    `<thead><tr>${cols.map((c) => `<th>${escapeCell(c)}</th>`).join("")}</tr></thead><tbody>` +
+    rows
+      .map(
+        (r) =>
+          `<tr>${cols.map((c) => `<td style="text-align:left">${escapeCell(cell(r[c]))}</td>`).join("")}</tr>`,
+      )
+      .join("") +
+    `</tbody></table>`;
+  const w = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
+  const line = (vs: string[]) =>
+    vs
+      .map((v, i) => v.padEnd(w[i]))
+      .join("  ")
+      .trimEnd();
+  const text = [
+    caption,
+    line(cols),
+    line(w.map((n) => "-".repeat(n))),
+    ...rows.map((r) => line(cols.map((c) => cell(r[c])))),
+  ]
+    .filter((l) => l !== "")
+    .join("\n");
+  return { [JUPYTER_DISPLAY]: () => ({ "text/html": html, "text/plain": text }) };
+}
+
+/** A value that renders as Markdown (conclusions written from what a run found). */
+export function md(text: string): SelfDisplaying {
+  return { [JUPYTER_DISPLAY]: () => ({ "text/markdown": text, "text/plain": text }) };
+}

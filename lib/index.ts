@@ -23,3 +23,4 @@ export * from "./cost";
 export * from "./scenario/measures";
 export { exploreMany, type SweepOptions } from "./explorer/sweep";
 export * from "./litmus";
+export * from "./explorer/query";

@@ -3,6 +3,8 @@
  * verdicts; greys for empty cells and page permissions.
  */
 
+import { OUTCOME_CLASSES, outcomeClassesOf, type OutcomeClass } from "../explorer/query";
+export { OUTCOME_CLASSES, outcomeClassesOf, type OutcomeClass };
 export const okabeIto = {
   black: "#000000",
   orange: "#E69F00",
@@ -60,21 +62,6 @@ export const versionLabels: Readonly<Record<VersionClass, string>> = {
   exec: "TLB: executable (X)",
   noexec: "TLB: not executable",
 };
-
-/** How a run, or a whole scenario, ended (MODEL.md). */
-export type OutcomeClass =
-  "new" | "stale" | "trap" | "torn" | "fault" | "spurious-fault" | "unpredictable" | "hang";
-
-export const OUTCOME_CLASSES: readonly OutcomeClass[] = [
-  "new",
-  "stale",
-  "trap",
-  "torn",
-  "fault",
-  "spurious-fault",
-  "unpredictable",
-  "hang",
-];
 
 export const outcomeColors: Readonly<Record<OutcomeClass, string>> = {
   new: okabeIto.bluishGreen,
@@ -212,21 +199,6 @@ export function inferVersionOrder(versions: Iterable<string>): string[] {
   }
   numbered.sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : 1));
   return [...old, ...numbered.map(([, v]) => v), ...fresh];
-}
-
-/**
- * The outcome classes named by an outcome's values ("1:r0" -> "stale", "spurious-fault+new"),
- * in scheme order.
- */
-export function outcomeClassesOf(values: Record<string, string>, key = ""): OutcomeClass[] {
-  const found = new Set<string>();
-  for (const v of Object.values(values)) {
-    found.add(v);
-    for (const part of v.split(/[+,;\s]+/)) found.add(part);
-  }
-  // The explorer names hung CPUs under "hang" ("P1,P2").
-  if (values.hang || /\bhang\b/.test(key)) found.add("hang");
-  return OUTCOME_CLASSES.filter((c) => found.has(c));
 }
 
 /** A discrete plotly colorscale for codes 0..n-1 (use zmin = -0.5, zmax = n - 0.5). */
