@@ -20,7 +20,10 @@ describe("reductions on the herd7 instruction-fetch corpus", () => {
         const on = explore(spec, { witnesses: false, maxStates: 200_000 });
         const without = explore(spec, { witnesses: false, maxStates: 200_000, [off]: false });
         if (!on.stats.complete || !without.stats.complete) continue;
-        expect(on.outcomes.map((o) => o.key), f).toEqual(without.outcomes.map((o) => o.key));
+        expect(
+          on.outcomes.map((o) => o.key),
+          f,
+        ).toEqual(without.outcomes.map((o) => o.key));
         expect(on.stats.states, f).toBeLessThanOrEqual(without.stats.states);
         compared++;
       }
