@@ -128,3 +128,22 @@ describe("the handle protocol and BPF text copy", () => {
     expect([...bpf("arm64", false)]).toEqual(["new"]);
   });
 });
+
+describe("the ROX cache's jit_update on the machine", () => {
+  it("x86 text poking alone lets another CPU run trap or torn text; arm64 and riscv64 patching syncs", () => {
+    const upd = (arch: string) =>
+      new Set(
+        explore(
+          scenario("A8", arch)
+            .data({ flag: 0 })
+            .code("f", { lines: 2, versions: ["old", "new"], initial: "trap" })
+            .cpu((p) => p.jit_update("f", "new").smp_store_release("flag", 1))
+            .cpu((p) => p.smp_cond_load_acquire("flag", 1).call("r0", "f"))
+            .build(),
+        ).outcomes.map((o) => o.values["1:r0"]),
+      );
+    expect(upd("x86-64").has("trap")).toBe(true);
+    expect([...upd("arm64")]).toEqual(["new"]);
+    expect([...upd("riscv64")]).toEqual(["new"]);
+  });
+});

@@ -124,6 +124,10 @@ export const arm64: ArchVariant = {
       ],
       cite: "execmem thread, 2023-06-26 (maintenance before marking the mapping executable)",
     },
+    jit_update: {
+      steps: [{ write: "version", via: "poke" }, { macro: "flush_icache_range" }],
+      cite: "arch/arm64/kernel/patching.c aarch64_insn_copy() (text poking, then flush_icache_range())",
+    },
     // arch/arm64/net/bpf_jit_comp.c -> aarch64_insn_copy()/aarch64_insn_set(): patch, then
     // flush_icache_range() (which IPIs every CPU).
     bpf_arch_text_copy: {

@@ -71,6 +71,10 @@ export const riscv64: ArchVariant = {
       cite: "arch/riscv/kernel/patch.c patch_text(), patch_text_cb()",
     },
     generic_text_poke: { steps: [{ macro: "patch_text" }], cite: "arch/riscv/kernel/patch.c" },
+    jit_update: {
+      steps: [{ macro: "patch_text_nosync" }],
+      cite: "arch/riscv/kernel/patch.c patch_text_nosync()",
+    },
     jit_text_write: {
       steps: [{ write: "version", via: "direct-map" }],
       cite: "execmem thread, 2023-06-19 (handle protocol)",

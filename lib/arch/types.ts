@@ -71,6 +71,7 @@ export type MacroName =
   | "jit_text_write"
   | "jit_text_map"
   | "bpf_arch_text_copy"
+  | "jit_update"
   | "bpf_arch_text_invalidate"
   | "text_poke_sync"
   | "flush_icache_range"

@@ -113,6 +113,12 @@ export const x86_64: ArchVariant = {
       cite: "execmem thread, 2023-06-19 (handle protocol)",
     },
     jit_text_map: { steps: [{ pte: "RX" }], cite: "execmem thread, 2023-06-19 (handle protocol)" },
+    // The ROX cache's jit_update() writes by text poking (execmem thread, 2023-06-25); upstream
+    // execmem_update_copy() is text_poke_copy() (mm/execmem.c).
+    jit_update: {
+      steps: [{ macro: "text_poke_copy" }],
+      cite: "mm/execmem.c execmem_update_copy()",
+    },
     // arch/x86/net/bpf_jit_comp.c: text_poke_copy / text_poke_set, no text_poke_sync().
     bpf_arch_text_copy: {
       steps: [{ macro: "text_poke_copy" }],

@@ -197,6 +197,10 @@ export class Program {
   jit_text_map(region: string): this {
     return this.macro("jit_text_map", region);
   }
+  /** The ROX cache's jit_update(): write by the architecture's text poking. */
+  jit_update(region: string, version: string): this {
+    return this.macro("jit_update", region, undefined, version);
+  }
   bpf_arch_text_copy(region: string, version: string): this {
     return this.macro("bpf_arch_text_copy", region, undefined, version);
   }
