@@ -10,6 +10,7 @@ import {
   type ExecmemInfo,
   execmemArchSetup,
   simFor,
+  DirectMap,
 } from "../lib/execmem";
 
 const kinds = (fx: readonly ExecmemEffect[]): string[] => fx.map((e) => e.kind);
@@ -607,5 +608,87 @@ describe("allocator invariants (property)", () => {
       ),
       { numRuns: 60, seed: 42 },
     );
+  });
+});
+
+describe("bookkeeping structures", () => {
+  it("DirectMap agrees with a page-by-page reference (protections, splits, leaf sizes, effects)", () => {
+    const prots = ["PAGE_KERNEL", "PAGE_KERNEL_RO", "invalid"] as const;
+    fc.assert(
+      fc.property(
+        fc.constantFrom("1G" as const, "2M" as const, "4K" as const),
+        fc.array(
+          fc.record({
+            page: fc.nat(2 * 512 * 512 + 1500),
+            pages: fc.integer({ min: 1, max: 1100 }),
+            to: fc.constantFrom(...prots),
+          }),
+          { minLength: 1, maxLength: 30 },
+        ),
+        (initial, ops) => {
+          const bytes = 4 * 1024 ** 3;
+          const dm = new DirectMap(initial, bytes);
+          const ref = new Map<number, string>();
+          const s1 = new Set<number>();
+          const s2 = new Set<number>();
+          for (const op of ops) {
+            const first = Math.min(op.page, bytes / PAGE_SIZE - op.pages);
+            const out: ExecmemEffect[] = [];
+            dm.change(first * PAGE_SIZE, op.pages * PAGE_SIZE, op.to, out);
+            // reference: per 2 MiB block, the pages whose protection changes
+            let changed = false;
+            const perBlock = new Map<number, number>();
+            for (let p = first; p < first + op.pages; p++)
+              if ((ref.get(p) ?? "PAGE_KERNEL") !== op.to) {
+                changed = true;
+                perBlock.set(Math.floor(p / 512), (perBlock.get(Math.floor(p / 512)) ?? 0) + 1);
+                if (op.to === "PAGE_KERNEL") ref.delete(p);
+                else ref.set(p, op.to);
+              }
+            for (const [blk, n] of perBlock) {
+              if (initial === "4K") continue;
+              if (initial === "1G") s1.add(Math.floor(blk / 512));
+              const covers = first <= blk * 512 && first + op.pages >= (blk + 1) * 512 && n === 512;
+              if (!covers) s2.add(blk);
+            }
+            expect(out.filter((e) => e.kind === "direct_map_change").length).toBe(changed ? 1 : 0);
+          }
+          expect(dm.stats()).toEqual({
+            pud1G: initial === "1G" ? 4 - s1.size : 0,
+            split1G: s1.size,
+            split2M: s2.size,
+            pagesNonDefault: ref.size,
+          });
+          for (const op of ops) {
+            const pa = op.page * PAGE_SIZE;
+            if (pa >= bytes) continue;
+            expect(dm.protOf(pa)).toBe(ref.get(op.page) ?? "PAGE_KERNEL");
+            const want =
+              initial === "4K" || s2.has(Math.floor(op.page / 512))
+                ? PAGE_SIZE
+                : initial === "2M" || s1.has(Math.floor(op.page / (512 * 512)))
+                  ? PMD_SIZE
+                  : 1024 ** 3;
+            expect(dm.leafSize(pa)).toBe(want);
+          }
+          const snap = dm.snapshot() as { prot: [number, string][] };
+          expect(snap.prot).toEqual([...ref.entries()].sort((a, b) => a[0] - b[0]));
+        },
+      ),
+      { numRuns: 80, seed: 7 },
+    );
+  });
+
+  it("an address handed out again after a free is live again; freeing it twice is a double free", () => {
+    const s = noRox();
+    for (let i = 0; i < 3; i++) {
+      const a = s.module_alloc(PAGE_SIZE);
+      expect(s.allocation(a)!.allocator).toBe("module_alloc");
+      s.module_memfree(a);
+      expect(s.allocation(a)).toBeUndefined();
+      expect(() => s.module_memfree(a)).toThrow(/double free/);
+    }
+    expect(() => s.module_memfree(PAGE_SIZE * 7)).toThrow(/never allocated/);
+    expect(s.liveAllocations).toEqual([]);
   });
 });

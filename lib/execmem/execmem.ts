@@ -10,7 +10,7 @@
 //     jit_free; Mike's ROX cache with jit_update (06-25); Andy's handle protocol (06-19/06-20).
 import { execmemArchSetup, type ArchLayout, type ArchName, type ArchSetupOptions } from "./arch";
 import type { ExecmemEffect, SetMemoryOp, WriteAlias } from "./effects";
-import { DirectMap, PhysMem, type DirectMapStats } from "./physmem";
+import { DirectMap, PhysMem, type DirectMapStats, type DirectProt } from "./physmem";
 import {
   EXECMEM_TYPES,
   ExecmemError,
@@ -25,6 +25,7 @@ import {
   fmtVa,
   isPowerOfTwo,
 } from "./types";
+import { VaMap } from "./vaindex";
 import { VmapSpace } from "./vmap";
 
 const PROTS: readonly Pgprot[] = [
@@ -58,7 +59,7 @@ interface VmArea {
   /** Physical address of each mapping unit (4 KiB page or 2 MiB block). */
   pa: number[];
   /** Protection code per 4 KiB page of the VA alias. */
-  prot: Uint8Array;
+  prot: number[];
   /** Per 2 MiB chunk of a huge area: 1 if its PMD was split into PTEs. */
   split: Uint8Array;
   /** Per 2 MiB chunk of a huge area: number of pages with each protection code (5 per chunk). */
@@ -159,10 +160,13 @@ export class Execmem {
   private vmap = new VmapSpace(0, 2 ** 48);
   private phys: PhysMem;
   readonly directMap: DirectMap;
-  private areas = new Map<Va, VmArea>();
+  /** vm areas by start, and their starts in address order. */
+  private areas: VaMap<VmArea>;
   private areaStarts: number[] = [];
-  private allocs = new Map<Va, Allocation>();
-  private everAllocated = new Set<Va>();
+  /** Live allocations by address; it also remembers every address it ever held. */
+  private allocs: VaMap<Allocation>;
+  /** The allocation recorded last while it is live (a lookup shortcut for owning()). */
+  private lastRecord: Allocation | null = null;
   private cache: Cache = { free: new VmapSpace(), busy: new Map(), areas: new Set() };
   private jitCache: Cache = { free: new VmapSpace(), busy: new Map(), areas: new Set() };
   private packs: Pack[] = [];
@@ -191,6 +195,9 @@ export class Execmem {
     this.cleanOnFree = opts.cleanOnFree ?? true;
     this.roxCacheEnabled = opts.forceRoxCache ?? this.layout.hasRoxCache;
     this.jitRoxCacheRelease = opts.jitRoxCacheRelease ?? false;
+    const keyBase = this.info.ranges.EXECMEM_MODULE_TEXT?.start ?? 0;
+    this.areas = new VaMap(keyBase);
+    this.allocs = new VaMap(keyBase);
     const physBytes = opts.physBytes ?? 64 * 1024 ** 3;
     this.phys = new PhysMem(physBytes);
     this.directMap = new DirectMap(this.layout.directMapInitial, physBytes);
@@ -204,8 +211,12 @@ export class Execmem {
   private begin(): void {
     this.fx = [];
   }
-  private end<T>(v: T, ...records: (Allocation | undefined)[]): T {
-    for (const r of records) if (r) for (const e of this.fx) r.effects.push(e);
+  private end<T>(v: T, record?: Allocation): T {
+    if (record) {
+      const fx = this.fx;
+      const out = record.effects;
+      for (let i = 0; i < fx.length; i++) out.push(fx[i]);
+    }
     this.lastEffects = this.fx;
     return v;
   }
@@ -226,16 +237,30 @@ export class Execmem {
   }
 
   private areaAt(addr: Va): VmArea | undefined {
+    const starts = this.areaStarts;
     let lo = 0;
-    let hi = this.areaStarts.length;
+    let hi = starts.length;
     while (lo < hi) {
       const m = (lo + hi) >>> 1;
-      if (this.areaStarts[m] <= addr) lo = m + 1;
+      if (starts[m] <= addr) lo = m + 1;
       else hi = m;
     }
     if (lo === 0) return undefined;
-    const a = this.areas.get(this.areaStarts[lo - 1])!;
+    const a = this.areas.get(starts[lo - 1])!;
     return addr < a.va + a.size ? a : undefined;
+  }
+
+  /** Index in areaStarts of the first start > x. */
+  private upperBound(x: number): number {
+    const starts = this.areaStarts;
+    let lo = 0;
+    let hi = starts.length;
+    while (lo < hi) {
+      const m = (lo + hi) >>> 1;
+      if (starts[m] <= x) lo = m + 1;
+      else hi = m;
+    }
+    return lo;
   }
 
   /**
@@ -317,7 +342,8 @@ export class Execmem {
       guard: p.guard,
       pageSize: p.pageSize,
       pa,
-      prot: new Uint8Array(p.size / PAGE_SIZE).fill(map ? protCode(prot) : P_NONE),
+      // a plain array: one heap object where a typed array is three
+      prot: new Array<number>(p.size / PAGE_SIZE).fill(map ? protCode(prot) : P_NONE),
       split: p.pageSize === PMD_SIZE ? new Uint8Array(units) : NO_CHUNKS8,
       protCount: p.pageSize === PMD_SIZE ? new Uint16Array(units * PROTS.length) : NO_CHUNKS16,
       mapped: map,
@@ -327,20 +353,13 @@ export class Execmem {
     if (p.pageSize === PMD_SIZE)
       for (let ch = 0; ch < units; ch++) area.protCount[ch * PROTS.length + area.prot[0]] = 512;
     this.areas.set(p.va, area);
-    const i = this.upperBound(p.va);
-    this.areaStarts.splice(i, 0, p.va);
+    this.areaStarts.splice(this.upperBound(p.va), 0, p.va);
     return area;
   }
 
-  private upperBound(x: number): number {
-    let lo = 0;
-    let hi = this.areaStarts.length;
-    while (lo < hi) {
-      const m = (lo + hi) >>> 1;
-      if (this.areaStarts[m] <= x) lo = m + 1;
-      else hi = m;
-    }
-    return lo;
+  /** The vm area starting at va (it exists: the caller holds its allocation). */
+  private areaStarting(va: Va): VmArea {
+    return this.areas.get(va)!;
   }
 
   private paOf(area: VmArea, pageIdx: number): number {
@@ -369,6 +388,24 @@ export class Execmem {
     if (runLen) f(runPa, runLen * PAGE_SIZE);
   }
 
+  /** directMap.change() over every maximal run of physically contiguous pages (as physRuns). */
+  private directMapRuns(area: VmArea, first: number, n: number, to: DirectProt): void {
+    const pas = area.pa;
+    const small = area.pageSize === PAGE_SIZE;
+    let runPa = -1;
+    let runLen = 0;
+    for (let i = first; i < first + n; i++) {
+      const pa = small ? pas[i] : pas[i >> 9] + (i & 511) * PAGE_SIZE;
+      if (runLen && pa === runPa + runLen * PAGE_SIZE) runLen++;
+      else {
+        if (runLen) this.directMap.change(runPa, runLen * PAGE_SIZE, to, this.fx);
+        runPa = pa;
+        runLen = 1;
+      }
+    }
+    if (runLen) this.directMap.change(runPa, runLen * PAGE_SIZE, to, this.fx);
+  }
+
   /**
    * mm/vmalloc.c vfree() -> remove_vm_area(): with VM_FLUSH_RESET_PERMS, vm_reset_perms()
    * (set_direct_map_invalid_noflush, _vm_unmap_aliases() flushing both aliases,
@@ -378,16 +415,10 @@ export class Execmem {
     const n = area.size / PAGE_SIZE;
     if (area.resetPerms) {
       // vm_reset_perms(): linear alias invalid, one flush covering both aliases, then default.
-      this.physRuns(area, 0, n, (pa, size) => this.directMap.change(pa, size, "invalid", this.fx));
+      this.directMapRuns(area, 0, n, "invalid");
       this.fx.push({ kind: "flush_tlb_kernel_range", start: area.va, end: area.va + area.size });
-      this.physRuns(area, 0, n, (pa, size) =>
-        this.directMap.change(pa, size, "PAGE_KERNEL", this.fx),
-      );
-    } else {
-      this.physRuns(area, 0, n, (pa, size) =>
-        this.directMap.change(pa, size, "PAGE_KERNEL", this.fx),
-      );
     }
+    this.directMapRuns(area, 0, n, "PAGE_KERNEL");
     if (area.mapped) {
       this.fx.push({ kind: "unmap", va: area.va, size: area.size });
       if (!area.resetPerms)
@@ -473,9 +504,7 @@ export class Execmem {
     // RW/RO follows, X never.
     if (op === "ro" || op === "rox" || op === "rw") {
       const to: Pgprot = op === "rw" ? "PAGE_KERNEL" : "PAGE_KERNEL_RO";
-      this.physRuns(area, first, numpages, (pa, size) =>
-        this.directMap.change(pa, size, to, this.fx),
-      );
+      this.directMapRuns(area, first, numpages, to);
     }
     if (anyChanged)
       this.fx.push({
@@ -497,14 +526,20 @@ export class Execmem {
   ): Allocation {
     const a: Allocation = { addr, size, allocator, type, effects: [] };
     this.allocs.set(addr, a);
-    this.everAllocated.add(addr);
+    this.lastRecord = a;
     return a;
+  }
+
+  /** Drop a freed allocation's record. */
+  private forget(addr: Va): void {
+    this.allocs.delete(addr);
+    if (this.lastRecord && this.lastRecord.addr === addr) this.lastRecord = null;
   }
 
   private lookupFree(call: string, addr: Va, allowed: readonly AllocatorKind[]): Allocation {
     const a = this.allocs.get(addr);
     if (!a) {
-      if (this.everAllocated.has(addr))
+      if (this.allocs.everHeld(addr))
         throw new ExecmemError(call, `addr=${fmtVa(addr)}`, "double free");
       throw new ExecmemError(call, `addr=${fmtVa(addr)}`, "address was never allocated");
     }
@@ -610,8 +645,8 @@ export class Execmem {
     ]);
     this.begin();
     if (a.allocator === "execmem_cache") this.cacheFree(this.cache, a, true);
-    else this.doVfree(this.areas.get(addr)!);
-    this.allocs.delete(addr);
+    else this.doVfree(this.areaStarting(addr));
+    this.forget(addr);
     this.end(undefined, a);
   }
 
@@ -682,6 +717,9 @@ export class Execmem {
 
   /** The live allocation containing addr. */
   owning(addr: Va): Allocation | undefined {
+    // the loader's alloc -> write -> set_memory_rox sequence asks for the same record thrice
+    const last = this.lastRecord;
+    if (last && last.addr === addr) return last;
     const exact = this.allocs.get(addr);
     if (exact) return exact;
     // sub-allocations are not vm areas; search the (few) live allocations near addr
@@ -752,8 +790,8 @@ export class Execmem {
   module_memfree(addr: Va): void {
     const a = this.lookupFree("module_memfree", addr, ["module_alloc", "execmem_alloc"]);
     this.begin();
-    this.doVfree(this.areas.get(addr)!);
-    this.allocs.delete(addr);
+    this.doVfree(this.areaStarting(addr));
+    this.forget(addr);
     this.end(undefined, a);
   }
 
@@ -930,7 +968,7 @@ export class Execmem {
       const a = this.lookupFree("jit_free", addr, ["jit_rox_cache"]);
       this.begin();
       this.cacheFree(this.jitCache, a, false);
-      this.allocs.delete(addr);
+      this.forget(addr);
       this.end(undefined, a);
     },
   };
@@ -1024,7 +1062,7 @@ export class Execmem {
       );
     this.begin();
     if (a.allocator === "bpf_prog_pack_own") {
-      this.doVfree(this.areas.get(addr)!);
+      this.doVfree(this.areaStarting(addr));
     } else {
       const pack = this.packs.find((p) => addr >= p.ptr && addr < p.ptr + this.BPF_PROG_PACK_SIZE)!;
       this.fx.push({ kind: "bpf_arch_text_invalidate", va: addr, size: a.size });
@@ -1035,10 +1073,10 @@ export class Execmem {
       pack.used -= nbits;
       if (pack.used === 0) {
         this.packs.splice(this.packs.indexOf(pack), 1);
-        this.doVfree(this.areas.get(pack.ptr)!);
+        this.doVfree(this.areaStarting(pack.ptr));
       }
     }
-    this.allocs.delete(addr);
+    this.forget(addr);
     this.end(undefined, a);
   }
 
@@ -1165,7 +1203,7 @@ export class Execmem {
     },
     jit_free: (h: JitTextHandle): void => {
       if (!this.handles.has(h.id)) {
-        if (this.everAllocated.has(h.addr))
+        if (this.allocs.everHeld(h.addr))
           throw new ExecmemError("jit_free", `handle=${h.id}`, "double free");
         throw new ExecmemError("jit_free", `handle=${h.id}`, "handle was never allocated");
       }
@@ -1181,7 +1219,7 @@ export class Execmem {
       area.resetPerms = false;
       this.doVfree(area);
       this.handles.delete(h.id);
-      this.allocs.delete(area.va);
+      this.forget(area.va);
       this.end(undefined, e.alloc);
     },
   };
@@ -1291,7 +1329,8 @@ export class Execmem {
 
   /** A deep, comparable copy of the whole allocator state (for tests of error atomicity). */
   snapshot(): unknown {
-    const areas = [...this.areas.values()]
+    const areas = this.areas
+      .values()
       .sort((a, b) => a.va - b.va)
       .map((a) => ({
         ...a,
@@ -1314,7 +1353,7 @@ export class Execmem {
         allocs: [...this.allocs.values()]
           .map((a) => ({ ...a, effects: a.effects.length }))
           .sort((a, b) => a.addr - b.addr),
-        ever: [...this.everAllocated].sort((a, b) => a - b),
+        ever: this.allocs.addresses().sort((a, b) => a - b),
         cache: cacheSnap(this.cache),
         jitCache: cacheSnap(this.jitCache),
         packs: this.packs.map((p) => ({ ptr: p.ptr, used: p.used, free: p.free.snapshot() })),

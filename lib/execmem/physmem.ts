@@ -90,30 +90,67 @@ export class PhysMem {
   }
 }
 
+/** Linear-map protections as codes; 0 is the default PAGE_KERNEL. */
+const DPROTS: readonly DirectProt[] = [
+  "PAGE_KERNEL",
+  "invalid",
+  "PAGE_KERNEL_RO",
+  "PAGE_KERNEL_ROX",
+  "PAGE_KERNEL_EXEC",
+  "PAGE_NONE",
+];
+const PAGES_PER_PUD = PUD_SIZE / PAGE_SIZE;
+const DCODE = Object.fromEntries(DPROTS.map((p, i) => [p, i])) as Record<DirectProt, number>;
+
 export class DirectMap {
   readonly initial: "1G" | "2M" | "4K";
   readonly totalBytes: number;
-  private prot = new Map<number, DirectProt>(); // pfn -> non-default protection
-  private split1G = new Set<number>(); // 1 GiB region index
-  private split2M = new Set<number>(); // 2 MiB block index
+  /** Per 1 GiB region touched so far: protection code per page (0 = PAGE_KERNEL). */
+  private prot = new Map<number, Uint8Array>();
+  /** Pages not PAGE_KERNEL, per 2 MiB block and in all. */
+  private nonDefault: Uint16Array;
+  private nonDefaultTotal = 0;
+  private split1G: Uint8Array; // per 1 GiB region
+  private split2M: Uint8Array; // per 2 MiB block
   nSplit1G = 0;
   nSplit2M = 0;
 
   constructor(initial: "1G" | "2M" | "4K", totalBytes: number) {
     this.initial = initial;
     this.totalBytes = totalBytes;
+    const blocks = Math.ceil(totalBytes / PMD_SIZE);
+    this.nonDefault = new Uint16Array(blocks);
+    this.split2M = new Uint8Array(blocks);
+    this.split1G = new Uint8Array(Math.ceil(totalBytes / PUD_SIZE));
+  }
+
+  private lastPud = -1;
+  private lastRegion: Uint8Array | null = null;
+
+  private region(pud: number): Uint8Array {
+    if (pud === this.lastPud) return this.lastRegion!;
+    let r = this.prot.get(pud);
+    if (!r) {
+      r = new Uint8Array(PAGES_PER_PUD);
+      this.prot.set(pud, r);
+    }
+    this.lastPud = pud;
+    this.lastRegion = r;
+    return r;
   }
 
   protOf(pa: number): DirectProt {
-    return this.prot.get(pa / PAGE_SIZE) ?? "PAGE_KERNEL";
+    const pfn = pa / PAGE_SIZE;
+    const r = this.prot.get(Math.floor(pfn / PAGES_PER_PUD));
+    return DPROTS[r ? r[pfn % PAGES_PER_PUD] : 0];
   }
 
   /** Leaf size mapping pa in the linear map now. */
   leafSize(pa: number): number {
     if (this.initial === "4K") return PAGE_SIZE;
     const pmd = Math.floor(pa / PMD_SIZE);
-    if (this.split2M.has(pmd)) return PAGE_SIZE;
-    if (this.initial === "2M" || this.split1G.has(Math.floor(pa / PUD_SIZE))) return PMD_SIZE;
+    if (this.split2M[pmd]) return PAGE_SIZE;
+    if (this.initial === "2M" || this.split1G[Math.floor(pa / PUD_SIZE)]) return PMD_SIZE;
     return PUD_SIZE;
   }
 
@@ -122,32 +159,33 @@ export class DirectMap {
    * Emits the splits, then one direct_map_change for the whole request if anything changed.
    */
   change(pa: number, size: number, to: DirectProt, out: ExecmemEffect[] | null): void {
+    const code = DCODE[to];
     const first = pa / PAGE_SIZE;
-    const n = size / PAGE_SIZE;
+    const end = first + size / PAGE_SIZE;
     let changed = false;
-    // group the changing pages by 2 MiB block
-    let blk = -1;
-    let blkChanged = 0;
-    const flush = (): void => {
-      if (blk < 0 || blkChanged === 0) return;
-      this.splitFor(blk, blkChanged, pa, size, out);
-    };
-    for (let p = first; p < first + n; p++) {
-      const b = Math.floor(p / PAGES_PER_PMD);
-      if (b !== blk) {
-        flush();
-        blk = b;
-        blkChanged = 0;
+    // the changing pages, grouped by 2 MiB block
+    for (let p = first; p < end;) {
+      const blk = Math.floor(p / PAGES_PER_PMD);
+      const blkEnd = Math.min(end, (blk + 1) * PAGES_PER_PMD);
+      const r = this.region(Math.floor(p / PAGES_PER_PUD));
+      const off = p - (p % PAGES_PER_PUD);
+      let blkChanged = 0;
+      let nd = 0;
+      for (; p < blkEnd; p++) {
+        const cur = r[p - off];
+        if (cur !== code) {
+          blkChanged++;
+          r[p - off] = code;
+          nd += code === 0 ? -1 : cur === 0 ? 1 : 0;
+        }
       }
-      const cur = this.prot.get(p) ?? "PAGE_KERNEL";
-      if (cur !== to) {
-        blkChanged++;
+      if (blkChanged) {
         changed = true;
-        if (to === "PAGE_KERNEL") this.prot.delete(p);
-        else this.prot.set(p, to);
+        this.nonDefault[blk] += nd;
+        this.nonDefaultTotal += nd;
+        this.splitFor(blk, blkChanged, pa, size, out);
       }
     }
-    flush();
     if (changed && out) out.push({ kind: "direct_map_change", pa, size, prot: to });
   }
 
@@ -163,13 +201,13 @@ export class DirectMap {
     const coversBlock =
       pa <= blkStart && pa + size >= blkStart + PMD_SIZE && changedInBlock === PAGES_PER_PMD;
     const pud = Math.floor(blk / PMDS_PER_PUD);
-    if (this.initial === "1G" && !this.split1G.has(pud)) {
-      this.split1G.add(pud);
+    if (this.initial === "1G" && !this.split1G[pud]) {
+      this.split1G[pud] = 1;
       this.nSplit1G++;
       if (out) out.push({ kind: "direct_map_split", pa: pud * PUD_SIZE, from: "1G", to: "2M" });
     }
-    if (!coversBlock && !this.split2M.has(blk)) {
-      this.split2M.add(blk);
+    if (!coversBlock && !this.split2M[blk]) {
+      this.split2M[blk] = 1;
       this.nSplit2M++;
       if (out) out.push({ kind: "direct_map_split", pa: blkStart, from: "2M", to: "4K" });
     }
@@ -178,18 +216,32 @@ export class DirectMap {
   stats(): DirectMapStats {
     const puds = Math.ceil(this.totalBytes / PUD_SIZE);
     return {
-      pud1G: this.initial === "1G" ? puds - this.split1G.size : 0,
+      pud1G: this.initial === "1G" ? puds - this.nSplit1G : 0,
       split1G: this.nSplit1G,
       split2M: this.nSplit2M,
-      pagesNonDefault: this.prot.size,
+      pagesNonDefault: this.nonDefaultTotal,
     };
   }
 
   snapshot(): unknown {
+    const prot: [number, DirectProt][] = [];
+    for (let blk = 0; blk < this.nonDefault.length; blk++) {
+      if (!this.nonDefault[blk]) continue;
+      const p0 = blk * PAGES_PER_PMD;
+      const r = this.prot.get(Math.floor(p0 / PAGES_PER_PUD))!;
+      const off = p0 - (p0 % PAGES_PER_PUD);
+      for (let p = p0; p < p0 + PAGES_PER_PMD; p++)
+        if (r[p - off]) prot.push([p, DPROTS[r[p - off]]]);
+    }
+    const on = (a: Uint8Array): number[] => {
+      const out: number[] = [];
+      for (let i = 0; i < a.length; i++) if (a[i]) out.push(i);
+      return out;
+    };
     return {
-      prot: [...this.prot.entries()].sort((a, b) => a[0] - b[0]),
-      split1G: [...this.split1G].sort((a, b) => a - b),
-      split2M: [...this.split2M].sort((a, b) => a - b),
+      prot,
+      split1G: on(this.split1G),
+      split2M: on(this.split2M),
       nSplit1G: this.nSplit1G,
       nSplit2M: this.nSplit2M,
     };

@@ -54,11 +54,15 @@ export class VmapSpace {
 
   /** Lowest aligned address a with [a, a+size) free and inside [vstart, vend); -1 if none. Pure. */
   find(size: number, align: number, vstart: number, vend: number): number {
-    for (let i = this.firstEndingAfter(vstart); i < this.s.length; i++) {
-      const st = this.s[i];
+    const s = this.s;
+    const e = this.e;
+    for (let i = this.firstEndingAfter(vstart); i < s.length; i++) {
+      const st = s[i];
       if (st >= vend) break;
-      const a = alignUp(st > vstart ? st : vstart, align);
-      const lim = this.e[i] < vend ? this.e[i] : vend;
+      const lo = st > vstart ? st : vstart;
+      const lim = e[i] < vend ? e[i] : vend;
+      if (lim - lo < size) continue; // too small before any alignment
+      const a = align === 1 || lo % align === 0 ? lo : alignUp(lo, align);
       if (a + size <= lim) return a;
     }
     return -1;
