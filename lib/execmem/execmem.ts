@@ -237,6 +237,8 @@ export class Execmem {
   }
 
   private areaAt(addr: Va): VmArea | undefined {
+    const exact = this.areas.get(addr);
+    if (exact) return exact;
     const starts = this.areaStarts;
     let lo = 0;
     let hi = starts.length;
