@@ -169,6 +169,14 @@ export function simFor(strategy: AllocatorStrategy, arch: ArchName, o: RunOption
   return new Execmem(arch, { seed, rox: false, physBytes: o.physBytes });
 }
 
+interface LiveEntry {
+  addr: Va;
+  size: number;
+  kind: WorkloadKind;
+  h: JitTextHandle | undefined;
+  via: "pack" | "module" | "cache" | "jit" | "handle";
+}
+
 /** Run one allocator strategy over a workload, sampling metrics every sampleEvery events. */
 export function runAllocator(
   strategy: AllocatorStrategy,
@@ -178,16 +186,9 @@ export function runAllocator(
 ): AllocatorRun {
   const sim = simFor(strategy, arch, o);
   const every = o.sampleEvery ?? Math.max(1, Math.floor(events.length / 50));
-  const live = new Map<
-    number,
-    {
-      addr: Va;
-      size: number;
-      kind: WorkloadKind;
-      h?: JitTextHandle;
-      via: "pack" | "module" | "cache" | "jit" | "handle";
-    }
-  >();
+  // live allocations by workload id (ids are small integers: an array beats a Map here)
+  const live: (LiveEntry | undefined)[] = [];
+  let liveCount = 0;
   const samples: MetricsSample[] = [];
   let failures = 0;
   let requested = 0;
@@ -198,11 +199,11 @@ export function runAllocator(
       const h = sim.jitHandle.jit_text_alloc(size);
       sim.jitHandle.jit_text_write(h, 0, size, content(id));
       sim.jitHandle.jit_text_map(h);
-      live.set(id, { addr: h.addr, size, kind, h, via: "handle" });
+      live[id] = { addr: h.addr, size, kind, h, via: "handle" };
     } else if (strategy === "jit_rox_cache") {
       const a = sim.jitRoxCache.jit_text_alloc(size);
       sim.jitRoxCache.jit_update(a, 0, size, content(id));
-      live.set(id, { addr: a, size, kind, via: "jit" });
+      live[id] = { addr: a, size, kind, h: undefined, via: "jit" };
     } else if (strategy === "execmem_rox_cache") {
       const a = sim.execmem_alloc("EXECMEM_MODULE_TEXT", size);
       if (kind === "module") {
@@ -210,28 +211,30 @@ export function runAllocator(
         sim.write(a, size, content(id));
         sim.execmem_restore_rox(a, size);
       } else sim.execmem_update_copy(a, size, content(id));
-      live.set(id, { addr: a, size, kind, via: "cache" });
+      live[id] = { addr: a, size, kind, h: undefined, via: "cache" };
     } else if (strategy === "bpf_prog_pack" && kind === "bpf") {
       const a = sim.bpf_prog_pack_alloc(size);
       sim.bpf_arch_text_copy(a, size, content(id));
-      live.set(id, { addr: a, size, kind, via: "pack" });
+      live[id] = { addr: a, size, kind, h: undefined, via: "pack" };
     } else {
       const a = sim.module_alloc(size);
       sim.write(a, size, content(id));
       sim.set_memory_rox(a, alignUp(size, PAGE_SIZE) / PAGE_SIZE);
-      live.set(id, { addr: a, size, kind, via: "module" });
+      live[id] = { addr: a, size, kind, h: undefined, via: "module" };
     }
+    liveCount++;
     requested += size;
   };
   const free = (id: number): void => {
-    const e = live.get(id);
+    const e = live[id];
     if (!e) return; // its allocation had failed
     if (e.via === "handle") sim.jitHandle.jit_free(e.h!);
     else if (e.via === "jit") sim.jitRoxCache.jit_free(e.addr);
     else if (e.via === "cache") sim.execmem_free(e.addr);
     else if (e.via === "pack") sim.bpf_prog_pack_free(e.addr);
     else sim.module_memfree(e.addr);
-    live.delete(id);
+    live[id] = undefined;
+    liveCount--;
     requested -= e.size;
   };
 
@@ -246,7 +249,7 @@ export function runAllocator(
       }
     } else free(ev.id);
     if (every > 0 && ((i + 1) % every === 0 || i === events.length - 1))
-      samples.push(measure(sim, i + 1, live.size, requested, failures, o.maps ?? false));
+      samples.push(measure(sim, i + 1, liveCount, requested, failures, o.maps ?? false));
   }
   return {
     strategy,
