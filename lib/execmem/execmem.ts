@@ -558,7 +558,12 @@ export class Execmem {
     this.fx.push({ kind: "write", va, size, via: alias, content });
   }
 
-  /** The arch's text_poke-like copy (execmem_update_copy, bpf_arch_text_copy). */
+  /**
+   * The arch's text_poke-like copy (execmem_update_copy, bpf_arch_text_copy):
+   * arch/x86/kernel/alternative.c text_poke_copy() (__text_poke through the poking mm, chunk by
+   * chunk, no text_poke_sync()); arch/arm64/kernel/patching.c aarch64_insn_copy();
+   * arch/riscv/kernel/patch.c patch_text_nosync().
+   */
   private pokeCopy(va: Va, size: number, content: string, sync = false): void {
     const fn =
       this.arch === "x86_64"
@@ -570,6 +575,11 @@ export class Execmem {
     this.archIcacheAfterPoke(va, size);
   }
 
+  /**
+   * The arch's fill with one byte or instruction: x86 text_poke_set() (no text_poke_sync()),
+   * arm64 aarch64_insn_set(), riscv patch_text_set_nosync(); used by bpf_arch_text_invalidate()
+   * and the ROX cache's execmem_fill_trapping_insns(writable = false).
+   */
   private pokeSet(va: Va, size: number): void {
     const fn =
       this.arch === "x86_64"
@@ -683,7 +693,7 @@ export class Execmem {
       throw new ExecmemError(call, `size=${size}`, `must be in 1..${a.size}`);
   }
 
-  /** execmem_update_copy() = text_poke_copy() on x86 (writes through the poking alias). */
+  /** mm/execmem.c execmem_update_copy() = text_poke_copy() (writes through the poking alias). */
   execmem_update_copy(addr: Va, size: number, content: string): void {
     const a = this.checkWrite("execmem_update_copy", addr, size);
     this.begin();
