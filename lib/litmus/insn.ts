@@ -3,6 +3,10 @@
  * A64 encodings the tests store as integers), and a canonical text for instruction values.
  */
 
+import { CONDS } from "../machine/layout";
+
+export { CONDS };
+
 /** Registers are canonical names: "X0".."X30", "XZR". */
 export type Op2 = { reg: string } | { imm: bigint };
 
@@ -34,26 +38,6 @@ export type Insn =
   | { k: "rbit"; rd: string; rn: string }
   /** A raw encoding that is not an instruction of the subset (kept as an opaque value). */
   | { k: "raw"; value: bigint };
-
-export const CONDS = [
-  "EQ",
-  "NE",
-  "CS",
-  "HS",
-  "CC",
-  "LO",
-  "MI",
-  "PL",
-  "VS",
-  "VC",
-  "HI",
-  "LS",
-  "GE",
-  "LT",
-  "GT",
-  "LE",
-  "AL",
-];
 
 const BARRIER_OPTIONS = [
   "SY",

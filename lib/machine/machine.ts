@@ -598,7 +598,8 @@ export class Machine {
         emit(lbl, this.canonical(t));
         return;
       }
-      case "ipi-send": {
+      case "ipi-send":
+      case "stop-send": {
         // smp_call_function() publishes its request with a full barrier before the IPI.
         if (n > 0) return;
         for (let d = 0; d < this.nCpu; d++) if (d !== c && s[this.base(d) + IPIP] !== 0) return;
@@ -617,20 +618,6 @@ export class Machine {
         if (handlerNeedsDrain(st.handler) && n > 0) return;
         const t = this.scratch(s);
         this.runHandler(t, c, st.handler);
-        t[b + PC]++;
-        emit(lbl, this.canonical(t));
-        return;
-      }
-      case "stop-send": {
-        if (n > 0) return;
-        for (let d = 0; d < this.nCpu; d++) if (d !== c && s[this.base(d) + IPIP] !== 0) return;
-        const t = this.scratch(s);
-        const h = IPI_HANDLERS.indexOf(st.handler) + 1;
-        for (let d = 0; d < this.nCpu; d++) {
-          if (d === c) continue;
-          t[this.base(d) + IPIP] = h;
-          t[this.base(d) + IPIF] = c + 1;
-        }
         t[b + PC]++;
         emit(lbl, this.canonical(t));
         return;
