@@ -3,9 +3,10 @@
  * every execution, print the outcomes with one shortest witness each, and check the file's
  * `Result:` line. Exit code 1 when an expectation is contradicted, 2 when a file is malformed.
  */
-import { InvalidArgumentError, type Command } from "commander";
+import { type Command } from "commander";
 import { explore, FormatError, loadScenario } from "execmem-lab";
 import type { ExplorationResult, ExploreOptions, WitnessStep } from "execmem-lab";
+import { intOption } from "./options";
 
 export interface ExploreCliOptions {
   json?: boolean;
@@ -52,17 +53,6 @@ export interface ExploreFileJson {
     satisfies: boolean | null;
     witness: { steps: Partial<WitnessStep>[]; initial?: unknown; lines?: string[] };
   }[];
-}
-
-function intOption(name: string, min: number) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min)
-      throw new InvalidArgumentError(
-        `${name} must be an integer >= ${min}, got ${JSON.stringify(v)}`,
-      );
-    return n;
-  };
 }
 
 export function register(program: Command): void {

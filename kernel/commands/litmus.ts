@@ -4,9 +4,10 @@
  * Ok/No, Positive/Negative, `Observation NAME Never|Sometimes|Always p q` and the time.
  * Exit code 2 when a file is malformed or outside the subset ("unsupported").
  */
-import { InvalidArgumentError, type Command } from "commander";
+import { type Command } from "commander";
 import { formatHerd, LitmusError, loadLitmus, runLitmusTest } from "execmem-lab";
 import type { LitmusOptions, LitmusResult, Witness } from "execmem-lab";
+import { intOption } from "./options";
 
 export interface LitmusCliOptions {
   json?: boolean;
@@ -41,17 +42,6 @@ export interface LitmusFileJson {
       marks?: string[];
       witness?: Witness;
     }[];
-  };
-}
-
-function intOption(name: string, min: number) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min)
-      throw new InvalidArgumentError(
-        `${name} must be an integer >= ${min}, got ${JSON.stringify(v)}`,
-      );
-    return n;
   };
 }
 
