@@ -112,3 +112,18 @@ describe("progress display", () => {
     expect(lines.at(-1)).toMatch(/states, complete/);
   });
 });
+
+describe("hang", () => {
+  it("a CPU that can never proceed is reported as hang, naming it", () => {
+    const s = scenario("never", "arm64")
+      .data({ flag: 0 })
+      .code("f", { lines: 1, versions: ["new"], initial: "new" })
+      .cpu((p) => p.WRITE_ONCE("flag", 2))
+      .cpu((p) => p.smp_cond_load_acquire("flag", 1).call("r0", "f"))
+      .build();
+    const r = explore(s);
+    expect(r.outcomes).toHaveLength(1);
+    expect(r.outcomes[0].values.hang).toBe("P1");
+    expect(r.outcomes[0].key).toMatch(/hang=P1/);
+  });
+});
