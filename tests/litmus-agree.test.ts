@@ -71,7 +71,7 @@ export const AGREED = [
  */
 export const KNOWN_DISAGREEMENTS: Record<string, string> = {
   "MP.FF+cachesyncstrong+fpo":
-    "herd7's ifetch model gives DC CIVAC no cleaning role for instruction fetch; it cleans to the PoC, past the PoU",
+    "herd7's ifetch model gives DC CIVAC no cleaning role for instruction fetch; it cleans to the PoC, past the PoU (Linux publishes code with dc civac under ARM64_WORKAROUND_CLEAN_CACHE)",
 };
 
 describe("agreement with herd7 on the instruction-fetch corpus", () => {
