@@ -9,25 +9,11 @@
  * or an instruction of an architecture written as a call (`dsb(ish)`, `ic_ivau(f)`, `fence(rw,rw)`).
  */
 import { architectures } from "../arch";
+import type { ArgNode } from "./format-grammar";
 import type { Alias, Op, Perm, SourcePos } from "./spec";
 
-/** One argument of a statement as written. */
-export interface StatementArg {
-  kind: "name" | "number" | "string";
-  /** Source text as written: `*x`, `f+1`, `42`, `"IC IVAU"`. */
-  text: string;
-  /** The identifier of a name argument (without `*`, `&` or `+N`). */
-  name?: string;
-  /** The value of a number argument. */
-  value?: number;
-  /** The contents of a string argument. */
-  str?: string;
-  /** Written with a leading `*` or `&`. */
-  deref?: boolean;
-  /** `f+1`: the line offset. */
-  offset?: number;
-  pos: SourcePos;
-}
+/** One argument of a statement as written: `*x`, `f+1`, `42`, `"IC IVAU"`. */
+export type StatementArg = ArgNode;
 
 /** A call statement: `name(args);` or `result = name(args);`. */
 export interface StatementCall {
