@@ -7,7 +7,15 @@ import { spawnSync } from "child_process";
 import { existsSync, readFileSync } from "fs";
 import { join } from "path";
 import { describe, expect, it } from "vitest";
-import { FIXTURES, JUPYTER, ROOT, runCli, skipUnlessTool, tempDir } from "./kernel-support";
+import {
+  FIXTURES,
+  JUPYTER,
+  ROOT,
+  nbconvertExecute,
+  runCli,
+  skipUnlessTool,
+  tempDir,
+} from "./kernel-support";
 
 const jupyter = skipUnlessTool(
   JUPYTER,
@@ -68,26 +76,15 @@ describe.skipIf(jupyter.skip)(jupyter.title, () => {
     );
 
     const outDir = tempDir("nbconvert");
-    const conv = spawnSync(
-      "jupyter",
-      [
-        "nbconvert",
-        "--to",
-        "notebook",
-        "--execute",
-        "--ExecutePreprocessor.kernel_name=execmem-lab",
-        "--ExecutePreprocessor.timeout=120",
-        "--output-dir",
-        outDir,
-        "--output",
-        "executed",
-        join(FIXTURES, "jupyter", "multi-mime.ipynb"),
-      ],
-      { env, encoding: "utf8", cwd: join(FIXTURES, "jupyter") },
-    );
+    const conv = nbconvertExecute(join(FIXTURES, "jupyter", "multi-mime.ipynb"), {
+      env,
+      outDir,
+      output: "executed",
+      timeoutSec: 120,
+    });
     expect(conv.stderr).not.toMatch(/Traceback|Error/);
     expect(conv.status).toBe(0);
-    const nb = JSON.parse(readFileSync(join(outDir, "executed.ipynb"), "utf8")) as Nb;
+    const nb = JSON.parse(readFileSync(conv.executed, "utf8")) as Nb;
 
     // One display_data output carrying several MIME types at once.
     const [chart] = nb.cells[0].outputs;
@@ -130,20 +127,12 @@ describe.skipIf(jupyter.skip)(jupyter.title, () => {
     const prefix = tempDir("jupyter");
     expect((await runCli(["kernel", "install", "--prefix", prefix])).status).toBe(0);
     const env = { ...process.env, JUPYTER_PATH: join(prefix, "share", "jupyter") };
-    const conv = spawnSync(
-      "jupyter",
-      [
-        "nbconvert",
-        "--to",
-        "notebook",
-        "--execute",
-        "--ExecutePreprocessor.kernel_name=execmem-lab",
-        "--output-dir",
-        tempDir("nbconvert"),
-        join(FIXTURES, "runner", "throws.ipynb"),
-      ],
-      { env, encoding: "utf8" },
-    );
+    const conv = nbconvertExecute(join(FIXTURES, "runner", "throws.ipynb"), {
+      env,
+      outDir: tempDir("nbconvert"),
+      output: "throws",
+      timeoutSec: 120,
+    });
     expect(conv.status).not.toBe(0);
     expect(conv.stderr).toContain("RangeError: boom from the fixture");
   });

@@ -1,8 +1,8 @@
 /** Helpers shared by the kernel, runner and report tests. */
-import { spawn } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import { existsSync, mkdtempSync, rmSync } from "fs";
 import { tmpdir } from "os";
-import { join, resolve } from "path";
+import { dirname, join, resolve } from "path";
 import { which } from "../kernel/kernelspec";
 
 export const ROOT = resolve(__dirname, "..");
@@ -65,4 +65,33 @@ export function runCli(
     child.on("error", rej);
     child.on("close", (status) => res({ status, stdout, stderr }));
   });
+}
+
+/** `jupyter nbconvert --execute` of one notebook with the execmem-lab kernel; the executed notebook path. */
+export function nbconvertExecute(
+  notebook: string,
+  opts: { env: NodeJS.ProcessEnv; outDir: string; output: string; timeoutSec: number },
+): { status: number | null; stderr: string; executed: string } {
+  const r = spawnSync(
+    "jupyter",
+    [
+      "nbconvert",
+      "--to",
+      "notebook",
+      "--execute",
+      "--ExecutePreprocessor.kernel_name=execmem-lab",
+      `--ExecutePreprocessor.timeout=${opts.timeoutSec}`,
+      "--output-dir",
+      opts.outDir,
+      "--output",
+      opts.output,
+      notebook,
+    ],
+    { env: opts.env, encoding: "utf8", cwd: dirname(notebook) },
+  );
+  return {
+    status: r.status,
+    stderr: r.stderr,
+    executed: join(opts.outDir, `${opts.output}.ipynb`),
+  };
 }
