@@ -140,7 +140,21 @@ describe("explore command", () => {
     );
     const bounded = run([S("S7.litmus")], { maxStates: 10, witnesses: false });
     expect(bounded.code).toBe(0);
-    expect(bounded.out).toMatch(/incomplete \(stopped by states\)/);
+    expect(bounded.out).toMatch(/incomplete \(stopped by the state limit of 10 states\)/);
+    // No verdict from a partial search, in text and JSON.
+    expect(bounded.out).toContain(
+      "observation: Undetermined (stopped by the state limit of 10 states); expected Sometimes: not checked",
+    );
+    expect(bounded.out).not.toMatch(/observation: (Never|Sometimes|Always)/);
+    const bj = JSON.parse(run([S("S7.litmus")], { json: true, maxStates: 10 }).out) as {
+      files: ExploreFileJson[];
+    };
+    expect(bj.files[0]).toMatchObject({
+      observation: "Undetermined",
+      limit: "the state limit of 10 states",
+      matchesExpectation: null,
+    });
+    expect(a.files[0].observation).toBe("Undetermined");
     const full = JSON.parse(run([S("S1.litmus")], { json: true, reduction: false }).out) as {
       files: ExploreFileJson[];
     };

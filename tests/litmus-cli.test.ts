@@ -76,6 +76,29 @@ describe("litmus command", () => {
     expect(stale.witness!.steps.map((x) => x.action).join("\n")).toContain("execute P0_f");
   });
 
+  it("an incomplete exploration gives no verdict: Undetermined with the limit, text and JSON", () => {
+    for (const f of ["CoFR.litmus", "SM.litmus"]) {
+      const o = io();
+      expect(runLitmusCli([C(f)], { maxStates: 5 }, o.io)).toBe(0);
+      const text = o.out.join("\n");
+      expect(text).toMatch(/^Undetermined \(stopped by the state limit of 5 states\)$/m);
+      expect(text).not.toMatch(/^(Ok|No)$/m);
+      expect(text).toMatch(
+        /^Observation \S+ Undetermined \(stopped by the state limit of 5 states\)$/m,
+      );
+      const j = io();
+      runLitmusCli([C(f)], { maxStates: 5, json: true }, j.io);
+      const r = (JSON.parse(j.out.join("\n")) as { files: LitmusFileJson[] }).files[0].result!;
+      expect(r).toMatchObject({
+        ok: null,
+        verdict: "Undetermined",
+        observation: null,
+        complete: false,
+        limit: "the state limit of 5 states",
+      });
+    }
+  });
+
   it("an instruction outside the subset is an unsupported error naming file, line, instruction", () => {
     const o = io();
     expect(runLitmusCli([UNSUPPORTED, C("SM.litmus")], { json: true }, o.io)).toBe(2);

@@ -41,7 +41,7 @@ function entryLine(e: AgreeEntry): string {
   const t = `${(e.seconds * 1000).toFixed(0)} ms`;
   if (e.status === "unsupported") return `unsupported  ${e.name}: ${e.reason}`;
   const p = e.result ? ` ${e.result.positive} ${e.result.negative}` : "";
-  return `${e.status.padEnd(11)}  ${e.name}: herd7 ${e.expected}, machine ${e.observation ?? "inconclusive"}${p} (${t})`;
+  return `${e.status.padEnd(11)}  ${e.name}: herd7 ${e.expected}, machine ${e.observation ?? "Undetermined"}${p} (${t})`;
 }
 
 /** The text report: a line per test, then the counts with names and the total time. */

@@ -40,6 +40,8 @@ export interface ExploreFileJson {
   contradicted?: boolean;
   complete?: boolean;
   stoppedBy?: string | null;
+  /** The bound that stopped an incomplete search, in words (observation is then "Undetermined"). */
+  limit?: string | null;
   states?: number;
   transitions?: number;
   finalStates?: number;
@@ -161,11 +163,12 @@ function toJson(
     arch: r.arch,
     condition: r.condition,
     expected: r.expected,
-    observation: r.observation,
+    observation: r.observation ?? (r.condition ? "Undetermined" : null),
     matchesExpectation: r.matchesExpectation,
     contradicted,
     complete: r.stats.complete,
     stoppedBy: r.stats.stoppedBy ?? null,
+    limit: r.stats.limit ?? null,
     states: r.stats.states,
     transitions: r.stats.transitions,
     finalStates: r.stats.finalStates,
@@ -208,21 +211,22 @@ export function table(file: string, r: ExplorationResult, witnesses = true): str
     out.push(`  ${pad(o.key, kw)}  ${pad(String(o.count), 6, true)}  ${sat}`);
   }
   const s = r.stats;
-  const how = s.complete ? "complete" : `incomplete (stopped by ${s.stoppedBy ?? "a bound"})`;
+  const how = s.complete ? "complete" : `incomplete (stopped by ${s.limit ?? "a bound"})`;
   out.push(
     `${s.states} states, ${s.transitions} transitions, ${s.finalStates} final; ${how}; ${s.ms.toFixed(1)} ms; reduction: ${s.reduction}`,
   );
   if (r.condition) {
-    const obs = r.observation ?? "inconclusive";
+    // No verdict from an incomplete search; a counterexample it found still contradicts.
+    const obs = r.observation ?? `Undetermined (stopped by ${s.limit ?? "a bound"})`;
     let check = "";
     if (r.expected) {
       check = isContradicted(r)
-        ? `; expected ${r.expected}: CONTRADICTED`
-        : r.stats.complete && r.matchesExpectation
+        ? `; expected ${r.expected}: CONTRADICTED${s.complete ? "" : " (by an execution found)"}`
+        : s.complete && r.matchesExpectation
           ? `; expected ${r.expected}: OK`
-          : `; expected ${r.expected}: not contradicted (exploration incomplete)`;
+          : `; expected ${r.expected}: not checked (exploration incomplete)`;
     }
-    out.push(`observation: ${obs}${s.complete ? "" : " (over the executions explored)"}${check}`);
+    out.push(`observation: ${obs}${check}`);
   }
   if (witnesses) {
     for (const o of r.outcomes) {

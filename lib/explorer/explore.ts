@@ -195,6 +195,7 @@ export function explore(spec: ScenarioSpec, opts: ExploreOptions = {}): Explorat
       statesPerSecond: Math.round((states / Math.max(searchMs || ms, 1e-3)) * 1000),
       complete,
       stoppedBy,
+      ...(stoppedBy ? { limit: limitText(stoppedBy, opts) } : {}),
       reduction:
         [
           opts.liveness === false ? null : "liveness",
@@ -205,10 +206,27 @@ export function explore(spec: ScenarioSpec, opts: ExploreOptions = {}): Explorat
           .join("+") || "none",
     },
     condition: cond ? cond.text : null,
-    observation: complete || opts.sample ? obs : obs === "Never" ? null : obs,
+    observation: complete ? obs : null,
     expected: spec.expect ?? null,
-    matchesExpectation: spec.expect && obs ? spec.expect === obs : null,
+    matchesExpectation: spec.expect && obs && complete ? spec.expect === obs : null,
   };
+}
+
+/** The bound that stopped a search, in words (the defaults are the engine's). */
+function limitText(
+  stoppedBy: NonNullable<ExplorationResult["stats"]["stoppedBy"]>,
+  opts: ExploreOptions,
+): string {
+  switch (stoppedBy) {
+    case "states":
+      return `the state limit of ${opts.maxStates ?? 5_000_000} states`;
+    case "time":
+      return `the time limit of ${opts.maxMs ?? 60_000} ms`;
+    case "memory":
+      return `the memory limit of ${Math.round((opts.maxHeapBytes ?? 2 * 1024 ** 3) / 1024 ** 2)} MiB`;
+    case "sample":
+      return `sampling ${opts.sample?.runs ?? 0} random executions`;
+  }
 }
 
 /**

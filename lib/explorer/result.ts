@@ -72,6 +72,8 @@ export interface ExplorationStats {
   complete: boolean;
   /** Why exploration stopped early, when it did. */
   stoppedBy?: "states" | "time" | "memory" | "sample";
+  /** The bound that stopped it, in words ("the state limit of 5 states"), when it stopped early. */
+  limit?: string;
   reduction: string;
 }
 
@@ -82,7 +84,10 @@ export interface ExplorationResult {
   stats: ExplorationStats;
   /** Final condition text as written ("exists (1:r0=stale)"), or null. */
   condition: string | null;
-  /** herd7-style observation of the condition over all executions; null without a condition. */
+  /**
+   * herd7-style observation of the condition over all executions; null without a condition or
+   * when the search was incomplete (a bound or sampling): no verdict from a partial search.
+   */
   observation: Observation | null;
   /** The file's stated expectation (Result: line), if any, and whether the run matched it. */
   expected: Observation | null;

@@ -133,7 +133,7 @@ function agreeOne(dir: string, row: ExpectedRow, opts: LitmusOptions): AgreeEntr
       : {
           reason:
             obs === null
-              ? `exploration incomplete (${result.machine.states} states): no observation`
+              ? `Undetermined: exploration stopped by ${result.limit ?? "a bound"} (${result.machine.states} states)`
               : `herd7 ${row.observation}, machine ${obs}`,
         }),
     result,

@@ -31,14 +31,18 @@ export interface LitmusResult {
   condition: string;
   /** Distinct final states projected on the names the condition reads. */
   states: LitmusState[];
-  /** herd7 "Ok"/"No": the test's claim validated. */
-  ok: boolean;
+  /** herd7 "Ok"/"No": the test's claim validated; null when the exploration was incomplete. */
+  ok: boolean | null;
+  /** "Ok", "No", or "Undetermined" when a bound stopped the exploration (no verdict then). */
+  verdict: "Ok" | "No" | "Undetermined";
   /** Number of final states satisfying / not satisfying the predicate. */
   positive: number;
   negative: number;
   /** Whether the predicate is reachable; null when the exploration was incomplete. */
   observation: Observation | null;
   complete: boolean;
+  /** The bound that stopped an incomplete exploration, in words. */
+  limit?: string;
   /** Wall time of translation + exploration, in seconds. */
   time: number;
   machine: { states: number; transitions: number; finalStates: number; reduction: string };
@@ -109,7 +113,10 @@ export function herdResult(
   const positive = states.filter((s) => s.satisfies).length;
   const negative = states.length - positive;
   const q = cond.quantifier;
-  const ok = q === "exists" ? positive > 0 : q === "~exists" ? positive === 0 : negative === 0;
+  const claim = q === "exists" ? positive > 0 : q === "~exists" ? positive === 0 : negative === 0;
+  // No verdict from a partial search: states not visited could change either count.
+  const complete = r.stats.complete;
+  const ok = complete ? claim : null;
   return {
     file: test.file,
     name: test.name,
@@ -118,10 +125,12 @@ export function herdResult(
     condition: test.condition.text.replace(/\s+/g, " "),
     states,
     ok,
+    verdict: ok === null ? "Undetermined" : ok ? "Ok" : "No",
     positive,
     negative,
-    observation: r.stats.complete ? r.observation : null,
-    complete: r.stats.complete,
+    observation: complete ? r.observation : null,
+    complete,
+    ...(complete ? {} : { limit: r.stats.limit ?? "a bound" }),
     time: seconds,
     machine: {
       states: r.stats.states,
@@ -143,13 +152,18 @@ export function formatHerd(r: LitmusResult): string[] {
       .join(" ");
     out.push(`${vals}${s.marks ? ` (${s.marks.join(", ")})` : ""}`);
   }
-  out.push(r.ok ? "Ok" : "No");
+  const stopped = r.complete ? "" : ` (stopped by ${r.limit})`;
+  out.push(r.verdict + stopped);
   out.push("Witnesses");
-  out.push(`Positive: ${r.positive} Negative: ${r.negative}`);
+  out.push(
+    `Positive: ${r.positive} Negative: ${r.negative}` +
+      (r.complete ? "" : " (over the states explored)"),
+  );
   out.push(`Condition ${r.condition}`);
   out.push(
-    `Observation ${r.name} ${r.observation ?? "Undetermined"} ${r.positive} ${r.negative}` +
-      (r.complete ? "" : " (exploration incomplete)"),
+    r.observation
+      ? `Observation ${r.name} ${r.observation} ${r.positive} ${r.negative}`
+      : `Observation ${r.name} Undetermined${stopped}`,
   );
   out.push(`Time ${r.name} ${r.time.toFixed(2)}`);
   return out;
