@@ -21,10 +21,9 @@ describe("bounds, sampling and progress", () => {
     expect(r.stats.complete).toBe(false);
     expect(r.stats.stoppedBy).toBe("states");
     expect(r.stats.limit).toBe("the state limit of 50 states");
-    // No verdict from a partial search (the complete one has one).
+    // No verdict from a partial search.
     expect(r.observation).toBeNull();
     expect(r.matchesExpectation).toBeNull();
-    expect(explore(big).observation).not.toBeNull();
   });
   it("a time bound gives an incomplete result", () => {
     const fourCpus = scenario("poke", "x86-64")
