@@ -8,6 +8,11 @@
  *   execute_result with its whole bundle) when the value implements it;
  * - reports a thrown error or a TypeScript diagnostic as a Jupyter `error` output
  *   (ename/evalue/traceback) instead of tslab's plain stderr text;
+ * - routes every output (stream, display_data, update_display_data, execute_result, error) to the
+ *   request that produced it: each execution runs in an AsyncLocalStorage context holding its
+ *   writers, so output of a timer, promise or worker message started by a cell goes to that cell
+ *   even after later requests of a Run All have started; a display's updates go where the
+ *   display went;
  * - starts tslab's kernel in this process.
  *
  * tslab 1.0.22 internals relied on (checked by {@link checkTslabContract} at start-up and by
@@ -15,12 +20,20 @@
  * (its console: `log` receives only a cell's last expression value, `error` receives thrown values
  * and diagnostics printed as ("%s%d:%d - %s", file, line, col, text)), dist/jupyter.ZmqServer
  * (handleExecute(sock, msg), connInfo.key, iopub), dist/jupyter.JupyterHandlerImpl
- * (handleExecute(req, writeStream, writeDisplayData)), and ZmqMessage.createReply/signAndSend.
+ * (handleExecute(req, writeStream, writeDisplayData), which queues handleExecuteImpl with the same
+ * arguments), and ZmqMessage.createReply/signAndSend.
  */
+import { AsyncLocalStorage } from "async_hooks";
 import { randomBytes } from "crypto";
 import { inspect } from "util";
-import { DISPLAY_HOOK, JUPYTER_DISPLAY, QUIET } from "execmem-lab";
-import type { DisplayHook, DisplayOptions, MimeBundle } from "execmem-lab";
+import {
+  DISPLAY_HOOK,
+  INTERRUPT_HOOK,
+  InterruptedError,
+  JUPYTER_DISPLAY,
+  QUIET,
+} from "execmem-lab";
+import type { DisplayHook, DisplayOptions, InterruptHook, MimeBundle } from "execmem-lab";
 
 /** The tslab version whose internals this module was written against. */
 export const TSLAB_VERSION = "1.0.22";
@@ -33,11 +46,11 @@ export interface DisplayData {
 }
 export type WriteDisplayData = (data: DisplayData, update: boolean) => void;
 
-// ---- the display hook -------------------------------------------------------------------
+// ---- the display hook ----------------------------------------------------------------------
 
 let currentWriter: WriteDisplayData | null = null;
 
-/** Set the writer that display outputs go to (the executing cell's, then the last one's). */
+/** Set the writer that display outputs go to when no execution context names one. */
 export function setDisplayWriter(w: WriteDisplayData | null): void {
   currentWriter = w;
 }
@@ -57,10 +70,12 @@ function jsonSafe(bundle: MimeBundle): MimeBundle {
   return out;
 }
 
-/** The hook object installed at globalThis[Symbol.for("execmem-lab.display")]. */
+/**
+ * The hook object installed at globalThis[Symbol.for("execmem-lab.display")]. `getWriter` is
+ * asked once per display; the display's updates go to the same writer (the cell that showed it).
+ */
 export function createDisplayHook(getWriter: () => WriteDisplayData | null): DisplayHook {
-  const write = (data: DisplayData, update: boolean) => {
-    const w = getWriter();
+  const write = (w: WriteDisplayData | null, data: DisplayData, update: boolean) => {
     if (!w) {
       // Not executing in a kernel (e.g. the hook installed in a test); show the text.
       console.log(String(data.data["text/plain"] ?? ""));
@@ -72,11 +87,12 @@ export function createDisplayHook(getWriter: () => WriteDisplayData | null): Dis
     display(bundle: MimeBundle, opts: DisplayOptions) {
       const id = newDisplayId();
       const metadata = opts.metadata ?? {};
-      write({ data: jsonSafe(bundle), metadata, transient: { display_id: id } }, false);
+      const w = getWriter();
+      write(w, { data: jsonSafe(bundle), metadata, transient: { display_id: id } }, false);
       return {
         id,
         update(next: MimeBundle) {
-          write({ data: jsonSafe(next), metadata, transient: { display_id: id } }, true);
+          write(w, { data: jsonSafe(next), metadata, transient: { display_id: id } }, true);
         },
       };
     },
@@ -85,8 +101,29 @@ export function createDisplayHook(getWriter: () => WriteDisplayData | null): Dis
 
 /** Install the display hook for this process (idempotent). */
 export function installDisplayHook(): DisplayHook {
-  const hook = createDisplayHook(() => currentWriter);
+  const hook = createDisplayHook(() => currentExecution()?.writeDisplayData ?? currentWriter);
   (globalThis as { [DISPLAY_HOOK]?: DisplayHook })[DISPLAY_HOOK] = hook;
+  return hook;
+}
+
+// ---- interrupts ------------------------------------------------------------------------------
+
+let interruptController = new AbortController();
+
+/**
+ * Abort the signal that long work (exploreMany's workers) listens to, and start a fresh one for
+ * work started afterwards. Called on an interrupt and on shutdown.
+ */
+export function abortRunningWork(): void {
+  const c = interruptController;
+  interruptController = new AbortController();
+  c.abort();
+}
+
+/** Install the interrupt hook for this process (lib/interrupt.ts reads it). */
+export function installInterruptHook(): InterruptHook {
+  const hook: InterruptHook = { signal: () => interruptController.signal };
+  (globalThis as { [INTERRUPT_HOOK]?: InterruptHook })[INTERRUPT_HOOK] = hook;
   return hook;
 }
 
@@ -185,7 +222,15 @@ interface ExecuteReply {
   execution_count?: number;
   [k: string]: unknown;
 }
+interface KernelInfoReply {
+  implementation: string;
+  implementation_version: string;
+  language_info: { name: string; version: string; [k: string]: unknown };
+  banner: string;
+  [k: string]: unknown;
+}
 interface TslabHandler {
+  handleKernel(): KernelInfoReply;
   handleExecute(
     req: ZmqMessageLike["content"],
     writeStream: (name: string, text: string) => void,
@@ -243,8 +288,12 @@ export function checkTslabContract(t: Partial<TslabInternals>): void {
   }
   if (typeof t.JupyterHandlerImpl !== "function")
     problems.push("jupyter.JupyterHandlerImpl missing");
-  else if (typeof t.JupyterHandlerImpl.prototype.handleExecute !== "function") {
-    problems.push("jupyter.JupyterHandlerImpl.prototype.handleExecute missing");
+  else {
+    for (const m of ["handleExecute", "handleExecuteImpl", "handleKernel"]) {
+      if (typeof (t.JupyterHandlerImpl.prototype as Record<string, unknown>)[m] !== "function") {
+        problems.push(`jupyter.JupyterHandlerImpl.prototype.${m} missing`);
+      }
+    }
   }
   if (problems.length > 0) {
     throw new Error(
@@ -254,31 +303,107 @@ export function checkTslabContract(t: Partial<TslabInternals>): void {
   }
 }
 
-/** What one execution left behind for the server to report. */
-interface ExecutionState {
+/**
+ * kernel_info_reply content: tslab's, with the version of the TypeScript compiler that really
+ * compiles the cells (tslab reports a fixed "3.7.2") and this kernel as the implementation.
+ */
+export function kernelInfo(tslab: KernelInfoReply): KernelInfoReply {
+  /* eslint-disable @typescript-eslint/no-require-imports -- the compiler tslab itself loads */
+  const tsVersion = (
+    require(
+      require.resolve("@tslab/typescript-for-tslab", { paths: [require.resolve("tslab")] }),
+    ) as {
+      version: string;
+    }
+  ).version;
+  const own = (require("../package.json") as { version: string }).version;
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  return {
+    ...tslab,
+    implementation: "execmem-lab",
+    implementation_version: own,
+    language_info: { ...tslab.language_info, version: tsVersion },
+    banner: `execmem-lab ${own}: TypeScript ${tsVersion} (tslab ${TSLAB_VERSION}), Node.js ${process.versions.node}`,
+  };
+}
+
+/** One execute_request: where its outputs go and what it left for the reply. */
+export interface Execution {
+  writeStream: (name: string, text: string) => void;
+  writeDisplayData: WriteDisplayData;
   printedErrors: unknown[][];
   result: MimeBundle | null;
 }
 
-/** An executor console that routes last-expression values and errors to `state`. */
-export function createExecutorConsole(state: ExecutionState): ExecutorConsole {
+/** The execution whose code (or async work started by it) is running now. */
+const executionContext = new AsyncLocalStorage<Execution>();
+/** The execution tslab's queue ran last: output from outside any execution context goes there. */
+let lastStarted: Execution | null = null;
+
+/** The execution output belongs to: the one whose async context this is, else the last started. */
+export function currentExecution(): Execution | null {
+  return executionContext.getStore() ?? lastStarted;
+}
+
+/** Run `fn` (an execution of `e`) so that everything it starts, sync or async, belongs to `e`. */
+export function runAsExecution<T>(e: Execution, fn: () => T): T {
+  lastStarted = e;
+  return executionContext.run(e, fn);
+}
+
+/** An executor console that routes last-expression values and errors to the current execution. */
+export function createExecutorConsole(state: () => Execution | null): ExecutorConsole {
   return {
     log(value?: unknown, ...rest: unknown[]) {
       if (rest.length === 0 && isQuiet(value)) return;
+      const e = state();
       let bundle: MimeBundle | null = null;
       try {
         bundle = rest.length === 0 ? selfBundle(value) : null;
-      } catch (e) {
-        state.printedErrors.push([e]);
+      } catch (err) {
+        e?.printedErrors.push([err]);
         return;
       }
-      if (bundle) state.result = bundle;
+      if (bundle && e) e.result = bundle;
       else console.log(value, ...rest);
     },
     error(...args: unknown[]) {
-      state.printedErrors.push(args);
+      const e = state();
+      if (e) e.printedErrors.push(args);
+      else console.error(...args);
     },
   };
+}
+
+/**
+ * Make process.stdout/stderr writes go to the current execution as `stream` outputs. tslab assigns
+ * its own writers when it starts an execution (to the one starting, whatever is still running);
+ * those assignments are ignored.
+ */
+function routeStdio(): void {
+  for (const name of ["stdout", "stderr"] as const) {
+    const stream = process[name];
+    const original = stream.write.bind(stream);
+    const write = (chunk: unknown, encoding?: unknown, cb?: unknown): boolean => {
+      const e = currentExecution();
+      if (!e) return original(chunk as string, encoding as BufferEncoding, cb as () => void);
+      const text =
+        typeof chunk === "string"
+          ? chunk
+          : Buffer.from(chunk as Uint8Array).toString(
+              typeof encoding === "string" ? (encoding as BufferEncoding) : "utf8",
+            );
+      e.writeStream(name, text);
+      if (typeof encoding === "function") (encoding as () => void)();
+      else if (typeof cb === "function") (cb as () => void)();
+      return true;
+    };
+    Object.defineProperty(stream, "write", {
+      configurable: true,
+      get: () => write,
+      set: () => {},
+    });
+  }
 }
 
 export interface StartedKernel {
@@ -294,6 +419,7 @@ export interface StartedKernel {
 export async function startKernel(configPath: string): Promise<StartedKernel> {
   const t = loadTslab();
   installDisplayHook();
+  installInterruptHook();
   let node: TslabConverter | undefined;
   let browser: TslabConverter | undefined;
   const convs: ConverterSet = {
@@ -308,11 +434,25 @@ export async function startKernel(configPath: string): Promise<StartedKernel> {
       browser?.close();
     },
   };
-  const state: ExecutionState = { printedErrors: [], result: null };
-  const executor = t.createExecutor(process.cwd(), convs, createExecutorConsole(state));
+  const executor = t.createExecutor(process.cwd(), convs, createExecutorConsole(currentExecution));
   const handler = new t.JupyterHandlerImpl(executor, false);
   const server = new t.ZmqServer(handler, configPath);
   const key = () => server.connInfo.key;
+  routeStdio();
+  const tslabKernelInfo = handler.handleKernel.bind(handler);
+  handler.handleKernel = () => kernelInfo(tslabKernelInfo());
+
+  // tslab queues handleExecuteImpl(req, writeStream, writeDisplayData); when the queue runs it,
+  // that request's execution becomes the context of everything the cell starts.
+  const executions = new WeakMap<WriteDisplayData, Execution>();
+  const impl = handler as unknown as {
+    handleExecuteImpl(req: unknown, ws: unknown, wdd: WriteDisplayData): Promise<unknown>;
+  };
+  const queued = impl.handleExecuteImpl.bind(handler);
+  impl.handleExecuteImpl = (req, ws, wdd) => {
+    const e = executions.get(wdd);
+    return e ? runAsExecution(e, () => queued(req, ws, wdd)) : queued(req, ws, wdd);
+  };
 
   // Replaces ZmqServer.prototype.handleExecute (same messages, plus `error` and execute_result).
   (server as unknown as { handleExecute: unknown }).handleExecute = async (
@@ -328,12 +468,11 @@ export async function startKernel(configPath: string): Promise<StartedKernel> {
     const writeStream = (name: string, text: string) => send("stream", { name, text });
     const writeDisplayData: WriteDisplayData = (data, update) =>
       send(update ? "update_display_data" : "display_data", data);
-    setDisplayWriter(writeDisplayData);
-    state.printedErrors = [];
-    state.result = null;
+    const execution: Execution = { writeStream, writeDisplayData, printedErrors: [], result: null };
+    executions.set(writeDisplayData, execution);
     const content = await handler.handleExecute(msg.content, writeStream, writeDisplayData);
-    const printed = state.printedErrors;
-    state.printedErrors = [];
+    const printed = execution.printedErrors;
+    execution.printedErrors = [];
     if (content.status === "error") {
       const err = toCellError(printed) ?? {
         ename: "Error",
@@ -346,20 +485,36 @@ export async function startKernel(configPath: string): Promise<StartedKernel> {
       // e.g. diagnostics of a `//@module` cell, which tslab registers anyway: keep them visible.
       for (const args of printed) writeStream("stderr", formatPrinted(args) + "\n");
     }
-    if (content.status === "ok" && state.result && !msg.content.silent) {
+    if (content.status === "ok" && execution.result && !msg.content.silent) {
       send("execute_result", {
         execution_count: content.execution_count,
-        data: state.result,
+        data: execution.result,
         metadata: {},
       });
     }
-    state.result = null;
+    execution.result = null;
     send("execute_reply", content, sock);
   };
 
-  process.on("SIGINT", () => executor.interrupt());
+  process.on("SIGINT", () => {
+    abortRunningWork();
+    executor.interrupt();
+  });
+  // Shutdown and restart: stop the workers and timers cells left running, then exit (they would
+  // keep the process, and the CPU, busy until Jupyter kills it seconds later).
+  const close = server.close.bind(server);
+  server.close = () => {
+    abortRunningWork();
+    close();
+    setTimeout(() => process.exit(0), 100);
+  };
   process.on("uncaughtException", (err) => console.error("UncaughtException:", err));
-  process.on("unhandledRejection", (reason) => console.error("UnhandledPromiseRejection:", reason));
+  process.on("unhandledRejection", (reason) => {
+    // Work stopped by an interrupt was reported by the interrupted cell already.
+    if (reason instanceof InterruptedError || (reason as Error | null)?.name === "InterruptedError")
+      return;
+    console.error("UnhandledPromiseRejection:", reason);
+  });
   // Bind the sockets first (the ports were chosen by whoever launched us and are only free until
   // someone else takes them), then warm the converter as tslab does (about a second of CPU).
   await server.init();

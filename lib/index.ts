@@ -24,3 +24,4 @@ export * from "./scenario/measures";
 export { exploreMany, type SweepOptions } from "./explorer/sweep";
 export * from "./litmus";
 export * from "./explorer/query";
+export * from "./interrupt";

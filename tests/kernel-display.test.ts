@@ -148,8 +148,13 @@ describe("lib/display facade", () => {
 
 describe("kernel/display: last expression and errors", () => {
   it("a self-displaying last expression becomes the cell result; a quiet one prints nothing", () => {
-    const state = { printedErrors: [] as unknown[][], result: null as MimeBundle | null };
-    const con = createExecutorConsole(state);
+    const state = {
+      writeStream: () => {},
+      writeDisplayData: () => {},
+      printedErrors: [] as unknown[][],
+      result: null as MimeBundle | null,
+    };
+    const con = createExecutorConsole(() => state);
     const log = vi.spyOn(console, "log").mockImplementation(() => {});
     con.log({ [JUPYTER_DISPLAY]: () => ({ "text/markdown": "**m**", "text/plain": "m" }) });
     expect(state.result).toEqual({ "text/markdown": "**m**", "text/plain": "m" });

@@ -90,6 +90,8 @@ export class CellTimeoutError extends Error {
 
 /** The iopub messages and reply of one execute_request. */
 export interface Execution {
+  /** msg_id of the execute_request (the parent_header.msg_id of its outputs). */
+  msgId: string;
   reply: Record<string, unknown>;
   /** iopub messages whose parent is this request, in order (status messages left out). */
   messages: Message[];
@@ -340,6 +342,15 @@ export class KernelClient {
     });
   }
 
+  /** Send a shell request (kernel_info_request, inspect_request, ...) and return the reply. */
+  async shellRequest(
+    msg_type: string,
+    content: Record<string, unknown>,
+    timeoutMs = 30_000,
+  ): Promise<Message> {
+    return this.request(this.shell, this.message(msg_type, content), timeoutMs);
+  }
+
   /**
    * Execute `code`; resolves when both the execute_reply and the iopub `idle` status for this
    * request arrived. `onMessage` sees each iopub message as it arrives.
@@ -387,7 +398,7 @@ export class KernelClient {
       });
       try {
         const reply = await Promise.race([work, timeout]);
-        return { reply: reply.content, messages };
+        return { msgId: req.header.msg_id, reply: reply.content, messages };
       } finally {
         clearTimeout(timer);
         work.catch(() => {});

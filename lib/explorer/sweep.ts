@@ -9,11 +9,18 @@ import { join, resolve } from "node:path";
 import type { ScenarioSpec } from "../scenario/spec";
 import type { ExplorationResult } from "./result";
 import { explore, type ExploreOptions } from "./explore";
+import { InterruptedError, interruptSignal } from "../interrupt";
 
 export interface SweepOptions extends Omit<ExploreOptions, "onProgress" | "sample"> {
   /** Worker threads (default: the number of cores; 0 runs in this thread). */
   workers?: number;
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Stops the sweep: the workers are terminated at once, no progress is reported after it, and
+   * the promise rejects with an {@link InterruptedError}. Default: inside the execmem-lab kernel,
+   * its interrupt signal (an interrupt or restart stops the workers); elsewhere none.
+   */
+  signal?: AbortSignal;
 }
 
 function workerFile(): string {
@@ -27,8 +34,9 @@ export async function exploreMany(
   specs: ScenarioSpec[],
   opts: SweepOptions = {},
 ): Promise<ExplorationResult[]> {
-  const { workers = cpus().length, onProgress, ...explore_ } = opts;
+  const { workers = cpus().length, onProgress, signal = interruptSignal(), ...explore_ } = opts;
   const results: ExplorationResult[] = new Array(specs.length);
+  if (signal?.aborted) throw new InterruptedError("exploreMany");
   if (workers <= 0 || specs.length <= 1) {
     specs.forEach((s, i) => {
       results[i] = explore(s, explore_);
@@ -38,7 +46,19 @@ export async function exploreMany(
   }
   let next = 0;
   let done = 0;
+  let stopped = false;
   const file = workerFile();
+  const pool = Array.from({ length: Math.min(workers, specs.length) }, () => new Worker(file));
+  let onAbort: () => void = () => {};
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => {
+      stopped = true;
+      for (const w of pool) void w.terminate();
+      reject(new InterruptedError("exploreMany"));
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+  aborted.catch(() => {});
   const run = (w: Worker) =>
     new Promise<void>((resolveRun, reject) => {
       const feed = () => {
@@ -50,6 +70,7 @@ export async function exploreMany(
         w.postMessage({ i, spec: specs[i], opts: explore_ });
       };
       w.on("message", (m: { i: number; result?: ExplorationResult; error?: string }) => {
+        if (stopped) return;
         if (m.error !== undefined) {
           reject(new Error(`${specs[m.i].name}: ${m.error}`));
           return;
@@ -61,10 +82,11 @@ export async function exploreMany(
       w.on("error", reject);
       feed();
     });
-  const pool = Array.from({ length: Math.min(workers, specs.length) }, () => new Worker(file));
   try {
-    await Promise.all(pool.map(run));
+    await Promise.race([Promise.all(pool.map(run)), aborted]);
   } finally {
+    stopped = true;
+    signal?.removeEventListener("abort", onAbort);
     await Promise.all(pool.map((w) => w.terminate()));
   }
   return results;

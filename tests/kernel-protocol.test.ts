@@ -1,0 +1,123 @@
+/**
+ * The kernel as front-ends talk to it: kernel_info, inspect (shift-tab / hover), interrupt and
+ * shutdown while exploreMany's worker threads are busy.
+ */
+import { readFileSync } from "fs";
+import { createRequire } from "module";
+import { join } from "path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { KernelClient, type Message } from "../kernel/runner/client";
+import { ROOT } from "./kernel-support";
+
+const LAUNCHER = join(ROOT, "kernel", "dist", "launch.js");
+
+/** CPU seconds (user + system, all threads) the process has used so far. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // utime and stime are fields 14 and 15 of /proc/PID/stat, in clock ticks (100 per second).
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A cell that keeps two worker threads busy for tens of seconds, with a progress bar. */
+const LONG_SWEEP = `
+import { measureSubsets, measuresScenario, SITUATIONS, exploreMany, progress } from "execmem-lab";
+const one = ["x86-64", "arm64", "riscv64"].flatMap((a) =>
+  measureSubsets().flatMap((s) => SITUATIONS.map((sit) => measuresScenario(a, s, sit))));
+const specs = Array.from({ length: 30 }, () => one).flat();
+const bar = progress("sweep", specs.length);
+await exploreMany(specs, { workers: 2, maxStates: 2_000_000, onProgress: (d) => bar.update(d) });
+"finished"`;
+
+describe("kernel protocol", () => {
+  let client: KernelClient;
+
+  beforeAll(async () => {
+    client = await KernelClient.start({ cwd: ROOT, launcher: LAUNCHER });
+  }, 120_000);
+
+  afterAll(async () => {
+    await client?.shutdown();
+  });
+
+  it("kernel_info names the TypeScript compiler that really compiles the cells", async () => {
+    const reply = await client.shellRequest("kernel_info_request", {});
+    const info = reply.content as {
+      implementation: string;
+      language_info: { name: string; version: string; file_extension: string };
+    };
+    // The compiler tslab loads for the cells (its own TypeScript build).
+    const compiler = createRequire(require.resolve("tslab"))("@tslab/typescript-for-tslab") as {
+      version: string;
+    };
+    expect(info.language_info.name).toBe("typescript");
+    expect(info.language_info.version).toBe(compiler.version);
+    expect(info.language_info.version).not.toBe("3.7.2");
+    expect(info.language_info.file_extension).toBe(".ts");
+    expect(info.implementation).toBe("execmem-lab");
+  });
+
+  it("interrupt stops exploreMany's worker threads within 0.5 s and no output follows", async () => {
+    const pid = client.pid!;
+    const after: Message[] = [];
+    let replied = false;
+    let parent = "";
+    const off = client.onIopub((m) => {
+      if (replied && m.header.msg_type !== "status") after.push(m);
+    });
+    const run = client.execute(LONG_SWEEP, {
+      timeoutMs: 120_000,
+      onMessage: (m) => (parent = m.parent_header.msg_id ?? parent),
+    });
+    // Wait until the sweep reports progress: the workers are running.
+    const t0 = Date.now();
+    while (parent === "" && Date.now() - t0 < 60_000) await sleep(50);
+    await sleep(1000);
+    const busyFrom = cpuSeconds(pid);
+    await sleep(1000);
+    const busy = cpuSeconds(pid) - busyFrom;
+    // Jupyter interrupts a kernel with interrupt_mode "signal" by sending SIGINT.
+    process.kill(pid, "SIGINT");
+    const interruptedAt = Date.now();
+    const r = await run;
+    replied = true;
+    expect(Date.now() - interruptedAt).toBeLessThan(2000);
+    expect(r.reply.status).toBe("error");
+    await sleep(500);
+    const idleFrom = cpuSeconds(pid);
+    await sleep(1500);
+    const idle = cpuSeconds(pid) - idleFrom;
+    off();
+    // Two workers at work use well over a CPU-second per second on an idle machine; on a loaded
+    // one still a clear share. Stopped, the kernel is idle.
+    expect(busy, "CPU seconds in 1 s before the interrupt").toBeGreaterThan(0.3);
+    expect(idle, "CPU seconds in 1.5 s from 0.5 s after the interrupt").toBeLessThan(0.1);
+    expect(after.map((m) => m.header.msg_type)).toEqual([]);
+    // The kernel still works.
+    const next = await client.execute("1 + 1", { timeoutMs: 30_000 });
+    expect(next.reply.status).toBe("ok");
+  }, 180_000);
+
+  it("shutdown while workers run ends the kernel process at once", async () => {
+    const k = await KernelClient.start({ cwd: ROOT, launcher: LAUNCHER });
+    try {
+      let progressed = false;
+      void k
+        .execute(LONG_SWEEP, { timeoutMs: 120_000, onMessage: () => (progressed = true) })
+        .catch(() => {});
+      const t0 = Date.now();
+      while (!progressed && Date.now() - t0 < 60_000) await sleep(50);
+      await sleep(500);
+      const pid = k.pid!;
+      const started = Date.now();
+      // A grace period longer than the limit: a kernel that lingers is not killed early.
+      await k.shutdown(5000);
+      expect(Date.now() - started).toBeLessThan(1000);
+      expect(() => process.kill(pid, 0)).toThrow();
+    } finally {
+      k.kill();
+    }
+  }, 180_000);
+});
