@@ -59,6 +59,20 @@ describe("kernel protocol", () => {
     expect(info.implementation).toBe("execmem-lab");
   });
 
+  it("inspect (shift-tab) shows a library function's doc comment", async () => {
+    const code = 'import { explore } from "execmem-lab";\nexplore';
+    const reply = await client.shellRequest("inspect_request", {
+      code,
+      cursor_pos: code.length,
+      detail_level: 0,
+    });
+    const c = reply.content as { found: boolean; data: { "text/plain"?: string } };
+    expect(c.found).toBe(true);
+    expect(c.data["text/plain"]).toMatch(/function explore\(spec: ScenarioSpec/);
+    expect(c.data["text/plain"]).toMatch(/Explore every interleaving/);
+    expect(c.data["text/plain"]).toMatch(/\{ScenarioError\} for a scenario that does not compile/);
+  });
+
   it("interrupt stops exploreMany's worker threads within 0.5 s and no output follows", async () => {
     const pid = client.pid!;
     const after: Message[] = [];

@@ -22,6 +22,10 @@ export const architectures: Readonly<Record<string, ArchVariant>> = Object.fromE
   ].map((a) => [a.name, a]),
 );
 
+/**
+ * The architecture variant named `name` (e.g. "x86-64", "arm64+idc+dic", "riscv64").
+ * @throws {Error} naming the unknown variant and listing the known ones.
+ */
 export function getArch(name: string): ArchVariant {
   const a = architectures[name];
   if (!a) {

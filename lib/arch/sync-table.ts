@@ -21,6 +21,11 @@ export interface SyncEvent {
   cite: string;
 }
 
+/**
+ * The events that synchronise a CPU's instruction stream on each variant (serialising
+ * instructions, context synchronisation, fence.i, and local TLB flushes where they serialise),
+ * with the rule each comes from; one row per variant and event.
+ */
 export function contextSyncTable(arches: readonly ArchVariant[]): SyncEvent[] {
   const rows: SyncEvent[] = [];
   for (const a of arches) {

@@ -113,6 +113,10 @@ function ctxSample(
   };
 }
 
+/**
+ * min, p10, p50, p90, p99, max and mean of `xs` (nearest-rank, same units as `xs`); `xs` must
+ * not be empty (the fields are undefined/NaN otherwise).
+ */
 export function quantiles(xs: readonly number[]): Quantiles {
   const a = [...xs].sort((x, y) => x - y);
   const q = (p: number): number => a[Math.min(a.length - 1, Math.floor(p * a.length))];
@@ -127,6 +131,11 @@ export function quantiles(xs: readonly number[]): Quantiles {
   };
 }
 
+/**
+ * The cost model of one architecture: what each strategy of publishing new text costs (in
+ * nanoseconds of CPU time, summed over CPUs) against the number of CPUs, from the constants in
+ * lib/cost, optionally overridden.
+ */
 export class CostModel {
   readonly arch: ArchName;
   readonly constants: CostConstants;

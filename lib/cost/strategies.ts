@@ -341,6 +341,7 @@ export const STRATEGIES: readonly Strategy[] = [
   ]),
 ];
 
+/** The text-publishing strategies modelled for an architecture, in the order they are plotted. */
 export function strategiesFor(arch: ArchName): Strategy[] {
   return STRATEGIES.filter((s) => s.arch === arch);
 }

@@ -145,6 +145,11 @@ interface Pack {
   used: number;
 }
 
+/**
+ * The execmem allocator of one architecture (mm/execmem.c): execmem_alloc() over the execmem
+ * ranges of its layout, the ROX caches, bpf_prog_pack and the text-alloc proposals, with the
+ * address space, physical memory and direct map they change. Sizes and addresses in bytes.
+ */
 export class Execmem {
   readonly arch: ArchName;
   readonly layout: ArchLayout;

@@ -27,6 +27,10 @@ export interface DirectMapStats {
   pagesNonDefault: number;
 }
 
+/**
+ * Physical memory of `totalBytes` bytes: order-9 (2 MiB) blocks and order-0 (4 KiB) pages, under
+ * the allocator assumption described at the top of this file.
+ */
 export class PhysMem {
   readonly totalBytes: number;
   private nextBlock = 0; // bump pointer over 2 MiB blocks
@@ -102,6 +106,10 @@ const DPROTS: readonly DirectProt[] = [
 const PAGES_PER_PUD = PUD_SIZE / PAGE_SIZE;
 const DCODE = Object.fromEntries(DPROTS.map((p, i) => [p, i])) as Record<DirectProt, number>;
 
+/**
+ * The linear (direct) map: the protection of every page's alias and the page-table granularity
+ * (1 GiB, 2 MiB or 4 KiB), counting the large pages split by set_memory_*() changes.
+ */
 export class DirectMap {
   readonly initial: "1G" | "2M" | "4K";
   readonly totalBytes: number;

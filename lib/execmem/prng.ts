@@ -12,6 +12,10 @@ export interface Rng {
   pick<T>(xs: readonly T[]): T;
 }
 
+/**
+ * A seeded pseudo-random generator (mulberry32): the same seed (a 32-bit integer; other numbers
+ * are truncated to 32 bits) gives the same sequence, so workloads and samples are reproducible.
+ */
 export function mulberry32(seed: number): Rng {
   let a = seed >>> 0;
   const next = (): number => {

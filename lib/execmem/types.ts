@@ -31,6 +31,7 @@ export const PGPROT_BITS: Readonly<Record<Pgprot, { r: boolean; w: boolean; x: b
   PAGE_NONE: { r: false, w: false, x: false },
 };
 
+/** The kernel pgprot for read/write/execute permissions (PAGE_NONE when not readable). */
 export function pgprotOf(r: boolean, w: boolean, x: boolean): Pgprot {
   if (!r) return "PAGE_NONE";
   if (w) return x ? "PAGE_KERNEL_EXEC" : "PAGE_KERNEL";
@@ -55,6 +56,7 @@ export function vaOf(addr: bigint): Va {
     throw new RangeError(`address 0x${addr.toString(16)} is not a kernel address`);
   return Number(off);
 }
+/** A kernel virtual address ({@link Va} offset) as the kernel prints it: `0xffff...`, hex. */
 export function fmtVa(va: Va): string {
   return "0x" + kva(va).toString(16);
 }
@@ -95,13 +97,16 @@ export class ExecmemError extends Error {
   }
 }
 
+/** Whether `n` is a positive integer power of two (1, 2, 4, ...). */
 export function isPowerOfTwo(n: number): boolean {
   return Number.isInteger(n) && n > 0 && Number.isInteger(Math.log2(n));
 }
 
+/** `x` rounded up to a multiple of `a` (ALIGN() in the kernel); `a` > 0, same units as `x`. */
 export function alignUp(x: number, a: number): number {
   return Math.ceil(x / a) * a;
 }
+/** `x` rounded down to a multiple of `a` (ALIGN_DOWN()); `a` > 0, same units as `x`. */
 export function alignDown(x: number, a: number): number {
   return Math.floor(x / a) * a;
 }

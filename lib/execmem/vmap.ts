@@ -3,6 +3,10 @@
 // lowest suitable address. Addresses are Va offsets (types.ts); extents are [start, end).
 import { alignUp } from "./types";
 
+/**
+ * Free extents of a virtual address space, [start, end) in bytes, allocated lowest-address
+ * first like the vmap allocator's alloc_vmap_area() (mm/vmalloc.c).
+ */
 export class VmapSpace {
   /** Sorted starts and ends of free extents. */
   private s: number[] = [];

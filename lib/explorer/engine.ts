@@ -128,6 +128,11 @@ export class StateStore {
   }
 }
 
+/**
+ * Breadth-first search of a transition system's state space within `bounds` (states, time in
+ * milliseconds, heap in bytes). Returns every visited state with the transition that first
+ * reached it (so paths to final states are shortest) and whether the search was complete.
+ */
 export function bfs(ts: TransitionSystem, bounds: Bounds = {}): Graph {
   const maxStates = bounds.maxStates ?? 5_000_000;
   const maxMs = bounds.maxMs ?? 60_000;

@@ -53,6 +53,17 @@ function collect(c: Condition): string[] {
   return out;
 }
 
+/**
+ * Explore every interleaving of a scenario's CPUs and hardware steps (or, with `opts.sample`,
+ * that many seeded random walks) and group the final states by outcome, with the condition's
+ * verdict and one shortest witness per outcome.
+ *
+ * Bounds: `maxStates` (default 5,000,000 states), `maxMs` (milliseconds, default 60,000) and
+ * `maxHeapBytes` (bytes, default 2 GiB); when one is hit `stats.complete` is false and the
+ * result is a lower bound (no verdict of absence can be drawn from it).
+ * @throws {ScenarioError} for a scenario that does not compile (see {@link compile}).
+ * @throws {Error} when the condition reads a register or location the scenario lacks.
+ */
 export function explore(spec: ScenarioSpec, opts: ExploreOptions = {}): ExplorationResult {
   const layout = compile(spec);
   const cond = spec.condition ? parseCondition(spec.condition) : null;

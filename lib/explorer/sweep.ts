@@ -30,6 +30,14 @@ function workerFile(): string {
   return resolve(__dirname, "../dist/explorer/sweep-worker.js");
 }
 
+/**
+ * {@link explore} each scenario on worker threads (`opts.workers`, default one per core; 0 runs
+ * them in this thread) and return the results in the order of `specs`. `onProgress(done, total)`
+ * is called as explorations finish. Inside the kernel an interrupt or restart stops the workers
+ * at once (see `signal`).
+ * @throws {Error} `"<scenario>: <message>"` when a scenario fails to explore.
+ * @throws {InterruptedError} when `signal` aborts first.
+ */
 export async function exploreMany(
   specs: ScenarioSpec[],
   opts: SweepOptions = {},

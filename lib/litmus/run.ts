@@ -67,6 +67,11 @@ export function runLitmus(path: string, opts: LitmusOptions = {}): LitmusResult 
   return runLitmusTest(loadLitmus(path), opts);
 }
 
+/**
+ * Translate and explore a parsed litmus test; the result in herd7's terms (states, the
+ * condition's Ok/No, positive and negative witness counts) and the time taken in seconds.
+ * @throws {LitmusError} as {@link translate} does.
+ */
 export function runLitmusTest(test: LitmusTest, opts: LitmusOptions = {}): LitmusResult {
   const t0 = performance.now();
   const tr = translate(test, { decodeEncodings: opts.decodeEncodings });

@@ -59,6 +59,7 @@ function rbit(v: bigint, bits: number): bigint {
   return out;
 }
 
+/** The scenario region holding the code at label `label` of litmus thread `thread` ("P0_L0"). */
 export function regionName(thread: number, label: string): string {
   return `P${thread}_${label}`;
 }
@@ -83,6 +84,12 @@ function bigValue(v: bigint, decode: boolean): Insn {
   return decode ? decodeEncoding(v) : { k: "raw", value: v };
 }
 
+/**
+ * Translate a parsed herd7 AArch64 litmus test into a scenario of the arm64 model (variant from
+ * its CacheType header), with the map back from the scenario's names to the test's.
+ * @throws {LitmusError} at file:line:col for an instruction or construct the model lacks, or
+ * more than 8 threads.
+ */
 export function translate(test: LitmusTest, opts: TranslateOptions = {}): Translation {
   const decode = !!opts.decodeEncodings;
   const file = test.file;

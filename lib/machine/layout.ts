@@ -7,6 +7,10 @@ import type { ArchVariant, Effect, MacroStep } from "../arch/types";
 import { architectures, getArch } from "../arch";
 import type { Alias, Operand, Perm, ScenarioSpec, SourcePos } from "../scenario/spec";
 
+/**
+ * A scenario that cannot run: its message is `name:line:col: what` (or `name: what` without a
+ * position), with the scenario name and source position kept as fields.
+ */
 export class ScenarioError extends Error {
   constructor(
     message: string,
@@ -203,6 +207,13 @@ export interface Layout {
 
 const MAX_FRAMES = 31;
 
+/**
+ * Check a scenario and lay it out for the machine: interns versions, places code regions, pages
+ * and frames, and numbers registers and data locations.
+ * @throws {ScenarioError} naming the scenario (and the file:line:col when the spec came from a
+ * file) for an unknown architecture, no CPU or more than 8, or a region, page, frame or operand
+ * the scenario does not define.
+ */
 export function compile(spec: ScenarioSpec): Layout {
   const name = spec.name || "scenario";
   const err = (msg: string, pos?: SourcePos) => new ScenarioError(msg, name, pos);

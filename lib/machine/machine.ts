@@ -94,6 +94,12 @@ export interface MachineOptions {
 /** Receives each successor; `next` is a reused buffer, valid only during the call. */
 export type Emit = (label: number, next: Uint8Array) => void;
 
+/**
+ * The operational machine of a compiled scenario (see docs/model.md): states are byte arrays,
+ * and each enabled transition (a program step of a CPU, or a hardware step such as a store
+ * buffer drain, a TLB or I-cache fill or eviction, or a pipeline refetch) is emitted with its
+ * label. The explorer drives it; use {@link explore} rather than this class directly.
+ */
 export class Machine {
   readonly layout: Layout;
   readonly nCpu: number;

@@ -121,10 +121,12 @@ export const dashes: readonly string[] = [
   "longdashdot",
 ];
 
+/** The colour of the i-th series of a figure, from the one palette (cycles; any integer). */
 export function seriesColor(i: number): string {
   return seriesColors[((i % seriesColors.length) + seriesColors.length) % seriesColors.length];
 }
 
+/** The colour of an outcome class ("new", "stale", "trap", ...); unknown names get the empty colour. */
 export function outcomeColor(name: string): string {
   return (outcomeColors as Record<string, string>)[name] ?? EMPTY;
 }

@@ -52,6 +52,7 @@ const STATE_LABELS: Record<CellState, string> = {
   reserved: "other vmalloc user",
 };
 
+/** A byte count in binary units: `formatBytes(3 * 2 ** 20)` is "3 MiB". */
 export function formatBytes(n: number): string {
   const units = ["B", "KiB", "MiB", "GiB", "TiB"];
   let u = 0;
@@ -262,6 +263,7 @@ export function counterLines(
   });
 }
 
+/** Line figure: direct-map large pages split over the workload, one line per allocator series. */
 export function directMapSplits(
   series: FragmentationSeries[],
   opts: { title?: string } = {},
@@ -269,6 +271,7 @@ export function directMapSplits(
   return counterLines(series, "directMapSplits", { title: opts.title ?? "Direct-map splits" });
 }
 
+/** Line figure: 2 MiB (huge) mappings in use over the workload, one line per allocator series. */
 export function hugeMappings(series: FragmentationSeries[], opts: { title?: string } = {}): Figure {
   return counterLines(series, "hugeMappings", { title: opts.title ?? "2 MiB mappings" });
 }

@@ -80,6 +80,7 @@ export function verdictOf(
   };
 }
 
+/** A verdict cell's class: sufficient, insufficient, or unknown (incomplete search). */
 export function verdictClass(c: VerdictCell): VerdictClass {
   return c.sufficient === null ? "unknown" : c.sufficient ? "sufficient" : "insufficient";
 }

@@ -237,30 +237,36 @@ export class Program {
   }
 }
 
+/** Builds a {@link ScenarioSpec} step by step; see {@link scenario}. */
 export class ScenarioBuilder {
   private readonly spec: ScenarioSpec;
   constructor(name: string, arch: string) {
     this.spec = { name, arch, data: {}, regions: [], pages: [], frames: [], cpus: [] };
   }
+  /** Shared data locations and their initial values (numbers), e.g. `{ flag: 0 }`. */
   data(values: Record<string, number>): this {
     Object.assign(this.spec.data, values);
     return this;
   }
+  /** A code region `name`: its size in cache lines, its versions, the initial one and its page. */
   code(name: string, r: Omit<RegionSpec, "name">): this {
     this.spec.regions.push({ name, ...r });
     return this;
   }
+  /** A page with permissions (`"RX"`, `"RW"`, ..., or `"none"` for not present), optionally mapping `frame`. */
   page(name: string, perm: Perm | "none", frame?: string | null): this {
     const p: PageSpec = { name, perm: perm === "none" ? "" : perm };
     if (frame !== undefined) p.frame = frame;
     this.spec.pages!.push(p);
     return this;
   }
+  /** A physical frame laid out like region `like`, holding version `initial`. */
   frame(name: string, like: string, initial: string): this {
     const f: FrameSpec = { name, like, initial };
     this.spec.frames!.push(f);
     return this;
   }
+  /** Add a CPU whose program `body` writes (operations in the kernel's words, in order). */
   cpu(body: (p: Program) => void): this {
     const p = new Program();
     body(p);
@@ -270,18 +276,22 @@ export class ScenarioBuilder {
     this.spec.cpus.push(c);
     return this;
   }
+  /** Final condition `exists (cond)`: the explorer says whether some execution satisfies it. */
   exists(cond: string): this {
     this.spec.condition = `exists (${cond})`;
     return this;
   }
+  /** Final condition `~exists (cond)`: no execution may satisfy it. */
   notExists(cond: string): this {
     this.spec.condition = `~exists (${cond})`;
     return this;
   }
+  /** Final condition `forall (cond)`: every execution must satisfy it. */
   forall(cond: string): this {
     this.spec.condition = `forall (${cond})`;
     return this;
   }
+  /** The observation the scenario states it gives (a `Result:` line); results report whether it matched. */
   expect(o: Observation): this {
     this.spec.expect = o;
     return this;
@@ -292,11 +302,17 @@ export class ScenarioBuilder {
     Object.assign(b.spec, structuredClone({ ...this.spec, arch }));
     return b;
   }
+  /** The finished scenario (a plain-data copy; the builder can go on being used). */
   build(): ScenarioSpec {
     return structuredClone(this.spec);
   }
 }
 
+/**
+ * Start a scenario named `name` on the architecture variant `arch` ("x86-64", "arm64", ...):
+ * add data, code regions, pages and CPU programs, then `.build()`. The variant is checked when
+ * the scenario is compiled (by {@link explore}), not here.
+ */
 export function scenario(name: string, arch: string): ScenarioBuilder {
   return new ScenarioBuilder(name, arch);
 }

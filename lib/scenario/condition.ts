@@ -17,6 +17,7 @@ export interface Condition {
   text: string;
 }
 
+/** A condition that does not parse; the message starts with `line:column:`. */
 export class ConditionError extends Error {
   constructor(
     message: string,
@@ -148,6 +149,11 @@ export function conditionNames(e: CondExpr): string[] {
   }
 }
 
+/**
+ * Evaluate a condition expression on the observed `values` (name -> value), comparing through
+ * `normalise` (e.g. version aliases).
+ * @throws {Error} when the expression reads a name that `values` does not have.
+ */
 export function evalCondition(
   e: CondExpr,
   values: Record<string, string>,

@@ -46,6 +46,10 @@ function syncAll(p: Program, arch: string): void {
   else p.flush_icache_all();
 }
 
+/**
+ * The scenario of Song's four measures (A11) on `arch` with the measures in `subset` (1-4) taken,
+ * in `situation` (a fresh page, a reused one, or a neighbour's code on the same page).
+ */
 export function measuresScenario(
   arch: string,
   subset: readonly Measure[],
