@@ -12,6 +12,10 @@ export const arm64: ArchVariant = {
   description: "arm64, CTR_EL0.IDC=0 DIC=0, SCTLR_EL1.EIS=EOS=1",
   // Arm ARM B2.3: stores to different locations may become visible out of order.
   tso: false,
+  // Arm ARM B2.3 "Definition of the Armv8 memory model": a load is ordered before later
+  // accesses only by a dependency (address, data, control to a store), a barrier (DMB/DSB),
+  // load-acquire / store-release, or coherence (same location).
+  loadsInOrder: false,
   // Arm ARM D7.5.9 / D17.2.33 CTR_EL0: without IDC, data must be cleaned to the PoU (DC CVAU)
   // before instruction fetch can see it; without DIC, the I-cache must be invalidated (IC IVAU).
   idc: false,
@@ -36,8 +40,8 @@ export const arm64: ArchVariant = {
     "DMB SY": { effect: "full-barrier", cite: "Arm ARM B2.3.7 DMB" },
     "DMB ISHST": { effect: "store-barrier", cite: "Arm ARM B2.3.7 DMB ST" },
     "DMB ISHLD": {
-      effect: "none",
-      cite: "Arm ARM B2.3.7 DMB LD (loads execute in order in the model)",
+      effect: "load-barrier",
+      cite: "Arm ARM B2.3.7 DMB LD: orders earlier loads before later loads and stores",
     },
     "DSB ISH": {
       effect: "dsb",

@@ -10,6 +10,8 @@ export const riscv64: ArchVariant = {
   description: "riscv64 with Zifencei, without Svvptc",
   // RVWMO: stores to different addresses may become visible out of order.
   tso: false,
+  // Loads are kept in program order on this model of RISC-V (RVWMO would allow reordering).
+  loadsInOrder: true,
   // Data caches are coherent (RVWMO); instruction fetch is not coherent with stores until FENCE.I.
   idc: true,
   dic: false,

@@ -12,6 +12,8 @@ export type Effect =
   | "context-sync"
   /** Wait until the store buffer is empty (smp_mb, DMB ISH, fence rw,rw); orders DC CVAU too. */
   | "full-barrier"
+  /** Earlier loads are performed before later loads and stores (DMB ISHLD). */
+  | "load-barrier"
   /** Wait until the store buffer is empty, without ordering cache maintenance (DSB ISHST). */
   | "store-fence"
   /** Later stores may not become visible before earlier ones (smp_wmb, DMB ISHST, fence w,w). */
@@ -108,6 +110,12 @@ export interface ArchVariant {
   description: string;
   /** Store buffer drains in program order (TSO: SDM vol. 3A 9.2.2). */
   tso: boolean;
+  /**
+   * Loads are performed in program order. When false, a load may be performed after later loads
+   * and stores, unless a dependency on its register, a barrier, acquire/release or a later
+   * access to the same location orders them.
+   */
+  loadsInOrder: boolean;
   /** Data writes reach the point of unification at once (CTR_EL0.IDC=1, or coherent caches). */
   idc: boolean;
   /** Instruction caches are coherent with the point of unification (CTR_EL0.DIC=1, or x86). */

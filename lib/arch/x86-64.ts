@@ -10,6 +10,8 @@ export const x86_64: ArchVariant = {
   description: "x86-64, legacy IDT: interrupt delivery and IRET are serialising",
   // SDM vol. 3A 9.2.2: stores are seen in program order by other processors (TSO).
   tso: true,
+  // SDM vol. 3A 9.2.2: reads are not reordered with other reads, nor writes with older reads.
+  loadsInOrder: true,
   // SDM 9.1.3: caches are coherent; a store invalidates the line in every I-cache.
   idc: true,
   dic: true,

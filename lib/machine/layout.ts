@@ -52,7 +52,7 @@ export function pteFrame(pte: number): number {
 /** Primitive program steps. */
 export type Step =
   | { k: "store"; loc: number; value: number; release: boolean; vaSlot: number; text: string }
-  | { k: "load"; reg: number; loc: number; text: string }
+  | { k: "load"; reg: number; loc: number; acquire: boolean; text: string }
   | { k: "await"; loc: number; value: number; text: string }
   | {
       k: "effect";
@@ -77,7 +77,7 @@ export type Step =
   | { k: "alu"; fn: AluFn; dst: number; a: number; b: number; value: number; text: string }
   | { k: "flags"; fn: "cmp" | "tst"; a: number; b: number; value: number; text: string }
   | { k: "cset"; dst: number; cond: string; text: string }
-  | { k: "ldr"; dst: number; addr: number; text: string }
+  | { k: "ldr"; dst: number; addr: number; acquire: boolean; text: string }
   | { k: "str"; src: number; addr: number; release: boolean; text: string }
   /** Jump to target: always, when reg is zero/non-zero (cbz/cbnz), or on a flags condition. */
   | {
@@ -802,6 +802,7 @@ export function compile(spec: ScenarioSpec): Layout {
             k: "load",
             reg: reg(op.reg, "data", pos),
             loc: dataLoc(op.loc, pos),
+            acquire: !!op.acquire,
             text: `${op.reg} = ${op.acquire ? "smp_load_acquire" : "READ_ONCE"}(${op.loc})`,
           });
           break;
@@ -913,6 +914,7 @@ export function compile(spec: ScenarioSpec): Layout {
             k: "ldr",
             dst: reg(op.dst, "data", pos),
             addr: reg(op.addr, "data", pos),
+            acquire: !!op.acquire,
             text: `${op.acquire ? "LDAR" : "LDR"} ${op.dst}, [${op.addr}]`,
           });
           break;

@@ -47,6 +47,8 @@ export const K = {
   tlbfill: 7,
   tlbevict: 8,
   icomplete: 11,
+  /** A load performed after later program steps (arm64: loads out of order). */
+  load: 12,
   irq: 9,
   ipi: 10,
 } as const;
@@ -115,6 +117,7 @@ export class Machine {
     pclean: number;
     dcseen: number;
     pinval: number;
+    pload: number;
   };
   /** Per code slot: its region's versions (trap first); a version's bit is its index there. */
   private readonly slotVersions: number[][];
@@ -123,6 +126,10 @@ export class Machine {
   /** Groups of CPUs with identical programs whose blocks may be permuted (symmetry). */
   readonly symmetryGroups: number[][];
   private readonly pouOff: number;
+  /** Per CPU and step: a load that may be left pending while later steps run. */
+  private readonly deferrable: boolean[][];
+  /** Per CPU and step: a load whose register reaches the address of a later DC CVAU. */
+  private readonly feedsClean: boolean[][];
 
   constructor(specOrLayout: ScenarioSpec | Layout, opts: MachineOptions = {}) {
     const L =
@@ -143,8 +150,16 @@ export class Machine {
     const pclean = prank + L.nVaSlots;
     const dcseen = pclean + (a.idc ? 0 : L.nCode);
     const pinval = dcseen + (a.idc ? 0 : L.nCode);
-    this.cpuSize = pinval + (a.dic ? 0 : L.nCl);
-    this.o = { regs, tlb, icache, pipe, prank, pclean, dcseen, pinval };
+    // A pending load: its register + 1 (0: none) and its location (loads out of order).
+    const pload = pinval + (a.dic ? 0 : L.nCl);
+    this.cpuSize = pload + (a.loadsInOrder ? 0 : 2);
+    this.o = { regs, tlb, icache, pipe, prank, pclean, dcseen, pinval, pload };
+    this.deferrable = L.cpus.map((cpu) =>
+      cpu.steps.map((_, i) => !a.loadsInOrder && deferrable(cpu.steps, i)),
+    );
+    this.feedsClean = L.cpus.map((cpu) =>
+      cpu.steps.map((_, i) => !a.idc && feedsClean(cpu.steps, i)),
+    );
     this.slotVersions = [];
     for (const f of L.frames) {
       const p = L.pages[f.page];
@@ -309,6 +324,17 @@ export class Machine {
       t[b + this.o.dcseen + ci] = this.bit(ci, t[L.codeBase + ci]);
   }
 
+  /**
+   * A DC CVAU whose address depends on a load is performed after it (Arm ARM B2.3, address
+   * dependency): from the load on, CPU c's cleans capture versions current from here.
+   */
+  private cleansFromHere(t: Uint8Array, c: number): void {
+    const L = this.layout;
+    const b = this.base(c);
+    for (let ci = 0; ci < L.nCode; ci++)
+      t[b + this.o.dcseen + ci] = this.bit(ci, t[L.codeBase + ci]);
+  }
+
   private flushPipe(s: Uint8Array, c: number): void {
     const p = this.base(c) + this.o.pipe;
     s.fill(NONE, p, p + this.layout.nVaSlots);
@@ -349,6 +375,7 @@ export class Machine {
         const pc = s[b + PC];
         const st = L.cpus[c].steps[pc];
         if (!st || (s[b + STOPF] & 1) !== 0 || !this.isLocal(s, c, st, pc)) continue;
+        if (this.waitsForLoad(s, c, st)) continue;
         const t = this.scratch(s);
         this.instructionStep(t, c, st);
         emit(label(c, K.prog, 0), this.canonical(t));
@@ -364,7 +391,14 @@ export class Machine {
       // A call is one instruction stream: interrupts and IPIs are taken at its boundaries.
       const midCall = s[b + CSLOT] > 0;
       // Program step (not while the CPU spins in a stop_machine() handler).
-      if (!isDone && !inStop) this.programStep(s, c, cpu.steps[pc], emit);
+      if (!isDone && !inStop && !this.waitsForLoad(s, c, cpu.steps[pc]))
+        this.programStep(s, c, cpu.steps[pc], emit);
+      // A pending load is performed (reads memory or its own newest buffered store).
+      if (!a.loadsInOrder && s[b + this.o.pload] !== 0) {
+        const t = this.scratch(s);
+        this.performLoad(t, c);
+        emit(label(c, K.load, 0), this.canonical(t));
+      }
       // Store-buffer drains (MODEL.md mechanism 5).
       const n = s[b + SBLEN];
       for (let i = 0; i < n; i++) {
@@ -585,8 +619,11 @@ export class Machine {
       case "load": {
         const t = this.scratch(s);
         t[b + this.o.regs + st.reg] = this.read(s, c, st.loc);
+        if (this.feedsClean[c][s[b + PC]]) this.cleansFromHere(t, c);
         t[b + PC]++;
         emit(lbl, this.canonical(t));
+        if (this.deferrable[c][s[b + PC]] && s[b + this.o.pload] === 0)
+          this.deferLoad(s, c, st.reg, st.loc, emit);
         return;
       }
       case "await": {
@@ -687,8 +724,87 @@ export class Machine {
       default: {
         const t = this.scratch(s);
         if (!this.instructionStep(t, c, st)) return;
+        if (st.k === "ldr" && this.feedsClean[c][s[b + PC]]) this.cleansFromHere(t, c);
         emit(lbl, this.canonical(t));
+        if (st.k === "ldr" && this.deferrable[c][s[b + PC]] && s[b + this.o.pload] === 0) {
+          const R = b + this.o.regs;
+          const loc = this.locOfSymbol(s, this.symbolAt(s[R + st.addr], st.text), st.text);
+          this.deferLoad(s, c, st.dst, loc, emit);
+        }
       }
+    }
+  }
+
+  /** Leaves a load pending: later steps run first, performLoad() reads memory later. */
+  private deferLoad(s: Uint8Array, c: number, reg: number, loc: number, emit: Emit): void {
+    const b = this.base(c);
+    const t = this.scratch(s);
+    // Bit 7: the load feeds a DC CVAU's address (feedsClean); registers are fewer than 127.
+    t[b + this.o.pload] = (reg + 1) | (this.feedsClean[c][s[b + PC]] ? 128 : 0);
+    t[b + this.o.pload + 1] = loc;
+    t[b + PC]++;
+    emit(label(c, K.prog, 1), this.canonical(t));
+  }
+
+  private performLoad(t: Uint8Array, c: number): void {
+    const b = this.base(c);
+    const reg = (t[b + this.o.pload] & 127) - 1;
+    const loc = t[b + this.o.pload + 1];
+    const v = this.read(t, c, loc);
+    t[b + this.o.regs + reg] = this.isCode(loc) ? this.layout.versionSymbol[v] : v;
+    if (t[b + this.o.pload] & 128) this.cleansFromHere(t, c);
+    t[b + this.o.pload] = 0;
+    t[b + this.o.pload + 1] = 0;
+  }
+
+  /**
+   * Whether step st must wait for CPU c's pending load (Arm ARM B2.3): it reads or writes the
+   * load's register (address, data and control dependencies), accesses its location
+   * (coherence), is a store-release, or is a barrier or any other step the model keeps in order.
+   */
+  private waitsForLoad(s: Uint8Array, c: number, st: Step): boolean {
+    if (this.layout.arch.loadsInOrder) return false;
+    const b = this.base(c);
+    const p = s[b + this.o.pload];
+    if (p === 0) return false;
+    const r = (p & 127) - 1;
+    const loc = s[b + this.o.pload + 1];
+    const R = b + this.o.regs;
+    const at = (reg: number) => {
+      const v = s[R + reg];
+      const sym = this.layout.symbols[v - SYMBOL_BASE];
+      return v >= SYMBOL_BASE && sym && sym.kind !== "insn" && sym.kind !== "label"
+        ? this.locOfSymbol(s, sym, st.text)
+        : -1;
+    };
+    switch (st.k) {
+      case "mov":
+        return st.dst === r || st.src === r;
+      case "alu":
+      case "flags":
+        return ("dst" in st && st.dst === r) || st.a === r || st.b === r;
+      case "cset":
+        return st.dst === r;
+      case "ldr":
+        return st.dst === r || st.addr === r || at(st.addr) === loc;
+      case "load":
+        return st.reg === r || st.loc === loc;
+      case "str":
+        return st.release || st.src === r || st.addr === r || at(st.addr) === loc;
+      case "store":
+        return st.release || st.loc === loc;
+      case "jump":
+        return ((st.when === "cbz" || st.when === "cbnz") && st.reg === r) || st.link === r;
+      case "br":
+        return st.reg === r || st.link === r;
+      case "effect":
+        return !(
+          st.effect === "store-barrier" ||
+          st.effect === "none" ||
+          st.effect === "context-sync"
+        );
+      default:
+        return true;
     }
   }
 
@@ -843,6 +959,8 @@ export class Machine {
       case "store-fence":
         if (n > 0) return;
         break;
+      case "load-barrier":
+        break; // earlier loads are performed (waitsForLoad)
       case "store-barrier":
         if (!a.tso) t[b + EPOCH]++;
         break;
@@ -1310,6 +1428,8 @@ export class Machine {
         let action = st.text;
         if (st.k === "call")
           action = `${st.text}: fetch ${L.regions[st.region].name}+${before[this.base(c) + CSLOT]}`;
+        if ((st.k === "ldr" || st.k === "load") && arg === 1)
+          action = `${st.text} (left pending: later steps may run first)`;
         const sync =
           st.k === "effect"
             ? st.sync
@@ -1347,6 +1467,16 @@ export class Machine {
         return { cpu, kind: "hardware", action: `TLB evicts ${L.pages[arg].name}`, sync: false };
       case K.irq:
         return { cpu, kind: "hardware", action: "interrupt delivered", sync: true };
+      case K.load: {
+        const b = this.base(c) + this.o.pload;
+        const reg = L.cpus[c].regs[(before[b] & 127) - 1];
+        return {
+          cpu,
+          kind: "hardware",
+          action: `pending load ${reg} = [${L.locName[before[b + 1]]}] performed`,
+          sync: false,
+        };
+      }
       case K.ipi: {
         const h = IPI_HANDLERS[before[this.base(c) + IPIP] - 1];
         return { cpu, kind: "hardware", action: `IPI taken (${h})`, sync: true };
@@ -1527,3 +1657,100 @@ function symmetryGroups(L: Layout): number[][] {
 }
 
 export { encodePte };
+
+/**
+ * Whether the load at step i may be left pending: some later memory access could then be
+ * performed before it (Arm ARM B2.3). Otherwise leaving it pending only adds states: the steps
+ * up to the next one that waits for it commute with it.
+ */
+function deferrable(steps: Step[], i: number): boolean {
+  const st = steps[i];
+  if ((st.k !== "load" && st.k !== "ldr") || st.acquire) return false;
+  const r = st.k === "load" ? st.reg : st.dst;
+  const seen = new Set<number>();
+  const work = [i + 1];
+  while (work.length) {
+    const j = work.pop()!;
+    if (j >= steps.length || seen.has(j) || seen.size > 64) continue;
+    seen.add(j);
+    const x = steps[j];
+    switch (x.k) {
+      case "load":
+        if (x.reg !== r) return true;
+        break;
+      case "ldr":
+        if (x.dst !== r && x.addr !== r) return true;
+        break;
+      case "store":
+        if (!x.release) return true;
+        break;
+      case "str":
+        if (!x.release && x.src !== r && x.addr !== r) return true;
+        break;
+      case "mov":
+        if (x.dst !== r && x.src !== r) work.push(j + 1);
+        break;
+      case "alu":
+      case "flags":
+        if (!("dst" in x && x.dst === r) && x.a !== r && x.b !== r) work.push(j + 1);
+        break;
+      case "cset":
+        if (x.dst !== r) work.push(j + 1);
+        break;
+      case "jump":
+        if ((x.when === "cbz" || x.when === "cbnz") && x.reg === r) break;
+        if (x.link === r) break;
+        if (x.target > j) work.push(x.target);
+        if (x.when !== "always") work.push(j + 1);
+        break;
+      case "effect":
+        if (x.effect === "store-barrier" || x.effect === "none" || x.effect === "context-sync")
+          work.push(j + 1);
+        break;
+    }
+  }
+  return false;
+}
+
+/**
+ * Whether the register the load at step i writes reaches, through moves and ALU operations, the
+ * address of a later DC CVAU (an address dependency from the load to the clean).
+ */
+function feedsClean(steps: Step[], i: number): boolean {
+  const st = steps[i];
+  if (st.k !== "load" && st.k !== "ldr") return false;
+  const seen = new Set<number>();
+  const work: [number, Set<number>][] = [[i + 1, new Set([st.k === "load" ? st.reg : st.dst])]];
+  while (work.length) {
+    const [j, taint] = work.pop()!;
+    if (j >= steps.length || seen.has(j) || seen.size > 64) continue;
+    seen.add(j);
+    const x = steps[j];
+    const next = new Set(taint);
+    switch (x.k) {
+      case "mov":
+        if (x.src >= 0 && taint.has(x.src)) next.add(x.dst);
+        else next.delete(x.dst);
+        break;
+      case "alu":
+        if (taint.has(x.a) || (x.b >= 0 && taint.has(x.b))) next.add(x.dst);
+        else next.delete(x.dst);
+        break;
+      case "ldr":
+      case "load":
+        next.delete(x.k === "load" ? x.reg : x.dst);
+        break;
+      case "effect-reg":
+        if (x.effect === "clean-to-pou" && taint.has(x.addr)) return true;
+        break;
+      case "jump":
+        if (x.target > j) work.push([x.target, next]);
+        if (x.when === "always") continue;
+        break;
+      case "br":
+        continue;
+    }
+    if (next.size) work.push([j + 1, next]);
+  }
+  return false;
+}
