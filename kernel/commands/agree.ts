@@ -5,8 +5,10 @@
  * test, 2 when the directory or its expected.tsv cannot be read.
  */
 import type { Command } from "commander";
-import { agree } from "execmem-lab";
-import type { AgreeEntry, AgreeReport } from "execmem-lab";
+import { existsSync } from "fs";
+import { join } from "path";
+import { agree, agreeKinds, riscvConfigsIn } from "execmem-lab";
+import type { AgreeEntry, AgreeReport, KindsEntry, KindsReport } from "execmem-lab";
 
 export interface AgreeCliOptions {
   json?: boolean;
@@ -25,14 +27,22 @@ export function register(program: Command): void {
   program
     .command("agree")
     .description(
-      "run every herd7 litmus test of a directory on the arm64 machine and compare with its expected.tsv (herd7's observations)",
+      "run every herd7 litmus test of each directory and compare with herd7: expected.tsv (AArch64 observations, arm64 machine) or kinds-CONFIG.txt (RISC-V Allow/Forbid per model configuration, one riscv64 variant each)",
     )
-    .argument("<dir>", "directory with .litmus files and expected.tsv")
+    .argument(
+      "<dir...>",
+      "directories with .litmus files and expected.tsv (herd7 observations), or RISC-V ones with kinds-Ziccif-only.txt / kinds-Ziccid.txt",
+    )
     .option("--json", "print the report as JSON")
     .option("--only <names...>", "only the tests whose name or file contains one of these")
     .option("-v, --verbose", "one line per test as it finishes")
-    .action((dir: string, opts: AgreeCliOptions) => {
-      const code = runAgreeCli(dir, opts);
+    .action((dirs: string[], opts: AgreeCliOptions) => {
+      let code = 0;
+      for (const dir of dirs) {
+        const isKinds = !existsSync(join(dir, "expected.tsv")) && riscvConfigsIn(dir).length > 0;
+        const c = isKinds ? runKindsCli(dir, opts) : runAgreeCli(dir, opts);
+        code = Math.max(code, c);
+      }
       if (code !== 0) process.exitCode = code;
     });
 }
@@ -106,3 +116,69 @@ const consoleIo: Io = {
   out: (l) => console.log(l),
   err: (l) => console.error(l),
 };
+
+function kindsLine(e: KindsEntry): string {
+  if (e.status === "unsupported") return `unsupported  ${e.name}: ${e.reason}`;
+  const p = e.result ? ` ${e.result.positive} ${e.result.negative}` : "";
+  return `${e.status.padEnd(11)}  ${e.name}: herd7 ${e.expected}, machine ${e.verdict ?? "Undetermined"}${p} (${(e.seconds * 1000).toFixed(0)} ms)`;
+}
+
+/** One line per RISC-V configuration: the counts, then the names of the others. */
+export function kindsSummary(r: KindsReport): string[] {
+  const n = r.entries.length;
+  const out = [
+    `RISC-V ${r.kinds} (${r.arch}): agreed ${r.agreed.length}/${n}, disagreed ${r.disagreed.length}, unsupported ${r.unsupported.length}; ${n} tests in ${r.seconds.toFixed(2)} s`,
+  ];
+  if (r.disagreed.length) out.push(`  disagreed: ${r.disagreed.join(", ")}`);
+  if (r.unsupported.length) out.push(`  unsupported: ${r.unsupported.join(", ")}`);
+  return out;
+}
+
+/** Runs every RISC-V configuration of a directory; returns the exit code. */
+export function runKindsCli(dir: string, opts: AgreeCliOptions = {}, io: Io = consoleIo): number {
+  const reports: KindsReport[] = [];
+  try {
+    for (const c of riscvConfigsIn(dir))
+      reports.push(
+        agreeKinds(dir, c, {
+          only: opts.only,
+          onEntry: opts.verbose && !opts.json ? (e) => io.out(kindsLine(e)) : undefined,
+        }),
+      );
+  } catch (e) {
+    io.err(`execmem-lab agree: ${e instanceof Error ? e.message : String(e)}`);
+    return 2;
+  }
+  if (reports.length === 0) {
+    io.err(`execmem-lab agree: ${dir}: no expected.tsv and no kinds file of a known configuration`);
+    return 2;
+  }
+  if (opts.json) {
+    io.out(
+      JSON.stringify(
+        reports.map((r) => ({
+          dir: r.dir,
+          kinds: r.kinds,
+          arch: r.arch,
+          agreed: r.agreed,
+          disagreed: r.disagreed,
+          unsupported: r.unsupported,
+          total: r.entries.length,
+          seconds: r.seconds,
+          tests: r.entries.map((e) => ({
+            name: e.name,
+            file: e.file,
+            status: e.status,
+            expected: e.expected,
+            verdict: e.verdict,
+            reason: e.reason ?? null,
+            seconds: e.seconds,
+          })),
+        })),
+        null,
+        2,
+      ),
+    );
+  } else for (const r of reports) for (const l of kindsSummary(r)) io.out(l);
+  return reports.some((r) => r.disagreed.length || r.unsupported.length) ? 1 : 0;
+}

@@ -1,11 +1,12 @@
 /**
- * `execmem-lab litmus FILE... [--json]` — run herd7 AArch64 litmus tests (the instruction-fetch
- * subset, docs/litmus.md) on the arm64 machine and print herd7-style results: the final states,
+ * `execmem-lab litmus FILE... [--json] [--arch VARIANT]` — run herd7 AArch64 or RISCV litmus tests
+ * (the instruction-fetch subset, docs/litmus.md) on the arm64 or riscv64 machine and print
+ * herd7-style results: the final states,
  * Ok/No, Positive/Negative, `Observation NAME Never|Sometimes|Always p q` and the time.
  * Exit code 2 when a file is malformed or outside the subset ("unsupported").
  */
 import { type Command } from "commander";
-import { formatHerd, LitmusError, loadLitmus, runLitmusTest } from "execmem-lab";
+import { formatHerd, LitmusError, runLitmusFile } from "execmem-lab";
 import type { LitmusOptions, LitmusResult, Witness } from "execmem-lab";
 import { intOption } from "./options";
 
@@ -17,6 +18,8 @@ export interface LitmusCliOptions {
   maxMs?: number;
   /** Read integers stored to code as A64 encodings (default: integers are data, as in herd7). */
   decodeEncodings?: boolean;
+  /** riscv64 variant for RISCV tests (default riscv64; riscv64+ziccid...). */
+  arch?: string;
 }
 
 export interface Io {
@@ -49,7 +52,7 @@ export function register(program: Command): void {
   program
     .command("litmus")
     .description(
-      "run herd7 AArch64 litmus tests (instruction-fetch subset, docs/litmus.md) on the arm64 machine; herd7-style output",
+      "run herd7 AArch64 or RISCV litmus tests (instruction-fetch subset, docs/litmus.md) on the arm64 or riscv64 machine; herd7-style output",
     )
     .argument("<file...>", "herd7 .litmus files")
     .option("--json", "print the results as JSON (final states, observation, p q, time)")
@@ -70,6 +73,10 @@ export function register(program: Command): void {
     .option(
       "--decode-encodings",
       "read integers stored to code (0:X0=0x54000041) as A64 encodings; by default they are data, as in herd7",
+    )
+    .option(
+      "--arch <variant>",
+      "riscv64 variant for RISCV tests: riscv64 (default, Zifencei only), riscv64+ziccid, riscv64+svvptc",
     )
     .action((files: string[], opts: LitmusCliOptions) => {
       const code = runLitmusCli(files, opts);
@@ -94,7 +101,7 @@ export function runLitmusCli(
   files.forEach((file, i) => {
     let r: LitmusResult;
     try {
-      r = runLitmusTest(loadLitmus(file), lopts);
+      r = runLitmusFile(file, { ...lopts, ...(opts.arch ? { arch: opts.arch } : {}) });
     } catch (e) {
       code = 2;
       const le = e instanceof LitmusError ? e : null;

@@ -4,6 +4,7 @@ import { x86_64_fred } from "./x86-64-fred";
 import { arm64 } from "./arm64";
 import { arm64_idc, arm64_dic, arm64_idc_dic, arm64_exs } from "./arm64-variants";
 import { riscv64, riscv64_svvptc } from "./riscv64";
+import { riscv64_ziccid } from "./riscv64-ziccid";
 
 export * from "./types";
 
@@ -19,6 +20,7 @@ export const architectures: Readonly<Record<string, ArchVariant>> = Object.fromE
     arm64_exs,
     riscv64,
     riscv64_svvptc,
+    riscv64_ziccid,
   ].map((a) => [a.name, a]),
 );
 

@@ -1,7 +1,34 @@
-import { variant, type ArchVariant } from "./types";
+import { variant, type ArchVariant, type Effect, type InsnRule } from "./types";
 
 const ZIFENCEI = 'RISC-V Unprivileged ISA, chapter "Zifencei" (FENCE.I)';
 const SFENCE = 'RISC-V Privileged ISA, "SFENCE.VMA" and "Svvptc"';
+const FENCE = "RISC-V Unprivileged ISA, RVWMO, FENCE predecessor/successor sets";
+
+/**
+ * FENCE pred,succ by what it must order in the model: earlier stores before later loads needs
+ * the store buffer drained; stores before stores is a store barrier; stores before device
+ * output (o: an IPI's MMIO write) is a device barrier; loads already perform in order.
+ */
+function fences(): Record<string, InsnRule> {
+  const out: Record<string, InsnRule> = {};
+  const sets = ["r", "w", "rw", "o", "iorw"];
+  for (const p of sets)
+    for (const q of sets) {
+      let effect: Effect;
+      if (p.includes("w") && q.includes("r")) effect = "full-barrier";
+      else if (p.includes("w") && q.includes("w")) effect = "store-barrier";
+      else if (p.includes("w") && q.includes("o")) effect = "device-barrier";
+      else if (p === "o" || q === "o") continue;
+      else effect = "none";
+      out[`fence ${p},${q}`] = {
+        effect,
+        cite: `${FENCE}${effect === "none" ? " (loads perform in program order in the model)" : ""}`,
+      };
+    }
+  // FENCE with no operands is FENCE iorw,iorw.
+  out.fence = { effect: "full-barrier", cite: FENCE };
+  return out;
+}
 
 /** riscv64 with Zifencei, without Svvptc. */
 export const riscv64: ArchVariant = {
@@ -17,6 +44,13 @@ export const riscv64: ArchVariant = {
   dic: false,
   fetchSeesOwnStores: false,
   smcSnoopLinear: false,
+  // Without Ziccid nothing but FENCE.I relates a hart's fetches to its stores: a fetch may see
+  // the hart's own buffered store early, and be performed after later loads and stores.
+  fetchMaySeeOwnStores: true,
+  lateFetch: true,
+  // arch/riscv/mm/cacheflush.c flush_icache_all(): "IPIs on RISC-V are triggered by MMIO writes
+  // to either CLINT or S-IMSIC", ordered after earlier stores only by RISCV_FENCE(w, o).
+  ipiOrder: "device-barrier",
   exceptions: {
     entrySyncs: false,
     returnSyncs: false,
@@ -34,22 +68,29 @@ export const riscv64: ArchVariant = {
       effect: "fence.i",
       cite: `${ZIFENCEI}: makes this hart's fetches see stores already visible to it`,
     },
-    fence: { effect: "full-barrier", cite: "RISC-V Unprivileged ISA, RVWMO FENCE" },
-    "fence rw,rw": { effect: "full-barrier", cite: "RISC-V Unprivileged ISA, RVWMO FENCE" },
-    "fence w,w": { effect: "store-barrier", cite: "RISC-V Unprivileged ISA, RVWMO FENCE" },
-    "fence w,o": { effect: "store-barrier", cite: "RISC-V Unprivileged ISA, RVWMO FENCE" },
-    "fence r,r": {
-      effect: "none",
-      cite: "RISC-V Unprivileged ISA (loads execute in order in the model)",
-    },
+    ...fences(),
     "sfence.vma": { effect: "tlb-flush-local", cite: SFENCE },
   },
   macros: {
     // arch/riscv/mm/cacheflush.c flush_icache_all(): local_flush_icache_all(), then
     // sbi_remote_fence_i() (or an IPI running fence.i) on the other harts.
     flush_icache_all: {
-      steps: [{ insn: "fence.i" }, { insn: "fence w,o" }, { ipi: "fence.i", self: false }],
+      steps: [
+        { macro: "local_flush_icache_all" },
+        { insn: "fence w,o" },
+        { macro: "sbi_remote_fence_i" },
+      ],
       cite: "arch/riscv/mm/cacheflush.c flush_icache_all()",
+    },
+    local_flush_icache_all: {
+      steps: [{ insn: "fence.i" }],
+      cite: "arch/riscv/include/asm/cacheflush.h local_flush_icache_all()",
+    },
+    // The SBI call or the IPI (on_each_cpu(ipi_remote_fence_i)) runs fence.i on every other
+    // hart and is waited for; it is a device write like any riscv IPI.
+    sbi_remote_fence_i: {
+      steps: [{ ipi: "fence.i", self: false }],
+      cite: "arch/riscv/kernel/sbi.c sbi_remote_fence_i(); arch/riscv/mm/cacheflush.c ipi_remote_fence_i()",
     },
     // arch/riscv/mm/tlbflush.c flush_tlb_kernel_range(): local sfence.vma + remote (SBI or IPI).
     flush_tlb_kernel_range: {
@@ -100,6 +141,9 @@ export const riscv64: ArchVariant = {
   },
   cites: {
     fetch: `${ZIFENCEI}: FENCE.I does nothing for other harts`,
+    fetchMaySeeOwnStores: `${ZIFENCEI}: without FENCE.I a fetch may or may not see the hart's stores`,
+    lateFetch: `${ZIFENCEI}: without Ziccid only FENCE.I orders fetches after earlier data accesses`,
+    ipiOrder: "arch/riscv/mm/cacheflush.c flush_icache_all(): RISCV_FENCE(w, o) before the IPI",
     tlb: `${SFENCE}: without Svvptc an earlier invalid PTE may be used until SFENCE.VMA`,
   },
 };

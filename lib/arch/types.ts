@@ -36,6 +36,8 @@ export type Effect =
   | "tlb-flush-local"
   /** Flush every CPU's TLB by broadcast (TLBI ...IS + DSB). */
   | "tlb-flush-broadcast"
+  /** Later device writes (an IPI, an SBI call) wait for this CPU's earlier stores (fence w,o). */
+  | "device-barrier"
   /** Executes nothing (a compiler barrier, or an instruction with no effect in the model). */
   | "none";
 
@@ -80,6 +82,8 @@ export type MacroName =
   | "flush_icache_all"
   | "kick_all_cpus_sync"
   | "flush_tlb_kernel_range"
+  | "local_flush_icache_all"
+  | "sbi_remote_fence_i"
   | "smp_mb"
   | "smp_wmb"
   | "smp_rmb";
@@ -124,6 +128,24 @@ export interface ArchVariant {
   fetchSeesOwnStores: boolean;
   /** A store invalidates this CPU's prefetched instruction at the same linear address. */
   smcSnoopLinear: boolean;
+  /**
+   * Instruction fetch may (not must) take this CPU's own store before it is visible to other
+   * CPUs (RISC-V without Ziccid). Default false.
+   */
+  fetchMaySeeOwnStores?: boolean;
+  /**
+   * A fetch may be performed after later instructions' loads and stores (RISC-V without
+   * Ziccid): an instruction acting on registers only (RegionSpec.registerOnly) may execute
+   * with a version whose store is not yet visible to the fetch, provided that store becomes
+   * visible later; nothing that reads its results may reach memory before. Default false.
+   */
+  lateFetch?: boolean;
+  /**
+   * What orders an IPI after this CPU's earlier stores: "drain" (the store buffer drains first,
+   * as smp_call_function()'s barriers do) or "device-barrier" (the IPI is a device write,
+   * ordered only by a device barrier such as fence w,o, or a full fence). Default "drain".
+   */
+  ipiOrder?: "drain" | "device-barrier";
   exceptions: ExceptionRules;
   /** The TLB may cache an invalid translation until flushed (RISC-V without Svvptc). */
   tlbCachesInvalid: boolean;

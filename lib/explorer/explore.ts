@@ -118,6 +118,7 @@ export function explore(spec: ScenarioSpec, opts: ExploreOptions = {}): Explorat
   if (opts.sample) {
     const walks = randomWalks(m, opts.sample.runs, opts.sample.seed);
     for (const w of walks) {
+      if (!m.acceptable(w.final)) continue;
       const values = m.observe(w.final);
       const key = outcomeKey(values, names(values));
       const g = groups.get(key);
@@ -148,6 +149,8 @@ export function explore(spec: ScenarioSpec, opts: ExploreOptions = {}): Explorat
         })
       : null;
     for (const f of g.finals) {
+      // A final state no execution reaches (a late fetch never performed) is no outcome.
+      if (!m.acceptable(g.store.get(f))) continue;
       if (concrete) {
         // Symmetry: one canonical final state stands for every permutation of the symmetric CPUs.
         const cv = m.observe(g.store.get(f));

@@ -3,3 +3,8 @@ export * from "./insn";
 export * from "./translate";
 export * from "./run";
 export * from "./agree";
+export * from "./frame";
+export * from "./riscv-insn";
+export * from "./riscv";
+export * from "./riscv-agree";
+export * from "./any";

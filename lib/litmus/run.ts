@@ -81,7 +81,7 @@ export function runLitmusTest(test: LitmusTest, opts: LitmusOptions = {}): Litmu
 
 /** Projects the explorer's outcomes onto the condition's names, herd7 style. */
 export function herdResult(
-  test: LitmusTest,
+  test: Pick<LitmusTest, "file" | "name"> & { condition: { text: string } },
   tr: Translation,
   r: ExplorationResult,
   seconds: number,

@@ -126,6 +126,8 @@ export interface RegionLayout {
   versions: number[];
   /** Instruction kind of each version id (CMODX), "code" by default. */
   insn: Map<number, string>;
+  /** Version ids that act on registers only (RegionSpec.registerOnly). */
+  registerOnly: number[];
 }
 
 export interface PageLayout {
@@ -349,6 +351,9 @@ export function compile(spec: ScenarioSpec): Layout {
           throw err(`region "${r.name}": insn given for unknown version "${v}"`);
         insn.set(vid(v), k);
       }
+      for (const v of r.registerOnly ?? [])
+        if (!r.versions.includes(v))
+          throw err(`region "${r.name}": registerOnly names unknown version "${v}"`);
       regions.push({
         name: r.name,
         index: regions.length,
@@ -357,6 +362,7 @@ export function compile(spec: ScenarioSpec): Layout {
         lines: r.lines,
         versions: vs,
         insn,
+        registerOnly: (r.registerOnly ?? []).map(vid),
       });
       for (let i = 0; i < r.lines; i++) {
         if (!(i === 0 && startsShared)) cl++;

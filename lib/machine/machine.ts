@@ -36,7 +36,13 @@ const IPIF = 7; // sender of the pending IPI (+1)
 const EPOCH = 8; // store-barrier epoch of the next store
 const SBLEN = 9;
 const STOPF = 10; // stop_machine(): bit 0 arrived in the handler, bit 1 released
-const SB = 11;
+const PROPH = 11; // late fetch (ArchVariant.lateFetch): code slot + 1 whose fetch is pending
+const PVER = 12; // ... and the version it must return
+const TAINT = 13; // 2 bytes: registers written since that execution (they wait for the fetch)
+const IPIQ = 15; // IPI written to the interrupt controller, not yet delivered (handler + 1)
+const IPIW = 16; // ... the number of oldest store-buffer entries it waits for
+const WOM = 17; // oldest store-buffer entries a device barrier (fence w,o) ordered before later device writes
+const SB = 18;
 const TORN = 255;
 
 /** Transition kinds (in labels). */
@@ -51,6 +57,7 @@ export const K = {
   load: 12,
   irq: 9,
   ipi: 10,
+  ipipost: 13,
 } as const;
 
 export const RESULT_CLASSES: RunClass[] = [
@@ -283,8 +290,27 @@ export class Machine {
     if (ci < 0) return [{ v: FAULT, fill }];
     // SDM 9.1.3: x86 fetch is coherent with memory and with this CPU's own stores.
     if (a.dic && a.fetchSeesOwnStores) return [{ v: this.read(s, c, L.codeBase + ci), fill }];
-    const mask = a.dic ? this.pouMask(s, ci) : s[this.base(c) + this.o.icache + ci];
+    let mask = a.dic ? this.pouMask(s, ci) : s[this.base(c) + this.o.icache + ci];
+    // Without Ziccid a fetch may take this hart's own store before others see it.
+    if (a.fetchMaySeeOwnStores) {
+      const own = this.ownBuffered(s, c, L.codeBase + ci);
+      if (own >= 0) mask |= this.bit(ci, own);
+    }
     return this.versionsOf(ci, mask).map((v) => ({ v, fill }));
+  }
+
+  /** This CPU's newest buffered store to loc, or -1. */
+  private ownBuffered(s: Uint8Array, c: number, loc: number): number {
+    const b = this.base(c);
+    for (let i = s[b + SBLEN] - 1; i >= 0; i--)
+      if (s[b + SB + 3 * i] === loc) return s[b + SB + 3 * i + 1];
+    return -1;
+  }
+
+  /** False for a final state that no execution can reach: a late fetch never performed. */
+  acceptable(s: Uint8Array): boolean {
+    for (let c = 0; c < this.nCpu; c++) if (s[this.base(c) + PROPH] !== 0) return false;
+    return true;
   }
 
   private applyFill(t: Uint8Array, c: number, va: number, fill: number): void {
@@ -408,6 +434,14 @@ export class Machine {
         this.drain(t, c, i);
         emit(label(c, K.drain, i), this.canonical(t));
       }
+      // An IPI written to the interrupt controller arrives once the stores it is ordered after
+      // have drained (riscv64: a device write, ordered by fence w,o).
+      if (s[b + IPIQ] !== 0 && s[b + IPIW] === 0 && !this.ipiInFlight(s, c)) {
+        const t = this.scratch(s);
+        this.postIpi(t, c, s[b + IPIQ]);
+        t[b + IPIQ] = 0;
+        emit(label(c, K.ipipost, 0), this.canonical(t));
+      }
       // IPI delivery (also to CPUs that finished their program).
       if (s[b + IPIP] !== 0 && !midCall && (!a.exceptions.drainsStores || n === 0)) {
         const h = IPI_HANDLERS[s[b + IPIP] - 1];
@@ -475,6 +509,71 @@ export class Machine {
     }
   }
 
+  /** Another CPU than c still has an IPI to take. */
+  private ipiInFlight(s: Uint8Array, c: number): boolean {
+    for (let d = 0; d < this.nCpu; d++) if (d !== c && s[this.base(d) + IPIP] !== 0) return true;
+    return false;
+  }
+
+  /** Every other CPU has IPI handler h (+1) pending from c. */
+  private postIpi(t: Uint8Array, c: number, h: number): void {
+    for (let d = 0; d < this.nCpu; d++) {
+      if (d === c) continue;
+      t[this.base(d) + IPIP] = h;
+      t[this.base(d) + IPIF] = c + 1;
+    }
+  }
+
+  /** Registers a step reads and writes (instruction-level steps). */
+  private regsOf(c: number, st: Step): { reads: number[]; writes: number[] } {
+    const f = this.layout.cpus[c].flagsReg;
+    const r = (...xs: number[]) => xs.filter((x) => x >= 0);
+    switch (st.k) {
+      case "mov":
+        return { reads: r(st.src), writes: r(st.dst) };
+      case "alu":
+        return { reads: r(st.a, st.b), writes: r(st.dst) };
+      case "flags":
+        return { reads: r(st.a, st.b), writes: r(f) };
+      case "cset":
+        return { reads: r(f), writes: r(st.dst) };
+      case "ldr":
+        return { reads: r(st.addr), writes: r(st.dst) };
+      case "str":
+        return { reads: r(st.src, st.addr), writes: [] };
+      case "jump": {
+        const reads = st.when === "always" ? [] : st.when.startsWith("cb") ? r(st.reg) : r(f);
+        return { reads, writes: r(st.link) };
+      }
+      case "br":
+        return { reads: r(st.reg), writes: r(st.link) };
+      case "effect-reg":
+        return { reads: r(st.addr), writes: [] };
+      default:
+        return { reads: [], writes: [] };
+    }
+  }
+
+  /**
+   * While a late fetch is pending, what it executed may not reach memory or steer the CPU:
+   * a step reading a register written since then waits, unless it only moves values between
+   * registers (those stay tainted). Returns false when the step must wait.
+   */
+  private lateFetchAllows(t: Uint8Array, c: number, st: Step): boolean {
+    const b = this.base(c);
+    if (t[b + PROPH] === 0) return true;
+    const taint = t[b + TAINT] | (t[b + TAINT + 1] << 8);
+    const { reads, writes } = this.regsOf(c, st);
+    const tainted = reads.some((x) => taint & (1 << x));
+    const local = st.k === "mov" || st.k === "alu" || st.k === "flags" || st.k === "cset";
+    if (tainted && !local) return false;
+    let m = taint;
+    for (const w of writes) m |= 1 << w;
+    t[b + TAINT] = m & 255;
+    t[b + TAINT + 1] = m >> 8;
+    return true;
+  }
+
   private livePages(live: number[]): number[] {
     const out: number[] = [];
     for (const ri of live) {
@@ -503,7 +602,19 @@ export class Machine {
     t.copyWithin(b + SB + 3 * i, b + SB + 3 * (i + 1), b + SB + 3 * n);
     t.fill(0, b + SB + 3 * (n - 1), b + SB + 3 * n);
     t[b + SBLEN] = n - 1;
+    if (i < t[b + WOM]) t[b + WOM]--;
+    if (i < t[b + IPIW]) t[b + IPIW]--;
     if (loc >= L.codeBase && loc < L.codeBase + L.nCode) {
+      // A late fetch of this version by another CPU is performed now.
+      for (let d = 0; d < this.nCpu; d++) {
+        const bd = this.base(d);
+        if (d !== c && t[bd + PROPH] === loc - L.codeBase + 1 && t[bd + PVER] === t[loc]) {
+          t[bd + PROPH] = 0;
+          t[bd + PVER] = 0;
+          t[bd + TAINT] = 0;
+          t[bd + TAINT + 1] = 0;
+        }
+      }
       // The new version may now be presented by the PoU, and so fetched into any I-cache.
       const ci = loc - L.codeBase;
       const bit = this.bit(ci, t[loc]);
@@ -643,6 +754,16 @@ export class Machine {
       }
       case "ipi-send":
       case "stop-send": {
+        if (st.k === "ipi-send" && a.ipiOrder === "device-barrier") {
+          // The IPI is a device write: it waits only for the stores a device barrier ordered.
+          if (s[b + IPIQ] !== 0) return;
+          const t = this.scratch(s);
+          t[b + IPIQ] = IPI_HANDLERS.indexOf(st.handler) + 1;
+          t[b + IPIW] = t[b + WOM];
+          t[b + PC]++;
+          emit(lbl, this.canonical(t));
+          return;
+        }
         // smp_call_function() publishes its request with a full barrier before the IPI.
         if (n > 0) return;
         for (let d = 0; d < this.nCpu; d++) if (d !== c && s[this.base(d) + IPIP] !== 0) return;
@@ -686,6 +807,7 @@ export class Machine {
         return;
       }
       case "ipi-wait": {
+        if (s[b + IPIQ] !== 0) return;
         for (let d = 0; d < this.nCpu; d++) if (s[this.base(d) + IPIF] === c + 1) return;
         const t = this.scratch(s);
         t[b + PC]++;
@@ -832,6 +954,7 @@ export class Machine {
     const b = this.base(c);
     const R = b + this.o.regs;
     const cpu = L.cpus[c];
+    if (!this.lateFetchAllows(t, c, st)) return false;
     switch (st.k) {
       case "mov":
         t[R + st.dst] = st.src >= 0 ? t[R + st.src] : st.value;
@@ -904,6 +1027,7 @@ export class Machine {
   }
 
   private isLocal(s: Uint8Array, c: number, st: Step, pc: number): boolean {
+    if (s[this.base(c) + PROPH] !== 0) return false;
     switch (st.k) {
       case "mov":
       case "alu":
@@ -963,6 +1087,10 @@ export class Machine {
         break; // earlier loads are performed (waitsForLoad)
       case "store-barrier":
         if (!a.tso) t[b + EPOCH]++;
+        break;
+      case "device-barrier":
+        // Later device writes (IPIs) wait for every store buffered now.
+        t[b + WOM] = n;
         break;
       case "dsb":
         if (n > 0) return;
@@ -1073,6 +1201,42 @@ export class Machine {
         ? [{ v: entry, fill: -1, rank: s[b + this.o.prank + va] }]
         : this.fetchOptions(s, c, va).map((o) => ({ ...o, rank: 0 }));
     for (const o of options) this.callWith(s, c, ri, reg, emit, exec, i, va, o);
+    if (exec && entry === NONE && L.arch.lateFetch && s[b + PROPH] === 0)
+      this.lateFetch(s, c, exec, va, options, emit);
+  }
+
+  /**
+   * RISC-V without Ziccid: the fetch of an instruction acting on registers only may be performed
+   * after later loads and stores. The CPU runs a version that its fetch cannot return yet; the
+   * state records that the fetch is pending, and a drain of that version by another CPU performs
+   * it. An execution where it never is does not exist (acceptable()).
+   */
+  private lateFetch(
+    s: Uint8Array,
+    c: number,
+    exec: Extract<Step, { k: "exec" }>,
+    va: number,
+    now: { v: number }[],
+    emit: Emit,
+  ): void {
+    const L = this.layout;
+    const b = this.base(c);
+    const r = L.regions[exec.region];
+    const { ci } = this.lookup(s, c, va);
+    if (ci < 0) return;
+    for (const v of r.registerOnly) {
+      if (now.some((o) => o.v === v) || exec.dispatch[v] === undefined || exec.dispatch[v] < 0)
+        continue;
+      const t = this.scratch(s);
+      this.squashOlder(t, c, 0);
+      t[b + PROPH] = ci + 1;
+      t[b + PVER] = v;
+      t[b + TAINT] = 0;
+      t[b + TAINT + 1] = 0;
+      t[b + CSF] = 0;
+      t[b + PC] = exec.dispatch[v];
+      emit(label(c, K.prog, 200 + v), this.canonical(t));
+    }
   }
 
   private callWith(
@@ -1476,6 +1640,10 @@ export class Machine {
           action: `pending load ${reg} = [${L.locName[before[b + 1]]}] performed`,
           sync: false,
         };
+      }
+      case K.ipipost: {
+        const h = IPI_HANDLERS[before[this.base(c) + IPIQ] - 1];
+        return { cpu, kind: "hardware", action: `IPI (${h}) reaches the other CPUs`, sync: false };
       }
       case K.ipi: {
         const h = IPI_HANDLERS[before[this.base(c) + IPIP] - 1];

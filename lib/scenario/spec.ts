@@ -94,6 +94,12 @@ export interface RegionSpec {
   sharesLineWith?: string;
   /** arm64 CMODX: the instruction each version is (B, NOP, BRK...); default "code". */
   insn?: Record<string, string>;
+  /**
+   * Versions that are instructions acting on registers only (li, mv, nop): where the
+   * architecture lets a fetch be performed late (riscv64 without Ziccid), a CPU may execute one
+   * before the store that writes it is visible to its fetch.
+   */
+  registerOnly?: string[];
 }
 
 export interface PageSpec {

@@ -1,0 +1,28 @@
+/** Running a litmus file of any supported architecture: AArch64 or RISCV, by its header. */
+import { readFileSync } from "fs";
+import { litmusArch } from "./frame";
+import { LitmusError, parseLitmus } from "./parse";
+import { parseRiscvLitmus, runRiscvTest, type RiscvTranslateOptions } from "./riscv";
+import { runLitmusTest, type LitmusOptions, type LitmusResult } from "./run";
+
+/** Reads a litmus file and runs it on the machine of its architecture. */
+export function runLitmusFile(
+  path: string,
+  opts: LitmusOptions & RiscvTranslateOptions = {},
+): LitmusResult {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new LitmusError(`cannot read: ${(e as Error).message}`, path, 1, 1);
+  }
+  if (litmusArch(text) === "RISCV") return runRiscvTest(parseRiscvLitmus(text, path), opts);
+  if (opts.arch !== undefined)
+    throw new LitmusError(
+      `--arch ${opts.arch} applies to RISCV tests; this is not one`,
+      path,
+      1,
+      1,
+    );
+  return runLitmusTest(parseLitmus(text, path), opts);
+}

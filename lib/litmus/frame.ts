@@ -1,0 +1,252 @@
+/**
+ * The layout every herd7 litmus file shares, whatever its architecture: a header line
+ * "ARCH NAME", `Key=Value` and "doc" lines, the initial state `{ ... }`, a row of thread names
+ * "P0 | P1 ;", rows of cells up to the final condition. readFrame() cuts a file into these
+ * pieces with the line and column of each; an architecture's reader decodes the cells.
+ */
+import { LitmusError, stripComments } from "./parse";
+
+export interface Located {
+  text: string;
+  line: number;
+  column: number;
+}
+
+export interface LitmusFrame {
+  file: string;
+  arch: string;
+  name: string;
+  header: Record<string, string>;
+  /** Line of each header key, for errors that name it. */
+  headerLines: Record<string, number>;
+  doc: string[];
+  /** Entries of the initial state, split at top-level ";". */
+  init: Located[];
+  /** Thread names of the header row. */
+  threads: Located[];
+  /** Cells of each later row, one per thread (a missing cell is empty). */
+  rows: { line: number; cells: Located[] }[];
+  condition: Located;
+  locations: string[];
+}
+
+const CONDITION_START = /^\s*(~\s*exists|exists|forall|locations|filter)\b/;
+
+function lineCol(text: string, at: number): [number, number] {
+  let l = 1;
+  let c = 1;
+  for (let i = 0; i < at && i < text.length; i++) {
+    if (text[i] === "\n") {
+      l++;
+      c = 1;
+    } else c++;
+  }
+  return [l, c];
+}
+
+/** The first word of a litmus file (its architecture), comments skipped; null when empty. */
+export function litmusArch(source: string): string | null {
+  let text: string;
+  try {
+    text = stripComments(source.replace(/\r\n?/g, "\n"));
+  } catch {
+    return null;
+  }
+  const m = /^\s*(\S+)/.exec(text);
+  return m ? m[1] : null;
+}
+
+/** Cuts a litmus file into its parts; `arch` is the architecture word this reader expects. */
+export function readFrame(source: string, file: string, arch: string): LitmusFrame {
+  const text = stripComments(source.replace(/\r\n?/g, "\n"), file);
+  const lines = text.split("\n");
+  const fail = (msg: string, line: number, column = 1, instruction?: string): never => {
+    throw new LitmusError(msg, file, line, column, instruction);
+  };
+  let li = 0;
+  while (li < lines.length && lines[li].trim() === "") li++;
+  if (li >= lines.length) fail(`empty file: expected a header line such as "${arch} NAME"`, 1);
+  const head = /^\s*(\S+)\s+(\S.*?)\s*$/.exec(lines[li]);
+  if (!head) fail(`expected a header line "${arch} NAME"`, li + 1);
+  if (head![1] !== arch)
+    fail(`expected "${arch}" in the header, got "${head![1]}"`, li + 1, 1, head![1]);
+  const name = head![2];
+  li++;
+
+  const header: Record<string, string> = {};
+  const headerLines: Record<string, number> = {};
+  const doc: string[] = [];
+  for (; li < lines.length; li++) {
+    const raw = lines[li];
+    const t = raw.trim();
+    if (t === "") continue;
+    if (t.startsWith("{")) break;
+    const col = raw.indexOf(t) + 1;
+    if (t.startsWith('"')) {
+      const m = /^"([^"]*)"\s*$/.exec(t);
+      if (!m) fail("unterminated documentation string", li + 1, col);
+      doc.push(m![1]);
+      continue;
+    }
+    const kv = /^([A-Za-z][\w-]*)\s*=\s*(.*)$/.exec(t);
+    if (!kv) fail(`expected "Key=Value", a "documentation string" or "{", got "${t}"`, li + 1, col);
+    header[kv![1]] = kv![2].trim();
+    headerLines[kv![1]] = li + 1;
+  }
+  if (li >= lines.length) fail('expected the initial state "{ ... }"', lines.length);
+
+  // Initial state: entries separated by ";" outside quotes, up to the closing "}".
+  const init: Located[] = [];
+  let cur = "";
+  let curAt: { line: number; column: number } | null = null;
+  let inStr = false;
+  let closed = false;
+  const open = { line: li + 1, column: lines[li].indexOf("{") + 1 };
+  let l = li;
+  let c = lines[li].indexOf("{") + 1;
+  const push = () => {
+    if (cur.trim() !== "" && curAt) init.push({ text: cur.trim(), ...curAt });
+    cur = "";
+    curAt = null;
+  };
+  for (; l < lines.length && !closed; l++, c = 0) {
+    const s = lines[l];
+    for (; c < s.length; c++) {
+      const ch = s[c];
+      if (ch === '"') inStr = !inStr;
+      if (!inStr && ch === "}") {
+        closed = true;
+        break;
+      }
+      if (!inStr && ch === ";") {
+        push();
+        continue;
+      }
+      if (curAt === null && ch.trim() !== "") curAt = { line: l + 1, column: c + 1 };
+      cur += ch;
+    }
+    if (closed) break;
+    cur += " ";
+  }
+  if (!closed) fail('the initial state "{" is not closed by "}"', open.line, open.column);
+  push();
+  const rest = lines[l].slice(c + 1);
+  if (rest.trim() !== "")
+    fail(`unexpected text after "}": "${rest.trim()}"`, l + 1, c + 2 + rest.search(/\S/));
+  li = l + 1;
+
+  // Program rows, each ending with ";" (possibly over several lines), up to the condition.
+  const rows: { line: number; cells: Located[] }[] = [];
+  let condLine = -1;
+  let pending: { ch: string; line: number; column: number }[] = [];
+  for (; li < lines.length; li++) {
+    const s = lines[li];
+    if (pending.length === 0 && CONDITION_START.test(s)) {
+      condLine = li;
+      break;
+    }
+    for (let k = 0; k < s.length; k++) {
+      if (s[k] === ";") {
+        rows.push(splitRow(pending, li + 1));
+        pending = [];
+        continue;
+      }
+      pending.push({ ch: s[k], line: li + 1, column: k + 1 });
+    }
+    if (pending.every((p) => p.ch.trim() === "")) pending = [];
+    else pending.push({ ch: " ", line: li + 1, column: s.length + 1 });
+  }
+  if (pending.length > 0) {
+    const at = pending.find((p) => p.ch.trim() !== "")!;
+    const t = pending
+      .map((p) => p.ch)
+      .join("")
+      .trim();
+    fail(`a program row must end with ";": "${t}"`, at.line, at.column);
+  }
+  if (rows.length === 0) fail('expected the thread header row, such as "P0 | P1 ;"', li + 1);
+  const hdr = rows[0];
+  const threads = hdr.cells.map((cell, i) => {
+    const t = cell.text.trim();
+    if (t !== `P${i}`)
+      fail(`expected thread name "P${i}" in the header row, got "${t}"`, hdr.line, cell.column);
+    return { ...cell, text: t };
+  });
+  for (const row of rows.slice(1)) {
+    if (row.cells.length !== threads.length)
+      fail(
+        `this row has ${row.cells.length} columns for ${threads.length} threads (mismatch in instruction lines)`,
+        row.line,
+        row.cells[Math.min(row.cells.length, threads.length) - 1]?.column ?? 1,
+      );
+  }
+
+  if (condLine < 0) fail("expected a final condition (exists, ~exists or forall)", lines.length);
+  let condText = lines.slice(condLine).join("\n");
+  let condStart = condLine;
+  const locations: string[] = [];
+  const locm = /^\s*locations\s*\[([^\]]*)\]\s*/.exec(condText);
+  if (locm) {
+    for (const n of locm[1]
+      .split(";")
+      .map((x) => x.trim())
+      .filter(Boolean))
+      locations.push(n);
+    condStart += condText.slice(0, locm[0].length).split("\n").length - 1;
+    condText = condText.slice(locm[0].length);
+  }
+  if (/^\s*filter\b/.test(condText)) {
+    const [fl, fc] = lineCol(condText, condText.search(/\S/));
+    fail('"filter" clauses are not supported', condStart + fl, fc, "filter");
+  }
+  const lead = condText.length - condText.trimStart().length;
+  const [cl, cc] = lineCol(condText, lead);
+  const condition = {
+    text: condText.trim().replace(/\s+/g, " "),
+    line: condStart + cl,
+    column: condText.trimStart() === "" ? 1 : cc,
+  };
+  if (!/^(~\s*exists|exists|forall)\b/.test(condition.text))
+    fail(
+      "expected a final condition (exists, ~exists or forall)",
+      condition.line,
+      condition.column,
+    );
+  return {
+    file,
+    arch,
+    name,
+    header,
+    headerLines,
+    doc,
+    init,
+    threads,
+    rows: rows.slice(1),
+    condition,
+    locations,
+  };
+}
+
+function splitRow(
+  chars: { ch: string; line: number; column: number }[],
+  line: number,
+): { line: number; cells: Located[] } {
+  const cells: Located[] = [];
+  let start = 0;
+  for (let i = 0; i <= chars.length; i++) {
+    if (i === chars.length || chars[i].ch === "|") {
+      const part = chars.slice(start, i);
+      const first = part.find((p) => p.ch.trim() !== "") ?? part[0] ?? chars[start - 1];
+      cells.push({
+        text: part
+          .map((p) => p.ch)
+          .join("")
+          .trimStart(),
+        line: first?.line ?? line,
+        column: first?.column ?? 1,
+      });
+      start = i + 1;
+    }
+  }
+  return { line: chars.find((p) => p.ch.trim() !== "")?.line ?? line, cells };
+}
