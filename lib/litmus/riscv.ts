@@ -74,6 +74,7 @@ export function loadRiscvLitmus(path: string): RiscvTest {
   return parseRiscvLitmus(text, path);
 }
 
+/** Parses the text of a herd7 RISC-V litmus file; errors are LitmusErrors with file:line:col. */
 export function parseRiscvLitmus(source: string, file = "<litmus>"): RiscvTest {
   const f: LitmusFrame = readFrame(source, file, "RISCV");
   const fail = (msg: string, at: { line: number; column: number }, instruction?: string): never => {
@@ -181,6 +182,7 @@ export interface RiscvTranslateOptions {
   arch?: string;
 }
 
+/** The code region standing for label `label` of thread `thread`: "P1_mod". */
 export function regionOfLabel(thread: number, label: string): string {
   return `P${thread}_${label}`;
 }
