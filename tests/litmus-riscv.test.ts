@@ -354,4 +354,3 @@ describe("riscv-ifetch corpus agreement", () => {
     }, 120_000);
   }
 });
-
