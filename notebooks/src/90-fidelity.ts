@@ -93,6 +93,31 @@ figure(
 );
 
 // %% [markdown]
+// ## The herd7 RISC-V instruction-fetch corpus
+//
+// `../shared/litmus/riscv-ifetch/`: 37 tests with herd7's verdict (Allow / Forbid) under two
+// model configurations — Zifencei only (`kinds-Ziccif-only.txt`, run on `riscv64`) and Ziccid
+// (`kinds-Ziccid.txt`, run on `riscv64+ziccid`) — read by the RISC-V front-end (lib/litmus).
+
+// %%
+import { agreeKinds, riscvConfigsIn, type KindsReport } from "execmem-lab";
+const rvCorpus = corpus.replace(/aarch64-ifetch\/?$/, "riscv-ifetch");
+const rvReports: KindsReport[] = existsSync(rvCorpus) ? riscvConfigsIn(rvCorpus).map((c) => agreeKinds(rvCorpus, c)) : [];
+rvReports.length
+  ? table(
+      rvReports[0].entries.map((e, i) => ({
+        test: e.name,
+        ...Object.fromEntries(rvReports.flatMap((r) => [[`herd7 ${r.kinds}`, r.entries[i].expected], [`${r.arch}`, r.entries[i].verdict ?? r.entries[i].status]])),
+      })),
+      rvReports.map((r) => `${r.kinds} on ${r.arch}: ${r.agreed.length}/${r.entries.length} agree`).join("; "),
+    )
+  : md(`RISC-V corpus not found at ${rvCorpus}: skipped in this run.`);
+
+// %%
+for (const r of rvReports) if (r.agreed.length < 34) throw new Error(`fidelity: RISC-V ${r.kinds} on ${r.arch}: only ${r.agreed.length}/${r.entries.length} agree`);
+md(rvReports.map((r) => `**RISC-V ${r.kinds}** (${r.arch}): ${r.agreed.length} of ${r.entries.length} agree with herd7${r.disagreed.length ? `; disagree: ${r.disagreed.join(", ")}` : ""}${r.unsupported.length ? `; unsupported: ${r.unsupported.join(", ")}` : ""}.`).join("\n\n") || "RISC-V corpus not run.");
+
+// %% [markdown]
 // ## Conclusion (computed)
 
 // %%
