@@ -1594,6 +1594,8 @@ export class Machine {
           action = `${st.text}: fetch ${L.regions[st.region].name}+${before[this.base(c) + CSLOT]}`;
         if ((st.k === "ldr" || st.k === "load") && arg === 1)
           action = `${st.text} (left pending: later steps may run first)`;
+        if (st.k === "exec" && arg >= 200)
+          action = `${st.text}: runs ${L.versions[arg - 200]} before its fetch is performed (late fetch)`;
         const sync =
           st.k === "effect"
             ? st.sync
