@@ -17,6 +17,20 @@ export const DISPLAY_NAME = "execmem-lab (TypeScript)";
 /** The launcher compiled from kernel/launch.ts. */
 export const LAUNCHER = resolve(__dirname, "launch.js");
 
+/** What to set so that Jupyter finds a kernelspec installed with `--prefix DIR`. */
+export function jupyterPathHint(
+  prefix: string,
+  env: NodeJS.ProcessEnv = process.env,
+): string | null {
+  const dir = join(resolve(prefix), "share", "jupyter");
+  const current = (env.JUPYTER_PATH ?? "")
+    .split(delimiter)
+    .filter(Boolean)
+    .map((p) => resolve(p));
+  if (current.includes(dir)) return null;
+  return `Jupyter looks there only with JUPYTER_PATH=${dir} (e.g. export JUPYTER_PATH=${dir}${env.JUPYTER_PATH ? delimiter + "$JUPYTER_PATH" : ""})`;
+}
+
 export const INSTALL_HELP =
   "Install Jupyter first, e.g. on Debian/Ubuntu: apt-get install jupyter-client jupyter-nbconvert python3-nbclient " +
   "(add jupyter-notebook or pip install jupyterlab for a front end), then run this again.";
@@ -36,9 +50,29 @@ export interface KernelJson {
   metadata: Record<string, unknown>;
 }
 
+/**
+ * What kernel.json runs with `node -e`: the launcher (argv[1]), or, when the checkout it was
+ * installed from has moved, a one-line hint instead of Node's stack trace (Jupyter shows the
+ * kernel's stderr in its log).
+ */
+export const BOOTSTRAP =
+  "const [l,...a]=process.argv.slice(1);let m;try{m=require(l)}catch(e){" +
+  'if(e&&e.code==="MODULE_NOT_FOUND"&&!require("fs").existsSync(l)){' +
+  "console.error(`execmem-lab kernel: its launcher ${l} no longer exists (the checkout moved or " +
+  'was removed); run "npx execmem-lab kernel install" again from the checkout`);process.exit(1)}' +
+  "throw e}m.runLauncher(a)";
+
 export function kernelJson(): KernelJson {
   return {
-    argv: [process.execPath, LAUNCHER, "kernel", "--config-file", "{connection_file}"],
+    argv: [
+      process.execPath,
+      "-e",
+      BOOTSTRAP,
+      LAUNCHER,
+      "kernel",
+      "--config-file",
+      "{connection_file}",
+    ],
     display_name: DISPLAY_NAME,
     language: "typescript",
     interrupt_mode: "signal",

@@ -265,8 +265,10 @@ export function plotlyScriptCandidates(
  * with the plotly extension, VS Code and the execmem-lab report), a `text/html` fallback for
  * front ends without a plotly renderer, and `text/plain`. The fallback draws with the page's
  * plotly.js if it has one; otherwise it loads plotly.js from the Jupyter server itself
- * (`<baseUrl>files/...node_modules/plotly.js-dist-min/plotly.min.js`, never a CDN), and if that
- * fails it says what the figure is.
+ * (`<baseUrl>files/...node_modules/plotly.js-dist-min/plotly.min.js`, never a CDN; through
+ * requirejs where the page has it, e.g. classic Notebook, else a script tag; once per page), and
+ * if that fails it says what the figure is.
+ * @throws {TypeError} when `figure.data` is not an array.
  */
 export function plotlyBundle(figure: PlotlyFigure): MimeBundle {
   if (typeof figure !== "object" || figure === null || !Array.isArray(figure.data)) {
@@ -287,19 +289,28 @@ export function plotlyBundle(figure: PlotlyFigure): MimeBundle {
     `<script>(function(){var fig=${json(fig)};var el=document.getElementById(${JSON.stringify(id)});` +
     `var paths=${json(plotlyScriptCandidates())};` +
     `function draw(P){el.innerHTML="";P.newPlot(el,fig.data,fig.layout,fig.config);}` +
-    `if(window.Plotly){return draw(window.Plotly);}` +
+    `function ok(P){return P&&typeof P.newPlot==="function"?P:null;}` +
+    `if(ok(window.Plotly)){return draw(window.Plotly);}` +
+    // One load per page, shared by its figures (concurrent loads race and leave figures blank).
+    `var w=window;if(!w.__execmemLabPlotly){w.__execmemLabPlotly=new Promise(function(resolve,reject){` +
     `var base="/";try{var c=document.getElementById("jupyter-config-data");` +
     `if(c){base=JSON.parse(c.textContent).baseUrl||base;}` +
     `else if(document.body.getAttribute("data-base-url")){base=document.body.getAttribute("data-base-url");}}catch(e){}` +
     `if(base.slice(-1)!=="/"){base+="/";}` +
-    `var amd=typeof window.define==="function"&&window.define.amd&&typeof window.require==="function";` +
-    `(function next(i){if(window.Plotly){return draw(window.Plotly);}if(i>=paths.length){return;}` +
+    // requirejs (classic Notebook, nbconvert's templates): load through it, since a plain
+    // <script> of an AMD-aware build would call define() anonymously; plotly.js 3 does not call
+    // define() at all, so the module comes back undefined and window.Plotly is what it set.
+    `var amd=typeof w.define==="function"&&w.define.amd&&typeof w.require==="function"&&typeof w.require.config==="function";` +
+    `(function next(i){if(ok(w.Plotly)){return resolve(w.Plotly);}if(i>=paths.length){return reject(new Error("plotly.js not found"));}` +
     `var url=base+"files/"+paths[i];` +
-    `if(amd){window.require.config({paths:{"execmem-lab-plotly":url.replace(/\\.js$/,"")}});` +
-    `window.require(["execmem-lab-plotly"],draw,function(){next(i+1);});return;}` +
+    `if(amd){var name="execmem-lab-plotly-"+i;var cfg={paths:{}};cfg.paths[name]=url.replace(/\\.js$/,"");w.require.config(cfg);` +
+    `w.require([name],function(P){var p=ok(P)||ok(w.Plotly);if(p){resolve(p);}else{next(i+1);}},` +
+    `function(){if(w.requirejs&&w.requirejs.undef){w.requirejs.undef(name);}next(i+1);});return;}` +
     `var s=document.createElement("script");s.src=url;` +
-    `s.onload=function(){if(window.Plotly){draw(window.Plotly);}else{next(i+1);}};` +
-    `s.onerror=function(){s.remove();next(i+1);};document.head.appendChild(s);})(0);})();</script>`;
+    `s.onload=function(){next(i+1);};` +
+    `s.onerror=function(){s.remove();next(i+1);};document.head.appendChild(s);})(0);});` +
+    `w.__execmemLabPlotly.catch(function(){w.__execmemLabPlotly=null;});}` +
+    `w.__execmemLabPlotly.then(draw,function(){});})();</script>`;
   return { [PLOTLY_MIME]: fig, "text/html": html, "text/plain": plain };
 }
 

@@ -7,6 +7,7 @@ import { spawnSync } from "child_process";
 import { existsSync, readFileSync } from "fs";
 import { join } from "path";
 import { describe, expect, it } from "vitest";
+import { BOOTSTRAP, kernelJson } from "../kernel/kernelspec";
 import {
   FIXTURES,
   JUPYTER,
@@ -47,6 +48,26 @@ describe("kernel install without Jupyter", () => {
   });
 });
 
+describe("a kernelspec whose checkout moved", () => {
+  it("says to re-run kernel install instead of printing a stack trace", () => {
+    const gone = join(tempDir("moved"), "kernel", "dist", "launch.js");
+    const argv = kernelJson().argv;
+    expect(argv[3]).toMatch(/launch\.js$/);
+    argv[3] = gone;
+    const conn = join(tempDir("moved-conn"), "connection.json");
+    const r = spawnSync(
+      argv[0],
+      argv.slice(1).map((a) => a.replace("{connection_file}", conn)),
+      { encoding: "utf8" },
+    );
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toBe(
+      `execmem-lab kernel: its launcher ${gone} no longer exists (the checkout moved or was removed); ` +
+        `run "npx execmem-lab kernel install" again from the checkout`,
+    );
+  });
+});
+
 describe.skipIf(jupyter.skip)(jupyter.title, () => {
   it("installs the kernelspec with --prefix, runs a notebook through nbconvert, and uninstalls", async () => {
     const prefix = tempDir("jupyter");
@@ -61,8 +82,13 @@ describe.skipIf(jupyter.skip)(jupyter.title, () => {
     };
     expect(spec.display_name).toBe("execmem-lab (TypeScript)");
     expect(spec.language).toBe("typescript");
+    expect(inst.stdout).toContain(
+      `Jupyter looks there only with JUPYTER_PATH=${join(prefix, "share", "jupyter")}`,
+    );
     expect(spec.argv).toEqual([
       process.execPath,
+      "-e",
+      BOOTSTRAP,
       join(ROOT, "kernel", "dist", "launch.js"),
       "kernel",
       "--config-file",

@@ -1,6 +1,11 @@
 /** `execmem-lab kernel install|uninstall [--user | --prefix DIR]` */
 import type { Command } from "commander";
-import { DISPLAY_NAME, installKernelspec, uninstallKernelspec } from "../kernelspec";
+import {
+  DISPLAY_NAME,
+  installKernelspec,
+  jupyterPathHint,
+  uninstallKernelspec,
+} from "../kernelspec";
 
 export function register(program: Command): void {
   const kernel = program
@@ -17,6 +22,8 @@ export function register(program: Command): void {
     .action((opts: { user?: boolean; prefix?: string }) => {
       const dir = installKernelspec(opts);
       console.log(`installed kernelspec "${DISPLAY_NAME}" in ${dir}`);
+      const hint = opts.prefix ? jupyterPathHint(opts.prefix) : null;
+      if (hint) console.log(hint);
     });
   kernel
     .command("uninstall")
