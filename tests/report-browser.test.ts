@@ -179,7 +179,7 @@ describe.skipIf(browserTool.skip)(browserTool.title, () => {
         );
         await p.waitForTimeout(500);
         const traces = await p.evaluate(() =>
-          [...document.querySelectorAll(".execmem-lab-plotly")].map(
+          Array.from(document.querySelectorAll(".execmem-lab-plotly")).map(
             (e) => (e as HTMLElement & { data?: unknown[] }).data?.length ?? 0,
           ),
         );
