@@ -1,12 +1,19 @@
 /**
  * Vitest global setup: bring lib/dist and kernel/dist up to date (tsc -b is incremental), since
- * the runner and Jupyter tests start real kernel processes from kernel/dist/launch.js.
+ * the runner and Jupyter tests start real kernel processes from kernel/dist/launch.js, and make
+ * the folder where the test run's one shared `execmem-lab run` of all notebooks is kept
+ * (tests/support/reproduce.ts). Each project runs its global setup: the build and the folder
+ * are made once per vitest process.
  * A build error is printed, not thrown: the tests that need the build then fail on their own.
  */
 import { spawnSync } from "child_process";
+import { mkdtempSync, rmSync } from "fs";
+import { tmpdir } from "os";
 import { join } from "path";
+import { SHARED_RUN_ENV } from "./support/reproduce";
 
-export default function setup(): void {
+export default function setup(): (() => void) | undefined {
+  if (process.env[SHARED_RUN_ENV]) return undefined;
   const root = join(__dirname, "..");
   const r = spawnSync(
     process.execPath,
@@ -19,4 +26,11 @@ export default function setup(): void {
   if (r.status !== 0) {
     console.error(`tests/kernel-global-setup: tsc -b lib kernel failed:\n${r.stdout}${r.stderr}`);
   }
+  // Test workers are started after this and inherit the environment.
+  const shared = mkdtempSync(join(tmpdir(), "execmem-lab-shared-run-"));
+  process.env[SHARED_RUN_ENV] = shared;
+  return () => {
+    rmSync(shared, { recursive: true, force: true });
+    delete process.env[SHARED_RUN_ENV];
+  };
 }

@@ -7,7 +7,8 @@ import { spawnSync } from "child_process";
 import { readFileSync, readdirSync } from "fs";
 import { join } from "path";
 import { describe, expect, it } from "vitest";
-import { ROOT, runCli, tempDir } from "./kernel-support";
+import { ROOT } from "./kernel-support";
+import { sharedNotebookRun } from "./support/reproduce";
 
 const NB_DIR = join(ROOT, "notebooks");
 const notebooks = readdirSync(NB_DIR)
@@ -58,8 +59,8 @@ describe("notebooks", () => {
   });
 
   it("all run through the runner: every cell passes and each publishes a summary", async () => {
-    const out = tempDir("notebooks");
-    const r = await runCli(["run", "--out", out, "--no-progress"]);
+    const r = await sharedNotebookRun();
+    const out = r.out;
     const m = JSON.parse(readFileSync(join(out, "results.json"), "utf8")) as Manifest;
     const failed = m.notebooks
       .filter((n) => n.status !== "passed")
