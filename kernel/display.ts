@@ -201,6 +201,7 @@ interface TslabExecutor {
   locals: { [key: string]: unknown };
 }
 interface TslabConverter {
+  convert(prevDecl: string, src: string): unknown;
   close(): void;
 }
 interface ConverterSet {
@@ -516,10 +517,24 @@ export async function startKernel(configPath: string): Promise<StartedKernel> {
     console.error("UnhandledPromiseRejection:", reason);
   });
   // Bind the sockets first (the ports were chosen by whoever launched us and are only free until
-  // someone else takes them), then warm the converter as tslab does (about a second of CPU).
+  // someone else takes them), then warm the converter as tslab does (about a second of CPU) and
+  // have it read the library's declarations, which nearly every first cell imports.
   await server.init();
-  void convs.node;
+  warmConverter(convs.node);
   return { server, executor };
+}
+
+/**
+ * Compile (not run) `import "execmem-lab"` once, so the declarations of the library are parsed
+ * before the first cell. Its diagnostics, if the library cannot be found from here, are dropped:
+ * the cell that imports it reports them.
+ */
+function warmConverter(conv: TslabConverter): void {
+  try {
+    conv.convert("", 'import "execmem-lab";\n');
+  } catch {
+    // a cell will meet the same problem and report it
+  }
 }
 
 function formatPrinted(args: unknown[]): string {

@@ -117,6 +117,7 @@ describe("index page", () => {
           status: "passed",
           href: "a.html",
           durationMs: 1500,
+          kernelMs: 120,
           failures: [],
           summaries: [
             { argument: "A2", claim: "no atomic populate", finding: "stale <reachable>" },
@@ -142,5 +143,7 @@ describe("index page", () => {
     expect(html.includes("<td>A3</td><td>c</td><td>f</td>")).toBe(true);
     expect(html).toMatch(/FAILED<\/span><br>cell 2: Error: x/);
     expect(html.includes("incomplete")).toBe(true);
+    // The time column: the notebook's, and of it the wait for its kernel.
+    expect(html).toContain('<td rowspan="2">1.5 s<br><span class="meta">kernel 0.1 s</span></td>');
   });
 });

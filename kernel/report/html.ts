@@ -255,6 +255,8 @@ export interface IndexEntry {
   /** Page link relative to the index, "" when there is none. */
   href: string;
   durationMs?: number;
+  /** Of durationMs, the time spent waiting for the kernel to start. */
+  kernelMs?: number;
   failures: { label: string; message: string }[];
   summaries: NotebookSummary[];
 }
@@ -275,7 +277,13 @@ export function renderIndexPage(entries: IndexEntry[], generated: Date): string 
           : e.status === "running"
             ? `<span class="status-running">incomplete</span> (run started, not finished)`
             : `<span class="status-passed">passed</span>`;
-      const time = e.durationMs !== undefined ? `${(e.durationMs / 1000).toFixed(1)} s` : "";
+      const time =
+        e.durationMs !== undefined
+          ? `${(e.durationMs / 1000).toFixed(1)} s` +
+            (e.kernelMs !== undefined && e.kernelMs >= 0
+              ? `<br><span class="meta">kernel ${(e.kernelMs / 1000).toFixed(1)} s</span>`
+              : "")
+          : "";
       const summaries = e.summaries.length ? e.summaries : [undefined];
       return summaries
         .map(

@@ -41,7 +41,7 @@ export interface NotebookRun {
   cells: CellStatus[];
   summaries: NotebookSummary[];
   durationMs: number;
-  /** Kernel start + first contact, ms. */
+  /** Time waiting for the kernel (start + first contact, or what was left of it if it was started ahead), ms. */
   startMs: number;
 }
 
@@ -53,6 +53,8 @@ export interface RunNotebookOptions {
   kernelCwd?: string;
   /** Called as each code cell starts (i of n code cells, 1-based). */
   onCell?: (i: number, n: number) => void;
+  /** A kernel started ahead for this notebook (see runNotebooks); default: start one now. */
+  kernel?: Promise<KernelClient>;
 }
 
 export function failureKind(ename: string): FailureKind {
@@ -128,10 +130,11 @@ export async function runNotebook(
   const codeIdx = nb.cells.flatMap((c, i) => (c.cell_type === "code" ? [i] : []));
   const displays = new Map<string, DataOutput[]>();
 
-  const client = await KernelClient.start({
-    cwd: opts.kernelCwd ?? dirname(resolve(path)),
-    startTimeoutMs: opts.startTimeoutMs,
-  });
+  const client = await (opts.kernel ??
+    KernelClient.start({
+      cwd: opts.kernelCwd ?? dirname(resolve(path)),
+      startTimeoutMs: opts.startTimeoutMs,
+    }));
   const startMs = Date.now() - t0;
   try {
     for (let k = 0; k < codeIdx.length; k++) {

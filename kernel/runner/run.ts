@@ -18,6 +18,7 @@ import {
 import { basename, dirname, join, relative, resolve, sep } from "path";
 import type { NotebookSummary } from "execmem-lab";
 import { renderIndexPage, renderNotebookPage, type IndexEntry } from "../report/html";
+import { KernelClient } from "./client";
 import { runNotebook, type CellFailure, type NotebookRun } from "./execute";
 import { readNotebook, serializeNotebook, tagsOf, type Notebook } from "./notebook";
 import { PARAMETERS_TAG, injectParameters, type Params } from "./params";
@@ -116,10 +117,17 @@ function outName(nbAbs: string, nbDirAbs: string): string {
   return (inside ? rel : basename(nbAbs)).replace(/\.ipynb$/, "");
 }
 
-async function pool<T>(items: T[], jobs: number, work: (t: T) => Promise<void>): Promise<void> {
+async function pool<T>(
+  items: T[],
+  jobs: number,
+  work: (t: T, i: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const worker = async () => {
-    while (next < items.length) await work(items[next++]);
+    while (next < items.length) {
+      const i = next++;
+      await work(items[i], i);
+    }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(jobs, items.length)) }, worker));
 }
@@ -200,7 +208,21 @@ export async function runNotebooks(opts: RunOptions = {}): Promise<RunResult> {
   writeIndex();
 
   const results: NotebookResult[] = [];
-  await pool(loaded, opts.jobs ?? availableParallelism(), async (l) => {
+  const jobs = opts.jobs ?? availableParallelism();
+  // Kernels are started ahead: while notebooks i..i+jobs-1 run, the kernels of the next `jobs`
+  // notebooks start (TypeScript's start-up is most of a kernel's start), so a notebook finds its
+  // kernel ready. A kernel that fails to start fails its own notebook, as before.
+  const kernels: (Promise<KernelClient> | undefined)[] = [];
+  const startAhead = (i: number) => {
+    for (let k = i; k < Math.min(loaded.length, i + jobs + 1); k++) {
+      if (kernels[k]) continue;
+      const kernel = KernelClient.start({ cwd: dirname(loaded[k].abs) });
+      kernel.catch(() => {}); // reported by its notebook
+      kernels[k] = kernel;
+    }
+  };
+  await pool(loaded, jobs, async (l, i) => {
+    startAhead(i);
     progress.start(l.shown);
     const html = join(outDir, `${l.name}.html`);
     const ipynb = join(outDir, `${l.name}.ipynb`);
@@ -211,7 +233,8 @@ export async function runNotebooks(opts: RunOptions = {}): Promise<RunResult> {
         timeoutMs: opts.timeoutMs ?? 600_000,
         params,
         kernelCwd: dirname(l.abs),
-        onCell: (i, n) => progress.cell(l.shown, i, n),
+        onCell: (c, n) => progress.cell(l.shown, c, n),
+        kernel: kernels[i],
       });
     } catch (e) {
       // The kernel never started (or the runner itself failed): report it as this notebook's failure.
@@ -254,6 +277,7 @@ export async function runNotebooks(opts: RunOptions = {}): Promise<RunResult> {
       status: result.status,
       href: relative(outDir, html).split(sep).join("/"),
       durationMs: result.durationMs,
+      kernelMs: result.startMs,
       failures: result.failures.map((f) => ({ label: f.label, message: f.message })),
       summaries: result.summaries,
     });
