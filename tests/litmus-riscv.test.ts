@@ -353,4 +353,14 @@ describe("riscv-ifetch corpus agreement", () => {
       for (const n of [...r.disagreed, ...r.unsupported]) expect(riscvDoc).toContain(n);
     }, 120_000);
   }
+  it("riscv64+fencei-local (the Zifencei text alone) differs from herd7 exactly where docs/litmus.md says", () => {
+    expect(have, "../shared/litmus/riscv-ifetch is missing under CI").toBe(true);
+    const r = agreeKinds(CORPUS, { kinds: "Ziccif-only", arch: "riscv64+fencei-local" });
+    expect(r.disagreed.length).toBeGreaterThan(0);
+    const table = riscvDoc.slice(riscvDoc.indexOf("| test | herd7 (Ziccif-only)"));
+    const documented = [...table.matchAll(/^\| `([^`]+)` \| Forbid \| Forbid \| Allow \|$/gm)].map(
+      (m) => m[1],
+    );
+    expect([...r.disagreed].sort()).toEqual(documented.sort());
+  }, 120_000);
 });

@@ -5,6 +5,7 @@ import { arm64 } from "./arm64";
 import { arm64_idc, arm64_dic, arm64_idc_dic, arm64_exs } from "./arm64-variants";
 import { riscv64, riscv64_svvptc } from "./riscv64";
 import { riscv64_ziccid } from "./riscv64-ziccid";
+import { riscv64_fencei_local } from "./riscv64-fencei-local";
 
 export * from "./types";
 
@@ -21,6 +22,7 @@ export const architectures: Readonly<Record<string, ArchVariant>> = Object.fromE
     riscv64,
     riscv64_svvptc,
     riscv64_ziccid,
+    riscv64_fencei_local,
   ].map((a) => [a.name, a]),
 );
 

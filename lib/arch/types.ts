@@ -146,6 +146,11 @@ export interface ArchVariant {
    * ordered only by a device barrier such as fence w,o, or a full fence). Default "drain".
    */
   ipiOrder?: "drain" | "device-barrier";
+  /**
+   * FENCE.I waits for this CPU's earlier stores to be visible to every CPU (herd7's model of
+   * Zifencei; default true). False: only this CPU's later fetches see them (the Zifencei text).
+   */
+  fenceIWaitsForStores?: boolean;
   exceptions: ExceptionRules;
   /** The TLB may cache an invalid translation until flushed (RISC-V without Svvptc). */
   tlbCachesInvalid: boolean;

@@ -1145,9 +1145,19 @@ export class Machine {
         for (let d = 0; d < this.nCpu; d++) this.icacheReset(t, d, null);
         break;
       case "fence.i":
-        // Zifencei: this hart's fetches see the stores already visible to it.
-        if (n > 0) return;
+        // Zifencei: this hart's fetches see the stores already visible to it. herd7 (and
+        // riscv64) also order its earlier stores before everything after: it waits for them.
+        if (n > 0 && a.fenceIWaitsForStores !== false) return;
         this.icacheReset(t, c, null);
+        if (!a.dic)
+          for (let i = 0; i < n; i++) {
+            const loc = t[b + SB + 3 * i];
+            if (this.isCode(loc))
+              t[b + this.o.icache + loc - L.codeBase] = this.bit(
+                loc - L.codeBase,
+                t[b + SB + 3 * i + 1],
+              );
+          }
         this.flushPipe(t, c);
         break;
       case "tlb-flush-local":
