@@ -7,7 +7,7 @@
 import type { Command } from "commander";
 import { existsSync } from "fs";
 import { join } from "path";
-import { agree, agreeKinds, riscvConfigsIn } from "execmem-lab";
+import { agree, agreeKinds, cacheTypeOf, riscvConfigsIn } from "execmem-lab";
 import type { AgreeEntry, AgreeReport, KindsEntry, KindsReport } from "execmem-lab";
 
 export interface AgreeCliOptions {
@@ -16,6 +16,11 @@ export interface AgreeCliOptions {
   only?: string[];
   /** Print one line per test as it finishes. */
   verbose?: boolean;
+  /**
+   * CTR_EL0 cache type for every test ("IDC DIC", "none", "DIC1-IDC1"); default: a DICx-IDCy
+   * directory name, else each test's CacheType= line.
+   */
+  cacheType?: string;
 }
 
 export interface Io {
@@ -36,6 +41,10 @@ export function register(program: Command): void {
     .option("--json", "print the report as JSON")
     .option("--only <names...>", "only the tests whose name or file contains one of these")
     .option("-v, --verbose", "one line per test as it finishes")
+    .option(
+      "--cache-type <type>",
+      'CTR_EL0 cache type for every test, overriding CacheType= lines: "IDC", "DIC", "IDC DIC", "none", "DIC1-IDC1" (default: from a DICx-IDCy directory name)',
+    )
     .action((dirs: string[], opts: AgreeCliOptions) => {
       let code = 0;
       for (const dir of dirs) {
@@ -70,7 +79,19 @@ export function agreeSummary(r: AgreeReport): string[] {
 export function runAgreeCli(dir: string, opts: AgreeCliOptions = {}, io: Io = consoleIo): number {
   let r: AgreeReport;
   try {
+    const base =
+      dir
+        .replace(/[\\/]+$/, "")
+        .split(/[\\/]/)
+        .pop() ?? "";
+    const ct =
+      opts.cacheType !== undefined
+        ? cacheTypeOf(opts.cacheType)
+        : /^DIC[01]-IDC[01]$/i.test(base)
+          ? cacheTypeOf(base)
+          : undefined;
     r = agree(dir, {
+      ...(ct ? { cacheType: ct } : {}),
       only: opts.only,
       onEntry: opts.verbose && !opts.json ? (e) => io.out(entryLine(e)) : undefined,
     });

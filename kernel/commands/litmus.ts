@@ -6,7 +6,7 @@
  * Exit code 2 when a file is malformed or outside the subset ("unsupported").
  */
 import { type Command } from "commander";
-import { formatHerd, LitmusError, runLitmusFile } from "execmem-lab";
+import { cacheTypeOf, formatHerd, LitmusError, runLitmusFile } from "execmem-lab";
 import type { LitmusOptions, LitmusResult, Witness } from "execmem-lab";
 import { intOption } from "./options";
 
@@ -20,6 +20,25 @@ export interface LitmusCliOptions {
   decodeEncodings?: boolean;
   /** riscv64 variant for RISCV tests (default riscv64; riscv64+ziccid...). */
   arch?: string;
+  /** CTR_EL0 cache type overriding the tests' CacheType= lines ("IDC DIC", "none", "DIC1-IDC1"). */
+  cacheType?: string;
+}
+
+/**
+ * The cache type a test runs with: --cache-type, else a DICx-IDCy directory on the file's path
+ * (herd7's catalogue keeps tests so), else the test's own CacheType= line (undefined).
+ */
+export function cacheTypeFor(
+  file: string,
+  flag: string | undefined,
+): { idc: boolean; dic: boolean } | undefined {
+  if (flag !== undefined) return cacheTypeOf(flag);
+  const dir = file
+    .split(/[\\/]/)
+    .slice(0, -1)
+    .reverse()
+    .find((d) => /^DIC[01]-IDC[01]$/i.test(d));
+  return dir ? cacheTypeOf(dir) : undefined;
 }
 
 export interface Io {
@@ -71,6 +90,10 @@ export function register(program: Command): void {
       intOption("--max-ms", 1),
     )
     .option(
+      "--cache-type <type>",
+      'CTR_EL0 cache type for every test, overriding CacheType= lines and DICx-IDCy directories: "IDC", "DIC", "IDC DIC", "none", "DIC1-IDC1"',
+    )
+    .option(
       "--decode-encodings",
       "read integers stored to code (0:X0=0x54000041) as A64 encodings; by default they are data, as in herd7",
     )
@@ -101,7 +124,12 @@ export function runLitmusCli(
   files.forEach((file, i) => {
     let r: LitmusResult;
     try {
-      r = runLitmusFile(file, { ...lopts, ...(opts.arch ? { arch: opts.arch } : {}) });
+      const cacheType = cacheTypeFor(file, opts.cacheType);
+      r = runLitmusFile(file, {
+        ...lopts,
+        ...(opts.arch ? { arch: opts.arch } : {}),
+        ...(cacheType ? { cacheType } : {}),
+      });
     } catch (e) {
       code = 2;
       const le = e instanceof LitmusError ? e : null;

@@ -7,8 +7,11 @@ import { CONDS } from "../machine/layout";
 
 export { CONDS };
 
-/** Registers are canonical names: "X0".."X30", "XZR". */
-export type Op2 = { reg: string } | { imm: bigint };
+/**
+ * Registers are canonical names: "X0".."X30", "XZR". A register operand may be shifted left
+ * (`X2, LSL #3`) or extended (`W1, SXTW`, `W1, UXTW #2`).
+ */
+export type Op2 = { reg: string; shift?: number; extend?: string } | { imm: bigint };
 
 /** A branch target: a label of the thread, or an offset in bytes from the instruction (".+4"). */
 export type Target = { label: string } | { rel: number };
@@ -36,6 +39,14 @@ export type Insn =
   | { k: "cacheall"; name: string }
   | { k: "mrs"; rd: string; sysreg: string }
   | { k: "rbit"; rd: string; rn: string }
+  /** UDF #imm: permanently undefined, executing it takes an exception (Arm ARM C6.2 UDF). */
+  | { k: "udf"; imm: bigint }
+  /** ADR Xd, label: the address of a label of this thread. */
+  | { k: "adr"; rd: string; target: Target }
+  /** MSR ELR_EL1, Xn: the address the exception handler's ERET returns to. */
+  | { k: "msr"; sysreg: string; rn: string }
+  /** ERET: return from the exception handler to ELR_EL1. */
+  | { k: "eret" }
   /** A raw encoding that is not an instruction of the subset (kept as an opaque value). */
   | { k: "raw"; value: bigint };
 
@@ -90,11 +101,36 @@ function parseImm(s: string, fail: Fail): bigint {
   return t.startsWith("-") ? -BigInt(t.slice(1)) : BigInt(t);
 }
 
+const EXTENDS = ["UXTW", "SXTW", "UXTX", "SXTX", "UXTB", "UXTH", "SXTB", "SXTH"];
+
+/**
+ * A register operand, possibly shifted (`LSL #n`) or extended (`SXTW`, `UXTW #n`). LSR, ASR and
+ * ROR are refused: only left shifts are modelled (as repeated doubling).
+ */
+function parseShifted(reg: string, mod: string | undefined, fail: Fail): Op2 {
+  const r = parseReg(reg, fail).name;
+  if (mod === undefined) return { reg: r };
+  const m = /^([A-Za-z]+)(?:\s+#?\s*(\d+))?$/.exec(mod.trim());
+  if (!m) return fail(`cannot read the operand modifier "${mod.trim()}"`);
+  const op = m[1].toUpperCase();
+  const n = m[2] === undefined ? 0 : Number(m[2]);
+  if (op === "LSL") {
+    if (m[2] === undefined) return fail(`LSL needs an amount: "${mod.trim()}"`);
+    if (n > 6) return fail(`shift amount #${n} is larger than the model takes (at most #6)`);
+    return n ? { reg: r, shift: n } : { reg: r };
+  }
+  if (EXTENDS.includes(op)) {
+    if (n > 4) return fail(`extend shift #${n} is larger than 4`);
+    return { reg: r, extend: op, ...(n ? { shift: n } : {}) };
+  }
+  return fail(`operand modifier ${op} is not supported (only LSL #n and the extends)`);
+}
+
 function parseOp2(s: string, fail: Fail): Op2 {
   const t = s.trim();
   if (t.startsWith("#") || /^-?\d/.test(t)) return { imm: parseImm(t, fail) };
-  if (/,|\b(LSL|LSR|ASR|ROR|UXTW|SXTW)\b/i.test(t))
-    return fail(`shifted or extended operands are not supported: "${t}"`, t);
+  const comma = t.indexOf(",");
+  if (comma >= 0) return parseShifted(t.slice(0, comma), t.slice(comma + 1), fail);
   return { reg: parseReg(t, fail).name };
 }
 
@@ -112,7 +148,10 @@ function parseTarget(s: string, fail: Fail): Target {
 
 function parseMem(s: string, fail: Fail): { rn: string; off: Op2 | null } {
   const m = /^\[\s*([^,\]]+?)\s*(?:,\s*([^\]]+?)\s*)?\]$/.exec(s.trim());
-  if (!m) return fail(`expected a memory operand "[Xn]" or "[Xn,Xm]", got "${s.trim()}"`);
+  if (!m)
+    return fail(
+      `expected a memory operand "[Xn]", "[Xn,#imm]" or "[Xn,Xm{,LSL #n|SXTW}]", got "${s.trim()}"`,
+    );
   const rn = parseReg(m[1], fail, "a base register").name;
   if (m[2] === undefined) return { rn, off: null };
   return { rn, off: parseOp2(m[2], fail) };
@@ -143,6 +182,24 @@ export function decodeInsn(text: string, fail: Fail): Insn {
     case "NOP":
       want(0);
       return { k: "nop" };
+    case "UDF": {
+      const [i] = want(1);
+      return { k: "udf", imm: parseImm(i, f) };
+    }
+    case "ADR": {
+      const [d, l] = want(2);
+      const target = parseTarget(l, f);
+      return { k: "adr", rd: parseReg(d, f).name, target };
+    }
+    case "MSR": {
+      const [sr, r] = want(2);
+      const sysreg = sr.toUpperCase();
+      if (sysreg !== "ELR_EL1") return fail(`MSR to ${sr} is not supported (only ELR_EL1)`, t);
+      return { k: "msr", sysreg, rn: parseReg(r, f).name };
+    }
+    case "ERET":
+      want(0);
+      return { k: "eret" };
     case "ISB":
       if (args !== "" && args.toUpperCase() !== "SY") bad("ISB takes no operand but SY");
       return { k: "isb" };
@@ -184,7 +241,10 @@ export function decodeInsn(text: string, fail: Fail): Insn {
     case "EOR":
     case "AND":
     case "ORR": {
-      const [d, n, o] = want(3);
+      const a = argv();
+      if (a.length === 4) a.splice(2, 2, `${a[2]},${a[3]}`);
+      if (a.length !== 3) bad(`${mn} takes 3 operands, got ${a.length}`);
+      const [d, n, o] = a;
       return {
         k: "alu",
         fn: mn.toLowerCase() as AluFn,
@@ -195,7 +255,10 @@ export function decodeInsn(text: string, fail: Fail): Insn {
     }
     case "CMP":
     case "TST": {
-      const [n, o] = want(2);
+      const a = argv();
+      if (a.length === 3) a.splice(1, 2, `${a[1]},${a[2]}`);
+      if (a.length !== 2) bad(`${mn} takes 2 operands, got ${a.length}`);
+      const [n, o] = a;
       return { k: mn === "CMP" ? "cmp" : "tst", rn: parseReg(n, f).name, op2: parseOp2(o, f) };
     }
     case "CSET": {
@@ -264,7 +327,9 @@ export function decodeInsn(text: string, fail: Fail): Insn {
 }
 
 function op2Text(o: Op2): string {
-  return "reg" in o ? o.reg : `#${o.imm}`;
+  if (!("reg" in o)) return `#${o.imm}`;
+  if (o.extend) return `${o.reg.replace(/^X/, "W")},${o.extend}${o.shift ? ` #${o.shift}` : ""}`;
+  return o.shift ? `${o.reg},LSL #${o.shift}` : o.reg;
 }
 
 function targetText(t: Target): string {
@@ -316,6 +381,14 @@ export function insnText(i: Insn): string {
       return `MRS ${i.rd},${i.sysreg}`;
     case "rbit":
       return `RBIT ${i.rd},${i.rn}`;
+    case "udf":
+      return `UDF #${i.imm}`;
+    case "adr":
+      return `ADR ${i.rd},${targetText(i.target)}`;
+    case "msr":
+      return `MSR ${i.sysreg},${i.rn}`;
+    case "eret":
+      return "ERET";
     case "raw":
       return `0x${i.value.toString(16)}`;
   }

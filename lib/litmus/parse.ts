@@ -43,7 +43,7 @@ export type InitValue =
   | { k: "loc"; name: string }
   /** Address of a code label of thread `thread`. */
   | { k: "label"; thread: number; label: string }
-  /** An instruction value, `instr:"B .+4"`. */
+  /** An instruction value, `instr:"B .+4"`, or written bare: `NOP`, `B l0`. */
   | { k: "instr"; text: string; insn: Insn };
 
 export interface InitEntry {
@@ -73,8 +73,14 @@ export interface CodePos {
 
 export interface LitmusThread {
   name: string;
-  /** Instructions in order; the labels of position i are attached to it (or to the end). */
+  /**
+   * Instructions in order; the labels of position i are attached to it (or to the end). A
+   * position without an instruction ends the code. With a fault handler (a `P0.F` column) the
+   * handler's code follows the thread's end, from `handlerStart`, with its own end.
+   */
   code: CodePos[];
+  /** Position of the fault handler's first instruction (the `Pn.F` column), if any. */
+  handlerStart?: number;
 }
 
 export interface LitmusTest {
@@ -287,30 +293,53 @@ export function parseLitmus(source: string, file = "<litmus>"): LitmusTest {
   }
   if (rows.length === 0) fail('expected the thread header row, such as "P0 | P1 ;"', li + 1);
   const hdr = rows[0];
-  const threads: LitmusThread[] = hdr.cells.map((cell, i) => {
+  // Columns: threads P0, P1, ... in order, and fault handlers Pn.F (herd7: "P0 | P0.F | P1").
+  const threads: LitmusThread[] = [];
+  const columns: { thread: number; handler: boolean }[] = [];
+  hdr.cells.forEach((cell) => {
     const t = cell.text.trim();
-    if (t !== `P${i}`)
-      fail(`expected thread name "P${i}" in the header row, got "${t}"`, hdr.line, cell.col);
-    return { name: t, code: [] };
+    const hm = /^P(\d+)\.F$/.exec(t);
+    if (hm) {
+      const n = Number(hm[1]);
+      if (columns.some((c) => c.thread === n && c.handler))
+        fail(`fault handler "${t}" appears twice in the header row`, hdr.line, cell.col);
+      columns.push({ thread: n, handler: true });
+      return;
+    }
+    if (t !== `P${threads.length}`)
+      fail(
+        `expected thread name "P${threads.length}" (or a fault handler "Pn.F") in the header row, got "${t}"`,
+        hdr.line,
+        cell.col,
+      );
+    columns.push({ thread: threads.length, handler: false });
+    threads.push({ name: t, code: [] });
   });
+  for (const c of columns)
+    if (c.handler && c.thread >= threads.length)
+      fail(`fault handler "P${c.thread}.F" has no thread P${c.thread}`, hdr.line, 1);
+  const handlerCode: CodePos[][] = threads.map(() => []);
+  const handlerLabels: string[][] = threads.map(() => []);
   const pendingLabels: string[][] = threads.map(() => []);
   for (const row of rows.slice(1)) {
-    if (row.cells.length > threads.length) {
-      const extra = row.cells[threads.length];
+    // herd7: "mismatch in instruction lines" — never a silent shift to another thread.
+    if (row.cells.length !== columns.length)
       fail(
-        `this row has ${row.cells.length} columns for ${threads.length} threads`,
+        `mismatch in instruction lines: this row has ${row.cells.length} column${row.cells.length === 1 ? "" : "s"}, the header row has ${columns.length}`,
         row.line,
-        extra.col,
+        (row.cells[Math.min(row.cells.length, columns.length) - 1] ?? { col: 1 }).col,
       );
-    }
-    row.cells.forEach((cell, ti) => {
+    row.cells.forEach((cell, ci) => {
+      const { thread: ti, handler } = columns[ci];
+      const codeOf = handler ? handlerCode[ti] : threads[ti].code;
+      const labelsOf = handler ? handlerLabels : pendingLabels;
       let t = cell.text;
       let col = cell.col;
       // Labels: "L1:" (possibly several, possibly followed by an instruction).
       for (;;) {
         const m = /^(\s*)([A-Za-z_][\w.]*)\s*:/.exec(t);
         if (!m) break;
-        pendingLabels[ti].push(m[2]);
+        labelsOf[ti].push(m[2]);
         col += m[0].length;
         t = t.slice(m[0].length);
       }
@@ -320,14 +349,20 @@ export function parseLitmus(source: string, file = "<litmus>"): LitmusTest {
       const insn = decodeInsn(body, (msg, instruction) =>
         fail(msg, at.line, at.column, instruction),
       );
-      threads[ti].code.push({
-        labels: pendingLabels[ti],
+      codeOf.push({
+        labels: labelsOf[ti],
         insn: { insn, text: body, line: at.line, column: at.column },
       });
-      pendingLabels[ti] = [];
+      labelsOf[ti] = [];
     });
   }
-  threads.forEach((th, ti) => th.code.push({ labels: pendingLabels[ti], insn: null }));
+  threads.forEach((th, ti) => {
+    th.code.push({ labels: pendingLabels[ti], insn: null });
+    if (columns.some((c) => c.thread === ti && c.handler)) {
+      th.handlerStart = th.code.length;
+      th.code.push(...handlerCode[ti], { labels: handlerLabels[ti], insn: null });
+    }
+  });
   // Labels are unique within a thread.
   for (const th of threads) {
     const seen = new Set<string>();
@@ -379,6 +414,21 @@ export function parseLitmus(source: string, file = "<litmus>"): LitmusTest {
 }
 
 function parseCacheType(v: string, file: string, line: number, col: number) {
+  try {
+    return cacheTypeOf(v);
+  } catch (e) {
+    throw new LitmusError(`CacheType: ${(e as Error).message}`, file, line, col);
+  }
+}
+
+/**
+ * CTR_EL0's IDC and DIC bits from a cache-type text: "IDC", "DIC", "IDC DIC" (or "|", ","
+ * separated), "none", or herd7's catalogue directory names "DIC0-IDC0", "DIC0-IDC1",
+ * "DIC1-IDC1". Throws an Error naming the unknown part.
+ */
+export function cacheTypeOf(v: string): { idc: boolean; dic: boolean } {
+  const dir = /^DIC([01])-IDC([01])$/i.exec(v.trim());
+  if (dir) return { dic: dir[1] === "1", idc: dir[2] === "1" };
   const parts = v
     .split(/[|,\s+]+/)
     .map((x) => x.trim().toUpperCase())
@@ -387,12 +437,9 @@ function parseCacheType(v: string, file: string, line: number, col: number) {
   for (const p of parts) {
     if (p === "IDC") out.idc = true;
     else if (p === "DIC") out.dic = true;
-    else
-      throw new LitmusError(
-        `CacheType: unknown feature "${p}" (expected IDC, DIC or IDC|DIC)`,
-        file,
-        line,
-        col,
+    else if (p !== "NONE")
+      throw new Error(
+        `unknown cache type "${p}" (expected IDC, DIC, "IDC DIC", none, or DIC0-IDC0 / DIC0-IDC1 / DIC1-IDC1)`,
       );
   }
   return out;
@@ -438,14 +485,17 @@ function parseInit(body: string, pos: { line: number; col: number }[], file: str
     };
     let rest = t;
     let type: string | undefined;
+    // Typed declarations: "int64_t x", "ins_t *1:X1", "void *1:X9", "ins_t* z".
     const tm =
-      /^((?:u?int(?:8|16|32|64)?_t|int|long|char|short|intptr_t|instr_t|ins_t)\*?)\s+(.*)$/.exec(
+      /^(u?int(?:8|16|32|64)?_t|int|long|char|short|intptr_t|instr_t|ins_t|void)\b\s*(\*?)\s*(\S.*)$/.exec(
         rest,
       );
     if (tm) {
-      type = tm[1];
-      rest = tm[2].trim();
+      type = tm[1] + tm[2];
+      rest = tm[3].trim();
     }
+    if (PAGE_TABLE.test(t))
+      fail(`page-table state is not supported ("${t}"): the front-end has no page tables`, t);
     const eq = rest.indexOf("=");
     const lhs = (eq < 0 ? rest : rest.slice(0, eq)).trim();
     const rhs = eq < 0 ? null : rest.slice(eq + 1).trim();
@@ -473,6 +523,10 @@ function parseInit(body: string, pos: { line: number; col: number }[], file: str
   return out;
 }
 
+/** Page-table initial state (herd7 -variant vmsa): PTE(x), PA(x), (oa:PA(x)), phy_x, TTD... */
+const PAGE_TABLE =
+  /\b(PTE|PA|TTD|AF|DB|valid)\s*\(|\(\s*oa\s*:|\bphy_\w|\bpte_\w|\bdb\s*:|\bdbm\s*:|\bvalid\s*:/;
+
 function parseInitValue(v: string, fail: (msg: string, instruction?: string) => never): InitValue {
   const im = /^instr\s*:\s*"([^"]*)"$/.exec(v);
   if (im) {
@@ -483,6 +537,11 @@ function parseInitValue(v: string, fail: (msg: string, instruction?: string) => 
   if (num) return { k: "int", value: BigInt(v), text: v };
   const lab = /^P(\d+)\s*:\s*([A-Za-z_][\w.]*)$/.exec(v);
   if (lab) return { k: "label", thread: Number(lab[1]), label: lab[2] };
+  // A bare instruction (herd7: "0:X0=NOP;", "0:X0=B l0;"): an upper-case mnemonic.
+  if (/^[A-Z][A-Z0-9]*(\.[A-Z]{2})?(\s|$)/.test(v)) {
+    const insn = decodeInsn(v, (msg, instruction) => fail(msg, instruction));
+    return { k: "instr", text: v, insn };
+  }
   const loc = /^&?\s*([A-Za-z_]\w*)$/.exec(v);
   if (loc) return { k: "loc", name: loc[1] };
   return fail(`cannot read the initial value "${v}"`, v);

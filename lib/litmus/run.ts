@@ -74,7 +74,7 @@ export function runLitmus(path: string, opts: LitmusOptions = {}): LitmusResult 
  */
 export function runLitmusTest(test: LitmusTest, opts: LitmusOptions = {}): LitmusResult {
   const t0 = performance.now();
-  const tr = translate(test, { decodeEncodings: opts.decodeEncodings });
+  const tr = translate(test, { decodeEncodings: opts.decodeEncodings, cacheType: opts.cacheType });
   const r = explore(tr.spec, { ...opts, witnesses: !!opts.witnesses, progress: opts.progress });
   return herdResult(test, tr, r, (performance.now() - t0) / 1000);
 }
@@ -100,7 +100,7 @@ export function herdResult(
       tr.observed.map((n) => `${n}=${values[n]}`).join("; ") +
       (marks.length ? ` [${marks.join(",")}]` : "");
     const shown: Record<string, string> = {};
-    for (const n of tr.observed) shown[n] = show(values[n]);
+    for (const n of tr.observed) shown[herdName(n)] = show(values[n]);
     const prev = byKey.get(key);
     if (prev) prev.count += o.count;
     else
@@ -146,6 +146,12 @@ export function herdResult(
   };
 }
 
+/** herd7's name of an observed value: "0:F_l1" (translate.ts faultReg) -> "fault(P0:l1)". */
+function herdName(n: string): string {
+  const m = /^(\d+):F(?:_(.+))?$/.exec(n);
+  return m ? `fault(P${m[1]}${m[2] ? `:${m[2]}` : ""})` : n;
+}
+
 /** herd7's text for one result. */
 export function formatHerd(r: LitmusResult): string[] {
   const out: string[] = [];
@@ -153,7 +159,7 @@ export function formatHerd(r: LitmusResult): string[] {
   out.push(`States ${r.states.length}`);
   for (const s of r.states) {
     const vals = Object.entries(s.values)
-      .map(([k, v]) => `${k}=${v};`)
+      .map(([k, v]) => (k.startsWith("fault(") ? `${v === "1" ? "" : "~"}${k};` : `${k}=${v};`))
       .join(" ");
     out.push(`${vals}${s.marks ? ` (${s.marks.join(", ")})` : ""}`);
   }

@@ -77,6 +77,11 @@ export interface TranslateOptions {
    * it can be stored to code, but no execution runs it (herd7 has none either).
    */
   decodeEncodings?: boolean;
+  /**
+   * The CTR_EL0 cache type, overriding the test's `CacheType=` header (herd7's catalogue keeps
+   * such tests in DIC0-IDC0, DIC0-IDC1, DIC1-IDC1 directories).
+   */
+  cacheType?: { idc: boolean; dic: boolean };
 }
 
 /** The value an integer outside the machine's range stands for. */
@@ -96,7 +101,7 @@ export function translate(test: LitmusTest, opts: TranslateOptions = {}): Transl
   const fail = (msg: string, at: { line: number; column: number }, instruction?: string): never => {
     throw new LitmusError(msg, file, at.line, at.column, instruction);
   };
-  const arch = archFor(test.cacheType);
+  const arch = archFor(opts.cacheType ?? test.cacheType);
   const archDef = architectures[arch];
   const nThreads = test.threads.length;
   if (nThreads > 8)
@@ -115,6 +120,12 @@ export function translate(test: LitmusTest, opts: TranslateOptions = {}): Transl
       data[e.name] ??= 0;
       continue;
     }
+    if (e.value.k === "label" || e.value.k === "instr" || e.value.k === "loc")
+      fail(
+        `location ${e.name}: a ${e.value.k === "instr" ? "instruction" : "address"} held in memory is not supported (registers may hold one)`,
+        e,
+        `${e.name}=`,
+      );
     if (e.value.k !== "int" || e.value.value < 0n || e.value.value > MAX_INT)
       fail(`location ${e.name}: the initial value must be an integer 0..99`, e);
     data[e.name] = Number((e.value as { value: bigint }).value);
@@ -138,6 +149,24 @@ export function translate(test: LitmusTest, opts: TranslateOptions = {}): Transl
       );
     regionOf.set(regionName(thread, label), { thread, label, pos });
   }
+  // Code addressed with an immediate offset from a label a register holds ([X1,#4] with
+  // X1=P1:m0: the next instruction) is modifiable too.
+  test.threads.forEach((th, ti) =>
+    th.code.forEach((c) => {
+      const i = c.insn?.insn;
+      if (!i || (i.k !== "ldr" && i.k !== "str") || !i.off || !("imm" in i.off)) return;
+      const off = Number(i.off.imm);
+      const v = test.init.find((e) => e.thread === ti && e.name === i.rn)?.value;
+      if (off === 0 || v?.k !== "label" || off % 4 !== 0) return;
+      const pos = labelPos(v.thread, v.label) + off / 4;
+      const code = test.threads[v.thread].code;
+      if (pos < 0 || pos >= code.length || !code[pos].insn)
+        fail(`P${v.thread}:${v.label}+${off} is not an instruction of P${v.thread}`, c.insn!);
+      if ([...regionOf.values()].some((r) => r.thread === v.thread && r.pos === pos)) return;
+      const label = `${v.label}.${off}`;
+      regionOf.set(regionName(v.thread, label), { thread: v.thread, label, pos });
+    }),
+  );
 
   /** Branch target of an instruction at `pos` of thread `th`, as a position. */
   const targetPos = (
@@ -188,15 +217,39 @@ export function translate(test: LitmusTest, opts: TranslateOptions = {}): Transl
     }
     return sym;
   };
+  // Registers whose integer is only ever stored into code (STR Wt,[Xn] with Xn a code label from
+  // the initial state): in herd7 the integer is then an instruction encoding, an invalid one
+  // unless decoded ("0:X0=0; (*any invalid instruction value*)").
+  const codeInts = new Set<string>();
+  test.threads.forEach((th, ti) => {
+    const initOf = (r: string) => test.init.find((e) => e.thread === ti && e.name === r)?.value;
+    const toCode = (i: Insn) => i.k === "str" && initOf(i.rn)?.k === "label";
+    for (const c of th.code) {
+      const i = c.insn?.insn;
+      if (!i || !toCode(i) || i.k !== "str" || initOf(i.rt)?.k !== "int") continue;
+      const r = i.rt;
+      const used = new RegExp(`\\b[XW]${r.slice(1)}\\b`);
+      const other = th.code.some((x) => {
+        const y = x.insn?.insn;
+        if (!y || (toCode(y) && y.k === "str" && y.rt === r)) return false;
+        return used.test(insnText(y)) || writes(y).includes(r);
+      });
+      if (!other) codeInts.add(`${ti}:${r}`);
+    }
+  });
   /** An init value as an instruction value (instr:"..." or a raw encoding), or null. */
-  const asInsn = (v: InitValue): Insn | null => {
+  const asInsn = (e: { thread: number | null; name: string }, v: InitValue): Insn | null => {
     if (v.k === "instr") return v.insn;
-    if (v.k === "int" && (v.value < 0n || v.value > MAX_INT)) return bigValue(v.value, decode);
+    if (
+      v.k === "int" &&
+      (v.value < 0n || v.value > MAX_INT || codeInts.has(`${e.thread}:${e.name}`))
+    )
+      return bigValue(v.value, decode);
     return null;
   };
   for (const e of test.init)
     if (e.value) {
-      const i = asInsn(e.value);
+      const i = asInsn(e, e.value);
       if (i) addValue(i);
     }
 
@@ -236,7 +289,7 @@ export function translate(test: LitmusTest, opts: TranslateOptions = {}): Transl
     decode,
     (n) => {
       if (!observed.includes(n)) observed.push(n);
-      const m = /^(\d+):(X\d+)$/.exec(n);
+      const m = /^(\d+):(X\d+|F\w*)$/.exec(n);
       if (m) {
         const th = Number(m[1]);
         if (th >= nThreads)
@@ -298,6 +351,9 @@ export function translate(test: LitmusTest, opts: TranslateOptions = {}): Transl
       ctr: ctrEl0(!!archDef?.idc, !!archDef?.dic),
       archInsns: archDef ? Object.keys(archDef.instructions) : [],
       alias: shapes.indexOf(shapes[ti]),
+      codeInts,
+      entrySyncs: archDef?.exceptions.entrySyncs ?? true,
+      returnSyncs: archDef?.exceptions.returnSyncs ?? true,
       decode,
     }),
   );
@@ -312,6 +368,11 @@ export function translate(test: LitmusTest, opts: TranslateOptions = {}): Transl
     doc: `herd7 litmus test ${test.name} (${file})`,
   };
   return { spec, arch, condition, instructions, regions: regionInfo, observed };
+}
+
+/** The register recording a fault (at a label): "F" (any), "F_l1" (at l1). */
+export function faultReg(label?: string): string {
+  return label ? `F_${label.replace(/\W/g, "_")}` : "F";
 }
 
 /** "1:W0" -> "1:X0", "[x]" -> "x"; null when not a name. */
@@ -335,6 +396,17 @@ function rewriteCondition(
 ): string {
   let s = test.condition.text.replace(/\s+/g, " ");
   s = s.replace(/instr\s*:\s*"([^"]*)"/g, (_m, t: string) => insn(t.trim()));
+  // fault(P0:l) / fault(P0:l,x) / fault(P0) / fault(P0,x): a fault taken by P0 (at l). Only
+  // instruction faults exist without page tables, so a fault on a data location never happens.
+  s = s.replace(
+    /fault\s*\(\s*P(\d+)\s*(?::\s*([A-Za-z_][\w.]*))?\s*(?:,\s*([^)]*?))?\s*\)/g,
+    (_m, th: string, lab: string | undefined, loc: string | undefined) => {
+      if (loc !== undefined && loc.trim() !== "" && !/^P\d+\s*:/.test(loc.trim())) return "false";
+      const r = `${th}:${faultReg(lab)}`;
+      name(r);
+      return `${r}=1`;
+    },
+  );
   s = s.replace(/(\d+)\s*:\s*([WwXx])(\d+)/g, (_m, th: string, _w: string, n: string) => {
     const r = `${th}:X${Number(n)}`;
     name(r);
@@ -371,6 +443,11 @@ interface ThreadCtx {
   archInsns: string[];
   /** An earlier thread with the same code and initial state (label names are taken from it). */
   alias: number;
+  /** "thread:register" whose integer initial value is an instruction encoding stored to code. */
+  codeInts: Set<string>;
+  /** Exception entry and return are context synchronising (the arch's exception rules). */
+  entrySyncs: boolean;
+  returnSyncs: boolean;
   decode: boolean;
 }
 
@@ -454,7 +531,10 @@ function writes(i: Insn): string[] {
     case "cset":
     case "mrs":
     case "rbit":
+    case "adr":
       return [i.rd];
+    case "msr":
+      return ["ELR"];
     case "bl":
     case "blr":
       return ["X30"];
@@ -496,6 +576,12 @@ function translateThread(test: LitmusTest, ti: number, th: LitmusThread, ctx: Th
     nReturns = returns.size;
     before.clear();
     const work: [number, number, Set<string>][] = [[ti, 0, new Set()]];
+    // The fault handler may be entered after any instruction: every register may be written.
+    if (th.handlerStart !== undefined) {
+      const all = new Set<string>(["ELR"]);
+      for (const c of th.code) if (c.insn) for (const r of writes(c.insn.insn)) all.add(r);
+      work.push([ti, th.handlerStart, all]);
+    }
     while (work.length) {
       const [k, p, inSet] = work.pop()!;
       const cur = before.get(key(k, p));
@@ -538,6 +624,14 @@ function translateThread(test: LitmusTest, ti: number, th: LitmusThread, ctx: Th
             }
             break;
           case "raw":
+          case "udf":
+          case "eret":
+            // A fault goes to the handler, ERET to ELR_EL1 (a label ADR put there): the
+            // handler's entry above and the positions ADR names cover both.
+            break;
+          case "adr":
+            to(tgt(i.target));
+            to(p + 1);
             break;
           default:
             to(p + 1);
@@ -571,7 +665,8 @@ function translateThread(test: LitmusTest, ti: number, th: LitmusThread, ctx: Th
   const operandOf = (v: InitValue, at: { line: number; column: number }, reg: string): Operand => {
     switch (v.k) {
       case "int":
-        if (v.value >= 0n && v.value <= MAX_INT) return { imm: Number(v.value) };
+        if (v.value >= 0n && v.value <= MAX_INT && !ctx.codeInts.has(`${ti}:${reg}`))
+          return { imm: Number(v.value) };
         return { insn: insnSymbol(bigValue(v.value, ctx.decode)) };
       case "loc":
         return { addr: v.name };
@@ -601,8 +696,19 @@ function translateThread(test: LitmusTest, ti: number, th: LitmusThread, ctx: Th
       );
     return r;
   };
-  const op2 = (o: Op2, at: { line: number; column: number }, text: string): Operand => {
-    if ("reg" in o) return { reg: regOperand(o.reg, at, text) };
+  const op2 = (o: Op2, at: { line: number; column: number }, text: string, out?: Op[]): Operand => {
+    if ("reg" in o) {
+      const r = regOperand(o.reg, at, text);
+      // SXTW/UXTW leave the machine's small non-negative integers and addresses unchanged;
+      // LSL #n doubles n times.
+      if (!o.shift) return { reg: r };
+      if (!out) return fail(`a shifted operand is not supported here: "${text}"`, at, text);
+      const t = `A${tmp++ % 2}`;
+      out.push({ op: "mov", dst: t, src: { reg: r }, pos: pos(at) });
+      for (let n = 0; n < o.shift; n++)
+        out.push({ op: "alu", fn: "add", dst: t, a: t, b: { reg: t }, pos: pos(at) });
+      return { reg: t };
+    }
     if (o.imm < 0n || o.imm > MAX_INT)
       fail(`immediate #${o.imm} is outside the machine's integers 0..99: "${text}"`, at, text);
     return { imm: Number(o.imm) };
@@ -624,10 +730,33 @@ function translateThread(test: LitmusTest, ti: number, th: LitmusThread, ctx: Th
       regOperand(rn, at, text);
       if (!off) return rn;
       if ("imm" in off && off.imm === 0n) return rn;
-      if ("imm" in off)
-        fail(`an immediate offset other than #0 is not supported: "${text}"`, at, text);
+      if ("imm" in off) {
+        // [Xn,#4k] with Xn holding a code label: the instruction k positions after it.
+        const v = staticValue(rn, k, p);
+        const n = Number(off.imm);
+        const target =
+          v?.k === "label"
+            ? [...ctx.regionOf].find(
+                ([, r]) =>
+                  r.thread === v.thread &&
+                  r.pos ===
+                    test.threads[v.thread].code.findIndex((c) => c.labels.includes(v.label)) +
+                      n / 4,
+              )
+            : undefined;
+        if (!target || n % 4 !== 0)
+          return fail(
+            `an immediate offset other than #0 is supported only from a code label a register holds from the initial state (the instruction #n bytes after it): "${text}"`,
+            at,
+            text,
+          );
+        const t = `A${tmp++ % 2}`;
+        out.push({ op: "mov", dst: t, src: { addr: target[0] }, pos: P });
+        return t;
+      }
+      const b = op2(off, at, text, out);
       const t = `A${tmp++ % 2}`;
-      out.push({ op: "alu", fn: "add", dst: t, a: rn, b: op2(off, at, text), pos: P });
+      out.push({ op: "alu", fn: "add", dst: t, a: rn, b, pos: P });
       return t;
     };
     const known = "rn" in i ? big.get(i.rn) : undefined;
@@ -660,7 +789,7 @@ function translateThread(test: LitmusTest, ti: number, th: LitmusThread, ctx: Th
           fn: i.fn,
           dst: i.rd,
           a: regOperand(i.rn, at, text),
-          b: op2(i.op2, at, text),
+          b: op2(i.op2, at, text, out),
           pos: P,
         });
         return true;
@@ -675,7 +804,12 @@ function translateThread(test: LitmusTest, ti: number, th: LitmusThread, ctx: Th
           out.push({ op: "tst", a: t, b: { imm: 1 }, pos: P });
           return true;
         }
-        out.push({ op: i.k, a: regOperand(i.rn, at, text), b: op2(i.op2, at, text), pos: P });
+        out.push({
+          op: i.k,
+          a: regOperand(i.rn, at, text),
+          b: op2(i.op2, at, text, out),
+          pos: P,
+        });
         return true;
       }
       case "cset":
@@ -754,9 +888,43 @@ function translateThread(test: LitmusTest, ti: number, th: LitmusThread, ctx: Th
         return true;
       }
       case "raw":
-        return fail(`raw instruction ${insnText(i)} cannot be executed`, at, text);
+      case "udf":
+        // Executing it takes an exception (an invalid instruction value, or UDF).
+        out.push(...faultEntry(k, p, P));
+        return false;
+      case "adr":
+        out.push({ op: "mov", dst: i.rd, src: { label: tgt(i.target) }, pos: P });
+        return true;
+      case "msr":
+        out.push({ op: "mov", dst: "ELR", src: { reg: regOperand(i.rn, at, text) }, pos: P });
+        return true;
+      case "eret":
+        // Exception return: context synchronising unless FEAT_ExS says otherwise (arch data).
+        if (ctx.returnSyncs) out.push({ op: "insn", name: "ISB", pos: P });
+        out.push({ op: "br", reg: "ELR", pos: P });
+        return false;
     }
   };
+
+  /**
+   * Taking an exception at position p of block k: with a fault handler (a `Pn.F` column), record
+   * the fault (for fault(...) conditions), set ELR_EL1 to the faulting instruction, synchronise
+   * (exception entry, arch data) and run the handler; without one, no execution continues (as
+   * in herd7, the test has no final state through this path).
+   */
+  function faultEntry(k: number, p: number, P: SourcePos | undefined): Op[] {
+    const here = labelName(k, p);
+    if (th.handlerStart === undefined) return [{ op: "b", target: here, pos: P }];
+    const label = test.threads[k].code[p].labels[0];
+    const ops: Op[] = [];
+    // Only the fault registers the condition reads (each register is state).
+    for (const r of [faultReg(), ...(label ? [faultReg(label)] : [])])
+      if (ctx.condRegs.has(r)) ops.push({ op: "mov", dst: r, src: { imm: 1 }, pos: P });
+    ops.push({ op: "mov", dst: "ELR", src: { label: here }, pos: P });
+    if (ctx.entrySyncs) ops.push({ op: "insn", name: "ISB", pos: P });
+    ops.push({ op: "b", target: labelName(ti, th.handlerStart), pos: P });
+    return ops;
+  }
 
   const tail: Op[] = [];
   for (const k of blocks) {
@@ -766,8 +934,8 @@ function translateThread(test: LitmusTest, ti: number, th: LitmusThread, ctx: Th
       // Code no execution of this thread reaches is left out (it would only add states).
       if (!before.has(key(k, p))) return;
       ops.push({ op: "label", name: labelName(k, p) });
-      if (p === code.length - 1) {
-        // End of this block's code: the thread ends.
+      if (!c.insn) {
+        // End of this block's code (or of its fault handler): the thread ends.
         ops.push({ op: "b", target: END });
         return;
       }
@@ -788,9 +956,11 @@ function translateThread(test: LitmusTest, ti: number, th: LitmusThread, ctx: Th
           }
           dispatch[v] = lab;
           tail.push({ op: "label", name: lab });
-          if (ins.k === "raw") {
-            // Not an instruction: no execution continues from here (herd7 has none either).
-            tail.push({ op: "b", target: lab });
+          if (ins.k === "raw" || ins.k === "udf") {
+            // Not an instruction: it faults (to the handler, or no execution continues).
+            const f = faultEntry(k, p, pos(li));
+            if (th.handlerStart === undefined) tail.push({ op: "b", target: lab });
+            else tail.push(...f);
             continue;
           }
           const falls = emit(tail, k, p, ins, li, `${instrTextOf(v)} (at ${regionLabel(region)})`);
