@@ -13,7 +13,7 @@ vi.mock("execmem-lab", async () => ({
 }));
 
 import { runLitmusCli, type LitmusFileJson } from "../kernel/commands/litmus";
-import { runAgreeCli } from "../kernel/commands/agree";
+import { runAgreeCli, runAgreeCorpora } from "../kernel/commands/agree";
 
 const ROOT = join(__dirname, "..");
 const CORPUS = join(ROOT, "..", "shared", "litmus", "aarch64-ifetch");
@@ -143,6 +143,20 @@ describe("agree command", () => {
     const j = JSON.parse(o.out.join("\n"));
     expect(j).toMatchObject({ agreed: ["SM"], disagreed: ["CoFR"], unsupported: ["U"], total: 3 });
     expect(j.tests[2]).toMatchObject({ status: "unsupported", instruction: "LDXR W0,[X1]" });
+  });
+
+  it("several named corpora with --summary: one line per corpus", () => {
+    const o = io();
+    const loads = join(ROOT, "tests", "litmus-loads");
+    expect(
+      runAgreeCorpora([`Mine=${dir}`, `AArch64 loads=${loads}`], { summary: true }, o.io),
+    ).toBe(1);
+    expect(o.out[0]).toMatch(
+      /^Mine: agreed 1\/3, disagreed 1, unsupported 1; 3 tests in \d+\.\d\d s$/,
+    );
+    expect(o.out.slice(1, 3)).toEqual(["  disagreed: CoFR", "  unsupported: U"]);
+    expect(o.out[3]).toMatch(/^AArch64 loads: agreed 14\/15, disagreed 1, unsupported 0;/);
+    expect(o.out[4]).toBe("  disagreed: MP+dmb.sy+ctrl");
   });
 
   it("a directory without expected.tsv is an error (exit 2)", () => {

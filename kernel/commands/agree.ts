@@ -21,6 +21,8 @@ export interface AgreeCliOptions {
    * directory name, else each test's CacheType= line.
    */
   cacheType?: string;
+  /** One line per corpus ("NAME: a/n agree, ...") instead of one per test. */
+  summary?: boolean;
 }
 
 export interface Io {
@@ -36,8 +38,9 @@ export function register(program: Command): void {
     )
     .argument(
       "<dir...>",
-      "directories with .litmus files and expected.tsv (herd7 observations), or RISC-V ones with kinds-Ziccif-only.txt / kinds-Ziccid.txt",
+      'directories with .litmus files and expected.tsv (herd7 observations), or RISC-V ones with kinds-Ziccif-only.txt / kinds-Ziccid.txt; each optionally named: "AArch64 ESOP=../shared/litmus/aarch64-ifetch"',
     )
+    .option("--summary", "one line per corpus (or RISC-V configuration) instead of one per test")
     .option("--json", "print the report as JSON")
     .option("--only <names...>", "only the tests whose name or file contains one of these")
     .option("-v, --verbose", "one line per test as it finishes")
@@ -45,13 +48,8 @@ export function register(program: Command): void {
       "--cache-type <type>",
       'CTR_EL0 cache type for every test, overriding CacheType= lines: "IDC", "DIC", "IDC DIC", "none", "DIC1-IDC1" (default: from a DICx-IDCy directory name)',
     )
-    .action((dirs: string[], opts: AgreeCliOptions) => {
-      let code = 0;
-      for (const dir of dirs) {
-        const isKinds = !existsSync(join(dir, "expected.tsv")) && riscvConfigsIn(dir).length > 0;
-        const c = isKinds ? runKindsCli(dir, opts) : runAgreeCli(dir, opts);
-        code = Math.max(code, c);
-      }
+    .action((corpora: string[], opts: AgreeCliOptions) => {
+      const code = runAgreeCorpora(corpora, opts);
       if (code !== 0) process.exitCode = code;
     });
 }
@@ -75,21 +73,109 @@ export function agreeSummary(r: AgreeReport): string[] {
   return out;
 }
 
+/** The cache type of a corpus: --cache-type, else a DICx-IDCy directory name, else none. */
+function corpusCacheType(dir: string, opts: AgreeCliOptions) {
+  const base =
+    dir
+      .replace(/[\\/]+$/, "")
+      .split(/[\\/]/)
+      .pop() ?? "";
+  return opts.cacheType !== undefined
+    ? cacheTypeOf(opts.cacheType)
+    : /^DIC[01]-IDC[01]$/i.test(base)
+      ? cacheTypeOf(base)
+      : undefined;
+}
+
+/** One line for a corpus, then its disagreements and unsupported tests by name. */
+export function corpusLines(name: string, r: AgreeReport): string[] {
+  const n = r.entries.length;
+  const out = [
+    `${name}: agreed ${r.agreed.length}/${n}, disagreed ${r.disagreed.length}, unsupported ${r.unsupported.length}; ${n} tests in ${r.seconds.toFixed(2)} s`,
+  ];
+  if (r.disagreed.length) out.push(`  disagreed: ${r.disagreed.join(", ")}`);
+  if (r.unsupported.length) out.push(`  unsupported: ${r.unsupported.join(", ")}`);
+  return out;
+}
+
+function isKindsDir(dir: string): boolean {
+  return !existsSync(join(dir, "expected.tsv")) && riscvConfigsIn(dir).length > 0;
+}
+
+/**
+ * The command: each corpus is "NAME=DIR" or DIR, an AArch64 directory (expected.tsv) or a RISC-V
+ * one (kinds files). One unnamed directory without --summary prints as before (its tests, then
+ * the counts); otherwise each corpus prints its tests (unless --summary) and its line(s). Exit
+ * code 2 when a directory cannot be read, else 1 on any disagreement or unsupported test.
+ */
+export function runAgreeCorpora(
+  corpora: string[],
+  opts: AgreeCliOptions = {},
+  io: Io = consoleIo,
+): number {
+  if (corpora.length === 1 && !opts.summary && !corpora[0].includes("="))
+    return isKindsDir(corpora[0])
+      ? runKindsCli(corpora[0], opts, io)
+      : runAgreeCli(corpora[0], opts, io);
+  let code = 0;
+  const json: unknown[] = [];
+  for (const c of corpora) {
+    const eq = c.indexOf("=");
+    const [name, dir] = eq > 0 ? [c.slice(0, eq).trim(), c.slice(eq + 1)] : [c, c];
+    if (isKindsDir(dir)) {
+      if (opts.json) {
+        for (const k of riscvConfigsIn(dir)) {
+          const r = agreeKinds(dir, k, { only: opts.only });
+          if (r.disagreed.length || r.unsupported.length) code = Math.max(code, 1);
+          json.push({
+            name,
+            dir,
+            kinds: r.kinds,
+            arch: r.arch,
+            agreed: r.agreed,
+            disagreed: r.disagreed,
+            unsupported: r.unsupported,
+            total: r.entries.length,
+            seconds: r.seconds,
+          });
+        }
+      } else code = Math.max(code, runKindsCli(dir, opts, io));
+      continue;
+    }
+    let r: AgreeReport;
+    try {
+      const ct = corpusCacheType(dir, opts);
+      r = agree(dir, { ...(ct ? { cacheType: ct } : {}), only: opts.only });
+    } catch (e) {
+      io.err(`execmem-lab agree: ${name}: ${e instanceof Error ? e.message : String(e)}`);
+      code = 2;
+      continue;
+    }
+    if (r.disagreed.length || r.unsupported.length) code = Math.max(code, 1);
+    if (opts.json) {
+      json.push({
+        name,
+        dir,
+        agreed: r.agreed,
+        disagreed: r.disagreed,
+        unsupported: r.unsupported,
+        total: r.entries.length,
+        seconds: r.seconds,
+      });
+      continue;
+    }
+    if (!opts.summary) for (const e of r.entries) io.out(entryLine(e));
+    for (const l of corpusLines(name, r)) io.out(l);
+  }
+  if (opts.json) io.out(JSON.stringify({ corpora: json }, null, 2));
+  return code;
+}
+
 /** Runs the command; returns the exit code. */
 export function runAgreeCli(dir: string, opts: AgreeCliOptions = {}, io: Io = consoleIo): number {
   let r: AgreeReport;
   try {
-    const base =
-      dir
-        .replace(/[\\/]+$/, "")
-        .split(/[\\/]/)
-        .pop() ?? "";
-    const ct =
-      opts.cacheType !== undefined
-        ? cacheTypeOf(opts.cacheType)
-        : /^DIC[01]-IDC[01]$/i.test(base)
-          ? cacheTypeOf(base)
-          : undefined;
+    const ct = corpusCacheType(dir, opts);
     r = agree(dir, {
       ...(ct ? { cacheType: ct } : {}),
       only: opts.only,
