@@ -71,7 +71,7 @@ describe("explore command", () => {
       contradicted: false,
     });
     expect(s4.states).toBeGreaterThan(0);
-    expect(s4.outcomes!.map((o) => o.key)).toEqual(["1:r0=new", "1:r0=spurious-fault+new"]);
+    expect(s4.outcomes!.map((o) => o.key)).toEqual(["1:r0=new", "1:r0=oops"]);
     for (const o of s4.outcomes!) {
       expect(o.count).toBeGreaterThan(0);
       expect(o.satisfies).toBe(false);

@@ -89,7 +89,12 @@ describe("the text-poke family on the machine", () => {
 });
 
 describe("the handle protocol and BPF text copy", () => {
-  it("jit_text_alloc -> jit_text_write -> jit_text_map: new, or a spurious fault then new, on every arch", () => {
+  it("jit_text_alloc -> jit_text_write -> jit_text_map: new, or the fault CPU1 fetched ahead (an oops where fault.c does not retry it)", () => {
+    const faultOn: Record<string, string> = {
+      "x86-64": "oops",
+      arm64: "oops",
+      riscv64: "spurious-fault+new",
+    };
     for (const arch of ["x86-64", "arm64", "riscv64"]) {
       const r = new Set(
         explore(
@@ -102,7 +107,7 @@ describe("the handle protocol and BPF text copy", () => {
             .build(),
         ).outcomes.map((o) => o.values["1:r0"]),
       );
-      expect([...r].sort()).toEqual(["new", "spurious-fault+new"]);
+      expect([...r].sort()).toEqual(["new", faultOn[arch]].sort());
     }
   });
   it("A6/A7: bpf_arch_text_copy without text_poke_sync; an interrupt saves the legacy IDT case, not FRED", () => {

@@ -29,6 +29,14 @@ export const arm64: ArchVariant = {
     cite: `${ARM_CSE}: exception entry and return, unless FEAT_ExS and SCTLR_EL1.EIS/EOS = 0`,
   },
   tlbCachesInvalid: false,
+  // arch/arm64/mm/fault.c: is_spurious_el1_translation_fault() accepts EL1 *data* aborts only;
+  // an EL1 instruction abort on a kernel address reaches __do_kernel_fault() and
+  // die_kernel_fault() (do_translation_fault() -> do_bad_area()).
+  spuriousFetchFault: {
+    notPresent: false,
+    permission: false,
+    cite: "arch/arm64/mm/fault.c is_spurious_el1_translation_fault(), __do_kernel_fault()",
+  },
   tlbFlushSerialises: false,
   // Arm ARM B2.2.5: only B, BL, NOP, BRK, SVC, HVC, SMC, ISB may be concurrently modified.
   cmodxSafe: ["B", "BL", "NOP", "BRK", "SVC", "HVC", "SMC", "ISB"],

@@ -59,6 +59,13 @@ export const riscv64: ArchVariant = {
   },
   // Without Svvptc a hart may keep using an invalid translation until SFENCE.VMA.
   tlbCachesInvalid: true,
+  // arch/riscv/kernel/entry.S new_vmalloc_check: an EXC_INST_PAGE_FAULT on a kernel address
+  // after a new vmalloc mapping flushes the local TLB and returns to retry the fetch.
+  spuriousFetchFault: {
+    notPresent: true,
+    permission: true,
+    cite: "arch/riscv/kernel/entry.S new_vmalloc_check",
+  },
   tlbFlushSerialises: false,
   cmodxSafe: null,
   trapInsn: "EBREAK",

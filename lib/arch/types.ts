@@ -58,6 +58,15 @@ export interface ExceptionRules {
   cite: string;
 }
 
+/** The kernel's spurious-fault handling for instruction fetches from kernel addresses. */
+export interface SpuriousFaultRules {
+  /** A fault taken on a not-present (invalid) translation. */
+  notPresent: boolean;
+  /** A permission fault taken on a present translation without execute permission. */
+  permission: boolean;
+  cite: string;
+}
+
 export type Family = "x86-64" | "arm64" | "riscv64";
 
 /** A kernel routine that the architecture implements as a sequence of primitives. */
@@ -154,6 +163,12 @@ export interface ArchVariant {
   exceptions: ExceptionRules;
   /** The TLB may cache an invalid translation until flushed (RISC-V without Svvptc). */
   tlbCachesInvalid: boolean;
+  /**
+   * Which instruction-fetch faults on kernel text the fault handler treats as spurious (returns,
+   * and the fetch is retried) when the page table now permits the fetch; any other is an oops.
+   * Faults on user pages go through handle_mm_fault(), which retries on every architecture.
+   */
+  spuriousFetchFault: SpuriousFaultRules;
   /** A local TLB flush is serialising (x86-64 INVLPG). */
   tlbFlushSerialises: boolean;
   /** arm64 CMODX: concurrent modification is defined only between these instructions. */

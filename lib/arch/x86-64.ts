@@ -26,6 +26,14 @@ export const x86_64: ArchVariant = {
     cite: `${SDM_SERIAL}: IRET is serialising; event delivery through the IDT is treated as serialising`,
   },
   tlbCachesInvalid: false,
+  // arch/x86/mm/fault.c spurious_kernel_fault(): "Only writes to RO or instruction fetches from
+  // NX may cause spurious faults" (error code X86_PF_INSTR | X86_PF_PROT); a not-present fault
+  // goes on to bad_area_nosemaphore() and, on kernel text, an oops.
+  spuriousFetchFault: {
+    notPresent: false,
+    permission: true,
+    cite: "arch/x86/mm/fault.c do_kern_addr_fault(), spurious_kernel_fault()",
+  },
   // SDM vol. 3A 9.3: INVLPG is a privileged serialising instruction.
   tlbFlushSerialises: true,
   cmodxSafe: null,

@@ -223,6 +223,7 @@ export function explore(spec: ScenarioSpec, opts: ExploreOptions = {}): Explorat
     observation: complete ? obs : null,
     expected: spec.expect ?? null,
     matchesExpectation: spec.expect && obs && complete ? spec.expect === obs : null,
+    ...(spec.handled?.length ? { handled: [...spec.handled] } : {}),
   };
 }
 

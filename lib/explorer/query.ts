@@ -7,7 +7,15 @@ import type { ExplorationResult, OutcomeResult, Witness } from "./result";
 
 /** How a run, or a whole scenario, ended (MODEL.md "Outcome of running a function"). */
 export type OutcomeClass =
-  "new" | "stale" | "trap" | "torn" | "fault" | "spurious-fault" | "unpredictable" | "hang";
+  | "new"
+  | "stale"
+  | "trap"
+  | "torn"
+  | "fault"
+  | "oops"
+  | "spurious-fault"
+  | "unpredictable"
+  | "hang";
 
 export const OUTCOME_CLASSES: readonly OutcomeClass[] = [
   "new",
@@ -15,19 +23,29 @@ export const OUTCOME_CLASSES: readonly OutcomeClass[] = [
   "trap",
   "torn",
   "fault",
+  "oops",
   "spurious-fault",
   "unpredictable",
   "hang",
 ];
 
-/** Classes in which code other than the intended version ran. */
+/**
+ * Classes in which the intended code did not run: other code, a fault delivered (on kernel text
+ * an oops), or a CPU that cannot proceed. A scenario may declare "fault" or "oops" handled
+ * (ScenarioSpec.handled); badOf() then leaves them out.
+ */
 export const BAD_CLASSES: readonly OutcomeClass[] = [
   "stale",
   "trap",
   "torn",
+  "fault",
+  "oops",
   "unpredictable",
   "hang",
 ];
+
+const badFor = (r: ExplorationResult) => (c: OutcomeClass) =>
+  BAD_CLASSES.includes(c) && !(r.handled ?? []).includes(c);
 
 /**
  * The outcome classes named by an outcome's values ("1:r0" -> "stale", "spurious-fault+new"),
@@ -60,7 +78,7 @@ export function classesOf(r: ExplorationResult, reg = "1:r0"): OutcomeClass[] {
 
 /** The bad classes (code other than the intended version ran) a register reached. */
 export function badOf(r: ExplorationResult, reg = "1:r0"): OutcomeClass[] {
-  return classesOf(r, reg).filter((c) => BAD_CLASSES.includes(c));
+  return classesOf(r, reg).filter(badFor(r));
 }
 
 /** The outcome with the shortest witness among those whose register satisfies `pred`. */
@@ -76,11 +94,7 @@ export function shortestWhere(
 
 /** The shortest witness of a bad outcome of the register, if any. */
 export function badWitness(r: ExplorationResult, reg = "1:r0"): OutcomeResult | undefined {
-  return shortestWhere(
-    r,
-    (v) => outcomeClassesOf({ x: v }).some((c) => BAD_CLASSES.includes(c)),
-    reg,
-  );
+  return shortestWhere(r, (v) => outcomeClassesOf({ x: v }).some(badFor(r)), reg);
 }
 
 /** One row per exploration: what a register ran, states, completeness. */

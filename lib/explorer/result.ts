@@ -5,7 +5,7 @@
 
 /** How a run of a function ended (MODEL.md, "Outcome of running a function"). */
 export type RunClass =
-  "new" | "stale" | "trap" | "torn" | "fault" | "spurious-fault" | "unpredictable";
+  "new" | "stale" | "trap" | "torn" | "fault" | "spurious-fault" | "unpredictable" | "oops";
 
 /** herd7's words for how often the final condition holds over all executions. */
 export type Observation = "Never" | "Sometimes" | "Always";
@@ -92,4 +92,6 @@ export interface ExplorationResult {
   /** The file's stated expectation (Result: line), if any, and whether the run matched it. */
   expected: Observation | null;
   matchesExpectation: boolean | null;
+  /** Outcome classes the scenario declares handled (not bad in verdicts), e.g. ["fault"]. */
+  handled?: string[];
 }

@@ -23,7 +23,10 @@ export class ScenarioError extends Error {
 }
 
 export const NONE = 255;
+/** A fetch fault on a not-present translation (pipeline entry). */
 export const FAULT = 254;
+/** A fetch fault on a present translation without execute permission. */
+export const FAULT_PROT = 253;
 export const PERM_R = 1;
 export const PERM_W = 2;
 export const PERM_X = 4;
@@ -143,6 +146,8 @@ export interface PageLayout {
   vaBase: number;
   /** Frames with this page's layout. */
   frames: number[];
+  /** A user mapping (faults go through handle_mm_fault()). */
+  user: boolean;
 }
 
 export interface FrameLayout {
@@ -383,6 +388,7 @@ export function compile(spec: ScenarioSpec): Layout {
       pteLoc: -1,
       vaBase: nVaSlots,
       frames: [],
+      user: (spec.pages ?? []).some((x) => x.name === pname && x.user === true),
     });
     nVaSlots += offset;
     frameInit.set(pname, (s) => slotInit[s]);

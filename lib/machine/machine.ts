@@ -9,6 +9,7 @@ import {
   compile,
   encodePte,
   FAULT,
+  FAULT_PROT,
   IPI_HANDLERS,
   NONE,
   PERM_X,
@@ -67,13 +68,15 @@ export const RESULT_CLASSES: RunClass[] = [
   "torn",
   "fault",
   "unpredictable",
+  "oops",
 ];
 const CLS_NEW = 0,
   CLS_STALE = 1,
   CLS_TRAP = 2,
   CLS_TORN = 3,
   CLS_FAULT = 4,
-  CLS_UNPRED = 5;
+  CLS_UNPRED = 5,
+  CLS_OOPS = 6;
 
 export function label(cpu: number, kind: number, arg: number): number {
   return ((kind * 16 + cpu + 1) << 16) | arg;
@@ -273,7 +276,8 @@ export class Machine {
       pte = s[L.pages[p].pteLoc];
       if (pte !== 0 || L.arch.tlbCachesInvalid) fill = pte;
     }
-    if (pte === 0 || (ptePerm(pte) & PERM_X) === 0) return { ci: -1, fill };
+    if (pte === 0) return { ci: -1, fill };
+    if ((ptePerm(pte) & PERM_X) === 0) return { ci: -2, fill };
     return { ci: L.frames[pteFrame(pte)].slotLoc - L.codeBase + L.vaSlotInPage[va], fill };
   }
 
@@ -287,7 +291,7 @@ export class Machine {
     const L = this.layout;
     const a = L.arch;
     const { ci, fill } = this.lookup(s, c, va);
-    if (ci < 0) return [{ v: FAULT, fill }];
+    if (ci < 0) return [{ v: ci === -1 ? FAULT : FAULT_PROT, fill }];
     // SDM 9.1.3: x86 fetch is coherent with memory and with this CPU's own stores.
     if (a.dic && a.fetchSeesOwnStores) return [{ v: this.read(s, c, L.codeBase + ci), fill }];
     let mask = a.dic ? this.pouMask(s, ci) : s[this.base(c) + this.o.icache + ci];
@@ -1271,14 +1275,28 @@ export class Machine {
     this.applyFill(t, c, va, o.fill);
     let v = o.v;
     const lbl = label(c, K.prog, v + 1);
-    if (v === FAULT) {
+    if (v === FAULT || v === FAULT_PROT) {
       if (a.exceptions.drainsStores && t[b + SBLEN] > 0) return;
-      const pte = t[L.pages[r.page].pteLoc];
+      const page = L.pages[r.page];
+      const pte = t[page.pteLoc];
       // The faulting page's TLB entry is gone after the fault: x86 drops it on delivery (SDM
       // 4.10.4.1); riscv's handler flushes it (arch/riscv/mm/fault.c, local_flush_tlb_page);
       // arm64 caches no translation that faults.
       t[b + this.o.tlb + r.page] = NONE;
-      if (pte !== 0 && ptePerm(pte) & PERM_X && t[b + CSF] < 8) {
+      const permits = pte !== 0 && (ptePerm(pte) & PERM_X) !== 0;
+      // Which faults the handler retries: handle_mm_fault() for user pages; on kernel text only
+      // those the architecture's fault.c treats as spurious (ArchVariant.spuriousFetchFault).
+      const rules = a.spuriousFetchFault;
+      const spurious =
+        permits && (page.user || (v === FAULT ? rules.notPresent : rules.permission));
+      if (permits && !spurious && !exec) {
+        // The page table permits the fetch now, but the kernel does not take this fault for a
+        // spurious one: the handler dies (an oops).
+        this.finishCall(t, c, reg, CLS_OOPS);
+        emit(lbl, this.canonical(t));
+        return;
+      }
+      if (spurious && t[b + CSF] < 8) {
         // Spurious: the page table permits the fetch now. The handler returns; the line is retried.
         t[b + CSF]++;
         this.exceptionSyncs(t, c);
@@ -1522,7 +1540,8 @@ export class Machine {
     const L = this.layout;
     const a = L.arch;
     const cells: ResidencyCell[] = [];
-    const vname = (v: number) => (v === FAULT ? "fault" : (L.versions[v] ?? String(v)));
+    const vname = (v: number) =>
+      v === FAULT || v === FAULT_PROT ? "fault" : (L.versions[v] ?? String(v));
     for (let c = 0; c < this.nCpu; c++) {
       const b = this.base(c);
       for (let va = 0; va < L.nVaSlots; va++) {
@@ -1670,7 +1689,7 @@ export class Machine {
     const L = this.layout;
     const parts: string[] = [];
     const vname = (v: number) =>
-      v === NONE ? "-" : v === FAULT ? "fault" : (L.versions[v] ?? String(v));
+      v === NONE ? "-" : v === FAULT || v === FAULT_PROT ? "fault" : (L.versions[v] ?? String(v));
     for (let i = 0; i < L.nLoc; i++)
       if (before[i] !== after[i])
         parts.push(

@@ -69,6 +69,7 @@ export const outcomeColors: Readonly<Record<OutcomeClass, string>> = {
   trap: okabeIto.reddishPurple,
   torn: okabeIto.yellow,
   fault: okabeIto.vermillion,
+  oops: okabeIto.vermillion,
   "spurious-fault": okabeIto.skyBlue,
   unpredictable: okabeIto.blue,
   hang: okabeIto.black,

@@ -8,6 +8,7 @@ import {
   outcomeClassesOf,
   verdictColors,
 } from "./colors";
+import { BAD_CLASSES } from "../explorer/query";
 import { figureGrid, legendEntry } from "./compose";
 import { Figure, Trace, figure } from "./figure";
 import { esc } from "./util";
@@ -33,13 +34,7 @@ export interface VerdictCell {
 }
 
 /** Outcome classes that make a subset insufficient unless told otherwise. */
-export const DEFAULT_BAD: readonly OutcomeClass[] = [
-  "stale",
-  "trap",
-  "torn",
-  "unpredictable",
-  "hang",
-];
+export const DEFAULT_BAD: readonly OutcomeClass[] = BAD_CLASSES;
 
 /** Bad outcome classes of one outcome. */
 export function badClasses(o: OutcomeResult, bad: readonly string[] = DEFAULT_BAD): OutcomeClass[] {
@@ -62,8 +57,10 @@ export function verdictOf(
   },
   bad: readonly string[] = DEFAULT_BAD,
 ): VerdictCell {
+  // Classes the scenario declares handled (ScenarioSpec.handled) are not bad.
+  const counted = bad.filter((c) => !(result.handled ?? []).includes(c));
   const bads = result.outcomes
-    .map((o) => ({ o, classes: badClasses(o, bad) }))
+    .map((o) => ({ o, classes: badClasses(o, counted) }))
     .filter((x) => x.classes.length > 0)
     .sort((a, b) => a.o.witness.steps.length - b.o.witness.steps.length);
   const reached = new Set<string>(bads.flatMap((x) => x.classes));

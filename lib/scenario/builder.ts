@@ -253,10 +253,19 @@ export class ScenarioBuilder {
     this.spec.regions.push({ name, ...r });
     return this;
   }
-  /** A page with permissions (`"RX"`, `"RW"`, ..., or `"none"` for not present), optionally mapping `frame`. */
-  page(name: string, perm: Perm | "none", frame?: string | null): this {
+  /**
+   * A page with permissions (`"RX"`, `"RW"`, ..., or `"none"` for not present), optionally
+   * mapping `frame`; `user` makes it a user mapping (faults go through handle_mm_fault()).
+   */
+  page(
+    name: string,
+    perm: Perm | "none",
+    frame?: string | null,
+    opts: { user?: boolean } = {},
+  ): this {
     const p: PageSpec = { name, perm: perm === "none" ? "" : perm };
     if (frame !== undefined) p.frame = frame;
+    if (opts.user) p.user = true;
     this.spec.pages!.push(p);
     return this;
   }
@@ -274,6 +283,11 @@ export class ScenarioBuilder {
     if (p.speculateOn) c.speculate = p.speculateOn;
     if (p.interruptsAnywhere) c.interrupts = p.interruptsAnywhere;
     this.spec.cpus.push(c);
+    return this;
+  }
+  /** Declare outcome classes handled ("fault", "oops"): not bad in verdicts. */
+  handled(...classes: ("fault" | "oops")[]): this {
+    this.spec.handled = [...new Set([...(this.spec.handled ?? []), ...classes])];
     return this;
   }
   /** Final condition `exists (cond)`: the explorer says whether some execution satisfies it. */

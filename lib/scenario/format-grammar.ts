@@ -15,10 +15,11 @@ ExecmemLitmus {
   Header = "C" testName
   testName (a test name) = (~space any)+
 
-  Directive = ArchDir | SpeculateDir | InterruptsDir
+  Directive = ArchDir | SpeculateDir | InterruptsDir | HandledDir
   ArchDir = kw<"arch"> archName ";"?
   SpeculateDir = kw<"speculate"> procName NonemptyListOf<ident, ","> ";"?
   InterruptsDir = kw<"interrupts"> procName number ";"?
+  HandledDir = kw<"handled"> NonemptyListOf<ident, ","> ";"?
   archName (an architecture name) = (alnum | "+" | "-" | "_" | ".")+
 
   Init = "{" InitItem* "}"
@@ -148,7 +149,8 @@ export type InitNode =
 export type DirectiveNode =
   | { k: "arch"; value: Name; pos: SourcePos }
   | { k: "speculate"; proc: Name; regions: Name[]; pos: SourcePos }
-  | { k: "interrupts"; proc: Name; count: { value: number; pos: SourcePos }; pos: SourcePos };
+  | { k: "interrupts"; proc: Name; count: { value: number; pos: SourcePos }; pos: SourcePos }
+  | { k: "handled"; classes: Name[]; pos: SourcePos };
 
 export interface ProcNode {
   name: Name;
@@ -240,6 +242,10 @@ function build(): { g: ohm.Grammar; s: ohm.Semantics } {
         count: num(n),
         pos: at(this),
       } satisfies DirectiveNode;
+    },
+    HandledDir(_kw, classes, _semi) {
+      const cs = classes.asIteration().children.map(name);
+      return { k: "handled", classes: cs, pos: at(this) } satisfies DirectiveNode;
     },
     Init(_open, items, _close) {
       return { items: items.children.map((c) => c.ast()), pos: at(this) };

@@ -69,7 +69,9 @@ export class FormatError extends Error {
 }
 
 /** Values a call register may hold (callResultText in lib/machine). */
-const CALL_RESULTS = ["new", "stale", "trap", "torn", "fault", "unpredictable", "none"];
+/** Outcome classes a `handled` line may name (ScenarioSpec.handled). */
+const HANDLEABLE = ["fault", "oops"];
+const CALL_RESULTS = ["new", "stale", "trap", "torn", "fault", "unpredictable", "oops", "none"];
 const OBSERVATIONS: Observation[] = ["Never", "Sometimes", "Always"];
 
 /** Reads and parses a scenario file. Errors name the path as given. */
@@ -395,8 +397,13 @@ class Parser {
           `${owner}: unknown permissions "${pg.value.text}" (expected ${PERM_WORDS.join(", ")})`,
           pg.value.pos,
         );
-      const at = this.attrs(owner, pg.attrs, { frame: "frame(name)" });
+      const at = this.attrs(owner, pg.attrs, { frame: "frame(name)", user: "user()" });
       const ps: PageSpec = { name: pg.name.text, perm };
+      const ua = at.get("user");
+      if (ua) {
+        if (ua.args.length) this.fail(`${owner}: user() takes no argument`, ua.pos);
+        ps.user = true;
+      }
       const fa = at.get("frame");
       if (fa) {
         const fn = this.single(owner, fa);
@@ -801,6 +808,18 @@ class Parser {
     const seen = new Set<string>();
     for (const d of f.directives) {
       if (d.k === "arch") continue;
+      if (d.k === "handled") {
+        for (const c of d.classes)
+          if (!HANDLEABLE.includes(c.text))
+            this.fail(
+              `handled: "${c.text}" is not an outcome a scenario can declare handled (${HANDLEABLE.join(", ")})`,
+              c.pos,
+            );
+        this.spec.handled = [
+          ...new Set([...(this.spec.handled ?? []), ...d.classes.map((c) => c.text)]),
+        ];
+        continue;
+      }
       const m = /^P(\d+)$/.exec(d.proc.text)!;
       const i = Number(m[1]);
       if (i >= this.spec.cpus.length)

@@ -108,6 +108,11 @@ export interface PageSpec {
   frame?: string | null;
   /** Initial permissions of the mapping ("" = not present). */
   perm: Perm;
+  /**
+   * A user mapping: a fetch fault on it goes through handle_mm_fault(), which returns when the
+   * PTE now permits the fetch (the fetch is retried). Default: kernel text.
+   */
+  user?: boolean;
 }
 
 export interface FrameSpec {
@@ -135,6 +140,11 @@ export interface ScenarioSpec {
   pages?: PageSpec[];
   frames?: FrameSpec[];
   cpus: CpuSpec[];
+  /**
+   * Outcome classes the scenario declares handled ("fault", "oops"): not counted as bad in
+   * verdicts (for example a page fault the caller expects and recovers from).
+   */
+  handled?: string[];
   /** Final condition in litmus syntax: "exists (1:r0=stale)", "~exists (...)", "forall (...)". */
   condition?: string;
   /** The stated expectation (a `Result:` line). */

@@ -58,8 +58,9 @@ table(
 // serialising** (this is MODEL.md's S1). With `cpus` > 2, every further CPU does what CPU1 does.
 //
 // `r0` receives what CPU1 actually ran: `new` (every line the intended version), `stale` (an
-// older version), `trap`, `torn` (lines from different versions), `fault`, `spurious-fault+…`,
-// `unpredictable`.
+// older version), `trap`, `torn` (lines from different versions), `fault`, `oops` (a fault the
+// kernel's fault.c does not retry although the page table now allows the fetch),
+// `spurious-fault+…`, `unpredictable`.
 
 // %%
 import { scenario, explore } from "execmem-lab";

@@ -130,6 +130,7 @@ const a5verdict = a5arches.map((a) => ({
   asWritten: badOf(a5runs.find((x) => x.arch === a && x.via === "direct-map" && !x.zap)!.r),
   anyOk: a5runs.filter((x) => x.arch === a && badOf(x.r).length === 0).map((x) => `${x.via}${x.zap ? "+zap" : ""}`),
 }));
+const x86a5 = a5verdict.find((v) => v.arch === "x86-64");
 md(
   `Andy's sequence as written (direct map, no zap): ` +
     a5verdict.map((v) => `**${v.arch}** ${v.asWritten.length ? "reaches " + v.asWritten.join("/") : "only new code"}`).join("; ") +
@@ -137,13 +138,17 @@ md(
     a5verdict.map((v) => `${v.arch}: ${v.anyOk.join(", ") || "none"}`).join("; ") +
     `.\n\nCost at ${cpus} CPUs: ` +
     zapCost.map((z) => `${z.arch} ${(z.plain / 1000).toFixed(1)} µs, with the zap ${(z.zap / 1000).toFixed(1)} µs (×${(z.zap / z.plain).toFixed(1)})`).join("; ") +
-    `. The zap is the expensive step wherever it is an IPI; "a smart enough allocator and temporary_mm" avoids it.`,
+    `. The zap is the expensive step wherever it is an IPI; "a smart enough allocator and temporary_mm" avoids it.` +
+    (x86a5 && x86a5.asWritten.includes("oops")
+      ? `\n\nOn x86-64 the sequence never runs stale, trap or torn code, but CPU1 may have fetched ahead while the page was not present: that not-present fault is delivered after the flag, and \`arch/x86/mm/fault.c\` (\`spurious_kernel_fault()\` accepts only permission faults) turns it into an oops on kernel text. The sequence needs a serialisation of the other CPUs after the PTE (A4), or a fault handler that retries not-present kernel faults.`
+      : ""),
 );
 
 // %%
 for (const x of a5runs) if (!x.r.stats.complete) throw new Error(`${x.r.scenario}: incomplete`);
-const x86a5 = a5verdict.find((v) => v.arch === "x86-64");
-if (x86a5 && x86a5.asWritten.length) throw new Error(`A5: the sequence fails on x86-64: ${x86a5.asWritten}`);
+// On x86 no stale, trap or torn code runs; what remains is the not-present fault CPU1 may have
+// fetched before the PTE was written, an oops on kernel text (arch/x86/mm/fault.c).
+if (x86a5 && x86a5.asWritten.some((c) => c !== "oops")) throw new Error(`A5: the sequence runs wrong code on x86-64: ${x86a5.asWritten}`);
 for (const z of zapCost) if (!(z.zap > z.plain)) throw new Error(`A5: the zap costs nothing on ${z.arch}`);
 console.log("assertions hold");
 
