@@ -53,3 +53,58 @@ describe("fetch faults: the spurious-fault path only where Linux has it", () => 
     expect(badOf(s4handled)).toEqual([]);
   });
 });
+
+describe("x86-64 multi-byte instruction sites", () => {
+  it("a bare text_poke of a 5-byte CALL in one line can be fetched torn; as one unit it cannot", () => {
+    const subline = file("x86-64-text_poke-5-byte-call.litmus");
+    expect(valuesOf(subline)).toContain("torn");
+    const oneUnit = variantOf(
+      "x86-64-text_poke-5-byte-call.litmus",
+      "code f[2] = old versions(old, new) subline();",
+      "code f = old versions(old, new);",
+    );
+    expect(valuesOf(oneUnit)).toEqual(["new", "stale"]);
+  });
+  it("text_poke_bp never tears the same site, and its int3 is emulated (never a bare trap)", () => {
+    const bp = file("x86-64-text_poke_bp-5-byte-call.litmus");
+    for (const reg of ["1:r0", "1:r1"]) {
+      expect(valuesOf(bp, reg)).not.toContain("torn");
+      expect(valuesOf(bp, reg)).not.toContain("trap");
+    }
+    expect(valuesOf(bp, "1:r1")).toContain("new");
+  });
+});
+
+describe("interrupts and IPIs between any two steps", () => {
+  it("an IPI between two instructions of the patched range lets text_poke_bp tear", () => {
+    const twoInsns = file("x86-64-text_poke_bp-interruptible.litmus");
+    expect(valuesOf(twoInsns)).toContain("torn");
+    const oneInsn = variantOf("x86-64-text_poke_bp-interruptible.litmus", " interruptible();", ";");
+    expect(valuesOf(oneInsn)).not.toContain("torn");
+  });
+});
+
+describe("cache-line granularity of instruction fetch", () => {
+  it("a neighbour's live code in f's first line brings f's unwritten bytes into the pipeline", () => {
+    const shared = file("x86-64-neighbour-shares-line.litmus");
+    expect(valuesOf(shared)).toContain("torn");
+    const ownLine = variantOf("x86-64-neighbour-shares-line.litmus", " shares(g);", ";");
+    expect(valuesOf(ownLine)).toEqual(["new"]);
+  });
+});
+
+describe("arm64 CMODX (Arm ARM B2.2.5)", () => {
+  it("S7 without maintenance can run something unpredictable; a CMODX-safe pair or the maintenance cannot", () => {
+    const s7 = file("arm64-cmodx-S7-unpredictable.litmus");
+    expect(valuesOf(s7)).toEqual(expect.arrayContaining(["stale", "unpredictable", "new"]));
+    const safePair = variantOf(
+      "arm64-cmodx-S7-unpredictable.litmus",
+      "code f[2] = old versions(old, new);",
+      "code f[2] = old versions(old, new) insn(old=NOP, new=B);",
+    );
+    expect(valuesOf(safePair)).toContain("stale");
+    expect(valuesOf(safePair)).not.toContain("unpredictable");
+    expect(valuesOf(file("S8.litmus"))).toEqual(["new"]);
+    expect(valuesOf(file("S7.litmus"))).toContain("unpredictable");
+  });
+});

@@ -27,6 +27,8 @@ export const NONE = 255;
 export const FAULT = 254;
 /** A fetch fault on a present translation without execute permission. */
 export const FAULT_PROT = 253;
+/** An arm64 fetch of a concurrently modified, non-CMODX-safe instruction (pipeline entry). */
+export const UNPRED = 252;
 export const PERM_R = 1;
 export const PERM_W = 2;
 export const PERM_X = 4;
@@ -131,6 +133,8 @@ export interface RegionLayout {
   insn: Map<number, string>;
   /** Version ids that act on registers only (RegionSpec.registerOnly). */
   registerOnly: number[];
+  /** Interrupts and IPIs may be taken between its lines (RegionSpec.interruptible). */
+  interruptible: boolean;
 }
 
 export interface PageLayout {
@@ -368,9 +372,11 @@ export function compile(spec: ScenarioSpec): Layout {
         versions: vs,
         insn,
         registerOnly: (r.registerOnly ?? []).map(vid),
+        interruptible: r.interruptible === true,
       });
       for (let i = 0; i < r.lines; i++) {
-        if (!(i === 0 && startsShared)) cl++;
+        // A sub-line site's parts share its first part's cache line.
+        if (!(i === 0 && startsShared) && !(i > 0 && r.subline)) cl++;
         lineOfSlot.push(cl);
         slotInit.push(vid(init[i]));
         vaName.push(`${r.name}+${i}`);

@@ -11,6 +11,7 @@ import {
   FAULT,
   FAULT_PROT,
   IPI_HANDLERS,
+  UNPRED,
   NONE,
   PERM_X,
   permText,
@@ -78,14 +79,15 @@ const CLS_NEW = 0,
   CLS_UNPRED = 5,
   CLS_OOPS = 6;
 
-export function label(cpu: number, kind: number, arg: number): number {
-  return ((kind * 16 + cpu + 1) << 16) | arg;
+/** A transition label: kind, CPU, an argument, and which of the line's co-fetch combinations. */
+export function label(cpu: number, kind: number, arg: number, combo = 0): number {
+  return (combo << 24) | ((kind * 16 + cpu + 1) << 16) | arg;
 }
 export function labelCpu(l: number): number {
   return ((l >>> 16) & 15) - 1;
 }
 export function labelKind(l: number): number {
-  return l >>> 20;
+  return (l >>> 20) & 15;
 }
 export function labelArg(l: number): number {
   return l & 0xffff;
@@ -140,6 +142,12 @@ export class Machine {
   private readonly deferrable: boolean[][];
   /** Per CPU and step: a load whose register reaches the address of a later DC CVAU. */
   private readonly feedsClean: boolean[][];
+  /**
+   * Per VA slot, the other VA slots in the same cache line of the same page: a fetch reads a
+   * whole line, so it brings their bytes into the pipeline too (a neighbour's code, or the other
+   * parts of a sub-line instruction site).
+   */
+  private readonly coSlots: number[][];
 
   constructor(specOrLayout: ScenarioSpec | Layout, opts: MachineOptions = {}) {
     const L =
@@ -185,6 +193,15 @@ export class Machine {
         }
         this.slotVersions[f.slotLoc - L.codeBase + i] = vs;
       }
+    }
+    this.coSlots = [];
+    for (let va = 0; va < L.nVaSlots; va++) {
+      const p = L.pages[L.vaPage[va]];
+      const cl = p.lineOfSlot[L.vaSlotInPage[va]];
+      const same: number[] = [];
+      for (let i = 0; i < p.slots; i++)
+        if (i !== L.vaSlotInPage[va] && p.lineOfSlot[i] === cl) same.push(p.vaBase + i);
+      this.coSlots.push(same);
     }
     this.pouOff = L.nLoc;
     this.gSize = L.nLoc + (a.idc ? 0 : L.nCode);
@@ -317,6 +334,40 @@ export class Machine {
     return true;
   }
 
+  /**
+   * What a fetch of va also brings into CPU c's pipeline from the rest of its cache line: one
+   * list of [va, version] per combination the I-side may present. Empty pipeline entries of live
+   * regions only; nothing when the fetch faults.
+   */
+  private coFetch(s: Uint8Array, c: number, va: number, live: readonly number[]): number[][][] {
+    let combos: number[][][] = [[]];
+    const pipe = this.base(c) + this.o.pipe;
+    for (const x of this.coSlots[va]) {
+      if (s[pipe + x] !== NONE || (this.liveness && !this.vaLive(x, live as number[]))) continue;
+      const opts = this.fetchOptions(s, c, x).filter((o) => o.v !== FAULT && o.v !== FAULT_PROT);
+      if (opts.length === 0) continue;
+      combos = combos.flatMap((xs) => opts.map((o) => [...xs, [x, o.v]]));
+    }
+    return combos;
+  }
+
+  /**
+   * Arm ARM B2.2.5: concurrent modification and execution of instructions is CONSTRAINED
+   * UNPREDICTABLE unless both the old and the new instruction are CMODX-safe. Without the
+   * maintenance that makes the new one the only one fetch may see, a fetch that may still return
+   * either is such a concurrent execution: it may run something else (UNPRED), as well as either.
+   */
+  private withUnpredictable(
+    ri: number,
+    opts: { v: number; fill: number }[],
+  ): { v: number; fill: number }[] {
+    const safe = this.layout.arch.cmodxSafe;
+    if (!safe || opts.length < 2) return opts;
+    const r = this.layout.regions[ri];
+    if (opts.every((o) => safe.includes(r.insn.get(o.v) ?? "code"))) return opts;
+    return [...opts, { v: UNPRED, fill: opts[0].fill }];
+  }
+
   private applyFill(t: Uint8Array, c: number, va: number, fill: number): void {
     if (fill >= 0) t[this.base(c) + this.o.tlb + this.layout.vaPage[va]] = fill;
   }
@@ -418,8 +469,11 @@ export class Machine {
       const pc = s[b + PC];
       const isDone = pc >= cpu.steps.length;
       const inStop = (s[b + STOPF] & 1) !== 0;
-      // A call is one instruction stream: interrupts and IPIs are taken at its boundaries.
-      const midCall = s[b + CSLOT] > 0;
+      // A call is one instruction stream: interrupts and IPIs are taken at its boundaries, or
+      // between its lines when the region declares each line an instruction (interruptible).
+      const cur = cpu.steps[pc];
+      const midCall =
+        s[b + CSLOT] > 0 && !(cur?.k === "call" && L.regions[cur.region].interruptible);
       // Program step (not while the CPU spins in a stop_machine() handler).
       if (!isDone && !inStop && !this.waitsForLoad(s, c, cpu.steps[pc]))
         this.programStep(s, c, cpu.steps[pc], emit);
@@ -486,12 +540,22 @@ export class Machine {
           if (s[b + this.o.pipe + va] !== NONE) continue;
           let top = 0;
           for (let x = 0; x < L.nVaSlots; x++) top = Math.max(top, s[b + this.o.prank + x]);
-          for (const o of this.fetchOptions(s, c, va)) {
-            const t = this.scratch(s);
-            this.applyFill(t, c, va, o.fill);
-            t[b + this.o.pipe + va] = o.v;
-            t[b + this.o.prank + va] = top + 1;
-            emit(label(c, K.spec, va | (o.v << 8)), this.canonical(t));
+          const fetched = this.fetchOptions(s, c, va);
+          // The litmus front-end (exec) keeps the ESOP 2020 model: no UNPRED there.
+          for (const o of cpu.faultReg >= 0 ? fetched : this.withUnpredictable(ri, fetched)) {
+            const faulted = o.v === FAULT || o.v === FAULT_PROT || o.v === UNPRED;
+            const combos = faulted ? [[]] : this.coFetch(s, c, va, live);
+            for (const [k, co] of combos.entries()) {
+              const t = this.scratch(s);
+              this.applyFill(t, c, va, o.fill);
+              t[b + this.o.pipe + va] = o.v;
+              t[b + this.o.prank + va] = top + 1;
+              for (const [x, v] of co) {
+                t[b + this.o.pipe + x] = v;
+                t[b + this.o.prank + x] = top + 1;
+              }
+              emit(label(c, K.spec, va | (o.v << 8), k), this.canonical(t));
+            }
           }
         }
       }
@@ -1210,13 +1274,22 @@ export class Machine {
     const i = exec ? exec.line : s[b + CSLOT];
     const va = L.pages[r.page].vaBase + r.offset + i;
     const entry = s[b + this.o.pipe + va];
-    const options =
-      entry !== NONE
-        ? [{ v: entry, fill: -1, rank: s[b + this.o.prank + va] }]
-        : this.fetchOptions(s, c, va).map((o) => ({ ...o, rank: 0 }));
-    for (const o of options) this.callWith(s, c, ri, reg, emit, exec, i, va, o);
-    if (exec && entry === NONE && L.arch.lateFetch && s[b + PROPH] === 0)
-      this.lateFetch(s, c, exec, va, options, emit);
+    if (entry !== NONE) {
+      const o = { v: entry, fill: -1, rank: s[b + this.o.prank + va], co: [], combo: 0 };
+      this.callWith(s, c, ri, reg, emit, exec, i, va, o);
+      return;
+    }
+    const cpu = L.cpus[c];
+    const live = this.liveness ? cpu.liveRegions[s[b + PC]] : L.regions.map((x) => x.index);
+    // The litmus front-end's exec keeps the ESOP 2020 model (herd7 agreement): no UNPRED there.
+    const opts = this.fetchOptions(s, c, va);
+    for (const o of exec ? opts : this.withUnpredictable(ri, opts)) {
+      const faulted = o.v === FAULT || o.v === FAULT_PROT || o.v === UNPRED;
+      const combos = faulted ? [[]] : this.coFetch(s, c, va, live);
+      for (const [k, co] of combos.entries())
+        this.callWith(s, c, ri, reg, emit, exec, i, va, { ...o, rank: 0, co, combo: k });
+    }
+    if (exec && L.arch.lateFetch && s[b + PROPH] === 0) this.lateFetch(s, c, exec, va, opts, emit);
   }
 
   /**
@@ -1262,7 +1335,7 @@ export class Machine {
     exec: Extract<Step, { k: "exec" }> | undefined,
     i: number,
     va: number,
-    o: { v: number; fill: number; rank: number },
+    o: { v: number; fill: number; rank: number; co: number[][]; combo: number },
   ): void {
     const L = this.layout;
     const a = L.arch;
@@ -1273,8 +1346,18 @@ export class Machine {
     t[b + this.o.pipe + va] = NONE;
     t[b + this.o.prank + va] = 0;
     this.applyFill(t, c, va, o.fill);
+    // The rest of the line, fetched with it (after the squash: it is the newest fetch).
+    for (const [x, v] of o.co) {
+      t[b + this.o.pipe + x] = v;
+      t[b + this.o.prank + x] = 1;
+    }
     let v = o.v;
-    const lbl = label(c, K.prog, v + 1);
+    const lbl = label(c, K.prog, v + 1, o.combo);
+    if (v === UNPRED) {
+      this.finishCall(t, c, reg, CLS_UNPRED);
+      emit(lbl, this.canonical(t));
+      return;
+    }
     if (v === FAULT || v === FAULT_PROT) {
       if (a.exceptions.drainsStores && t[b + SBLEN] > 0) return;
       const page = L.pages[r.page];
@@ -1541,7 +1624,11 @@ export class Machine {
     const a = L.arch;
     const cells: ResidencyCell[] = [];
     const vname = (v: number) =>
-      v === FAULT || v === FAULT_PROT ? "fault" : (L.versions[v] ?? String(v));
+      v === FAULT || v === FAULT_PROT
+        ? "fault"
+        : v === UNPRED
+          ? "unpredictable"
+          : (L.versions[v] ?? String(v));
     for (let c = 0; c < this.nCpu; c++) {
       const b = this.base(c);
       for (let va = 0; va < L.nVaSlots; va++) {
@@ -1689,7 +1776,13 @@ export class Machine {
     const L = this.layout;
     const parts: string[] = [];
     const vname = (v: number) =>
-      v === NONE ? "-" : v === FAULT || v === FAULT_PROT ? "fault" : (L.versions[v] ?? String(v));
+      v === NONE
+        ? "-"
+        : v === FAULT || v === FAULT_PROT
+          ? "fault"
+          : v === UNPRED
+            ? "unpredictable"
+            : (L.versions[v] ?? String(v));
     for (let i = 0; i < L.nLoc; i++)
       if (before[i] !== after[i])
         parts.push(

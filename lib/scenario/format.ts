@@ -430,7 +430,13 @@ class Parser {
       page: "page(name)",
       shares: "shares(region)",
       insn: "insn(version=KIND, ...)",
+      subline: "subline()",
+      interruptible: "interruptible()",
     });
+    for (const flag of ["subline", "interruptible"] as const) {
+      const fa = at.get(flag);
+      if (fa?.args.length) this.fail(`${owner}: ${flag}() takes no argument`, fa.pos);
+    }
     const va = at.get("versions");
     if (!va)
       this.fail(
@@ -470,6 +476,8 @@ class Parser {
     };
     const pa = at.get("page");
     if (pa) r.page = this.single(owner, pa).text;
+    if (at.get("subline")) r.subline = true;
+    if (at.get("interruptible")) r.interruptible = true;
     const sa = at.get("shares");
     if (sa) {
       const s = this.single(owner, sa);

@@ -60,16 +60,17 @@ export function measuresScenario(
   const b = scenario(name, arch).data({ flag: 0 });
   // Without measure 1 a fresh page holds whatever was there ("junk"); reuse finds the old program.
   const before = situation === "reuse" ? "old" : has(1) ? "trap" : "junk";
-  b.code("f", { lines: 2, versions: ["junk", "old", "new"], initial: before, page: "jit" });
-  if (situation === "neighbour") {
-    b.code("g", {
-      lines: 1,
-      versions: ["old", "new"],
-      initial: "old",
-      page: "jit",
-      ...(has(2) ? {} : { sharesLineWith: "f" }),
-    });
-  }
+  // neighbour: g, another JIT user's live code, lies just before f; without measure 2 its line
+  // is also f's first line, so a fetch of g brings f's bytes into the pipeline with it.
+  if (situation === "neighbour")
+    b.code("g", { lines: 1, versions: ["old", "new"], initial: "old", page: "jit" });
+  b.code("f", {
+    lines: 2,
+    versions: ["junk", "old", "new"],
+    initial: before,
+    page: "jit",
+    ...(situation === "neighbour" && !has(2) ? { sharesLineWith: "g" } : {}),
+  });
   b.cpu((p) => {
     if (situation === "reuse" && has(1)) p.text_write("f", "trap", "poke"); // invalidated on free
     p.text_write("f", "new", "poke");
@@ -86,6 +87,9 @@ export function measuresScenario(
     if (situation === "neighbour") p.call("r1", "g");
     p.smp_cond_load_acquire("flag", 1);
     p.call("r0", "f");
+    // f is new to CPU1: no branch of CPU1 has targeted it before the flag, so only g, which it
+    // runs, is a plausible speculative target (MODEL.md mechanism 3).
+    if (situation === "neighbour") p.speculate("g");
   });
   return b.notExists("1:r0!=new").build();
 }

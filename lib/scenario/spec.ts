@@ -92,6 +92,16 @@ export interface RegionSpec {
    * (two JIT users in one cache line). Both must be on the same page.
    */
   sharesLineWith?: string;
+  /**
+   * One instruction site whose parts (the region's "lines": its first byte, then its tail) all
+   * lie in one cache line, like a 5-byte CALL that does not cross a line (x86 text_poke_bp()).
+   */
+  subline?: boolean;
+  /**
+   * Each line starts an instruction: interrupts and IPIs may be taken between the lines of a call
+   * (MODEL.md mechanism 7). Default: a call is taken as one instruction stream.
+   */
+  interruptible?: boolean;
   /** arm64 CMODX: the instruction each version is (B, NOP, BRK...); default "code". */
   insn?: Record<string, string>;
   /**

@@ -15,8 +15,10 @@
 //
 // - **fresh**: the page is new; without measure 1 it holds junk, with it trap instructions;
 // - **reuse**: `f`'s space held a previous program that CPU1 ran; measure 1 re-fills it with traps on free;
-// - **neighbour**: another JIT user `g` shares `f`'s first cache line (unless measure 2) and is
-//   patched at the same time; CPU1 ran `g` before.
+// - **neighbour**: another JIT user's live code `g` shares `f`'s first cache line (unless
+//   measure 2) and is patched at the same time; CPU1 ran `g` before. `f` is new to CPU1, so its
+//   only plausible speculative target is `g` — but a fetch reads a whole line, so running `g`
+//   brings the bytes of `f` that share its line into CPU1's pipeline.
 //
 // Measure 3 is each architecture's maintenance (arm64: DC CVAU, DSB ISH, IC IVAU, DSB ISH; riscv64:
 // local fence.i; nothing exists on x86); measure 4 is the kernel's way of synchronising every
@@ -72,6 +74,24 @@ const cells11: VerdictCell[] = a11.map((x) => ({
   witness: badWitness(x.r)?.witness,
 }));
 verdictTable(cells11, { mitigations: ["1", "2", "3", "4"], title: "Song's four measures: sufficient subsets (hover an insufficient cell for its witness)" });
+
+// %% [markdown]
+// ## What measure 2 changes
+//
+// The cells where a subset is insufficient and the same subset plus measure 2 (one JIT user per
+// cache line) is sufficient, computed from the grid above.
+
+// %%
+const m2flips = a11.filter(
+  (x) =>
+    !x.subset.includes(2) &&
+    x.sufficient === false &&
+    a11.find((y) => y.arch === x.arch && y.situation === x.situation && label11(y.subset) === label11([...x.subset, 2].sort() as Measure[]))?.sufficient === true,
+);
+table(
+  m2flips.map((x) => ({ arch: x.arch, situation: x.situation, subset: label11(x.subset), "without measure 2": x.bad.join(", "), "with measure 2": "sufficient", witness: badWitness(x.r)!.witness.steps.map((s) => `${s.step}.${s.kind === "hardware" ? "hw" : "cpu" + s.cpu} ${s.action}`).join("; ") })),
+  `${m2flips.length} cells where measure 2 turns an insufficient subset into a sufficient one`,
+);
 
 // %% [markdown]
 // ## A witness for every insufficient subset
@@ -155,10 +175,12 @@ md(
     `Minimal sufficient subsets: ` +
     minimal11.map((x) => `**${x.arch}** ${x.minimal.map(label11).join(" or ") || "none"}`).join("; ") +
     `. Needed on every variant: ${alwaysNeeded.map((m) => `(${m}) ${MEASURE_NAMES[m]}`).join(", ") || "no single measure"}; ` +
-    `measures (1) and (2) ${minimal11.every((x) => x.minimal.every((s) => !s.includes(1) && !s.includes(2))) ? "are never needed for correctness in these situations (they change what a stale run executes — trap instead of junk — not whether one is possible)" : "are needed somewhere"}. ` +
+    `measures (1) and (2) ${minimal11.every((x) => x.minimal.every((s) => !s.includes(1) && !s.includes(2))) ? "are in no minimal subset (measure 1 changes what a stale run executes — trap instead of junk; measure 2 matters only where measure 4 is missing, below)" : "are needed somewhere"}. ` +
     `Cheapest sufficient subset at ${cpus} CPUs: ` +
     minimal11.map((x) => (x.cheapest ? `${x.arch} ${label11(x.cheapest.subset)} ${(x.cheapest.ns / 1000).toFixed(1)} µs` : `${x.arch} none`)).join("; ") +
-    `. ${insufficient.length} of ${a11.length} cells are insufficient, each with the witness above.`,
+    `. ${insufficient.length} of ${a11.length} cells are insufficient, each with the witness above.` +
+    `\n\nMeasure 2 decides ${m2flips.length} cells: ${[...new Set(m2flips.map((x) => `${x.arch} ${label11(x.subset)}`))].join(", ") || "none"} (neighbour situation) — ` +
+    `without it, running the neighbour fetches ${"`f`"}'s first line before it is written, and only a context synchronisation on CPU1 (measure 4) throws that away.`,
 );
 
 // %%
@@ -166,6 +188,7 @@ if (a11.some((x) => x.sufficient === null)) throw new Error("A11: some explorati
 if (!minimal11.every((x) => x.all)) throw new Error("A11: the full set is not sufficient everywhere");
 if (a11.some((x) => x.subset.length === 0 && x.sufficient !== false)) throw new Error("A11: the empty set is sufficient somewhere");
 for (const x of insufficient) if (!badWitness(x.r)) throw new Error(`A11: no witness for ${x.r.scenario}`);
+if (m2flips.length === 0) throw new Error("A11: measure 2 changes no verdict");
 const armMin = minimal11.find((x) => x.arch === "arm64");
 if (armMin && !armMin.minimal.every((s) => s.includes(3) && s.includes(4))) throw new Error("A11: arm64 without both 3 and 4 is sufficient");
 console.log("assertions hold");

@@ -14,7 +14,11 @@
 // 1. **Correctness, explored**: CPU0 patches a live site while CPU1 runs it concurrently
 //    (`r1`), then publishes a flag; after seeing the flag CPU1 runs it again (`r0`). The interface
 //    contract: `r1` is the old or the new instruction — never a trap, a tear or an unpredictable
-//    mix — and `r0` is the new one. For contrast, a bare write through the poking alias.
+//    mix — and `r0` is the new one. For contrast, a bare write through the poking alias, and on
+//    x86 a bare `text_poke()` followed by `text_poke_sync()`. The x86 site is a 5-byte CALL inside
+//    one cache line (`subline`: its first byte and its tail are separate stores of one line,
+//    and a fetch reads the whole line at once); the arm64/riscv64 site is one 4-byte
+//    instruction.
 // 2. **Latency against CPU count** (1 to 256) of each implementation (and its no-sync/batched
 //    siblings) from the latency model, seeded samples.
 
@@ -28,12 +32,16 @@ let samples = 200;
 
 // %%
 import { scenario, explore } from "execmem-lab";
-function a13(a: string, generic: boolean) {
-  return scenario(`A13 ${a} ${generic ? "generic_text_poke" : "bare poke write"}`, a)
+type Patching = "generic_text_poke" | "bare write via poking alias" | "text_poke + text_poke_sync";
+const x86site = { lines: 2, subline: true }; // a 5-byte CALL: first byte + tail, one cache line
+function a13(a: string, how: Patching) {
+  const site = a.startsWith("x86") ? x86site : { lines: 1 };
+  return scenario(`A13 ${a} ${how}`, a)
     .data({ flag: 0 })
-    .code("f", { lines: 1, versions: ["old", "new"], initial: "old", ...(a.startsWith("arm64") ? { insn: { old: "NOP", new: "B" } } : {}) })
+    .code("f", { ...site, versions: ["old", "new"], initial: "old", ...(a.startsWith("arm64") ? { insn: { old: "NOP", new: "B" } } : {}) })
     .cpu((p) => {
-      if (generic) p.generic_text_poke("f", "new");
+      if (how === "generic_text_poke") p.generic_text_poke("f", "new");
+      else if (how === "text_poke + text_poke_sync") p.text_poke("f", "new").text_poke_sync();
       else p.text_write("f", "new", "poke");
       p.smp_store_release("flag", 1);
     })
@@ -46,13 +54,14 @@ function a13(a: string, generic: boolean) {
     .build();
 }
 const a13arches = arches.split(",").map((s) => s.trim()).filter(Boolean);
-const a13runs = a13arches.flatMap((a) => [true, false].map((g) => ({ arch: a, generic: g, r: explore(a13(a, g), { maxStates: 2_000_000 }) })));
+const hows = (a: string): Patching[] => ["generic_text_poke", "bare write via poking alias", ...(a.startsWith("x86") ? (["text_poke + text_poke_sync"] as const) : [])];
+const a13runs = a13arches.flatMap((a) => hows(a).map((h) => ({ arch: a, how: h, generic: h === "generic_text_poke", r: explore(a13(a, h), { maxStates: 2_000_000 }) })));
 const contract = (r: (typeof a13runs)[number]["r"]) =>
   valuesOf(r, "1:r1").every((v) => v === "new" || v === "stale") && valuesOf(r, "1:r0").every((v) => v === "new") && r.stats.complete;
 table(
   a13runs.map((x) => ({
     arch: x.arch,
-    patching: x.generic ? "generic_text_poke" : "bare write via poking alias",
+    patching: x.how,
     "during (r1)": valuesOf(x.r, "1:r1").join(", "),
     "after return (r0)": valuesOf(x.r, "1:r0").join(", "),
     "contract holds": contract(x.r) ? "yes" : "no",
@@ -69,6 +78,30 @@ if (a13w) {
   display(stepsTable(a13w.witness, `x86-64 text_poke_bp: longest of the shortest witnesses (${a13w.key})`));
   display(witnessFigure(a13w, { versions: ["old", "new"] }));
 }
+
+// %% [markdown]
+// ## text_poke_bp() patches one instruction
+//
+// The int3 protocol relies on IPIs being taken at instruction boundaries: when
+// `text_poke_sync()` returns, no CPU is between the site's first byte and its tail. If the
+// patched range is two instructions, an IPI (or interrupt) may arrive between them (MODEL.md
+// mechanism 7; the region is declared `interruptible()`), and CPU1 resumes into the new tail.
+
+// %%
+import { loadScenario } from "execmem-lab";
+const bpOne = explore(loadScenario("../tests/scenarios/x86-64-text_poke_bp.litmus"));
+const bpTwo = explore(loadScenario("../tests/scenarios/x86-64-text_poke_bp-interruptible.litmus"));
+table(
+  [
+    { "patched range": "one instruction (IPIs at its boundaries)", "CPU1 ran": [...new Set([...valuesOf(bpOne, "1:r0"), ...valuesOf(bpOne, "1:r1")])].sort().join(", "), states: bpOne.stats.states },
+    { "patched range": "two instructions (IPI between them)", "CPU1 ran": valuesOf(bpTwo, "1:r0").join(", "), states: bpTwo.stats.states },
+  ],
+  "text_poke_bp() on one instruction and on two",
+);
+
+// %%
+const bpTornW = shortest(bpTwo, (v) => v === "torn");
+bpTornW ? stepsTable(bpTornW.witness, "text_poke_bp() over two instructions: the sync IPI taken between them") : "no torn run";
 
 // %% [markdown]
 // ## Latency against CPU count
@@ -107,7 +140,10 @@ table(
 
 // %%
 const okArches = a13arches.filter((a) => contract(a13runs.find((x) => x.arch === a && x.generic)!.r));
-const bareFails = a13arches.filter((a) => !contract(a13runs.find((x) => x.arch === a && !x.generic)!.r));
+const bareFails = a13arches.filter((a) => !contract(a13runs.find((x) => x.arch === a && x.how === "bare write via poking alias")!.r));
+const x86poke = a13runs.find((x) => x.arch === "x86-64" && x.how === "text_poke + text_poke_sync");
+const x86bp = a13runs.find((x) => x.arch === "x86-64" && x.generic);
+const pokeTorn = x86poke ? valuesOf(x86poke.r, "1:r1").includes("torn") : false;
 const lo = cpuCounts[0];
 const hi = cpuCounts[cpuCounts.length - 1];
 const scaling = arch13.map((a) => ({ a: a, lo: at(a, GENERIC[a], lo)!, hi: at(a, GENERIC[a], hi)! }));
@@ -115,6 +151,9 @@ md(
   `One \`text_poke()\` interface ${okArches.length === a13arches.length ? "**is implementable on every architecture run**" : `holds only on ${okArches.join(", ") || "none"}`}: ` +
     `while CPU1 runs the site it sees the old or the new instruction, and after the call returns only the new one` +
     `${bareFails.length ? `; a bare write through the poking alias breaks the contract on ${bareFails.join(", ")}` : ""}. ` +
+    (x86poke && x86bp
+      ? `On x86-64 a bare \`text_poke()\` of the 5-byte CALL, even followed by \`text_poke_sync()\`, lets CPU1 run ${valuesOf(x86poke.r, "1:r1").join("/")} while it is patched${pokeTorn ? " — **torn**: the first byte and the tail are separate stores and a fetch between them sees a mix" : ""}; \`text_poke_bp()\` gives ${valuesOf(x86bp.r, "1:r1").join("/")} (its int3 is trapped and emulated as the new instruction). `
+      : "") +
     `Kent's point is **${okArches.length === a13arches.length ? "supported" : "not supported"}** — but the implementations cost very differently: ` +
     scaling.map((s) => `${s.a} ${GENERIC[s.a]} ${(s.lo / 1000).toFixed(1)} µs at ${lo} CPU → ${(s.hi / 1000).toFixed(1)} µs at ${hi} (×${(s.hi / s.lo).toFixed(0)})`).join("; ") +
     `. A common API has to let callers batch (text_poke_bp_batch) or defer synchronisation, or it inherits the slowest path.`,
@@ -124,6 +163,10 @@ md(
 for (const x of a13runs) if (!x.r.stats.complete) throw new Error(`${x.r.scenario}: incomplete`);
 if (okArches.length !== a13arches.length) throw new Error(`A13: generic_text_poke breaks the contract on ${a13arches.filter((a) => !okArches.includes(a))}`);
 if (bareFails.length === 0) throw new Error("A13: a bare write already satisfies the contract everywhere");
+if (x86poke && !pokeTorn) throw new Error("A13: a bare text_poke of the 5-byte CALL never tears");
+if (!valuesOf(bpTwo, "1:r0").includes("torn")) throw new Error("A13: text_poke_bp over two instructions never tears");
+if ([...valuesOf(bpOne, "1:r0"), ...valuesOf(bpOne, "1:r1")].includes("torn")) throw new Error("A13: text_poke_bp over one instruction tore");
+if (x86bp && valuesOf(x86bp.r, "1:r1").some((v) => v === "torn" || v === "trap")) throw new Error("A13: text_poke_bp tore or trapped");
 for (const s of scaling) if (!(s.hi >= s.lo)) throw new Error(`A13: ${s.a} gets faster with more CPUs`);
 console.log("assertions hold");
 
