@@ -142,3 +142,29 @@ describe("mitigationCost (A11)", () => {
     expect(allMitigationSubsets().length).toBe(16);
   });
 });
+
+describe("idle-wake constants that are not measured carry a sourced range", () => {
+  it("arm64 and riscv64 idleWakeNs have a range; at its ends the IPI-based patching reorders", () => {
+    for (const a of ["arm64", "riscv64"] as const) {
+      const c = DEFAULT_CONSTANTS[a].idleWakeNs;
+      expect(c.range, a).toBeDefined();
+      expect(c.range![0]).toBeLessThanOrEqual(c.value);
+      expect(c.range![1]).toBeGreaterThanOrEqual(c.value);
+      expect(c.rangeSource).toMatch(/exit-latency|exit/);
+    }
+    const [lo, hi] = DEFAULT_CONSTANTS.arm64.idleWakeNs.range!;
+    const arm = (v: number) =>
+      costModel("arm64", { idleWakeNs: v }).latency(
+        "aarch64_insn_patch_text_nosync+flush_icache_range",
+        256,
+      );
+    const x86 = costModel("x86_64").latency("text_poke_bp", 256);
+    // Faster than x86's text_poke_bp at the low end of the range, slower at the high end.
+    expect(arm(lo)).toBeLessThan(x86);
+    expect(arm(hi)).toBeGreaterThan(x86);
+    // stop_machine() patching does not depend on it.
+    const sm = (v: number) =>
+      costModel("arm64", { idleWakeNs: v }).latency("aarch64_insn_patch_text", 256);
+    expect(sm(lo)).toBe(sm(hi));
+  });
+});

@@ -9,6 +9,10 @@ export interface CostConstant {
   /** Log-normal sigma used when sampling (0 = fixed). */
   spread: number;
   source: string;
+  /** The plausible range of the value, [low, high], where the constant is not measured. */
+  range?: readonly [number, number];
+  /** Where the range comes from. */
+  rangeSource?: string;
 }
 
 export type CostConstantName =
@@ -115,11 +119,16 @@ export const DEFAULT_CONSTANTS: Readonly<Record<ArchName, CostConstants>> = {
     ...common,
     ipiSendNs: A(200, 0.3, "assumption: GICv3 SGI generation (ICC_SGI1R_EL1 write) per target"),
     ipiDeliveryNs: A(1500, 0.4, "assumption: SGI to handler entry on an awake CPU, 1-2 µs"),
-    idleWakeNs: A(
-      50_000,
-      0.4,
-      "assumption: exit from a cpuidle state (WFI/PSCI CPU_SUSPEND), tens of µs",
-    ),
+    idleWakeNs: {
+      ...A(
+        50_000,
+        0.4,
+        "assumption: exit from a cpuidle state (WFI/PSCI CPU_SUSPEND), tens of µs; not measured, see range",
+      ),
+      range: [1_000, 3_500_000],
+      rangeSource:
+        "device-tree idle states (exit-latency-us): WFI only ≈ 1 µs; arch/arm64/boot/dts/qcom/sm6375.dtsi CPU power collapse 915/1854 µs; sm8450.dtsi cluster sleep 2500/3500 µs",
+    },
     serialiseNs: A(20, 0.3, "assumption: exception return as context-synchronisation event (ERET)"),
     cr3SwitchNs: NA("x86 only"),
     tlbFlushLocalNs: A(100, 0.3, "assumption: TLBI VAE1 + DSB NSH for the fixmap slot"),
@@ -144,7 +153,12 @@ export const DEFAULT_CONSTANTS: Readonly<Record<ArchName, CostConstants>> = {
     ...common,
     ipiSendNs: A(500, 0.4, "assumption: IPI through SBI or IMSIC per target"),
     ipiDeliveryNs: A(3000, 0.5, "assumption: IPI to handler entry on an awake hart"),
-    idleWakeNs: A(50_000, 0.4, "assumption: exit from WFI/SBI HSM suspend"),
+    idleWakeNs: {
+      ...A(50_000, 0.4, "assumption: exit from WFI/SBI HSM suspend; not measured, see range"),
+      range: [10_000, 500_000],
+      rangeSource:
+        "riscv,idle-state examples in Documentation/devicetree/bindings/cpu/idle-states.yaml (SBI HSM suspend): retentive exit 10-40 µs, non-retentive 100-500 µs",
+    },
     serialiseNs: NA(
       "riscv trap return is not fetch-synchronising (MODEL.md); fence.i is used instead",
     ),
