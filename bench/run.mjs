@@ -3,11 +3,16 @@
  * `npm run bench`: runs every benchmark module listed in BENCHES and prints its figures.
  *
  * A benchmark module exports `default async function bench()` returning a list of figures:
- *   { name: string, value: number, unit: string, target?: { max?: number, min?: number }, note?: string }
+ *   { name: string, value: number, unit: string, target?: { max?: number, min?: number },
+ *     peer?: { name: string, value: number }, note?: string }
+ * Each figure with a target is printed with "ok" or "over" and its target; one with a peer (the
+ * same work done by another tool, e.g. herd7) with the ratio peer / ours ("3.1x herd7" = ours
+ * takes a third of herd7's time; for rates, ours / peer).
  * Adding a benchmark is one line in BENCHES.
  *
  * Usage: node bench/run.mjs [--json] [NAME...]   (NAME filters modules by file name, e.g. runner)
  */
+import os from "node:os";
 import { URL } from "node:url";
 
 const BENCHES = [
@@ -18,16 +23,26 @@ const BENCHES = [
   "./litmus.mjs", // the 52 herd7 AArch64 ifetch litmus tests: agreement count and time
 ];
 
-function fmt(v) {
+export function fmt(v) {
   return Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2);
 }
 
-function verdict(f) {
+/** "ok" or "over" with the target, or "" when the figure has none. */
+export function verdict(f) {
   if (!f.target) return "";
   const { max, min } = f.target;
   const ok = (max === undefined || f.value <= max) && (min === undefined || f.value >= min);
-  const bound = [min !== undefined ? `>= ${min}` : "", max !== undefined ? `<= ${max}` : ""].filter(Boolean).join(", ");
-  return `${ok ? "ok" : "OVER TARGET"} (target ${bound} ${f.unit})`;
+  const bound = [min !== undefined ? `>= ${fmt(min)}` : "", max !== undefined ? `<= ${fmt(max)}` : ""]
+    .filter(Boolean)
+    .join(", ");
+  return `${ok ? "ok  " : "over"} (target ${bound} ${f.unit})`;
+}
+
+/** How many times better than the peer: for times peer / ours, for rates (unit "/s") ours / peer. */
+export function ratio(f) {
+  if (!f.peer || !(f.peer.value > 0) || !(f.value > 0)) return "";
+  const x = f.unit === "/s" ? f.value / f.peer.value : f.peer.value / f.value;
+  return `${x >= 10 ? x.toFixed(0) : x.toFixed(1)}x ${f.peer.name} (${fmt(f.peer.value)} ${f.unit})`;
 }
 
 async function main() {
@@ -53,13 +68,25 @@ async function main() {
       }
       all.push({ module: path.replace(/^\.\//, ""), ...f });
       if (!json) {
-        const v = verdict(f);
-        console.log(`${f.name.padEnd(58)} ${fmt(f.value).padStart(9)} ${f.unit.padEnd(3)} ${v}${f.note ? `  ${f.note}` : ""}`);
+        const extra = [verdict(f), ratio(f), f.note].filter(Boolean).join("  ");
+        console.log(`${f.name.padEnd(58)} ${fmt(f.value).padStart(9)} ${f.unit.padEnd(3)} ${extra}`);
       }
     }
     if (!json) console.log(`  (${path.replace(/^\.\//, "")} took ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
   }
   if (json) console.log(JSON.stringify(all, null, 2));
+  else {
+    const targeted = all.filter((f) => f.target);
+    const over = targeted.filter((f) => verdict(f).startsWith("over"));
+    console.log(`\n${targeted.length - over.length} of ${targeted.length} figures with a target ok` + (over.length ? `; over: ${over.map((f) => f.name.trim()).join("; ")}` : ""));
+    console.log(`machine: ${machine()}`);
+  }
+}
+
+/** The machine the figures were measured on (CPU model, cores, memory, Node). */
+function machine() {
+  const cpus = os.cpus();
+  return `${cpus[0]?.model.trim() ?? "unknown CPU"}, ${os.availableParallelism()} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, load average ${os.loadavg()[0].toFixed(1)}`;
 }
 
 main().catch((e) => {

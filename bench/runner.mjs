@@ -1,10 +1,12 @@
 /**
- * The headless runner's figures: overhead per notebook (kernel process start + one trivial
- * cell + shutdown, median of several runs; target <= 2 s) and the whole `reproduce` time.
- * Uses the built runner (kernel/dist), like `npm run reproduce` does.
+ * The headless runner's figures: a kernel's cold start to its first executed cell (process +
+ * TypeScript + zmq handshake + one trivial cell; median of several), the same for a notebook
+ * whose kernel the runner started ahead (the usual case in a run of many notebooks), and the
+ * whole `reproduce` with its slowest notebooks. Uses the built runner (kernel/dist), like
+ * `npm run reproduce` does.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -18,26 +20,41 @@ function median(xs) {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
+const trivial = (id) => ({
+  nbformat: 4,
+  nbformat_minor: 5,
+  metadata: {},
+  cells: [{ cell_type: "code", id, source: 'import { architectures } from "execmem-lab";\nObject.keys(architectures).length', metadata: {}, outputs: [], execution_count: null }],
+});
+
 export default async function bench() {
   const { runNotebook } = require(join(root, "kernel", "dist", "runner", "execute.js"));
-  const dir = mkdtempSync(join(tmpdir(), "execmem-lab-bench-"));
-  const path = join(dir, "trivial.ipynb");
-  const nb = {
-    nbformat: 4,
-    nbformat_minor: 5,
-    metadata: {},
-    cells: [{ cell_type: "code", id: "c1", source: "1 + 1", metadata: {}, outputs: [], execution_count: null }],
-  };
-  writeFileSync(path, JSON.stringify(nb));
+  // Inside the checkout, so that "execmem-lab" resolves as from notebooks/.
+  const dir = mkdtempSync(join(root, "bench", ".runner-"));
   const runs = 5;
   const total = [];
-  const start = [];
+  const cold = [];
+  const pooled = [];
   try {
+    const path = join(dir, "cold.ipynb");
+    writeFileSync(path, JSON.stringify(trivial("c1")));
     for (let i = 0; i < runs; i++) {
-      const r = await runNotebook(path, JSON.parse(JSON.stringify(nb)), { timeoutMs: 60_000 });
+      const r = await runNotebook(path, trivial("c1"), { timeoutMs: 60_000 });
       if (r.failures.length) throw new Error(`bench notebook failed: ${JSON.stringify(r.failures)}`);
       total.push(r.durationMs);
-      start.push(r.startMs);
+      const first = r.cells.find((c) => c.durationMs !== undefined);
+      cold.push(r.startMs + (first?.durationMs ?? NaN));
+    }
+    // A kernel started ahead, as the runner does for every notebook after the first ones of a
+    // run: the notebook starts once the kernel is up (it has had the time of an earlier notebook).
+    const { KernelClient } = require(join(root, "kernel", "dist", "runner", "client.js"));
+    for (let i = 0; i < runs; i++) {
+      const kernel = KernelClient.start({ cwd: dir });
+      await kernel;
+      const r = await runNotebook(path, trivial("c1"), { timeoutMs: 60_000, kernel });
+      if (r.failures.length) throw new Error(`bench notebook failed: ${JSON.stringify(r.failures)}`);
+      const first = r.cells.find((c) => c.durationMs !== undefined);
+      pooled.push(r.startMs + (first?.durationMs ?? NaN));
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -50,23 +67,48 @@ export default async function bench() {
     encoding: "utf8",
   });
   const reproduceS = (Date.now() - t0) / 1000;
+  let slowest = "";
+  try {
+    const m = JSON.parse(readFileSync(join(out, "results.json"), "utf8"));
+    slowest = [...m.notebooks]
+      .sort((a, b) => (b.durationMs ?? 0) - (a.durationMs ?? 0))
+      .slice(0, 3)
+      .map((n) => `${n.notebook.replace(/^notebooks\//, "")} ${((n.durationMs ?? 0) / 1000).toFixed(1)} s`)
+      .join(", ");
+  } catch {
+    // no manifest: the note below says why
+  }
   rmSync(out, { recursive: true, force: true });
   const summary = (rep.stdout.match(/(\d+) of (\d+) notebooks passed/) ?? []).slice(1);
 
   return [
     {
-      name: "runner overhead per notebook (kernel start + 1 trivial cell)",
+      name: "runner overhead per notebook (cold kernel + 1 cell + shutdown)",
       value: median(total) / 1000,
       unit: "s",
       target: { max: 2 },
       note: `median of ${runs}; min ${(Math.min(...total) / 1000).toFixed(2)} s`,
     },
-    { name: "  of which kernel start (process + tslab + zmq handshake)", value: median(start) / 1000, unit: "s" },
+    {
+      name: "kernel start to first executed cell, cold kernel",
+      value: median(cold) / 1000,
+      unit: "s",
+      target: { max: 0.5 },
+      note: "a kernel started on demand (Jupyter, a run of one notebook)",
+    },
+    {
+      name: "kernel start to first executed cell, kernel started ahead",
+      value: median(pooled) / 1000,
+      unit: "s",
+      target: { max: 0.5 },
+      note: `median of ${pooled.length}; the runner's case once a run has more notebooks than jobs`,
+    },
     {
       name: `reproduce: all notebooks (${summary[1] ?? "?"} notebooks, ${summary[0] ?? "?"} passed)`,
       value: reproduceS,
       unit: "s",
-      note: rep.status === 0 ? "" : `exit ${rep.status}: ${rep.stderr.trim().split("\n").slice(-2).join(" | ")}`,
+      target: { max: 20 },
+      note: rep.status === 0 ? `slowest: ${slowest}` : `exit ${rep.status}: ${rep.stderr.trim().split("\n").slice(-2).join(" | ")}`,
     },
   ];
 }

@@ -4,7 +4,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
-import { tmpdir } from "os";
+import { networkInterfaces, tmpdir } from "os";
+import { createServer } from "http";
+import type { AddressInfo } from "net";
 import { join } from "path";
 import { PNG } from "pngjs";
 import { FigureRenderer, chromiumPath, renderFigures, renderFile } from "../kernel/render";
@@ -100,6 +102,40 @@ describe.runIf(browser || process.env.CI)("figures in headless Chromium", () => 
     });
   }
 
+  it("the drawing page reaches nothing but its own server (plotly.js from node_modules)", async () => {
+    const page = (r as unknown as { page: import("playwright-core").Page }).page;
+    const tryFetch = (url: string) =>
+      page.evaluate(async (u) => {
+        try {
+          return (await fetch(u)).status;
+        } catch {
+          return "blocked";
+        }
+      }, url);
+    expect(await tryFetch(new URL("/nothing", page.url()).href)).toBe(404);
+    // A server this machine can reach on its own network address, which the page must not.
+    const lan = Object.values(networkInterfaces())
+      .flat()
+      .find((i) => i && !i.internal && i.family === "IPv4");
+    let hits = 0;
+    const server = createServer((_, res) => {
+      hits++;
+      res.writeHead(200, { "access-control-allow-origin": "*" }).end("reached");
+    });
+    await new Promise<void>((res) => server.listen(0, "0.0.0.0", res));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const direct = await fetch(`http://${lan?.address ?? "127.0.0.1"}:${port}/`);
+      expect(direct.status).toBe(200);
+      if (lan) {
+        expect(await tryFetch(`http://${lan.address}:${port}/`)).toBe("blocked");
+        expect(hits).toBe(1); // ours only
+      }
+    } finally {
+      server.close();
+    }
+  });
+
   it("renders PNG and SVG", async () => {
     const png = await r.render(figs.verdicts, { format: "png" });
     const img = PNG.sync.read(png);
@@ -134,9 +170,12 @@ describe.runIf(browser || process.env.CI)("figures in headless Chromium", () => 
 
   it("renders many figures with one browser, and a figure file to an image", async () => {
     const list = Object.values(figs).slice(0, 4);
-    const imgs = await renderFigures(list, { format: "png" });
+    const imgs = await renderFigures(list, { format: "png", pages: 3 });
     expect(imgs).toHaveLength(4);
     imgs.forEach((b, i) => expect(PNG.sync.read(b).width).toBe(list[i].layout.width));
+    // Pages drawing at once give each figure's image in its place, as one page does.
+    const one = await renderFigures(list, { format: "png", pages: 1 });
+    imgs.forEach((b, i) => expect(pixelDiff(b, one[i]), `figure ${i}`).toBeLessThan(0.01));
     const dir = mkdtempSync(join(tmpdir(), "execmem-lab-render-"));
     try {
       writeFileSync(join(dir, "f.json"), JSON.stringify(figs.scaling));
