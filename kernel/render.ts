@@ -77,7 +77,8 @@ export function plotlyPath(): string {
   return require.resolve("plotly.js-dist-min");
 }
 
-const page = (script: string) => `<!doctype html><html><head><meta charset="utf-8"><style>
+const page = (script: string) => `<!doctype html><html><head><meta charset="utf-8">
+<link rel="icon" href="data:,"><style>
 html,body{margin:0;padding:0;background:#fff}#gd{display:inline-block}
 </style><script src="${script}"></script></head><body><div id="gd"></div></body></html>`;
 
