@@ -43,56 +43,78 @@ export interface Graph {
 }
 
 /**
- * The visited-state set: states of one fixed size stored back to back in one growing byte
- * arena, with an open-addressing hash table of indices. No per-state objects or strings.
+ * The visited-state set: states of one fixed size stored back to back in one growing arena,
+ * with an open-addressing hash table of indices. No per-state objects or strings. Each state
+ * takes a whole number of 32-bit words (zero-padded), so hashing and comparing go a word at a
+ * time.
  */
 export class StateStore {
-  arena: Uint8Array;
+  /** Words per state. */
+  private readonly words: number;
+  private arena32: Int32Array;
+  private arena8: Uint8Array;
+  /** The state being looked up, padded to whole words. */
+  private readonly key8: Uint8Array;
+  private readonly key32: Int32Array;
   count = 0;
+  /** Open addressing: per slot, the state's index (-1: empty) and its hash. */
   private table: Int32Array;
+  /** Hash of each state, for rehashing when the table grows. */
   private hashes: Uint32Array;
   private mask: number;
   constructor(
     readonly size: number,
     initial = 1 << 10,
   ) {
-    this.arena = new Uint8Array(size * initial);
+    this.words = Math.max(1, Math.ceil(size / 4));
+    this.arena32 = new Int32Array(this.words * initial);
+    this.arena8 = new Uint8Array(this.arena32.buffer);
+    this.key32 = new Int32Array(this.words);
+    this.key8 = new Uint8Array(this.key32.buffer);
     this.hashes = new Uint32Array(initial);
-    this.table = new Int32Array(initial * 2).fill(-1);
+    this.table = new Int32Array(initial * 4).fill(-1);
     this.mask = initial * 2 - 1;
   }
-  static hash(s: Uint8Array, off: number, size: number): number {
-    let h = 0x811c9dc5;
-    for (let i = 0; i < size; i++) h = Math.imul(h ^ s[off + i], 0x01000193);
-    h ^= h >>> 15;
-    return h >>> 0;
+  /** A 32-bit hash of `n` words (multiply-xorshift per word, murmur3's finaliser). */
+  static hash(w: Int32Array, n: number): number {
+    let h = 0x811c9dc5 ^ n;
+    for (let i = 0; i < n; i++) {
+      h = Math.imul(h ^ w[i], 0x5bd1e995);
+      h ^= h >>> 13;
+    }
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+    return (h ^ (h >>> 16)) >>> 0;
   }
   /** View of state i (do not modify). */
   get(i: number): Uint8Array {
-    return this.arena.subarray(i * this.size, (i + 1) * this.size);
+    const off = i * this.words * 4;
+    return this.arena8.subarray(off, off + this.size);
   }
   /** Copy of state i. */
   copy(i: number): Uint8Array {
-    return this.arena.slice(i * this.size, (i + 1) * this.size);
+    const off = i * this.words * 4;
+    return this.arena8.slice(off, off + this.size);
   }
   /** Index of s if present, else adds it and returns -(index + 1). */
   add(s: Uint8Array): number {
-    const size = this.size;
-    const h = StateStore.hash(s, 0, size);
+    const words = this.words;
+    const key = this.key32;
+    this.key8.set(s);
+    const h = StateStore.hash(key, words);
     let slot = h & this.mask;
-    const arena = this.arena;
+    const arena = this.arena32;
+    const table = this.table;
+    const hi = h | 0;
     for (;;) {
-      const i = this.table[slot];
+      // Index and hash side by side: a probe reads one cache line.
+      const i = table[2 * slot];
       if (i < 0) break;
-      if (this.hashes[i] === h) {
-        const off = i * size;
-        let eq = true;
-        for (let k = 0; k < size; k++)
-          if (arena[off + k] !== s[k]) {
-            eq = false;
-            break;
-          }
-        if (eq) return i;
+      if (table[2 * slot + 1] === hi) {
+        const off = i * words;
+        let k = 0;
+        while (k < words && arena[off + k] === key[k]) k++;
+        if (k === words) return i;
       }
       slot = (slot + 1) & this.mask;
     }
@@ -102,29 +124,33 @@ export class StateStore {
       this.count--;
       return this.add(s);
     }
-    this.arena.set(s, i * size);
+    this.arena32.set(key, i * words);
     this.hashes[i] = h;
-    this.table[slot] = i;
+    table[2 * slot] = i;
+    table[2 * slot + 1] = hi;
     return -(i + 1);
   }
   private grow(): void {
     const n = this.hashes.length * 2;
-    const arena = new Uint8Array(this.size * n);
-    arena.set(this.arena);
-    this.arena = arena;
+    const arena = new Int32Array(this.words * n);
+    arena.set(this.arena32);
+    this.arena32 = arena;
+    this.arena8 = new Uint8Array(arena.buffer);
     const hashes = new Uint32Array(n);
     hashes.set(this.hashes);
     this.hashes = hashes;
-    this.table = new Int32Array(n * 2).fill(-1);
+    const table = new Int32Array(n * 4).fill(-1);
+    this.table = table;
     this.mask = n * 2 - 1;
     for (let i = 0; i < this.count; i++) {
       let slot = hashes[i] & this.mask;
-      while (this.table[slot] >= 0) slot = (slot + 1) & this.mask;
-      this.table[slot] = i;
+      while (table[2 * slot] >= 0) slot = (slot + 1) & this.mask;
+      table[2 * slot] = i;
+      table[2 * slot + 1] = hashes[i] | 0;
     }
   }
   bytes(): number {
-    return this.arena.byteLength + this.hashes.byteLength + this.table.byteLength;
+    return this.arena32.byteLength + this.hashes.byteLength + this.table.byteLength;
   }
 }
 
