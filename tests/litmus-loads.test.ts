@@ -1,7 +1,7 @@
 /**
  * Loads out of order on arm64: plain AArch64 tests (tests/litmus-loads, herd7's verdicts in its
- * expected.tsv with their source) run through `agree`. Every test agrees but the one listed
- * below (docs/litmus.md, "Loads out of order").
+ * expected.tsv with their source) run through `agree`: every test agrees (docs/litmus.md,
+ * "Loads out of order").
  */
 import { join } from "path";
 import { describe, expect, it } from "vitest";
@@ -9,21 +9,27 @@ import { agree, runLitmus } from "../lib/litmus";
 
 const DIR = join(__dirname, "litmus-loads");
 
-/** The machine keeps loads after a conditional branch on a pending load in order. */
-const KNOWN_DISAGREEMENTS = ["MP+dmb.sy+ctrl"];
-
 describe("load-load reordering on arm64 agrees with herd7", () => {
   const report = agree(DIR);
 
   it("runs every test, none unsupported, all complete", () => {
-    expect(report.entries.length).toBe(15);
+    expect(report.entries.length).toBe(19);
     expect(report.unsupported).toEqual([]);
     for (const e of report.entries) expect(e.result?.complete, e.name).toBe(true);
   });
 
-  it("agrees on every test but the listed one", () => {
-    expect(report.disagreed).toEqual(KNOWN_DISAGREEMENTS);
-    expect(report.agreed.length).toBe(report.entries.length - KNOWN_DISAGREEMENTS.length);
+  it("agrees on every test", () => {
+    expect(report.disagreed).toEqual([]);
+    expect(report.agreed.length).toBe(report.entries.length);
+  });
+
+  it("a load runs ahead of a branch on a pending load only when its prediction holds", () => {
+    const r = runLitmus(join(DIR, "MP+dmb.sy+ctrl.litmus"), { witnesses: true });
+    expect(r.observation).toBe("Sometimes");
+    const w = r.states.find((s) => s.satisfies)!.witness!;
+    expect(w.steps.map((x) => x.action).join("\n")).toMatch(/predicted: its load is pending/);
+    // With an ISB after the branch, the second load waits (ctrl; ISB).
+    expect(runLitmus(join(DIR, "MP+dmb.sy+ctrl-isb.litmus")).observation).toBe("Never");
   });
 
   it("the reordering is what makes LB, MP+dmb.sy+po and IRIW Sometimes", () => {

@@ -16,6 +16,8 @@ export const arm64: ArchVariant = {
   // accesses only by a dependency (address, data, control to a store), a barrier (DMB/DSB),
   // load-acquire / store-release, or coherence (same location).
   loadsInOrder: false,
+  // Arm ARM B2.3: a store-release is ordered before a later load-acquire (LDAR is RCsc).
+  acquireAfterRelease: true,
   // Arm ARM D7.5.9 / D17.2.33 CTR_EL0: without IDC, data must be cleaned to the PoU (DC CVAU)
   // before instruction fetch can see it; without DIC, the I-cache must be invalidated (IC IVAU).
   idc: false,

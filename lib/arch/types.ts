@@ -129,6 +129,8 @@ export interface ArchVariant {
    * access to the same location orders them.
    */
   loadsInOrder: boolean;
+  /** A load-acquire is performed after this CPU's earlier store-releases are visible (RCsc). */
+  acquireAfterRelease?: boolean;
   /** Data writes reach the point of unification at once (CTR_EL0.IDC=1, or coherent caches). */
   idc: boolean;
   /** Instruction caches are coherent with the point of unification (CTR_EL0.DIC=1, or x86). */

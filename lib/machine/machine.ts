@@ -168,9 +168,10 @@ export class Machine {
     const pclean = prank + L.nVaSlots;
     const dcseen = pclean + (a.idc ? 0 : L.nCode);
     const pinval = dcseen + (a.idc ? 0 : L.nCode);
-    // A pending load: its register + 1 (0: none) and its location (loads out of order).
+    // A pending load: its register + 1 (0: none), its location, and the value a conditional
+    // branch on it predicted (0: none, 1: zero, 2: non-zero) (loads out of order).
     const pload = pinval + (a.dic ? 0 : L.nCl);
-    this.cpuSize = pload + (a.loadsInOrder ? 0 : 2);
+    this.cpuSize = pload + (a.loadsInOrder ? 0 : 3);
     this.o = { regs, tlb, icache, pipe, prank, pclean, dcseen, pinval, pload };
     this.deferrable = L.cpus.map((cpu) =>
       cpu.steps.map((_, i) => !a.loadsInOrder && deferrable(cpu.steps, i)),
@@ -331,6 +332,9 @@ export class Machine {
   /** False for a final state that no execution can reach: a late fetch never performed. */
   acceptable(s: Uint8Array): boolean {
     for (let c = 0; c < this.nCpu; c++) if (s[this.base(c) + PROPH] !== 0) return false;
+    // A load left pending whose value never matched its branch's prediction (mis-speculation).
+    if (!this.layout.arch.loadsInOrder)
+      for (let c = 0; c < this.nCpu; c++) if (s[this.base(c) + this.o.pload] !== 0) return false;
     return true;
   }
 
@@ -456,7 +460,7 @@ export class Machine {
         const pc = s[b + PC];
         const st = L.cpus[c].steps[pc];
         if (!st || (s[b + STOPF] & 1) !== 0 || !this.isLocal(s, c, st, pc)) continue;
-        if (this.waitsForLoad(s, c, st)) continue;
+        if (this.waitsForLoad(s, c, st) || this.branchOnPending(s, c, st)) continue;
         const t = this.scratch(s);
         this.instructionStep(t, c, st);
         emit(label(c, K.prog, 0), this.canonical(t));
@@ -475,13 +479,17 @@ export class Machine {
       const midCall =
         s[b + CSLOT] > 0 && !(cur?.k === "call" && L.regions[cur.region].interruptible);
       // Program step (not while the CPU spins in a stop_machine() handler).
-      if (!isDone && !inStop && !this.waitsForLoad(s, c, cpu.steps[pc]))
+      if (
+        !isDone &&
+        !inStop &&
+        !this.waitsForLoad(s, c, cpu.steps[pc]) &&
+        !this.acquireWaits(s, c, cpu.steps[pc])
+      )
         this.programStep(s, c, cpu.steps[pc], emit);
       // A pending load is performed (reads memory or its own newest buffered store).
       if (!a.loadsInOrder && s[b + this.o.pload] !== 0) {
         const t = this.scratch(s);
-        this.performLoad(t, c);
-        emit(label(c, K.load, 0), this.canonical(t));
+        if (this.performLoad(t, c)) emit(label(c, K.load, 0), this.canonical(t));
       }
       // Store-buffer drains (MODEL.md mechanism 5).
       const n = s[b + SBLEN];
@@ -653,10 +661,10 @@ export class Machine {
 
   private drainable(s: Uint8Array, b: number, i: number): boolean {
     const loc = s[b + SB + 3 * i];
-    const ep = s[b + SB + 3 * i + 2];
+    const ep = s[b + SB + 3 * i + 2] & 127;
     for (let j = 0; j < i; j++) {
       if (s[b + SB + 3 * j] === loc) return false; // same location: in order (coherence)
-      if (s[b + SB + 3 * j + 2] !== ep) return false; // store barrier / release between them
+      if ((s[b + SB + 3 * j + 2] & 127) !== ep) return false; // store barrier / release between
     }
     return true;
   }
@@ -778,12 +786,16 @@ export class Machine {
     const b = this.base(c);
     const n = s[b + SBLEN];
     const lbl = label(c, K.prog, 0);
+    if (st.k === "jump" && this.branchOnPending(s, c, st)) {
+      this.speculateBranch(s, c, st, emit);
+      return;
+    }
     switch (st.k) {
       case "store": {
         if (n >= L.sbMax) return;
         const t = this.scratch(s);
         let ep = t[b + EPOCH];
-        if (st.release && !a.tso) ep = ++t[b + EPOCH]; // release: after every earlier store
+        if (st.release && !a.tso) ep = ++t[b + EPOCH] | 128; // release: after every earlier store
         const e = b + SB + 3 * n;
         t[e] = st.loc;
         t[e + 1] = st.value;
@@ -936,15 +948,65 @@ export class Machine {
     emit(label(c, K.prog, 1), this.canonical(t));
   }
 
-  private performLoad(t: Uint8Array, c: number): void {
+  /** Performs CPU c's pending load; false when the value contradicts a branch's prediction. */
+  private performLoad(t: Uint8Array, c: number): boolean {
     const b = this.base(c);
     const reg = (t[b + this.o.pload] & 127) - 1;
     const loc = t[b + this.o.pload + 1];
-    const v = this.read(t, c, loc);
-    t[b + this.o.regs + reg] = this.isCode(loc) ? this.layout.versionSymbol[v] : v;
+    const raw = this.read(t, c, loc);
+    const v = this.isCode(loc) ? this.layout.versionSymbol[raw] : raw;
+    const pred = t[b + this.o.pload + 2];
+    if ((pred === 1 && v !== 0) || (pred === 2 && v === 0)) return false;
+    t[b + this.o.regs + reg] = v;
     if (t[b + this.o.pload] & 128) this.cleansFromHere(t, c);
     t[b + this.o.pload] = 0;
     t[b + this.o.pload + 1] = 0;
+    t[b + this.o.pload + 2] = 0;
+    return true;
+  }
+
+  /**
+   * A load-acquire waits until this CPU's buffered store-releases are visible, where the arch
+   * orders a release before a later acquire (arm64: Arm ARM B2.3, "[L]; po; [A]" in herd7's
+   * aarch64.cat bob).
+   */
+  private acquireWaits(s: Uint8Array, c: number, st: Step): boolean {
+    if (!this.layout.arch.acquireAfterRelease) return false;
+    if ((st.k !== "ldr" && st.k !== "load") || !st.acquire) return false;
+    const b = this.base(c);
+    for (let i = 0; i < s[b + SBLEN]; i++) if (s[b + SB + 3 * i + 2] & 128) return true;
+    return false;
+  }
+
+  /** A CBZ/CBNZ on CPU c's pending load (taken speculatively by programStep). */
+  private branchOnPending(s: Uint8Array, c: number, st: Step): boolean {
+    if (this.layout.arch.loadsInOrder || st.k !== "jump") return false;
+    if (st.when !== "cbz" && st.when !== "cbnz") return false;
+    const p = s[this.base(c) + this.o.pload];
+    return p !== 0 && (p & 127) - 1 === st.reg;
+  }
+
+  /**
+   * A conditional branch on a pending load: both ways, each predicting the load's value (zero or
+   * not). Later loads may then run ahead of the load; later stores and ISB wait for it (Arm ARM
+   * B2.3: a control dependency orders later stores, with an ISB later loads), and the load is
+   * performed only with a value matching the prediction — otherwise the execution does not
+   * exist (acceptable()).
+   */
+  private speculateBranch(
+    s: Uint8Array,
+    c: number,
+    st: Extract<Step, { k: "jump" }>,
+    emit: Emit,
+  ): void {
+    const b = this.base(c);
+    for (const take of [true, false]) {
+      const t = this.scratch(s);
+      const zero = st.when === "cbz" ? take : !take;
+      t[b + this.o.pload + 2] = zero ? 1 : 2;
+      t[b + PC] = take ? st.target : t[b + PC] + 1;
+      emit(label(c, K.prog, take ? 2 : 3), this.canonical(t));
+    }
   }
 
   /**
@@ -959,6 +1021,7 @@ export class Machine {
     if (p === 0) return false;
     const r = (p & 127) - 1;
     const loc = s[b + this.o.pload + 1];
+    const predicted = s[b + this.o.pload + 2] !== 0;
     const R = b + this.o.regs;
     const at = (reg: number) => {
       const v = s[R + reg];
@@ -980,18 +1043,21 @@ export class Machine {
       case "load":
         return st.reg === r || st.loc === loc;
       case "str":
-        return st.release || st.src === r || st.addr === r || at(st.addr) === loc;
+        return predicted || st.release || st.src === r || st.addr === r || at(st.addr) === loc;
       case "store":
-        return st.release || st.loc === loc;
+        return predicted || st.release || st.loc === loc;
       case "jump":
-        return ((st.when === "cbz" || st.when === "cbnz") && st.reg === r) || st.link === r;
+        // A CBZ/CBNZ on the load is taken speculatively (speculateBranch), once.
+        return (
+          ((st.when === "cbz" || st.when === "cbnz") && st.reg === r && predicted) || st.link === r
+        );
       case "br":
         return st.reg === r || st.link === r;
       case "effect":
-        return !(
-          st.effect === "store-barrier" ||
-          st.effect === "none" ||
-          st.effect === "context-sync"
+        // After a predicted branch an ISB waits too (ctrl; ISB orders later loads).
+        return (
+          predicted ||
+          !(st.effect === "store-barrier" || st.effect === "none" || st.effect === "context-sync")
         );
       default:
         return true;
@@ -1058,7 +1124,7 @@ export class Machine {
           v = vs.version;
         }
         let ep = t[b + EPOCH];
-        if (st.release && !a.tso) ep = ++t[b + EPOCH];
+        if (st.release && !a.tso) ep = ++t[b + EPOCH] | 128; // bit 7: a release (acquireWaits)
         const e = b + SB + 3 * n;
         t[e] = loc;
         t[e + 1] = v;
@@ -1501,9 +1567,9 @@ export class Machine {
       const n = t[b + SBLEN];
       if (n === 0) t[b + EPOCH] = 0;
       else {
-        const m = t[b + SB + 2];
+        const m = t[b + SB + 2] & 127;
         if (m > 0) {
-          for (let i = 0; i < n; i++) t[b + SB + 3 * i + 2] -= m;
+          for (let i = 0; i < n; i++) t[b + SB + 3 * i + 2] -= m; // bit 7 (release) is kept
           t[b + EPOCH] -= m;
         }
       }
@@ -1710,6 +1776,8 @@ export class Machine {
           action = `${st.text}: fetch ${L.regions[st.region].name}+${before[this.base(c) + CSLOT]}`;
         if ((st.k === "ldr" || st.k === "load") && arg === 1)
           action = `${st.text} (left pending: later steps may run first)`;
+        if (st.k === "jump" && arg >= 2)
+          action = `${st.text} (${arg === 2 ? "taken" : "not taken"}, predicted: its load is pending)`;
         if (st.k === "exec" && arg >= 200)
           action = `${st.text}: runs ${L.versions[arg - 200]} before its fetch is performed (late fetch)`;
         const sync =
@@ -1960,11 +2028,13 @@ function deferrable(steps: Step[], i: number): boolean {
   if ((st.k !== "load" && st.k !== "ldr") || st.acquire) return false;
   const r = st.k === "load" ? st.reg : st.dst;
   const seen = new Set<number>();
-  const work = [i + 1];
+  // [step, past a predicted branch on the load (then only loads may overtake it)]
+  const work: [number, boolean][] = [[i + 1, false]];
   while (work.length) {
-    const j = work.pop()!;
-    if (j >= steps.length || seen.has(j) || seen.size > 64) continue;
-    seen.add(j);
+    const [j, spec] = work.pop()!;
+    const key = j * 2 + (spec ? 1 : 0);
+    if (j >= steps.length || seen.has(key) || seen.size > 64) continue;
+    seen.add(key);
     const x = steps[j];
     switch (x.k) {
       case "load":
@@ -1974,30 +2044,35 @@ function deferrable(steps: Step[], i: number): boolean {
         if (x.dst !== r && x.addr !== r) return true;
         break;
       case "store":
-        if (!x.release) return true;
+        if (!x.release && !spec) return true;
         break;
       case "str":
-        if (!x.release && x.src !== r && x.addr !== r) return true;
+        if (!x.release && !spec && x.src !== r && x.addr !== r) return true;
         break;
       case "mov":
-        if (x.dst !== r && x.src !== r) work.push(j + 1);
+        if (x.dst !== r && x.src !== r) work.push([j + 1, spec]);
         break;
       case "alu":
       case "flags":
-        if (!("dst" in x && x.dst === r) && x.a !== r && x.b !== r) work.push(j + 1);
+        if (!("dst" in x && x.dst === r) && x.a !== r && x.b !== r) work.push([j + 1, spec]);
         break;
       case "cset":
-        if (x.dst !== r) work.push(j + 1);
+        if (x.dst !== r) work.push([j + 1, spec]);
         break;
-      case "jump":
-        if ((x.when === "cbz" || x.when === "cbnz") && x.reg === r) break;
+      case "jump": {
         if (x.link === r) break;
-        if (x.target > j) work.push(x.target);
-        if (x.when !== "always") work.push(j + 1);
+        const onLoad = (x.when === "cbz" || x.when === "cbnz") && x.reg === r;
+        if (onLoad && spec) break;
+        if (x.target > j) work.push([x.target, spec || onLoad]);
+        if (x.when !== "always") work.push([j + 1, spec || onLoad]);
         break;
+      }
       case "effect":
-        if (x.effect === "store-barrier" || x.effect === "none" || x.effect === "context-sync")
-          work.push(j + 1);
+        if (
+          !spec &&
+          (x.effect === "store-barrier" || x.effect === "none" || x.effect === "context-sync")
+        )
+          work.push([j + 1, spec]);
         break;
     }
   }
