@@ -233,6 +233,25 @@ export interface PlotlyFigure {
 let plotCounter = 0;
 
 /**
+ * A figure made to fit the column it is drawn in: its fixed `layout.width` (pixels) becomes the
+ * maximum width of its container, and plotly.js sizes it to the container (autosize, responsive),
+ * so a wide figure shrinks with the page instead of overflowing and a narrow one keeps its size.
+ */
+export function fitToColumn(figure: PlotlyFigure): {
+  figure: PlotlyFigure;
+  maxWidth: number | null;
+} {
+  const layout = { ...(figure.layout ?? {}) };
+  const width = typeof layout["width"] === "number" ? (layout["width"] as number) : null;
+  delete layout["width"];
+  layout["autosize"] = true;
+  return {
+    figure: { data: figure.data, layout, config: { responsive: true, ...(figure.config ?? {}) } },
+    maxWidth: width,
+  };
+}
+
+/**
  * Where a Jupyter server may serve plotly.js from (paths below its root, for its /files/ handler):
  * beside the notebook (from the kernel's working directory and JPY_SESSION_NAME, the notebook's
  * path that jupyter_server gives the kernel) and at the root of a server started in the checkout.
@@ -277,16 +296,18 @@ export function plotlyBundle(figure: PlotlyFigure): MimeBundle {
     );
   }
   const fig = { data: figure.data, layout: figure.layout ?? {}, config: figure.config ?? {} };
+  const fitted = fitToColumn(fig);
   const title = figureTitle(fig.layout);
   const plain = `Plotly figure${title ? ` "${title}"` : ""}: ${fig.data.length} trace${fig.data.length === 1 ? "" : "s"}`;
   const id = `execmem-lab-plot-${process.pid}-${Date.now().toString(36)}-${plotCounter++}`;
   const json = (v: unknown) => JSON.stringify(v).replace(/</g, "\\u003c");
   const html =
-    `<div id="${id}" class="execmem-lab-plotly"><div class="execmem-lab-plotly-fallback" ` +
+    `<div id="${id}" class="execmem-lab-plotly" style="${fitted.maxWidth ? `max-width:${fitted.maxWidth}px` : ""}">` +
+    `<div class="execmem-lab-plotly-fallback" ` +
     `style="font-family:sans-serif;font-size:13px;color:#555">${escapeHtml(plain)} ` +
     `(interactive chart: open this notebook's page in the execmem-lab report, or use a front end ` +
     `that renders application/vnd.plotly.v1+json)</div></div>` +
-    `<script>(function(){var fig=${json(fig)};var el=document.getElementById(${JSON.stringify(id)});` +
+    `<script>(function(){var fig=${json(fitted.figure)};var el=document.getElementById(${JSON.stringify(id)});` +
     `var paths=${json(plotlyScriptCandidates())};` +
     `function draw(P){el.innerHTML="";P.newPlot(el,fig.data,fig.layout,fig.config);}` +
     `function ok(P){return P&&typeof P.newPlot==="function"?P:null;}` +

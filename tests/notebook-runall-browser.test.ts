@@ -252,6 +252,41 @@ describe.skipIf(skip)(title, () => {
     }
   }
 
+  /** The report page of the headless run: offline, every figure drew, none wider than the page. */
+  async function checkReportPage(html: string, expected: Expected[]) {
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    page.on("pageerror", (e) => problems.push(String(e)));
+    page.on("console", (m) => {
+      if (m.type() === "error") problems.push(m.text());
+    });
+    page.on("request", (r) => {
+      if (!r.url().startsWith("file:") && !r.url().startsWith("data:")) {
+        problems.push(`fetched ${r.url()}`);
+      }
+    });
+    try {
+      await page.goto(`file://${html}`, { waitUntil: "load" });
+      const want = expected.reduce((t, e) => t + e.figures, 0);
+      await page.waitForFunction(
+        (n) =>
+          document.querySelectorAll(".plotly-chart").length === n &&
+          Array.from(document.querySelectorAll(".plotly-chart")).every((el) =>
+            el.querySelector("svg.main-svg"),
+          ),
+        want,
+        { timeout: 60_000 },
+      );
+      const overflow = await page.evaluate(
+        () => document.documentElement.scrollWidth - window.innerWidth,
+      );
+      if (overflow > 0) problems.push(`the page is ${overflow} px wider than the window`);
+    } finally {
+      await page.close();
+    }
+    expect(problems).toEqual([]);
+  }
+
   /** Run `notebook` headless (the oracle), then Run All in the browser, and compare. */
   async function check(notebook: string, timeoutMs: number, stated?: Expected[]) {
     const name = notebook.split("/").pop()!;
@@ -261,6 +296,7 @@ describe.skipIf(skip)(title, () => {
       const r = await runCli(["run", notebook, "--out", out, "--no-progress"]);
       expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
       expected = expectedFrom(JSON.parse(readFileSync(join(out, name), "utf8")) as Nb);
+      await checkReportPage(join(out, name.replace(/\.ipynb$/, ".html")), expected);
     }
     const nb = JSON.parse(readFileSync(notebook, "utf8")) as Nb;
     writeFileSync(join(root, "notebooks", name), JSON.stringify(withMarkers(nb)));

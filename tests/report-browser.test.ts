@@ -2,7 +2,7 @@
  * The generated report in headless Chromium (Debian's /usr/bin/chromium driven by
  * playwright-core): the plotly chart rendered offline, with its traces, and no console errors.
  */
-import { existsSync, readFileSync } from "fs";
+import { existsSync, readFileSync, statSync } from "fs";
 import { createServer } from "http";
 import type { AddressInfo } from "net";
 import { join } from "path";
@@ -72,7 +72,10 @@ describe.skipIf(browserTool.skip)(browserTool.title, () => {
 
   it("renders the plotly chart offline with all its traces and no console errors", async () => {
     const html = readFileSync(join(out, "chart.html"), "utf8");
-    expect(html).not.toMatch(/<script[^>]+src=/); // plotly.js is inlined, never fetched
+    // One plotly.js beside the pages, from the npm package, read from disk (never a CDN).
+    expect(html.match(/<script[^>]+src=[^>]*>/g)).toEqual(['<script src="plotly.min.js">']);
+    expect(statSync(join(out, "plotly.min.js")).size).toBeGreaterThan(1_000_000);
+    expect(html.length).toBeLessThan(200_000);
     const { page, errors, requests } = await open("chart.html");
     await page.waitForSelector(".plotly-chart .main-svg", { timeout: 30_000 });
     const traces = await page.evaluate(() => {
@@ -96,6 +99,55 @@ describe.skipIf(browserTool.skip)(browserTool.title, () => {
     expect(await page.locator("pre.source .hljs-keyword").count()).toBeGreaterThan(0);
     expect(errors).toEqual([]);
     expect(requests).toEqual([]);
+    await page.close();
+  });
+
+  it("every figure drew, fits the column (no fixed width overflowing) and keeps its axis labels whole", async () => {
+    const { page, errors } = await open("chart.html");
+    await page.waitForFunction(
+      () =>
+        Array.from(document.querySelectorAll(".plotly-chart")).every((el) =>
+          el.querySelector("svg.main-svg"),
+        ),
+      undefined,
+      { timeout: 30_000 },
+    );
+    const figures = await page.evaluate(() => {
+      const column = document.body.getBoundingClientRect();
+      return Array.from(document.querySelectorAll(".plotly-chart")).map((el) => {
+        const box = el.getBoundingClientRect();
+        const svg = el.querySelector("svg.main-svg")!.getBoundingClientRect();
+        const labels = Array.from(
+          el.querySelectorAll(".xtick text, .ytick text, .xtitle, .ytitle, .gtitle"),
+        ).map((t) => t.getBoundingClientRect());
+        const cut = labels.filter(
+          (r) =>
+            r.left < svg.left - 1 ||
+            r.right > svg.right + 1 ||
+            r.top < svg.top - 1 ||
+            r.bottom > svg.bottom + 1,
+        ).length;
+        return {
+          width: box.width,
+          svgWidth: svg.width,
+          column: column.width,
+          labels: labels.length,
+          cut,
+        };
+      });
+    });
+    expect(figures).toHaveLength(2);
+    for (const f of figures) {
+      expect(f.svgWidth).toBeLessThanOrEqual(f.column);
+      expect(f.labels).toBeGreaterThan(3);
+      expect(f.cut).toBe(0);
+    }
+    // The wide figure (2400 px asked) shrank to the column.
+    expect(figures[1].svgWidth).toBeLessThan(1200);
+    expect(
+      await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth),
+    ).toBe(true);
+    expect(errors).toEqual([]);
     await page.close();
   });
 

@@ -1,6 +1,7 @@
 /**
  * The HTML report: one standalone page per executed notebook (markdown rendered, code
- * highlighted, plotly charts interactive offline with plotly.js inlined from the npm package,
+ * highlighted, plotly charts interactive offline with plotly.js from the npm package (one
+ * plotly.min.js file beside the pages, or inlined in a page rendered alone), sized to the column,
  * errors in place) and an index page with each notebook's status and summary lines.
  */
 import { readFileSync } from "fs";
@@ -10,7 +11,7 @@ import javascript from "highlight.js/lib/languages/javascript";
 import json from "highlight.js/lib/languages/json";
 import bash from "highlight.js/lib/languages/bash";
 import MarkdownIt from "markdown-it";
-import { PLOTLY_MIME, SUMMARY_MIME } from "execmem-lab";
+import { PLOTLY_MIME, SUMMARY_MIME, fitToColumn } from "execmem-lab";
 import type { NotebookSummary } from "execmem-lab";
 import type { CellFailure, CellStatus } from "../runner/execute";
 import { joinSource, type Cell, type Notebook, type Output } from "../runner/notebook";
@@ -69,8 +70,16 @@ export function renderMarkdown(src: string): string {
 // eslint-disable-next-line no-control-regex
 const ANSI = /\x1b\[[0-9;]*[A-Za-z]/g;
 
+/** File name of the shared plotly.js the runner writes beside the report's pages. */
+export const PLOTLY_FILE = "plotly.min.js";
+
+/** Path of plotly.js in the plotly.js-dist-min package (never a CDN). */
+export function plotlyJsPath(): string {
+  return require.resolve("plotly.js-dist-min");
+}
+
 let cachedPlotly: string | undefined;
-/** plotly.js from the plotly.js-dist-min package (never a CDN). */
+/** plotly.js from the plotly.js-dist-min package (never a CDN), safe to inline. */
 export function plotlyJs(): string {
   cachedPlotly ??= scriptSafe(readFileSync(require.resolve("plotly.js-dist-min"), "utf8"));
   return cachedPlotly;
@@ -105,7 +114,7 @@ th{background:#f6f8fa}
 .status-passed{color:#1a7f37;font-weight:600}
 .status-failed{color:#cf222e;font-weight:600}
 .status-running{color:#9a6700;font-weight:600}
-.plotly-chart{width:100%;min-height:420px}
+.plotly-chart{width:100%;min-height:200px}
 .meta{color:#57606a;font-size:13px}
 `;
 
@@ -146,10 +155,15 @@ function renderData(data: Record<string, unknown>, ctx: RenderContext): string {
     { data?: unknown; layout?: unknown; config?: unknown } | undefined;
   if (plot && typeof plot === "object") {
     const id = `${ctx.prefix}plot-${ctx.plots++}`;
-    const config = { responsive: true, ...((plot.config as object | undefined) ?? {}) };
+    const { figure, maxWidth } = fitToColumn({
+      data: Array.isArray(plot.data) ? plot.data : [],
+      layout: (plot.layout as Record<string, unknown> | undefined) ?? {},
+      config: (plot.config as Record<string, unknown> | undefined) ?? {},
+    });
+    const style = maxWidth ? ` style="max-width:${maxWidth}px"` : "";
     return (
-      `<div class="plotly-chart" id="${id}"></div><script>Plotly.newPlot(${jsonForScript(id)},` +
-      `${jsonForScript(plot.data ?? [])},${jsonForScript(plot.layout ?? {})},${jsonForScript(config)});</script>`
+      `<div class="plotly-chart" id="${id}"${style}></div><script>Plotly.newPlot(${jsonForScript(id)},` +
+      `${jsonForScript(figure.data)},${jsonForScript(figure.layout)},${jsonForScript(figure.config)});</script>`
     );
   }
   const summary = data[SUMMARY_MIME] as NotebookSummary | undefined;
@@ -223,6 +237,11 @@ export interface NotebookPage {
   indexHref: string;
   /** File name of the executed .ipynb next to the page. */
   ipynbHref: string;
+  /**
+   * plotly.js as a file shared by the pages (relative to the page); without it plotly.js is
+   * inlined in the page (about 4.8 MB).
+   */
+  plotlyHref?: string;
 }
 
 /** A standalone HTML page for one executed notebook. */
@@ -244,7 +263,12 @@ export function renderNotebookPage(p: NotebookPage): string {
     `<p class="meta"><a href="${escapeHtml(p.indexHref)}">&larr; index</a> &middot; ` +
     `<a href="${escapeHtml(p.ipynbHref)}">executed notebook (.ipynb)</a></p>` +
     `<h1 class="title">${escapeHtml(p.title)}</h1>${banner}\n${cells}`;
-  const head = ctx.plots > 0 ? `<script>${plotlyJs()}</script>` : "";
+  const head =
+    ctx.plots === 0
+      ? ""
+      : p.plotlyHref
+        ? `<script src="${escapeHtml(p.plotlyHref)}"></script>`
+        : `<script>${plotlyJs()}</script>`;
   return page(p.title, body, head);
 }
 

@@ -6,6 +6,7 @@
  */
 import { availableParallelism } from "os";
 import {
+  copyFileSync,
   existsSync,
   mkdirSync,
   readdirSync,
@@ -17,7 +18,13 @@ import {
 } from "fs";
 import { basename, dirname, join, relative, resolve, sep } from "path";
 import type { NotebookSummary } from "execmem-lab";
-import { renderIndexPage, renderNotebookPage, type IndexEntry } from "../report/html";
+import {
+  PLOTLY_FILE,
+  plotlyJsPath,
+  renderIndexPage,
+  renderNotebookPage,
+  type IndexEntry,
+} from "../report/html";
 import { KernelClient } from "./client";
 import { runNotebook, type CellFailure, type NotebookRun } from "./execute";
 import { readNotebook, serializeNotebook, tagsOf, type Notebook } from "./notebook";
@@ -185,6 +192,8 @@ export async function runNotebooks(opts: RunOptions = {}): Promise<RunResult> {
   if (problems.length > 0) throw new RunnerInputError(problems.join("\n"));
 
   mkdirSync(outDir, { recursive: true });
+  // One plotly.js for every page of the report (each page used to inline its own 4.8 MB).
+  copyFileSync(plotlyJsPath(), join(outDir, PLOTLY_FILE));
   const manifestPath = join(outDir, "results.json");
   const indexPath = join(outDir, "index.html");
   const manifest = readManifest(manifestPath);
@@ -270,6 +279,7 @@ export async function runNotebooks(opts: RunOptions = {}): Promise<RunResult> {
         durationMs: run.durationMs,
         indexHref: relative(dirname(html), indexPath).split(sep).join("/"),
         ipynbHref: basename(ipynb),
+        plotlyHref: relative(dirname(html), join(outDir, PLOTLY_FILE)).split(sep).join("/"),
       }),
     );
     upsert({

@@ -1,4 +1,5 @@
 import { JUPYTER_DISPLAY, plotlyBundle } from "../display";
+import { seriesColors } from "./colors";
 import { stripTags } from "./util";
 
 /**
@@ -32,7 +33,29 @@ export const baseLayout: Layout = {
   plot_bgcolor: "#ffffff",
   margin: { l: 70, r: 20, t: 50, b: 50 },
   hoverlabel: { namelength: -1 },
+  // Traces without their own colour take the series colours of lib/plots/colors.ts.
+  colorway: [...seriesColors],
 };
+
+/**
+ * Every axis of `layout` (xaxis, yaxis2, ...; at least xaxis and yaxis) with `automargin`, so
+ * plotly.js grows the margins to fit tick and axis labels instead of cutting them off.
+ */
+export function withAutomargin(layout: Layout): Layout {
+  const out: Layout = { ...layout };
+  const keys = new Set([
+    "xaxis",
+    "yaxis",
+    ...Object.keys(out).filter((k) => /^[xy]axis\d*$/.test(k)),
+  ]);
+  for (const k of keys) {
+    const axis = out[k];
+    if (axis === undefined || (typeof axis === "object" && axis !== null)) {
+      out[k] = { automargin: true, ...((axis as object | undefined) ?? {}) };
+    }
+  }
+  return out;
+}
 
 /** Builds a figure and attaches its display method. */
 export function figure(
@@ -40,7 +63,7 @@ export function figure(
   layout: Layout = {},
   config?: Record<string, unknown>,
 ): Figure {
-  const l: Layout = { ...baseLayout, ...layout };
+  const l: Layout = withAutomargin({ ...baseLayout, ...layout });
   // plotly.js 3 takes titles as {text}.
   if (typeof l.title === "string") l.title = { text: l.title, x: 0.01, xanchor: "left" };
   const fig: Figure = { data, layout: l };

@@ -128,7 +128,6 @@ export function addressMap(s: FragmentationSeries, opts: AddressMapOptions = {})
   const { offsets, codes, binSize } = addressBins(s, opts.bins ?? 256);
   const { start } = spanOf(s);
   const mib = 1024 * 1024;
-  const labels = s.steps.map((st) => esc(st.label ?? `t=${st.t}`));
   const trace: Trace = {
     type: "heatmap",
     name: s.allocator,
@@ -140,13 +139,13 @@ export function addressMap(s: FragmentationSeries, opts: AddressMapOptions = {})
     colorscale: discreteColorscale(STATES.map((k) => extentColors[k])),
     showscale: false,
     showlegend: false,
-    customdata: codes.map((r, i) =>
-      r.map(
-        (c, col) =>
-          `${STATE_LABELS[STATES[c]]} at 0x${Math.round(start + offsets[i]).toString(16)} (+${formatBytes(binSize)})<br>${labels[col]}`,
-      ),
-    ),
-    hovertemplate: `${esc(s.allocator)}<br>%{customdata}<extra></extra>`,
+    // Only the state per cell: the rest of the hover text comes from x and y, so that a map of
+    // 256 bins × many steps stays small in notebooks and the report.
+    customdata: codes.map((r) => r.map((c) => STATE_LABELS[STATES[c]])),
+    hovertemplate:
+      `${esc(s.allocator)}<br>%{customdata} at +%{y:.3f} MiB ` +
+      `(bins of ${formatBytes(binSize)} from 0x${Math.round(start).toString(16)})` +
+      `<br>step %{x}<extra></extra>`,
   };
   return figure(
     [

@@ -150,13 +150,14 @@ table(
 );
 
 // %%
-import { figure } from "execmem-lab";
+import { figure, seriesColor } from "execmem-lab";
+// The series colours of every figure (lib/plots/colors.ts); a tick per power of ten.
 figure(
-  a11arches.map((a) => {
+  a11arches.map((a, i) => {
     const xs = sufficientSets.filter((x) => x.arch === a);
-    return { type: "bar", name: a, x: xs.map((x) => label11(x.subset)), y: xs.map((x) => x.ns / 1000) };
+    return { type: "bar", name: a, marker: { color: seriesColor(i) }, x: xs.map((x) => label11(x.subset)), y: xs.map((x) => x.ns / 1000) };
   }),
-  { title: `Cost of each sufficient subset at ${cpus} CPUs`, barmode: "group", yaxis: { title: { text: "µs" }, type: "log" }, xaxis: { title: { text: "subset of measures" } } },
+  { title: `Cost of each sufficient subset at ${cpus} CPUs`, barmode: "group", yaxis: { title: { text: "latency (µs, log scale)" }, type: "log", dtick: 1 }, xaxis: { title: { text: "subset of measures" } } },
 );
 
 // %% [markdown]
