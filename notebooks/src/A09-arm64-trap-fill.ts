@@ -124,8 +124,42 @@ md(
     a9minimal.filter((m) => m.arch !== "arm64").map((m) => `${m.arch}: ${STEPS9.filter((s) => base9?.necessary.includes(s) && !m.necessary.includes(s)).join(", ") || "none"}`).join("; ") + ".",
 );
 
+// %% [markdown]
+// ## What runs without the maintenance: Arm ARM B2.2.5
+//
+// Without the maintenance, CPU1's fetch may still see the old or the new instruction. Unless
+// both are among B, BL, NOP, BRK, SVC, HVC, SMC, ISB that is a concurrent modification, and what
+// runs is CONSTRAINED UNPREDICTABLE — not only old or new. MODEL.md S7 (DSB, release/acquire,
+// ISB, no DC/IC) with ordinary code, with a CMODX-safe pair (NOP → B), and with the maintenance:
+
+// %%
+function cmodx9(pair: "code" | "NOP -> B", maintenance: boolean) {
+  return scenario(`A9 S7 ${pair}${maintenance ? " + maintenance" : ""}`, "arm64")
+    .data({ flag: 0 })
+    .code("f", { lines: 2, versions: ["old", "new"], initial: "old", ...(pair === "code" ? {} : { insn: { old: "NOP", new: "B" } }) })
+    .cpu((p) => {
+      p.text_write("f", "new");
+      if (maintenance) p.dc_cvau("f").dsb("ish").ic_ivau("f");
+      p.dsb("ish").smp_store_release("flag", 1);
+    })
+    .cpu((p) => p.smp_cond_load_acquire("flag", 1).isb().call("r0", "f"))
+    .build();
+}
+const cmodxRuns9 = [
+  { what: "ordinary code, no maintenance", r: explore(cmodx9("code", false)) },
+  { what: "NOP → B (CMODX-safe), no maintenance", r: explore(cmodx9("NOP -> B", false)) },
+  { what: "ordinary code, DC CVAU + IC IVAU", r: explore(cmodx9("code", true)) },
+];
+table(
+  cmodxRuns9.map((x) => ({ scenario: x.what, "CPU1 ran": valuesOf(x.r).join(", "), states: x.r.stats.states })),
+  "S7 on arm64: concurrent modification without maintenance",
+);
+
 // %%
 for (const x of a9runs) if (!x.r.stats.complete) throw new Error(`${x.r.scenario}: incomplete`);
+if (!valuesOf(cmodxRuns9[0].r).includes("unpredictable")) throw new Error("A9: S7 without maintenance never runs anything unpredictable");
+if (valuesOf(cmodxRuns9[1].r).includes("unpredictable")) throw new Error("A9: a CMODX-safe pair ran something unpredictable");
+if (valuesOf(cmodxRuns9[2].r).join() !== "new") throw new Error(`A9: with the maintenance CPU1 ran ${valuesOf(cmodxRuns9[2].r)}`);
 if (base9) {
   if (base9.trapOnly) throw new Error("A9: trap fill alone is sufficient on arm64");
   if (!base9.necessary.includes("IC IVAU") || !base9.necessary.includes("ISB on CPU1")) throw new Error(`A9: arm64 necessary steps are ${base9.necessary}`);
