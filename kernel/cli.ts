@@ -7,6 +7,7 @@ import { join } from "path";
 import { Command, CommanderError } from "commander";
 import { JupyterMissingError } from "./kernelspec";
 import { RunnerInputError } from "./runner/run";
+import { UsageError } from "./commands/options";
 import * as kernel from "./commands/kernel";
 import * as run from "./commands/run";
 import * as explore from "./commands/explore";
@@ -34,7 +35,12 @@ export function createProgram(): Command {
       "execmem-lab: the execmem/JIT text synchronisation arguments, run on a machine model",
     )
     .version(packageVersion())
-    .showHelpAfterError();
+    // Set before the subcommands are added: they copy these settings. A bad option or argument
+    // is one line on stderr and exit 2 (main), not the whole usage.
+    .exitOverride()
+    .configureOutput({
+      outputError: (str, write) => write(`execmem-lab: ${str.replace(/^error: /, "")}`),
+    });
   for (const c of COMMANDS) c.register(program);
   return program;
 }
@@ -72,13 +78,16 @@ export function rewriteParamPairs(args: string[]): string[] {
 
 export async function main(argv: string[] = process.argv): Promise<number> {
   const program = createProgram();
-  program.exitOverride();
   try {
     await program.parseAsync([argv[0], argv[1], ...rewriteParamPairs(argv.slice(2))]);
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    if (e instanceof RunnerInputError || e instanceof JupyterMissingError) {
+    if (
+      e instanceof RunnerInputError ||
+      e instanceof JupyterMissingError ||
+      e instanceof UsageError
+    ) {
       console.error(`execmem-lab: ${e.message}`);
       return 2;
     }

@@ -1,5 +1,7 @@
 /** The "execmem-lab (TypeScript)" kernelspec: written by us, installed through `jupyter kernelspec`. */
 import { spawnSync } from "child_process";
+import { UsageError } from "./commands/options";
+import { makeDirs } from "./files";
 import {
   accessSync,
   constants,
@@ -110,9 +112,9 @@ function runJupyter(jupyter: string, args: string[], env: NodeJS.ProcessEnv): st
   const r = spawnSync(jupyter, args, { encoding: "utf8", env });
   if (r.error) throw new Error(`running ${jupyter} ${args.join(" ")}: ${r.error.message}`);
   if (r.status !== 0) {
-    throw new Error(
-      `${jupyter} ${args.join(" ")} exited with ${r.status}: ${(r.stderr || r.stdout).trim()}`,
-    );
+    // A Python traceback ends with the line that says why.
+    const last = (r.stderr || r.stdout).trim().split("\n").pop() ?? "";
+    throw new Error(`${jupyter} ${args.join(" ")} exited with ${r.status}: ${last}`);
   }
   return `${r.stdout}${r.stderr}`;
 }
@@ -126,6 +128,18 @@ export function installKernelspec(
   env: NodeJS.ProcessEnv = process.env,
 ): string {
   const args = locationArgs(loc);
+  if (loc.prefix) {
+    // jupyter kernelspec would answer a Python traceback: check first, say it in one line.
+    const kernels = join(resolve(loc.prefix), "share", "jupyter", "kernels");
+    try {
+      makeDirs(kernels);
+      accessSync(kernels, constants.W_OK);
+    } catch (e) {
+      throw new UsageError(
+        `kernel install: cannot write to ${loc.prefix}: ${(e as Error).message}`,
+      );
+    }
+  }
   const jupyter = which("jupyter", env);
   if (!jupyter) throw new JupyterMissingError("kernel install");
   if (!existsSync(LAUNCHER)) {

@@ -15,6 +15,7 @@ import {
 import { createServer } from "http";
 import type { AddressInfo } from "net";
 import { availableParallelism, tmpdir } from "os";
+import { writeFileAtomic } from "./files";
 import { extname, join } from "path";
 import type { BrowserContext, Page } from "playwright-core";
 
@@ -212,6 +213,13 @@ export class FigureRenderer {
     } catch (e) {
       await context?.close().catch(() => undefined);
       done();
+      if (!context) {
+        // Playwright's message carries the browser's whole log: keep its first line.
+        const first = ((e as Error).message ?? String(e)).split("\n")[0];
+        throw new Error(
+          `Chromium failed to start (${executablePath}): ${first}; point --chromium or EXECMEM_LAB_CHROMIUM at a working Chromium (Debian: apt-get install chromium)`,
+        );
+      }
       throw e;
     }
   }
@@ -259,6 +267,7 @@ export class FigureRenderer {
   async render(fig: FigureJSON, opts: RenderOptions = {}): Promise<Buffer> {
     this.errors = [];
     const format = opts.format ?? "png";
+    checkImageSize(fig, opts);
     const size = sizeOf(fig, opts);
     const url = await this.page.evaluate(
       async ({ json, format, size, scale }) => {
@@ -274,7 +283,9 @@ export class FigureRenderer {
     );
     if (this.errors.length)
       throw new Error(`rendering the figure logged errors: ${this.errors.join("; ")}`);
-    return decodeDataUrl(url);
+    const img = decodeDataUrl(url);
+    if (img.length === 0) throw new Error(`plotly.js returned an empty ${format} image`);
+    return img;
   }
 
   /** Console errors since the last draw. */
@@ -327,6 +338,14 @@ interface PageGlobals {
   requestAnimationFrame(cb: () => void): number;
 }
 
+/**
+ * Largest image side in pixels (size × scale): Chromium's canvas is limited to 16384 per side,
+ * beyond which toImage returns an empty image.
+ */
+export const MAX_IMAGE_SIDE = 16384;
+/** Smallest figure side: plotly needs room for its margins. */
+export const MIN_FIGURE_SIDE = 10;
+
 function sizeOf(fig: FigureJSON, opts: RenderOptions): { width: number; height: number } {
   const lw = fig.layout?.width;
   const lh = fig.layout?.height;
@@ -334,6 +353,23 @@ function sizeOf(fig: FigureJSON, opts: RenderOptions): { width: number; height: 
     width: opts.width ?? (typeof lw === "number" ? lw : 900),
     height: opts.height ?? (typeof lh === "number" ? lh : 600),
   };
+}
+
+/** Throws a RangeError naming the size that no image can have. */
+export function checkImageSize(fig: FigureJSON, opts: RenderOptions): void {
+  const { width, height } = sizeOf(fig, opts);
+  const scale = opts.scale ?? 1;
+  for (const [what, v] of [
+    ["width", width],
+    ["height", height],
+  ] as const) {
+    if (!Number.isFinite(v) || v < MIN_FIGURE_SIDE)
+      throw new RangeError(`figure ${what} ${v}: must be at least ${MIN_FIGURE_SIDE} px`);
+    if (!(scale > 0) || v * scale > MAX_IMAGE_SIDE)
+      throw new RangeError(
+        `figure ${what} ${v} px × scale ${scale} = ${v * scale} px: an image side is at most ${MAX_IMAGE_SIDE} px`,
+      );
+  }
 }
 
 function decodeDataUrl(url: string): Buffer {
@@ -409,6 +445,8 @@ export async function renderFile(
     throw new Error(`${input}: cannot read a figure: ${(e as Error).message}`);
   }
   assertFigure(fig, input);
+  checkImageSize(fig, opts);
   const [img] = await renderFigures([fig], { ...opts, format });
-  writeFileSync(output, img);
+  // Complete or absent: an existing image is replaced only by a whole new one.
+  writeFileAtomic(output, img);
 }

@@ -12,6 +12,9 @@ export { explore, witness, type ExploreOptions } from "./explorer/explore";
 export {
   bfs,
   randomWalks,
+  sampleWalks,
+  MAX_SAMPLE_RUNS,
+  type SampleBounds,
   prng,
   type Bounds,
   type Progress,

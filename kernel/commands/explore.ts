@@ -4,7 +4,7 @@
  * `Result:` line. Exit code 1 when an expectation is contradicted, 2 when a file is malformed.
  */
 import { type Command } from "commander";
-import { explore, FormatError, loadScenario } from "execmem-lab";
+import { explore, FormatError, loadScenario, MAX_SAMPLE_RUNS } from "execmem-lab";
 import type { ExplorationResult, ExploreOptions, WitnessStep } from "execmem-lab";
 import { intOption } from "./options";
 
@@ -20,11 +20,49 @@ export interface ExploreCliOptions {
   residency?: boolean;
   /** false with --no-witnesses: no witness traces in the table. */
   witnesses?: boolean;
+  /** --progress: states, frontier and time on stderr while exploring. */
+  progress?: boolean;
 }
 
 export interface Io {
   out(line: string): void;
   err(line: string): void;
+  /** A terminal: progress rewrites one line in place (default: process.stderr.isTTY). */
+  tty?: boolean;
+  /** Raw text to stderr (progress on a terminal); default process.stderr.write. */
+  errRaw?(text: string): void;
+}
+
+/**
+ * Progress of one exploration on stderr: on a terminal one line rewritten in place (5 times a
+ * second), otherwise one line every 2 seconds; a last line when it ends.
+ */
+function progressReporter(
+  file: string,
+  io: Io,
+): Pick<ExploreOptions, "onProgress" | "progressEvery"> & { done(): void } {
+  const tty = io.tty ?? !!process.stderr.isTTY;
+  const raw = io.errRaw ?? ((t: string) => void process.stderr.write(t));
+  let last = -Infinity;
+  let shown = false;
+  let latest = "";
+  return {
+    progressEvery: 2048,
+    onProgress: (p) => {
+      latest = `${file}: ${p.states} states, ${p.frontier} to visit, ${p.finals} final, ${(p.ms / 1000).toFixed(1)} s`;
+      const now = performance.now();
+      if (now - last < (tty ? 200 : 2000)) return;
+      last = now;
+      if (tty) {
+        raw(`\r\x1b[K${latest}`);
+        shown = true;
+      } else io.err(latest);
+    },
+    done: () => {
+      if (tty && shown) raw(`\r\x1b[K`);
+      if (latest) io.err(`${latest} (done)`);
+    },
+  };
 }
 
 /** The --json record of one file. */
@@ -68,12 +106,20 @@ export function register(program: Command): void {
       "--json",
       "print JSON: every outcome with its count and one shortest witness, states, completeness, observation",
     )
-    .option("--max-states <n>", "stop after this many states", intOption("--max-states", 1))
-    .option("--max-ms <ms>", "stop after this many milliseconds", intOption("--max-ms", 1))
+    .option(
+      "--max-states <n>",
+      "stop after this many states",
+      intOption("--max-states", 1, 2 ** 31 - 1),
+    )
+    .option(
+      "--max-ms <ms>",
+      "stop after this many milliseconds",
+      intOption("--max-ms", 1, 2 ** 31 - 1),
+    )
     .option(
       "--sample <runs>",
-      "run this many seeded random executions instead of exploring all",
-      intOption("--sample", 1),
+      "run this many seeded random executions instead of exploring all (stops at --max-ms too)",
+      intOption("--sample", 1, MAX_SAMPLE_RUNS),
     )
     .option("--seed <n>", "seed of --sample", intOption("--seed", 0), 1)
     .option("--no-reduction", "explore without the liveness, symmetry and partial-order reductions")
@@ -82,6 +128,7 @@ export function register(program: Command): void {
       "with --json: include what every structure holds after each witness step",
     )
     .option("--no-witnesses", "without --json: do not print witness traces")
+    .option("--progress", "show states explored, states to visit and time on stderr")
     .action((files: string[], opts: ExploreCliOptions) => {
       const code = runExplore(files, opts);
       if (code !== 0) process.exitCode = code;
@@ -107,8 +154,10 @@ export function runExplore(
   }
   for (const [i, file] of files.entries()) {
     let r: ExplorationResult;
+    const bar = opts.progress ? progressReporter(file, io) : undefined;
     try {
-      r = explore(loadScenario(file), eopts);
+      r = explore(loadScenario(file), bar ? { ...eopts, ...bar } : eopts);
+      bar?.done();
     } catch (e) {
       code = 2;
       const fe = e instanceof FormatError ? e : null;

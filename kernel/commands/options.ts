@@ -1,13 +1,35 @@
 import { InvalidArgumentError } from "commander";
 
+/** A user error found by a command (bad path, bad value): one line, exit 2 (see cli.ts). */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
 /** A commander parser for an integer option of at least `min`, naming the option on error. */
-export function intOption(name: string, min: number) {
+export function intOption(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
   return (v: string): number => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < min)
       throw new InvalidArgumentError(
         `${name} must be an integer >= ${min}, got ${JSON.stringify(v)}`,
       );
+    if (n > max)
+      throw new InvalidArgumentError(`${name} must be at most ${max}, got ${JSON.stringify(v)}`);
+    return n;
+  };
+}
+
+/** A commander parser for a number in (0, max], naming the option on error. */
+export function positiveNumber(name: string, max = Number.MAX_SAFE_INTEGER) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0)
+      throw new InvalidArgumentError(`${name} must be a number > 0, got ${JSON.stringify(v)}`);
+    if (n > max)
+      throw new InvalidArgumentError(`${name} must be at most ${max}, got ${JSON.stringify(v)}`);
     return n;
   };
 }

@@ -1,18 +1,14 @@
 /** `execmem-lab run [NOTEBOOK...] [-p NAME VALUE]...` — the headless runner. */
 import { InvalidArgumentError, type Command } from "commander";
+import { constants } from "os";
 import { relative } from "path";
+import { intOption, positiveNumber } from "./options";
 import { parseParam, type Params } from "../runner/params";
 import { terminalProgress, silentProgress } from "../runner/progress";
 import { describeFailures, runNotebooks } from "../runner/run";
 
-function positiveNumber(name: string) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n <= 0)
-      throw new InvalidArgumentError(`${name} must be a number > 0, got ${JSON.stringify(v)}`);
-    return n;
-  };
-}
+/** Node's timers hold at most 2^31-1 ms (a longer one fires at once). */
+const MAX_TIMEOUT_S = Math.floor((2 ** 31 - 1) / 1000);
 
 /** `-p NAME VALUE` arrives as "NAME=VALUE" (see rewriteParamPairs in cli.ts). */
 function collectParam(v: string, prev: Params): Params {
@@ -41,11 +37,21 @@ export function register(program: Command): void {
     )
     .option("-o, --out <dir>", "report folder", "out")
     .option("--notebooks <dir>", "notebook folder searched when no notebook is given", "notebooks")
-    .option("-t, --timeout <seconds>", "per-cell timeout", positiveNumber("--timeout"), 600)
+    .option(
+      "-t, --timeout <seconds>",
+      "per-cell timeout",
+      positiveNumber("--timeout", MAX_TIMEOUT_S),
+      600,
+    )
     .option(
       "-j, --jobs <n>",
       "notebooks run at once (default: core count)",
-      positiveNumber("--jobs"),
+      intOption("--jobs", 1, 1024),
+    )
+    .option(
+      "--kernel-memory <MB>",
+      "heap limit of each kernel (default: node's); a cell that exceeds it fails with a message",
+      intOption("--kernel-memory", 16, 1 << 20),
     )
     .option("--no-progress", "no progress display")
     .action(
@@ -57,23 +63,25 @@ export function register(program: Command): void {
           notebooks: string;
           timeout: number;
           jobs?: number;
+          kernelMemory?: number;
           progress: boolean;
         },
       ) => {
-        // Ctrl-C: exit now; the kernels started so far are killed on exit (runner/client.ts).
+        // Ctrl-C, kill, a closed terminal: exit now (128 + signal number); the kernels started so
+        // far are killed and their connection files removed on exit (runner/client.ts).
         const onSignal = (sig: NodeJS.Signals) => {
           console.error(`\nexecmem-lab run: interrupted (${sig}); the report is incomplete`);
-          process.exit(130);
+          process.exit(128 + constants.signals[sig]);
         };
-        process.once("SIGINT", onSignal);
-        process.once("SIGTERM", onSignal);
+        for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(sig, onSignal);
         const r = await runNotebooks({
           notebooks,
           notebooksDir: opts.notebooks,
           outDir: opts.out,
           params: opts.parameter,
           timeoutMs: opts.timeout * 1000,
-          jobs: opts.jobs ? Math.floor(opts.jobs) : undefined,
+          jobs: opts.jobs,
+          kernelHeapMb: opts.kernelMemory,
           progress: opts.progress ? terminalProgress() : silentProgress,
         });
         const index = relative(process.cwd(), r.index) || r.index;

@@ -7,6 +7,7 @@ import { createHmac, randomBytes, randomUUID } from "crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "fs";
 import { createServer } from "net";
 import { tmpdir } from "os";
+import { getHeapStatistics } from "v8";
 import { join, resolve } from "path";
 import * as zmq from "zeromq";
 
@@ -75,6 +76,7 @@ export class KernelDiedError extends Error {
   constructor(
     message: string,
     readonly log: string,
+    readonly outOfMemory = false,
   ) {
     super(message);
     this.name = "KernelDiedError";
@@ -104,6 +106,13 @@ export interface StartOptions {
   startTimeoutMs?: number;
   env?: NodeJS.ProcessEnv;
   launcher?: string;
+  /** V8 heap limit of the kernel process, MB (--max-old-space-size); default node's. */
+  heapMb?: number;
+}
+
+/** The kernel's heap limit in MB: the one given, else node's default on this machine. */
+export function kernelHeapLimitMb(heapMb?: number): number {
+  return heapMb ?? Math.round(getHeapStatistics().heap_size_limit / 2 ** 20);
 }
 
 export class KernelClient {
@@ -122,6 +131,7 @@ export class KernelClient {
     private readonly child: ChildProcess,
     private readonly conn: ConnectionInfo,
     private readonly tmp: string,
+    private readonly heapLimitMb: number,
   ) {
     for (const s of [child.stdout, child.stderr]) {
       s?.setEncoding("utf8");
@@ -172,7 +182,13 @@ export class KernelClient {
     writeFileSync(connFile, JSON.stringify(conn));
     const child = spawn(
       process.execPath,
-      [opts.launcher ?? LAUNCHER, "kernel", "--config-file", connFile],
+      [
+        ...(opts.heapMb ? [`--max-old-space-size=${opts.heapMb}`] : []),
+        opts.launcher ?? LAUNCHER,
+        "kernel",
+        "--config-file",
+        connFile,
+      ],
       {
         cwd: opts.cwd,
         // JPY_PARENT_PID: the kernel exits when this process is gone (see kernel/launch.ts).
@@ -180,7 +196,7 @@ export class KernelClient {
         stdio: ["ignore", "pipe", "pipe"],
       },
     );
-    const client = new KernelClient(child, conn, tmp);
+    const client = new KernelClient(child, conn, tmp, kernelHeapLimitMb(opts.heapMb));
     track(client);
     try {
       await client.connect(opts.startTimeoutMs ?? 60_000);
@@ -306,6 +322,13 @@ export class KernelClient {
 
   private diedError(): KernelDiedError {
     const e = this.exited;
+    // V8 prints this and aborts when the heap is full: say so in one line, not native frames.
+    if (/JavaScript heap out of memory|Reached heap limit/.test(this.log))
+      return new KernelDiedError(
+        `the kernel ran out of memory (limit ${this.heapLimitMb} MB of heap; raise it with --kernel-memory MB)`,
+        this.log,
+        true,
+      );
     const how = e?.signal ? `signal ${e.signal}` : `exit code ${e?.code}`;
     // The error lines say why; if there are none, the last lines.
     const lines = this.log.trim().split("\n");

@@ -51,6 +51,8 @@ export interface RunNotebookOptions {
   startTimeoutMs?: number;
   /** Working directory of the kernel; default the notebook's directory. */
   kernelCwd?: string;
+  /** Heap limit of the kernel process, MB (default: node's). */
+  kernelHeapMb?: number;
   /** Called as each code cell starts (i of n code cells, 1-based). */
   onCell?: (i: number, n: number) => void;
   /** A kernel started ahead for this notebook (see runNotebooks); default: start one now. */
@@ -134,6 +136,7 @@ export async function runNotebook(
     KernelClient.start({
       cwd: opts.kernelCwd ?? dirname(resolve(path)),
       startTimeoutMs: opts.startTimeoutMs,
+      heapMb: opts.kernelHeapMb,
     }));
   const startMs = Date.now() - t0;
   try {
@@ -224,12 +227,15 @@ export async function runNotebook(
             traceback: [e.message],
           });
         } else if (e instanceof KernelDiedError) {
-          failures.push({ kind: "kernel", cell: i, label: labels[i], message: e.message });
+          const message = e.outOfMemory
+            ? e.message.replace("out of memory", `out of memory in ${labels[i]}`)
+            : e.message;
+          failures.push({ kind: "kernel", cell: i, label: labels[i], message });
           outs.push({
             output_type: "error",
             ename: "KernelDied",
-            evalue: e.message,
-            traceback: [e.message],
+            evalue: message,
+            traceback: [message],
           });
         } else {
           throw e;

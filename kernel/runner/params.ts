@@ -25,10 +25,16 @@ export function parseParam(name: string, value: string): [string, ParamValue] {
   if (/^(-?\d+(\.\d+)?([eE][+-]?\d+)?|true|false|null|".*")$/.test(t)) {
     try {
       const v = JSON.parse(t) as unknown;
+      // 1e999 parses as Infinity, which the injected cell would write as null.
+      if (typeof v === "number" && !Number.isFinite(v))
+        throw new RangeError(
+          `-p ${name} ${value}: ${t} is out of range for a number (at most ${Number.MAX_VALUE})`,
+        );
       if (v === null || ["string", "number", "boolean"].includes(typeof v)) {
         return [name, v as ParamValue];
       }
-    } catch {
+    } catch (e) {
+      if (e instanceof RangeError) throw e;
       // a plain string after all
     }
   }

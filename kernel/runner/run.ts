@@ -6,18 +6,21 @@
  */
 import { availableParallelism } from "os";
 import {
+  accessSync,
+  closeSync,
+  constants as fsConstants,
   copyFileSync,
   existsSync,
-  mkdirSync,
+  openSync,
   readdirSync,
-  readFileSync,
   renameSync,
+  readFileSync,
   rmSync,
   statSync,
-  writeFileSync,
 } from "fs";
 import { basename, dirname, join, relative, resolve, sep } from "path";
 import type { NotebookSummary } from "execmem-lab";
+import { makeDirs, writeFileAtomic } from "../files";
 import {
   PLOTLY_FILE,
   plotlyJsPath,
@@ -44,6 +47,8 @@ export interface RunOptions {
   /** Notebooks executed at once; default the core count. */
   jobs?: number;
   progress?: ProgressSink;
+  /** Heap limit of each kernel process, MB (default: node's). */
+  kernelHeapMb?: number;
   /** Default process.cwd(). */
   cwd?: string;
 }
@@ -96,15 +101,58 @@ export function discoverNotebooks(dir: string): string[] {
   return found;
 }
 
-export function writeFileAtomic(path: string, content: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  writeFileSync(tmp, content);
-  renameSync(tmp, path);
-}
+export { writeFileAtomic };
 
 interface Manifest {
   notebooks: IndexEntry[];
+}
+
+const sleepBuffer = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Run `fn` holding `lock` (a file created exclusively), so runs writing into the same folder
+ * at once take turns. A lock older than `staleMs` is left from a killed run and is taken over.
+ */
+export function withLockFile<T>(lock: string, fn: () => T, waitMs = 10_000, staleMs = 30_000): T {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    try {
+      closeSync(openSync(lock, "wx"));
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      let age = 0;
+      try {
+        age = Date.now() - statSync(lock).mtimeMs;
+      } catch {
+        continue; // released meanwhile
+      }
+      if (age > staleMs) rmSync(lock, { force: true });
+      else if (Date.now() > deadline)
+        throw new Error(`${lock} has been held by another run for ${Math.round(age / 1000)} s`);
+      else Atomics.wait(sleepBuffer, 0, 0, 10);
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
+/** Can `dir` be created (if missing) and written? Returns the reason if not. */
+function unwritableDir(dir: string): string | undefined {
+  try {
+    makeDirs(dir);
+    if (!statSync(dir).isDirectory()) return "not a directory";
+    accessSync(dir, fsConstants.W_OK);
+    const probe = join(dir, `.write-test-${process.pid}`);
+    closeSync(openSync(probe, "w"));
+    rmSync(probe, { force: true });
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
 }
 
 function readManifest(path: string): Manifest {
@@ -189,26 +237,41 @@ export async function runNotebooks(opts: RunOptions = {}): Promise<RunResult> {
       }
     }
   }
+  // The report must not overwrite what it reads.
+  for (const l of loaded) {
+    if (resolve(outDir, `${l.name}.ipynb`) === resolve(l.abs))
+      problems.push(
+        `${l.shown}: the executed notebook would overwrite it (the output folder is the notebook's own); choose another -o/--out`,
+      );
+  }
   if (problems.length > 0) throw new RunnerInputError(problems.join("\n"));
+  const why = unwritableDir(outDir);
+  if (why) throw new RunnerInputError(`cannot create output directory ${outDir}: ${why}`);
 
-  mkdirSync(outDir, { recursive: true });
-  // One plotly.js for every page of the report (each page used to inline its own 4.8 MB).
-  copyFileSync(plotlyJsPath(), join(outDir, PLOTLY_FILE));
+  // One plotly.js for every page of the report (each page used to inline its own 4.8 MB),
+  // copied under a temporary name and renamed: a run beside this one never reads half of it.
+  const plotlyTmp = join(outDir, `${PLOTLY_FILE}.tmp-${process.pid}`);
+  copyFileSync(plotlyJsPath(), plotlyTmp);
+  renameSync(plotlyTmp, join(outDir, PLOTLY_FILE));
   const manifestPath = join(outDir, "results.json");
   const indexPath = join(outDir, "index.html");
-  const manifest = readManifest(manifestPath);
-  // Drop rows of notebooks that no longer exist, mark the selected ones as running.
-  manifest.notebooks = manifest.notebooks.filter((e) => existsSync(resolve(cwd, e.notebook)));
-  const upsert = (entry: IndexEntry) => {
-    const i = manifest.notebooks.findIndex((e) => e.notebook === entry.notebook);
-    if (i >= 0) manifest.notebooks[i] = entry;
-    else manifest.notebooks.push(entry);
-    manifest.notebooks.sort((a, b) => a.notebook.localeCompare(b.notebook));
-  };
-  const writeIndex = () => {
-    writeFileAtomic(manifestPath, JSON.stringify(manifest, null, 1) + "\n");
-    writeFileAtomic(indexPath, renderIndexPage(manifest.notebooks, new Date()));
-  };
+  const lockPath = join(outDir, ".results.lock");
+  // This run's rows. The index is merged under a lock: another run writing into the same
+  // folder keeps its rows (the results on disk are re-read each time).
+  const mine = new Map<string, IndexEntry>();
+  const upsert = (entry: IndexEntry) => mine.set(entry.notebook, entry);
+  const writeIndex = () =>
+    withLockFile(lockPath, () => {
+      const manifest = readManifest(manifestPath);
+      // Drop rows of notebooks that no longer exist; this run's rows replace the old ones.
+      manifest.notebooks = manifest.notebooks.filter(
+        (e) => !mine.has(e.notebook) && existsSync(resolve(cwd, e.notebook)),
+      );
+      manifest.notebooks.push(...mine.values());
+      manifest.notebooks.sort((a, b) => a.notebook.localeCompare(b.notebook));
+      writeFileAtomic(manifestPath, JSON.stringify(manifest, null, 1) + "\n");
+      writeFileAtomic(indexPath, renderIndexPage(manifest.notebooks, new Date()));
+    });
   for (const l of loaded) {
     rmSync(join(outDir, `${l.name}.html`), { force: true });
     rmSync(join(outDir, `${l.name}.ipynb`), { force: true });
@@ -225,7 +288,7 @@ export async function runNotebooks(opts: RunOptions = {}): Promise<RunResult> {
   const startAhead = (i: number) => {
     for (let k = i; k < Math.min(loaded.length, i + jobs + 1); k++) {
       if (kernels[k]) continue;
-      const kernel = KernelClient.start({ cwd: dirname(loaded[k].abs) });
+      const kernel = KernelClient.start({ cwd: dirname(loaded[k].abs), heapMb: opts.kernelHeapMb });
       kernel.catch(() => {}); // reported by its notebook
       kernels[k] = kernel;
     }
@@ -242,6 +305,7 @@ export async function runNotebooks(opts: RunOptions = {}): Promise<RunResult> {
         timeoutMs: opts.timeoutMs ?? 600_000,
         params,
         kernelCwd: dirname(l.abs),
+        kernelHeapMb: opts.kernelHeapMb,
         onCell: (c, n) => progress.cell(l.shown, c, n),
         kernel: kernels[i],
       });

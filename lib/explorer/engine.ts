@@ -149,6 +149,10 @@ export class StateStore {
       table[2 * slot + 1] = hashes[i] | 0;
     }
   }
+  /** States the store holds before it next doubles. */
+  get capacity(): number {
+    return this.hashes.length;
+  }
   bytes(): number {
     return this.arena32.byteLength + this.hashes.byteLength + this.table.byteLength;
   }
@@ -206,10 +210,12 @@ export function bfs(ts: TransitionSystem, bounds: Bounds = {}): Graph {
         stoppedBy = "time";
         break;
       }
-      if (
-        store.bytes() + parent.byteLength * 2 > maxHeap ||
-        process.memoryUsage().heapUsed > maxHeap
-      ) {
+      // Every store counts: the heap, the state arena and tables (array buffers, outside the
+      // heap), and the doubling of the store and parent/label arrays when it comes next.
+      const mem = process.memoryUsage();
+      const growing =
+        store.count > store.capacity * 0.9 ? 2 * (store.bytes() + parent.byteLength * 2) : 0;
+      if (mem.heapUsed + mem.arrayBuffers + growing > maxHeap) {
         stoppedBy = "memory";
         break;
       }
@@ -277,13 +283,71 @@ export function randomWalks(
   seed: number,
   maxSteps = 10_000,
 ): Walk[] {
-  const rnd = prng(seed);
   const out: Walk[] = [];
+  sampleWalks(ts, runs, seed, (w) => void out.push({ labels: [...w.labels], final: w.final }), {
+    maxSteps,
+    maxMs: Infinity,
+    maxHeapBytes: Infinity,
+  });
+  return out;
+}
+
+/** The most walks one sample may ask for. */
+export const MAX_SAMPLE_RUNS = 100_000_000;
+
+export interface SampleBounds {
+  /** Stop after this many milliseconds (default 60,000, as bfs). */
+  maxMs?: number;
+  /** Stop when the heap and array buffers grow past this many bytes (default 2 GiB). */
+  maxHeapBytes?: number;
+  maxSteps?: number;
+  onProgress?: (p: Progress) => void;
+  /** Call onProgress every this many walks (default 10,000). */
+  progressEvery?: number;
+}
+
+/**
+ * Seeded random walks handed one at a time to `onWalk` (its labels array is reused: copy what
+ * you keep), so memory does not grow with the number of runs. Stops early at the time or memory
+ * bound; returns how many walks were done and why it stopped early.
+ */
+export function sampleWalks(
+  ts: TransitionSystem,
+  runs: number,
+  seed: number,
+  onWalk: (w: Walk) => void,
+  bounds: SampleBounds = {},
+): { runs: number; stoppedBy?: "time" | "memory" } {
+  if (!Number.isInteger(runs) || runs < 1 || runs > MAX_SAMPLE_RUNS)
+    throw new RangeError(`sample runs must be an integer in 1..${MAX_SAMPLE_RUNS}, got ${runs}`);
+  const maxSteps = bounds.maxSteps ?? 10_000;
+  const maxMs = bounds.maxMs ?? 60_000;
+  const maxHeap = bounds.maxHeapBytes ?? 2 * 1024 ** 3;
+  const every = bounds.progressEvery ?? 10_000;
+  const t0 = performance.now();
+  const rnd = prng(seed);
   const succ: { l: number; s: Uint8Array }[] = [];
   const emit = (l: number, s: Uint8Array) => void succ.push({ l, s: s.slice() });
+  const labels: number[] = [];
+  let steps = 0;
+  let lastCheck = 0;
   for (let r = 0; r < runs; r++) {
+    // Checked every 64 walks and every 4096 steps (a walk may be long).
+    if ((r & 63) === 0 || steps - lastCheck > 4096) {
+      lastCheck = steps;
+      if (performance.now() - t0 > maxMs) return { runs: r, stoppedBy: "time" };
+      const mem = process.memoryUsage();
+      if (mem.heapUsed + mem.arrayBuffers > maxHeap) return { runs: r, stoppedBy: "memory" };
+    }
+    if (bounds.onProgress && r % every === 0 && r > 0)
+      bounds.onProgress({
+        states: steps,
+        frontier: runs - r,
+        ms: performance.now() - t0,
+        finals: r,
+      });
     let s = ts.initial();
-    const labels: number[] = [];
+    labels.length = 0;
     for (let step = 0; step < maxSteps; step++) {
       succ.length = 0;
       ts.successors(s, emit);
@@ -292,7 +356,9 @@ export function randomWalks(
       labels.push(pick.l);
       s = pick.s;
     }
-    out.push({ labels, final: s });
+    steps += labels.length;
+    onWalk({ labels, final: s });
   }
-  return out;
+  bounds.onProgress?.({ states: steps, frontier: 0, ms: performance.now() - t0, finals: runs });
+  return { runs };
 }

@@ -9,7 +9,7 @@ import type { Layout } from "../machine/layout";
 import { compile } from "../machine/layout";
 import { evalCondition, observation, parseCondition, type Condition } from "../scenario/condition";
 import type { ScenarioSpec } from "../scenario/spec";
-import { bfs, pathTo, randomWalks, type Bounds, type Graph } from "./engine";
+import { bfs, pathTo, sampleWalks, type Bounds, type Graph } from "./engine";
 import type { ExplorationResult, OutcomeResult, Witness } from "./result";
 
 export interface ExploreOptions extends Bounds, MachineOptions {
@@ -116,22 +116,32 @@ export function explore(spec: ScenarioSpec, opts: ExploreOptions = {}): Explorat
   let stoppedBy: ExplorationResult["stats"]["stoppedBy"];
   let searchMs = 0;
   if (opts.sample) {
-    const walks = randomWalks(m, opts.sample.runs, opts.sample.seed);
-    for (const w of walks) {
-      if (!m.acceptable(w.final)) continue;
-      const values = m.observe(w.final);
-      const key = outcomeKey(values, names(values));
-      const g = groups.get(key);
-      if (g) {
-        g.count++;
-        if (w.labels.length < g.labels.length) g.labels = w.labels;
-      } else groups.set(key, { values, count: 1, labels: w.labels });
-      states += w.labels.length;
-      transitions += w.labels.length;
-    }
-    finals = walks.length;
+    // Only counts and one shortest walk per outcome are kept, whatever the number of runs.
+    const done = sampleWalks(
+      m,
+      opts.sample.runs,
+      opts.sample.seed,
+      (w) => {
+        if (!m.acceptable(w.final)) return;
+        const values = m.observe(w.final);
+        const key = outcomeKey(values, names(values));
+        const g = groups.get(key);
+        if (g) {
+          g.count++;
+          if (w.labels.length < g.labels.length) g.labels = [...w.labels];
+        } else groups.set(key, { values, count: 1, labels: [...w.labels] });
+        states += w.labels.length;
+        transitions += w.labels.length;
+      },
+      {
+        maxMs: opts.maxMs,
+        maxHeapBytes: opts.maxHeapBytes,
+        onProgress: opts.onProgress,
+      },
+    );
+    finals = done.runs;
     complete = false;
-    stoppedBy = "sample";
+    stoppedBy = done.stoppedBy ?? "sample";
   } else {
     const g = bfs(m, opts);
     searchMs = g.ms;
