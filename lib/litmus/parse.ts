@@ -174,6 +174,17 @@ const CONDITION_START = /^\s*(~\s*exists|exists|forall|locations|filter)\b/;
 
 /** Parses the text of a herd7 AArch64 litmus file. */
 export function parseLitmus(source: string, file = "<litmus>"): LitmusTest {
+  // The Linux-kernel memory model's C dialect (`C NAME`, `P0(int *x)`) is the scenario format's.
+  const first = /^\s*(\S+)/.exec(source);
+  if (first && first[1] === "C") {
+    const [line, column] = lineCol(source, first.index + first[0].length - 1);
+    throw new LitmusError(
+      "this is a C litmus test (the Linux-kernel memory model's dialect): run it with execmem-lab explore",
+      file,
+      line,
+      column,
+    );
+  }
   const text = stripComments(source.replace(/\r\n?/g, "\n"), file);
   const lines = text.split("\n");
   const fail = (msg: string, line: number, column = 1, instruction?: string): never => {

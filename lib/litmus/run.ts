@@ -45,6 +45,8 @@ export interface LitmusResult {
   limit?: string;
   /** Wall time of translation + exploration, in seconds. */
   time: number;
+  /** Things herd7 accepts that are likely mistakes, each with the condition's position. */
+  warnings: { message: string; line: number; column: number }[];
   machine: { states: number; transitions: number; finalStates: number; reduction: string };
 }
 
@@ -137,6 +139,11 @@ export function herdResult(
     complete,
     ...(complete ? {} : { limit: r.stats.limit ?? "a bound" }),
     time: seconds,
+    warnings: tr.warnings.map((message) => ({
+      message,
+      line: test.condition.line,
+      column: test.condition.column,
+    })),
     machine: {
       states: r.stats.states,
       transitions: r.stats.transitions,

@@ -18,6 +18,7 @@
  *   are folded at translation time through RBIT and TST.
  */
 import { architectures } from "../arch";
+import { ConditionError, parseCondition } from "../scenario/condition";
 import type { CpuSpec, Op, Operand, RegionSpec, ScenarioSpec, SourcePos } from "../scenario/spec";
 import {
   cmodxKind,
@@ -43,6 +44,8 @@ export interface Translation {
   regions: Record<string, string>;
   /** Names the herd7 condition reads (registers "1:X0", locations "x"), in order. */
   observed: string[];
+  /** What herd7 accepts but is likely a mistake (a location the test never declares). */
+  warnings: string[];
 }
 
 /** Largest integer a machine register or data location holds. */
@@ -283,6 +286,7 @@ export function translate(test: LitmusTest, opts: TranslateOptions = {}): Transl
 
   // ---- condition ----
   const observed: string[] = [];
+  const warnings: string[] = [];
   const condRegs = new Map<number, Set<string>>();
   const condition = rewriteCondition(
     test,
@@ -296,7 +300,13 @@ export function translate(test: LitmusTest, opts: TranslateOptions = {}): Transl
           fail(`the condition reads ${n}, but there is no thread P${th}`, test.condition);
         if (!condRegs.has(th)) condRegs.set(th, new Set());
         condRegs.get(th)!.add(m[2]);
-      } else data[n] ??= 0;
+      } else {
+        if (!(n in data) && !warnings.some((w) => w.includes(`"${n}"`)))
+          warnings.push(
+            `the condition reads "${n}", which the initial state does not declare; it reads 0 (herd7 accepts this too)`,
+          );
+        data[n] ??= 0;
+      }
     },
     (text) => {
       const i = decodeInsn(text, (msg, instruction) => fail(msg, test.condition, instruction));
@@ -308,6 +318,13 @@ export function translate(test: LitmusTest, opts: TranslateOptions = {}): Transl
       return addValueForCondition(i);
     },
   );
+  // A malformed condition is reported now, at the condition, not after the exploration.
+  try {
+    parseCondition(condition);
+  } catch (e) {
+    if (!(e instanceof ConditionError)) throw e;
+    fail(`final condition: ${e.message.replace(/^\d+:\d+: /, "")}`, test.condition);
+  }
   function addValueForCondition(i: Insn): string {
     const sym = insnSymbol(i);
     if (!(sym in instructions)) instructions[sym] = insnText(i);
@@ -367,7 +384,7 @@ export function translate(test: LitmusTest, opts: TranslateOptions = {}): Transl
     condition,
     doc: `herd7 litmus test ${test.name} (${file})`,
   };
-  return { spec, arch, condition, instructions, regions: regionInfo, observed };
+  return { spec, arch, condition, instructions, regions: regionInfo, observed, warnings };
 }
 
 /** The register recording a fault (at a label): "F" (any), "F_l1" (at l1). */

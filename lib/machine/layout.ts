@@ -217,6 +217,12 @@ export interface Layout {
 }
 
 const MAX_FRAMES = 31;
+/** CPUs a scenario may have. */
+export const MAX_CPUS = 8;
+/** Registers one CPU may use. */
+export const MAX_REGISTERS = 16;
+/** Integers a data location or register holds are 0..MAX_VALUE (larger codes are symbols). */
+export const MAX_VALUE = 99;
 
 /**
  * Check a scenario and lay it out for the machine: interns versions, places code regions, pages
@@ -235,7 +241,8 @@ export function compile(spec: ScenarioSpec): Layout {
     throw err((e as Error).message);
   }
   if (!spec.cpus || spec.cpus.length === 0) throw err("a scenario needs at least one CPU");
-  if (spec.cpus.length > 8) throw err(`at most 8 CPUs are supported, got ${spec.cpus.length}`);
+  if (spec.cpus.length > MAX_CPUS)
+    throw err(`at most ${MAX_CPUS} CPUs are supported, got ${spec.cpus.length}`);
 
   // Versions: interned names; "trap" always present.
   const versions: string[] = ["trap"];
@@ -270,8 +277,8 @@ export function compile(spec: ScenarioSpec): Layout {
   }
   for (const d of dataNames) {
     const v = spec.data[d] ?? 0;
-    if (!Number.isInteger(v) || v < 0 || v >= 100)
-      throw err(`data location "${d}": initial value must be an integer 0..99, got ${v}`);
+    if (!Number.isInteger(v) || v < 0 || v > MAX_VALUE)
+      throw err(`data location "${d}": initial value must be an integer 0..${MAX_VALUE}, got ${v}`);
   }
 
   // Pages and regions.
@@ -1130,11 +1137,12 @@ export function compile(spec: ScenarioSpec): Layout {
   });
   if (cpus.every((c) => c.steps.length === 0)) throw err("every CPU's program is empty");
   if (versions.length > 200) throw err("too many versions");
-  if (cpus.some((c) => c.regs.length > 16)) throw err("at most 16 registers per CPU are supported");
+  if (cpus.some((c) => c.regs.length > MAX_REGISTERS))
+    throw err(`at most ${MAX_REGISTERS} registers per CPU are supported`);
 
   function checkValue(v: number, what: string, pos?: SourcePos) {
-    if (!Number.isInteger(v) || v < 0 || v >= 100)
-      throw err(`${what}: value must be an integer 0..99, got ${v}`, pos);
+    if (!Number.isInteger(v) || v < 0 || v > MAX_VALUE)
+      throw err(`${what}: value must be an integer 0..${MAX_VALUE}, got ${v}`, pos);
   }
 
   return {

@@ -29,13 +29,17 @@ export class ConditionError extends Error {
   }
 }
 
+/** How deep `~` and parentheses may nest in a condition. */
+export const MAX_CONDITION_NESTING = 100;
+
 /** Parse a condition; `line`/`column` give the position of its first character in a file. */
 export function parseCondition(src: string, line = 1, column = 1): Condition {
   let i = 0;
+  let depth = 0;
   const pos = (at: number) => {
     let l = line;
     let c = column;
-    for (let j = 0; j < at; j++) {
+    for (let j = 0; j < at && j < src.length; j++) {
       if (src[j] === "\n") {
         l++;
         c = 1;
@@ -48,7 +52,12 @@ export function parseCondition(src: string, line = 1, column = 1): Condition {
     throw new ConditionError(msg, l, c);
   };
   const ws = () => {
-    while (i < src.length && /\s/.test(src[i])) i++;
+    for (;;) {
+      const c = src.charCodeAt(i);
+      if (c === 32 || (c >= 9 && c <= 13)) i++;
+      else if (c > 127 && /\s/.test(src[i])) i++;
+      else return;
+    }
   };
   const peek = (s: string) => {
     ws();
@@ -70,30 +79,36 @@ export function parseCondition(src: string, line = 1, column = 1): Condition {
     quantifier = "forall";
     i += 6;
   } else return fail('a condition starts with "exists", "~exists" or "forall"');
-  const word = /[A-Za-z0-9_+\-.:[\]]/;
+  // [A-Za-z0-9_+\-.:[\]]
+  const word = (c: number) =>
+    (c >= 48 && c <= 58) || // 0-9 and ":"
+    (c >= 65 && c <= 93 && c !== 92) || // A-Z, "[", "]"
+    (c >= 97 && c <= 122) ||
+    c === 95 ||
+    c === 43 ||
+    c === 45 ||
+    c === 46;
   const token = (what: string) => {
     ws();
     const s = i;
-    while (
-      i < src.length &&
-      word.test(src[i]) &&
-      !src.startsWith("/\\", i) &&
-      !src.startsWith("\\/", i)
-    )
-      i++;
+    while (i < src.length && word(src.charCodeAt(i))) i++;
     if (i === s) fail(`expected ${what}`);
     return src.slice(s, i);
   };
   const unary = (): CondExpr => {
     ws();
-    if (peek("~")) {
-      i++;
-      return { k: "not", e: unary() };
-    }
-    if (peek("(")) {
-      i++;
-      const e = disj();
-      eat(")");
+    if (src[i] === "~" || src[i] === "(") {
+      if (depth >= MAX_CONDITION_NESTING)
+        fail(`the condition nests "~" and parentheses more than ${MAX_CONDITION_NESTING} deep`);
+      depth++;
+      const open = src[i++];
+      let e: CondExpr;
+      if (open === "~") e = { k: "not", e: unary() };
+      else {
+        e = disj();
+        eat(")");
+      }
+      depth--;
       return e;
     }
     const at = i;
@@ -112,21 +127,28 @@ export function parseCondition(src: string, line = 1, column = 1): Condition {
     void at;
     return { k: "atom", lhs: lhs.replace(/^\[(.*)\]$/, "$1"), op, rhs };
   };
+  // A chain a /\ b /\ c ... becomes a balanced tree (and/or are associative), so walking
+  // it needs a stack as deep as the logarithm of its length, not the length.
+  const balanced = (k: "and" | "or", xs: CondExpr[], lo = 0, hi = xs.length): CondExpr => {
+    if (hi - lo === 1) return xs[lo];
+    const mid = (lo + hi) >> 1;
+    return { k, a: balanced(k, xs, lo, mid), b: balanced(k, xs, mid, hi) };
+  };
   const conj = (): CondExpr => {
-    let a = unary();
+    const xs = [unary()];
     while (peek("/\\")) {
       i += 2;
-      a = { k: "and", a, b: unary() };
+      xs.push(unary());
     }
-    return a;
+    return balanced("and", xs);
   };
   const disj = (): CondExpr => {
-    let a = conj();
+    const xs = [conj()];
     while (peek("\\/")) {
       i += 2;
-      a = { k: "or", a, b: conj() };
+      xs.push(conj());
     }
-    return a;
+    return balanced("or", xs);
   };
   const expr = disj();
   ws();

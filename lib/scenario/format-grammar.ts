@@ -1,83 +1,38 @@
 /**
- * Syntax of the litmus-style scenario format (docs/scenario-format.md): an Ohm grammar and the
- * conversion of its parse tree into a small plain AST with source positions. Meaning (which
- * statement does what, which names exist) is given by format.ts and format-statements.ts.
+ * Syntax of the litmus-style scenario format (docs/scenario-format.md): a recursive-descent
+ * parser producing a small plain AST with source positions. Meaning (which statement does what,
+ * which names exist) is given by format.ts and format-statements.ts.
  *
- * Internal module: nothing from ohm-js appears in an exported signature.
+ * The grammar, in PEG notation (spaces may separate the tokens of capitalised rules):
+ *
+ *   File      = Header Directive* Init Proc* Locations? Final? end
+ *   Header    = "C" testName                      testName = (~space any)+
+ *   Directive = "arch" archName ";"? | "speculate" procName ident ("," ident)* ";"?
+ *             | "interrupts" procName number ";"? | "handled" ident ("," ident)* ";"?
+ *   Init      = "{" (CodeDecl | PageDecl | FrameDecl | DataDecl)* "}"
+ *   CodeDecl  = "code" ident ("[" number "]")? "=" ("{" ident ("," ident)* "}" | ident) Attr* ";"
+ *   PageDecl  = "page" ident "=" ident Attr* ";"   FrameDecl = "frame" ident "=" ident Attr* ";"
+ *   Attr      = ident "(" ((ident "=")? ident) list ")"
+ *   DataDecl  = ctype* ident ("=" number)? ";"
+ *   Proc      = procName "(" (ident ("*"* ident)*) list ")" Block
+ *   Block     = "{" Stmt* "}"
+ *   Stmt      = While | Unsupported | Decl | Assign | CallStmt | Block | ";" | OtherAssign
+ *   While     = "while" "(" ("!" Call | Call "!=" number | Call "==" number | Call) ")"
+ *               (";" | "{" Stmt* "}" | Call ";")
+ *   Unsupported = ("if" | "else" | "for" | "do" | "switch" | "goto" | "return")
+ *               (~";" ~"{" ~"}" any)* (Block | ";")
+ *   Decl      = ctype+ ("*"* ident) list ";"       Assign = ident "=" Call ";"
+ *   CallStmt  = Call ";"                          OtherAssign = ident "=" (~";" ~"}" any)+ ";"
+ *   Call      = ~reserved ident "(" (string | number | ("*" | "&")? ident ("+" number)?) list ")"
+ *   Locations = "locations" "[" (~"]" any)* "]"   Final = ("~exists" | "exists" | "forall") any*
+ *
+ * It runs in time and memory linear in the text; blocks nest at most MAX_NESTING deep (the
+ * error names the position), so no input can exhaust the stack.
  */
-import * as ohm from "ohm-js";
 import type { SourcePos } from "./spec";
 
-export const GRAMMAR_SOURCE = String.raw`
-ExecmemLitmus {
-  File = Header Directive* Init Proc* Locations? Final? end
-
-  Header = "C" testName
-  testName (a test name) = (~space any)+
-
-  Directive = ArchDir | SpeculateDir | InterruptsDir | HandledDir
-  ArchDir = kw<"arch"> archName ";"?
-  SpeculateDir = kw<"speculate"> procName NonemptyListOf<ident, ","> ";"?
-  InterruptsDir = kw<"interrupts"> procName number ";"?
-  HandledDir = kw<"handled"> NonemptyListOf<ident, ","> ";"?
-  archName (an architecture name) = (alnum | "+" | "-" | "_" | ".")+
-
-  Init = "{" InitItem* "}"
-  InitItem = CodeDecl | PageDecl | FrameDecl | DataDecl
-  CodeDecl = kw<"code"> ident LineCount? "=" Content Attr* ";"
-  LineCount = "[" number "]"
-  Content = "{" NonemptyListOf<ident, ","> "}"  -- perLine
-          | ident                                -- all
-  PageDecl = kw<"page"> ident "=" ident Attr* ";"
-  FrameDecl = kw<"frame"> ident "=" ident Attr* ";"
-  Attr = ident "(" ListOf<AttrArg, ","> ")"
-  AttrArg = ident "=" ident  -- kv
-          | ident            -- plain
-  DataDecl = ctype* ident DataInit? ";"
-  DataInit = "=" number
-
-  Proc = procName "(" ListOf<Param, ","> ")" Block
-  Param = ident Pointee*
-  Pointee = "*"* ident
-  Block = "{" Stmt* "}"
-  Stmt = While | Unsupported | Decl | Assign | CallStmt | Block | EmptyStmt | OtherAssign
-  EmptyStmt = ";"
-  Decl = ctype+ ListOf<DeclItem, ","> ";"
-  DeclItem = "*"* ident
-  While = kw<"while"> "(" WaitCond ")" WaitBody
-  WaitBody = ";"            -- empty
-           | "{" Stmt* "}"  -- block
-           | Call ";"       -- call
-  WaitCond = "!" Call          -- not
-           | Call "!=" number  -- ne
-           | Call "==" number  -- eq
-           | Call              -- truthy
-  Unsupported = unsupportedKw (~";" ~"{" ~"}" any)* (Block | ";")
-  Assign = ident "=" Call ";"
-  CallStmt = Call ";"
-  OtherAssign = ident "=" (~";" ~"}" any)+ ";"
-  Call = ~reserved ident "(" ListOf<Arg, ","> ")"
-  Arg = string        -- string
-      | number        -- number
-      | Ref           -- ref
-  Ref = refPrefix? ident Offset?
-  refPrefix = "*" | "&"
-  Offset = "+" number
-
-  Locations = kw<"locations"> "[" (~"]" any)* "]"
-  Final = finalText
-  finalText = ("~exists" | "exists" | "forall") any*
-
-  reserved = kw<"while"> | unsupportedKw | ctype
-  unsupportedKw = kw<"if"> | kw<"else"> | kw<"for"> | kw<"do"> | kw<"switch"> | kw<"goto"> | kw<"return">
-  ctype = kw<"int"> | kw<"unsigned"> | kw<"long"> | kw<"atomic_t"> | kw<"u8"> | kw<"u32"> | kw<"u64">
-  procName (a process name like P0) = "P" digit+
-  ident (an identifier) = ~digit (alnum | "_")+
-  number (a number) = digit+
-  string (a string) = "\"" (~"\"" ~"\n" any)* "\""
-  kw<w> = w ~(alnum | "_")
-}
-`;
+/** How deep blocks may nest in a process. */
+export const MAX_NESTING = 100;
 
 // ---- the AST ---------------------------------------------------------------------------------
 
@@ -172,7 +127,16 @@ export interface FileNode {
 }
 
 export type SyntaxResult =
-  { ok: true; file: FileNode } | { ok: false; pos: SourcePos; offset: number; expected: string };
+  | { ok: true; file: FileNode }
+  | {
+      ok: false;
+      pos: SourcePos;
+      offset: number;
+      /** What would have been accepted there ("\";\" or \"}\""). */
+      expected: string;
+      /** A complete reason, when the failure is not a missing token. */
+      message?: string;
+    };
 
 // ---- positions -------------------------------------------------------------------------------
 
@@ -196,243 +160,495 @@ export class LineMap {
 
 // ---- the parser ------------------------------------------------------------------------------
 
-let grammar: ohm.Grammar | undefined;
-let semantics: ohm.Semantics | undefined;
-
-function build(): { g: ohm.Grammar; s: ohm.Semantics } {
-  if (grammar && semantics) return { g: grammar, s: semantics };
-  const g = ohm.grammar(GRAMMAR_SOURCE);
-  const s = g.createSemantics();
-  // `lm` is set per parse (the semantics are shared, parses are synchronous).
-  const at = (n: ohm.Node): SourcePos => current!.pos(n.source.startIdx);
-  const endOf = (n: ohm.Node): SourcePos => current!.pos(n.source.endIdx);
-  const name = (n: ohm.Node): Name => ({ text: n.sourceString, pos: at(n) });
-  const list = <T>(n: ohm.Node): T[] => n.asIteration().children.map((c) => c.ast() as T);
-  const opt = <T>(n: ohm.Node): T | undefined =>
-    n.children.length ? (n.children[0].ast() as T) : undefined;
-  const num = (n: ohm.Node) => ({ value: Number(n.sourceString), pos: at(n) });
-  s.addOperation<unknown>("ast", {
-    File(header, directives, init, procs, _locations, final, _end) {
-      const h = header.ast() as Name;
-      const i = init.ast() as { items: InitNode[]; pos: SourcePos };
-      return {
-        name: h,
-        headerPos: at(header),
-        directives: directives.children.map((d) => d.ast()),
-        init: i.items,
-        initPos: i.pos,
-        procs: procs.children.map((p) => p.ast()),
-        final: opt(final),
-      } satisfies FileNode;
-    },
-    Header(_c, n) {
-      return name(n);
-    },
-    ArchDir(_kw, n, _semi) {
-      return { k: "arch", value: name(n), pos: at(this) } satisfies DirectiveNode;
-    },
-    SpeculateDir(_kw, p, regions, _semi) {
-      const rs = regions.asIteration().children.map(name);
-      return { k: "speculate", proc: name(p), regions: rs, pos: at(this) } satisfies DirectiveNode;
-    },
-    InterruptsDir(_kw, p, n, _semi) {
-      return {
-        k: "interrupts",
-        proc: name(p),
-        count: num(n),
-        pos: at(this),
-      } satisfies DirectiveNode;
-    },
-    HandledDir(_kw, classes, _semi) {
-      const cs = classes.asIteration().children.map(name);
-      return { k: "handled", classes: cs, pos: at(this) } satisfies DirectiveNode;
-    },
-    Init(_open, items, _close) {
-      return { items: items.children.map((c) => c.ast()), pos: at(this) };
-    },
-    CodeDecl(_kw, n, lines, _eq, content, attrs, _semi) {
-      const c = content.ast() as Name | Name[];
-      return {
-        k: "code",
-        name: name(n),
-        lines: lines.children.length ? num(lines.children[0].children[1]) : undefined,
-        content: c,
-        contentPos: at(content),
-        attrs: attrs.children.map((a) => a.ast()),
-        pos: at(this),
-      } satisfies InitNode;
-    },
-    Content_perLine(_o, l, _c) {
-      return l.asIteration().children.map(name);
-    },
-    Content_all(n) {
-      return name(n);
-    },
-    PageDecl(_kw, n, _eq, v, attrs, _semi) {
-      return {
-        k: "page",
-        name: name(n),
-        value: name(v),
-        attrs: attrs.children.map((a) => a.ast()),
-        pos: at(this),
-      } satisfies InitNode;
-    },
-    FrameDecl(_kw, n, _eq, v, attrs, _semi) {
-      return {
-        k: "frame",
-        name: name(n),
-        value: name(v),
-        attrs: attrs.children.map((a) => a.ast()),
-        pos: at(this),
-      } satisfies InitNode;
-    },
-    Attr(n, _o, args, _c) {
-      return { name: name(n), args: list(args), pos: at(this) } satisfies AttrNode;
-    },
-    AttrArg_kv(k, _eq, v) {
-      return { key: name(k), value: name(v) };
-    },
-    AttrArg_plain(v) {
-      return { value: name(v) };
-    },
-    DataDecl(_types, n, init, _semi) {
-      const v = init.children.length ? num(init.children[0].children[1]) : undefined;
-      return { k: "data", name: name(n), value: v, pos: at(n) } satisfies InitNode;
-    },
-    Proc(n, _o, params, _c, block) {
-      return {
-        name: name(n),
-        params: list<Name | null>(params).filter((p): p is Name => p !== null),
-        body: (block.ast() as { body: StmtNode[] }).body,
-        pos: at(this),
-      } satisfies ProcNode;
-    },
-    Param(first, rest) {
-      const last = rest.children.length
-        ? rest.children[rest.children.length - 1].children[1]
-        : first;
-      return last.sourceString === "void" ? null : name(last);
-    },
-    Block(_o, stmts, _c) {
-      return {
-        k: "block",
-        body: stmts.children.map((c) => c.ast()),
-        pos: at(this),
-      } satisfies StmtNode;
-    },
-    EmptyStmt(_semi) {
-      return { k: "empty", pos: at(this) } satisfies StmtNode;
-    },
-    Decl(_t, _items, _semi) {
-      return { k: "decl", pos: at(this) } satisfies StmtNode;
-    },
-    While(_kw, _o, cond, _c, body) {
-      const c = cond.ast() as {
-        cond: "not" | "ne" | "eq" | "truthy";
-        call: CallNode;
-        value?: number;
-        valuePos?: SourcePos;
-      };
-      return { k: "wait", ...c, body: body.ast() as StmtNode[], pos: at(this) } satisfies StmtNode;
-    },
-    WaitBody_empty(_semi) {
-      return [];
-    },
-    WaitBody_block(_o, stmts, _c) {
-      return stmts.children.map((c) => c.ast());
-    },
-    WaitBody_call(call, _semi) {
-      const c = call.ast() as CallNode;
-      return [{ k: "call", call: c, pos: c.pos }];
-    },
-    WaitCond_not(_bang, call) {
-      return { cond: "not", call: call.ast() };
-    },
-    WaitCond_ne(call, _op, n) {
-      return { cond: "ne", call: call.ast(), value: Number(n.sourceString), valuePos: at(n) };
-    },
-    WaitCond_eq(call, _op, n) {
-      return { cond: "eq", call: call.ast(), value: Number(n.sourceString), valuePos: at(n) };
-    },
-    WaitCond_truthy(call) {
-      return { cond: "truthy", call: call.ast() };
-    },
-    Unsupported(kw, _rest, _end) {
-      return { k: "unsupported", keyword: kw.sourceString, pos: at(this) } satisfies StmtNode;
-    },
-    Assign(r, _eq, call, _semi) {
-      return { k: "call", call: call.ast(), result: name(r), pos: at(this) } satisfies StmtNode;
-    },
-    OtherAssign(t, _eq, v, _semi) {
-      return {
-        k: "assign",
-        target: name(t),
-        value: v.sourceString.trim(),
-        pos: at(this),
-      } satisfies StmtNode;
-    },
-    CallStmt(call, _semi) {
-      const c = call.ast() as CallNode;
-      return { k: "call", call: c, pos: c.pos } satisfies StmtNode;
-    },
-    Call(n, _o, args, _c) {
-      return {
-        name: name(n),
-        args: list(args),
-        pos: at(this),
-        end: endOf(this),
-      } satisfies CallNode;
-    },
-    Arg_string(s) {
-      const t = s.sourceString;
-      return { kind: "string", text: t, str: t.slice(1, -1), pos: at(this) } satisfies ArgNode;
-    },
-    Arg_number(n) {
-      return {
-        kind: "number",
-        text: n.sourceString,
-        value: Number(n.sourceString),
-        pos: at(this),
-      } satisfies ArgNode;
-    },
-    Arg_ref(r) {
-      return r.ast();
-    },
-    Ref(prefix, id, offset) {
-      return {
-        kind: "name",
-        text: this.sourceString,
-        name: id.sourceString,
-        deref: prefix.children.length > 0 ? true : undefined,
-        offset: offset.children.length
-          ? Number(offset.children[0].children[1].sourceString)
-          : undefined,
-        pos: at(this),
-      } satisfies ArgNode;
-    },
-    Final(t) {
-      return { text: t.sourceString, pos: at(t) };
-    },
-  });
-  grammar = g;
-  semantics = s;
-  return { g, s };
+class Fail {
+  constructor(
+    readonly offset: number,
+    readonly expected: string[],
+    readonly message?: string,
+  ) {}
 }
 
-let current: LineMap | undefined;
+const CTYPES = new Set(["int", "unsigned", "long", "atomic_t", "u8", "u32", "u64"]);
+const UNSUPPORTED = new Set(["if", "else", "for", "do", "switch", "goto", "return"]);
+
+function isIdChar(c: number): boolean {
+  return (
+    (c >= 48 && c <= 57) ||
+    (c >= 65 && c <= 90) ||
+    (c >= 97 && c <= 122) ||
+    c === 95 ||
+    (c > 127 && /[\p{L}\p{N}]/u.test(String.fromCharCode(c)))
+  );
+}
+const isDigit = (c: number) => c >= 48 && c <= 57;
+
+/** Or-list as a reader says it: `"a", "b", or "c"`. */
+function orList(xs: string[]): string {
+  if (xs.length <= 1) return xs[0] ?? "something else";
+  if (xs.length === 2) return `${xs[0]} or ${xs[1]}`;
+  return `${xs.slice(0, -1).join(", ")}, or ${xs[xs.length - 1]}`;
+}
+
+/**
+ * A predictive parser over the text. Like a PEG parser it remembers the rightmost position
+ * where something was expected and what, which is what a syntax error reports.
+ */
+class SyntaxParser {
+  private i = 0;
+  private far = -1;
+  private wanted: string[] = [];
+  private depth = 0;
+  private readonly n: number;
+
+  constructor(
+    private readonly s: string,
+    private readonly lines: LineMap,
+  ) {
+    this.n = s.length;
+  }
+
+  // -- scanning primitives ---------------------------------------------------------------------
+
+  private at(offset: number): SourcePos {
+    return this.lines.pos(offset);
+  }
+  private ws(): void {
+    const s = this.s;
+    while (this.i < this.n && s.charCodeAt(this.i) <= 32) this.i++;
+  }
+  private want(what: string, at = this.i): void {
+    if (at > this.far) {
+      this.far = at;
+      this.wanted = [what];
+    } else if (at === this.far && !this.wanted.includes(what)) this.wanted.push(what);
+  }
+  private die(): never {
+    throw new Fail(this.far, this.wanted);
+  }
+  /** Is the literal next (after spaces)? Records it as expected when not. */
+  private peek(t: string): boolean {
+    this.ws();
+    if (this.s.startsWith(t, this.i)) return true;
+    this.want(JSON.stringify(t));
+    return false;
+  }
+  private lit(t: string): boolean {
+    if (!this.peek(t)) return false;
+    this.i += t.length;
+    return true;
+  }
+  private need(t: string): number {
+    this.ws();
+    const at = this.i;
+    if (!this.lit(t)) this.die();
+    return at;
+  }
+  /** The identifier-like word starting here (after spaces), without consuming it. */
+  private word(): string {
+    this.ws();
+    let j = this.i;
+    if (j < this.n && isDigit(this.s.charCodeAt(j))) return "";
+    while (j < this.n && isIdChar(this.s.charCodeAt(j))) j++;
+    return this.s.slice(this.i, j);
+  }
+  private isKw(w: string): boolean {
+    return this.word() === w;
+  }
+  private kw(w: string): boolean {
+    if (this.word() === w) {
+      this.i += w.length;
+      return true;
+    }
+    this.want(JSON.stringify(w));
+    return false;
+  }
+  private ident(): Name {
+    const w = this.word();
+    if (!w) {
+      this.want("an identifier");
+      this.die();
+    }
+    const pos = this.at(this.i);
+    this.i += w.length;
+    return { text: w, pos };
+  }
+  private number(): { value: number; pos: SourcePos } {
+    this.ws();
+    let j = this.i;
+    while (j < this.n && isDigit(this.s.charCodeAt(j))) j++;
+    if (j === this.i) {
+      this.want("a number");
+      this.die();
+    }
+    const r = { value: Number(this.s.slice(this.i, j)), pos: this.at(this.i) };
+    this.i = j;
+    return r;
+  }
+  private procName(): Name {
+    this.ws();
+    const m = /^P[0-9]+/.exec(this.s.slice(this.i, this.i + 24));
+    if (!m) {
+      this.want("a process name like P0");
+      this.die();
+    }
+    const pos = this.at(this.i);
+    this.i += m[0].length;
+    return { text: m[0], pos };
+  }
+  private isProcName(): boolean {
+    this.ws();
+    return this.s[this.i] === "P" && isDigit(this.s.charCodeAt(this.i + 1));
+  }
+  /** Skips to (not past) the first of `stops`; returns how many characters were skipped. */
+  private skipUntil(stops: string): number {
+    const from = this.i;
+    while (this.i < this.n && !stops.includes(this.s[this.i])) this.i++;
+    return this.i - from;
+  }
+
+  // -- the file --------------------------------------------------------------------------------
+
+  file(): FileNode {
+    this.ws();
+    const headerPos = this.at(this.i);
+    this.need("C");
+    this.ws();
+    const nameStart = this.i;
+    while (this.i < this.n && this.s.charCodeAt(this.i) > 32) this.i++;
+    if (this.i === nameStart) {
+      this.want("a test name");
+      this.die();
+    }
+    const name: Name = { text: this.s.slice(nameStart, this.i), pos: this.at(nameStart) };
+    const directives: DirectiveNode[] = [];
+    for (;;) {
+      const d = this.directive();
+      if (!d) break;
+      directives.push(d);
+    }
+    this.ws();
+    const initPos = this.at(this.i);
+    this.need("{");
+    const init: InitNode[] = [];
+    while (!this.lit("}")) {
+      if (this.i >= this.n) {
+        this.want("an identifier");
+        this.die();
+      }
+      init.push(this.initItem());
+    }
+    const procs: ProcNode[] = [];
+    while (this.isProcName()) procs.push(this.proc());
+    this.want("a process name like P0");
+    if (this.kw("locations")) {
+      this.need("[");
+      this.skipUntil("]");
+      this.need("]");
+    }
+    this.ws();
+    let final: FileNode["final"];
+    const rest = this.s.slice(this.i, this.i + 7);
+    if (/^(~exists|exists|forall)/.test(rest)) {
+      final = { text: this.s.slice(this.i), pos: this.at(this.i) };
+      this.i = this.n;
+    } else for (const w of ['"~exists"', '"exists"', '"forall"']) this.want(w);
+    this.ws();
+    if (this.i < this.n) {
+      this.want("end of input");
+      this.die();
+    }
+    return { name, headerPos, directives, init, initPos, procs, final };
+  }
+
+  private directive(): DirectiveNode | undefined {
+    this.ws();
+    const pos = this.at(this.i);
+    if (this.kw("arch")) {
+      this.ws();
+      const from = this.i;
+      while (this.i < this.n && /[\p{L}\p{N}+\-_.]/u.test(this.s[this.i])) this.i++;
+      if (this.i === from) {
+        this.want("an architecture name");
+        this.die();
+      }
+      const value: Name = { text: this.s.slice(from, this.i), pos: this.at(from) };
+      this.lit(";");
+      return { k: "arch", value, pos };
+    }
+    if (this.kw("speculate")) {
+      const proc = this.procName();
+      const regions = [this.ident()];
+      while (this.lit(",")) regions.push(this.ident());
+      this.lit(";");
+      return { k: "speculate", proc, regions, pos };
+    }
+    if (this.kw("interrupts")) {
+      const proc = this.procName();
+      const count = this.number();
+      this.lit(";");
+      return { k: "interrupts", proc, count, pos };
+    }
+    if (this.kw("handled")) {
+      const classes = [this.ident()];
+      while (this.lit(",")) classes.push(this.ident());
+      this.lit(";");
+      return { k: "handled", classes, pos };
+    }
+    return undefined;
+  }
+
+  private attrs(): AttrNode[] {
+    const out: AttrNode[] = [];
+    while (this.word() && !this.peek(";")) {
+      const name = this.ident();
+      this.need("(");
+      const args: AttrNode["args"] = [];
+      if (!this.lit(")")) {
+        do {
+          const a = this.ident();
+          if (this.lit("=")) args.push({ key: a, value: this.ident() });
+          else args.push({ value: a });
+        } while (this.lit(","));
+        this.need(")");
+      }
+      out.push({ name, args, pos: name.pos });
+    }
+    return out;
+  }
+
+  private initItem(): InitNode {
+    this.ws();
+    const pos = this.at(this.i);
+    const w = this.word();
+    // `code`, `page` and `frame` start a declaration when a name follows; else they are data.
+    if (w === "code" || w === "page" || w === "frame") {
+      const save = this.i;
+      this.i += w.length;
+      if (this.word()) {
+        const name = this.ident();
+        if (w === "code") {
+          const lines = this.lit("[") ? this.number() : undefined;
+          if (lines) this.need("]");
+          this.need("=");
+          this.ws();
+          const contentPos = this.at(this.i);
+          let content: Name | Name[];
+          if (this.lit("{")) {
+            content = [this.ident()];
+            while (this.lit(",")) content.push(this.ident());
+            this.need("}");
+          } else content = this.ident();
+          const attrs = this.attrs();
+          this.need(";");
+          return { k: "code", name, lines, content, contentPos, attrs, pos };
+        }
+        this.need("=");
+        const value = this.ident();
+        const attrs = this.attrs();
+        this.need(";");
+        return { k: w, name, value, attrs, pos };
+      }
+      this.i = save;
+    }
+    while (CTYPES.has(this.word())) this.i += this.word().length;
+    const name = this.ident();
+    const value = this.lit("=") ? this.number() : undefined;
+    this.need(";");
+    return { k: "data", name, value, pos: name.pos };
+  }
+
+  private proc(): ProcNode {
+    const name = this.procName();
+    this.need("(");
+    const params: Name[] = [];
+    if (!this.lit(")")) {
+      do {
+        let last = this.ident();
+        for (;;) {
+          while (this.lit("*"));
+          if (!this.word()) break;
+          last = this.ident();
+        }
+        if (last.text !== "void") params.push(last);
+      } while (this.lit(","));
+      this.need(")");
+    }
+    this.ws();
+    const at = this.i;
+    if (!this.peek("{")) this.die();
+    const body = this.block(at);
+    return { name, params, body, pos: name.pos };
+  }
+
+  /** `{ Stmt* }` from the `{` at `open`. */
+  private block(open: number): StmtNode[] {
+    if (++this.depth > MAX_NESTING)
+      throw new Fail(open, [], `blocks nested more than ${MAX_NESTING} deep`);
+    this.i = open + 1;
+    const body: StmtNode[] = [];
+    while (!this.lit("}")) {
+      if (this.i >= this.n) this.die();
+      body.push(this.stmt());
+    }
+    this.depth--;
+    return body;
+  }
+
+  private stmt(): StmtNode {
+    this.ws();
+    const start = this.i;
+    const pos = this.at(start);
+    const w = this.word();
+    if (this.s[start] === "{") return { k: "block", body: this.block(start), pos };
+    if (this.s[start] === ";") {
+      this.i++;
+      return { k: "empty", pos };
+    }
+    if (w === "while") return this.whileStmt(pos);
+    if (UNSUPPORTED.has(w)) {
+      this.i += w.length;
+      this.skipUntil(";{}");
+      this.ws();
+      if (this.s[this.i] === "{") this.block(this.i);
+      else this.need(";");
+      return { k: "unsupported", keyword: w, pos };
+    }
+    if (CTYPES.has(w)) {
+      while (CTYPES.has(this.word())) this.i += this.word().length;
+      if (this.word() || this.peek("*")) {
+        do {
+          while (this.lit("*"));
+          this.ident();
+        } while (this.lit(","));
+      }
+      this.need(";");
+      return { k: "decl", pos };
+    }
+    if (!w) {
+      for (const x of ['"while"', '"{"', '";"', "an identifier"]) this.want(x);
+      this.die();
+    }
+    const target = this.ident();
+    if (this.peek("=")) {
+      this.i++;
+      // Assign (r0 = f();) when a call follows, else some other assignment (reported later).
+      const afterEq = this.i;
+      const save = { far: this.far, wanted: this.wanted };
+      try {
+        const call = this.call();
+        this.need(";");
+        return { k: "call", call, result: target, pos };
+      } catch (e) {
+        if (!(e instanceof Fail) || e.message) throw e;
+        this.i = afterEq;
+        this.ws();
+        const from = this.i;
+        if (this.skipUntil(";}") === 0 || this.s[this.i] !== ";") throw e;
+        this.far = save.far;
+        this.wanted = save.wanted;
+        const value = this.s.slice(from, this.i).trim();
+        this.i++;
+        return { k: "assign", target, value, pos };
+      }
+    }
+    this.i = start;
+    const call = this.call();
+    this.need(";");
+    return { k: "call", call, pos: call.pos };
+  }
+
+  private whileStmt(pos: SourcePos): StmtNode {
+    this.i += "while".length;
+    this.need("(");
+    let cond: "not" | "ne" | "eq" | "truthy" = "truthy";
+    if (this.lit("!")) cond = "not";
+    const call = this.call();
+    let value: number | undefined;
+    let valuePos: SourcePos | undefined;
+    if (cond === "truthy") {
+      if (this.lit("!=")) cond = "ne";
+      else if (this.lit("==")) cond = "eq";
+      if (cond !== "truthy") ({ value, pos: valuePos } = this.number());
+    }
+    this.need(")");
+    this.ws();
+    let body: StmtNode[];
+    if (this.lit(";")) body = [];
+    else if (this.s[this.i] === "{") body = this.block(this.i);
+    else {
+      const c = this.call();
+      this.need(";");
+      body = [{ k: "call", call: c, pos: c.pos }];
+    }
+    return { k: "wait", cond, call, value, valuePos, body, pos };
+  }
+
+  private call(): CallNode {
+    const w = this.word();
+    if (!w || w === "while" || UNSUPPORTED.has(w) || CTYPES.has(w)) {
+      this.want("an identifier");
+      this.die();
+    }
+    const name = this.ident();
+    this.need("(");
+    const args: ArgNode[] = [];
+    if (!this.lit(")")) {
+      do args.push(this.arg());
+      while (this.lit(","));
+      this.need(")");
+    }
+    return { name, args, pos: name.pos, end: this.at(this.i) };
+  }
+
+  private arg(): ArgNode {
+    this.ws();
+    const start = this.i;
+    const pos = this.at(start);
+    const c = this.s[start];
+    if (c === '"') {
+      let j = start + 1;
+      while (j < this.n && this.s[j] !== '"' && this.s[j] !== "\n") j++;
+      if (this.s[j] !== '"') {
+        this.want('"\\""', j);
+        this.die();
+      }
+      this.i = j + 1;
+      const text = this.s.slice(start, this.i);
+      return { kind: "string", text, str: text.slice(1, -1), pos };
+    }
+    if (isDigit(this.s.charCodeAt(start))) {
+      const { value } = this.number();
+      return { kind: "number", text: this.s.slice(start, this.i), value, pos };
+    }
+    const deref = c === "*" || c === "&" ? true : undefined;
+    if (deref) this.i++;
+    if (!this.word()) {
+      for (const x of ["a string", "a number", "an identifier"]) this.want(x);
+      this.die();
+    }
+    const id = this.ident();
+    let offset: number | undefined;
+    if (this.lit("+")) offset = this.number().value;
+    return { kind: "name", text: this.s.slice(start, this.i), name: id.text, deref, offset, pos };
+  }
+
+  result(): SyntaxResult {
+    try {
+      return { ok: true, file: this.file() };
+    } catch (e) {
+      if (!(e instanceof Fail)) throw e;
+      return {
+        ok: false,
+        offset: e.offset,
+        pos: this.at(e.offset),
+        expected: orList(e.expected),
+        message: e.message,
+      };
+    }
+  }
+}
 
 /** Parses the (comment-blanked) text. Positions refer to `lines`. */
 export function parseSyntax(text: string, lines: LineMap): SyntaxResult {
-  const { g, s } = build();
-  const m = g.match(text);
-  if (m.failed()) {
-    const offset = m.getRightmostFailurePosition();
-    return { ok: false, offset, pos: lines.pos(offset), expected: m.getExpectedText() };
-  }
-  current = lines;
-  try {
-    return { ok: true, file: s(m).ast() as FileNode };
-  } finally {
-    current = undefined;
-  }
+  return new SyntaxParser(text, lines).result();
 }

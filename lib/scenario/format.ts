@@ -18,7 +18,7 @@
  */
 import { readFileSync } from "fs";
 import { architectures } from "../arch";
-import { compile, ScenarioError } from "../machine/layout";
+import { compile, MAX_CPUS, MAX_REGISTERS, MAX_VALUE, ScenarioError } from "../machine/layout";
 import type { Observation } from "../explorer/result";
 import { ConditionError, parseCondition, type CondExpr } from "./condition";
 import type { CpuSpec, FrameSpec, Op, PageSpec, RegionSpec, ScenarioSpec, SourcePos } from "./spec";
@@ -97,38 +97,41 @@ interface Comment {
  * are comments anywhere. Returns the `(* *)` comments, where `Result:` lines live.
  */
 function blankComments(src: string): { text: string; comments: Comment[] } {
-  const out = src.split("");
+  const out: string[] = [];
   const comments: Comment[] = [];
   let depth = 0;
+  let copied = 0;
   const blank = (from: number, to: number) => {
-    for (let k = from; k < to; k++) if (out[k] !== "\n") out[k] = " ";
+    out.push(src.slice(copied, from), src.slice(from, to).replace(/[^\n]/g, " "));
+    copied = to;
   };
   let i = 0;
   while (i < src.length) {
-    const two = src.slice(i, i + 2);
-    if (two === "(*" && depth === 0) {
+    const ch = src[i];
+    const next = src[i + 1];
+    if (ch === "(" && next === "*" && depth === 0) {
       const end = src.indexOf("*)", i + 2);
       const stop = end < 0 ? src.length : end + 2;
       comments.push({ text: src.slice(i + 2, end < 0 ? src.length : end), offset: i + 2 });
       blank(i, stop);
       i = stop;
-    } else if (two === "//") {
+    } else if (ch === "/" && next === "/") {
       const end = src.indexOf("\n", i);
       const stop = end < 0 ? src.length : end;
       blank(i, stop);
       i = stop;
-    } else if (two === "/*") {
+    } else if (ch === "/" && next === "*") {
       const end = src.indexOf("*/", i + 2);
       const stop = end < 0 ? src.length : end + 2;
       blank(i, stop);
       i = stop;
     } else {
-      const ch = src[i];
       if (ch === "{" || ch === "(") depth++;
       else if ((ch === "}" || ch === ")") && depth > 0) depth--;
       i++;
     }
   }
+  out.push(src.slice(copied));
   return { text: out.join(""), comments };
 }
 
@@ -198,7 +201,7 @@ class Parser {
     if (!/\S/.test(text))
       this.fail("empty file: a scenario starts with `C NAME`", { line: 1, column: 1 });
     const syn = parseSyntax(text, this.lines);
-    if (!syn.ok) this.syntaxError(text, syn.offset, syn.pos, syn.expected);
+    if (!syn.ok) this.syntaxError(text, syn.offset, syn.pos, syn.expected, syn.message);
     const f = syn.file;
     const spec: ScenarioSpec = { name: f.name.text, arch: "", data: {}, regions: [], cpus: [] };
     this.spec = spec;
@@ -212,7 +215,14 @@ class Parser {
     return spec;
   }
 
-  private syntaxError(text: string, offset: number, pos: SourcePos, expected: string): never {
+  private syntaxError(
+    text: string,
+    offset: number,
+    pos: SourcePos,
+    expected: string,
+    message?: string,
+  ): never {
+    if (message) this.fail(message, pos);
     const tok = text.slice(offset).match(/^\s*(\w+|\S)/);
     const found = tok ? `"${tok[1]}"` : "the end of the file";
     if (offset === 0 || (tok && text.slice(0, offset).trim() === "")) {
@@ -318,9 +328,9 @@ class Parser {
         case "data": {
           this.declared(it.name);
           const v = it.value?.value ?? 0;
-          if (v > 250)
+          if (v > MAX_VALUE)
             this.fail(
-              `data location "${it.name.text}": initial value must be 0..250, got ${v}`,
+              `data location "${it.name.text}": initial value must be 0..${MAX_VALUE}, got ${v}`,
               it.value!.pos,
             );
           this.data.set(it.name.text, v);
@@ -518,6 +528,11 @@ class Parser {
 
   private processes(f: FileNode): void {
     if (f.procs.length === 0) this.fail("no processes: write P0(...) { ... }", f.initPos);
+    if (f.procs.length > MAX_CPUS)
+      this.fail(
+        `${f.procs[MAX_CPUS].name.text}: at most ${MAX_CPUS} processes (CPUs) are supported, this file has ${f.procs.length}`,
+        f.procs[MAX_CPUS].name.pos,
+      );
     f.procs.forEach((p, i) => {
       if (p.name.text !== `P${i}`)
         this.fail(
@@ -598,17 +613,23 @@ class Parser {
         s.valuePos!,
       );
     } else this.pending.push({ op, loc, pos: s.pos, written });
-    if (op.value > 250) this.fail(`${written}: value must be 0..250`, s.valuePos!);
+    if (op.value > MAX_VALUE) this.fail(`${written}: value must be 0..${MAX_VALUE}`, s.valuePos!);
     return op;
   }
 
   /** `while (!x)` waits for the one nonzero value some process stores to x. */
   private resolveWaits(): void {
+    // The nonzero values stored to each location, gathered once (linear in the file).
+    const stored = new Map<string, Set<number>>();
+    for (const c of this.spec.cpus)
+      for (const op of c.program)
+        if (op.op === "store" && op.value !== 0) {
+          let set = stored.get(op.loc);
+          if (!set) stored.set(op.loc, (set = new Set()));
+          set.add(op.value);
+        }
     for (const w of this.pending) {
-      const vals = new Set<number>();
-      for (const c of this.spec.cpus)
-        for (const op of c.program)
-          if (op.op === "store" && op.loc === w.loc && op.value !== 0) vals.add(op.value);
+      const vals = new Set<number>(stored.get(w.loc));
       const init = this.data.get(w.loc) ?? 0;
       if (init !== 0) vals.add(init);
       if (vals.size === 1) w.op.value = [...vals][0];
@@ -669,7 +690,8 @@ class Parser {
       number: (a, what) => {
         if (a.kind !== "number")
           this.fail(`${what}: expected a number, found ${argDesc(a)}`, a.pos);
-        if (a.value! > 250) this.fail(`${what}: must be 0..250, got ${a.value}`, a.pos);
+        if (a.value! > MAX_VALUE)
+          this.fail(`${what}: must be 0..${MAX_VALUE}, got ${a.value}`, a.pos);
         return a.value!;
       },
       code: (a, what) => {
@@ -707,6 +729,11 @@ class Parser {
         const had = regs.get(r.name);
         if (had && had !== kind)
           this.fail(`P${cpu}: register ${r.name} holds both data and a call result`, r.pos);
+        if (!had && regs.size >= MAX_REGISTERS)
+          this.fail(
+            `P${cpu}: register ${r.name} is one too many: at most ${MAX_REGISTERS} registers per process`,
+            r.pos,
+          );
         regs.set(r.name, kind);
         return r.name;
       },
