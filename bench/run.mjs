@@ -22,6 +22,7 @@ const BENCHES = [
   "./explorer.mjs", // S1–S13, states/s, A11 sweep on worker threads, 4-CPU text_poke_bp
   "./litmus.mjs", // the 52 herd7 AArch64 ifetch litmus tests: agreement count and time
   "./litmus-riscv.mjs", // the 37 herd7 RISC-V ifetch tests, Ziccif-only and Ziccid: agreement, time, states
+  "./parse.mjs", // scenario parse time per MB of text
 ];
 
 export function fmt(v) {

@@ -543,11 +543,33 @@ export class Execmem {
     if (this.lastRecord && this.lastRecord.addr === addr) this.lastRecord = null;
   }
 
+  /** A pointer argument must be an address (an integer offset), not NaN, undefined or a string. */
+  private checkPointer(call: string, addr: unknown): asserts addr is Va {
+    if (typeof addr !== "number" || !Number.isSafeInteger(addr) || addr < 0 || addr >= 2 ** 48)
+      throw new ExecmemError(
+        call,
+        `addr=${typeof addr === "string" ? JSON.stringify(addr) : String(addr)}`,
+        "not a pointer: pass the address an allocation returned",
+      );
+  }
+
+  private describeAlloc(a: Allocation): string {
+    return `${fmtVa(a.addr)} (${a.size} bytes from ${a.allocator}${a.type ? `, ${a.type}` : ""})`;
+  }
+
   private lookupFree(call: string, addr: Va, allowed: readonly AllocatorKind[]): Allocation {
+    this.checkPointer(call, addr);
     const a = this.allocs.get(addr);
     if (!a) {
       if (this.allocs.everHeld(addr))
         throw new ExecmemError(call, `addr=${fmtVa(addr)}`, "double free");
+      const inside = this.owning(addr);
+      if (inside)
+        throw new ExecmemError(
+          call,
+          `addr=${fmtVa(addr)}`,
+          `points ${addr - inside.addr} bytes into the allocation at ${this.describeAlloc(inside)}; free the address the allocation returned`,
+        );
       throw new ExecmemError(call, `addr=${fmtVa(addr)}`, "address was never allocated");
     }
     if (!allowed.includes(a.allocator))
@@ -691,6 +713,7 @@ export class Execmem {
   }
 
   private checkCacheSpan(call: string, addr: Va, size: number): void {
+    this.checkPointer(call, addr);
     const a = this.allocs.get(addr);
     if (!a || a.allocator !== "execmem_cache")
       throw new ExecmemError(call, `addr=${fmtVa(addr)}`, "not an allocation from the ROX cache");
@@ -700,7 +723,7 @@ export class Execmem {
 
   /** mm/execmem.c execmem_update_copy() = text_poke_copy() (writes through the poking alias). */
   execmem_update_copy(addr: Va, size: number, content: string): void {
-    const a = this.checkWrite("execmem_update_copy", addr, size);
+    const a = this.checkText("execmem_update_copy", addr, size);
     this.begin();
     this.pokeCopy(addr, size, content);
     this.end(undefined, a);
@@ -725,10 +748,26 @@ export class Execmem {
   }
 
   private checkWrite(call: string, addr: Va, size: number): Allocation {
+    this.checkPointer(call, addr);
     const a = this.owning(addr);
     if (!a) throw new ExecmemError(call, `addr=${fmtVa(addr)}`, "not inside a live allocation");
     if (!Number.isInteger(size) || size <= 0 || addr + size > a.addr + a.size)
       throw new ExecmemError(call, `size=${size}`, "write runs past the end of the allocation");
+    return a;
+  }
+
+  /**
+   * The text-poking copies write instructions: their target must be executable memory, not
+   * EXECMEM_MODULE_DATA (mm/execmem.c: the ROX cache and text_poke_copy() serve code).
+   */
+  private checkText(call: string, addr: Va, size: number): Allocation {
+    const a = this.checkWrite(call, addr, size);
+    if (a.type === "EXECMEM_MODULE_DATA")
+      throw new ExecmemError(
+        call,
+        `addr=${fmtVa(addr)}`,
+        `not executable memory: it is in the allocation at ${this.describeAlloc(a)}`,
+      );
     return a;
   }
 
@@ -766,6 +805,7 @@ export class Execmem {
     this.setMemory("set_memory_rw", "rw", addr, numpages);
   }
   private setMemory(call: string, op: SetMemoryOp, addr: Va, numpages: number): void {
+    this.checkPointer(call, addr);
     this.begin();
     try {
       this.cpa(call, op, addr, numpages);
@@ -1052,7 +1092,7 @@ export class Execmem {
 
   /** bpf_arch_text_copy(dst, src, len): copy the JITed image from the RW shadow buffer. */
   bpf_arch_text_copy(addr: Va, size: number, content: string): void {
-    const a = this.checkWrite("bpf_arch_text_copy", addr, size);
+    const a = this.checkText("bpf_arch_text_copy", addr, size);
     this.begin();
     this.fx.push({ kind: "bpf_arch_text_copy", va: addr, size, content });
     this.pokeCopy(addr, size, content);

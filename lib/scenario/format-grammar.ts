@@ -217,6 +217,7 @@ class SyntaxParser {
     while (this.i < this.n && s.charCodeAt(this.i) <= 32) this.i++;
   }
   private want(what: string, at = this.i): void {
+    if (at < this.far) return;
     if (at > this.far) {
       this.far = at;
       this.wanted = [what];
@@ -229,7 +230,7 @@ class SyntaxParser {
   private peek(t: string): boolean {
     this.ws();
     if (this.s.startsWith(t, this.i)) return true;
-    this.want(JSON.stringify(t));
+    if (this.i >= this.far) this.want(JSON.stringify(t));
     return false;
   }
   private lit(t: string): boolean {
@@ -259,7 +260,7 @@ class SyntaxParser {
       this.i += w.length;
       return true;
     }
-    this.want(JSON.stringify(w));
+    if (this.i >= this.far) this.want(JSON.stringify(w));
     return false;
   }
   private ident(): Name {

@@ -646,7 +646,16 @@ class Parser {
     }
   }
 
+  /** One context per process, made once (a file may have many statements). */
+  private readonly contexts: StatementContext[] = [];
+  private here: SourcePos = { line: 1, column: 1 };
+
   private ctx(cpu: number, here: SourcePos): StatementContext {
+    this.here = here;
+    return (this.contexts[cpu] ??= this.makeCtx(cpu));
+  }
+
+  private makeCtx(cpu: number): StatementContext {
     const argDesc = (a: StatementArg) =>
       a.kind === "string"
         ? `the string ${a.text}`
@@ -660,7 +669,7 @@ class Parser {
       isPage: (n) => this.pageNames.has(n),
       isFrame: (n) => this.frameNames.has(n),
       versionsOf: (r) => this.regions.get(r)?.versions ?? [],
-      fail: (m, at) => this.fail(m, at ?? here),
+      fail: (m, at) => this.fail(m, at ?? this.here),
       arity: (call, min, max, usage) => {
         const n = call.args.length;
         if (n < min || n > max) {

@@ -3,9 +3,10 @@
  * that counts every store of the search, not only the JavaScript heap.
  */
 import { describe, expect, it } from "vitest";
-import { bfs, type TransitionSystem } from "../../lib/explorer/engine";
+import { spawnSync } from "child_process";
+import { join } from "path";
 import { runExplore, type Io } from "../../kernel/commands/explore";
-import { cli, lines } from "./support";
+import { ROOT, cli, lines } from "./support";
 
 function capture(tty: boolean) {
   const out: string[] = [];
@@ -53,25 +54,39 @@ describe("explore --progress", () => {
 
 describe("memory bound", () => {
   it("counts the state store's arrays: the search stays within maxHeapBytes", () => {
-    // An unbounded binary tree of 1 KB states.
-    const size = 1024;
-    const ts: TransitionSystem = {
-      initial: () => new Uint8Array(size),
-      successors: (s, emit) => {
-        const n = new DataView(s.buffer, s.byteOffset).getFloat64(0);
-        for (const k of [1, 2]) {
-          const next = new Uint8Array(size);
-          new DataView(next.buffer).setFloat64(0, n * 2 + k);
-          emit(k, next);
-        }
-      },
+    // In a fresh node with gc() at hand, so the baseline is live memory, not garbage that a
+    // collection during the search would free.
+    const script = `
+      const { bfs } = require(${JSON.stringify(join(ROOT, "lib", "dist", "explorer", "engine.js"))});
+      const size = 1024; // an unbounded binary tree of 1 KB states
+      const ts = {
+        initial: () => new Uint8Array(size),
+        successors: (s, emit) => {
+          const n = new DataView(s.buffer, s.byteOffset).getFloat64(0);
+          for (const k of [1, 2]) {
+            const next = new Uint8Array(size);
+            new DataView(next.buffer).setFloat64(0, n * 2 + k);
+            emit(k, next);
+          }
+        },
+      };
+      gc();
+      const mem = process.memoryUsage();
+      const allowance = 48 * 2 ** 20;
+      const g = bfs(ts, { maxHeapBytes: mem.heapUsed + mem.arrayBuffers + allowance, maxMs: 60000 });
+      const held = g.store.bytes() + g.parent.buffer.byteLength + g.label.buffer.byteLength;
+      console.log(JSON.stringify({ stoppedBy: g.stoppedBy, count: g.store.count, held, allowance }));
+    `;
+    const r = spawnSync(process.execPath, ["--expose-gc", "-e", script], { encoding: "utf8" });
+    expect(r.stderr).toBe("");
+    const out = JSON.parse(r.stdout) as {
+      stoppedBy: string;
+      count: number;
+      held: number;
+      allowance: number;
     };
-    const mem = process.memoryUsage();
-    const allowance = 48 * 2 ** 20;
-    const g = bfs(ts, { maxHeapBytes: mem.heapUsed + mem.arrayBuffers + allowance, maxMs: 60_000 });
-    expect(g.stoppedBy).toBe("memory");
-    expect(g.store.count).toBeGreaterThan(4096);
-    const held = g.store.bytes() + g.parent.buffer.byteLength + g.label.buffer.byteLength;
-    expect(held).toBeLessThanOrEqual(allowance);
+    expect(out.stoppedBy).toBe("memory");
+    expect(out.count).toBeGreaterThan(4096);
+    expect(out.held).toBeLessThanOrEqual(out.allowance);
   });
 });

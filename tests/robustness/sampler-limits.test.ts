@@ -56,6 +56,6 @@ describe("sampler limits", () => {
     );
     expect(r.hung).toBe(false);
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/incomplete \(stopped by time\)/);
+    expect(r.stdout).toMatch(/incomplete \(stopped by the time limit of 500 ms\)/);
   });
 });
