@@ -7,6 +7,7 @@ import { copyFileSync, existsSync, mkdtempSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import { describe, expect, it, vi } from "vitest";
+import { litmusCorpus } from "./support/corpus";
 
 vi.mock("execmem-lab", async () => ({
   ...(await import("../lib/litmus")),
@@ -16,7 +17,8 @@ import { runLitmusCli, type LitmusFileJson } from "../kernel/commands/litmus";
 import { runAgreeCli, runAgreeCorpora } from "../kernel/commands/agree";
 
 const ROOT = join(__dirname, "..");
-const CORPUS = join(ROOT, "..", "shared", "litmus", "aarch64-ifetch");
+const corpus = litmusCorpus("aarch64-ifetch");
+const CORPUS = corpus.dir;
 const C = (f: string) => join(CORPUS, f);
 const tmp = mkdtempSync(join(tmpdir(), "execmem-litmus-"));
 const UNSUPPORTED = join(tmp, "U.litmus");
@@ -33,7 +35,7 @@ function io() {
   return { out, err, io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l) } };
 }
 
-describe("litmus command", () => {
+describe.skipIf(corpus.skip)(corpus.title("litmus command"), () => {
   it("prints herd7-style results: states, Ok, Positive/Negative, Observation p q, Time", () => {
     const o = io();
     expect(runLitmusCli([C("CoFR.litmus")], {}, o.io)).toBe(0);
@@ -116,9 +118,10 @@ describe("litmus command", () => {
   });
 });
 
-describe("agree command", () => {
+describe.skipIf(corpus.skip)(corpus.title("agree command"), () => {
   const dir = mkdtempSync(join(tmpdir(), "execmem-agree-"));
-  for (const f of ["SM.litmus", "CoFR.litmus"]) copyFileSync(C(f), join(dir, f));
+  if (corpus.present)
+    for (const f of ["SM.litmus", "CoFR.litmus"]) copyFileSync(C(f), join(dir, f));
   copyFileSync(UNSUPPORTED, join(dir, "U.litmus"));
   writeFileSync(
     join(dir, "expected.tsv"),

@@ -7,6 +7,7 @@
 import { readFileSync } from "fs";
 import { join } from "path";
 import { describe, expect, it } from "vitest";
+import { litmusCorpus } from "./support/corpus";
 import type { Op } from "../lib/scenario/spec";
 import { compile } from "../lib/machine/layout";
 import {
@@ -18,7 +19,8 @@ import {
   translate,
 } from "../lib/litmus";
 
-const CORPUS = join(__dirname, "..", "..", "shared", "litmus", "aarch64-ifetch");
+const corpus = litmusCorpus("aarch64-ifetch");
+const CORPUS = corpus.dir;
 const tr = (f: string) => translate(loadLitmus(join(CORPUS, f)));
 const opsOf = (ops: Op[]) => ops.map(({ pos: _p, ...o }) => o);
 
@@ -32,7 +34,7 @@ function errorOf(f: () => unknown): LitmusError {
   throw new Error("expected a LitmusError");
 }
 
-describe("litmus translation", () => {
+describe.skipIf(corpus.skip)(corpus.title("litmus translation"), () => {
   it("CoFF: the stored-to label is a one-line region with the initial and the written instruction", () => {
     const t = tr("CoFF.litmus");
     expect(t.arch).toBe("arm64");
@@ -168,7 +170,7 @@ describe("litmus translation", () => {
   });
 });
 
-describe("litmus translation: dispatch blocks", () => {
+describe.skipIf(corpus.skip)(corpus.title("litmus translation: dispatch blocks"), () => {
   it("W+F: a non-branch version runs its instruction, then falls through", () => {
     const t = translate(loadLitmus(join(CORPUS, "W+F.litmus")), { decodeEncodings: true });
     const p1 = opsOf(t.spec.cpus[1].program);

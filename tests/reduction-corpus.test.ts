@@ -1,33 +1,37 @@
-import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { explore } from "../lib/explorer/explore";
 import { loadLitmus, translate } from "../lib/litmus";
+import { litmusCorpus } from "./support/corpus";
 
-const CORPUS = join(__dirname, "../../shared/litmus/aarch64-ifetch");
+const corpus = litmusCorpus("aarch64-ifetch");
+const CORPUS = corpus.dir;
 
 /**
  * Every reduction loses no outcome on the herd7 corpus: the same outcome sets with each
  * reduction switched off, wherever both explorations finish within the bound.
  */
-describe("reductions on the herd7 instruction-fetch corpus", () => {
-  const files = readdirSync(CORPUS).filter((f) => f.endsWith(".litmus"));
-  for (const off of ["partialOrder", "symmetry", "liveness"] as const) {
-    it(`${off} off gives the same outcomes`, () => {
-      let compared = 0;
-      for (const f of files) {
-        const { spec } = translate(loadLitmus(join(CORPUS, f)));
-        const on = explore(spec, { witnesses: false, maxStates: 200_000 });
-        const without = explore(spec, { witnesses: false, maxStates: 200_000, [off]: false });
-        if (!on.stats.complete || !without.stats.complete) continue;
-        expect(
-          on.outcomes.map((o) => o.key),
-          f,
-        ).toEqual(without.outcomes.map((o) => o.key));
-        expect(on.stats.states, f).toBeLessThanOrEqual(without.stats.states);
-        compared++;
-      }
-      expect(compared).toBeGreaterThanOrEqual(45);
-    });
-  }
-});
+describe.skipIf(corpus.skip)(
+  corpus.title("reductions on the herd7 instruction-fetch corpus"),
+  () => {
+    const files = corpus.files;
+    for (const off of ["partialOrder", "symmetry", "liveness"] as const) {
+      it(`${off} off gives the same outcomes`, () => {
+        let compared = 0;
+        for (const f of files) {
+          const { spec } = translate(loadLitmus(join(CORPUS, f)));
+          const on = explore(spec, { witnesses: false, maxStates: 200_000 });
+          const without = explore(spec, { witnesses: false, maxStates: 200_000, [off]: false });
+          if (!on.stats.complete || !without.stats.complete) continue;
+          expect(
+            on.outcomes.map((o) => o.key),
+            f,
+          ).toEqual(without.outcomes.map((o) => o.key));
+          expect(on.stats.states, f).toBeLessThanOrEqual(without.stats.states);
+          compared++;
+        }
+        expect(compared).toBeGreaterThanOrEqual(45);
+      });
+    }
+  },
+);

@@ -149,7 +149,8 @@ export function runLitmusCli(
       });
       return;
     }
-    for (const w of r.warnings) io.err(`execmem-lab litmus: warning: ${file}:${w.line}:${w.column}: ${w.message}`);
+    for (const w of r.warnings)
+      io.err(`execmem-lab litmus: warning: ${file}:${w.line}:${w.column}: ${w.message}`);
     if (opts.json) records.push({ file, result: r });
     else {
       if (i > 0) io.out("");
