@@ -4,7 +4,6 @@
  * unsupported, and the one test that disagrees is listed below with the reason herd7's
  * observation is not the architecture's (docs/litmus.md, "Disagreements").
  */
-import { join } from "path";
 import { describe, expect, it } from "vitest";
 import { agree } from "../lib/litmus";
 import { litmusCorpus } from "./support/corpus";

@@ -3,7 +3,7 @@
  * of instructions are exact, and anything outside the subset is an error naming file, line,
  * column and instruction.
  */
-import { readdirSync, readFileSync } from "fs";
+import { readFileSync } from "fs";
 import { join } from "path";
 import { describe, expect, it } from "vitest";
 import { litmusCorpus } from "./support/corpus";
