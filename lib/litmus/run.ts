@@ -139,11 +139,10 @@ export function herdResult(
     complete,
     ...(complete ? {} : { limit: r.stats.limit ?? "a bound" }),
     time: seconds,
-    warnings: tr.warnings.map((message) => ({
-      message,
-      line: test.condition.line,
-      column: test.condition.column,
-    })),
+    warnings: (tr.warnings ?? []).map((message) => {
+      const at = test.condition as { line?: number; column?: number };
+      return { message, line: at.line ?? 1, column: at.column ?? 1 };
+    }),
     machine: {
       states: r.stats.states,
       transitions: r.stats.transitions,

@@ -45,7 +45,7 @@ export interface Translation {
   /** Names the herd7 condition reads (registers "1:X0", locations "x"), in order. */
   observed: string[];
   /** What herd7 accepts but is likely a mistake (a location the test never declares). */
-  warnings: string[];
+  warnings?: string[];
 }
 
 /** Largest integer a machine register or data location holds. */
