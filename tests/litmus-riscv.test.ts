@@ -3,7 +3,7 @@
  * tests, verdicts reasoned from the architecture), its errors, the two riscv64 variants, and the
  * agreement floor on ../shared/litmus/riscv-ifetch (each kinds file, one riscv64 variant each).
  */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import { describe, expect, it, vi } from "vitest";
@@ -23,9 +23,11 @@ import {
 } from "../lib/litmus";
 import { runKindsCli } from "../kernel/commands/agree";
 import { runLitmusCli } from "../kernel/commands/litmus";
+import { litmusCorpus } from "./support/corpus";
 
 const ROOT = join(__dirname, "..");
-const CORPUS = join(ROOT, "..", "shared", "litmus", "riscv-ifetch");
+const corpus = litmusCorpus("riscv-ifetch");
+const CORPUS = corpus.dir;
 const tmp = mkdtempSync(join(tmpdir(), "execmem-riscv-"));
 
 const run = (text: string, arch = "riscv64") =>
@@ -336,12 +338,8 @@ describe("commands", () => {
  * The floor on herd7's RISC-V corpus: at least 34 of 37 per configuration; each test that
  * disagrees must be named in docs/litmus.md's RISC-V section with the rule that differs.
  */
-describe("riscv-ifetch corpus agreement", () => {
-  const have = existsSync(join(CORPUS, "README.md"));
-  if (!have && process.env.CI !== "true") {
-    it.skip(`../shared/litmus/riscv-ifetch is absent: corpus agreement not checked (it is under CI=true)`, () => {});
-    return;
-  }
+describe.skipIf(corpus.skip)(corpus.title("riscv-ifetch corpus agreement"), () => {
+  const have = corpus.present;
   const doc = readFileSync(join(ROOT, "docs", "litmus.md"), "utf8");
   const riscvDoc = doc.slice(doc.indexOf("## RISC-V"));
   for (const c of RISCV_CONFIGS) {
