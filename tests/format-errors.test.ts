@@ -1,6 +1,7 @@
 /** Every error of the scenario format says file:line:column and names what is wrong. */
 import { describe, expect, it } from "vitest";
-import { FormatError, parseScenario } from "../lib/scenario/format";
+import { parseScenario } from "../lib/scenario/format";
+import { formatErrorOf } from "./support/format-error";
 
 /**
  * A small file; `p0`/`p1` are process bodies (line 8 is P0's first statement, P1 starts at
@@ -27,15 +28,7 @@ function file(
   ].join("\n");
 }
 
-function err(text: string): FormatError {
-  try {
-    parseScenario(text, "t.litmus");
-  } catch (e) {
-    expect(e).toBeInstanceOf(FormatError);
-    return e as FormatError;
-  }
-  throw new Error("no error");
-}
+const err = formatErrorOf;
 
 const cases: { what: string; text: string; at: [number, number]; msg: RegExp }[] = [
   {

@@ -1,5 +1,5 @@
 /** Helpers shared by the kernel, runner and report tests. */
-import { spawn, spawnSync } from "child_process";
+import { spawn, spawnSync, type ChildProcess } from "child_process";
 import { existsSync, mkdtempSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import { dirname, join, resolve } from "path";
@@ -47,12 +47,26 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Run the execmem-lab CLI (kernel/dist/cli.js) and collect its output. */
-export function runCli(
+/** What a CLI run printed and how it ended. */
+export interface CliOutcome extends CliResult {
+  signal: NodeJS.Signals | null;
+  /** Killed after `timeoutMs`: the command hung. */
+  hung: boolean;
+  ms: number;
+}
+
+/** Run `node kernel/dist/cli.js ARGS`, killed after `timeoutMs` if one is given. */
+export function spawnCli(
   args: string[],
-  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
-): Promise<CliResult> {
+  opts: {
+    timeoutMs?: number;
+    cwd?: string;
+    env?: NodeJS.ProcessEnv;
+    onStart?: (c: ChildProcess) => void;
+  } = {},
+): Promise<CliOutcome> {
   return new Promise((res, rej) => {
+    const t0 = Date.now();
     const child = spawn(process.execPath, [CLI, ...args], {
       cwd: opts.cwd ?? ROOT,
       env: opts.env ?? process.env,
@@ -60,11 +74,32 @@ export function runCli(
     });
     let stdout = "";
     let stderr = "";
+    let hung = false;
+    const timer =
+      opts.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            hung = true;
+            child.kill("SIGKILL");
+          }, opts.timeoutMs);
     child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
     child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
     child.on("error", rej);
-    child.on("close", (status) => res({ status, stdout, stderr }));
+    child.on("close", (status, signal) => {
+      clearTimeout(timer);
+      res({ status, signal, stdout, stderr, hung, ms: Date.now() - t0 });
+    });
+    opts.onStart?.(child);
   });
+}
+
+/** Run the execmem-lab CLI (kernel/dist/cli.js) and collect its output. */
+export async function runCli(
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliResult> {
+  const { status, stdout, stderr } = await spawnCli(args, opts);
+  return { status, stdout, stderr };
 }
 
 /** `jupyter nbconvert --execute` of one notebook with the execmem-lab kernel; the executed notebook path. */

@@ -3,17 +3,10 @@
  * a position, limits (CPUs, registers, values) reported where they are exceeded.
  */
 import { describe, expect, it } from "vitest";
-import { FormatError, parseScenario } from "../../lib/scenario/format";
+import { parseScenario } from "../../lib/scenario/format";
+import { formatErrorOf } from "../support/format-error";
 
-function err(text: string): FormatError {
-  try {
-    parseScenario(text, "t.litmus");
-  } catch (e) {
-    expect(e).toBeInstanceOf(FormatError);
-    return e as FormatError;
-  }
-  throw new Error("no error");
-}
+const err = formatErrorOf;
 
 /** A valid file whose P0 repeats one statement until the text is `bytes` long. */
 export function bigScenario(bytes: number): string {
