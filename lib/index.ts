@@ -14,6 +14,7 @@ export {
   randomWalks,
   sampleWalks,
   MAX_SAMPLE_RUNS,
+  StateStore,
   type SampleBounds,
   prng,
   type Bounds,

@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { JUPYTER_DISPLAY, md, table } from "../lib/display";
-import { explore } from "../lib/explorer/explore";
 import {
+  JUPYTER_DISPLAY,
+  md,
+  table,
+  explore,
   badOf,
   badWitness,
   classesOf,
@@ -10,7 +12,7 @@ import {
   shortestWhere,
   stepsTable,
   valuesOf,
-} from "../lib/explorer/query";
+} from "../lib";
 import { publish } from "./support/scenarios";
 
 describe("questions asked of results", () => {

@@ -1,7 +1,7 @@
 /** The explorer's visited-state set: one index per distinct state, whatever the state size. */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { StateStore } from "../lib/explorer/engine";
+import { StateStore } from "../lib";
 
 describe("StateStore", () => {
   it("gives each distinct state one index and returns its bytes, across growth, for any size", () => {

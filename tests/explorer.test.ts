@@ -1,14 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { explore } from "../lib/explorer/explore";
-import { exploreMany } from "../lib/explorer/sweep";
 import {
+  explore,
+  exploreMany,
   measureSubsets,
   measuresScenario,
   SITUATIONS,
   SWEEP_ARCHES,
-} from "../lib/scenario/measures";
+  scenario,
+} from "../lib";
 import { publish } from "./support/scenarios";
-import { scenario } from "../lib/scenario/builder";
 
 describe("bounds, sampling and progress", () => {
   const big = publish(

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { explore } from "../lib/explorer/explore";
-import { scenario, type Program } from "../lib/scenario/builder";
+import { explore, scenario, type Program } from "../lib";
 
 const runs = (
   arch: string,

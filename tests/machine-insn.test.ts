@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { explore } from "../lib/explorer/explore";
-import type { Op, ScenarioSpec } from "../lib/scenario/spec";
+import { explore, type Op, type ScenarioSpec } from "../lib";
 
 /** herd7's SM test (self-modifying code) as instruction-level ops. */
 function sm(arch: string, extra: Op[] = []): ScenarioSpec {

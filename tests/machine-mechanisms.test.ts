@@ -6,10 +6,14 @@
 import { readFileSync } from "fs";
 import { join } from "path";
 import { describe, expect, it } from "vitest";
-import { explore } from "../lib/explorer/explore";
-import type { ExplorationResult } from "../lib/explorer/result";
-import { badOf, valuesOf } from "../lib/explorer/query";
-import { loadScenario, parseScenario } from "../lib/scenario/format";
+import {
+  explore,
+  type ExplorationResult,
+  badOf,
+  valuesOf,
+  loadScenario,
+  parseScenario,
+} from "../lib";
 
 const DIR = join(__dirname, "scenarios");
 const file = (f: string) => explore(loadScenario(join(DIR, f)));

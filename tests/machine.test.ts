@@ -1,8 +1,6 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { explore } from "../lib/explorer/explore";
-import { architectures } from "../lib/arch";
-import { scenario } from "../lib/scenario/builder";
+import { explore, architectures, scenario } from "../lib";
 import { badClasses, buildGen, CSE, genScenario, publish } from "./support/scenarios";
 
 const classes = (arch: string, spec: ReturnType<typeof publish>) => {
@@ -373,7 +371,7 @@ describe("properties of the architecture rules (fast-check)", () => {
 
 describe("A12: the context-synchronisation table comes from the architecture files", () => {
   it("lists ISB on arm64, CPUID on x86-64, fence.i on riscv64, and FRED's non-synchronising returns", async () => {
-    const { contextSyncTable } = await import("../lib/arch/sync-table");
+    const { contextSyncTable } = await import("../lib");
     const rows = contextSyncTable(Object.values(architectures));
     const row = (arch: string, event: string) =>
       rows.find((r) => r.arch === arch && r.event === event);

@@ -1,0 +1,253 @@
+/**
+ * Running a function line by line: fetch through the pipeline, faults and their handlers,
+ * the late fetch, and the class of the run (new, stale, trap, torn, fault, unpredictable, oops).
+ */
+import { Effects } from "./effects";
+import {
+  PC,
+  CSLOT,
+  CACC,
+  CSF,
+  CFLAGS,
+  SBLEN,
+  PROPH,
+  PVER,
+  TAINT,
+  TORN,
+  CLS_NEW,
+  CLS_STALE,
+  CLS_TRAP,
+  CLS_TORN,
+  CLS_FAULT,
+  CLS_UNPRED,
+  CLS_OOPS,
+  K,
+  label,
+  type Emit,
+} from "./state";
+import { FAULT, FAULT_PROT, UNPRED, NONE, PERM_X, ptePerm, type Step } from "./layout";
+
+export abstract class Calls extends Effects {
+  /** One line of a call: fetch through the pipeline, take a fault, or finish the run. */
+  protected callStep(
+    s: Uint8Array,
+    c: number,
+    ri: number,
+    reg: number,
+    emit: Emit,
+    exec?: Extract<Step, { k: "exec" }>,
+  ): void {
+    const L = this.layout;
+    const b = this.base(c);
+    const r = L.regions[ri];
+    const i = exec ? exec.line : s[b + CSLOT];
+    const va = L.pages[r.page].vaBase + r.offset + i;
+    const entry = s[b + this.o.pipe + va];
+    if (entry !== NONE) {
+      const o = { v: entry, fill: -1, rank: s[b + this.o.prank + va], co: [], combo: 0 };
+      this.callWith(s, c, ri, reg, emit, exec, i, va, o);
+      return;
+    }
+    const cpu = L.cpus[c];
+    const live = this.liveness ? cpu.liveRegions[s[b + PC]] : L.regions.map((x) => x.index);
+    // The litmus front-end's exec keeps the ESOP 2020 model (herd7 agreement): no UNPRED there.
+    const opts = this.fetchOptions(s, c, va);
+    for (const o of exec ? opts : this.withUnpredictable(ri, opts)) {
+      const faulted = o.v === FAULT || o.v === FAULT_PROT || o.v === UNPRED;
+      const combos = faulted ? [[]] : this.coFetch(s, c, va, live);
+      for (const [k, co] of combos.entries())
+        this.callWith(s, c, ri, reg, emit, exec, i, va, { ...o, rank: 0, co, combo: k });
+    }
+    if (exec && L.arch.lateFetch && s[b + PROPH] === 0) this.lateFetch(s, c, exec, va, opts, emit);
+  }
+
+  /**
+   * RISC-V without Ziccid: the fetch of an instruction acting on registers only may be performed
+   * after later loads and stores. The CPU runs a version that its fetch cannot return yet; the
+   * state records that the fetch is pending, and a drain of that version by another CPU performs
+   * it. An execution where it never is does not exist (acceptable()).
+   */
+  protected lateFetch(
+    s: Uint8Array,
+    c: number,
+    exec: Extract<Step, { k: "exec" }>,
+    va: number,
+    now: { v: number }[],
+    emit: Emit,
+  ): void {
+    const L = this.layout;
+    const b = this.base(c);
+    const r = L.regions[exec.region];
+    const { ci } = this.lookup(s, c, va);
+    if (ci < 0) return;
+    for (const v of r.registerOnly) {
+      if (now.some((o) => o.v === v) || exec.dispatch[v] === undefined || exec.dispatch[v] < 0)
+        continue;
+      const t = this.scratch(s);
+      this.squashOlder(t, c, 0);
+      t[b + PROPH] = ci + 1;
+      t[b + PVER] = v;
+      t[b + TAINT] = 0;
+      t[b + TAINT + 1] = 0;
+      t[b + CSF] = 0;
+      t[b + PC] = exec.dispatch[v];
+      emit(label(c, K.prog, 200 + v), this.canonical(t));
+    }
+  }
+
+  protected callWith(
+    s: Uint8Array,
+    c: number,
+    ri: number,
+    reg: number,
+    emit: Emit,
+    exec: Extract<Step, { k: "exec" }> | undefined,
+    i: number,
+    va: number,
+    o: { v: number; fill: number; rank: number; co: number[][]; combo: number },
+  ): void {
+    const L = this.layout;
+    const a = L.arch;
+    const b = this.base(c);
+    const r = L.regions[ri];
+    const t = this.scratch(s);
+    this.squashOlder(t, c, o.rank);
+    t[b + this.o.pipe + va] = NONE;
+    t[b + this.o.prank + va] = 0;
+    this.applyFill(t, c, va, o.fill);
+    // The rest of the line, fetched with it (after the squash: it is the newest fetch).
+    for (const [x, v] of o.co) {
+      t[b + this.o.pipe + x] = v;
+      t[b + this.o.prank + x] = 1;
+    }
+    let v = o.v;
+    const lbl = label(c, K.prog, v + 1, o.combo);
+    if (v === UNPRED) {
+      this.finishCall(t, c, reg, CLS_UNPRED);
+      emit(lbl, this.canonical(t));
+      return;
+    }
+    if (v === FAULT || v === FAULT_PROT) {
+      if (a.exceptions.drainsStores && t[b + SBLEN] > 0) return;
+      const page = L.pages[r.page];
+      const pte = t[page.pteLoc];
+      // The faulting page's TLB entry is gone after the fault: x86 drops it on delivery (SDM
+      // 4.10.4.1); riscv's handler flushes it (arch/riscv/mm/fault.c, local_flush_tlb_page);
+      // arm64 caches no translation that faults.
+      t[b + this.o.tlb + r.page] = NONE;
+      const permits = pte !== 0 && (ptePerm(pte) & PERM_X) !== 0;
+      // Which faults the handler retries: handle_mm_fault() for user pages; on kernel text only
+      // those the architecture's fault.c treats as spurious (ArchVariant.spuriousFetchFault).
+      const rules = a.spuriousFetchFault;
+      const spurious =
+        permits && (page.user || (v === FAULT ? rules.notPresent : rules.permission));
+      if (permits && !spurious && !exec) {
+        // The page table permits the fetch now, but the kernel does not take this fault for a
+        // spurious one: the handler dies (an oops).
+        this.finishCall(t, c, reg, CLS_OOPS);
+        emit(lbl, this.canonical(t));
+        return;
+      }
+      if (spurious && t[b + CSF] < 8) {
+        // Spurious: the page table permits the fetch now. The handler returns; the line is retried.
+        t[b + CSF]++;
+        this.exceptionSyncs(t, c);
+        const e = a.exceptions;
+        if (!(e.entrySyncs || e.returnSyncs) && o.rank > 0) {
+          // Without a context synchronisation the later prefetched lines stay: the refetch of
+          // the faulting line takes its place in fetch order.
+          const base = t.slice();
+          for (const x of this.fetchOptions(base, c, va)) {
+            const u = this.scratch(base);
+            this.applyFill(u, c, va, x.fill);
+            u[b + this.o.pipe + va] = x.v;
+            u[b + this.o.prank + va] = o.rank;
+            emit(label(c, K.prog, (v + 1) | ((x.v + 1) << 8)), this.canonical(u));
+          }
+          return;
+        }
+      } else if (exec) {
+        // A real fault on an instruction-level program ends it; observed as P:fault=1.
+        t[b + this.o.regs + L.cpus[c].faultReg] = 1;
+        t[b + CSF] = 0;
+        t[b + PC] = L.cpus[c].steps.length;
+      } else {
+        this.finishCall(t, c, reg, CLS_FAULT);
+      }
+      emit(lbl, this.canonical(t));
+      return;
+    }
+    if (exec) {
+      const cpu = L.cpus[c];
+      if (
+        a.cmodxSafe &&
+        this.storePending(t, this.locOfVa(t, c, va)) &&
+        !this.cmodxSafe(r, v + 1, t, va)
+      ) {
+        t[b + this.o.regs + cpu.unpredReg] = 1;
+      }
+      const next = exec.dispatch[v];
+      if (next === undefined || next < 0)
+        throw new Error(
+          `${exec.text}: fetched ${L.versions[v]}, which the program does not dispatch`,
+        );
+      t[b + CSF] = 0;
+      t[b + CFLAGS] = 0;
+      t[b + PC] = next;
+      emit(lbl, this.canonical(t));
+      return;
+    }
+    // arch/x86/kernel/alternative.c poke_int3_handler(): while text_poke_bp() patches this
+    // site, the int3 traps and the handler emulates the new instruction, then returns.
+    // The emulated instruction is the whole site: execution resumes after it.
+    let emulated = false;
+    if (v === L.trapVersion && L.bpLoc >= 0 && this.read(t, c, L.bpLoc) === ri + 1) {
+      if (a.exceptions.drainsStores && t[b + SBLEN] > 0) return;
+      this.exceptionSyncs(t, c);
+      v = r.versions[r.versions.length - 1];
+      emulated = true;
+    }
+    // arm64 CMODX: fetching a line whose write is still in flight is a concurrent modification.
+    if (a.cmodxSafe && this.storePending(t, this.locOfVa(t, c, va))) t[b + CFLAGS] |= 1;
+    const acc = t[b + CACC];
+    t[b + CACC] = acc === 0 ? v + 1 : acc === v + 1 ? acc : TORN;
+    if (v === L.trapVersion || emulated || i + 1 === r.lines) {
+      const accNow = t[b + CACC];
+      let cls: number;
+      if (t[b + CFLAGS] & 1 && !this.cmodxSafe(r, accNow, t, va)) cls = CLS_UNPRED;
+      else if (accNow === TORN) cls = CLS_TORN;
+      else if (accNow - 1 === L.trapVersion) cls = CLS_TRAP;
+      else if (accNow - 1 === r.versions[r.versions.length - 1]) cls = CLS_NEW;
+      else cls = CLS_STALE;
+      this.finishCall(t, c, reg, cls);
+    } else {
+      t[b + CSLOT] = i + 1;
+    }
+    emit(lbl, this.canonical(t));
+  }
+
+  /** Both the executed and the written instruction are among the CMODX-safe ones. */
+  protected cmodxSafe(
+    r: { insn: Map<number, string>; versions: number[] },
+    acc: number,
+    s: Uint8Array,
+    va: number,
+  ): boolean {
+    const safe = this.layout.arch.cmodxSafe!;
+    const kind = (v: number) => r.insn.get(v) ?? "code";
+    if (acc === TORN) return false;
+    const ran = acc - 1;
+    const now = s[this.locOfVa(s, -1, va)];
+    return safe.includes(kind(ran)) && safe.includes(kind(now));
+  }
+
+  protected finishCall(t: Uint8Array, c: number, reg: number, cls: number): void {
+    const b = this.base(c);
+    t[b + this.o.regs + reg] = 1 + cls + (t[b + CSF] > 0 ? 8 : 0);
+    t[b + CSLOT] = 0;
+    t[b + CACC] = 0;
+    t[b + CSF] = 0;
+    t[b + CFLAGS] = 0;
+    t[b + PC]++;
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * Canonical form of a state (the reductions): store-barrier epochs made relative, dead
+ * pipeline, I-cache and TLB entries erased, fetch ranks compressed, symmetric CPUs sorted.
+ */
+import { MachineState } from "./state";
+import { PC, INTR, EPOCH, SBLEN, PROPH, SB } from "./state";
+import { NONE } from "./layout";
+
+export abstract class Canonical extends MachineState {
+  initial(): Uint8Array {
+    const L = this.layout;
+    const s = new Uint8Array(this.gSize + this.nCpu * this.cpuSize);
+    for (let i = 0; i < L.nLoc; i++) s[i] = L.initialMem[i];
+    if (!L.arch.idc)
+      for (let i = 0; i < L.nCode; i++)
+        s[this.pouOff + i] = this.bit(i, L.initialMem[L.codeBase + i]);
+    for (let c = 0; c < this.nCpu; c++) {
+      const b = this.base(c);
+      s[b + INTR] = L.cpus[c].interrupts;
+      s.fill(NONE, b + this.o.tlb, b + this.o.icache);
+      s.fill(NONE, b + this.o.pipe, b + this.o.prank);
+      if (!L.arch.dic)
+        for (let i = 0; i < L.nCode; i++)
+          s[b + this.o.icache + i] = this.bit(i, L.initialMem[L.codeBase + i]);
+      if (!L.arch.idc)
+        for (let i = 0; i < L.nCode; i++)
+          s[b + this.o.dcseen + i] = this.bit(i, L.initialMem[L.codeBase + i]);
+    }
+    return this.canonical(s);
+  }
+
+  /** False for a final state that no execution can reach: a late fetch never performed. */
+  acceptable(s: Uint8Array): boolean {
+    for (let c = 0; c < this.nCpu; c++) if (s[this.base(c) + PROPH] !== 0) return false;
+    // A load left pending whose value never matched its branch's prediction (mis-speculation).
+    if (!this.layout.arch.loadsInOrder)
+      for (let c = 0; c < this.nCpu; c++) if (s[this.base(c) + this.o.pload] !== 0) return false;
+    return true;
+  }
+
+  /** Normalises a state: epochs relative, dead entries erased, symmetric CPUs sorted. */
+  canonical(t: Uint8Array): Uint8Array {
+    const L = this.layout;
+    for (let c = 0; c < this.nCpu; c++) {
+      const b = this.base(c);
+      const n = t[b + SBLEN];
+      if (n === 0) t[b + EPOCH] = 0;
+      else {
+        const m = t[b + SB + 2] & 127;
+        if (m > 0) {
+          for (let i = 0; i < n; i++) t[b + SB + 3 * i + 2] -= m; // bit 7 (release) is kept
+          t[b + EPOCH] -= m;
+        }
+      }
+      if (!this.liveness) continue;
+      const cpu = L.cpus[c];
+      const pc = t[b + PC];
+      const live = cpu.liveRegions[Math.min(pc, cpu.steps.length)];
+      if (live.length === 0) {
+        t.fill(NONE, b + this.o.tlb, b + this.o.prank);
+        t.fill(0, b + this.o.prank, b + this.o.prank + L.nVaSlots);
+        continue;
+      }
+      // Pipeline entries of regions this CPU will not run again are dead.
+      for (let va = 0; va < L.nVaSlots; va++) {
+        if (t[b + this.o.pipe + va] === NONE) continue;
+        if (!this.vaLive(va, live)) {
+          t[b + this.o.pipe + va] = NONE;
+          t[b + this.o.prank + va] = 0;
+        }
+      }
+    }
+    // Fetch ranks keep only their order.
+    for (let c = 0; c < this.nCpu; c++) this.compressRanks(t, this.base(c) + this.o.prank);
+    if (this.liveness && !L.arch.idc) {
+      // Nothing will fetch again: the point of unification no longer matters.
+      let anyLive = false;
+      for (let c = 0; c < this.nCpu && !anyLive; c++) anyLive = !this.done(t, c);
+      if (!anyLive)
+        for (let i = 0; i < L.nCode; i++) t[this.pouOff + i] = this.bit(i, t[L.codeBase + i]);
+    }
+    for (const g of this.symmetryGroups) this.sortGroup(t, g);
+    return t;
+  }
+
+  protected compressRanks(t: Uint8Array, off: number): void {
+    const n = this.layout.nVaSlots;
+    // Fast path: ranks already 1..k.
+    let count = 0;
+    let max = 0;
+    for (let i = 0; i < n; i++) {
+      const r = t[off + i];
+      if (r) {
+        count++;
+        if (r > max) max = r;
+      }
+    }
+    if (max === count) return;
+    let next = 1;
+    for (;;) {
+      let min = 256;
+      for (let i = 0; i < n; i++) if (t[off + i] >= next && t[off + i] < min) min = t[off + i];
+      if (min === 256) return;
+      if (min !== next) for (let i = 0; i < n; i++) if (t[off + i] === min) t[off + i] = next;
+      next++;
+    }
+  }
+
+  protected sortGroup(t: Uint8Array, g: number[]): void {
+    // Insertion sort of the CPU blocks of a symmetric group (lexicographic on bytes).
+    const size = this.cpuSize;
+    for (let i = 1; i < g.length; i++) {
+      for (let j = i; j > 0; j--) {
+        const a = this.base(g[j - 1]);
+        const bb = this.base(g[j]);
+        let cmp = 0;
+        for (let k = 0; k < size && cmp === 0; k++) cmp = t[a + k] - t[bb + k];
+        if (cmp <= 0) break;
+        const tmp = t.slice(a, a + size);
+        t.copyWithin(a, bb, bb + size);
+        t.set(tmp, bb);
+      }
+    }
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * Barriers, cache and TLB maintenance and context synchronisation as program steps.
+ */
+import { Loads } from "./loads";
+import { PC, EPOCH, SBLEN, WOM, SB, K, label, type Emit } from "./state";
+import { NONE, type Step } from "./layout";
+
+export abstract class Effects extends Loads {
+  protected effectStep(
+    s: Uint8Array,
+    c: number,
+    st: Extract<Step, { k: "effect" }>,
+    emit: Emit,
+  ): void {
+    const L = this.layout;
+    const a = L.arch;
+    const b = this.base(c);
+    const n = s[b + SBLEN];
+    const t = this.scratch(s);
+    switch (st.effect) {
+      case "serialise":
+        if (n > 0) return; // SDM 9.3: buffered writes drain before the next instruction
+        this.flushPipe(t, c);
+        break;
+      case "context-sync":
+        this.flushPipe(t, c);
+        break;
+      case "full-barrier":
+        if (n > 0) return;
+        // Arm ARM D7.5.9.15: a DMB orders DC CVAU before later loads and stores.
+        if (!a.idc) this.completeCleans(t, c);
+        break;
+      case "store-fence":
+        if (n > 0) return;
+        break;
+      case "load-barrier":
+        break; // earlier loads are performed (waitsForLoad)
+      case "store-barrier":
+        if (!a.tso) t[b + EPOCH]++;
+        break;
+      case "device-barrier":
+        // Later device writes (IPIs) wait for every store buffered now.
+        t[b + WOM] = n;
+        break;
+      case "dsb":
+        if (n > 0) return;
+        // Arm ARM D7.5.9.15: maintenance is complete after a DSB (of loads and stores).
+        if (!a.idc) this.completeCleans(t, c);
+        if (!a.dic)
+          for (let cl = 0; cl < L.nCl; cl++)
+            if (t[b + this.o.pinval + cl]) this.completeInvalidate(t, c, cl);
+        break;
+      case "dsb-local":
+        // DSB NSH: complete for this CPU only; other CPUs may still see the invalidation late.
+        if (n > 0) return;
+        if (!a.idc) this.completeCleans(t, c);
+        if (!a.dic)
+          for (let cl = 0; cl < L.nCl; cl++)
+            if (t[b + this.o.pinval + cl]) this.icacheReset(t, c, L.codeOfCl[cl]);
+        break;
+      case "clean-to-pou": {
+        if (a.idc) break;
+        const cl = this.lineOf(s, st.region, st.line, st.frame);
+        // Ordered after this CPU's earlier stores to the same line.
+        for (let i = 0; i < n; i++) if (L.codeOfCl[cl].includes(s[b + SB + 3 * i])) return;
+        // One successor per combination of captured versions of the line's slots.
+        let combos: number[][] = [[]];
+        for (const loc of L.codeOfCl[cl]) {
+          const ci = loc - L.codeBase;
+          const opts = this.versionsOf(ci, s[b + this.o.dcseen + ci] | this.bit(ci, s[loc]));
+          combos = combos.flatMap((xs) => opts.map((v) => [...xs, v]));
+        }
+        combos.forEach((vs, k) => {
+          const u = this.scratch(s);
+          L.codeOfCl[cl].forEach((loc, j) => {
+            const ci = loc - L.codeBase;
+            u[b + this.o.pclean + ci] |= this.bit(ci, vs[j]);
+          });
+          u[b + PC]++;
+          emit(label(c, K.prog, k), this.canonical(u));
+        });
+        return;
+      }
+      case "icache-invalidate-line": {
+        // Arm ARM D7.5.9.15: the invalidation completes at any time, and surely by this CPU's
+        // next DSB; until then other CPUs may still fetch the versions it removes.
+        if (a.dic) break;
+        t[b + this.o.pinval + this.lineOf(s, st.region, st.line, st.frame)] = 1;
+        break;
+      }
+      case "icache-invalidate-local":
+        this.icacheReset(t, c, null);
+        break;
+      case "icache-invalidate-all":
+        for (let d = 0; d < this.nCpu; d++) this.icacheReset(t, d, null);
+        break;
+      case "fence.i":
+        // Zifencei: this hart's fetches see the stores already visible to it. herd7 (and
+        // riscv64) also order its earlier stores before everything after: it waits for them.
+        if (n > 0 && a.fenceIWaitsForStores !== false) return;
+        this.icacheReset(t, c, null);
+        if (!a.dic)
+          for (let i = 0; i < n; i++) {
+            const loc = t[b + SB + 3 * i];
+            if (this.isCode(loc))
+              t[b + this.o.icache + loc - L.codeBase] = this.bit(
+                loc - L.codeBase,
+                t[b + SB + 3 * i + 1],
+              );
+          }
+        this.flushPipe(t, c);
+        break;
+      case "tlb-flush-local":
+        // INVLPG is serialising on x86-64 (SDM vol. 3A 9.3).
+        if (a.tlbFlushSerialises) {
+          if (n > 0) return;
+          this.flushPipe(t, c);
+        }
+        t.fill(NONE, b + this.o.tlb, b + this.o.tlb + L.pages.length);
+        break;
+      case "tlb-flush-broadcast":
+        if (n > 0) return;
+        for (let d = 0; d < this.nCpu; d++)
+          t.fill(NONE, this.base(d) + this.o.tlb, this.base(d) + this.o.tlb + L.pages.length);
+        break;
+      case "none":
+        break;
+    }
+    t[b + PC]++;
+    emit(label(c, K.prog, 0), this.canonical(t));
+  }
+}

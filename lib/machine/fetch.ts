@@ -1,0 +1,169 @@
+/**
+ * The instruction side: translation for fetch, the versions a fetch may return, the line
+ * fetched with it, the fetch pipeline, and the I-cache and point-of-unification maintenance that
+ * bounds what fetch may see.
+ */
+import { Canonical } from "./canonical";
+import { FAULT, FAULT_PROT, UNPRED, NONE, PERM_X, pteFrame, ptePerm } from "./layout";
+
+export abstract class FetchSide extends Canonical {
+  /**
+   * Translation for instruction fetch on CPU c (MODEL.md mechanism 4): the code slot (or -1 for
+   * a fault) and the TLB entry a walk fills (or -1).
+   */
+  protected lookup(s: Uint8Array, c: number, va: number): { ci: number; fill: number } {
+    const L = this.layout;
+    const p = L.vaPage[va];
+    let pte = s[this.base(c) + this.o.tlb + p];
+    let fill = -1;
+    if (pte === NONE) {
+      pte = s[L.pages[p].pteLoc];
+      if (pte !== 0 || L.arch.tlbCachesInvalid) fill = pte;
+    }
+    if (pte === 0) return { ci: -1, fill };
+    if ((ptePerm(pte) & PERM_X) === 0) return { ci: -2, fill };
+    return { ci: L.frames[pteFrame(pte)].slotLoc - L.codeBase + L.vaSlotInPage[va], fill };
+  }
+
+  /**
+   * The versions a fetch of VA slot va may return on CPU c (FAULT when translation fails).
+   * Instruction fetch is not coherent (Simner et al., ESOP 2020): without CTR_EL0.DIC a fetch may
+   * return any version this CPU's I-cache may hold, i.e. any version the PoU presented since the
+   * last IC IVAU / IC IALLU / fence.i reached this CPU.
+   */
+  protected fetchOptions(s: Uint8Array, c: number, va: number): { v: number; fill: number }[] {
+    const L = this.layout;
+    const a = L.arch;
+    const { ci, fill } = this.lookup(s, c, va);
+    if (ci < 0) return [{ v: ci === -1 ? FAULT : FAULT_PROT, fill }];
+    // SDM 9.1.3: x86 fetch is coherent with memory and with this CPU's own stores.
+    if (a.dic && a.fetchSeesOwnStores) return [{ v: this.read(s, c, L.codeBase + ci), fill }];
+    let mask = a.dic ? this.pouMask(s, ci) : s[this.base(c) + this.o.icache + ci];
+    // Without Ziccid a fetch may take this hart's own store before others see it.
+    if (a.fetchMaySeeOwnStores) {
+      const own = this.ownBuffered(s, c, L.codeBase + ci);
+      if (own >= 0) mask |= this.bit(ci, own);
+    }
+    return this.versionsOf(ci, mask).map((v) => ({ v, fill }));
+  }
+
+  /**
+   * What a fetch of va also brings into CPU c's pipeline from the rest of its cache line: one
+   * list of [va, version] per combination the I-side may present. Empty pipeline entries of live
+   * regions only; nothing when the fetch faults.
+   */
+  protected coFetch(s: Uint8Array, c: number, va: number, live: readonly number[]): number[][][] {
+    let combos: number[][][] = [[]];
+    const pipe = this.base(c) + this.o.pipe;
+    for (const x of this.coSlots[va]) {
+      if (s[pipe + x] !== NONE || (this.liveness && !this.vaLive(x, live as number[]))) continue;
+      const opts = this.fetchOptions(s, c, x).filter((o) => o.v !== FAULT && o.v !== FAULT_PROT);
+      if (opts.length === 0) continue;
+      combos = combos.flatMap((xs) => opts.map((o) => [...xs, [x, o.v]]));
+    }
+    return combos;
+  }
+
+  /**
+   * Arm ARM B2.2.5: concurrent modification and execution of instructions is CONSTRAINED
+   * UNPREDICTABLE unless both the old and the new instruction are CMODX-safe. Without the
+   * maintenance that makes the new one the only one fetch may see, a fetch that may still return
+   * either is such a concurrent execution: it may run something else (UNPRED), as well as either.
+   */
+  protected withUnpredictable(
+    ri: number,
+    opts: { v: number; fill: number }[],
+  ): { v: number; fill: number }[] {
+    const safe = this.layout.arch.cmodxSafe;
+    if (!safe || opts.length < 2) return opts;
+    const r = this.layout.regions[ri];
+    if (opts.every((o) => safe.includes(r.insn.get(o.v) ?? "code"))) return opts;
+    return [...opts, { v: UNPRED, fill: opts[0].fill }];
+  }
+
+  protected applyFill(t: Uint8Array, c: number, va: number, fill: number): void {
+    if (fill >= 0) t[this.base(c) + this.o.tlb + this.layout.vaPage[va]] = fill;
+  }
+
+  /** Reset I-cache sets to what the PoU presents (IC IVAU, IC IALLU, fence.i). */
+  protected icacheReset(t: Uint8Array, c: number, slots: readonly number[] | null): void {
+    const L = this.layout;
+    if (L.arch.dic) return;
+    const ic = this.base(c) + this.o.icache;
+    if (slots === null) for (let ci = 0; ci < L.nCode; ci++) t[ic + ci] = this.pouMask(t, ci);
+    else for (const loc of slots) t[ic + loc - L.codeBase] = this.pouMask(t, loc - L.codeBase);
+  }
+
+  protected completeInvalidate(t: Uint8Array, c: number, cl: number): void {
+    t[this.base(c) + this.o.pinval + cl] = 0;
+    for (let d = 0; d < this.nCpu; d++) this.icacheReset(t, d, this.layout.codeOfCl[cl]);
+  }
+
+  /**
+   * This CPU's DC CVAU reach the PoU: it presents the version each clean captured and the
+   * current one. A clean captures a version current at some time since this CPU's last DMB or
+   * DSB, as it may be performed before earlier loads (Arm ARM D7.5.9.15).
+   */
+  protected completeCleans(t: Uint8Array, c: number): void {
+    const L = this.layout;
+    const b = this.base(c);
+    for (let ci = 0; ci < L.nCode; ci++) {
+      const snap = t[b + this.o.pclean + ci];
+      if (!snap) continue;
+      t[b + this.o.pclean + ci] = 0;
+      t[this.pouOff + ci] = snap | this.bit(ci, t[L.codeBase + ci]);
+    }
+    // Later cleans capture versions from here on.
+    for (let ci = 0; ci < L.nCode; ci++)
+      t[b + this.o.dcseen + ci] = this.bit(ci, t[L.codeBase + ci]);
+  }
+
+  /**
+   * A DC CVAU whose address depends on a load is performed after it (Arm ARM B2.3, address
+   * dependency): from the load on, CPU c's cleans capture versions current from here.
+   */
+  protected cleansFromHere(t: Uint8Array, c: number): void {
+    const L = this.layout;
+    const b = this.base(c);
+    for (let ci = 0; ci < L.nCode; ci++)
+      t[b + this.o.dcseen + ci] = this.bit(ci, t[L.codeBase + ci]);
+  }
+
+  protected flushPipe(s: Uint8Array, c: number): void {
+    const p = this.base(c) + this.o.pipe;
+    s.fill(NONE, p, p + this.layout.nVaSlots);
+    s.fill(0, p + this.layout.nVaSlots, p + 2 * this.layout.nVaSlots);
+  }
+
+  /**
+   * Instruction fetches are ordered in program order (ESOP 2020 "fpo"): running the entry fetched
+   * at rank r squashes the entries fetched before it; a fresh fetch (rank 0) squashes them all.
+   */
+  protected squashOlder(t: Uint8Array, c: number, rank: number): void {
+    const b = this.base(c);
+    for (let va = 0; va < this.layout.nVaSlots; va++) {
+      if (t[b + this.o.pipe + va] === NONE) continue;
+      if (rank === 0 || t[b + this.o.prank + va] < rank) {
+        t[b + this.o.pipe + va] = NONE;
+        t[b + this.o.prank + va] = 0;
+      }
+    }
+  }
+
+  /** Exception entry + return on CPU c (interrupt, IPI, fault): context sync where the arch says. */
+  protected exceptionSyncs(s: Uint8Array, c: number): void {
+    const e = this.layout.arch.exceptions;
+    if (e.entrySyncs || e.returnSyncs) this.flushPipe(s, c);
+  }
+
+  /** Global cache line of a region line through the current mapping (or its own frame). */
+  protected lineOf(s: Uint8Array, ri: number, line: number, frame: number): number {
+    const L = this.layout;
+    const r = L.regions[ri];
+    const p = L.pages[r.page];
+    const pte = s[p.pteLoc];
+    const f =
+      frame >= 0 ? L.frames[frame] : pte !== 0 ? L.frames[pteFrame(pte)] : L.frames[p.frames[0]];
+    return f.clBase + p.lineOfSlot[r.offset + line];
+  }
+}

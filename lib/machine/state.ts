@@ -1,0 +1,270 @@
+/**
+ * The state encoding of the operational machine (docs/model.md): memory, the point of
+ * unification, and per CPU its control fields, store buffer, registers, TLB, I-cache and fetch
+ * pipeline, in one byte vector. The field offsets, transition labels, and the reads every layer
+ * of the machine shares.
+ */
+import type { RunClass } from "../explorer/result";
+import { pteFrame, type Layout } from "./layout";
+import { deferrable, feedsClean, symmetryGroups } from "./analysis";
+
+// Per-CPU fields.
+export const PC = 0;
+export const CSLOT = 1; // line index within the current call
+export const CACC = 2; // version seen so far in the current call (+1), TORN when mixed
+export const CSF = 3; // spurious faults taken in the current call
+export const CFLAGS = 4; // bit 0: concurrent modification seen (arm64 CMODX)
+export const INTR = 5; // interrupts that may still arrive
+export const IPIP = 6; // pending IPI handler (+1)
+export const IPIF = 7; // sender of the pending IPI (+1)
+export const EPOCH = 8; // store-barrier epoch of the next store
+export const SBLEN = 9;
+export const STOPF = 10; // stop_machine(): bit 0 arrived in the handler, bit 1 released
+export const PROPH = 11; // late fetch (ArchVariant.lateFetch): code slot + 1 whose fetch is pending
+export const PVER = 12; // ... and the version it must return
+export const TAINT = 13; // 2 bytes: registers written since that execution (they wait for the fetch)
+export const IPIQ = 15; // IPI written to the interrupt controller, not yet delivered (handler + 1)
+export const IPIW = 16; // ... the number of oldest store-buffer entries it waits for
+export const WOM = 17; // oldest store-buffer entries a device barrier (fence w,o) ordered before later device writes
+export const SB = 18;
+export const TORN = 255;
+
+/** Transition kinds (in labels). */
+export const K = {
+  prog: 1,
+  drain: 2,
+  spec: 3,
+  tlbfill: 7,
+  tlbevict: 8,
+  icomplete: 11,
+  /** A load performed after later program steps (arm64: loads out of order). */
+  load: 12,
+  irq: 9,
+  ipi: 10,
+  ipipost: 13,
+} as const;
+
+export const RESULT_CLASSES: RunClass[] = [
+  "new",
+  "stale",
+  "trap",
+  "torn",
+  "fault",
+  "unpredictable",
+  "oops",
+];
+export const CLS_NEW = 0,
+  CLS_STALE = 1,
+  CLS_TRAP = 2,
+  CLS_TORN = 3,
+  CLS_FAULT = 4,
+  CLS_UNPRED = 5,
+  CLS_OOPS = 6;
+
+/** A transition label: kind, CPU, an argument, and which of the line's co-fetch combinations. */
+export function label(cpu: number, kind: number, arg: number, combo = 0): number {
+  return (combo << 24) | ((kind * 16 + cpu + 1) << 16) | arg;
+}
+export function labelCpu(l: number): number {
+  return ((l >>> 16) & 15) - 1;
+}
+export function labelKind(l: number): number {
+  return (l >>> 20) & 15;
+}
+export function labelArg(l: number): number {
+  return l & 0xffff;
+}
+
+export interface MachineOptions {
+  /** Erase state no future step can read (dead pipeline, I-cache and TLB entries). Default true. */
+  liveness?: boolean;
+  /** Symmetry reduction over CPUs with identical programs. Default true. */
+  symmetry?: boolean;
+  /**
+   * Partial-order reduction: a step that only touches its CPU's registers (MOV, ALU, flags,
+   * forward branches) commutes with every other transition, so it is taken alone. Default true.
+   */
+  partialOrder?: boolean;
+}
+
+/** Receives each successor; `next` is a reused buffer, valid only during the call. */
+export type Emit = (label: number, next: Uint8Array) => void;
+
+/** The state layout of a compiled scenario and the reads every layer shares. */
+export abstract class MachineState {
+  readonly layout: Layout;
+  readonly nCpu: number;
+  readonly cpuSize: number;
+  readonly gSize: number;
+  readonly nRegs: number;
+  protected readonly o: {
+    regs: number;
+    tlb: number;
+    icache: number;
+    pipe: number;
+    prank: number;
+    pclean: number;
+    dcseen: number;
+    pinval: number;
+    pload: number;
+  };
+  /** Per code slot: its region's versions (trap first); a version's bit is its index there. */
+  protected readonly slotVersions: number[][];
+  protected readonly liveness: boolean;
+  protected readonly partialOrder: boolean;
+  /** Groups of CPUs with identical programs whose blocks may be permuted (symmetry). */
+  readonly symmetryGroups: number[][];
+  protected readonly pouOff: number;
+  /** Per CPU and step: a load that may be left pending while later steps run. */
+  protected readonly deferrable: boolean[][];
+  /** Per CPU and step: a load whose register reaches the address of a later DC CVAU. */
+  protected readonly feedsClean: boolean[][];
+  /**
+   * Per VA slot, the other VA slots in the same cache line of the same page: a fetch reads a
+   * whole line, so it brings their bytes into the pipeline too (a neighbour's code, or the other
+   * parts of a sub-line instruction site).
+   */
+  protected readonly coSlots: number[][];
+
+  constructor(L: Layout, opts: MachineOptions) {
+    this.layout = L;
+    this.nCpu = L.cpus.length;
+    this.nRegs = Math.max(1, ...L.cpus.map((c) => c.regs.length));
+    this.liveness = opts.liveness ?? true;
+    this.partialOrder = opts.partialOrder ?? true;
+    const a = L.arch;
+    const regs = SB + 3 * L.sbMax;
+    const tlb = regs + this.nRegs;
+    const icache = tlb + L.pages.length;
+    const pipe = icache + (a.dic ? 0 : L.nCode);
+    const prank = pipe + L.nVaSlots;
+    const pclean = prank + L.nVaSlots;
+    const dcseen = pclean + (a.idc ? 0 : L.nCode);
+    const pinval = dcseen + (a.idc ? 0 : L.nCode);
+    // A pending load: its register + 1 (0: none), its location, and the value a conditional
+    // branch on it predicted (0: none, 1: zero, 2: non-zero) (loads out of order).
+    const pload = pinval + (a.dic ? 0 : L.nCl);
+    this.cpuSize = pload + (a.loadsInOrder ? 0 : 3);
+    this.o = { regs, tlb, icache, pipe, prank, pclean, dcseen, pinval, pload };
+    this.deferrable = L.cpus.map((cpu) =>
+      cpu.steps.map((_, i) => !a.loadsInOrder && deferrable(cpu.steps, i)),
+    );
+    this.feedsClean = L.cpus.map((cpu) =>
+      cpu.steps.map((_, i) => !a.idc && feedsClean(cpu.steps, i)),
+    );
+    this.slotVersions = [];
+    for (const f of L.frames) {
+      const p = L.pages[f.page];
+      for (let i = 0; i < p.slots; i++) {
+        const r = L.regions.find(
+          (x) => x.page === p.index && i >= x.offset && i < x.offset + x.lines,
+        )!;
+        const vs = [L.trapVersion, ...r.versions.filter((v) => v !== L.trapVersion)];
+        if (vs.length > 8 && !(a.idc && a.dic)) {
+          throw new Error(
+            `${L.spec.name}: region ${r.name} has ${vs.length - 1} versions; at most 7 on ${a.name}`,
+          );
+        }
+        this.slotVersions[f.slotLoc - L.codeBase + i] = vs;
+      }
+    }
+    this.coSlots = [];
+    for (let va = 0; va < L.nVaSlots; va++) {
+      const p = L.pages[L.vaPage[va]];
+      const cl = p.lineOfSlot[L.vaSlotInPage[va]];
+      const same: number[] = [];
+      for (let i = 0; i < p.slots; i++)
+        if (i !== L.vaSlotInPage[va] && p.lineOfSlot[i] === cl) same.push(p.vaBase + i);
+      this.coSlots.push(same);
+    }
+    this.pouOff = L.nLoc;
+    this.gSize = L.nLoc + (a.idc ? 0 : L.nCode);
+    this.symmetryGroups = opts.symmetry === false ? [] : symmetryGroups(L);
+  }
+
+  private buf: Uint8Array = new Uint8Array(0);
+  /**
+   * A working copy of s. Successors are built in one reused buffer: `emit` must copy what it
+   * keeps (the engine's state store does).
+   */
+  protected scratch(s: Uint8Array): Uint8Array {
+    if (this.buf.length !== s.length) this.buf = new Uint8Array(s.length);
+    this.buf.set(s);
+    return this.buf;
+  }
+
+  base(c: number): number {
+    return this.gSize + c * this.cpuSize;
+  }
+
+  done(s: Uint8Array, c: number): boolean {
+    return s[this.base(c) + PC] >= this.layout.cpus[c].steps.length;
+  }
+
+  /** Value the data side of CPU c reads at loc: its own newest buffered store, else memory. */
+  protected read(s: Uint8Array, c: number, loc: number): number {
+    const b = this.base(c);
+    for (let i = s[b + SBLEN] - 1; i >= 0; i--)
+      if (s[b + SB + 3 * i] === loc) return s[b + SB + 3 * i + 1];
+    return s[loc];
+  }
+
+  /** This CPU's newest buffered store to loc, or -1. */
+  protected ownBuffered(s: Uint8Array, c: number, loc: number): number {
+    const b = this.base(c);
+    for (let i = s[b + SBLEN] - 1; i >= 0; i--)
+      if (s[b + SB + 3 * i] === loc) return s[b + SB + 3 * i + 1];
+    return -1;
+  }
+
+  /** Bit of version v in the set of versions of code slot ci. */
+  protected bit(ci: number, v: number): number {
+    const i = this.slotVersions[ci].indexOf(v);
+    return i < 0 ? 0 : 1 << i;
+  }
+
+  /**
+   * Versions the point of unification may present for a code slot: every version written since
+   * the last clean to the PoU (DC CVAU completed by a DSB), or the current one with CTR_EL0.IDC.
+   */
+  protected pouMask(s: Uint8Array, ci: number): number {
+    return this.layout.arch.idc ? this.bit(ci, s[this.layout.codeBase + ci]) : s[this.pouOff + ci];
+  }
+
+  protected versionsOf(ci: number, mask: number): number[] {
+    const out: number[] = [];
+    const vs = this.slotVersions[ci];
+    for (let i = 0; i < vs.length; i++) if (mask & (1 << i)) out.push(vs[i]);
+    return out;
+  }
+
+  protected isCode(loc: number): boolean {
+    return loc >= this.layout.codeBase && loc < this.layout.codeBase + this.layout.nCode;
+  }
+
+  protected locOfVa(s: Uint8Array, c: number, va: number): number {
+    const L = this.layout;
+    const p = L.pages[L.vaPage[va]];
+    const pte = s[p.pteLoc];
+    const f = pte !== 0 ? L.frames[pteFrame(pte)] : L.frames[p.frames[0]];
+    void c;
+    return f.slotLoc + L.vaSlotInPage[va];
+  }
+
+  protected vaLive(va: number, live: number[]): boolean {
+    const L = this.layout;
+    for (const ri of live) {
+      const r = L.regions[ri];
+      const base = L.pages[r.page].vaBase + r.offset;
+      if (va >= base && va < base + r.lines) return true;
+    }
+    return false;
+  }
+}
+
+/** Text of a call result register: "new", "stale", ..., "spurious-fault+new". */
+export function callResultText(v: number): string {
+  if (v === 0) return "none";
+  const cls = RESULT_CLASSES[(v - 1) & 7];
+  return v - 1 >= 8 ? `spurious-fault+${cls}` : cls;
+}

@@ -1,0 +1,85 @@
+/**
+ * Store buffers: which entry may drain, and what a drain makes visible (memory, the point of
+ * unification, I-caches, a pending late fetch, concurrent modification of code being run).
+ */
+import { FetchSide } from "./fetch";
+import { PC, CACC, CFLAGS, SBLEN, PROPH, PVER, TAINT, IPIW, WOM, SB } from "./state";
+
+export abstract class StoreBuffers extends FetchSide {
+  protected drainable(s: Uint8Array, b: number, i: number): boolean {
+    const loc = s[b + SB + 3 * i];
+    const ep = s[b + SB + 3 * i + 2] & 127;
+    for (let j = 0; j < i; j++) {
+      if (s[b + SB + 3 * j] === loc) return false; // same location: in order (coherence)
+      if ((s[b + SB + 3 * j + 2] & 127) !== ep) return false; // store barrier / release between
+    }
+    return true;
+  }
+
+  protected drain(t: Uint8Array, c: number, i: number): void {
+    const L = this.layout;
+    const b = this.base(c);
+    const loc = t[b + SB + 3 * i];
+    t[loc] = t[b + SB + 3 * i + 1];
+    const n = t[b + SBLEN];
+    t.copyWithin(b + SB + 3 * i, b + SB + 3 * (i + 1), b + SB + 3 * n);
+    t.fill(0, b + SB + 3 * (n - 1), b + SB + 3 * n);
+    t[b + SBLEN] = n - 1;
+    if (i < t[b + WOM]) t[b + WOM]--;
+    if (i < t[b + IPIW]) t[b + IPIW]--;
+    if (loc >= L.codeBase && loc < L.codeBase + L.nCode) {
+      // A late fetch of this version by another CPU is performed now.
+      for (let d = 0; d < this.nCpu; d++) {
+        const bd = this.base(d);
+        if (d !== c && t[bd + PROPH] === loc - L.codeBase + 1 && t[bd + PVER] === t[loc]) {
+          t[bd + PROPH] = 0;
+          t[bd + PVER] = 0;
+          t[bd + TAINT] = 0;
+          t[bd + TAINT + 1] = 0;
+        }
+      }
+      // The new version may now be presented by the PoU, and so fetched into any I-cache.
+      const ci = loc - L.codeBase;
+      const bit = this.bit(ci, t[loc]);
+      if (!L.arch.idc) {
+        t[this.pouOff + ci] |= bit;
+        // A DC CVAU is ordered after this CPU's own earlier stores to the same line.
+        for (let d = 0; d < this.nCpu; d++)
+          if (d === c) t[this.base(d) + this.o.dcseen + ci] = bit;
+          else t[this.base(d) + this.o.dcseen + ci] |= bit;
+      }
+      if (!L.arch.dic)
+        for (let d = 0; d < this.nCpu; d++) t[this.base(d) + this.o.icache + ci] |= bit;
+    }
+    // arm64 CMODX: a write that becomes visible while another CPU is executing that line's
+    // function is a concurrent modification (Arm ARM B2.2.5).
+    if (L.arch.cmodxSafe && loc >= L.codeBase && loc < L.codeBase + L.nCode) {
+      for (let d = 0; d < this.nCpu; d++) {
+        const bd = this.base(d);
+        const st = L.cpus[d].steps[t[bd + PC]];
+        if (!st || st.k !== "call" || t[bd + CACC] === 0) continue;
+        if (this.regionMapsLoc(t, d, st.region, loc)) t[bd + CFLAGS] |= 1;
+      }
+    }
+  }
+
+  protected regionMapsLoc(s: Uint8Array, _c: number, ri: number, loc: number): boolean {
+    const L = this.layout;
+    const r = L.regions[ri];
+    const p = L.pages[r.page];
+    for (const fi of p.frames) {
+      const f = L.frames[fi];
+      if (loc >= f.slotLoc + r.offset && loc < f.slotLoc + r.offset + r.lines) return true;
+    }
+    void s;
+    return false;
+  }
+
+  protected storePending(s: Uint8Array, loc: number): boolean {
+    for (let d = 0; d < this.nCpu; d++) {
+      const b = this.base(d);
+      for (let i = 0; i < s[b + SBLEN]; i++) if (s[b + SB + 3 * i] === loc) return true;
+    }
+    return false;
+  }
+}

@@ -1,0 +1,328 @@
+/**
+ * Every enabled transition of a state: program steps and hardware steps (drains, pending
+ * loads, IPIs, maintenance completing, interrupts, speculative fetch, TLB fill and eviction).
+ */
+import { Calls } from "./call";
+import { handlerNeedsDrain } from "./ipi";
+import {
+  PC,
+  CSLOT,
+  INTR,
+  IPIP,
+  IPIF,
+  EPOCH,
+  SBLEN,
+  STOPF,
+  IPIQ,
+  IPIW,
+  WOM,
+  SB,
+  K,
+  label,
+  type Emit,
+} from "./state";
+import { FAULT, FAULT_PROT, IPI_HANDLERS, UNPRED, NONE, type Step } from "./layout";
+
+export abstract class Transitions extends Calls {
+  successors(s: Uint8Array, emit: Emit): void {
+    const L = this.layout;
+    const a = L.arch;
+    if (this.partialOrder) {
+      // An ample set of one local step (always enabled, independent of every other transition,
+      // invisible until the end; forward only, so no cycle can postpone the others forever).
+      for (let c = 0; c < this.nCpu; c++) {
+        const b = this.base(c);
+        const pc = s[b + PC];
+        const st = L.cpus[c].steps[pc];
+        if (!st || (s[b + STOPF] & 1) !== 0 || !this.isLocal(s, c, st, pc)) continue;
+        if (this.waitsForLoad(s, c, st) || this.branchOnPending(s, c, st)) continue;
+        const t = this.scratch(s);
+        this.instructionStep(t, c, st);
+        emit(label(c, K.prog, 0), this.canonical(t));
+        return;
+      }
+    }
+    for (let c = 0; c < this.nCpu; c++) {
+      const b = this.base(c);
+      const cpu = L.cpus[c];
+      const pc = s[b + PC];
+      const isDone = pc >= cpu.steps.length;
+      const inStop = (s[b + STOPF] & 1) !== 0;
+      // A call is one instruction stream: interrupts and IPIs are taken at its boundaries, or
+      // between its lines when the region declares each line an instruction (interruptible).
+      const cur = cpu.steps[pc];
+      const midCall =
+        s[b + CSLOT] > 0 && !(cur?.k === "call" && L.regions[cur.region].interruptible);
+      // Program step (not while the CPU spins in a stop_machine() handler).
+      if (
+        !isDone &&
+        !inStop &&
+        !this.waitsForLoad(s, c, cpu.steps[pc]) &&
+        !this.acquireWaits(s, c, cpu.steps[pc])
+      )
+        this.programStep(s, c, cpu.steps[pc], emit);
+      // A pending load is performed (reads memory or its own newest buffered store).
+      if (!a.loadsInOrder && s[b + this.o.pload] !== 0) {
+        const t = this.scratch(s);
+        if (this.performLoad(t, c)) emit(label(c, K.load, 0), this.canonical(t));
+      }
+      // Store-buffer drains (MODEL.md mechanism 5).
+      const n = s[b + SBLEN];
+      for (let i = 0; i < n; i++) {
+        if (a.tso && i > 0) break;
+        if (!this.drainable(s, b, i)) continue;
+        const t = this.scratch(s);
+        this.drain(t, c, i);
+        emit(label(c, K.drain, i), this.canonical(t));
+      }
+      // An IPI written to the interrupt controller arrives once the stores it is ordered after
+      // have drained (riscv64: a device write, ordered by fence w,o).
+      if (s[b + IPIQ] !== 0 && s[b + IPIW] === 0 && !this.ipiInFlight(s, c)) {
+        const t = this.scratch(s);
+        this.postIpi(t, c, s[b + IPIQ]);
+        t[b + IPIQ] = 0;
+        emit(label(c, K.ipipost, 0), this.canonical(t));
+      }
+      // IPI delivery (also to CPUs that finished their program).
+      if (s[b + IPIP] !== 0 && !midCall && (!a.exceptions.drainsStores || n === 0)) {
+        const h = IPI_HANDLERS[s[b + IPIP] - 1];
+        if (h === "stop_isb" || h === "stop_fence.i") this.stopMachineStep(s, c, h, emit);
+        else if (!(handlerNeedsDrain(h) && n > 0)) {
+          const t = this.scratch(s);
+          this.exceptionSyncs(t, c);
+          this.runHandler(t, c, h);
+          t[b + IPIP] = 0;
+          t[b + IPIF] = 0;
+          emit(label(c, K.ipi, 0), this.canonical(t));
+        }
+      }
+      // Pending IC IVAU reaching every I-cache (it may complete before the DSB).
+      if (!a.dic)
+        for (let cl = 0; cl < L.nCl; cl++) {
+          if (!s[b + this.o.pinval + cl]) continue;
+          const t = this.scratch(s);
+          this.completeInvalidate(t, c, cl);
+          emit(label(c, K.icomplete, cl), this.canonical(t));
+        }
+      if (isDone || inStop) continue;
+      // Interrupts that may arrive anywhere.
+      if (s[b + INTR] > 0 && !midCall && (!a.exceptions.drainsStores || n === 0)) {
+        const t = this.scratch(s);
+        t[b + INTR]--;
+        this.exceptionSyncs(t, c);
+        emit(label(c, K.irq, 0), this.canonical(t));
+      }
+      const live = this.liveness ? cpu.liveRegions[pc] : L.regions.map((r) => r.index);
+      // Speculative fetch into the pipeline (MODEL.md mechanism 3).
+      for (const ri of cpu.speculate) {
+        if (!live.includes(ri)) continue;
+        const r = L.regions[ri];
+        const base = L.pages[r.page].vaBase + r.offset;
+        for (let i = 0; i < r.lines; i++) {
+          const va = base + i;
+          if (s[b + this.o.pipe + va] !== NONE) continue;
+          let top = 0;
+          for (let x = 0; x < L.nVaSlots; x++) top = Math.max(top, s[b + this.o.prank + x]);
+          const fetched = this.fetchOptions(s, c, va);
+          // The litmus front-end (exec) keeps the ESOP 2020 model: no UNPRED there.
+          for (const o of cpu.faultReg >= 0 ? fetched : this.withUnpredictable(ri, fetched)) {
+            const faulted = o.v === FAULT || o.v === FAULT_PROT || o.v === UNPRED;
+            const combos = faulted ? [[]] : this.coFetch(s, c, va, live);
+            for (const [k, co] of combos.entries()) {
+              const t = this.scratch(s);
+              this.applyFill(t, c, va, o.fill);
+              t[b + this.o.pipe + va] = o.v;
+              t[b + this.o.prank + va] = top + 1;
+              for (const [x, v] of co) {
+                t[b + this.o.pipe + x] = v;
+                t[b + this.o.prank + x] = top + 1;
+              }
+              emit(label(c, K.spec, va | (o.v << 8), k), this.canonical(t));
+            }
+          }
+        }
+      }
+      // TLB fill and eviction (MODEL.md mechanism 4).
+      for (const p of this.livePages(live)) {
+        const e = s[b + this.o.tlb + p];
+        const pte = s[L.pages[p].pteLoc];
+        if (e === NONE && (pte !== 0 || a.tlbCachesInvalid)) {
+          const t = this.scratch(s);
+          t[b + this.o.tlb + p] = pte;
+          emit(label(c, K.tlbfill, p), this.canonical(t));
+        }
+        if (e !== NONE && e !== pte) {
+          const t = this.scratch(s);
+          t[b + this.o.tlb + p] = NONE;
+          emit(label(c, K.tlbevict, p), this.canonical(t));
+        }
+      }
+    }
+  }
+
+  protected livePages(live: number[]): number[] {
+    const out: number[] = [];
+    for (const ri of live) {
+      const p = this.layout.regions[ri].page;
+      if (!out.includes(p)) out.push(p);
+    }
+    return out;
+  }
+
+  protected programStep(s: Uint8Array, c: number, st: Step, emit: Emit): void {
+    const L = this.layout;
+    const a = L.arch;
+    const b = this.base(c);
+    const n = s[b + SBLEN];
+    const lbl = label(c, K.prog, 0);
+    if (st.k === "jump" && this.branchOnPending(s, c, st)) {
+      this.speculateBranch(s, c, st, emit);
+      return;
+    }
+    switch (st.k) {
+      case "store": {
+        if (n >= L.sbMax) return;
+        const t = this.scratch(s);
+        let ep = t[b + EPOCH];
+        if (st.release && !a.tso) ep = ++t[b + EPOCH] | 128; // release: after every earlier store
+        const e = b + SB + 3 * n;
+        t[e] = st.loc;
+        t[e + 1] = st.value;
+        t[e + 2] = ep;
+        t[b + SBLEN] = n + 1;
+        // SDM 9.1.3: a store to a linear address invalidates this CPU's prefetched instruction there.
+        if (a.smcSnoopLinear && st.vaSlot >= 0) t[b + this.o.pipe + st.vaSlot] = NONE;
+        t[b + PC]++;
+        emit(lbl, this.canonical(t));
+        return;
+      }
+      case "load": {
+        const t = this.scratch(s);
+        t[b + this.o.regs + st.reg] = this.read(s, c, st.loc);
+        if (this.feedsClean[c][s[b + PC]]) this.cleansFromHere(t, c);
+        t[b + PC]++;
+        emit(lbl, this.canonical(t));
+        if (this.deferrable[c][s[b + PC]] && s[b + this.o.pload] === 0)
+          this.deferLoad(s, c, st.reg, st.loc, emit);
+        return;
+      }
+      case "await": {
+        if (this.read(s, c, st.loc) !== st.value) return;
+        const t = this.scratch(s);
+        t[b + PC]++;
+        emit(lbl, this.canonical(t));
+        return;
+      }
+      case "interrupt": {
+        if (a.exceptions.drainsStores && n > 0) return;
+        const t = this.scratch(s);
+        this.exceptionSyncs(t, c);
+        t[b + PC]++;
+        emit(lbl, this.canonical(t));
+        return;
+      }
+      case "ipi-send":
+      case "stop-send": {
+        if (st.k === "ipi-send" && a.ipiOrder === "device-barrier") {
+          // The IPI is a device write: it waits only for the stores a device barrier ordered.
+          if (s[b + IPIQ] !== 0) return;
+          const t = this.scratch(s);
+          t[b + IPIQ] = IPI_HANDLERS.indexOf(st.handler) + 1;
+          t[b + IPIW] = t[b + WOM];
+          t[b + PC]++;
+          emit(lbl, this.canonical(t));
+          return;
+        }
+        // smp_call_function() publishes its request with a full barrier before the IPI.
+        if (n > 0) return;
+        for (let d = 0; d < this.nCpu; d++) if (d !== c && s[this.base(d) + IPIP] !== 0) return;
+        const t = this.scratch(s);
+        const h = IPI_HANDLERS.indexOf(st.handler) + 1;
+        for (let d = 0; d < this.nCpu; d++) {
+          if (d === c) continue;
+          t[this.base(d) + IPIP] = h;
+          t[this.base(d) + IPIF] = c + 1;
+        }
+        t[b + PC]++;
+        emit(lbl, this.canonical(t));
+        return;
+      }
+      case "ipi-local": {
+        if (handlerNeedsDrain(st.handler) && n > 0) return;
+        const t = this.scratch(s);
+        this.runHandler(t, c, st.handler);
+        t[b + PC]++;
+        emit(lbl, this.canonical(t));
+        return;
+      }
+      case "stop-arrived": {
+        for (let d = 0; d < this.nCpu; d++) {
+          const bd = this.base(d);
+          if (s[bd + IPIF] === c + 1 && (s[bd + STOPF] & 1) === 0) return;
+        }
+        const t = this.scratch(s);
+        t[b + PC]++;
+        emit(lbl, this.canonical(t));
+        return;
+      }
+      case "stop-release": {
+        const t = this.scratch(s);
+        for (let d = 0; d < this.nCpu; d++) {
+          const bd = this.base(d);
+          if (t[bd + IPIF] === c + 1) t[bd + STOPF] |= 2;
+        }
+        t[b + PC]++;
+        emit(lbl, this.canonical(t));
+        return;
+      }
+      case "ipi-wait": {
+        if (s[b + IPIQ] !== 0) return;
+        for (let d = 0; d < this.nCpu; d++) if (s[this.base(d) + IPIF] === c + 1) return;
+        const t = this.scratch(s);
+        t[b + PC]++;
+        emit(lbl, this.canonical(t));
+        return;
+      }
+      case "effect":
+        this.effectStep(s, c, st, emit);
+        return;
+      case "call":
+        this.callStep(s, c, st.region, st.reg, emit);
+        return;
+      case "exec":
+        this.callStep(s, c, st.region, -1, emit, st);
+        return;
+      case "effect-reg": {
+        const sym = this.symbolAt(s[b + this.o.regs + st.addr], st.text);
+        if (sym.kind !== "code") throw new Error(`${st.text}: the address ${sym.name} is not code`);
+        this.effectStep(
+          s,
+          c,
+          {
+            k: "effect",
+            effect: st.effect,
+            insn: st.insn,
+            region: sym.region,
+            line: sym.line,
+            frame: -1,
+            text: st.text,
+            sync: true,
+          },
+          emit,
+        );
+        return;
+      }
+      default: {
+        const t = this.scratch(s);
+        if (!this.instructionStep(t, c, st)) return;
+        if (st.k === "ldr" && this.feedsClean[c][s[b + PC]]) this.cleansFromHere(t, c);
+        emit(lbl, this.canonical(t));
+        if (st.k === "ldr" && this.deferrable[c][s[b + PC]] && s[b + this.o.pload] === 0) {
+          const R = b + this.o.regs;
+          const loc = this.locOfSymbol(s, this.symbolAt(s[R + st.addr], st.text), st.text);
+          this.deferLoad(s, c, st.dst, loc, emit);
+        }
+      }
+    }
+  }
+}
