@@ -120,7 +120,7 @@ export function abortRunningWork(): void {
   c.abort();
 }
 
-/** Install the interrupt hook for this process (lib/interrupt.ts reads it). */
+/** Install the interrupt hook for this process (lib/model/interrupt.ts reads it). */
 export function installInterruptHook(): InterruptHook {
   const hook: InterruptHook = { signal: () => interruptController.signal };
   (globalThis as { [INTERRUPT_HOOK]?: InterruptHook })[INTERRUPT_HOOK] = hook;

@@ -1,13 +1,13 @@
 export const version = "0.1.0";
+export * from "./model";
 export * from "./display";
 export * from "./execmem";
 export * from "./arch";
 export * from "./scenario/spec";
 export * from "./scenario/builder";
 export * from "./scenario/condition";
-export { compile, ScenarioError } from "./machine/layout";
-export { Machine, callResultText, RESULT_CLASSES } from "./machine/machine";
-export * from "./explorer/result";
+export { compile } from "./machine/layout";
+export { Machine, callResultText } from "./machine/machine";
 export { explore, witness, type ExploreOptions } from "./explorer/explore";
 export {
   bfs,
@@ -16,7 +16,6 @@ export {
   MAX_SAMPLE_RUNS,
   StateStore,
   type SampleBounds,
-  prng,
   type Bounds,
   type Progress,
   type TransitionSystem,
@@ -28,4 +27,5 @@ export * from "./scenario/measures";
 export { exploreMany, type SweepOptions } from "./explorer/sweep";
 export * from "./litmus";
 export * from "./explorer/query";
-export * from "./interrupt";
+/** The outcome classes verdicts count bad unless told otherwise: BAD_CLASSES under its older name. */
+export { BAD_CLASSES as DEFAULT_BAD } from "./model";

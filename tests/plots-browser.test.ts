@@ -24,7 +24,7 @@ import {
   verdictTable,
   witnessFigure,
   type Figure,
-} from "../lib/plots";
+} from "../lib";
 import {
   fragmentation,
   latencySeries,

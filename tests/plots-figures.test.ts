@@ -27,7 +27,7 @@ import {
   writtenVersion,
   type Figure,
   type Trace,
-} from "../lib/plots";
+} from "../lib";
 import { toBundle } from "../lib/display";
 import {
   exploration,

@@ -1,6 +1,6 @@
 /**
  * Result objects for the plot tests, shaped like the explorer's, allocators' and cost model's
- * output (lib/explorer/result.ts, lib/plots input interfaces).
+ * output (lib/model/result.ts, lib/plots input interfaces).
  */
 import type {
   ExplorationResult,
@@ -9,7 +9,7 @@ import type {
   Structure,
   Witness,
   WitnessStep,
-} from "../lib/explorer/result";
+} from "../lib";
 import type { FragmentationSeries, FragmentationStep, Extent, LatencySeries } from "../lib/plots";
 
 type Change = [cpu: number, structure: Structure, line: string, version: string | null];

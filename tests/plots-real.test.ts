@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { latencySweep } from "../lib/cost/model";
 import { compareAllocators } from "../lib/execmem/workload";
 import { explore } from "../lib/explorer/explore";
-import type { ExplorationResult } from "../lib/explorer/result";
+import type { ExplorationResult } from "../lib";
 import {
   VERSION_CLASSES,
   fragmentationFigure,
@@ -20,7 +20,7 @@ import {
   witnessFigure,
   writtenVersion,
   type Trace,
-} from "../lib/plots";
+} from "../lib";
 import { parseScenario } from "../lib/scenario/format";
 
 function run(name: string): { r: ExplorationResult; versions: string[] } {

@@ -7,7 +7,7 @@ import { readdirSync } from "fs";
 import { join } from "path";
 import { describe, expect, it } from "vitest";
 import { explore } from "../lib/explorer/explore";
-import type { ExplorationResult } from "../lib/explorer/result";
+import type { ExplorationResult } from "../lib";
 import { loadScenario } from "../lib/scenario/format";
 
 const DIR = join(__dirname, "scenarios");

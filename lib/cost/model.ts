@@ -1,7 +1,7 @@
 // The latency model: evaluates strategies (strategies.ts) with the named constants
 // (constants.ts), deterministically (medians) or as seeded samples with log-normal jitter.
 import type { ArchName } from "../execmem/arch";
-import { mulberry32, type Rng } from "../execmem/prng";
+import { mulberry32, type Rng } from "../model";
 import {
   type CostConstant,
   type CostConstantName,

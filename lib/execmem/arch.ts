@@ -5,7 +5,7 @@
 //            arch/arm64/include/asm/memory.h (48-bit VA, 4 KiB pages)
 //   riscv64: arch/riscv/mm/init.c execmem_arch_setup(); arch/riscv/include/asm/pgtable.h
 //            (MODULES_VADDR/END, BPF_JIT_REGION_*); Documentation/arch/riscv/vm-layout.rst (Sv39)
-import { mulberry32 } from "./prng";
+import { mulberry32 } from "../model";
 import type { TrapInsn, WriteAlias } from "./effects";
 import {
   ExecmemError,

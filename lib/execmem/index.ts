@@ -1,6 +1,5 @@
 export * from "./types";
 export * from "./effects";
-export * from "./prng";
 export * from "./arch";
 export { MODULE_SIZES } from "./data/module-sizes";
 export * from "./vmap";

@@ -7,7 +7,7 @@ import type { ArchName } from "./arch";
 import { execmemArchSetup } from "./arch";
 import { MODULE_SIZES } from "./data/module-sizes";
 import { Execmem, type JitTextHandle, type MapExtent } from "./execmem";
-import { mulberry32, sampleQuantiles } from "./prng";
+import { mulberry32, sampleQuantiles } from "../model";
 import { ExecmemError, PAGE_SIZE, PMD_SIZE, type Va, alignUp } from "./types";
 
 export type WorkloadKind = "module" | "bpf" | "kprobe" | "ftrace";

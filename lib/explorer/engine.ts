@@ -3,6 +3,7 @@
  * system, with a visited set over the compact state encoding. It knows nothing of machines or
  * architectures (the herd7 split: model apart from engine).
  */
+import { prng } from "../model";
 
 export interface TransitionSystem {
   initial(): Uint8Array;
@@ -257,18 +258,6 @@ export function pathTo(g: Graph, i: number): number[] {
   const labels: number[] = [];
   for (let j = i; j > 0; j = g.parent[j]) labels.push(g.label[j]);
   return labels.reverse();
-}
-
-/** A small seeded PRNG (mulberry32). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export interface Walk {

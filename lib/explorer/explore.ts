@@ -10,7 +10,7 @@ import { compile } from "../machine/layout";
 import { evalCondition, observation, parseCondition, type Condition } from "../scenario/condition";
 import type { ScenarioSpec } from "../scenario/spec";
 import { bfs, pathTo, sampleWalks, type Bounds, type Graph } from "./engine";
-import type { ExplorationResult, OutcomeResult, Witness } from "./result";
+import type { ExplorationResult, OutcomeResult, Witness } from "../model";
 
 export interface ExploreOptions extends Bounds, MachineOptions {
   /** Show a progress bar (in a notebook it updates in place); the text is its label. */

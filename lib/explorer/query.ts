@@ -1,66 +1,19 @@
 /**
- * Questions asked of exploration results (plain functions over lib/explorer/result.ts): which
+ * Questions asked of exploration results (plain functions over lib/model/result.ts): which
  * values a register reached, which outcome classes, the shortest witness of a bad one.
  */
 import { table, type SelfDisplaying } from "../display";
-import type { ExplorationResult, OutcomeResult, Witness } from "./result";
+import {
+  OUTCOME_CLASSES,
+  isBad,
+  outcomeClassesOf,
+  type ExplorationResult,
+  type OutcomeClass,
+  type OutcomeResult,
+  type Witness,
+} from "../model";
 
-/** How a run, or a whole scenario, ended (MODEL.md "Outcome of running a function"). */
-export type OutcomeClass =
-  | "new"
-  | "stale"
-  | "trap"
-  | "torn"
-  | "fault"
-  | "oops"
-  | "spurious-fault"
-  | "unpredictable"
-  | "hang";
-
-export const OUTCOME_CLASSES: readonly OutcomeClass[] = [
-  "new",
-  "stale",
-  "trap",
-  "torn",
-  "fault",
-  "oops",
-  "spurious-fault",
-  "unpredictable",
-  "hang",
-];
-
-/**
- * Classes in which the intended code did not run: other code, a fault delivered (on kernel text
- * an oops), or a CPU that cannot proceed. A scenario may declare "fault" or "oops" handled
- * (ScenarioSpec.handled); badOf() then leaves them out.
- */
-export const BAD_CLASSES: readonly OutcomeClass[] = [
-  "stale",
-  "trap",
-  "torn",
-  "fault",
-  "oops",
-  "unpredictable",
-  "hang",
-];
-
-const badFor = (r: ExplorationResult) => (c: OutcomeClass) =>
-  BAD_CLASSES.includes(c) && !(r.handled ?? []).includes(c);
-
-/**
- * The outcome classes named by an outcome's values ("1:r0" -> "stale", "spurious-fault+new"),
- * in the order of OUTCOME_CLASSES.
- */
-export function outcomeClassesOf(values: Record<string, string>, key = ""): OutcomeClass[] {
-  const found = new Set<string>();
-  for (const v of Object.values(values)) {
-    found.add(v);
-    for (const part of v.split(/[+,;\s]+/)) found.add(part);
-  }
-  // The explorer names hung CPUs under "hang" ("P1,P2").
-  if (values.hang || /\bhang\b/.test(key)) found.add("hang");
-  return OUTCOME_CLASSES.filter((c) => found.has(c));
-}
+const badFor = (r: ExplorationResult) => (c: OutcomeClass) => isBad(r, c);
 
 /** The values a register took over every outcome of an exploration, sorted. */
 export function valuesOf(r: ExplorationResult, reg = "1:r0"): string[] {

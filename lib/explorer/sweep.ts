@@ -7,9 +7,9 @@ import { cpus } from "node:os";
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { ScenarioSpec } from "../scenario/spec";
-import type { ExplorationResult } from "./result";
+import type { ExplorationResult } from "../model";
 import { explore, type ExploreOptions } from "./explore";
-import { InterruptedError, interruptSignal } from "../interrupt";
+import { InterruptedError, interruptSignal } from "../model";
 
 export interface SweepOptions extends Omit<ExploreOptions, "onProgress" | "sample"> {
   /** Worker threads (default: the number of cores; 0 runs in this thread). */

@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from "fs";
 import { join } from "path";
-import type { Observation } from "../explorer/result";
+import type { Observation } from "../model";
 import { LitmusError, loadLitmus } from "./parse";
 import { runLitmusTest, type LitmusOptions, type LitmusResult } from "./run";
 

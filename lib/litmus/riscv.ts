@@ -15,7 +15,8 @@
  */
 import { readFileSync } from "fs";
 import { architectures } from "../arch";
-import type { CpuSpec, Op, Operand, RegionSpec, ScenarioSpec, SourcePos } from "../scenario/spec";
+import type { SourcePos } from "../model";
+import type { CpuSpec, Op, Operand, RegionSpec, ScenarioSpec } from "../scenario/spec";
 import { readFrame, type LitmusFrame } from "./frame";
 import { LitmusError } from "./parse";
 import {

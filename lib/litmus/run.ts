@@ -4,7 +4,7 @@
  * witnesses count, `Observation NAME Never|Sometimes|Always p q` and the time.
  */
 import { explore, type ExploreOptions } from "../explorer/explore";
-import type { ExplorationResult, Observation, Witness } from "../explorer/result";
+import type { ExplorationResult, Observation, Witness } from "../model";
 import { evalCondition, parseCondition } from "../scenario/condition";
 import { loadLitmus, parseLitmus, type LitmusTest } from "./parse";
 import { translate, type TranslateOptions, type Translation } from "./translate";

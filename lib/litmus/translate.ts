@@ -19,7 +19,8 @@
  */
 import { architectures } from "../arch";
 import { ConditionError, parseCondition } from "../scenario/condition";
-import type { CpuSpec, Op, Operand, RegionSpec, ScenarioSpec, SourcePos } from "../scenario/spec";
+import type { SourcePos } from "../model";
+import type { CpuSpec, Op, Operand, RegionSpec, ScenarioSpec } from "../scenario/spec";
 import {
   cmodxKind,
   decodeEncoding,

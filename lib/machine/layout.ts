@@ -5,22 +5,8 @@
  */
 import type { ArchVariant, Effect, MacroStep } from "../arch/types";
 import { architectures, getArch } from "../arch";
-import type { Alias, Operand, Perm, ScenarioSpec, SourcePos } from "../scenario/spec";
-
-/**
- * A scenario that cannot run: its message is `name:line:col: what` (or `name: what` without a
- * position), with the scenario name and source position kept as fields.
- */
-export class ScenarioError extends Error {
-  constructor(
-    message: string,
-    public readonly scenario: string,
-    public readonly pos?: SourcePos,
-  ) {
-    super(pos ? `${scenario}:${pos.line}:${pos.column}: ${message}` : `${scenario}: ${message}`);
-    this.name = "ScenarioError";
-  }
-}
+import { ScenarioError, type SourcePos } from "../model";
+import type { Alias, Operand, Perm, ScenarioSpec } from "../scenario/spec";
 
 export const NONE = 255;
 /** A fetch fault on a not-present translation (pipeline entry). */

@@ -16,7 +16,6 @@ import { Views } from "./views";
 
 export {
   K,
-  RESULT_CLASSES,
   callResultText,
   label,
   labelArg,

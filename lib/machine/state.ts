@@ -4,7 +4,7 @@
  * pipeline, in one byte vector. The field offsets, transition labels, and the reads every layer
  * of the machine shares.
  */
-import type { RunClass } from "../explorer/result";
+import { RESULT_CLASSES } from "../model";
 import { pteFrame, type Layout } from "./layout";
 import { deferrable, feedsClean, symmetryGroups } from "./analysis";
 
@@ -44,15 +44,6 @@ export const K = {
   ipipost: 13,
 } as const;
 
-export const RESULT_CLASSES: RunClass[] = [
-  "new",
-  "stale",
-  "trap",
-  "torn",
-  "fault",
-  "unpredictable",
-  "oops",
-];
 export const CLS_NEW = 0,
   CLS_STALE = 1,
   CLS_TRAP = 2,

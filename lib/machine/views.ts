@@ -2,7 +2,7 @@
  * Reading a state for people: the observed values of a final state, residency, and the
  * description and difference of a step (witness traces).
  */
-import type { ResidencyCell } from "../explorer/result";
+import type { ResidencyCell } from "../model";
 import { Transitions } from "./transitions";
 import {
   PC,

@@ -3,8 +3,8 @@
  * verdicts; greys for empty cells and page permissions.
  */
 
-import { OUTCOME_CLASSES, outcomeClassesOf, type OutcomeClass } from "../explorer/query";
-export { OUTCOME_CLASSES, outcomeClassesOf, type OutcomeClass };
+import type { OutcomeClass, VerdictClass } from "../model";
+
 export const okabeIto = {
   black: "#000000",
   orange: "#E69F00",
@@ -74,8 +74,6 @@ export const outcomeColors: Readonly<Record<OutcomeClass, string>> = {
   unpredictable: okabeIto.blue,
   hang: okabeIto.black,
 };
-
-export type VerdictClass = "sufficient" | "insufficient" | "unknown";
 
 export const verdictColors: Readonly<Record<VerdictClass, string>> = {
   sufficient: okabeIto.bluishGreen,

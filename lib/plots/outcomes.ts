@@ -1,6 +1,6 @@
 /** Outcomes of explorations, coloured by outcome class. */
-import type { ExplorationResult } from "../explorer/result";
-import { OUTCOME_CLASSES, outcomeClassesOf, outcomeColors } from "./colors";
+import { OUTCOME_CLASSES, outcomeClassesOf, type ExplorationResult } from "../model";
+import { outcomeColors } from "./colors";
 import { Figure, Trace, figure } from "./figure";
 import { esc } from "./util";
 

@@ -1,11 +1,5 @@
 /** Residency of lines in each CPU's pipeline, I-cache, D-cache and TLB along a witness. */
-import type {
-  OutcomeResult,
-  ResidencyCell,
-  Structure,
-  Witness,
-  WitnessStep,
-} from "../explorer/result";
+import type { OutcomeResult, ResidencyCell, Structure, Witness, WitnessStep } from "../model";
 import {
   VERSION_CLASSES,
   VersionClass,

@@ -1,86 +1,12 @@
-/** Verdict tables: architecture variants × mitigation subsets, sufficient or not, with witnesses. */
-import type { ExplorationResult, OutcomeResult, Witness } from "../explorer/result";
-import {
-  OUTCOME_CLASSES,
-  OutcomeClass,
-  VerdictClass,
-  discreteColorscale,
-  outcomeClassesOf,
-  verdictColors,
-} from "./colors";
-import { BAD_CLASSES } from "../explorer/query";
+/**
+ * Verdict tables: architecture variants × mitigation subsets, sufficient or not, with witnesses
+ * (cells from verdictOf() in lib/model/verdict.ts).
+ */
+import { verdictClass, type VerdictCell, type VerdictClass, type Witness } from "../model";
+import { discreteColorscale, verdictColors } from "./colors";
 import { figureGrid, legendEntry } from "./compose";
 import { Figure, Trace, figure } from "./figure";
 import { esc } from "./util";
-
-/** One cell of a verdict table. */
-export interface VerdictCell {
-  /** Column: the architecture variant ("x86-64", "x86-64+FRED", "arm64 IDC=1 DIC=1", ...). */
-  arch: string;
-  /** Row: the mitigations applied (any names; the empty set is "none"). */
-  mitigations: readonly string[];
-  /** Facet: the situation ("fresh allocation", "reuse of freed space", ...). */
-  situation?: string;
-  /** Whether the mitigations rule out every bad outcome; null when not known. */
-  sufficient: boolean | null;
-  /** Bad outcome classes reached (when insufficient). */
-  outcomes?: readonly string[];
-  /** A witness of a bad outcome. */
-  witness?: Witness;
-  /** Where the witness is shown; the cell's mark links to it (plotly.js keeps http(s) links only). */
-  href?: string;
-  /** Extra hover text, e.g. the cost of the subset. */
-  note?: string;
-}
-
-/** Outcome classes that make a subset insufficient unless told otherwise. */
-export const DEFAULT_BAD: readonly OutcomeClass[] = BAD_CLASSES;
-
-/** Bad outcome classes of one outcome. */
-export function badClasses(o: OutcomeResult, bad: readonly string[] = DEFAULT_BAD): OutcomeClass[] {
-  return outcomeClassesOf(o.values, o.key).filter((c) => bad.includes(c));
-}
-
-/**
- * A verdict cell computed from an exploration: insufficient when a bad outcome is reachable
- * (with the shortest such witness), sufficient when none is and the exploration was complete,
- * unknown otherwise.
- */
-export function verdictOf(
-  result: ExplorationResult,
-  cell: {
-    arch?: string;
-    mitigations: readonly string[];
-    situation?: string;
-    href?: string;
-    note?: string;
-  },
-  bad: readonly string[] = DEFAULT_BAD,
-): VerdictCell {
-  // Classes the scenario declares handled (ScenarioSpec.handled) are not bad.
-  const counted = bad.filter((c) => !(result.handled ?? []).includes(c));
-  const bads = result.outcomes
-    .map((o) => ({ o, classes: badClasses(o, counted) }))
-    .filter((x) => x.classes.length > 0)
-    .sort((a, b) => a.o.witness.steps.length - b.o.witness.steps.length);
-  const reached = new Set<string>(bads.flatMap((x) => x.classes));
-  const outcomes = OUTCOME_CLASSES.filter((c) => reached.has(c));
-  return {
-    arch: cell.arch ?? result.arch,
-    mitigations: cell.mitigations,
-    situation: cell.situation,
-    sufficient: bads.length > 0 ? false : result.stats.complete ? true : null,
-    outcomes,
-    witness: bads[0]?.o.witness,
-    href: cell.href,
-    note: cell.note,
-  };
-}
-
-/** A verdict cell's class: sufficient, insufficient, or unknown (incomplete search). */
-export function verdictClass(c: VerdictCell): VerdictClass {
-  return c.sufficient === null ? "unknown" : c.sufficient ? "sufficient" : "insufficient";
-}
 
 const CLASSES: readonly VerdictClass[] = ["sufficient", "insufficient", "unknown"];
 

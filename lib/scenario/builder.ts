@@ -9,7 +9,7 @@
  *     .exists("1:r0=stale");
  *   explore(s.build());
  */
-import type { Observation } from "../explorer/result";
+import type { Observation } from "../model";
 import type {
   Alias,
   CpuSpec,

@@ -2,7 +2,7 @@
  * Final conditions in litmus syntax (herd7 and tools/memory-model): `exists (1:r0=stale)`,
  * `~exists (...)`, `forall (...)`, with `/\`, `\/`, `~` and parentheses.
  */
-import type { Observation } from "../explorer/result";
+import type { Observation } from "../model";
 
 export type CondExpr =
   | { k: "atom"; lhs: string; op: "=" | "!="; rhs: string }

@@ -29,7 +29,7 @@
  * It runs in time and memory linear in the text; blocks nest at most MAX_NESTING deep (the
  * error names the position), so no input can exhaust the stack.
  */
-import type { SourcePos } from "./spec";
+import type { SourcePos } from "../model";
 
 /** How deep blocks may nest in a process. */
 export const MAX_NESTING = 100;

@@ -10,7 +10,8 @@
  */
 import { architectures } from "../arch";
 import type { ArgNode } from "./format-grammar";
-import type { Alias, Op, Perm, SourcePos } from "./spec";
+import type { SourcePos } from "../model";
+import type { Alias, Op, Perm } from "./spec";
 
 /** One argument of a statement as written: `*x`, `f+1`, `42`, `"IC IVAU"`. */
 export type StatementArg = ArgNode;

@@ -18,10 +18,17 @@
  */
 import { readFileSync } from "fs";
 import { architectures } from "../arch";
-import { compile, MAX_CPUS, MAX_REGISTERS, MAX_VALUE, ScenarioError } from "../machine/layout";
-import type { Observation } from "../explorer/result";
+import { compile, MAX_CPUS, MAX_REGISTERS, MAX_VALUE } from "../machine/layout";
+import {
+  HANDLEABLE_CLASSES,
+  OBSERVATIONS,
+  RESULT_CLASSES,
+  ScenarioError,
+  type Observation,
+  type SourcePos,
+} from "../model";
 import { ConditionError, parseCondition, type CondExpr } from "./condition";
-import type { CpuSpec, FrameSpec, Op, PageSpec, RegionSpec, ScenarioSpec, SourcePos } from "./spec";
+import type { CpuSpec, FrameSpec, Op, PageSpec, RegionSpec, ScenarioSpec } from "./spec";
 import {
   LineMap,
   parseSyntax,
@@ -69,10 +76,7 @@ export class FormatError extends Error {
 }
 
 /** Values a call register may hold (callResultText in lib/machine). */
-/** Outcome classes a `handled` line may name (ScenarioSpec.handled). */
-const HANDLEABLE = ["fault", "oops"];
-const CALL_RESULTS = ["new", "stale", "trap", "torn", "fault", "unpredictable", "oops", "none"];
-const OBSERVATIONS: Observation[] = ["Never", "Sometimes", "Always"];
+const CALL_RESULTS: readonly string[] = [...RESULT_CLASSES, "none"];
 
 /** Reads and parses a scenario file. Errors name the path as given. */
 export function loadScenario(path: string): ScenarioSpec {
@@ -854,9 +858,9 @@ class Parser {
       if (d.k === "arch") continue;
       if (d.k === "handled") {
         for (const c of d.classes)
-          if (!HANDLEABLE.includes(c.text))
+          if (!HANDLEABLE_CLASSES.some((h) => h === c.text))
             this.fail(
-              `handled: "${c.text}" is not an outcome a scenario can declare handled (${HANDLEABLE.join(", ")})`,
+              `handled: "${c.text}" is not an outcome a scenario can declare handled (${HANDLEABLE_CLASSES.join(", ")})`,
               c.pos,
             );
         this.spec.handled = [

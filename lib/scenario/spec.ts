@@ -3,13 +3,7 @@
  * code regions with their versions, pages and frames, and one program per CPU.
  * The builder (builder.ts) and the litmus-style text format (format.ts) both produce it.
  */
-import type { Observation } from "../explorer/result";
-
-/** Where a scenario statement came from, for error messages. */
-export interface SourcePos {
-  line: number;
-  column: number;
-}
+import type { Observation, SourcePos } from "../model";
 
 /** Which alias a code write goes through (MODEL.md "Memory aliases"). */
 export type Alias = "direct-map" | "text" | "poke";

@@ -48,6 +48,11 @@ export function mulberry32(seed: number): Rng {
   };
 }
 
+/** The uniform [0, 1) stream of mulberry32(seed) alone, for callers that draw nothing else. */
+export function prng(seed: number): () => number {
+  return mulberry32(seed).next;
+}
+
 /** Sample from a quantile table by inverse CDF, interpolating log-linearly between quantiles. */
 export function sampleQuantiles(rng: Rng, table: readonly { p: number; v: number }[]): number {
   const u = rng.next();

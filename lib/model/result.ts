@@ -1,14 +1,8 @@
 /**
- * What an exploration returns. Plain data: the plots, the notebooks and the CLI read it;
- * nothing in here refers back to the machine.
+ * What an exploration returns: residency, witnesses, outcomes, statistics. Plain data: the
+ * plots, the notebooks and the CLI read it; nothing in here refers back to the machine.
  */
-
-/** How a run of a function ended (MODEL.md, "Outcome of running a function"). */
-export type RunClass =
-  "new" | "stale" | "trap" | "torn" | "fault" | "spurious-fault" | "unpredictable" | "oops";
-
-/** herd7's words for how often the final condition holds over all executions. */
-export type Observation = "Never" | "Sometimes" | "Always";
+import type { Observation } from "./outcome";
 
 /** One structure of a CPU whose content the residency chart draws. */
 export type Structure = "pipeline" | "icache" | "dcache" | "tlb";
