@@ -9,6 +9,7 @@ import { existsSync } from "fs";
 import { join } from "path";
 import { agree, agreeKinds, cacheTypeOf, riscvConfigsIn } from "execmem-lab";
 import type { AgreeEntry, AgreeReport, KindsEntry, KindsReport } from "execmem-lab";
+import { consoleIo, type Io } from "./io";
 
 export interface AgreeCliOptions {
   json?: boolean;
@@ -23,11 +24,6 @@ export interface AgreeCliOptions {
   cacheType?: string;
   /** One line per corpus ("NAME: a/n agree, ...") instead of one per test. */
   summary?: boolean;
-}
-
-export interface Io {
-  out(line: string): void;
-  err(line: string): void;
 }
 
 export function register(program: Command): void {
@@ -54,23 +50,65 @@ export function register(program: Command): void {
     });
 }
 
-function entryLine(e: AgreeEntry): string {
-  const t = `${(e.seconds * 1000).toFixed(0)} ms`;
+/** One line per test: its status, herd7's verdict and the machine's (or why it is unsupported). */
+function entryLine(e: AgreeEntry | KindsEntry): string {
   if (e.status === "unsupported") return `unsupported  ${e.name}: ${e.reason}`;
+  const machine = "observation" in e ? e.observation : e.verdict;
   const p = e.result ? ` ${e.result.positive} ${e.result.negative}` : "";
-  return `${e.status.padEnd(11)}  ${e.name}: herd7 ${e.expected}, machine ${e.observation ?? "Undetermined"}${p} (${t})`;
+  return `${e.status.padEnd(11)}  ${e.name}: herd7 ${e.expected}, machine ${machine ?? "Undetermined"}${p} (${(e.seconds * 1000).toFixed(0)} ms)`;
+}
+
+/** "agreed a/n, disagreed d, unsupported u; n tests in s s". */
+function counts(r: AgreeReport | KindsReport): string {
+  const n = r.entries.length;
+  return `agreed ${r.agreed.length}/${n}, disagreed ${r.disagreed.length}, unsupported ${r.unsupported.length}; ${n} tests in ${r.seconds.toFixed(2)} s`;
+}
+
+/** The names that did not agree, a line per status (indented under a corpus line). */
+function others(r: AgreeReport | KindsReport, indent: string): string[] {
+  const out: string[] = [];
+  if (r.disagreed.length) out.push(`${indent}disagreed: ${r.disagreed.join(", ")}`);
+  if (r.unsupported.length) out.push(`${indent}unsupported: ${r.unsupported.join(", ")}`);
+  return out;
 }
 
 /** The text report: a line per test, then the counts with names and the total time. */
 export function agreeSummary(r: AgreeReport): string[] {
-  const n = r.entries.length;
-  const out: string[] = [];
-  out.push(
-    `agreed ${r.agreed.length}/${n}, disagreed ${r.disagreed.length}, unsupported ${r.unsupported.length}; ${n} tests in ${r.seconds.toFixed(2)} s`,
-  );
-  if (r.disagreed.length) out.push(`disagreed: ${r.disagreed.join(", ")}`);
-  if (r.unsupported.length) out.push(`unsupported: ${r.unsupported.join(", ")}`);
-  return out;
+  return [counts(r), ...others(r, "")];
+}
+
+/**
+ * The JSON of one corpus (an AArch64 directory or one RISC-V configuration): the counts, and
+ * with `tests` a record per test. One shape for both; `observation` (AArch64, herd7's
+ * Never/Sometimes/Always) or `verdict` (RISC-V, Allow/Forbid) is the machine's answer.
+ */
+function reportJson(r: AgreeReport | KindsReport, name: string | null, tests: boolean) {
+  return {
+    ...(name !== null ? { name } : {}),
+    dir: r.dir,
+    ...("kinds" in r ? { kinds: r.kinds, arch: r.arch } : {}),
+    agreed: r.agreed,
+    disagreed: r.disagreed,
+    unsupported: r.unsupported,
+    total: r.entries.length,
+    seconds: r.seconds,
+    ...(tests
+      ? {
+          tests: (r.entries as (AgreeEntry | KindsEntry)[]).map((e) => ({
+            name: e.name,
+            file: e.file,
+            status: e.status,
+            expected: e.expected,
+            ...("observation" in e ? { observation: e.observation } : { verdict: e.verdict }),
+            positive: e.result?.positive ?? null,
+            negative: e.result?.negative ?? null,
+            reason: e.reason ?? null,
+            instruction: ("instruction" in e ? e.instruction : undefined) ?? null,
+            seconds: e.seconds,
+          })),
+        }
+      : {}),
+  };
 }
 
 /** The cache type of a corpus: --cache-type, else a DICx-IDCy directory name, else none. */
@@ -89,13 +127,7 @@ function corpusCacheType(dir: string, opts: AgreeCliOptions) {
 
 /** One line for a corpus, then its disagreements and unsupported tests by name. */
 export function corpusLines(name: string, r: AgreeReport): string[] {
-  const n = r.entries.length;
-  const out = [
-    `${name}: agreed ${r.agreed.length}/${n}, disagreed ${r.disagreed.length}, unsupported ${r.unsupported.length}; ${n} tests in ${r.seconds.toFixed(2)} s`,
-  ];
-  if (r.disagreed.length) out.push(`  disagreed: ${r.disagreed.join(", ")}`);
-  if (r.unsupported.length) out.push(`  unsupported: ${r.unsupported.join(", ")}`);
-  return out;
+  return [`${name}: ${counts(r)}`, ...others(r, "  ")];
 }
 
 function isKindsDir(dir: string): boolean {
@@ -127,17 +159,7 @@ export function runAgreeCorpora(
         for (const k of riscvConfigsIn(dir)) {
           const r = agreeKinds(dir, k, { only: opts.only });
           if (r.disagreed.length || r.unsupported.length) code = Math.max(code, 1);
-          json.push({
-            name,
-            dir,
-            kinds: r.kinds,
-            arch: r.arch,
-            agreed: r.agreed,
-            disagreed: r.disagreed,
-            unsupported: r.unsupported,
-            total: r.entries.length,
-            seconds: r.seconds,
-          });
+          json.push(reportJson(r, name, false));
         }
       } else code = Math.max(code, runKindsCli(dir, opts, io));
       continue;
@@ -153,15 +175,7 @@ export function runAgreeCorpora(
     }
     if (r.disagreed.length || r.unsupported.length) code = Math.max(code, 1);
     if (opts.json) {
-      json.push({
-        name,
-        dir,
-        agreed: r.agreed,
-        disagreed: r.disagreed,
-        unsupported: r.unsupported,
-        total: r.entries.length,
-        seconds: r.seconds,
-      });
+      json.push(reportJson(r, name, false));
       continue;
     }
     if (!opts.summary) for (const e of r.entries) io.out(entryLine(e));
@@ -186,32 +200,7 @@ export function runAgreeCli(dir: string, opts: AgreeCliOptions = {}, io: Io = co
     return 2;
   }
   if (opts.json) {
-    io.out(
-      JSON.stringify(
-        {
-          dir: r.dir,
-          agreed: r.agreed,
-          disagreed: r.disagreed,
-          unsupported: r.unsupported,
-          total: r.entries.length,
-          seconds: r.seconds,
-          tests: r.entries.map((e) => ({
-            name: e.name,
-            file: e.file,
-            status: e.status,
-            expected: e.expected,
-            observation: e.observation,
-            positive: e.result?.positive ?? null,
-            negative: e.result?.negative ?? null,
-            reason: e.reason ?? null,
-            instruction: e.instruction ?? null,
-            seconds: e.seconds,
-          })),
-        },
-        null,
-        2,
-      ),
-    );
+    io.out(JSON.stringify(reportJson(r, null, true), null, 2));
   } else {
     if (!opts.verbose) for (const e of r.entries) io.out(entryLine(e));
     for (const l of agreeSummary(r)) io.out(l);
@@ -219,26 +208,9 @@ export function runAgreeCli(dir: string, opts: AgreeCliOptions = {}, io: Io = co
   return r.disagreed.length || r.unsupported.length ? 1 : 0;
 }
 
-const consoleIo: Io = {
-  out: (l) => console.log(l),
-  err: (l) => console.error(l),
-};
-
-function kindsLine(e: KindsEntry): string {
-  if (e.status === "unsupported") return `unsupported  ${e.name}: ${e.reason}`;
-  const p = e.result ? ` ${e.result.positive} ${e.result.negative}` : "";
-  return `${e.status.padEnd(11)}  ${e.name}: herd7 ${e.expected}, machine ${e.verdict ?? "Undetermined"}${p} (${(e.seconds * 1000).toFixed(0)} ms)`;
-}
-
 /** One line per RISC-V configuration: the counts, then the names of the others. */
 export function kindsSummary(r: KindsReport): string[] {
-  const n = r.entries.length;
-  const out = [
-    `RISC-V ${r.kinds} (${r.arch}): agreed ${r.agreed.length}/${n}, disagreed ${r.disagreed.length}, unsupported ${r.unsupported.length}; ${n} tests in ${r.seconds.toFixed(2)} s`,
-  ];
-  if (r.disagreed.length) out.push(`  disagreed: ${r.disagreed.join(", ")}`);
-  if (r.unsupported.length) out.push(`  unsupported: ${r.unsupported.join(", ")}`);
-  return out;
+  return [`RISC-V ${r.kinds} (${r.arch}): ${counts(r)}`, ...others(r, "  ")];
 }
 
 /** Runs every RISC-V configuration of a directory; returns the exit code. */
@@ -249,7 +221,7 @@ export function runKindsCli(dir: string, opts: AgreeCliOptions = {}, io: Io = co
       reports.push(
         agreeKinds(dir, c, {
           only: opts.only,
-          onEntry: opts.verbose && !opts.json ? (e) => io.out(kindsLine(e)) : undefined,
+          onEntry: opts.verbose && !opts.json ? (e) => io.out(entryLine(e)) : undefined,
         }),
       );
   } catch (e) {
@@ -263,25 +235,7 @@ export function runKindsCli(dir: string, opts: AgreeCliOptions = {}, io: Io = co
   if (opts.json) {
     io.out(
       JSON.stringify(
-        reports.map((r) => ({
-          dir: r.dir,
-          kinds: r.kinds,
-          arch: r.arch,
-          agreed: r.agreed,
-          disagreed: r.disagreed,
-          unsupported: r.unsupported,
-          total: r.entries.length,
-          seconds: r.seconds,
-          tests: r.entries.map((e) => ({
-            name: e.name,
-            file: e.file,
-            status: e.status,
-            expected: e.expected,
-            verdict: e.verdict,
-            reason: e.reason ?? null,
-            seconds: e.seconds,
-          })),
-        })),
+        reports.map((r) => reportJson(r, null, true)),
         null,
         2,
       ),

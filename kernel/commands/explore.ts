@@ -7,6 +7,7 @@ import { type Command } from "commander";
 import { explore, FormatError, loadScenario, MAX_SAMPLE_RUNS } from "execmem-lab";
 import type { ExplorationResult, ExploreOptions, WitnessStep } from "execmem-lab";
 import { intOption } from "./options";
+import { consoleIo, type Io } from "./io";
 
 export interface ExploreCliOptions {
   json?: boolean;
@@ -22,15 +23,6 @@ export interface ExploreCliOptions {
   witnesses?: boolean;
   /** --progress: states, frontier and time on stderr while exploring. */
   progress?: boolean;
-}
-
-export interface Io {
-  out(line: string): void;
-  err(line: string): void;
-  /** A terminal: progress rewrites one line in place (default: process.stderr.isTTY). */
-  tty?: boolean;
-  /** Raw text to stderr (progress on a terminal); default process.stderr.write. */
-  errRaw?(text: string): void;
 }
 
 /**
@@ -194,11 +186,6 @@ export function isContradicted(r: ExplorationResult): boolean {
   const notAll = r.outcomes.some((o) => o.satisfies === false);
   return (r.expected === "Never" && some) || (r.expected === "Always" && notAll);
 }
-
-const consoleIo: Io = {
-  out: (l) => console.log(l),
-  err: (l) => console.error(l),
-};
 
 function toJson(
   file: string,

@@ -9,6 +9,7 @@ import { type Command } from "commander";
 import { cacheTypeOf, formatHerd, LitmusError, runLitmusFile } from "execmem-lab";
 import type { LitmusOptions, LitmusResult, Witness } from "execmem-lab";
 import { intOption } from "./options";
+import { consoleIo, type Io } from "./io";
 
 export interface LitmusCliOptions {
   json?: boolean;
@@ -39,11 +40,6 @@ export function cacheTypeFor(
     .reverse()
     .find((d) => /^DIC[01]-IDC[01]$/i.test(d));
   return dir ? cacheTypeOf(dir) : undefined;
-}
-
-export interface Io {
-  out(line: string): void;
-  err(line: string): void;
 }
 
 /** The --json record of one file. */
@@ -181,8 +177,3 @@ export function witnessLines(r: LitmusResult): string[] {
   }
   return out;
 }
-
-const consoleIo: Io = {
-  out: (l) => console.log(l),
-  err: (l) => console.error(l),
-};

@@ -5,7 +5,8 @@
 import { describe, expect, it } from "vitest";
 import { spawnSync } from "child_process";
 import { join } from "path";
-import { runExplore, type Io } from "../../kernel/commands/explore";
+import { runExplore } from "../../kernel/commands/explore";
+import type { Io } from "../../kernel/commands/io";
 import { ROOT, cli, lines } from "./support";
 
 function capture(tty: boolean) {

@@ -2,7 +2,8 @@
 import { describe, expect, it } from "vitest";
 import { LitmusError, parseLitmus } from "../../lib/litmus/parse";
 import { runLitmusText } from "../../lib/litmus/run";
-import { runLitmusCli, type Io } from "../../kernel/commands/litmus";
+import { runLitmusCli } from "../../kernel/commands/litmus";
+import type { Io } from "../../kernel/commands/io";
 import { writeFileSync } from "fs";
 import { join } from "path";
 import { tempDir } from "./support";
