@@ -5,7 +5,7 @@
  * observation is not the architecture's (docs/litmus.md, "Disagreements").
  */
 import { describe, expect, it } from "vitest";
-import { agree } from "../lib/litmus";
+import { agree } from "../lib";
 import { litmusCorpus } from "./support/corpus";
 
 const corpus = litmusCorpus("aarch64-ifetch");

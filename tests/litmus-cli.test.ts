@@ -10,7 +10,7 @@ import { describe, expect, it, vi } from "vitest";
 import { litmusCorpus } from "./support/corpus";
 
 vi.mock("execmem-lab", async () => ({
-  ...(await import("../lib/litmus")),
+  ...(await import("../lib")),
 }));
 
 import { runLitmusCli, type LitmusFileJson } from "../kernel/commands/litmus";

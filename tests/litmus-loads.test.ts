@@ -5,7 +5,7 @@
  */
 import { join } from "path";
 import { describe, expect, it } from "vitest";
-import { agree, runLitmus } from "../lib/litmus";
+import { agree, runLitmus } from "../lib";
 
 const DIR = join(__dirname, "litmus-loads");
 

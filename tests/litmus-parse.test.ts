@@ -7,7 +7,7 @@ import { readFileSync } from "fs";
 import { join } from "path";
 import { describe, expect, it } from "vitest";
 import { litmusCorpus } from "./support/corpus";
-import { decodeEncoding, insnSymbol, LitmusError, loadLitmus, parseLitmus } from "../lib/litmus";
+import { decodeEncoding, insnSymbol, LitmusError, loadLitmus, parseLitmus } from "../lib";
 
 const corpus = litmusCorpus("aarch64-ifetch");
 export const CORPUS = corpus.dir;

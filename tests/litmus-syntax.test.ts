@@ -9,10 +9,10 @@ import { join } from "path";
 import { describe, expect, it, vi } from "vitest";
 
 vi.mock("execmem-lab", async () => ({
-  ...(await import("../lib/litmus")),
+  ...(await import("../lib")),
 }));
 
-import { agree, LitmusError, loadLitmus, parseLitmus, runLitmus } from "../lib/litmus";
+import { agree, LitmusError, loadLitmus, parseLitmus, runLitmus } from "../lib";
 import { cacheTypeFor, runLitmusCli } from "../kernel/commands/litmus";
 
 const DIR = join(__dirname, "litmus-syntax");

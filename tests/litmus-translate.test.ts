@@ -8,16 +8,9 @@ import { readFileSync } from "fs";
 import { join } from "path";
 import { describe, expect, it } from "vitest";
 import { litmusCorpus } from "./support/corpus";
-import type { Op } from "../lib/scenario/spec";
-import { compile } from "../lib/machine/layout";
-import {
-  ctrEl0,
-  LitmusError,
-  loadLitmus,
-  parseLitmus,
-  runLitmusText,
-  translate,
-} from "../lib/litmus";
+import type { Op } from "../lib";
+import { compile } from "../lib";
+import { ctrEl0, LitmusError, loadLitmus, parseLitmus, runLitmusText, translate } from "../lib";
 
 const corpus = litmusCorpus("aarch64-ifetch");
 const CORPUS = corpus.dir;

@@ -6,7 +6,8 @@
 import { existsSync, readdirSync, readFileSync } from "fs";
 import { join } from "path";
 import type { Observation } from "../model";
-import { LitmusError, loadLitmus } from "./parse";
+import { LitmusError } from "./frame";
+import { loadLitmus } from "./parse";
 import { runLitmusTest, type LitmusOptions, type LitmusResult } from "./run";
 
 export interface ExpectedRow {

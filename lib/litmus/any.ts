@@ -1,7 +1,6 @@
 /** Running a litmus file of any supported architecture: AArch64 or RISCV, by its header. */
-import { readFileSync } from "fs";
-import { litmusArch } from "./frame";
-import { LitmusError, parseLitmus } from "./parse";
+import { LitmusError, litmusArch, readLitmusFile } from "./frame";
+import { parseLitmus } from "./parse";
 import { parseRiscvLitmus, runRiscvTest, type RiscvTranslateOptions } from "./riscv";
 import { runLitmusTest, type LitmusOptions, type LitmusResult } from "./run";
 
@@ -10,12 +9,7 @@ export function runLitmusFile(
   path: string,
   opts: LitmusOptions & RiscvTranslateOptions = {},
 ): LitmusResult {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    throw new LitmusError(`cannot read: ${(e as Error).message}`, path, 1, 1);
-  }
+  const text = readLitmusFile(path);
   if (litmusArch(text) === "RISCV") return runRiscvTest(parseRiscvLitmus(text, path), opts);
   if (opts.arch !== undefined)
     throw new LitmusError(

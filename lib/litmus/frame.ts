@@ -4,7 +4,85 @@
  * "P0 | P1 ;", rows of cells up to the final condition. readFrame() cuts a file into these
  * pieces with the line and column of each; an architecture's reader decodes the cells.
  */
-import { LitmusError, stripComments } from "./parse";
+import { readFileSync } from "fs";
+
+/** Anything the reader or the translation cannot take: file, line, column and the reason. */
+export class LitmusError extends Error {
+  constructor(
+    public readonly reason: string,
+    public readonly file: string,
+    public readonly line: number,
+    public readonly column: number,
+    /** The instruction (or construct) outside the supported subset, when that is the cause. */
+    public readonly instruction?: string,
+  ) {
+    super(`${file}:${line}:${column}: ${reason}`);
+    this.name = "LitmusError";
+  }
+  /** True when the file is well-formed herd7 but uses something outside the subset. */
+  get unsupported(): boolean {
+    return this.instruction !== undefined;
+  }
+}
+
+/** A position in a litmus file. */
+export interface At {
+  line: number;
+  column: number;
+}
+
+/** Throws the LitmusError of `file` at `at`. */
+export type Fail = (msg: string, at: At, instruction?: string) => never;
+
+/** The LitmusError thrower of a file. */
+export function failIn(file: string): Fail {
+  return (msg, at, instruction) => {
+    throw new LitmusError(msg, file, at.line, at.column, instruction);
+  };
+}
+
+/** The text of a litmus file; a LitmusError naming the path when it cannot be read. */
+export function readLitmusFile(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (e) {
+    throw new LitmusError(`cannot read: ${(e as Error).message}`, path, 1, 1);
+  }
+}
+
+/** Blank out `(* ... *)` comments (nested, as in OCaml), keeping line and column positions. */
+export function stripComments(text: string, file = "<litmus>"): string {
+  const out = text.split("");
+  let depth = 0;
+  let start = -1;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (depth === 0 && c === '"') inString = !inString;
+    if (inString && depth === 0) continue;
+    if (c === "(" && text[i + 1] === "*") {
+      if (depth === 0) start = i;
+      depth++;
+      out[i] = " ";
+      out[i + 1] = " ";
+      i++;
+      continue;
+    }
+    if (depth > 0 && c === "*" && text[i + 1] === ")") {
+      depth--;
+      out[i] = " ";
+      out[i + 1] = " ";
+      i++;
+      continue;
+    }
+    if (depth > 0 && c !== "\n") out[i] = " ";
+  }
+  if (depth > 0) {
+    const [l, col] = lineCol(text, start);
+    throw new LitmusError("unterminated comment", file, l, col);
+  }
+  return out.join("");
+}
 
 export interface Located {
   text: string;
@@ -22,9 +100,11 @@ export interface LitmusFrame {
   doc: string[];
   /** Entries of the initial state, split at top-level ";". */
   init: Located[];
-  /** Thread names of the header row. */
+  /** Thread names of the header row (P0, P1, ...), in order. */
   threads: Located[];
-  /** Cells of each later row, one per thread (a missing cell is empty). */
+  /** Columns of the header row: a thread, or a thread's fault handler (herd7's `P0.F`). */
+  columns: (Located & { thread: number; handler: boolean })[];
+  /** Cells of each later row, one per column. */
   rows: { line: number; cells: Located[] }[];
   condition: Located;
   locations: string[];
@@ -58,6 +138,17 @@ export function litmusArch(source: string): string | null {
 
 /** Cuts a litmus file into its parts; `arch` is the architecture word this reader expects. */
 export function readFrame(source: string, file: string, arch: string): LitmusFrame {
+  // The Linux-kernel memory model's C dialect (`C NAME`, `P0(int *x)`) is the scenario format's.
+  const first = /^\s*(\S+)/.exec(source);
+  if (first && first[1] === "C") {
+    const [line, column] = lineCol(source, first.index + first[0].length - 1);
+    throw new LitmusError(
+      "this is a C litmus test (the Linux-kernel memory model's dialect): run it with execmem-lab explore",
+      file,
+      line,
+      column,
+    );
+  }
   const text = stripComments(source.replace(/\r\n?/g, "\n"), file);
   const lines = text.split("\n");
   const fail = (msg: string, line: number, column = 1, instruction?: string): never => {
@@ -69,7 +160,12 @@ export function readFrame(source: string, file: string, arch: string): LitmusFra
   const head = /^\s*(\S+)\s+(\S.*?)\s*$/.exec(lines[li]);
   if (!head) fail(`expected a header line "${arch} NAME"`, li + 1);
   if (head![1] !== arch)
-    fail(`expected "${arch}" in the header, got "${head![1]}"`, li + 1, 1, head![1]);
+    fail(
+      `architecture "${head![1]}" is not supported: this reader takes ${arch} litmus tests`,
+      li + 1,
+      lines[li].indexOf(head![1]) + 1,
+      head![1],
+    );
   const name = head![2];
   li++;
 
@@ -165,19 +261,40 @@ export function readFrame(source: string, file: string, arch: string): LitmusFra
     fail(`a program row must end with ";": "${t}"`, at.line, at.column);
   }
   if (rows.length === 0) fail('expected the thread header row, such as "P0 | P1 ;"', li + 1);
+  // Columns: threads P0, P1, ... in order, and fault handlers Pn.F (herd7: "P0 | P0.F | P1").
   const hdr = rows[0];
-  const threads = hdr.cells.map((cell, i) => {
+  const threads: Located[] = [];
+  const columns: LitmusFrame["columns"] = [];
+  for (const cell of hdr.cells) {
     const t = cell.text.trim();
-    if (t !== `P${i}`)
-      fail(`expected thread name "P${i}" in the header row, got "${t}"`, hdr.line, cell.column);
-    return { ...cell, text: t };
-  });
-  for (const row of rows.slice(1)) {
-    if (row.cells.length !== threads.length)
+    const hm = /^P(\d+)\.F$/.exec(t);
+    if (hm) {
+      const n = Number(hm[1]);
+      if (columns.some((c) => c.thread === n && c.handler))
+        fail(`fault handler "${t}" appears twice in the header row`, hdr.line, cell.column);
+      columns.push({ ...cell, text: t, thread: n, handler: true });
+      continue;
+    }
+    if (t !== `P${threads.length}`)
       fail(
-        `this row has ${row.cells.length} columns for ${threads.length} threads (mismatch in instruction lines)`,
+        `expected thread name "P${threads.length}" (or a fault handler "Pn.F") in the header row, got "${t}"`,
+        hdr.line,
+        cell.column,
+      );
+    columns.push({ ...cell, text: t, thread: threads.length, handler: false });
+    threads.push({ ...cell, text: t });
+  }
+  for (const c of columns)
+    if (c.handler && c.thread >= threads.length)
+      fail(`fault handler "P${c.thread}.F" has no thread P${c.thread}`, hdr.line, 1);
+  // herd7: "mismatch in instruction lines" — never a silent shift to another thread.
+  for (const row of rows.slice(1)) {
+    const n = row.cells.length;
+    if (n !== columns.length)
+      fail(
+        `mismatch in instruction lines: this row has ${n} column${n === 1 ? "" : "s"}, the header row has ${columns.length}`,
         row.line,
-        row.cells[Math.min(row.cells.length, threads.length) - 1]?.column ?? 1,
+        row.cells[Math.min(n, columns.length) - 1]?.column ?? 1,
       );
   }
 
@@ -221,6 +338,7 @@ export function readFrame(source: string, file: string, arch: string): LitmusFra
     doc,
     init,
     threads,
+    columns,
     rows: rows.slice(1),
     condition,
     locations,
@@ -249,4 +367,58 @@ function splitRow(
     }
   }
   return { line: chars.find((p) => p.ch.trim() !== "")?.line ?? line, cells };
+}
+
+/** One position of a thread's code: the labels before it and its instruction (none at the end). */
+export interface CodeAt<I> {
+  labels: string[];
+  insn: { insn: I; text: string; line: number; column: number } | null;
+}
+
+/**
+ * The code of each column of a frame: per column its instructions in order (decoded by
+ * `decode`) with the labels before each (`L:`, several, alone or before an instruction), and
+ * the labels after the last. `isLabel` rejects names that are not labels (a register).
+ */
+export function readCode<I>(
+  f: LitmusFrame,
+  decode: (text: string, at: At) => I,
+  isLabel: (name: string) => boolean = () => true,
+): { code: CodeAt<I>[]; after: string[] }[] {
+  const out = f.columns.map(() => ({ code: [] as CodeAt<I>[], after: [] as string[] }));
+  for (const row of f.rows)
+    row.cells.forEach((cell, ci) => {
+      const col = out[ci];
+      let t = cell.text;
+      let column = cell.column;
+      for (;;) {
+        const m = /^(\s*)([A-Za-z_][\w.]*)\s*:/.exec(t);
+        if (!m || !isLabel(m[2])) break;
+        col.after.push(m[2]);
+        column += m[0].length - m[1].length;
+        t = t.slice(m[0].length);
+      }
+      const body = t.trim();
+      if (body === "") return;
+      const at = { line: cell.line, column: column + (t.length - t.trimStart().length) };
+      col.code.push({ labels: col.after, insn: { insn: decode(body, at), text: body, ...at } });
+      col.after = [];
+    });
+  return out;
+}
+
+/** Fails when a label is defined twice in one thread's code. */
+export function checkLabels<I>(
+  threads: { name: string; code: CodeAt<I>[] }[],
+  fail: Fail,
+  at: At,
+): void {
+  for (const th of threads) {
+    const seen = new Set<string>();
+    for (const p of th.code)
+      for (const lab of p.labels) {
+        if (seen.has(lab)) fail(`label "${lab}" is defined twice in ${th.name}`, p.insn ?? at);
+        seen.add(lab);
+      }
+  }
 }

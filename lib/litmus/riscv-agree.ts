@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from "fs";
 import { join } from "path";
-import { LitmusError } from "./parse";
+import { LitmusError } from "./frame";
 import { loadRiscvLitmus, runRiscvTest } from "./riscv";
 import type { LitmusOptions, LitmusResult } from "./run";
 import type { AgreeStatus } from "./agree";

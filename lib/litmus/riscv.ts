@@ -13,12 +13,11 @@
  * The architecture variant is riscv64 (Zifencei, no Ziccid) unless the caller picks another
  * riscv64 variant, such as riscv64+ziccid.
  */
-import { readFileSync } from "fs";
 import { architectures } from "../arch";
 import type { SourcePos } from "../model";
 import type { CpuSpec, Op, Operand, RegionSpec, ScenarioSpec } from "../scenario/spec";
-import { readFrame, type LitmusFrame } from "./frame";
-import { LitmusError } from "./parse";
+import { checkLabels, failIn, LitmusError, readCode, readFrame, readLitmusFile } from "./frame";
+import type { CodeAt } from "./frame";
 import {
   decodeRv,
   rvReg,
@@ -46,10 +45,7 @@ export interface RvInit {
   column: number;
 }
 
-export interface RvCode {
-  labels: string[];
-  insn: { insn: RvInsn; text: string; line: number; column: number } | null;
-}
+export type RvCode = CodeAt<RvInsn>;
 
 export interface RiscvTest {
   file: string;
@@ -66,21 +62,13 @@ const MAX_INT = 99n;
 
 /** Reads and parses a RISC-V litmus file. */
 export function loadRiscvLitmus(path: string): RiscvTest {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    throw new LitmusError(`cannot read: ${(e as Error).message}`, path, 1, 1);
-  }
-  return parseRiscvLitmus(text, path);
+  return parseRiscvLitmus(readLitmusFile(path), path);
 }
 
 /** Parses the text of a herd7 RISC-V litmus file; errors are LitmusErrors with file:line:col. */
 export function parseRiscvLitmus(source: string, file = "<litmus>"): RiscvTest {
-  const f: LitmusFrame = readFrame(source, file, "RISCV");
-  const fail = (msg: string, at: { line: number; column: number }, instruction?: string): never => {
-    throw new LitmusError(msg, file, at.line, at.column, instruction);
-  };
+  const f = readFrame(source, file, "RISCV");
+  const fail = failIn(file);
   const variant = (f.header.Variant ?? "")
     .split(/[,\s]+/)
     .map((x) => x.trim().toLowerCase())
@@ -117,36 +105,23 @@ export function parseRiscvLitmus(source: string, file = "<litmus>"): RiscvTest {
     init.push({ thread, name, value: parseValue(rhs, e, fail), line: e.line, column: e.column });
   }
 
-  const threads = f.threads.map((t) => ({ name: t.text, code: [] as RvCode[] }));
-  const pendingLabels: string[][] = threads.map(() => []);
-  for (const row of f.rows)
-    row.cells.forEach((cell, ti) => {
-      let t = cell.text;
-      let col = cell.column;
-      for (;;) {
-        const m = /^(\s*)([A-Za-z_][\w.]*)\s*:/.exec(t);
-        if (!m || rvReg(m[2]) !== null) break;
-        pendingLabels[ti].push(m[2]);
-        col += m[0].length - m[1].length;
-        t = t.slice(m[0].length);
-      }
-      const body = t.trim();
-      if (body === "") return;
-      const at = { line: cell.line, column: col + (t.length - t.trimStart().length) };
-      const insn = decodeRv(body, (msg, instruction) => fail(msg, at, instruction));
-      threads[ti].code.push({ labels: pendingLabels[ti], insn: { insn, text: body, ...at } });
-      pendingLabels[ti] = [];
-    });
-  threads.forEach((th, ti) => th.code.push({ labels: pendingLabels[ti], insn: null }));
-  for (const th of threads) {
-    const seen = new Set<string>();
-    for (const p of th.code)
-      for (const lab of p.labels) {
-        if (seen.has(lab))
-          fail(`label "${lab}" is defined twice in ${th.name}`, p.insn ?? f.condition);
-        seen.add(lab);
-      }
-  }
+  const handler = f.columns.find((c) => c.handler);
+  if (handler)
+    fail(
+      `fault handlers ("${handler.text}") are not supported in RISC-V tests`,
+      handler,
+      handler.text,
+    );
+  const cols = readCode(
+    f,
+    (text, at) => decodeRv(text, (msg, instruction) => fail(msg, at, instruction)),
+    (name) => rvReg(name) === null,
+  );
+  const threads = f.threads.map((t, ti) => ({
+    name: t.text,
+    code: [...cols[ti].code, { labels: cols[ti].after, insn: null }] as RvCode[],
+  }));
+  checkLabels(threads, fail, f.threads[0]);
   return {
     file,
     arch: "RISCV",

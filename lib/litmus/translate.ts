@@ -31,7 +31,8 @@ import {
   type Op2,
   type Target,
 } from "./insn";
-import { LitmusError, type InitValue, type LitmusTest, type LitmusThread } from "./parse";
+import { LitmusError } from "./frame";
+import type { InitValue, LitmusTest, LitmusThread } from "./parse";
 
 export interface Translation {
   spec: ScenarioSpec;

@@ -1,7 +1,6 @@
 /** `execmem-lab litmus` on inputs it does not take or that are likely mistakes. */
 import { describe, expect, it } from "vitest";
-import { LitmusError, parseLitmus } from "../../lib/litmus/parse";
-import { runLitmusText } from "../../lib/litmus/run";
+import { LitmusError, parseLitmus, runLitmusText } from "../../lib";
 import { runLitmusCli } from "../../kernel/commands/litmus";
 import type { Io } from "../../kernel/commands/io";
 import { writeFileSync } from "fs";

@@ -6,9 +6,7 @@ import { readdirSync, readFileSync } from "fs";
 import { join } from "path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { FormatError, parseScenario } from "../../lib/scenario/format";
-import { LitmusError, parseLitmus } from "../../lib/litmus/parse";
-import { translate } from "../../lib/litmus/translate";
+import { FormatError, LitmusError, parseLitmus, parseScenario, translate } from "../../lib";
 
 const SCENARIOS = join(__dirname, "..", "scenarios");
 const scenarioSeeds = readdirSync(SCENARIOS)
