@@ -7,7 +7,7 @@ export * from "./scenario/spec";
 export * from "./scenario/builder";
 export * from "./scenario/condition";
 export { compile } from "./machine/layout";
-export { Machine, callResultText } from "./machine/machine";
+export { Machine, callResultText, diffText } from "./machine/machine";
 export { explore, witness, type ExploreOptions } from "./explorer/explore";
 export {
   bfs,

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { explore, scenario, type Program } from "../lib";
+import {
+  classifyVersion,
+  diffText,
+  explore,
+  residencyMatrices,
+  scenario,
+  VERSION_CLASSES,
+  type Program,
+} from "../lib";
 
 const runs = (
   arch: string,
@@ -149,5 +157,69 @@ describe("the ROX cache's jit_update on the machine", () => {
     expect(upd("x86-64").has("trap")).toBe(true);
     expect([...upd("arm64")]).toEqual(["new"]);
     expect([...upd("riscv64")]).toEqual(["new"]);
+  });
+});
+
+describe("witness changes and residency cells", () => {
+  // Versions declared newest-looking name first: the order, not the names, says which is new.
+  const r = explore(
+    scenario("order", "arm64")
+      .code("f", { lines: 1, versions: ["new", "old"], initial: "new" })
+      .cpu((p) => p.text_write("f", "old").dc_cvau("f").dsb("ish").ic_ivau("f").dsb("ish"))
+      .cpu((p) => p.call("r0", "f"))
+      .build(),
+  );
+  const steps = r.outcomes.flatMap((o) => o.witness.steps);
+
+  it("are typed records per structure, and the effect text is rendered from them", () => {
+    expect(steps.length).toBeGreaterThan(0);
+    for (const s of steps) expect(s.effect).toBe(diffText(s.changes));
+    const all = steps.flatMap((s) => s.changes);
+    const order = ["new", "old"];
+    expect(all).toContainEqual({
+      structure: "memory",
+      cpu: -1,
+      line: "f+0",
+      from: "new",
+      to: "old",
+      order,
+    });
+    expect(all).toContainEqual({
+      structure: "pou",
+      cpu: -1,
+      line: "f+0",
+      from: "new",
+      to: "new|old",
+      order,
+    });
+    expect(all).toContainEqual({
+      structure: "icache",
+      cpu: 1,
+      line: "f+0",
+      from: "new|old",
+      to: "old",
+      order,
+    });
+    expect(all).toContainEqual({ structure: "tlb", cpu: 1, line: "f", from: null, to: "RX" });
+    expect(all).toContainEqual({
+      structure: "register",
+      cpu: 1,
+      line: "r0",
+      from: "none",
+      to: "new",
+    });
+  });
+
+  it("carry the region's version order, which the residency figures read", () => {
+    // The run that fetched "old", the last version declared: the machine's "new".
+    const w = r.outcomes.find((o) => o.values["1:r0"] === "new")!.witness;
+    for (const c of [...w.initial, ...w.steps.flatMap((s) => s.residency)])
+      expect(c.order).toEqual(c.structure === "tlb" ? undefined : ["new", "old"]);
+    const ic = residencyMatrices(w).find((m) => m.cpu === 1 && m.structure === "icache")!;
+    const cls = (col: number) => VERSION_CLASSES[ic.codes[0][col]];
+    const last = w.steps.length;
+    expect([ic.versions![0][0], cls(0)]).toEqual(["new", "old"]);
+    expect([ic.versions![0][last], cls(last)]).toEqual(["old", "new"]);
+    expect(classifyVersion("new|old", ["new", "old"])).toBe("old");
   });
 });

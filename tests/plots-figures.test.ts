@@ -7,7 +7,6 @@ import {
   figureGrid,
   fragmentationFigure,
   freeExtentHistogram,
-  inferVersionOrder,
   isFigure,
   latencyBox,
   latencyCdf,
@@ -27,8 +26,8 @@ import {
   writtenVersion,
   type Figure,
   type Trace,
+  toBundle,
 } from "../lib";
-import { toBundle } from "../lib/display";
 import {
   exploration,
   fragmentation,
@@ -83,12 +82,13 @@ function expectPlainJson(fig: Figure): void {
 }
 
 describe("colour scheme", () => {
-  it("classifies versions with and without the scenario's order", () => {
+  it("classifies versions by an order; trap fills, faults and permissions on their own", () => {
     expect(classifyVersion("v3", ["v1", "v2", "v3"])).toBe("new");
     expect(classifyVersion("v2", ["v1", "v2", "v3"])).toBe("old");
     expect(classifyVersion("old:prog", ["old", "new"])).toBe("old");
-    expect(classifyVersion("new:prog")).toBe("new");
-    expect(classifyVersion("stale")).toBe("old");
+    expect(classifyVersion("new:prog", ["old", "new"])).toBe("new");
+    expect(classifyVersion("stale")).toBe("other");
+    expect(classifyVersion("new")).toBe("other");
     expect(classifyVersion("trap")).toBe("trap");
     expect(classifyVersion("int3")).toBe("trap");
     expect(classifyVersion("fault")).toBe("fault");
@@ -100,14 +100,11 @@ describe("colour scheme", () => {
     expect(classifyVersion("mystery")).toBe("other");
   });
 
-  it("infers an oldest-to-newest order from names", () => {
-    expect(inferVersionOrder(["new", "v2", "trap", "old", "v10", "RX"])).toEqual([
-      "old",
-      "v2",
-      "v10",
-      "new",
-    ]);
-    expect(classifyVersion("v10", inferVersionOrder(["v2", "v10"]))).toBe("new");
+  it("reads the order, not the names: the last version of the order is the new one", () => {
+    expect(classifyVersion("v10", ["v2", "v10"])).toBe("new");
+    expect(classifyVersion("old", ["new", "old"])).toBe("new");
+    expect(classifyVersion("new", ["new", "old"])).toBe("old");
+    expect(classifyVersion("old|new", ["new", "old"])).toBe("old");
   });
 
   it("uses Okabe-Ito colours and gives versions and outcomes the same colour for the same thing", () => {

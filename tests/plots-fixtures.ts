@@ -2,15 +2,19 @@
  * Result objects for the plot tests, shaped like the explorer's, allocators' and cost model's
  * output (lib/model/result.ts, lib/plots input interfaces).
  */
-import type {
-  ExplorationResult,
-  OutcomeResult,
-  ResidencyCell,
-  Structure,
-  Witness,
-  WitnessStep,
+import {
+  type ExplorationResult,
+  type OutcomeResult,
+  type ResidencyCell,
+  type Structure,
+  type Witness,
+  type WitnessDiff,
+  type WitnessStep,
+  type FragmentationSeries,
+  type FragmentationStep,
+  type Extent,
+  type LatencySeries,
 } from "../lib";
-import type { FragmentationSeries, FragmentationStep, Extent, LatencySeries } from "../lib/plots";
 
 type Change = [cpu: number, structure: Structure, line: string, version: string | null];
 
@@ -23,30 +27,37 @@ interface StepSpec {
   set?: Change[];
 }
 
-/** A witness whose residency snapshots follow from the changes each step makes. */
+/**
+ * A witness whose residency snapshots and changes follow from the changes each step makes. Code
+ * lines carry the version order `order`, as the machine's cells carry their region's.
+ */
 export function makeWitness(
   cpus: number,
   lines: string[],
   initial: Change[],
   specs: StepSpec[],
+  order: readonly string[] = ["old", "new"],
 ): Witness {
   const state = new Map<string, ResidencyCell>();
-  const apply = (changes: Change[]) => {
-    for (const [cpu, structure, line, version] of changes) {
+  const apply = (changes: Change[]): WitnessDiff[] =>
+    changes.map(([cpu, structure, line, version]) => {
       const k = `${cpu}|${structure}|${line}`;
+      const from = state.get(k)?.version ?? null;
+      const code = structure === "tlb" ? {} : { order };
       if (version === null) state.delete(k);
-      else state.set(k, { cpu, structure, line, version });
-    }
-  };
+      else state.set(k, { cpu, structure, line, version, ...code });
+      return { structure, cpu, line, from, to: version, ...code };
+    });
   apply(initial);
   const init = [...state.values()];
   const steps: WitnessStep[] = specs.map((s, i) => {
-    apply(s.set ?? []);
+    const changes = apply(s.set ?? []);
     return {
       step: i + 1,
       cpu: s.cpu,
       kind: s.kind ?? "program",
       action: s.action,
+      changes,
       effect:
         s.effect ??
         (s.set ?? []).map(([c, st, l, v]) => `${st}[cpu${c}] ${l} := ${v ?? "invalid"}`).join(", "),

@@ -2,11 +2,11 @@
 import { readFileSync } from "fs";
 import { join } from "path";
 import { describe, expect, it } from "vitest";
-import { latencySweep } from "../lib/cost/model";
-import { compareAllocators } from "../lib/execmem/workload";
-import { explore } from "../lib/explorer/explore";
-import type { ExplorationResult } from "../lib";
 import {
+  latencySweep,
+  compareAllocators,
+  explore,
+  type ExplorationResult,
   VERSION_CLASSES,
   fragmentationFigure,
   fragmentationFromRun,
@@ -20,8 +20,8 @@ import {
   witnessFigure,
   writtenVersion,
   type Trace,
+  parseScenario,
 } from "../lib";
-import { parseScenario } from "../lib/scenario/format";
 
 function run(name: string): { r: ExplorationResult; versions: string[] } {
   const s = parseScenario(
@@ -127,7 +127,7 @@ describe("figures of allocator runs and the cost model", () => {
 
 describe("version sets of the instruction side", () => {
   it("an I-cache that may present old or new is coloured as old", async () => {
-    const { classifyVersion } = await import("../lib/plots/colors");
+    const { classifyVersion } = await import("../lib");
     expect(classifyVersion("old|new", ["old", "new"])).toBe("old");
     expect(classifyVersion("trap|new", ["old", "new"])).toBe("trap");
     expect(classifyVersion("new", ["old", "new"])).toBe("new");

@@ -3,7 +3,7 @@
  * groups final states by outcome, evaluates the final condition and rebuilds one shortest
  * witness per outcome with the residency of every step.
  */
-import { Machine, type MachineOptions } from "../machine/machine";
+import { Machine, diffText, type MachineOptions } from "../machine/machine";
 import { progress } from "../display";
 import type { Layout } from "../machine/layout";
 import { compile } from "../machine/layout";
@@ -317,12 +317,14 @@ export function witness(m: Machine, labels: number[]): Witness {
     });
     if (!next) throw new Error(`witness replay failed at step ${i + 1}`);
     const d = m.describe(l, s);
+    const changes = m.diff(s, next);
     steps.push({
       step: i + 1,
       cpu: d.cpu,
       kind: d.kind,
       action: d.action,
-      effect: m.diff(s, next),
+      changes,
+      effect: diffText(changes),
       sync: d.sync,
       residency: m.residency(next),
     });

@@ -7,12 +7,13 @@
  * The machine is built in layers, one concern per file, each extending the one below:
  * state (encoding) → canonical (reductions) → fetch (instruction side) → store-buffer → ipi →
  * insn (instruction-level steps) → loads (out of order) → effects (barriers, maintenance) →
- * call (running a function) → transitions (successors) → views (observe, residency, diff).
+ * call (running a function) → transitions (successors) → views (observe, residency) → trace
+ * (describe and diff of a step, for witnesses).
  */
 import type { ScenarioSpec } from "../scenario/spec";
 import { compile, type Layout } from "./layout";
 import type { MachineOptions } from "./state";
-import { Views } from "./views";
+import { Trace } from "./trace";
 
 export {
   K,
@@ -25,6 +26,7 @@ export {
   type MachineOptions,
 } from "./state";
 export { encodePte } from "./layout";
+export { diffText } from "./trace";
 
 /**
  * The operational machine of a compiled scenario (see docs/model.md): states are byte arrays,
@@ -32,7 +34,7 @@ export { encodePte } from "./layout";
  * buffer drain, a TLB or I-cache fill or eviction, or a pipeline refetch) is emitted with its
  * label. The explorer drives it; use {@link explore} rather than this class directly.
  */
-export class Machine extends Views {
+export class Machine extends Trace {
   constructor(specOrLayout: ScenarioSpec | Layout, opts: MachineOptions = {}) {
     super(
       "arch" in specOrLayout && "cpus" in specOrLayout && "nLoc" in specOrLayout

@@ -15,6 +15,32 @@ export interface ResidencyCell {
   line: string;
   /** Version held: a version name ("old", "new", "trap", ...), "fault", or a PTE such as "RX". */
   version: string;
+  /**
+   * The versions of the line's code region, oldest → newest (the last is the one being
+   * published); absent for TLB cells.
+   */
+  order?: readonly string[];
+}
+
+/**
+ * A structure a witness step changes, in the machine's names: a CPU's residency structures,
+ * memory (data and code), page-table entries, the point of unification, registers.
+ */
+export type DiffStructure = Structure | "memory" | "pte" | "pou" | "register";
+
+/** One change a witness step made: what `structure` held for `line` before and after. */
+export interface WitnessDiff {
+  structure: DiffStructure;
+  /** The CPU whose structure changed; -1 for memory, page-table entries and the PoU. */
+  cpu: number;
+  /** A code line ("f+0"), data location, page-table entry, page (TLB) or register name. */
+  line: string;
+  /** Content before, named as residency cells name it ("old", "old|new", "RX", "1"); null: none. */
+  from: string | null;
+  /** Content after; null: nothing held. */
+  to: string | null;
+  /** For code content: the versions of the line's region, oldest → newest. */
+  order?: readonly string[];
 }
 
 /** One step of a witness trace. */
@@ -26,7 +52,9 @@ export interface WitnessStep {
   kind: "program" | "hardware";
   /** The action in the kernel's words, e.g. "IC IVAU f+0", "speculative fetch f+0", "drain x=1". */
   action: string;
-  /** What it changed, e.g. "icache[cpu1] f+0 := old". */
+  /** What it changed. */
+  changes: WitnessDiff[];
+  /** The same in words, e.g. "pipeline[1] f+0: - -> old; tlb[1] f: - -> RX". */
   effect: string;
   /** True for synchronisation events (serialising, ISB, fence.i, IPI, TLB flush, DSB ...). */
   sync: boolean;

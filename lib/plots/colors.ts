@@ -131,8 +131,6 @@ export function outcomeColor(name: string): string {
 }
 
 const TRAP_NAMES = new Set(["trap", "poison", "int3", "brk", "ebreak", "udf", "ud2"]);
-const OLD_NAMES = /^(old|stale|orig|original|prev|previous)(\b|[-_:]|\d|$)/i;
-const NEW_NAMES = /^(new|latest|current)(\b|[-_:]|\d|$)/i;
 const PERMISSION = /^(?:[R-][W-][X-]|[R-][X-]|[RWX]{1,3}|-+)$/;
 
 /** Base name of a version such as "old:prog" -> "old". */
@@ -142,9 +140,10 @@ function base(v: string): string {
 }
 
 /**
- * Classifies a version name. With the scenario's version order (oldest → newest) its last entry
- * is "new" and every other entry "old"; without it, names such as "new", "old", "stale" and
- * numbered versions are recognised (see inferVersionOrder).
+ * Classifies a version name by a version order (oldest → newest, as the machine gives it with
+ * each residency cell and witness change, or as the scenario declares it): its last entry is
+ * "new" and every other entry "old". Trap fills, faults and TLB permissions classify on their
+ * own; a version outside the order is "other".
  */
 export function classifyVersion(
   version: string | null | undefined,
@@ -172,34 +171,7 @@ export function classifyVersion(
     if (/^-+$/.test(v)) return "invalid";
     return v.includes("X") ? "exec" : "noexec";
   }
-  if (NEW_NAMES.test(v)) return "new";
-  if (OLD_NAMES.test(v)) return "old";
   return "other";
-}
-
-/**
- * An oldest → newest order for the versions seen, for when the scenario declares none:
- * old-like names, then numbered names (v1, v2, ... by number), then new-like names. Trap, fault,
- * permission and unrecognised names are left out (they classify on their own).
- */
-export function inferVersionOrder(versions: Iterable<string>): string[] {
-  const old: string[] = [];
-  const numbered: Array<[number, string]> = [];
-  const fresh: string[] = [];
-  const seen = new Set<string>();
-  for (const v of versions) {
-    if (seen.has(v)) continue;
-    seen.add(v);
-    const c = classifyVersion(v);
-    if (c === "old") old.push(v);
-    else if (c === "new") fresh.push(v);
-    else if (c === "other") {
-      const m = /^[a-z]*?(\d+)$/i.exec(base(v));
-      if (m) numbered.push([Number(m[1]), v]);
-    }
-  }
-  numbered.sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : 1));
-  return [...old, ...numbered.map(([, v]) => v), ...fresh];
 }
 
 /** A discrete plotly colorscale for codes 0..n-1 (use zmin = -0.5, zmax = n - 0.5). */

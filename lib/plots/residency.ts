@@ -1,11 +1,17 @@
 /** Residency of lines in each CPU's pipeline, I-cache, D-cache and TLB along a witness. */
-import type { OutcomeResult, ResidencyCell, Structure, Witness, WitnessStep } from "../model";
+import type {
+  OutcomeResult,
+  ResidencyCell,
+  Structure,
+  Witness,
+  WitnessDiff,
+  WitnessStep,
+} from "../model";
 import {
   VERSION_CLASSES,
   VersionClass,
   classifyVersion,
   discreteColorscale,
-  inferVersionOrder,
   versionColors,
   versionLabels,
 } from "./colors";
@@ -23,7 +29,10 @@ export const structureLabels: Readonly<Record<Structure, string>> = {
 };
 
 export interface ResidencyOptions {
-  /** The scenario's versions, oldest → newest; inferred from the names when absent. */
+  /**
+   * One version order (oldest → newest) for every line; by default each cell's own, as the
+   * machine gives it (its region's versions).
+   */
   versions?: readonly string[];
   /** CPUs to draw (default all). */
   cpus?: readonly number[];
@@ -65,6 +74,27 @@ export function versionsOf(w: Witness): string[] {
   const seen = new Set<string>();
   for (const snap of snapshots(w)) for (const c of snap) seen.add(c.version);
   return [...seen];
+}
+
+/** A version as held, with the order it is read in (oldest → newest), if any. */
+export interface HeldVersion {
+  version: string;
+  order?: readonly string[];
+}
+
+/** Every version the witness holds with its order, once per name and order, in first-seen order. */
+function heldOf(w: Witness): HeldVersion[] {
+  const seen = new Map<string, Set<readonly string[] | undefined>>();
+  const out: HeldVersion[] = [];
+  for (const snap of snapshots(w))
+    for (const c of snap) {
+      let orders = seen.get(c.version);
+      if (!orders) seen.set(c.version, (orders = new Set()));
+      if (orders.has(c.order)) continue;
+      orders.add(c.order);
+      out.push({ version: c.version, order: c.order });
+    }
+  return out;
 }
 
 /** Row names per structure: the given lines first, then any other line seen, in order. */
@@ -112,19 +142,21 @@ function rowsOf(w: Witness, opts: ResidencyOptions): Map<Structure, string[]> {
 
 /** The residency matrices of a witness, one per CPU and structure, in CPU then structure order. */
 export function residencyMatrices(w: Witness, opts: ResidencyOptions = {}): ResidencyMatrix[] {
-  const order = opts.versions ?? inferVersionOrder(versionsOf(w));
   const cpus = opts.cpus ?? Array.from({ length: w.cpus }, (_, i) => i);
   const structures = opts.structures ?? STRUCTURES;
   const rows = rowsOf(w, opts);
   const snaps = snapshots(w);
   const steps = [0, ...w.steps.map((s) => s.step)];
   const maxHover = opts.maxHoverCells ?? 200_000;
-  const codeOf = new Map<string, number>();
-  const code = (v: string): number => {
-    let c = codeOf.get(v);
+  const codeOf = new Map<readonly string[] | undefined, Map<string, number>>();
+  const code = (v: string, cellOrder: readonly string[] | undefined): number => {
+    const order = opts.versions ?? cellOrder;
+    let byName = codeOf.get(order);
+    if (!byName) codeOf.set(order, (byName = new Map()));
+    let c = byName.get(v);
     if (c === undefined) {
       c = VERSION_CLASSES.indexOf(classifyVersion(v, order));
-      codeOf.set(v, c);
+      byName.set(v, c);
     }
     return c;
   };
@@ -157,7 +189,7 @@ export function residencyMatrices(w: Witness, opts: ResidencyOptions = {}): Resi
       if (!m) continue;
       const r = rowIndex.get(c.structure)!.get(c.line);
       if (r === undefined) continue;
-      m.codes[r][col] = code(c.version);
+      m.codes[r][col] = code(c.version, c.order);
       if (m.versions) m.versions[r][col] = c.version;
       m.held = true;
     }
@@ -235,16 +267,21 @@ export function residencyPanel(
   });
 }
 
-/** Legend entries for the version classes present, naming the versions seen in each. */
+/**
+ * Legend entries for the version classes present, naming the versions seen in each. A version
+ * is read by `order` when given, else by its own.
+ */
 export function versionLegend(
-  versions: Iterable<string>,
+  versions: Iterable<string | HeldVersion>,
   order?: readonly string[],
   always: VersionClass[] = [],
 ): Trace[] {
   const names = new Map<VersionClass, string[]>();
   for (const c of always) names.set(c, []);
-  for (const v of versions) {
-    const c = classifyVersion(v, order);
+  for (const x of versions) {
+    const held = typeof x === "string" ? { version: x } : x;
+    const v = held.version;
+    const c = classifyVersion(v, order ?? held.order);
     const list = names.get(c) ?? [];
     if (!list.includes(v)) list.push(v);
     names.set(c, list);
@@ -264,8 +301,7 @@ export function versionLegend(
  * synchronisation events as dotted lines.
  */
 export function residencyHeatmap(w: Witness, opts: ResidencyOptions = {}): Figure {
-  const order = opts.versions ?? inferVersionOrder(versionsOf(w));
-  const mats = residencyMatrices(w, { ...opts, versions: order });
+  const mats = residencyMatrices(w, opts);
   const structures = (opts.structures ?? STRUCTURES).filter(
     (s) => opts.showEmpty || opts.structures || mats.some((m) => m.structure === s && m.held),
   );
@@ -278,7 +314,7 @@ export function residencyHeatmap(w: Witness, opts: ResidencyOptions = {}): Figur
       ),
     ),
   );
-  const legend = versionLegend(versionsOf(w), order, ["invalid"]);
+  const legend = versionLegend(heldOf(w), opts.versions, ["invalid"]);
   if (rows.length && rows[0].length)
     rows[0][0] = figure([...rows[0][0].data, ...legend], rows[0][0].layout);
   return figureGrid(rows, {
@@ -287,20 +323,23 @@ export function residencyHeatmap(w: Witness, opts: ResidencyOptions = {}): Figur
 }
 
 /**
- * Version a step put in a pipeline or cache line, read from its effect: the explorer's
- * "pipeline[1] f+0: - -> old; tlb[1] f: - -> RX" (first non-TLB change) or "icache[cpu1] f+0 := old".
- * With `lines`, only changes to those lines count. "-" reads as "invalid".
+ * The first change a step made to a pipeline or cache line (not the TLB, memory or registers),
+ * with `lines` only to those lines; null when it made none.
  */
-export function writtenVersion(s: WitnessStep, lines?: readonly string[]): string | null {
-  for (const part of s.effect.split(/[;,]/)) {
-    const arrow = /^\s*(\w+)\[[^\]]*\]\s+(\S+):\s*\S+\s*->\s*(\S+)\s*$/.exec(part);
-    const assign = /^\s*(\w+)\[[^\]]*\]\s+(\S+)\s*:=\s*(\S+)\s*$/.exec(part);
-    const m = arrow ?? assign;
-    if (!m || m[1] === "tlb") continue;
-    if (lines && !lines.includes(m[2])) continue;
-    return m[3] === "-" ? "invalid" : m[3];
+export function writtenChange(s: WitnessStep, lines?: readonly string[]): WitnessDiff | null {
+  for (const d of s.changes) {
+    if (d.structure !== "pipeline" && d.structure !== "icache" && d.structure !== "dcache")
+      continue;
+    if (lines && !lines.includes(d.line)) continue;
+    return d;
   }
   return null;
+}
+
+/** The version a step put in a pipeline or cache line (see writtenChange); "invalid" for none. */
+export function writtenVersion(s: WitnessStep, lines?: readonly string[]): string | null {
+  const d = writtenChange(s, lines);
+  return d ? (d.to ?? "invalid") : null;
 }
 
 export interface SwimlaneOptions {
@@ -318,7 +357,6 @@ export interface SwimlaneOptions {
  * filled with the class of the version the step wrote, and a dotted line at each sync event.
  */
 export function swimlane(w: Witness, opts: SwimlaneOptions = {}): Figure {
-  const order = opts.versions ?? inferVersionOrder(versionsOf(w));
   const lane = (cpu: number) => `CPU${cpu}`;
   const groups: Array<{
     name: string;
@@ -345,8 +383,10 @@ export function swimlane(w: Witness, opts: SwimlaneOptions = {}): Figure {
   const traces: Trace[] = groups.map((g) => {
     const steps = w.steps.filter(g.pick);
     const colors = steps.map((s) => {
-      const v = writtenVersion(s, w.lines);
-      return v === null ? "#FFFFFF" : versionColors[classifyVersion(v, order)];
+      const d = writtenChange(s, w.lines);
+      return d === null
+        ? "#FFFFFF"
+        : versionColors[classifyVersion(d.to ?? "invalid", opts.versions ?? d.order)];
     });
     const t: Trace = {
       type: "scatter",
@@ -374,9 +414,11 @@ export function swimlane(w: Witness, opts: SwimlaneOptions = {}): Figure {
     }
     return t;
   });
-  const written = w.steps
-    .map((s) => writtenVersion(s, w.lines))
-    .filter((v): v is string => v !== null);
+  const written: HeldVersion[] = [];
+  for (const s of w.steps) {
+    const d = writtenChange(s, w.lines);
+    if (d) written.push({ version: d.to ?? "invalid", order: d.order });
+  }
   const shapesLegend = groups.map((g) =>
     legendEntry(
       g.name,
@@ -385,7 +427,7 @@ export function swimlane(w: Witness, opts: SwimlaneOptions = {}): Figure {
       g.symbol,
     ),
   );
-  const legend = [...shapesLegend, ...versionLegend(written, order)];
+  const legend = [...shapesLegend, ...versionLegend(written, opts.versions)];
   const lanes = Array.from({ length: w.cpus }, (_, i) => lane(i));
   const shapes = syncShapes(w).map((s) => ({
     ...s,
@@ -424,14 +466,13 @@ export function swimlane(w: Witness, opts: SwimlaneOptions = {}): Figure {
 /** An outcome's witness: the swimlane timeline above the residency heatmap panels. */
 export function witnessFigure(o: OutcomeResult, opts: ResidencyOptions = {}): Figure {
   const w = o.witness;
-  const order = opts.versions ?? inferVersionOrder(versionsOf(w));
-  const lanes = swimlane(w, { versions: order, title: "Witness timeline" });
-  const mats = residencyMatrices(w, { ...opts, versions: order });
+  const lanes = swimlane(w, { versions: opts.versions, title: "Witness timeline" });
+  const mats = residencyMatrices(w, opts);
   const structures = (opts.structures ?? STRUCTURES).filter(
     (s) => opts.showEmpty || opts.structures || mats.some((m) => m.structure === s && m.held),
   );
   const cpus = opts.cpus ?? Array.from({ length: w.cpus }, (_, i) => i);
-  const legend = versionLegend(versionsOf(w), order, ["invalid"]);
+  const legend = versionLegend(heldOf(w), opts.versions, ["invalid"]);
   const rows: Figure[][] = [
     [figure([...lanes.data, ...legend], { ...lanes.layout, title: "Witness timeline" })],
   ];

@@ -1,0 +1,225 @@
+/**
+ * Witness traces: a transition described in the kernel's words, and what it changed, structure
+ * by structure, as typed records (rendered to text by diffText).
+ */
+import type { WitnessDiff } from "../model";
+import { Views } from "./views";
+import {
+  PC,
+  CSLOT,
+  IPIP,
+  IPIQ,
+  SB,
+  K,
+  labelCpu,
+  labelKind,
+  labelArg,
+  callResultText,
+} from "./state";
+import { FAULT, FAULT_PROT, IPI_HANDLERS, UNPRED, NONE, permText, ptePerm } from "./layout";
+
+export abstract class Trace extends Views {
+  /** Describe a transition in the kernel's words. */
+  describe(
+    lbl: number,
+    before: Uint8Array,
+  ): { cpu: number; kind: "program" | "hardware"; action: string; sync: boolean } {
+    const L = this.layout;
+    const c = labelCpu(lbl);
+    const k = labelKind(lbl);
+    const arg = labelArg(lbl);
+    const cpu = c < 0 ? -1 : c;
+    switch (k) {
+      case K.prog: {
+        const st = L.cpus[c].steps[before[this.base(c) + PC]];
+        let action = st.text;
+        if (st.k === "call")
+          action = `${st.text}: fetch ${L.regions[st.region].name}+${before[this.base(c) + CSLOT]}`;
+        if ((st.k === "ldr" || st.k === "load") && arg === 1)
+          action = `${st.text} (left pending: later steps may run first)`;
+        if (st.k === "jump" && arg >= 2)
+          action = `${st.text} (${arg === 2 ? "taken" : "not taken"}, predicted: its load is pending)`;
+        if (st.k === "exec" && arg >= 200)
+          action = `${st.text}: runs ${L.versions[arg - 200]} before its fetch is performed (late fetch)`;
+        const sync =
+          st.k === "effect"
+            ? st.sync
+            : st.k.startsWith("ipi") || st.k.startsWith("stop") || st.k === "interrupt";
+        return { cpu, kind: "program", action, sync };
+      }
+      case K.drain: {
+        const b = this.base(c) + SB + 3 * arg;
+        const loc = before[b];
+        const v = before[b + 1];
+        return {
+          cpu,
+          kind: "hardware",
+          action: `store buffer drains ${L.locName[loc]} = ${this.valueText(loc, v)}`,
+          sync: false,
+        };
+      }
+      case K.spec:
+        return {
+          cpu,
+          kind: "hardware",
+          action: `speculative fetch ${L.vaName[arg & 255]}`,
+          sync: false,
+        };
+      case K.tlbfill:
+        return { cpu, kind: "hardware", action: `TLB fill ${L.pages[arg].name}`, sync: false };
+      case K.icomplete:
+        return {
+          cpu,
+          kind: "hardware",
+          action: `IC IVAU ${L.codeOfCl[arg].map((l) => L.locName[l]).join("|")} completes`,
+          sync: false,
+        };
+      case K.tlbevict:
+        return { cpu, kind: "hardware", action: `TLB evicts ${L.pages[arg].name}`, sync: false };
+      case K.irq:
+        return { cpu, kind: "hardware", action: "interrupt delivered", sync: true };
+      case K.load: {
+        const b = this.base(c) + this.o.pload;
+        const reg = L.cpus[c].regs[(before[b] & 127) - 1];
+        return {
+          cpu,
+          kind: "hardware",
+          action: `pending load ${reg} = [${L.locName[before[b + 1]]}] performed`,
+          sync: false,
+        };
+      }
+      case K.ipipost: {
+        const h = IPI_HANDLERS[before[this.base(c) + IPIQ] - 1];
+        return { cpu, kind: "hardware", action: `IPI (${h}) reaches the other CPUs`, sync: false };
+      }
+      case K.ipi: {
+        const h = IPI_HANDLERS[before[this.base(c) + IPIP] - 1];
+        return { cpu, kind: "hardware", action: `IPI taken (${h})`, sync: true };
+      }
+    }
+    return { cpu, kind: "hardware", action: `?${k}`, sync: false };
+  }
+
+  /** What a step changed: memory, PTEs, the PoU, and each CPU's pipeline, I-cache, TLB, registers. */
+  diff(before: Uint8Array, after: Uint8Array): WitnessDiff[] {
+    const L = this.layout;
+    const order = this.lineOrders();
+    const out: WitnessDiff[] = [];
+    const fetched = (v: number) =>
+      v === NONE
+        ? null
+        : v === FAULT || v === FAULT_PROT
+          ? "fault"
+          : v === UNPRED
+            ? "unpredictable"
+            : (L.versions[v] ?? String(v));
+    const set = (ci: number, mask: number) => this.setName(ci, mask) || null;
+    const entry = (x: number) => (x === NONE ? null : x === 0 ? "invalid" : permText(ptePerm(x)));
+    for (let i = 0; i < L.nLoc; i++) {
+      if (before[i] === after[i]) continue;
+      const ci = i - L.codeBase;
+      out.push({
+        structure: ci >= L.nCode ? "pte" : "memory",
+        cpu: -1,
+        line: L.locName[i],
+        from: this.valueText(i, before[i]),
+        to: this.valueText(i, after[i]),
+        ...(ci >= 0 && ci < L.nCode ? { order: order.code[ci] } : {}),
+      });
+    }
+    if (!L.arch.idc)
+      for (let ci = 0; ci < L.nCode; ci++) {
+        const x = before[this.pouOff + ci];
+        const y = after[this.pouOff + ci];
+        if (x !== y)
+          out.push({
+            structure: "pou",
+            cpu: -1,
+            line: L.locName[L.codeBase + ci],
+            from: set(ci, x),
+            to: set(ci, y),
+            order: order.code[ci],
+          });
+      }
+    for (let c = 0; c < this.nCpu; c++) {
+      const b = this.base(c);
+      for (let va = 0; va < L.nVaSlots; va++) {
+        const x = before[b + this.o.pipe + va];
+        const y = after[b + this.o.pipe + va];
+        if (x !== y)
+          out.push({
+            structure: "pipeline",
+            cpu: c,
+            line: L.vaName[va],
+            from: fetched(x),
+            to: fetched(y),
+            order: order.va[va],
+          });
+      }
+      if (!L.arch.dic)
+        for (let ci = 0; ci < L.nCode; ci++) {
+          const x = before[b + this.o.icache + ci];
+          const y = after[b + this.o.icache + ci];
+          if (x !== y)
+            out.push({
+              structure: "icache",
+              cpu: c,
+              line: L.locName[L.codeBase + ci],
+              from: set(ci, x),
+              to: set(ci, y),
+              order: order.code[ci],
+            });
+        }
+      for (let p = 0; p < L.pages.length; p++) {
+        const x = before[b + this.o.tlb + p];
+        const y = after[b + this.o.tlb + p];
+        if (x !== y)
+          out.push({
+            structure: "tlb",
+            cpu: c,
+            line: L.pages[p].name,
+            from: entry(x),
+            to: entry(y),
+          });
+      }
+      const cpu = L.cpus[c];
+      const reg = (i: number, v: number) =>
+        cpu.regKind[i] === "call" ? callResultText(v) : String(v);
+      for (let i = 0; i < cpu.regs.length; i++) {
+        const x = before[b + this.o.regs + i];
+        const y = after[b + this.o.regs + i];
+        if (x !== y)
+          out.push({
+            structure: "register",
+            cpu: c,
+            line: cpu.regs[i],
+            from: reg(i, x),
+            to: reg(i, y),
+          });
+      }
+    }
+    return out;
+  }
+}
+
+/** A step's changes in words, as witness tables print them ("pipeline[1] f+0: - -> old; ..."). */
+export function diffText(changes: readonly WitnessDiff[]): string {
+  return changes
+    .map((d) => {
+      const where = `${d.structure}[${d.cpu}] ${d.line}`;
+      switch (d.structure) {
+        case "memory":
+        case "pte":
+          return `${d.line}: ${d.from} -> ${d.to}`;
+        case "pou":
+          return `PoU ${d.line}: {${d.from ?? ""}} -> {${d.to ?? ""}}`;
+        case "icache":
+          return `${where}: {${d.from ?? ""}} -> {${d.to ?? ""}}`;
+        case "register":
+          return `${d.cpu}:${d.line} = ${d.to}`;
+        default:
+          return `${where}: ${d.from ?? "-"} -> ${d.to ?? "-"}`;
+      }
+    })
+    .join("; ");
+}
