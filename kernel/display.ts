@@ -34,6 +34,7 @@ import {
   QUIET,
 } from "execmem-lab";
 import type { DisplayHook, DisplayOptions, InterruptHook, MimeBundle } from "execmem-lab";
+import { withPlotlyFallback } from "./plotly";
 
 /** The tslab version whose internals this module was written against. */
 export const TSLAB_VERSION = "1.0.22";
@@ -59,10 +60,13 @@ function newDisplayId(): string {
   return randomBytes(8).toString("hex");
 }
 
-/** Strip values JSON cannot carry, so a bundle always serialises. */
+/**
+ * Strip values JSON cannot carry, so a bundle always serialises; a plotly figure gets its
+ * `text/html` fallback (kernel/plotly.ts).
+ */
 function jsonSafe(bundle: MimeBundle): MimeBundle {
   const out: MimeBundle = {};
-  for (const [mime, value] of Object.entries(bundle)) {
+  for (const [mime, value] of Object.entries(withPlotlyFallback(bundle))) {
     if (value === undefined) continue;
     if (value instanceof Uint8Array) out[mime] = Buffer.from(value).toString("base64");
     else out[mime] = value;

@@ -8,7 +8,6 @@
  * Objects render themselves with Deno's convention: a method under `Symbol.for("Jupyter.display")`
  * that returns a MIME bundle, e.g. `{"text/html": "...", "text/plain": "..."}`.
  */
-import { dirname, posix, relative, sep } from "path";
 import { inspect } from "util";
 
 /** Deno's convention: an object with a method under this symbol renders itself. */
@@ -144,7 +143,8 @@ export interface ProgressBar {
   finish(note?: string): void;
 }
 
-function escapeHtml(s: string): string {
+/** `s` with the characters HTML gives a meaning to written as character references. */
+export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
@@ -230,8 +230,6 @@ export interface PlotlyFigure {
   config?: { [key: string]: unknown };
 }
 
-let plotCounter = 0;
-
 /**
  * A figure made to fit the column it is drawn in: its fixed `layout.width` (pixels) becomes the
  * maximum width of its container, and plotly.js sizes it to the container (autosize, responsive),
@@ -251,42 +249,18 @@ export function fitToColumn(figure: PlotlyFigure): {
   };
 }
 
-/**
- * Where a Jupyter server may serve plotly.js from (paths below its root, for its /files/ handler):
- * beside the notebook (from the kernel's working directory and JPY_SESSION_NAME, the notebook's
- * path that jupyter_server gives the kernel) and at the root of a server started in the checkout.
- */
-export function plotlyScriptCandidates(
-  env: { [k: string]: string | undefined } = process.env,
-  cwd: string = process.cwd(),
-): string[] {
-  let script: string;
-  try {
-    script = require.resolve("plotly.js-dist-min/plotly.min.js", { paths: [cwd, __dirname] });
-  } catch {
-    return [];
-  }
-  const toPosix = (p: string) => p.split(sep).join("/");
-  const out: string[] = [];
-  const session = env.JPY_SESSION_NAME;
-  if (session && !session.startsWith("/") && !/^[a-z]+:/i.test(session)) {
-    const p = posix.normalize(posix.join(posix.dirname(session), toPosix(relative(cwd, script))));
-    if (!p.startsWith("..")) out.push(p);
-  }
-  // A server started at the workspace root (the folder holding node_modules/).
-  const root = dirname(dirname(dirname(script)));
-  out.push(toPosix(relative(root, script)));
-  return [...new Set(out)];
+/** The one-line text of a plotly figure: its title and number of traces. */
+export function plotlyText(figure: PlotlyFigure): string {
+  const title = figureTitle(figure.layout ?? {});
+  const n = figure.data.length;
+  return `Plotly figure${title ? ` "${title}"` : ""}: ${n} trace${n === 1 ? "" : "s"}`;
 }
 
 /**
  * The MIME bundle of a plotly figure: `application/vnd.plotly.v1+json` (rendered by JupyterLab
- * with the plotly extension, VS Code and the execmem-lab report), a `text/html` fallback for
- * front ends without a plotly renderer, and `text/plain`. The fallback draws with the page's
- * plotly.js if it has one; otherwise it loads plotly.js from the Jupyter server itself
- * (`<baseUrl>files/...node_modules/plotly.js-dist-min/plotly.min.js`, never a CDN; through
- * requirejs where the page has it, e.g. classic Notebook, else a script tag; once per page), and
- * if that fails it says what the figure is.
+ * with the plotly extension, VS Code and the execmem-lab report) and `text/plain`. Inside the
+ * kernel a `text/html` fallback is added for front ends without a plotly renderer (see
+ * docs/kernel.md).
  * @throws {TypeError} when `figure.data` is not an array.
  */
 export function plotlyBundle(figure: PlotlyFigure): MimeBundle {
@@ -296,43 +270,7 @@ export function plotlyBundle(figure: PlotlyFigure): MimeBundle {
     );
   }
   const fig = { data: figure.data, layout: figure.layout ?? {}, config: figure.config ?? {} };
-  const fitted = fitToColumn(fig);
-  const title = figureTitle(fig.layout);
-  const plain = `Plotly figure${title ? ` "${title}"` : ""}: ${fig.data.length} trace${fig.data.length === 1 ? "" : "s"}`;
-  const id = `execmem-lab-plot-${process.pid}-${Date.now().toString(36)}-${plotCounter++}`;
-  const json = (v: unknown) => JSON.stringify(v).replace(/</g, "\\u003c");
-  const html =
-    `<div id="${id}" class="execmem-lab-plotly" style="${fitted.maxWidth ? `max-width:${fitted.maxWidth}px` : ""}">` +
-    `<div class="execmem-lab-plotly-fallback" ` +
-    `style="font-family:sans-serif;font-size:13px;color:#555">${escapeHtml(plain)} ` +
-    `(interactive chart: open this notebook's page in the execmem-lab report, or use a front end ` +
-    `that renders application/vnd.plotly.v1+json)</div></div>` +
-    `<script>(function(){var fig=${json(fitted.figure)};var el=document.getElementById(${JSON.stringify(id)});` +
-    `var paths=${json(plotlyScriptCandidates())};` +
-    `function draw(P){el.innerHTML="";P.newPlot(el,fig.data,fig.layout,fig.config);}` +
-    `function ok(P){return P&&typeof P.newPlot==="function"?P:null;}` +
-    `if(ok(window.Plotly)){return draw(window.Plotly);}` +
-    // One load per page, shared by its figures (concurrent loads race and leave figures blank).
-    `var w=window;if(!w.__execmemLabPlotly){w.__execmemLabPlotly=new Promise(function(resolve,reject){` +
-    `var base="/";try{var c=document.getElementById("jupyter-config-data");` +
-    `if(c){base=JSON.parse(c.textContent).baseUrl||base;}` +
-    `else if(document.body.getAttribute("data-base-url")){base=document.body.getAttribute("data-base-url");}}catch(e){}` +
-    `if(base.slice(-1)!=="/"){base+="/";}` +
-    // requirejs (classic Notebook, nbconvert's templates): load through it, since a plain
-    // <script> of an AMD-aware build would call define() anonymously; plotly.js 3 does not call
-    // define() at all, so the module comes back undefined and window.Plotly is what it set.
-    `var amd=typeof w.define==="function"&&w.define.amd&&typeof w.require==="function"&&typeof w.require.config==="function";` +
-    `(function next(i){if(ok(w.Plotly)){return resolve(w.Plotly);}if(i>=paths.length){return reject(new Error("plotly.js not found"));}` +
-    `var url=base+"files/"+paths[i];` +
-    `if(amd){var name="execmem-lab-plotly-"+i;var cfg={paths:{}};cfg.paths[name]=url.replace(/\\.js$/,"");w.require.config(cfg);` +
-    `w.require([name],function(P){var p=ok(P)||ok(w.Plotly);if(p){resolve(p);}else{next(i+1);}},` +
-    `function(){if(w.requirejs&&w.requirejs.undef){w.requirejs.undef(name);}next(i+1);});return;}` +
-    `var s=document.createElement("script");s.src=url;` +
-    `s.onload=function(){next(i+1);};` +
-    `s.onerror=function(){s.remove();next(i+1);};document.head.appendChild(s);})(0);});` +
-    `w.__execmemLabPlotly.catch(function(){w.__execmemLabPlotly=null;});}` +
-    `w.__execmemLabPlotly.then(draw,function(){});})();</script>`;
-  return { [PLOTLY_MIME]: fig, "text/html": html, "text/plain": plain };
+  return { [PLOTLY_MIME]: fig, "text/plain": plotlyText(fig) };
 }
 
 function figureTitle(layout: { [key: string]: unknown }): string {

@@ -1,3 +1,4 @@
+import { join } from "path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   DISPLAY_HOOK,
@@ -13,7 +14,7 @@ import {
   summaryBundle,
   toBundle,
   type MimeBundle,
-} from "../lib/display";
+} from "../lib";
 import {
   createDisplayHook,
   createExecutorConsole,
@@ -21,6 +22,8 @@ import {
   toCellError,
   type DisplayData,
 } from "../kernel/display";
+import { plotlyScriptCandidates, withPlotlyFallback } from "../kernel/plotly";
+import { ROOT } from "./kernel-support";
 
 type Sent = { data: DisplayData; update: boolean };
 
@@ -93,7 +96,7 @@ describe("lib/display facade", () => {
     expect(toBundle(42)).toEqual({ "text/plain": "42" });
   });
 
-  it("plotlyBundle carries the figure, an offline HTML fallback and text", () => {
+  it("plotlyBundle carries the figure and text; the kernel adds an offline HTML fallback", () => {
     const b = plotlyBundle({
       data: [{ y: [1, 2] }, { y: [3] }],
       layout: { title: { text: "T</script>" } },
@@ -104,12 +107,42 @@ describe("lib/display facade", () => {
       config: {},
     });
     expect(b["text/plain"]).toBe('Plotly figure "T</script>": 2 traces');
-    const html = String(b["text/html"]);
+    expect(b["text/html"]).toBeUndefined();
+    const sent = installRecordingHook();
+    display({ [JUPYTER_DISPLAY]: () => b });
+    const shown = sent[0].data.data;
+    expect(Object.keys(shown)).toEqual([PLOTLY_MIME, "text/html", "text/plain"]);
+    const html = String(shown["text/html"]);
+    expect(html).toContain('class="execmem-lab-plotly"');
     expect(html).not.toMatch(/https?:\/\//); // never a CDN
     expect(html.match(/<\/script>/g)).toHaveLength(1); // the title cannot close the script early
+    expect(selfBundle({ [JUPYTER_DISPLAY]: () => b })?.["text/html"]).toContain(
+      "execmem-lab-plotly",
+    );
+    // A bundle with its own HTML, or without a figure, is left as it is.
+    expect(withPlotlyFallback({ [PLOTLY_MIME]: b[PLOTLY_MIME], "text/html": "<p>" })).toEqual({
+      [PLOTLY_MIME]: b[PLOTLY_MIME],
+      "text/html": "<p>",
+    });
+    expect(withPlotlyFallback({ "text/plain": "x" })).toEqual({ "text/plain": "x" });
     expect(() => plotlyBundle({ data: "x" } as never)).toThrow(
       /figure.data must be an array of traces/,
     );
+  });
+
+  it("the HTML fallback loads plotly.js beside the notebook and at the server root", () => {
+    const cwd = join(ROOT, "notebooks");
+    expect(plotlyScriptCandidates({ JPY_SESSION_NAME: "notebooks/x.ipynb" }, cwd)).toEqual([
+      "node_modules/plotly.js-dist-min/plotly.min.js",
+    ]);
+    // A server started above the checkout: the path beside the notebook comes first.
+    expect(plotlyScriptCandidates({ JPY_SESSION_NAME: "lab/notebooks/x.ipynb" }, cwd)).toEqual([
+      "lab/node_modules/plotly.js-dist-min/plotly.min.js",
+      "node_modules/plotly.js-dist-min/plotly.min.js",
+    ]);
+    expect(plotlyScriptCandidates({ JPY_SESSION_NAME: "/abs/x.ipynb" }, cwd)).toEqual([
+      "node_modules/plotly.js-dist-min/plotly.min.js",
+    ]);
   });
 
   it("progress updates one display in place and validates its input", () => {

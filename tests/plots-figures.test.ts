@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { withPlotlyFallback } from "../kernel/plotly";
 import {
   VERSION_CLASSES,
   addressBins,
@@ -139,7 +140,7 @@ describe("figures display themselves", () => {
     expect(bundle["text/plain"]).toMatch(
       /^Figure "Residency of lines per CPU": \d+ heatmap, \d+ scatter$/,
     );
-    expect(bundle["text/html"]).toContain("execmem-lab-plotly");
+    expect(withPlotlyFallback(bundle)["text/html"]).toContain("execmem-lab-plotly");
     expect(toBundle(fig)["application/vnd.plotly.v1+json"]).toEqual(json);
     expect(Object.keys(JSON.parse(JSON.stringify(fig)))).toEqual(["data", "layout"]);
     expect(isFigure(JSON.parse(JSON.stringify(fig)))).toBe(true);

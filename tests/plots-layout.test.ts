@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fitToColumn } from "../lib/display";
-import { figure, seriesColors, withAutomargin } from "../lib/plots";
+import { figure, fitToColumn, seriesColors, withAutomargin } from "../lib";
 
 describe("figure layout defaults", () => {
   it("every axis grows its margin to fit its labels, subplots included", () => {

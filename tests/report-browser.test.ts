@@ -8,7 +8,8 @@ import type { AddressInfo } from "net";
 import { join } from "path";
 import { chromium, type BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { plotlyBundle } from "../lib/display";
+import { plotlyBundle } from "../lib";
+import { withPlotlyFallback } from "../kernel/plotly";
 import { CHROMIUM, IN_CI, ROOT, runCli, skipUnlessTool, tempDir } from "./kernel-support";
 
 const browserTool = skipUnlessTool(
@@ -175,7 +176,7 @@ describe.skipIf(browserTool.skip)(browserTool.title, () => {
     { page: "without requirejs (JupyterLab)", amd: false },
     { page: "with requirejs (classic Notebook)", amd: true },
   ])(
-    "the text/html fallback of plotlyBundle draws every figure $page, loading plotly.js once from the Jupyter server",
+    "the text/html fallback the kernel adds to a plotlyBundle draws every figure $page, loading plotly.js once from the Jupyter server",
     async ({ amd }) => {
       if (amd && !existsSync(REQUIREJS)) {
         // Debian's libjs-requirejs comes with jupyter-notebook (.ci/run installs it).
@@ -187,8 +188,10 @@ describe.skipIf(browserTool.skip)(browserTool.title, () => {
       }
       // A stand-in for a Jupyter server: its page config names the base URL, /files/ serves the checkout.
       const figures = [
-        plotlyBundle({ data: [{ y: [1, 3, 2] }, { y: [2, 2, 2], type: "bar" }] }),
-        plotlyBundle({ data: [{ y: [5, 4] }] }),
+        withPlotlyFallback(
+          plotlyBundle({ data: [{ y: [1, 3, 2] }, { y: [2, 2, 2], type: "bar" }] }),
+        ),
+        withPlotlyFallback(plotlyBundle({ data: [{ y: [5, 4] }] })),
       ];
       const head = amd ? `<script src="/base/static/require.js"></script>` : "";
       const page = `<!DOCTYPE html><html><head>${head}<script id="jupyter-config-data" type="application/json">{"baseUrl":"/base/"}</script></head><body>${figures.map((f) => String(f["text/html"])).join("")}</body></html>`;

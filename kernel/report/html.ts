@@ -11,7 +11,7 @@ import javascript from "highlight.js/lib/languages/javascript";
 import json from "highlight.js/lib/languages/json";
 import bash from "highlight.js/lib/languages/bash";
 import MarkdownIt from "markdown-it";
-import { PLOTLY_MIME, SUMMARY_MIME, fitToColumn } from "execmem-lab";
+import { PLOTLY_MIME, SUMMARY_MIME, escapeHtml, fitToColumn } from "execmem-lab";
 import type { NotebookSummary } from "execmem-lab";
 import type { CellFailure, CellStatus } from "../runner/execute";
 import { joinSource, type Cell, type Notebook, type Output } from "../runner/notebook";
@@ -20,10 +20,6 @@ hljs.registerLanguage("typescript", typescript);
 hljs.registerLanguage("javascript", javascript);
 hljs.registerLanguage("json", json);
 hljs.registerLanguage("bash", bash);
-
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 /** Text safe inside an inline <script> element. */
 export function scriptSafe(js: string): string {

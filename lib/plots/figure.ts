@@ -110,8 +110,8 @@ export function describeFigure(fig: Figure): string {
 }
 
 /**
- * The MIME bundle a front end shows: plotly JSON, an HTML fallback that draws with plotly.js
- * where the page has it (lib/display.ts), and a one-line text description.
+ * The MIME bundle a front end shows: plotly JSON and a one-line text description (the kernel
+ * adds an HTML fallback, see docs/kernel.md).
  */
 export function mimeBundle(fig: Figure): Record<string, unknown> {
   return { ...plotlyBundle(fig), "text/plain": describeFigure(fig) };
