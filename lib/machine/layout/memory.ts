@@ -3,11 +3,11 @@
  * frame (each page's code regions, line by line), then one PTE per page; the cache line of each
  * code slot; the VA slots of each page.
  */
-import type { SourcePos } from "../model";
+import type { SourcePos } from "../../model";
 import type { Compilation } from "./compilation";
 import { MAX_VALUE } from "./compilation";
 import { encodePte, permBits, PERM_R, PERM_X } from "./encoding";
-import type { FrameLayout, PageLayout, RegionLayout } from "./layout";
+import type { FrameLayout, PageLayout, RegionLayout } from "./types";
 import { usesBp } from "./sequences";
 
 const MAX_FRAMES = 31;

@@ -2,7 +2,7 @@
  * How the machine encodes what a scenario names: page permissions and PTEs, and the values a
  * register or data location holds besides small integers (addresses, instructions, labels).
  */
-import type { Perm } from "../scenario/spec";
+import type { Perm } from "../../scenario/spec";
 
 export const PERM_R = 1;
 export const PERM_W = 2;

@@ -3,12 +3,12 @@
  * instructions are each architecture's, as lib/arch lists them (ArchVariant.macros and
  * .instructions); this file only expands them.
  */
-import { architectures, type ArchVariant, type Effect, type MacroStep } from "../arch";
-import type { SourcePos } from "../model";
-import type { Alias, Perm } from "../scenario/spec";
+import { architectures, type ArchVariant, type Effect, type MacroStep } from "../../arch";
+import type { SourcePos } from "../../model";
+import type { Alias, Perm } from "../../scenario/spec";
 import type { Compilation } from "./compilation";
 import { encodePte, permBits } from "./encoding";
-import type { RegionLayout, Step } from "./layout";
+import type { RegionLayout, Step } from "./types";
 import type { Names } from "./memory";
 
 /** Routines nest at most this deep (a routine calling another). */

@@ -3,10 +3,10 @@
  * integers or symbols (addresses, instruction values, labels), branches name labels resolved
  * when the program is complete, `exec` runs the instruction a code line holds.
  */
-import type { SourcePos } from "../model";
-import type { Op, Operand } from "../scenario/spec";
+import type { SourcePos } from "../../model";
+import type { Op, Operand } from "../../scenario/spec";
 import { CONDS } from "./encoding";
-import type { Step } from "./layout";
+import type { Step } from "./types";
 import type { ProgramCompiler } from "./program";
 import { takesAddress } from "./sequences";
 

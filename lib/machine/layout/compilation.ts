@@ -2,9 +2,9 @@
  * What every part of compile() shares: the scenario, its architecture, the interned version
  * names and the error that names the scenario and the statement.
  */
-import { getArch, type ArchVariant } from "../arch";
-import { ScenarioError, type SourcePos } from "../model";
-import type { ScenarioSpec } from "../scenario/spec";
+import { getArch, type ArchVariant } from "../../arch";
+import { ScenarioError, type SourcePos } from "../../model";
+import type { ScenarioSpec } from "../../scenario/spec";
 
 /** CPUs a scenario may have. */
 export const MAX_CPUS = 8;

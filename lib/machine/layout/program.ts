@@ -3,11 +3,11 @@
  * spin-waits, code and PTE writes, routines, calls) and, from instructions.ts, the
  * instruction-level ones; then branch targets, liveness and the regions it may speculate.
  */
-import type { SourcePos } from "../model";
-import type { CpuSpec, Op } from "../scenario/spec";
+import type { SourcePos } from "../../model";
+import type { CpuSpec, Op } from "../../scenario/spec";
 import type { Compilation } from "./compilation";
 import type { SymbolTable } from "./encoding";
-import type { CpuLayout, Step } from "./layout";
+import type { CpuLayout, Step } from "./types";
 import type { Names } from "./memory";
 import { instructionSteps, type InstructionOp } from "./instructions";
 import type { Sequences } from "./sequences";
