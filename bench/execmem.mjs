@@ -29,10 +29,10 @@ export async function run() {
   for (const s of ALLOCATOR_STRATEGIES) {
     globalThis.gc?.();
     t = performance.now();
-    const r = runAllocator(s, "x86_64", events, { sampleEvery: 0 });
+    const r = runAllocator(s, "x86-64", events, { sampleEvery: 0 });
     const secs = (performance.now() - t) / 1000;
     figures.push({
-      name: `${s}: ${N} alloc/free events (x86_64)`,
+      name: `${s}: ${N} alloc/free events (x86-64)`,
       value: secs,
       unit: "s",
       target: { max: 3 },

@@ -32,7 +32,7 @@ describe("cost model: constants", () => {
 
 describe("cost model: strategies", () => {
   it("reproduces the published text_poke_bp figures it is calibrated on (24 CPUs)", () => {
-    const m = costModel("x86_64");
+    const m = costModel("x86-64");
     const one = m.latency("text_poke_bp", 24);
     const batch = m.latency("text_poke_bp_batch", 24, { sites: 56 });
     expect(one / 1e6).toBeGreaterThan(0.8);
@@ -51,7 +51,7 @@ describe("cost model: strategies", () => {
       expect(b.reduce((t, x) => t + x.ns, 0)).toBeCloseTo(m.latency(s, 16), 6);
       for (const x of b) expect(x.formula.length).toBeGreaterThan(0);
     }
-    const x = costModel("x86_64");
+    const x = costModel("x86-64");
     const k = x.constants;
     expect(x.latency("text_poke", 64)).toBeCloseTo(
       k.pokeMapNs.value + 2 * k.cr3SwitchNs.value + k.copyNsPerLine.value + k.tlbFlushLocalNs.value,
@@ -77,7 +77,7 @@ describe("cost model: strategies", () => {
       const ys = CPU_COUNTS.map((n) => m.latency(s, n));
       for (let i = 1; i < ys.length; i++) expect(ys[i]).toBeGreaterThanOrEqual(ys[i - 1] - 1e-9);
     }
-    const x = costModel("x86_64");
+    const x = costModel("x86-64");
     expect(x.latency("text_poke_copy", 256)).toBe(x.latency("text_poke_copy", 1));
     expect(x.latency("text_poke_bp", 256)).toBeGreaterThan(10 * x.latency("text_poke_bp", 1));
   });
@@ -121,13 +121,13 @@ describe("cost model: distributions", () => {
 
 describe("mitigationCost (A11)", () => {
   it("a subset costs the sum of its measures; x86 needs no cache maintenance instruction", () => {
-    for (const arch of ["x86_64", "arm64", "riscv64"] as const)
+    for (const arch of ["x86-64", "arm64", "riscv64"] as const)
       for (const sub of allMitigationSubsets()) {
         const all = mitigationCost(arch, sub, 32);
         const sum = sub.reduce((t, id) => t + mitigationCost(arch, [id], 32).totalNs, 0);
         expect(all.totalNs).toBeCloseTo(sum, 6);
       }
-    expect(mitigationCost("x86_64", [3], 64).totalNs).toBe(0);
+    expect(mitigationCost("x86-64", [3], 64).totalNs).toBe(0);
     expect(mitigationCost("arm64", [3], 64).totalNs).toBeGreaterThan(0);
     expect(mitigationCost("arm64", [2], 64).measures[0]).toMatchObject({
       ns: 0,
@@ -158,7 +158,7 @@ describe("idle-wake constants that are not measured carry a sourced range", () =
         "aarch64_insn_patch_text_nosync+flush_icache_range",
         256,
       );
-    const x86 = costModel("x86_64").latency("text_poke_bp", 256);
+    const x86 = costModel("x86-64").latency("text_poke_bp", 256);
     // Faster than x86's text_poke_bp at the low end of the range, slower at the high end.
     expect(arm(lo)).toBeLessThan(x86);
     expect(arm(hi)).toBeGreaterThan(x86);

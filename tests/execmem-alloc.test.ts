@@ -14,7 +14,7 @@ import {
 } from "../lib/execmem";
 
 const kinds = (fx: readonly ExecmemEffect[]): string[] => fx.map((e) => e.kind);
-const noRox = (): Execmem => new Execmem("x86_64", { kaslr: false, rox: false });
+const noRox = (): Execmem => new Execmem("x86-64", { kaslr: false, rox: false });
 
 describe("vmalloc-like execmem_alloc (mm/execmem.c, mm/vmalloc.c)", () => {
   it("first fit in address order, with a guard page after every area", () => {
@@ -42,9 +42,9 @@ describe("vmalloc-like execmem_alloc (mm/execmem.c, mm/vmalloc.c)", () => {
   });
 
   it("honours the range alignment", () => {
-    const { info } = execmemArchSetup("x86_64", { kaslr: false, rox: false });
+    const { info } = execmemArchSetup("x86-64", { kaslr: false, rox: false });
     const t = { ...info.ranges.EXECMEM_MODULE_TEXT!, alignment: 64 * 1024 };
-    const s = new Execmem("x86_64", {
+    const s = new Execmem("x86-64", {
       kaslr: false,
       rox: false,
       info: { ranges: { ...info.ranges, EXECMEM_MODULE_TEXT: t } },
@@ -105,7 +105,7 @@ describe("vmalloc-like execmem_alloc (mm/execmem.c, mm/vmalloc.c)", () => {
 
 describe("ROX cache (mm/execmem.c 6.15)", () => {
   it("grows by a trap-filled 2 MiB ROX huge area, first fit, text_poke_set on free, merge and release", () => {
-    const s = new Execmem("x86_64", { kaslr: false });
+    const s = new Execmem("x86-64", { kaslr: false });
     const a = s.execmem_alloc("EXECMEM_MODULE_TEXT", 10000);
     expect(a % PMD_SIZE).toBe(0);
     expect(kinds(s.lastEffects)).toEqual([
@@ -167,7 +167,7 @@ describe("ROX cache (mm/execmem.c 6.15)", () => {
     >,
     physBytes?: number,
   ): { s: Execmem; base: number } => {
-    const { info } = execmemArchSetup("x86_64", { kaslr: false });
+    const { info } = execmemArchSetup("x86-64", { kaslr: false });
     const t = info.ranges.EXECMEM_MODULE_TEXT!;
     const base = t.start;
     const out: ExecmemInfo = { ranges: { ...info.ranges } };
@@ -179,7 +179,7 @@ describe("ROX cache (mm/execmem.c 6.15)", () => {
         fallback_start: flo === undefined ? 0 : base + flo,
         fallback_end: fhi === undefined ? 0 : base + fhi - 1,
       };
-    return { s: new Execmem("x86_64", { kaslr: false, info: out, physBytes }), base };
+    return { s: new Execmem("x86-64", { kaslr: false, info: out, physBytes }), base };
   };
 
   it("first fit runs over the free areas in address order, primary and fallback alike (within_range)", () => {
@@ -257,7 +257,7 @@ describe("ROX cache (mm/execmem.c 6.15)", () => {
   });
 
   it("execmem_make_temp_rw / execmem_restore_rox", () => {
-    const s = new Execmem("x86_64", { kaslr: false });
+    const s = new Execmem("x86-64", { kaslr: false });
     const a = s.execmem_alloc("EXECMEM_MODULE_TEXT", 2 * PAGE_SIZE);
     s.execmem_make_temp_rw(a, 2 * PAGE_SIZE);
     expect(s.protAt(a)).toBe("PAGE_KERNEL");
@@ -270,20 +270,20 @@ describe("ROX cache (mm/execmem.c 6.15)", () => {
   });
 
   it("CPA_COLLAPSE is x86's: restoring ROX refolds the PMD on x86 only (arm64 what-if keeps PTEs)", () => {
-    for (const arch of ["x86_64", "arm64"] as const) {
+    for (const arch of ["x86-64", "arm64"] as const) {
       const s = simFor("execmem_rox_cache", arch);
       const a = s.execmem_alloc("EXECMEM_MODULE_TEXT", PAGE_SIZE);
       s.execmem_make_temp_rw(a, PAGE_SIZE);
       expect(s.mappingSizeAt(a)).toBe(PAGE_SIZE);
       s.execmem_restore_rox(a, PAGE_SIZE);
       expect(s.protAt(a)).toBe("PAGE_KERNEL_ROX");
-      expect(s.mappingSizeAt(a), arch).toBe(arch === "x86_64" ? PMD_SIZE : PAGE_SIZE);
-      expect(kinds(s.lastEffects).includes("vmalloc_collapse"), arch).toBe(arch === "x86_64");
+      expect(s.mappingSizeAt(a), arch).toBe(arch === "x86-64" ? PMD_SIZE : PAGE_SIZE);
+      expect(kinds(s.lastEffects).includes("vmalloc_collapse"), arch).toBe(arch === "x86-64");
     }
   });
 
   it("the thread's form: jit_update goes through text_poke, free invalidates through text_poke_set, pages kept", () => {
-    const s = new Execmem("x86_64", { kaslr: false });
+    const s = new Execmem("x86-64", { kaslr: false });
     const a = s.jitRoxCache.jit_text_alloc(300);
     s.jitRoxCache.jit_update(a, 0, 300, "prog:1");
     expect(s.lastEffects).toEqual([
@@ -370,7 +370,7 @@ describe("bpf_prog_pack (kernel/bpf/core.c)", () => {
   });
 
   it("pack size is 2 MiB per NUMA node", () => {
-    const s = new Execmem("x86_64", { kaslr: false, rox: false, numaNodes: 2 });
+    const s = new Execmem("x86-64", { kaslr: false, rox: false, numaNodes: 2 });
     expect(s.BPF_PROG_PACK_SIZE).toBe(2 * PMD_SIZE);
     const a = s.bpf_prog_pack_alloc(PMD_SIZE + 64);
     expect(s.allocation(a)!.allocator).toBe("bpf_prog_pack");
@@ -524,7 +524,7 @@ describe("misuse and bad input: ExecmemError naming call and argument; state unc
 
   for (const [name, f, re, call, arg] of cases) {
     it(name, () => {
-      const s = new Execmem("x86_64", { kaslr: false });
+      const s = new Execmem("x86-64", { kaslr: false });
       const text = s.execmem_alloc("EXECMEM_MODULE_TEXT", 100);
       s.execmem_free(text);
       const text2 = s.execmem_alloc("EXECMEM_KPROBES", 2 * PAGE_SIZE);
@@ -553,11 +553,11 @@ describe("misuse and bad input: ExecmemError naming call and argument; state unc
   }
 
   it("alignment that is not a power of two is rejected at setup", () => {
-    const { info } = execmemArchSetup("x86_64", { kaslr: false });
+    const { info } = execmemArchSetup("x86-64", { kaslr: false });
     const bad: ExecmemInfo = {
       ranges: { ...info.ranges, EXECMEM_BPF: { ...info.ranges.EXECMEM_BPF!, alignment: 3000 } },
     };
-    expect(() => new Execmem("x86_64", { info: bad })).toThrow(
+    expect(() => new Execmem("x86-64", { info: bad })).toThrow(
       /execmem_init\(EXECMEM_BPF.alignment=3000\): alignment is not a power of two/,
     );
   });
@@ -577,7 +577,7 @@ describe("allocator invariants (property)", () => {
         ),
         fc.boolean(),
         (ops, rox) => {
-          const s = new Execmem("x86_64", { kaslr: false, rox });
+          const s = new Execmem("x86-64", { kaslr: false, rox });
           const r = s.info.ranges.EXECMEM_MODULE_TEXT!;
           const initial = s.freeSummary(r.start, r.end + 1);
           const live: { addr: number; kind: string }[] = [];

@@ -12,7 +12,7 @@ import {
 
 describe("execmem_arch_setup layouts", () => {
   it("x86-64: all types share [MODULES_VADDR + 1..1024 pages, MODULES_END)", () => {
-    const { info, layout } = execmemArchSetup("x86_64", { seed: 7 });
+    const { info, layout } = execmemArchSetup("x86-64", { seed: 7 });
     const t = info.ranges.EXECMEM_MODULE_TEXT!;
     const off = layout.randomization.moduleOffset;
     expect(off % PAGE_SIZE).toBe(0);
@@ -34,17 +34,17 @@ describe("execmem_arch_setup layouts", () => {
       expect(info.ranges[ty]!.pgprot).toBe("PAGE_KERNEL");
       expect(info.ranges[ty]!.flags).not.toContain("EXECMEM_ROX_CACHE");
     }
-    const noKaslr = execmemArchSetup("x86_64", { kaslr: false });
+    const noKaslr = execmemArchSetup("x86-64", { kaslr: false });
     const r = noKaslr.info.ranges.EXECMEM_MODULE_TEXT!;
     expect(r.end + 1 - r.start).toBe(1520 * 1024 * 1024);
   });
 
   it("x86-64: the seed decides the module offset, deterministically", () => {
-    const a = execmemArchSetup("x86_64", { seed: 1 }).layout.randomization.moduleOffset;
-    const b = execmemArchSetup("x86_64", { seed: 1 }).layout.randomization.moduleOffset;
+    const a = execmemArchSetup("x86-64", { seed: 1 }).layout.randomization.moduleOffset;
+    const b = execmemArchSetup("x86-64", { seed: 1 }).layout.randomization.moduleOffset;
     const offs = new Set(
       [1, 2, 3, 4, 5, 6].map(
-        (s) => execmemArchSetup("x86_64", { seed: s }).layout.randomization.moduleOffset,
+        (s) => execmemArchSetup("x86-64", { seed: s }).layout.randomization.moduleOffset,
       ),
     );
     expect(a).toBe(b);

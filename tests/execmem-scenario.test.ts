@@ -14,11 +14,7 @@ function record(s: Execmem, calls: (() => void)[]): ExecmemEffect[] {
 }
 
 describe("execmem calls on the machine (effectsToOps)", () => {
-  const arches = [
-    ["x86_64", "x86-64"],
-    ["arm64", "arm64"],
-    ["riscv64", "riscv64"],
-  ] as const;
+  const arches = ["x86-64", "arm64", "riscv64"] as const;
 
   // The fault CPU1 may fetch while the page is unmapped: x86 (not present) and arm64 (EL1
   // instruction abort) oops on kernel text, riscv64 retries it (lib/arch spuriousFetchFault).
@@ -28,7 +24,7 @@ describe("execmem calls on the machine (effectsToOps)", () => {
     riscv64: "spurious-fault+new",
   };
   it("the handle protocol's recorded effects explore to new, or the fault each arch's fault.c makes of it", () => {
-    for (const [a, variant] of arches) {
+    for (const a of arches) {
       const s = new Execmem(a, { kaslr: false });
       const h = s.jitHandle.jit_text_alloc(128);
       const fx = record(s, [
@@ -38,7 +34,7 @@ describe("execmem calls on the machine (effectsToOps)", () => {
       const { ops, versions, skipped } = effectsToOps(fx, { region: "f", va: h.addr, size: 128 });
       expect(versions).toEqual(["prog"]);
       expect(ops.some((o) => o.op === "pte")).toBe(true);
-      const spec = scenario("A4 via execmem", variant)
+      const spec = scenario("A4 via execmem", a)
         .data({ flag: 0 })
         .code("f", { lines: 2, versions, initial: "trap" })
         .page("f", "none")
@@ -49,14 +45,14 @@ describe("execmem calls on the machine (effectsToOps)", () => {
         .cpu((p) => p.smp_cond_load_acquire("flag", 1).call("r0", "f"))
         .build();
       const got = new Set(explore(spec).outcomes.map((o) => o.values["1:r0"]));
-      expect([...got].sort(), `${variant}: ${JSON.stringify(ops)} (skipped ${skipped})`).toEqual(
-        ["new", faultOn[variant]].sort(),
+      expect([...got].sort(), `${a}: ${JSON.stringify(ops)} (skipped ${skipped})`).toEqual(
+        ["new", faultOn[a]].sort(),
       );
     }
   });
 
   it("bpf_prog_pack + bpf_arch_text_copy on x86 sends no text_poke_sync: trap-filled text can run", () => {
-    const s = new Execmem("x86_64", { kaslr: false });
+    const s = new Execmem("x86-64", { kaslr: false });
     let addr = 0;
     const fx = record(s, [
       () => (addr = s.bpf_prog_pack_alloc(128)),
@@ -80,7 +76,7 @@ describe("execmem calls on the machine (effectsToOps)", () => {
   });
 
   it("effects outside the target range give no steps", () => {
-    const s = new Execmem("x86_64", { kaslr: false });
+    const s = new Execmem("x86-64", { kaslr: false });
     const h = s.jitHandle.jit_text_alloc(128);
     const fx = record(s, [() => s.jitHandle.jit_text_write(h, 0, 128, "prog")]);
     expect(effectsToOps(fx, { region: "f", va: h.addr + (1 << 20), size: 128 }).ops).toEqual([]);

@@ -47,7 +47,7 @@ describe("seeded workloads", () => {
 
 describe("fragmentation metrics on hand-checked cases", () => {
   it("free extents, largest, external fragmentation, internal waste, log2 histogram", () => {
-    const s = new Execmem("x86_64", { kaslr: false, rox: false });
+    const s = new Execmem("x86-64", { kaslr: false, rox: false });
     const r = s.info.ranges.EXECMEM_MODULE_TEXT!;
     const size = r.end + 1 - r.start;
     s.module_alloc(100);
@@ -68,7 +68,7 @@ describe("fragmentation metrics on hand-checked cases", () => {
   });
 
   it("ROX cache: idle trap-filled bytes, 2 MiB text mappings and the iTLB reach", () => {
-    const s = new Execmem("x86_64", { kaslr: false });
+    const s = new Execmem("x86-64", { kaslr: false });
     s.execmem_alloc("EXECMEM_MODULE_TEXT", 5000);
     const m = measure(s, 1, 1, 5000, 0, true);
     expect(m.idleTrapBytes).toBe(PMD_SIZE - 2 * PAGE_SIZE);
@@ -90,8 +90,8 @@ describe("allocators on the same workload", () => {
   it("are deterministic and show the mechanisms' differences", () => {
     const strip = (rs: ReturnType<typeof compareAllocators>) =>
       rs.map((r) => ({ s: r.strategy, samples: r.samples, f: r.failures }));
-    const a = compareAllocators("x86_64", { seed: 3, events: 1500 });
-    expect(strip(compareAllocators("x86_64", { seed: 3, events: 1500 }))).toEqual(strip(a));
+    const a = compareAllocators("x86-64", { seed: 3, events: 1500 });
+    expect(strip(compareAllocators("x86-64", { seed: 3, events: 1500 }))).toEqual(strip(a));
     const last = Object.fromEntries(a.map((r) => [r.strategy, r.samples.at(-1)!]));
     // per-allocation vmalloc never maps text with 2 MiB pages
     expect(last.module_alloc.text2M).toBe(0);

@@ -93,7 +93,7 @@ describe("figures of explorations", () => {
 
 describe("figures of allocator runs and the cost model", () => {
   it("adapts compareAllocators runs to fragmentation series", () => {
-    const runs = compareAllocators("x86_64", {
+    const runs = compareAllocators("x86-64", {
       events: 300,
       sampleEvery: 30,
       maps: true,

@@ -32,7 +32,7 @@ const s11 = scenario("S11");
 const stale = s1.r.outcomes.find((o) => o.values["1:r0"] === "stale");
 const spurious = s11.r.outcomes.find((o) => /spurious-fault/.test(o.key));
 
-const runs = compareAllocators("x86_64", {
+const runs = compareAllocators("x86-64", {
   events: 2000,
   sampleEvery: 40,
   maps: true,

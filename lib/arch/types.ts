@@ -67,7 +67,10 @@ export interface SpuriousFaultRules {
   cite: string;
 }
 
-export type Family = "x86-64" | "arm64" | "riscv64";
+/** An architecture's one name, as scenarios, litmus files and every API spell it. */
+export type ArchName = "x86-64" | "arm64" | "riscv64";
+/** The architecture a variant belongs to. */
+export type Family = ArchName;
 
 /** A kernel routine that the architecture implements as a sequence of primitives. */
 export type MacroName =
@@ -119,7 +122,7 @@ export type MacroStep =
 export interface ArchVariant {
   /** Variant name used in scenarios: "x86-64", "x86-64+fred", "arm64+idc+dic", ... */
   name: string;
-  family: Family;
+  family: ArchName;
   description: string;
   /** Store buffer drains in program order (TSO: SDM vol. 3A 9.2.2). */
   tso: boolean;
@@ -197,4 +200,35 @@ export function variant(base: ArchVariant, over: Partial<ArchVariant>): ArchVari
     cites: { ...base.cites, ...(over.cites ?? {}) },
     exceptions: { ...base.exceptions, ...(over.exceptions ?? {}) },
   };
+}
+
+/**
+ * Sequences a scenario spells out per architecture (Song Liu's measures, the notebooks): steps
+ * of the architecture's routine tables, expanded into scenario operations by archOps().
+ */
+export interface ArchSequences {
+  /** Explicit cache maintenance of a region, without a context-synchronisation event. */
+  cacheMaintenance: readonly MacroStep[];
+  /** A context-synchronisation event on every other CPU, the way the kernel sends one. */
+  syncOtherCpus: readonly MacroStep[];
+  /** What a context switch (switch_mm) executes that can synchronise this CPU's fetch. */
+  contextSwitch: readonly MacroStep[];
+}
+
+/**
+ * One architecture: its machine variants, the base first, and what the rest of the library
+ * derives from it. Adding an architecture is a folder lib/arch/<name>/ and one registry line.
+ */
+export interface ArchFamily {
+  name: ArchName;
+  /** Other spellings accepted where users type a name ("x86_64", the kernel's ARCH). */
+  aliases: readonly string[];
+  variants: readonly ArchVariant[];
+  sequences: ArchSequences;
+  /**
+   * The call site the kernel patches live (static calls, ftrace), as a scenario code region:
+   * its lines (parts written separately), whether they share one cache line, and, where
+   * concurrent modification is defined only between some instructions, what each version is.
+   */
+  patchSite: { lines: number; subline?: boolean; insn?: Readonly<Record<string, string>> };
 }

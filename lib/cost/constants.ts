@@ -1,7 +1,7 @@
 // Named cost constants per architecture. Each carries its source: a published figure, a
 // calibration against one (stated), or a stated assumption. Values are medians; samples draw
 // log-normal jitter with the given spread (sigma of the log).
-import type { ArchName } from "../execmem/arch";
+import type { ArchName } from "../arch";
 
 export interface CostConstant {
   value: number;
@@ -78,7 +78,7 @@ const common = {
 };
 
 export const DEFAULT_CONSTANTS: Readonly<Record<ArchName, CostConstants>> = {
-  x86_64: {
+  "x86-64": {
     ...common,
     ipiSendNs: A(150, 0.3, "assumption: x2APIC ICR write per target, 100-300 ns"),
     ipiDeliveryNs: A(1500, 0.4, "assumption: IPI to handler entry on an awake CPU, 1-2 µs"),

@@ -4,7 +4,7 @@
 //   (2) never put two JIT users in one cache line
 //   (3) explicit cache maintenance
 //   (4) context-synchronisation events
-import type { ArchName } from "../execmem/arch";
+import { archNameOf, type ArchName } from "../arch";
 import { costModel, type CostOverrides, type StepCost } from "./model";
 import type { CostCtx, Strategy } from "./strategies";
 
@@ -47,7 +47,7 @@ function stepsFor(arch: ArchName, id: MitigationId): S[] {
       ),
       st("local TLB flush of the poking alias", "tlbFlushLocalNs", (c) => c.k("tlbFlushLocalNs")),
     ];
-    return arch === "x86_64"
+    return arch === "x86-64"
       ? [
           st("text_poke_set: map poking_mm", "pokeMapNs", (c) => c.k("pokeMapNs")),
           st("CR3 switch and back", "2 × cr3SwitchNs", (c) => 2 * c.k("cr3SwitchNs")),
@@ -57,7 +57,7 @@ function stepsFor(arch: ArchName, id: MitigationId): S[] {
   }
   if (id === 2) return [];
   if (id === 3) {
-    if (arch === "x86_64") return []; // I/D coherent: no instruction exists or is needed
+    if (arch === "x86-64") return []; // I/D coherent: no instruction exists or is needed
     if (arch === "arm64")
       return [
         st("DC CVAU over the range", "lines × dcLineNs", (c) => c.lines * c.k("dcLineNs")),
@@ -67,7 +67,7 @@ function stepsFor(arch: ArchName, id: MitigationId): S[] {
       ];
     return [st("local fence.i", "fenceINs", (c) => c.k("fenceINs"))];
   }
-  if (arch === "x86_64")
+  if (arch === "x86-64")
     return [
       st("text_poke_sync (IPI, sync_core everywhere)", "syncIpi(serialiseNs)", (c) =>
         c.syncIpi(["serialiseNs"]),
@@ -100,6 +100,7 @@ export function mitigationCost(
   cpus: number,
   opts: { bytes?: number; overrides?: CostOverrides } = {},
 ): MitigationCost {
+  arch = archNameOf(arch) ?? arch;
   for (const id of subset)
     if (![1, 2, 3, 4].includes(id))
       throw new Error(`mitigationCost(${arch}): unknown mitigation ${String(id)}; expected 1..4`);

@@ -1,6 +1,6 @@
 // The latency model: evaluates strategies (strategies.ts) with the named constants
 // (constants.ts), deterministically (medians) or as seeded samples with log-normal jitter.
-import type { ArchName } from "../execmem/arch";
+import { ARCHES, archNameOf, type ArchName } from "../arch";
 import { mulberry32, type Rng } from "../model";
 import {
   type CostConstant,
@@ -140,8 +140,9 @@ export class CostModel {
   readonly arch: ArchName;
   readonly constants: CostConstants;
   constructor(arch: ArchName, overrides: CostOverrides = {}) {
-    this.arch = arch;
-    this.constants = withOverrides(arch, overrides);
+    // a typed name may be spelled another way ("x86_64") or name a variant ("arm64+idc")
+    this.arch = archNameOf(arch) ?? arch;
+    this.constants = withOverrides(this.arch, overrides);
   }
 
   strategies(): Strategy[] {
@@ -226,7 +227,7 @@ export interface SweepOptions {
 
 /** Latency distribution of every (strategy, arch, cpus). Seeded and reproducible. */
 export function latencySweep(o: SweepOptions = {}): SweepRow[] {
-  const arches = o.arches ?? (["x86_64", "arm64", "riscv64"] as const);
+  const arches = o.arches ?? ARCHES;
   const cpusList = o.cpus ?? CPU_COUNTS;
   const n = o.samples ?? 200;
   const rows: SweepRow[] = [];
@@ -238,7 +239,7 @@ export function latencySweep(o: SweepOptions = {}): SweepRow[] {
         const xs = m.sample(s, cpus, n, o.seed ?? 1, o.eval);
         rows.push({
           strategy: s.name,
-          arch,
+          arch: m.arch,
           cpus,
           medianModelNs: m.latency(s, cpus, o.eval),
           quantiles: quantiles(xs),

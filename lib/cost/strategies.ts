@@ -9,7 +9,7 @@
 //          arch/riscv/mm/cacheflush.c (flush_icache_all: local fence.i, fence w,o, SBI remote
 //          fence.i or IPIs)
 //   A5: Andy Lutomirski's sequence (thread, 06-20); A4: jit_text_map of the handle protocol.
-import type { ArchName } from "../execmem/arch";
+import { ARCHES, type ArchName } from "../arch";
 import type { CostConstantName } from "./constants";
 
 export interface CostCtx {
@@ -84,7 +84,7 @@ const x86Sync = (label: string): CostStep =>
 const x86: Strategy[] = [
   {
     name: "text_poke",
-    arch: "x86_64",
+    arch: "x86-64",
     args: ["A13"],
     description:
       "__text_poke through the temporary mm; the CR3 write serialises the poking CPU only; no cross-CPU sync",
@@ -94,7 +94,7 @@ const x86: Strategy[] = [
   },
   {
     name: "text_poke_bp",
-    arch: "x86_64",
+    arch: "x86-64",
     args: ["A13"],
     description: "int3 -> sync -> tail -> sync -> first byte -> sync, one site",
     bytes: 5,
@@ -108,7 +108,7 @@ const x86: Strategy[] = [
   },
   {
     name: "text_poke_bp_batch",
-    arch: "x86_64",
+    arch: "x86-64",
     args: ["A13"],
     description: "text_poke_bp_batch over `sites` sites: 3 pokes per site, 3 syncs in all",
     bytes: 5,
@@ -122,7 +122,7 @@ const x86: Strategy[] = [
   },
   {
     name: "text_poke_copy",
-    arch: "x86_64",
+    arch: "x86-64",
     args: ["A6"],
     description: "bpf_arch_text_copy: text_poke_copy without text_poke_sync (Nadav's question)",
     bytes: 4096,
@@ -244,7 +244,7 @@ const riscv64: Strategy[] = [
 
 /** Per-arch "zap the direct map" (set_direct_map_invalid + flush_tlb_kernel_range). */
 const zapStep = (arch: ArchName): CostStep =>
-  arch === "x86_64"
+  arch === "x86-64"
     ? step(
         "zap direct map: PTE clear + TLB shootdown IPI",
         "pteWriteNs + syncIpi(tlbFlushLocalNs)",
@@ -264,7 +264,7 @@ const zapStep = (arch: ArchName): CostStep =>
 
 /** What jit_text_map must do per arch before the PTE (A4). */
 const mapSync = (arch: ArchName): CostStep[] =>
-  arch === "x86_64"
+  arch === "x86-64"
     ? []
     : arch === "arm64"
       ? armMaintenance.slice(0, 4)
@@ -334,11 +334,7 @@ export const STRATEGIES: readonly Strategy[] = [
   ...x86,
   ...arm64,
   ...riscv64,
-  ...(["x86_64", "arm64", "riscv64"] as const).flatMap((a) => [
-    a5(a, false),
-    a5(a, true),
-    handleMap(a),
-  ]),
+  ...ARCHES.flatMap((a) => [a5(a, false), a5(a, true), handleMap(a)]),
 ];
 
 /** The text-publishing strategies modelled for an architecture, in the order they are plotted. */

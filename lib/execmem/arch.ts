@@ -5,6 +5,7 @@
 //            arch/arm64/include/asm/memory.h (48-bit VA, 4 KiB pages)
 //   riscv64: arch/riscv/mm/init.c execmem_arch_setup(); arch/riscv/include/asm/pgtable.h
 //            (MODULES_VADDR/END, BPF_JIT_REGION_*); Documentation/arch/riscv/vm-layout.rst (Sv39)
+import { archNameOf, type ArchName } from "../arch";
 import { mulberry32 } from "../model";
 import type { TrapInsn, WriteAlias } from "./effects";
 import {
@@ -23,9 +24,6 @@ import {
   vaOf,
   alignDown,
 } from "./types";
-
-export type ArchName = "x86_64" | "arm64" | "riscv64";
-export const ARCHES: readonly ArchName[] = ["x86_64", "arm64", "riscv64"];
 
 /** Reach of a PC-relative branch or call sequence: target within [pc - reach, pc + reach). */
 export interface BranchReach {
@@ -47,6 +45,8 @@ export interface ArchLayout {
   /** x86: the random 1..1024-page offset added to MODULES_VADDR; arm64: the 128 MiB / 2 GiB window bases. */
   randomization: Record<string, number>;
   branches: readonly BranchReach[];
+  /** The branch module code calls the kernel with (its relocations' reach is what "near" means). */
+  moduleCall: string;
   /** jit_text_alloc() is aliased to execmem_text_alloc() when generated code must stay near the kernel. */
   jitNeedsProximity: boolean;
   /** CONFIG_ARCH_HAS_EXECMEM_ROX in the modelled kernel (x86-64 only, 6.15). */
@@ -78,7 +78,7 @@ export interface ArchSetupOptions {
  * the exact value only moves the windows derived from it.
  */
 export const KERNEL_IMAGE_BYTES: Readonly<Record<ArchName, number>> = {
-  x86_64: 40 * SZ_1M,
+  "x86-64": 40 * SZ_1M,
   arm64: 36 * SZ_1M,
   riscv64: 24 * SZ_1M,
 };
@@ -110,7 +110,7 @@ function x86_64(o: Required<ArchSetupOptions>): ArchSetup {
   const KERNEL_IMAGE_SIZE = o.kaslr ? 1024 * SZ_1M : 512 * SZ_1M;
   const MODULES_VADDR = START_KERNEL_map + KERNEL_IMAGE_SIZE;
   const MODULES_END = va(0xffff_ffff_ff00_0000n);
-  const size = KERNEL_IMAGE_BYTES.x86_64;
+  const size = KERNEL_IMAGE_BYTES["x86-64"];
   // LOAD_PHYSICAL_ADDR 16 MiB; KASLR moves the image in 2 MiB steps inside KERNEL_IMAGE_SIZE.
   const slots = Math.floor((KERNEL_IMAGE_SIZE - 16 * SZ_1M - size) / PMD_SIZE);
   const kstart = START_KERNEL_map + 16 * SZ_1M + (o.kaslr ? rng.int(0, slots) * PMD_SIZE : 0);
@@ -132,7 +132,7 @@ function x86_64(o: Required<ArchSetupOptions>): ArchSetup {
     range(start, MODULES_END, "PAGE_KERNEL", MODULE_ALIGN, ["EXECMEM_KASAN_SHADOW"]);
   return {
     layout: {
-      arch: "x86_64",
+      arch: "x86-64",
       kaslr: o.kaslr,
       kernelImage: { start: kstart, end: kstart + size },
       pageOffset: va(0xffff_8880_0000_0000n),
@@ -140,6 +140,8 @@ function x86_64(o: Required<ArchSetupOptions>): ArchSetup {
       modules: { start: MODULES_VADDR, end: MODULES_END },
       randomization: { moduleOffset: offset },
       branches: [{ insn: "call/jmp rel32", reach: SZ_2G, note: "signed 32-bit displacement" }],
+      // arch/x86/kernel/module.c apply_relocate_add(): R_X86_64_PC32/PLT32
+      moduleCall: "call/jmp rel32",
       jitNeedsProximity: true,
       hasRoxCache: o.rox,
       trapInsn: "int3",
@@ -227,6 +229,8 @@ function arm64(o: Required<ArchSetupOptions>): ArchSetup {
           note: "module PLT veneer; the 2 GiB window bounds PREL32 references",
         },
       ],
+      // arch/arm64/kernel/module.c: R_AARCH64_CALL26/JUMP26, a PLT veneer when out of reach
+      moduleCall: "BL",
       jitNeedsProximity: false,
       hasRoxCache: false,
       trapInsn: "brk",
@@ -274,6 +278,8 @@ function riscv64(o: Required<ArchSetupOptions>): ArchSetup {
         { insn: "JAL", reach: SZ_1M, note: "imm20 << 1" },
         { insn: "AUIPC+JALR", reach: SZ_2G, note: "hi20 + lo12, sign-extended" },
       ],
+      // arch/riscv/kernel/module.c: R_RISCV_CALL_PLT (the call pseudo-instruction)
+      moduleCall: "AUIPC+JALR",
       jitNeedsProximity: true,
       hasRoxCache: false,
       trapInsn: "ebreak",
@@ -300,7 +306,8 @@ function riscv64(o: Required<ArchSetupOptions>): ArchSetup {
 export function execmemArchSetup(arch: ArchName, opts: ArchSetupOptions = {}): ArchSetup {
   const o: Required<ArchSetupOptions> = { seed: 1, kaslr: true, rox: true, kasan: false, ...opts };
   let s: ArchSetup;
-  if (arch === "x86_64") s = x86_64(o);
+  arch = archNameOf(arch) ?? arch;
+  if (arch === "x86-64") s = x86_64(o);
   else if (arch === "arm64") s = arm64({ ...o, rox: false });
   else if (arch === "riscv64") s = riscv64({ ...o, rox: false });
   else throw new ExecmemError("execmem_arch_setup", `arch=${String(arch)}`, "unknown architecture");

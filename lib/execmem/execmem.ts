@@ -8,7 +8,8 @@
 //   kernel/bpf/core.c: bpf_prog_pack_alloc/free, alloc_new_pack
 //   The seed thread (LKML 2023-06): execmem_text_alloc, jit_text_alloc, execmem_data_alloc,
 //     jit_free; Mike's ROX cache with jit_update (06-25); Andy's handle protocol (06-19/06-20).
-import { execmemArchSetup, type ArchLayout, type ArchName, type ArchSetupOptions } from "./arch";
+import type { ArchName } from "../arch";
+import { execmemArchSetup, type ArchLayout, type ArchSetupOptions } from "./arch";
 import type { ExecmemEffect, SetMemoryOp, WriteAlias } from "./effects";
 import { DirectMap, PhysMem, type DirectMapStats, type DirectProt } from "./physmem";
 import {
@@ -183,7 +184,7 @@ export class Execmem {
 
   constructor(arch: ArchName, opts: ExecmemOptions = {}) {
     const setup = execmemArchSetup(arch, opts);
-    this.arch = arch;
+    this.arch = setup.layout.arch;
     this.layout = setup.layout;
     this.info = opts.info ?? setup.info;
     for (const [t, r] of Object.entries(this.info.ranges)) {
@@ -497,7 +498,7 @@ export class Execmem {
             from: "2M",
             to: "4K",
           });
-        } else if (area.split[ch] && uniform && op === "rox" && this.arch === "x86_64") {
+        } else if (area.split[ch] && uniform && op === "rox" && this.arch === "x86-64") {
           // arch/x86/mm/pat/set_memory.c (6.15): set_memory_rox() passes CPA_COLLAPSE, and
           // cpa_collapse_large_pages() -> collapse_pmd_page() folds 512 present PTEs with equal
           // flags over contiguous, PMD-aligned pfns back into one PMD leaf. x86 only.
@@ -593,7 +594,7 @@ export class Execmem {
    */
   private pokeCopy(va: Va, size: number, content: string, sync = false): void {
     const fn =
-      this.arch === "x86_64"
+      this.arch === "x86-64"
         ? "text_poke_copy"
         : this.arch === "arm64"
           ? "aarch64_insn_copy"
@@ -609,7 +610,7 @@ export class Execmem {
    */
   private pokeSet(va: Va, size: number): void {
     const fn =
-      this.arch === "x86_64"
+      this.arch === "x86-64"
         ? "text_poke_set"
         : this.arch === "arm64"
           ? "aarch64_insn_set"

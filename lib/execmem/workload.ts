@@ -3,7 +3,7 @@
 //
 // Sizes: module text from MODULE_SIZES (Debian linux-image-6.1.0-50-amd64, see
 // data/make-module-sizes.mjs); BPF, kprobe and ftrace sizes are stated assumptions below.
-import type { ArchName } from "./arch";
+import type { ArchName } from "../arch";
 import { execmemArchSetup } from "./arch";
 import { MODULE_SIZES } from "./data/module-sizes";
 import { Execmem, type JitTextHandle, type MapExtent } from "./execmem";

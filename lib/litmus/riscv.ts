@@ -13,7 +13,7 @@
  * The architecture variant is riscv64 (Zifencei, no Ziccid) unless the caller picks another
  * riscv64 variant, such as riscv64+ziccid.
  */
-import { architectures } from "../arch";
+import { architectures, families } from "../arch";
 import type { SourcePos } from "../model";
 import type { CpuSpec, Op, Operand, RegionSpec, ScenarioSpec } from "../scenario/spec";
 import { checkLabels, failIn, LitmusError, readCode, readFrame, readLitmusFile } from "./frame";
@@ -171,14 +171,12 @@ export function translateRiscv(test: RiscvTest, opts: RiscvTranslateOptions = {}
   };
   const arch = opts.arch ?? "riscv64";
   const archDef = architectures[arch];
-  if (!archDef || archDef.family !== "riscv64")
-    fail(
-      `"${arch}" is not a riscv64 variant (known: ${Object.values(architectures)
-        .filter((a) => a.family === "riscv64")
-        .map((a) => a.name)
-        .join(", ")})`,
-      { line: 1, column: 1 },
-    );
+  const variants = families.riscv64.variants;
+  if (!archDef || !variants.includes(archDef))
+    fail(`"${arch}" is not a riscv64 variant (known: ${variants.map((a) => a.name).join(", ")})`, {
+      line: 1,
+      column: 1,
+    });
   const n = test.threads.length;
   if (n > 8) fail(`at most 8 threads are supported, got ${n}`, { line: 1, column: 1 });
   const labelPos = (th: number, lab: string) =>

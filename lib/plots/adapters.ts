@@ -4,16 +4,11 @@ import type { AllocatorRun } from "../execmem/workload";
 import type { Extent, FragmentationSeries } from "./fragmentation";
 import type { LatencySeries } from "./latency";
 
-/** The kernel's spelling of an architecture name ("x86_64" -> "x86-64"). */
-export function archLabel(arch: string): string {
-  return arch === "x86_64" ? "x86-64" : arch;
-}
-
 /** Cost-model sweep rows (latencySweep) as latency series, in ns. */
 export function latencyFromSweep(rows: readonly SweepRow[]): LatencySeries[] {
   return rows.map((r) => ({
     strategy: r.strategy,
-    arch: archLabel(r.arch),
+    arch: r.arch,
     cpus: r.cpus,
     unit: "ns",
     ...(r.samples ? { samples: r.samples } : {}),

@@ -9,6 +9,7 @@
  *     .exists("1:r0=stale");
  *   explore(s.build());
  */
+import type { MacroStep } from "../arch";
 import type { Observation } from "../model";
 import type {
   Alias,
@@ -224,6 +225,18 @@ export class Program {
   }
   flush_tlb_kernel_range(region?: string): this {
     return this.macro("flush_tlb_kernel_range", region);
+  }
+  /**
+   * Steps of an architecture's routine tables (lib/arch, e.g. archSequence()): each instruction,
+   * by address of `region` where the step is per line, and each routine, in order.
+   */
+  steps(steps: readonly MacroStep[], region?: string): this {
+    for (const s of steps) {
+      if ("insn" in s) this.insn(s.insn, s.perLine ? region : undefined);
+      else if ("macro" in s) this.macro(s.macro);
+      else throw new Error(`${JSON.stringify(s)}: a step here is an instruction or a routine`);
+    }
+    return this;
   }
   /** Regions this CPU may fetch speculatively (default: the ones it calls). */
   speculate(...regions: string[]): this {

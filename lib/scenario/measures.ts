@@ -7,8 +7,8 @@
  * A scenario is built for every subset, architecture variant and situation; whether a subset
  * is sufficient is what the explorer finds, never written here.
  */
-import { architectures } from "../arch";
-import { scenario, type Program } from "./builder";
+import { archSequence } from "../arch";
+import { scenario } from "./builder";
 import type { ScenarioSpec } from "./spec";
 
 export type Measure = 1 | 2 | 3 | 4;
@@ -28,22 +28,6 @@ export function measureSubsets(): Measure[][] {
   for (let m = 0; m < 16; m++)
     out.push(([1, 2, 3, 4] as Measure[]).filter((x) => m & (1 << (x - 1))));
   return out;
-}
-
-/** Explicit cache maintenance of a region, in each architecture's own instructions. */
-function maintenance(p: Program, arch: string, region: string): void {
-  const fam = architectures[arch].family;
-  // arch/arm64/mm/cache.S caches_clean_inval_pou; arch/riscv/mm/cacheflush.c local_flush_icache_all.
-  if (fam === "arm64") p.dc_cvau(region).dsb("ish").ic_ivau(region).dsb("ish");
-  else if (fam === "riscv64") p.fence_i();
-}
-
-/** A context-synchronisation event on every other CPU, the way each kernel sends one. */
-function syncAll(p: Program, arch: string): void {
-  const fam = architectures[arch].family;
-  if (fam === "x86-64") p.text_poke_sync();
-  else if (fam === "arm64") p.kick_all_cpus_sync();
-  else p.flush_icache_all();
 }
 
 /**
@@ -75,11 +59,13 @@ export function measuresScenario(
     if (situation === "reuse" && has(1)) p.text_write("f", "trap", "poke"); // invalidated on free
     p.text_write("f", "new", "poke");
     if (situation === "neighbour") p.text_write("g", "new", "poke");
+    // measure 3: arch/arm64/mm/cache.S caches_clean_inval_pou, riscv local_flush_icache_all
     if (has(3)) {
-      maintenance(p, arch, "f");
-      if (situation === "neighbour") maintenance(p, arch, "g");
+      p.steps(archSequence(arch, "cacheMaintenance"), "f");
+      if (situation === "neighbour") p.steps(archSequence(arch, "cacheMaintenance"), "g");
     }
-    if (has(4)) syncAll(p, arch);
+    // measure 4: text_poke_sync(), kick_all_cpus_sync(), flush_icache_all()
+    if (has(4)) p.steps(archSequence(arch, "syncOtherCpus"));
     p.smp_store_release("flag", 1);
   });
   b.cpu((p) => {

@@ -25,13 +25,12 @@ let scales = "1,4,16"; // multipliers of the workload's live population
 // %% [include] _helpers.ts
 
 // %%
-import { Execmem, ARCHES, EXECMEM_TYPES, branchReaches, fmtVa, type ArchName } from "execmem-lab";
+import { Execmem, ARCHES, EXECMEM_TYPES, branchReaches, byArch, fmtVa } from "execmem-lab";
 const MiB = 2 ** 20;
-const nearInsn: Record<ArchName, string> = { x86_64: "call/jmp rel32", arm64: "BL", riscv64: "AUIPC+JALR" };
 const layouts = ARCHES.map((a) => new Execmem(a, { seed: seed, rox: false }));
 const reachRange = (s: Execmem, start: number, end: number) => {
   const k = s.layout.kernelImage;
-  const insn = s.layout.branches.find((b) => b.insn.startsWith(nearInsn[s.arch]))?.insn ?? s.layout.branches[0].insn;
+  const insn = s.layout.moduleCall;
   return [start, end].every((x) => branchReaches(s.layout, insn, k.start, x) && branchReaches(s.layout, insn, k.end - 1, x) && branchReaches(s.layout, insn, x, k.start));
 };
 table(
@@ -50,19 +49,19 @@ table(
       };
     }),
   ),
-  `execmem ranges (seed ${seed}), reach of ${Object.values(nearInsn).join(" / ")}`,
+  `execmem ranges (seed ${seed}), reach of ${layouts.map((s) => s.layout.moduleCall).join(" / ")}`,
 );
 
 // %%
 table(
   layouts.flatMap((s) => s.layout.branches.map((b) => ({ arch: s.arch, branch: b.insn, reach: `±${(b.reach / MiB).toFixed(0)} MiB`, note: b.note, "jit_text_alloc aliased to execmem_text_alloc": s.layout.jitNeedsProximity ? "yes (needs proximity)" : "no" }))),
-  "Branch reach per architecture (lib/execmem/arch.ts)",
+  "Branch reach per architecture (lib/arch)",
 );
 
 // %%
-import { figure } from "execmem-lab";
+import { figure, archFamily } from "execmem-lab";
 // Address layout around the kernel image: offsets in MiB from the image start.
-const lay = layouts.find((s) => s.arch === arch)!;
+const lay = byArch(layouts)[archFamily(arch).name]![0];
 const k0 = lay.layout.kernelImage.start;
 const bars = [
   { name: "kernel image", s: lay.layout.kernelImage.start, e: lay.layout.kernelImage.end, c: "#000000" },
@@ -160,7 +159,7 @@ const farTypes = layouts.flatMap((s) => EXECMEM_TYPES.filter((t) => t !== "EXECM
 const fbArch = fills.filter((f) => f.firstFallback);
 md(
   `Relative-call reach limits what "near" can hold: ` +
-    fills.map((f) => `**${f.arch}** ${(f.bytes / MiB).toFixed(0)} MiB of module text before failing${f.firstFallback ? `, falling back after ${(f.firstFallback.bytes / MiB).toFixed(0)} MiB (beyond ${nearInsn[f.arch as ArchName]} reach: ${f.nearOut} modules need PLTs)` : ""}`).join("; ") +
+    fills.map((f) => `**${f.arch}** ${(f.bytes / MiB).toFixed(0)} MiB of module text before failing${f.firstFallback ? `, falling back after ${(f.firstFallback.bytes / MiB).toFixed(0)} MiB (beyond ${byArch(layouts)[f.arch]?.[0].layout.moduleCall} reach: ${f.nearOut} modules need PLTs)` : ""}`).join("; ") +
     `. Types the arches already place out of relative-call reach of the image: ${farTypes.join(", ") || "none"} — so ${farTypes.length ? "some callers already live \"far\" today" : "every type is near today"}. ` +
     `Mixed workloads up to ×${Math.max(...scaleList)}: ` +
     ARCHES.map((a) => { const w = mixed.filter((m) => m.arch === a); return `${a} ${w.some((m) => m.fallback > 0 || m.failures > 0) ? `falls back/fails from ×${w.find((m) => m.fallback > 0 || m.failures > 0)!.k}` : "stays near"}`; }).join("; ") +
@@ -168,10 +167,10 @@ md(
 );
 
 // %%
-const armFill = fills.find((f) => f.arch === "arm64");
+const armFill = byArch(fills)["arm64"]?.[0];
 if (armFill && !armFill.firstFallback) throw new Error("A1: arm64 never falls back from the BL window");
 if (fills.some((f) => f.n === 0)) throw new Error("A1: an arch placed nothing");
-const x86Fill = fills.find((f) => f.arch === "x86_64");
+const x86Fill = byArch(fills)["x86-64"]?.[0];
 if (x86Fill && x86Fill.nearOut > 0) throw new Error("A1: x86 placed module text out of rel32 reach");
 console.log("assertions hold");
 

@@ -119,8 +119,8 @@ for (const x of a2runs) if (!x.r.stats.complete) throw new Error(`${x.r.scenario
 console.log("assertions hold:", perArch.map((p) => `${p.arch}: ${p.bad.join("/")}`).join("; "));
 
 // %%
-import { summary } from "execmem-lab";
-const x86a2 = perArch.find((p) => p.arch.startsWith("x86"));
+import { summary, sameArch } from "execmem-lab";
+const x86a2 = perArch.find((p) => sameArch(p.arch, "x86-64"));
 summary({
   argument: "A2",
   claim: "mapped-executable before written: CPUs may fetch intermediate text, even x86 needs serialisation",

@@ -41,27 +41,27 @@ let seed = 1; // unused (exhaustive exploration)
 // %% [include] _helpers.ts
 
 // %%
-import { scenario, explore, architectures, progress, display, type Program } from "execmem-lab";
+import { scenario, explore, archSequence, getArch, progress, display, sameArch, byArch, type Program } from "execmem-lab";
 
 const CANDIDATES = ["none", "barrier", "maintenance", "maintenance + all CPUs"] as const;
 type Candidate = (typeof CANDIDATES)[number];
 
+/** text_poke_sync(), kick_all_cpus_sync() or flush_icache_all(): each architecture's (lib/arch). */
 function syncAllCpus(p: Program, a: string) {
-  const fam = architectures[a].family;
-  if (fam === "x86-64") p.text_poke_sync();
-  else if (fam === "arm64") p.kick_all_cpus_sync();
-  else p.flush_icache_all();
+  p.steps(archSequence(a, "syncOtherCpus"));
+}
+
+/** Whether the architecture's cache maintenance ends with a barrier that orders the PTE write after the text (arm64 DSB ISH). */
+function maintenanceOrders(a: string): boolean {
+  const last = archSequence(a, "cacheMaintenance").at(-1);
+  return !!last && "insn" in last && ["dsb", "full-barrier"].includes(getArch(a).instructions[last.insn].effect);
 }
 
 /** jit_text_map() with a candidate synchronisation. */
 function jitTextMap(p: Program, a: string, c: Candidate) {
-  const fam = architectures[a].family;
   if (c !== "none") {
-    if (c !== "barrier" && fam === "arm64") p.dc_cvau("f").dsb("ish").ic_ivau("f").dsb("ish");
-    else {
-      if (c !== "barrier" && fam === "riscv64") p.fence_i();
-      p.smp_wmb();
-    }
+    if (c !== "barrier") p.steps(archSequence(a, "cacheMaintenance"), "f");
+    if (c === "barrier" || !maintenanceOrders(a)) p.smp_wmb();
   }
   p.set_pte("f", "RX");
   if (c === "maintenance + all CPUs") syncAllCpus(p, a);
@@ -173,7 +173,7 @@ table(
 
 // %%
 import { witnessFigure } from "execmem-lab";
-const reuseBad = a4reuse.find((x) => x.arch.startsWith("x86") && badOf(x.violated).length) ?? a4reuse.find((x) => badOf(x.violated).length);
+const reuseBad = a4reuse.find((x) => sameArch(x.arch, "x86-64") && badOf(x.violated).length) ?? a4reuse.find((x) => badOf(x.violated).length);
 const reuseW = reuseBad ? shortest(reuseBad.violated, (v) => v.includes("stale")) ?? badWitness(reuseBad.violated) : undefined;
 if (reuseW) {
   display(stepsTable(reuseW.witness, `${reuseBad!.arch}, precondition violated: witness of ${reuseW.key}`));
@@ -184,8 +184,8 @@ if (reuseW) {
 // ## Conclusion (computed)
 
 // %%
-const x86need = a4needed.find((n) => n.arch === "x86-64");
-const x86none = a4fresh.find((x) => x.arch === "x86-64")?.runs.find((y) => y.c === "none");
+const x86need = byArch(a4needed)["x86-64"]?.[0];
+const x86none = byArch(a4fresh)["x86-64"]?.[0].runs.find((y) => y.c === "none");
 md(
   `What \`jit_text_map()\` must do, per the explorer: ` +
     a4needed.map((n) => `**${n.arch}**: ${n.first}`).join("; ") +

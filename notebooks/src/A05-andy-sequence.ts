@@ -23,7 +23,7 @@ let seed = 1; // seed of the latency samples
 // %% [include] _helpers.ts
 
 // %%
-import { scenario, explore } from "execmem-lab";
+import { scenario, explore, getArch, byArch } from "execmem-lab";
 
 function a5(a: string, via: "direct-map" | "poke", zap: boolean) {
   return scenario(`A5 ${a} via ${via}${zap ? " + zap" : ""}`, a)
@@ -31,9 +31,11 @@ function a5(a: string, via: "direct-map" | "poke", zap: boolean) {
     .code("f", { lines: 2, versions: ["old", "new"], initial: "trap" })
     .page("f", "none") // jit_text_alloc: pages not mapped at the VA
     .cpu((p) => {
-      p.text_write("f", "new", via); // write via the direct map or a temporary mm
+      // write via the direct map, or via the poking alias: the architecture's text_poke() where it
+      // has one (x86: through a temporary mm, MOV CR3 around the copy, serialising this CPU)
+      if (via === "poke" && "text_poke" in getArch(a).macros) p.text_poke("f", "new");
+      else p.text_write("f", "new", via);
       p.smp_mb(); // an appropriate local barrier
-      if (via === "poke" && a.startsWith("x86")) p.mov_cr3(); // unuse_temporary_mm(): MOV CR3 (serialises this CPU)
       if (zap) p.flush_tlb_kernel_range(); // optionally zap the direct map via IPI
       p.set_pte("f", "RX"); // install the final RX PTE (jit_text_map)
       p.smp_store_release("flag", 1); // 1. store-release
@@ -84,9 +86,9 @@ if (a5w) {
 // them with `costModel(arch, { name: value })`). Median constants, `cpus` CPUs.
 
 // %%
-import { costModel, latencySweep, latencyFromSweep, latencyVsCpusByArch, DEFAULT_CONSTANTS, type ArchName } from "execmem-lab";
-const costArch = (a: string): ArchName => (a.startsWith("x86") ? "x86_64" : a.startsWith("arm64") ? "arm64" : "riscv64");
-const costArches = [...new Set(a5arches.map(costArch))];
+import { costModel, latencySweep, latencyFromSweep, latencyVsCpusByArch, DEFAULT_CONSTANTS, archFamily } from "execmem-lab";
+// the cost model is per architecture: each variant's architecture
+const costArches = [...new Set(a5arches.map((a) => archFamily(a).name))];
 table(
   costArches.flatMap((a) => {
     const m = costModel(a);
@@ -130,7 +132,7 @@ const a5verdict = a5arches.map((a) => ({
   asWritten: badOf(a5runs.find((x) => x.arch === a && x.via === "direct-map" && !x.zap)!.r),
   anyOk: a5runs.filter((x) => x.arch === a && badOf(x.r).length === 0).map((x) => `${x.via}${x.zap ? "+zap" : ""}`),
 }));
-const x86a5 = a5verdict.find((v) => v.arch === "x86-64");
+const x86a5 = byArch(a5verdict)["x86-64"]?.[0];
 md(
   `Andy's sequence as written (direct map, no zap): ` +
     a5verdict.map((v) => `**${v.arch}** ${v.asWritten.length ? "reaches " + v.asWritten.join("/") : "only new code"}`).join("; ") +

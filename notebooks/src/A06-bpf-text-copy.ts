@@ -27,21 +27,19 @@ let seed = 1; // unused (exhaustive exploration)
 // %% [include] _helpers.ts
 
 // %%
-import { scenario, explore, architectures } from "execmem-lab";
+import { scenario, explore, archSequence, sameArch } from "execmem-lab";
 
 const CPU1_DOES = ["nothing", "interrupt in between", "context switch in between", "interrupt anywhere"] as const;
 type Cpu1 = (typeof CPU1_DOES)[number];
 
 function bpfCopy(a: string, held: "trap" | "old", cpu1: Cpu1) {
-  const x86 = architectures[a].family === "x86-64";
   const b = scenario(`A6 ${a} ${held} ${cpu1}`, a)
     .data({ prog: 0 })
     .code("f", { lines: 2, versions: ["old", "new"], initial: held }) // a chunk of a ROX pack
     .cpu((p) => {
-      // bpf_arch_text_copy()
-      p.text_write("f", "new", "poke");
-      if (x86) p.mov_cr3(); // text_poke_copy -> unuse_temporary_mm(): MOV CR3, this CPU only
-      else p.flush_icache_range("f"); // arm64: DC/IC maintenance + kick_all_cpus_sync()
+      // bpf_arch_text_copy() of each architecture (lib/arch): x86 text_poke_copy() serialises
+      // this CPU only; arm64 aarch64_insn_copy() ends with flush_icache_range()
+      p.bpf_arch_text_copy("f", "new");
       p.smp_store_release("prog", 1); // the program becomes reachable
     });
   for (let i = 1; i < cpus; i++)
@@ -49,10 +47,7 @@ function bpfCopy(a: string, held: "trap" | "old", cpu1: Cpu1) {
       if (cpu1 === "interrupt anywhere") p.interrupts(1);
       p.smp_cond_load_acquire("prog", 1);
       if (cpu1 === "interrupt in between") p.interrupt();
-      if (cpu1 === "context switch in between") {
-        if (x86) p.mov_cr3();
-        else p.isb();
-      }
+      if (cpu1 === "context switch in between") p.steps(archSequence(a, "contextSwitch"));
       p.call("r0", "f"); // bpf_prog_run
     });
   return b.exists("1:r0!=new").build();
@@ -92,7 +87,7 @@ verdictTable(
 
 // %%
 import { witnessFigure, display } from "execmem-lab";
-const a6bad = a6runs.find((x) => x.arch.startsWith("x86") && x.held === "old" && x.cpu1 === "nothing");
+const a6bad = a6runs.find((x) => sameArch(x.arch, "x86-64") && x.held === "old" && x.cpu1 === "nothing");
 const a6w = a6bad ? shortest(a6bad.r, (v) => v === "stale") ?? badWitness(a6bad.r) : undefined;
 if (a6w) {
   display(stepsTable(a6w.witness, `${a6bad!.r.scenario}: witness of ${a6w.key}`));
@@ -112,10 +107,10 @@ md(
         CPU1_DOES.map((c) => `${c} → ${a6by(a, c).join("/") || "only new"}`).join("; "),
     )
     .join("\n\n") +
-    `\n\nNadav's suspicion and Andy's answer are **${a6arches.some((a) => a.startsWith("x86") && a6by(a, "nothing").length) ? "supported" : "not supported"}** on x86: ` +
+    `\n\nNadav's suspicion and Andy's answer are **${a6arches.some((a) => sameArch(a, "x86-64") && a6by(a, "nothing").length) ? "supported" : "not supported"}** on x86: ` +
     `without text_poke_sync() the running CPU can execute the fill or the freed program unless it serialised in between ` +
-    `(an interrupt or context switch in between ${a6arches.filter((a) => a.startsWith("x86")).every((a) => !a6by(a, "interrupt in between").length && !a6by(a, "context switch in between").length) ? "fixes it" : "does not fix it"}; ` +
-    `an interrupt at an arbitrary point ${a6arches.filter((a) => a.startsWith("x86")).some((a) => a6by(a, "interrupt anywhere").length) ? "does not" : "does"}). ` +
+    `(an interrupt or context switch in between ${a6arches.filter((a) => sameArch(a, "x86-64")).every((a) => !a6by(a, "interrupt in between").length && !a6by(a, "context switch in between").length) ? "fixes it" : "does not fix it"}; ` +
+    `an interrupt at an arbitrary point ${a6arches.filter((a) => sameArch(a, "x86-64")).some((a) => a6by(a, "interrupt anywhere").length) ? "does not" : "does"}). ` +
     (a6arches.includes("arm64") ? `On arm64 the same path ${a6by("arm64", "nothing").length ? "also fails" : "is safe"}, because flush_icache_range() ends with kick_all_cpus_sync().` : ""),
 );
 

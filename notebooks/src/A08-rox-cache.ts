@@ -20,7 +20,7 @@
 // chunk of a ROX page with the architecture's text-poking path, publishes it, CPU1 runs it.
 
 // %% tags=["parameters"]
-let arch = "x86_64"; // the architecture whose address-space map is drawn
+let arch = "x86-64"; // the architecture whose address-space map is drawn
 let cpus = 2; // CPUs of the jit_update exploration
 let seed = 1; // workload seed
 let events = 3000; // allocation + free events
@@ -28,11 +28,12 @@ let events = 3000; // allocation + free events
 // %% [include] _helpers.ts
 
 // %%
-import { compareAllocators, ARCHES, SIZE_ASSUMPTIONS, progress, type AllocatorRun } from "execmem-lab";
+import { compareAllocators, ARCHES, SIZE_ASSUMPTIONS, archFamily, progress, type AllocatorRun } from "execmem-lab";
+const arch8 = archFamily(arch).name; // "x86_64" and variant names are accepted too
 const bar8 = progress("allocators", ARCHES.length);
 const a8: Record<string, AllocatorRun[]> = {};
 for (const a of ARCHES) {
-  a8[a] = compareAllocators(a, { seed: seed, events: events, maps: a === arch, sampleEvery: Math.max(1, Math.floor(events / 25)) });
+  a8[a] = compareAllocators(a, { seed: seed, events: events, maps: a === arch8, sampleEvery: Math.max(1, Math.floor(events / 25)) });
   bar8.tick(1, a);
 }
 bar8.finish();
@@ -66,7 +67,7 @@ table(Object.entries(SIZE_ASSUMPTIONS).map(([k, v]) => ({ user: k, "size model":
 
 // %%
 import { fragmentationFromRun, fragmentationFigure } from "execmem-lab";
-fragmentationFigure(a8[arch].map((r) => fragmentationFromRun(r, {})), { title: `${arch}: the executable range under churn, per allocator` });
+fragmentationFigure(a8[arch8].map((r) => fragmentationFromRun(r, {})), { title: `${arch8}: the executable range under churn, per allocator` });
 
 // %% [markdown]
 // ## `jit_update()` on each architecture
@@ -77,19 +78,15 @@ fragmentationFigure(a8[arch].map((r) => fragmentationFromRun(r, {})), { title: `
 // `patch_text_nosync()` + `flush_icache_all()` — or with the bare write only, then publishes it.
 
 // %%
-import { scenario, explore, architectures } from "execmem-lab";
+import { scenario, explore } from "execmem-lab";
 function jitUpdate(a: string, withSync: boolean) {
-  const fam = architectures[a].family;
   const b = scenario(`A8 jit_update ${a}${withSync ? "" : " (bare write)"}`, a)
     .data({ prog: 0 })
     .code("f", { lines: 2, versions: ["old", "new"], initial: "trap" })
     .cpu((p) => {
-      p.text_write("f", "new", "poke");
-      if (withSync) {
-        if (fam === "x86-64") p.mov_cr3(); // text_poke_copy: unuse_temporary_mm
-        else if (fam === "arm64") p.flush_icache_range("f");
-        else p.flush_icache_all();
-      }
+      // each architecture's jit_update() routine (lib/arch), or the bare write
+      if (withSync) p.jit_update("f", "new");
+      else p.text_write("f", "new", "poke");
       p.smp_store_release("prog", 1);
     });
   for (let i = 1; i < cpus; i++)
@@ -99,7 +96,7 @@ function jitUpdate(a: string, withSync: boolean) {
     });
   return b.exists("1:r0!=new").build();
 }
-const upd = ["x86-64", "arm64", "riscv64"].flatMap((a) => [true, false].map((s) => ({ arch: a, sync: s, r: explore(jitUpdate(a, s)) })));
+const upd = ARCHES.flatMap((a) => [true, false].map((s) => ({ arch: a, sync: s, r: explore(jitUpdate(a, s)) })));
 table(
   upd.map((x) => ({ arch: x.arch, "jit_update": x.sync ? "arch patching path" : "bare write", "CPU1 ran": valuesOf(x.r).join(", "), "bad outcomes": badOf(x.r).join(", ") || "none", states: x.r.stats.states })),
   "jit_update() into a trap-filled ROX chunk, then another CPU runs it",

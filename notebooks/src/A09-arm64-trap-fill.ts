@@ -85,9 +85,9 @@ verdictTable(
 // ## The two failures Mark names, as witnesses (arm64, IDC=0 DIC=0)
 
 // %%
-import { witnessFigure, display } from "execmem-lab";
-const noIc = a9runs.find((x) => x.arch === "arm64" && x.steps.join() === "DC CVAU,ISB on CPU1");
-const noIsb = a9runs.find((x) => x.arch === "arm64" && x.steps.join() === "DC CVAU,IC IVAU");
+import { witnessFigure, display, byArch } from "execmem-lab";
+const noIc = byArch(a9runs)["arm64"]?.find((x) => x.steps.join() === "DC CVAU,ISB on CPU1");
+const noIsb = byArch(a9runs)["arm64"]?.find((x) => x.steps.join() === "DC CVAU,IC IVAU");
 for (const [label, x] of [["without IC IVAU", noIc], ["without a context-synchronisation event", noIsb]] as const) {
   const w = x ? badWitness(x.r) : undefined;
   if (!w) { console.log(`${label}: no bad outcome`); continue; }
@@ -112,16 +112,16 @@ const a9minimal = a9arches.map((a) => {
 table(a9minimal.map((m) => ({ arch: m.arch, "trap fill alone sufficient": m.trapOnly ? "yes" : "no", "minimal sufficient sets": m.minimal.map((s) => s.join(" + ") || "nothing").join(" | ") || "none", "necessary steps": m.necessary.join(", ") || "none" })), "Computed from the 32 explorations");
 
 // %%
-const base9 = a9minimal.find((m) => m.arch === "arm64");
+const base9 = byArch(a9minimal)["arm64"]?.[0];
 md(
   (base9
     ? `On **arm64** (IDC=0, DIC=0) trap fill alone is ${base9.trapOnly ? "**sufficient** — the model disagrees with Mark" : "**not** sufficient — Mark's claim is **supported**"}; ` +
       `the necessary steps are ${base9.necessary.join(", ") || "none"}` +
       `${base9.necessary.includes("IC IVAU") && base9.necessary.includes("ISB on CPU1") ? ", i.e. I-cache maintenance *and* a context-synchronisation event, only together" : ""}. `
     : "") +
-    a9minimal.filter((m) => m.arch !== "arm64").map((m) => `With **${m.arch}** the minimal sets are ${m.minimal.map((s) => s.join(" + ") || "nothing").join(" or ")}`).join("; ") +
+    a9minimal.filter((m) => m !== base9).map((m) => `With **${m.arch}** the minimal sets are ${m.minimal.map((s) => s.join(" + ") || "nothing").join(" or ")}`).join("; ") +
     `. Steps that become unnecessary with the CTR_EL0 bits: ` +
-    a9minimal.filter((m) => m.arch !== "arm64").map((m) => `${m.arch}: ${STEPS9.filter((s) => base9?.necessary.includes(s) && !m.necessary.includes(s)).join(", ") || "none"}`).join("; ") + ".",
+    a9minimal.filter((m) => m !== base9).map((m) => `${m.arch}: ${STEPS9.filter((s) => base9?.necessary.includes(s) && !m.necessary.includes(s)).join(", ") || "none"}`).join("; ") + ".",
 );
 
 // %% [markdown]
@@ -164,7 +164,7 @@ if (base9) {
   if (base9.trapOnly) throw new Error("A9: trap fill alone is sufficient on arm64");
   if (!base9.necessary.includes("IC IVAU") || !base9.necessary.includes("ISB on CPU1")) throw new Error(`A9: arm64 necessary steps are ${base9.necessary}`);
 }
-const idcdic = a9minimal.find((m) => m.arch === "arm64+idc+dic");
+const idcdic = byArch(a9minimal)["arm64+idc+dic"]?.[0];
 if (idcdic && (idcdic.necessary.includes("IC IVAU") || idcdic.necessary.includes("DC CVAU"))) throw new Error("A9: IDC+DIC still need maintenance");
 console.log("assertions hold");
 

@@ -98,7 +98,7 @@ table(
 );
 
 // %%
-import { witnessFigure, display } from "execmem-lab";
+import { witnessFigure, display, byArch } from "execmem-lab";
 const sfw = shortest(a10runs[0].before, (v) => v.includes("oops"));
 if (sfw) {
   display(stepsTable(sfw.witness, `${a10runs[0].arch}: witness of ${sfw.key} — the PTE is valid when CPU1 executes, yet it faults, and fault.c does not retry it`));
@@ -117,7 +117,7 @@ if (exsW) {
 // ## Conclusion (computed)
 
 // %%
-const a10base = a10runs.find((x) => x.arch === "arm64");
+const a10base = byArch(a10runs)["arm64"]?.[0];
 const a10userOk =
   !!a10base &&
   valuesOf(a10base.beforeUser).some((v) => v.startsWith("spurious-fault")) &&

@@ -133,14 +133,13 @@ for (const a of a11arches) {
 // `icLineNs` are overridden to 0 there (an assumption of this notebook, shown here).
 
 // %%
-import { mitigationCost, type ArchName, type MitigationId } from "execmem-lab";
-const costArch11 = (a: string): ArchName => (a.startsWith("x86") ? "x86_64" : a.startsWith("arm64") ? "arm64" : "riscv64");
+import { mitigationCost, archFamily, byArch, type MitigationId } from "execmem-lab";
 const overrides11 = (a: string) => (a.includes("idc") && a.includes("dic") ? { dcLineNs: 0, icLineNs: 0 } : {});
 const sufficientSets = a11arches.flatMap((a) =>
   measureSubsets()
     .filter((s) => SITUATIONS.every((sit) => a11.find((x) => x.arch === a && x.situation === sit && label11(x.subset) === label11(s))!.sufficient === true))
     .map((s) => {
-      const c = mitigationCost(costArch11(a), s as MitigationId[], cpus, { overrides: overrides11(a) });
+      const c = mitigationCost(archFamily(a).name, s as MitigationId[], cpus, { overrides: overrides11(a) });
       return { arch: a, subset: s, ns: c.totalNs, waste: c.measures.reduce((t, m) => t + m.bytesWastedPerAllocation, 0), per: c.measures.map((m) => `${m.id}: ${Math.round(m.ns)} ns`).join(", ") };
     }),
 );
@@ -190,7 +189,7 @@ if (!minimal11.every((x) => x.all)) throw new Error("A11: the full set is not su
 if (a11.some((x) => x.subset.length === 0 && x.sufficient !== false)) throw new Error("A11: the empty set is sufficient somewhere");
 for (const x of insufficient) if (!badWitness(x.r)) throw new Error(`A11: no witness for ${x.r.scenario}`);
 if (m2flips.length === 0) throw new Error("A11: measure 2 changes no verdict");
-const armMin = minimal11.find((x) => x.arch === "arm64");
+const armMin = byArch(minimal11)["arm64"]?.[0];
 if (armMin && !armMin.minimal.every((s) => s.includes(3) && s.includes(4))) throw new Error("A11: arm64 without both 3 and 4 is sufficient");
 console.log("assertions hold");
 

@@ -31,14 +31,14 @@ let samples = 200;
 // %% [include] _helpers.ts
 
 // %%
-import { scenario, explore } from "execmem-lab";
+import { scenario, explore, archFamily, byArch, getArch } from "execmem-lab";
 type Patching = "generic_text_poke" | "bare write via poking alias" | "text_poke + text_poke_sync";
-const x86site = { lines: 2, subline: true }; // a 5-byte CALL: first byte + tail, one cache line
 function a13(a: string, how: Patching) {
-  const site = a.startsWith("x86") ? x86site : { lines: 1 };
+  // the site each kernel patches (lib/arch): x86 a 5-byte CALL, first byte + tail in one line
+  const { insn, ...site } = archFamily(a).patchSite;
   return scenario(`A13 ${a} ${how}`, a)
     .data({ flag: 0 })
-    .code("f", { ...site, versions: ["old", "new"], initial: "old", ...(a.startsWith("arm64") ? { insn: { old: "NOP", new: "B" } } : {}) })
+    .code("f", { ...site, versions: ["old", "new"], initial: "old", ...(insn ? { insn: { ...insn } } : {}) })
     .cpu((p) => {
       if (how === "generic_text_poke") p.generic_text_poke("f", "new");
       else if (how === "text_poke + text_poke_sync") p.text_poke("f", "new").text_poke_sync();
@@ -54,7 +54,7 @@ function a13(a: string, how: Patching) {
     .build();
 }
 const a13arches = arches.split(",").map((s) => s.trim()).filter(Boolean);
-const hows = (a: string): Patching[] => ["generic_text_poke", "bare write via poking alias", ...(a.startsWith("x86") ? (["text_poke + text_poke_sync"] as const) : [])];
+const hows = (a: string): Patching[] => ["generic_text_poke", "bare write via poking alias", ...("text_poke" in getArch(a).macros ? (["text_poke + text_poke_sync"] as const) : [])];
 const a13runs = a13arches.flatMap((a) => hows(a).map((h) => ({ arch: a, how: h, generic: h === "generic_text_poke", r: explore(a13(a, h), { maxStates: 2_000_000 }) })));
 const contract = (r: (typeof a13runs)[number]["r"]) =>
   valuesOf(r, "1:r1").every((v) => v === "new" || v === "stale") && valuesOf(r, "1:r0").every((v) => v === "new") && r.stats.complete;
@@ -72,7 +72,7 @@ table(
 
 // %%
 import { witnessFigure, display } from "execmem-lab";
-const a13x86 = a13runs.find((x) => x.arch === "x86-64" && x.generic);
+const a13x86 = byArch(a13runs)["x86-64"]?.find((x) => x.generic);
 const a13w = a13x86 ? a13x86.r.outcomes.sort((p, q) => q.witness.steps.length - p.witness.steps.length)[0] : undefined;
 if (a13w) {
   display(stepsTable(a13w.witness, `x86-64 text_poke_bp: longest of the shortest witnesses (${a13w.key})`));
@@ -107,16 +107,22 @@ bpTornW ? stepsTable(bpTornW.witness, "text_poke_bp() over two instructions: the
 // ## Latency against CPU count
 
 // %%
-import { latencySweep, latencyFromSweep, latencyVsCpusByArch, latencyVsCpus, costModel, CPU_COUNTS, type ArchName } from "execmem-lab";
-const costArch13 = (a: string): ArchName => (a.startsWith("x86") ? "x86_64" : a.startsWith("arm64") ? "arm64" : "riscv64");
-const arch13 = [...new Set(a13arches.map(costArch13))];
+import { latencySweep, latencyFromSweep, latencyVsCpusByArch, latencyVsCpus, costModel, CPU_COUNTS, type ArchName, type MacroName } from "execmem-lab";
+// the cost model is per architecture: each variant's architecture
+const arch13 = [...new Set(a13arches.map((a) => archFamily(a).name))];
 const patchStrategies = ["text_poke_bp", "text_poke_bp_batch", "text_poke", "aarch64_insn_patch_text", "aarch64_insn_patch_text_nosync+flush_icache_range", "patch_text", "patch_text_nosync+flush_icache_all(sbi)", "patch_text_nosync+flush_icache_all(ipi)"];
 const cpuCounts = CPU_COUNTS.filter((n) => n <= cpus);
 const sweep13 = latencySweep({ arches: arch13, strategies: patchStrategies, cpus: cpuCounts, samples: samples, seed: seed });
 latencyVsCpusByArch(latencyFromSweep(sweep13), { title: "text patching latency against CPU count (median, p10–p90)" });
 
 // %%
-const GENERIC: Record<ArchName, string> = { x86_64: "text_poke_bp", arm64: "aarch64_insn_patch_text", riscv64: "patch_text" };
+// generic_text_poke() of each architecture is one of its routines (lib/arch)
+const genericOf = (a: ArchName): string => {
+  const step = getArch(a).macros.generic_text_poke?.steps[0];
+  return step && "macro" in step ? step.macro : "generic_text_poke";
+};
+const GENERIC = Object.fromEntries(arch13.map((a) => [a, genericOf(a)])) as Record<ArchName, string>;
+const stopsMachine = (a: ArchName) => getArch(a).macros[GENERIC[a] as MacroName]?.steps.some((s) => "stop_machine" in s) ?? false;
 latencyVsCpus(latencyFromSweep(sweep13.filter((r) => GENERIC[r.arch] === r.strategy)), { title: "generic_text_poke per architecture" });
 
 // %%
@@ -197,8 +203,8 @@ figure(
 // %%
 const okArches = a13arches.filter((a) => contract(a13runs.find((x) => x.arch === a && x.generic)!.r));
 const bareFails = a13arches.filter((a) => !contract(a13runs.find((x) => x.arch === a && x.how === "bare write via poking alias")!.r));
-const x86poke = a13runs.find((x) => x.arch === "x86-64" && x.how === "text_poke + text_poke_sync");
-const x86bp = a13runs.find((x) => x.arch === "x86-64" && x.generic);
+const x86poke = byArch(a13runs)["x86-64"]?.find((x) => x.how === "text_poke + text_poke_sync");
+const x86bp = byArch(a13runs)["x86-64"]?.find((x) => x.generic);
 const pokeTorn = x86poke ? valuesOf(x86poke.r, "1:r1").includes("torn") : false;
 const lo = cpuCounts[0];
 const hi = cpuCounts[cpuCounts.length - 1];
@@ -214,7 +220,7 @@ md(
     scaling.map((s) => `${s.a} ${GENERIC[s.a]} ${(s.lo / 1000).toFixed(1)} µs at ${lo} CPU → ${(s.hi / 1000).toFixed(1)} µs at ${hi} (×${(s.hi / s.lo).toFixed(0)})`).join("; ") +
     `. A common API has to let callers batch (text_poke_bp_batch) or defer synchronisation, or it inherits the slowest path.` +
     `\n\nOver the plausible idle-wake range the ranking at ${hi} CPUs ${rankBy("low").join() === rankBy("high").join() ? "**does not change**" : "**changes**"}: fastest ${rankBy("low")[0]} at the low end, ${rankBy("high")[0]} at the high end; slowest ${rankBy("low")[rankBy("low").length - 1]} / ${rankBy("high")[rankBy("high").length - 1]}. ` +
-    `The stop_machine() implementations (${GENERIC.arm64}, ${GENERIC.riscv64}) do not depend on it; the IPI-based ones move by ` +
+    `The stop_machine() implementations (${arch13.filter(stopsMachine).map((a) => GENERIC[a]).join(", ")}) do not depend on it; the IPI-based ones move by ` +
     band13.filter((x) => x.high > x.low).map((x) => `${x.arch} ${x.strategy} ×${(x.high / x.low).toFixed(0)}`).join(", ") + ".",
 );
 
@@ -228,7 +234,7 @@ if ([...valuesOf(bpOne, "1:r0"), ...valuesOf(bpOne, "1:r1")].includes("torn")) t
 if (x86bp && valuesOf(x86bp.r, "1:r1").some((v) => v === "torn" || v === "trap")) throw new Error("A13: text_poke_bp tore or trapped");
 for (const s of scaling) if (!(s.hi >= s.lo)) throw new Error(`A13: ${s.a} gets faster with more CPUs`);
 for (const x of band13) if (!(x.low <= x.mid && x.mid <= x.high)) throw new Error(`A13: ${x.strategy} latency not monotone in idleWakeNs`);
-if (!band13.some((x) => x.arch !== "x86_64" && x.high > x.low)) throw new Error("A13: the idle-wake range moves no arm64/riscv64 latency");
+if (arch13.some((a) => idleEnds(a).high > idleEnds(a).low) && !band13.some((x) => idleEnds(x.arch).high > idleEnds(x.arch).low && x.high > x.low)) throw new Error("A13: the idle-wake range moves no latency where idleWakeNs is not measured");
 console.log("assertions hold");
 
 // %%

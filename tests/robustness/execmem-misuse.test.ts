@@ -14,7 +14,7 @@ function caught(f: () => void): ExecmemError {
 }
 
 describe("execmem misuse", () => {
-  for (const arch of ["x86_64", "arm64", "riscv64"] as const) {
+  for (const arch of ["x86-64", "arm64", "riscv64"] as const) {
     it(`${arch}: text-poking copies into EXECMEM_MODULE_DATA are refused, nothing emitted`, () => {
       const s = new Execmem(arch, { kaslr: false });
       const p = s.execmem_alloc("EXECMEM_MODULE_DATA", PAGE_SIZE);
@@ -33,7 +33,7 @@ describe("execmem misuse", () => {
   }
 
   it("execmem_free(NaN), (undefined), a string: not a pointer", () => {
-    const s = new Execmem("x86_64", { kaslr: false });
+    const s = new Execmem("x86-64", { kaslr: false });
     for (const [bad, shown] of [
       [NaN, "NaN"],
       [undefined, "undefined"],
@@ -51,7 +51,7 @@ describe("execmem misuse", () => {
   });
 
   it("execmem_free(p + 8): names the pointer and the allocation containing it", () => {
-    const s = new Execmem("x86_64", { kaslr: false });
+    const s = new Execmem("x86-64", { kaslr: false });
     const p = s.execmem_alloc("EXECMEM_MODULE_TEXT", 2 * PAGE_SIZE);
     const e = caught(() => s.execmem_free(p + 8));
     expect(e.message).toBe(

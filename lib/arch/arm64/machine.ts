@@ -1,9 +1,20 @@
-import type { ArchVariant } from "./types";
+import type { ArchVariant, MacroStep } from "../types";
 
 const ARM_CMODX =
   'Arm ARM (DDI 0487) B2.2.5 "Concurrent modification and execution of instructions"';
 const ARM_IMAINT = 'Arm ARM (DDI 0487) D7.5.9 "Instruction cache maintenance"';
 const ARM_CSE = 'Arm ARM (DDI 0487) "Context synchronization event" (glossary)';
+
+/**
+ * arch/arm64/mm/cache.S caches_clean_inval_pou without its closing ISB: clean the lines to the
+ * PoU, wait, invalidate them in every I-cache, wait.
+ */
+export const POU_MAINTENANCE: readonly MacroStep[] = [
+  { insn: "DC CVAU", perLine: true },
+  { insn: "DSB ISH" },
+  { insn: "IC IVAU", perLine: true },
+  { insn: "DSB ISH" },
+];
 
 /** arm64 with CTR_EL0.IDC=0, DIC=0 and SCTLR_EL1.EIS=EOS=1 (what Linux sets). */
 export const arm64: ArchVariant = {
@@ -82,14 +93,7 @@ export const arm64: ArchVariant = {
     // arch/arm64/mm/cacheflush.c + arch/arm64/mm/cache.S caches_clean_inval_pou, then
     // kick_all_cpus_sync() (arch/arm64/include/asm/cacheflush.h flush_icache_range()).
     flush_icache_range: {
-      steps: [
-        { insn: "DC CVAU", perLine: true },
-        { insn: "DSB ISH" },
-        { insn: "IC IVAU", perLine: true },
-        { insn: "DSB ISH" },
-        { insn: "ISB" },
-        { ipi: "none", self: false },
-      ],
+      steps: [...POU_MAINTENANCE, { insn: "ISB" }, { ipi: "none", self: false }],
       cite: "arch/arm64/include/asm/cacheflush.h flush_icache_range(), arch/arm64/mm/cache.S",
     },
     kick_all_cpus_sync: {
@@ -104,14 +108,7 @@ export const arm64: ArchVariant = {
     // arch/arm64/kernel/patching.c: write through FIX_TEXT_POKE0, then caches_clean_inval_pou()
     // of those bytes (DC CVAU, DSB ISH, IC IVAU, DSB ISH), on this CPU only.
     aarch64_insn_patch_text_nosync: {
-      steps: [
-        { write: "version", via: "poke" },
-        { insn: "DC CVAU", perLine: true },
-        { insn: "DSB ISH" },
-        { insn: "IC IVAU", perLine: true },
-        { insn: "DSB ISH" },
-        { insn: "ISB" },
-      ],
+      steps: [{ write: "version", via: "poke" }, ...POU_MAINTENANCE, { insn: "ISB" }],
       cite: "arch/arm64/kernel/patching.c aarch64_insn_patch_text_nosync() -> caches_clean_inval_pou() (arch/arm64/mm/cache.S)",
     },
     // stop_machine(): the last CPU to arrive patches; the others spin, then ISB.
@@ -129,13 +126,7 @@ export const arm64: ArchVariant = {
       cite: "execmem thread, 2023-06-19 (handle protocol)",
     },
     jit_text_map: {
-      steps: [
-        { insn: "DC CVAU", perLine: true },
-        { insn: "DSB ISH" },
-        { insn: "IC IVAU", perLine: true },
-        { insn: "DSB ISH" },
-        { pte: "RX" },
-      ],
+      steps: [...POU_MAINTENANCE, { pte: "RX" }],
       cite: "execmem thread, 2023-06-26 (maintenance before marking the mapping executable)",
     },
     jit_update: {

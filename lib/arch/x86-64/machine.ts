@@ -1,4 +1,4 @@
-import type { ArchVariant } from "./types";
+import type { ArchVariant } from "../types";
 
 const SDM_XMC = 'Intel SDM vol. 3A, 9.1.3 "Handling Self- and Cross-Modifying Code"';
 const SDM_SERIAL = 'Intel SDM vol. 3A, 9.3 "Serializing Instructions"';

@@ -1,4 +1,4 @@
-import { variant, type ArchVariant, type Effect, type InsnRule } from "./types";
+import { variant, type ArchVariant, type Effect, type InsnRule } from "../types";
 
 const ZIFENCEI = 'RISC-V Unprivileged ISA, chapter "Zifencei" (FENCE.I)';
 const SFENCE = 'RISC-V Privileged ISA, "SFENCE.VMA" and "Svvptc"';

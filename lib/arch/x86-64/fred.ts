@@ -1,5 +1,5 @@
-import { variant } from "./types";
-import { x86_64 } from "./x86-64";
+import { variant } from "../types";
+import { x86_64 } from "./machine";
 
 /**
  * x86-64 with FRED: events are delivered by FRED and return with ERETS/ERETU, which the model

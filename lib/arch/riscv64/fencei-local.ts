@@ -1,5 +1,5 @@
-import { variant } from "./types";
-import { riscv64 } from "./riscv64";
+import { variant } from "../types";
+import { riscv64 } from "./machine";
 
 /**
  * What-if: FENCE.I as the Zifencei text alone reads it ("a subsequent instruction fetch on a

@@ -1,5 +1,5 @@
-import { variant } from "./types";
-import { arm64 } from "./arm64";
+import { variant } from "../types";
+import { arm64 } from "./machine";
 
 const CTR = "Arm ARM D17.2.33 CTR_EL0";
 // arch/arm64/mm/cache.S caches_clean_inval_pou_macro: IDC replaces the DC loop by DSB ISHST,

@@ -1,5 +1,5 @@
-import { variant } from "./types";
-import { riscv64 } from "./riscv64";
+import { variant } from "../types";
+import { riscv64 } from "./machine";
 
 const ZICCID =
   'RISC-V Unprivileged ISA, "Ziccid" (instruction/data coherence and consistency), an RVA23 profile option';
