@@ -1,7 +1,8 @@
 /** Running a litmus file of any supported architecture: AArch64 or RISCV, by its header. */
 import { LitmusError, litmusArch, readLitmusFile } from "./frame";
 import { parseLitmus } from "./parse";
-import { parseRiscvLitmus, runRiscvTest, type RiscvTranslateOptions } from "./riscv";
+import { parseRiscvLitmus } from "./riscv";
+import { runRiscvTest, type RiscvTranslateOptions } from "./riscv-translate";
 import { runLitmusTest, type LitmusOptions, type LitmusResult } from "./run";
 
 /** Reads a litmus file and runs it on the machine of its architecture. */

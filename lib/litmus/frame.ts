@@ -369,6 +369,39 @@ function splitRow(
   return { line: chars.find((p) => p.ch.trim() !== "")?.line ?? line, cells };
 }
 
+/** A value of the initial state, with instructions of type I. */
+export type InitValueOf<I> =
+  | { k: "int"; value: bigint; text: string }
+  /** Address of a data location. */
+  | { k: "loc"; name: string }
+  /** Address of a code label of thread `thread`. */
+  | { k: "label"; thread: number; label: string }
+  /** An instruction value, `instr:"B .+4"` (or written bare where `bare` allows: `NOP`). */
+  | { k: "instr"; text: string; insn: I };
+
+/**
+ * Reads a value of the initial state: `instr:"..."`, an integer, `P1:l` (a code label's
+ * address), a bare instruction where `bare` matches, or `x`/`&x` (a location's address).
+ */
+export function readValue<I>(
+  v: string,
+  at: At,
+  fail: Fail,
+  decode: (text: string, at: At) => I,
+  bare?: RegExp,
+): InitValueOf<I> {
+  const im = /^instr\s*:\s*"([^"]*)"$/.exec(v);
+  if (im) return { k: "instr", text: im[1].trim(), insn: decode(im[1].trim(), at) };
+  if (/^-?(0x[0-9a-fA-F]+|\d+)$/.test(v))
+    return { k: "int", value: v.startsWith("-") ? -BigInt(v.slice(1)) : BigInt(v), text: v };
+  const lab = /^P(\d+)\s*:\s*([A-Za-z_][\w.]*)$/.exec(v);
+  if (lab) return { k: "label", thread: Number(lab[1]), label: lab[2] };
+  if (bare?.test(v)) return { k: "instr", text: v, insn: decode(v, at) };
+  const loc = /^&?\s*([A-Za-z_]\w*)$/.exec(v);
+  if (loc) return { k: "loc", name: loc[1] };
+  return fail(`cannot read the initial value "${v}"`, at, v);
+}
+
 /** One position of a thread's code: the labels before it and its instruction (none at the end). */
 export interface CodeAt<I> {
   labels: string[];

@@ -1,10 +1,13 @@
 export * from "./parse";
 export * from "./insn";
+export * from "./translation";
 export * from "./translate";
+export { faultReg } from "./aarch64-emit";
 export * from "./run";
 export * from "./agree";
 export * from "./frame";
 export * from "./riscv-insn";
 export * from "./riscv";
+export * from "./riscv-translate";
 export * from "./riscv-agree";
 export * from "./any";

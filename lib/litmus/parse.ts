@@ -15,18 +15,11 @@
  * subset is a LitmusError naming the file, line, column and instruction.
  */
 import { checkLabels, failIn, LitmusError, readCode, readFrame, readLitmusFile } from "./frame";
-import type { At, CodeAt, Fail } from "./frame";
+import { readValue, type At, type CodeAt, type Fail, type InitValueOf } from "./frame";
 import { decodeInsn, type Insn } from "./insn";
 
-/** A value in the initial state. */
-export type InitValue =
-  | { k: "int"; value: bigint; text: string }
-  /** Address of a data location. */
-  | { k: "loc"; name: string }
-  /** Address of a code label of thread `thread`. */
-  | { k: "label"; thread: number; label: string }
-  /** An instruction value, `instr:"B .+4"`, or written bare: `NOP`, `B l0`. */
-  | { k: "instr"; text: string; insn: Insn };
+/** A value in the initial state; an instruction may be written bare: `NOP`, `B l0`. */
+export type InitValue = InitValueOf<Insn>;
 
 export interface InitEntry {
   /** Thread of a register entry; null for a data location. */
@@ -106,10 +99,10 @@ export function parseLitmus(source: string, file = "<litmus>"): LitmusTest {
     ct === undefined
       ? { idc: false, dic: false }
       : parseCacheType(ct, file, f.headerLines.CacheType, 1);
-  const init = f.init.map((e) => parseInit(e.text, e, fail));
-  const cols = readCode(f, (text, at) =>
-    decodeInsn(text, (msg, instruction) => fail(msg, at, instruction)),
-  );
+  const decode = (text: string, at: At) =>
+    decodeInsn(text, (msg, instruction) => fail(msg, at, instruction));
+  const init = f.init.map((e) => parseInit(e.text, e, fail, decode));
+  const cols = readCode(f, decode);
   // A thread's code, its end, then its fault handler's code (a `Pn.F` column) and its end.
   const threads: LitmusThread[] = f.threads.map((t, ti) => {
     const ci = f.columns.findIndex((c) => c.thread === ti && !c.handler);
@@ -168,7 +161,12 @@ export function cacheTypeOf(v: string): { idc: boolean; dic: boolean } {
 }
 
 /** Parses one entry of the initial state "{ ... }". */
-function parseInit(t: string, p: At, fail: Fail): InitEntry {
+function parseInit(
+  t: string,
+  p: At,
+  fail: Fail,
+  decode: (text: string, at: At) => Insn,
+): InitEntry {
   const failHere = (msg: string, instruction?: string): never => fail(msg, p, instruction);
   let rest = t;
   let type: string | undefined;
@@ -205,29 +203,12 @@ function parseInit(t: string, p: At, fail: Fail): InitEntry {
     if (!type) failHere(`expected "=" in "${t}"`);
     return { thread, name, value: null, type, ...at };
   }
-  return { thread, name, value: parseInitValue(rhs, failHere), type, ...at };
+  return { thread, name, value: readValue(rhs, p, fail, decode, BARE), type, ...at };
 }
+
+/** A bare instruction (herd7: "0:X0=NOP;", "0:X0=B l0;"): an upper-case mnemonic. */
+const BARE = /^[A-Z][A-Z0-9]*(\.[A-Z]{2})?(\s|$)/;
 
 /** Page-table initial state (herd7 -variant vmsa): PTE(x), PA(x), (oa:PA(x)), phy_x, TTD... */
 const PAGE_TABLE =
   /\b(PTE|PA|TTD|AF|DB|valid)\s*\(|\(\s*oa\s*:|\bphy_\w|\bpte_\w|\bdb\s*:|\bdbm\s*:|\bvalid\s*:/;
-
-function parseInitValue(v: string, fail: (msg: string, instruction?: string) => never): InitValue {
-  const im = /^instr\s*:\s*"([^"]*)"$/.exec(v);
-  if (im) {
-    const insn = decodeInsn(im[1].trim(), (msg, instruction) => fail(msg, instruction));
-    return { k: "instr", text: im[1].trim(), insn };
-  }
-  const num = /^-?(0x[0-9a-fA-F]+|\d+)$/.exec(v);
-  if (num) return { k: "int", value: BigInt(v), text: v };
-  const lab = /^P(\d+)\s*:\s*([A-Za-z_][\w.]*)$/.exec(v);
-  if (lab) return { k: "label", thread: Number(lab[1]), label: lab[2] };
-  // A bare instruction (herd7: "0:X0=NOP;", "0:X0=B l0;"): an upper-case mnemonic.
-  if (/^[A-Z][A-Z0-9]*(\.[A-Z]{2})?(\s|$)/.test(v)) {
-    const insn = decodeInsn(v, (msg, instruction) => fail(msg, instruction));
-    return { k: "instr", text: v, insn };
-  }
-  const loc = /^&?\s*([A-Za-z_]\w*)$/.exec(v);
-  if (loc) return { k: "loc", name: loc[1] };
-  return fail(`cannot read the initial value "${v}"`, v);
-}

@@ -7,7 +7,8 @@
 import { existsSync, readFileSync } from "fs";
 import { join } from "path";
 import { LitmusError } from "./frame";
-import { loadRiscvLitmus, runRiscvTest } from "./riscv";
+import { loadRiscvLitmus } from "./riscv";
+import { runRiscvTest } from "./riscv-translate";
 import type { LitmusOptions, LitmusResult } from "./run";
 import type { AgreeStatus } from "./agree";
 

@@ -7,7 +7,8 @@ import { explore, type ExploreOptions } from "../explorer/explore";
 import type { ExplorationResult, Observation, Witness } from "../model";
 import { evalCondition, parseCondition } from "../scenario/condition";
 import { loadLitmus, parseLitmus, type LitmusTest } from "./parse";
-import { translate, type TranslateOptions, type Translation } from "./translate";
+import { translate, type TranslateOptions } from "./translate";
+import type { Translation } from "./translation";
 
 export interface LitmusState {
   /** Observed values, herd7 style: "1:X0" -> "2", "1:X1" -> 'instr:"B .+12"', "x" -> "1". */
