@@ -1,5 +1,5 @@
 /**
- * Parse time per MB of scenario text (lib/scenario/format.ts): a file whose P0 repeats one
+ * Parse time per MB of scenario text (lib/scenario/format/): a file whose P0 repeats one
  * statement, at 1 MB and 4 MB, so the figure also shows the parser is linear. Target: 1 s/MB.
  */
 import { createRequire } from "node:module";

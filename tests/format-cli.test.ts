@@ -8,10 +8,7 @@ import { tmpdir } from "os";
 import { join } from "path";
 import { describe, expect, it, vi } from "vitest";
 
-vi.mock("execmem-lab", async () => ({
-  ...(await import("../lib/scenario/format")),
-  ...(await import("../lib/explorer/explore")),
-}));
+vi.mock("execmem-lab", async () => await import("../lib"));
 
 import {
   runExplore,
@@ -33,6 +30,13 @@ const BADLINE =
   readFileSync(BAD, "utf8")
     .split("\n")
     .findIndex((l) => l.includes("cpuid(;")) + 1;
+// An arm64 instruction in an x86-64 file: the text parses, the machine refuses it.
+const NOINSN = join(tmp, "noinsn.litmus");
+writeFileSync(NOINSN, readFileSync(S("S2.litmus"), "utf8").replace("cpuid();", "isb();"));
+const NOINSNLINE =
+  readFileSync(NOINSN, "utf8")
+    .split("\n")
+    .findIndex((l) => l.includes("isb();")) + 1;
 
 function run(files: string[], opts: ExploreCliOptions = {}) {
   const out: string[] = [];
@@ -120,6 +124,17 @@ describe("explore command", () => {
     const j = JSON.parse(run([BAD], { json: true }).out) as { files: ExploreFileJson[] };
     expect(j.files[0].error).toMatchObject({ line: BADLINE });
     expect(j.files[0].error!.message).toContain("syntax error");
+  });
+
+  it("an error the machine's compile finds is at the file's line and column too", () => {
+    const r = run([NOINSN], { json: true });
+    expect(r.code).toBe(2);
+    const j = JSON.parse(r.out) as { files: ExploreFileJson[] };
+    expect(j.files[0].error).toEqual({
+      message: `${NOINSN}:${NOINSNLINE}:3: ISB is not an instruction of x86-64 (it is arm64's)`,
+      line: NOINSNLINE,
+      column: 3,
+    });
   });
 
   it("a missing file is exit code 2", () => {

@@ -1,6 +1,6 @@
 /** Every error of the scenario format says file:line:column and names what is wrong. */
 import { describe, expect, it } from "vitest";
-import { parseScenario } from "../lib/scenario/format";
+import { parseScenario } from "../lib";
 import { formatErrorOf } from "./support/format-error";
 
 /**

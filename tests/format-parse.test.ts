@@ -2,9 +2,7 @@
 import { readFileSync } from "fs";
 import { join } from "path";
 import { describe, expect, it } from "vitest";
-import { explore } from "../lib/explorer/explore";
-import { parseScenario, registerStatement, statementDefs } from "../lib/scenario/format";
-import type { Op } from "../lib/scenario/spec";
+import { explore, parseScenario, registerStatement, statementDefs, type Op } from "../lib";
 
 const strip = (ops: Op[]) => ops.map(({ pos: _pos, ...o }) => o);
 

@@ -6,9 +6,7 @@
 import { readdirSync } from "fs";
 import { join } from "path";
 import { describe, expect, it } from "vitest";
-import { explore } from "../lib/explorer/explore";
-import type { ExplorationResult } from "../lib";
-import { loadScenario } from "../lib/scenario/format";
+import { explore, loadScenario, type ExplorationResult } from "../lib";
 
 const DIR = join(__dirname, "scenarios");
 const files = readdirSync(DIR)

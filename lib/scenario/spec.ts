@@ -1,9 +1,16 @@
 /**
  * A scenario as plain data (JSON-serialisable, so worker threads can take it): data locations,
  * code regions with their versions, pages and frames, and one program per CPU.
- * The builder (builder.ts) and the litmus-style text format (format.ts) both produce it.
+ * The builder (builder.ts) and the litmus-style text format (format/) both produce it.
  */
 import type { Observation, SourcePos } from "../model";
+
+/** CPUs a scenario may have. */
+export const MAX_CPUS = 8;
+/** Registers one CPU may use. */
+export const MAX_REGISTERS = 16;
+/** Integers a data location or register holds are 0..MAX_VALUE (larger codes are symbols). */
+export const MAX_VALUE = 99;
 
 /** Which alias a code write goes through (MODEL.md "Memory aliases"). */
 export type Alias = "direct-map" | "text" | "poke";
@@ -155,4 +162,9 @@ export interface ScenarioSpec {
   expect?: Observation;
   /** Free text shown with results. */
   doc?: string;
+  /**
+   * The file a parsed spec came from: compile() reports its errors as FormatErrors naming the
+   * file, at the statement's position or, for the scenario as a whole, at `pos` (the initial state).
+   */
+  source?: { file: string; pos: SourcePos };
 }

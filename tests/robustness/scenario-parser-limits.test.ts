@@ -3,7 +3,7 @@
  * a position, limits (CPUs, registers, values) reported where they are exceeded.
  */
 import { describe, expect, it } from "vitest";
-import { parseScenario } from "../../lib/scenario/format";
+import { parseScenario } from "../../lib";
 import { formatErrorOf } from "../support/format-error";
 
 const err = formatErrorOf;

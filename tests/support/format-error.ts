@@ -1,10 +1,13 @@
-/** The FormatError a scenario text is refused with; fails the test if it parses. */
+/**
+ * The FormatError a scenario text is refused with, by the parser or by the machine's compile of
+ * what it parsed; fails the test if it is accepted.
+ */
 import { expect } from "vitest";
-import { FormatError, parseScenario } from "../../lib/scenario/format";
+import { compile, FormatError, parseScenario } from "../../lib";
 
 export function formatErrorOf(text: string): FormatError {
   try {
-    parseScenario(text, "t.litmus");
+    compile(parseScenario(text, "t.litmus"));
   } catch (e) {
     expect(e).toBeInstanceOf(FormatError);
     return e as FormatError;

@@ -4,14 +4,8 @@
  */
 import { getArch, type ArchVariant } from "../../arch";
 import { ScenarioError, type SourcePos } from "../../model";
-import type { ScenarioSpec } from "../../scenario/spec";
-
-/** CPUs a scenario may have. */
-export const MAX_CPUS = 8;
-/** Registers one CPU may use. */
-export const MAX_REGISTERS = 16;
-/** Integers a data location or register holds are 0..MAX_VALUE (larger codes are symbols). */
-export const MAX_VALUE = 99;
+import { FormatError } from "../../scenario/format/errors";
+import { MAX_VALUE, type ScenarioSpec } from "../../scenario/spec";
 
 export class Compilation {
   readonly name: string;
@@ -28,8 +22,12 @@ export class Compilation {
     }
   }
 
+  /** The error for `message`: a FormatError at the file's position when the spec was parsed. */
   err(message: string, pos?: SourcePos): Error {
-    return new ScenarioError(message, this.name, pos);
+    const src = this.spec.source;
+    if (!src) return new ScenarioError(message, this.name, pos);
+    const at = pos ?? src.pos;
+    return new FormatError(message, src.file, at.line, at.column);
   }
 
   /** The id of a version name, interned on first use. */

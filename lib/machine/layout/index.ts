@@ -6,7 +6,8 @@
  * routines of lib/arch as steps), encoding.ts (PTEs and symbolic values).
  */
 import type { ScenarioSpec } from "../../scenario/spec";
-import { Compilation, MAX_CPUS, MAX_REGISTERS } from "./compilation";
+import { Compilation } from "./compilation";
+import { MAX_CPUS, MAX_REGISTERS } from "../../scenario/spec";
 import { SymbolTable } from "./encoding";
 import { layoutMemory, Names } from "./memory";
 import { ProgramCompiler } from "./program";
@@ -15,7 +16,7 @@ import type { CpuLayout, Layout } from "./types";
 
 export * from "./types";
 
-export { MAX_CPUS, MAX_REGISTERS, MAX_VALUE } from "./compilation";
+export { MAX_CPUS, MAX_REGISTERS, MAX_VALUE } from "../../scenario/spec";
 export {
   CONDS,
   encodePte,

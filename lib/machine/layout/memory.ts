@@ -5,7 +5,7 @@
  */
 import type { SourcePos } from "../../model";
 import type { Compilation } from "./compilation";
-import { MAX_VALUE } from "./compilation";
+import { MAX_VALUE } from "../../scenario/spec";
 import { encodePte, permBits, PERM_R, PERM_X } from "./encoding";
 import type { FrameLayout, PageLayout, RegionLayout } from "./types";
 import { usesBp } from "./sequences";

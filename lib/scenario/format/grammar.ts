@@ -1,7 +1,7 @@
 /**
  * Syntax of the litmus-style scenario format (docs/scenario-format.md): a recursive-descent
  * parser producing a small plain AST with source positions. Meaning (which statement does what,
- * which names exist) is given by format.ts and format-statements.ts.
+ * which names exist) is given by declarations.ts, processes.ts and statements.ts.
  *
  * The grammar, in PEG notation (spaces may separate the tokens of capitalised rules):
  *
@@ -29,283 +29,30 @@
  * It runs in time and memory linear in the text; blocks nest at most MAX_NESTING deep (the
  * error names the position), so no input can exhaust the stack.
  */
-import type { SourcePos } from "../model";
+import type { SourcePos } from "../../model";
+import type {
+  ArgNode,
+  AttrNode,
+  CallNode,
+  DirectiveNode,
+  FileNode,
+  InitNode,
+  Name,
+  ProcNode,
+  StmtNode,
+  SyntaxResult,
+} from "./ast";
+import { Fail, isDigit, orList, Scanner, type LineMap } from "./lexer";
 
 /** How deep blocks may nest in a process. */
 export const MAX_NESTING = 100;
 
-// ---- the AST ---------------------------------------------------------------------------------
-
-export interface Name {
-  text: string;
-  pos: SourcePos;
-}
-
-export interface ArgNode {
-  kind: "name" | "number" | "string";
-  /** Source text as written. */
-  text: string;
-  /** Identifier (kind "name"), decimal value (kind "number") or contents (kind "string"). */
-  name?: string;
-  value?: number;
-  str?: string;
-  /** Written with a leading `*` or `&`. */
-  deref?: boolean;
-  /** `f+1`: the number after the plus. */
-  offset?: number;
-  pos: SourcePos;
-}
-
-export interface CallNode {
-  name: Name;
-  args: ArgNode[];
-  pos: SourcePos;
-  /** Position just after the closing parenthesis. */
-  end: SourcePos;
-}
-
-export type StmtNode =
-  | { k: "call"; call: CallNode; result?: Name; pos: SourcePos }
-  | {
-      k: "wait";
-      cond: "not" | "ne" | "eq" | "truthy";
-      call: CallNode;
-      value?: number;
-      valuePos?: SourcePos;
-      body: StmtNode[];
-      pos: SourcePos;
-    }
-  | { k: "block"; body: StmtNode[]; pos: SourcePos }
-  | { k: "decl"; pos: SourcePos }
-  | { k: "empty"; pos: SourcePos }
-  | { k: "unsupported"; keyword: string; pos: SourcePos }
-  | { k: "assign"; target: Name; value: string; pos: SourcePos };
-
-export interface AttrNode {
-  name: Name;
-  args: { key?: Name; value: Name }[];
-  pos: SourcePos;
-}
-
-export type InitNode =
-  | {
-      k: "code";
-      name: Name;
-      lines?: { value: number; pos: SourcePos };
-      content: Name | Name[];
-      contentPos: SourcePos;
-      attrs: AttrNode[];
-      pos: SourcePos;
-    }
-  | { k: "page"; name: Name; value: Name; attrs: AttrNode[]; pos: SourcePos }
-  | { k: "frame"; name: Name; value: Name; attrs: AttrNode[]; pos: SourcePos }
-  | { k: "data"; name: Name; value?: { value: number; pos: SourcePos }; pos: SourcePos };
-
-export type DirectiveNode =
-  | { k: "arch"; value: Name; pos: SourcePos }
-  | { k: "speculate"; proc: Name; regions: Name[]; pos: SourcePos }
-  | { k: "interrupts"; proc: Name; count: { value: number; pos: SourcePos }; pos: SourcePos }
-  | { k: "handled"; classes: Name[]; pos: SourcePos };
-
-export interface ProcNode {
-  name: Name;
-  /** The parameters' names (`int *x` -> x): LKMM declares shared locations this way. */
-  params: Name[];
-  body: StmtNode[];
-  pos: SourcePos;
-}
-
-export interface FileNode {
-  name: Name;
-  headerPos: SourcePos;
-  directives: DirectiveNode[];
-  init: InitNode[];
-  initPos: SourcePos;
-  procs: ProcNode[];
-  /** The final condition's text and the position of its first character. */
-  final?: { text: string; pos: SourcePos };
-}
-
-export type SyntaxResult =
-  | { ok: true; file: FileNode }
-  | {
-      ok: false;
-      pos: SourcePos;
-      offset: number;
-      /** What would have been accepted there ("\";\" or \"}\""). */
-      expected: string;
-      /** A complete reason, when the failure is not a missing token. */
-      message?: string;
-    };
-
-// ---- positions -------------------------------------------------------------------------------
-
-/** Converts character offsets into 1-based line and column. */
-export class LineMap {
-  private readonly starts: number[] = [0];
-  constructor(text: string) {
-    for (let i = 0; i < text.length; i++) if (text[i] === "\n") this.starts.push(i + 1);
-  }
-  pos(offset: number): SourcePos {
-    let lo = 0;
-    let hi = this.starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.starts[mid] <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return { line: lo + 1, column: offset - this.starts[lo] + 1 };
-  }
-}
-
-// ---- the parser ------------------------------------------------------------------------------
-
-class Fail {
-  constructor(
-    readonly offset: number,
-    readonly expected: string[],
-    readonly message?: string,
-  ) {}
-}
-
 const CTYPES = new Set(["int", "unsigned", "long", "atomic_t", "u8", "u32", "u64"]);
 const UNSUPPORTED = new Set(["if", "else", "for", "do", "switch", "goto", "return"]);
 
-function isIdChar(c: number): boolean {
-  return (
-    (c >= 48 && c <= 57) ||
-    (c >= 65 && c <= 90) ||
-    (c >= 97 && c <= 122) ||
-    c === 95 ||
-    (c > 127 && /[\p{L}\p{N}]/u.test(String.fromCharCode(c)))
-  );
-}
-const isDigit = (c: number) => c >= 48 && c <= 57;
-
-/** Or-list as a reader says it: `"a", "b", or "c"`. */
-function orList(xs: string[]): string {
-  if (xs.length <= 1) return xs[0] ?? "something else";
-  if (xs.length === 2) return `${xs[0]} or ${xs[1]}`;
-  return `${xs.slice(0, -1).join(", ")}, or ${xs[xs.length - 1]}`;
-}
-
-/**
- * A predictive parser over the text. Like a PEG parser it remembers the rightmost position
- * where something was expected and what, which is what a syntax error reports.
- */
-class SyntaxParser {
-  private i = 0;
-  private far = -1;
-  private wanted: string[] = [];
+/** A predictive parser of the grammar above, on the scanner's primitives. */
+class SyntaxParser extends Scanner {
   private depth = 0;
-  private readonly n: number;
-
-  constructor(
-    private readonly s: string,
-    private readonly lines: LineMap,
-  ) {
-    this.n = s.length;
-  }
-
-  // -- scanning primitives ---------------------------------------------------------------------
-
-  private at(offset: number): SourcePos {
-    return this.lines.pos(offset);
-  }
-  private ws(): void {
-    const s = this.s;
-    while (this.i < this.n && s.charCodeAt(this.i) <= 32) this.i++;
-  }
-  private want(what: string, at = this.i): void {
-    if (at < this.far) return;
-    if (at > this.far) {
-      this.far = at;
-      this.wanted = [what];
-    } else if (at === this.far && !this.wanted.includes(what)) this.wanted.push(what);
-  }
-  private die(): never {
-    throw new Fail(this.far, this.wanted);
-  }
-  /** Is the literal next (after spaces)? Records it as expected when not. */
-  private peek(t: string): boolean {
-    this.ws();
-    if (this.s.startsWith(t, this.i)) return true;
-    if (this.i >= this.far) this.want(JSON.stringify(t));
-    return false;
-  }
-  private lit(t: string): boolean {
-    if (!this.peek(t)) return false;
-    this.i += t.length;
-    return true;
-  }
-  private need(t: string): number {
-    this.ws();
-    const at = this.i;
-    if (!this.lit(t)) this.die();
-    return at;
-  }
-  /** The identifier-like word starting here (after spaces), without consuming it. */
-  private word(): string {
-    this.ws();
-    let j = this.i;
-    if (j < this.n && isDigit(this.s.charCodeAt(j))) return "";
-    while (j < this.n && isIdChar(this.s.charCodeAt(j))) j++;
-    return this.s.slice(this.i, j);
-  }
-  private isKw(w: string): boolean {
-    return this.word() === w;
-  }
-  private kw(w: string): boolean {
-    if (this.word() === w) {
-      this.i += w.length;
-      return true;
-    }
-    if (this.i >= this.far) this.want(JSON.stringify(w));
-    return false;
-  }
-  private ident(): Name {
-    const w = this.word();
-    if (!w) {
-      this.want("an identifier");
-      this.die();
-    }
-    const pos = this.at(this.i);
-    this.i += w.length;
-    return { text: w, pos };
-  }
-  private number(): { value: number; pos: SourcePos } {
-    this.ws();
-    let j = this.i;
-    while (j < this.n && isDigit(this.s.charCodeAt(j))) j++;
-    if (j === this.i) {
-      this.want("a number");
-      this.die();
-    }
-    const r = { value: Number(this.s.slice(this.i, j)), pos: this.at(this.i) };
-    this.i = j;
-    return r;
-  }
-  private procName(): Name {
-    this.ws();
-    const m = /^P[0-9]+/.exec(this.s.slice(this.i, this.i + 24));
-    if (!m) {
-      this.want("a process name like P0");
-      this.die();
-    }
-    const pos = this.at(this.i);
-    this.i += m[0].length;
-    return { text: m[0], pos };
-  }
-  private isProcName(): boolean {
-    this.ws();
-    return this.s[this.i] === "P" && isDigit(this.s.charCodeAt(this.i + 1));
-  }
-  /** Skips to (not past) the first of `stops`; returns how many characters were skipped. */
-  private skipUntil(stops: string): number {
-    const from = this.i;
-    while (this.i < this.n && !stops.includes(this.s[this.i])) this.i++;
-    return this.i - from;
-  }
 
   // -- the file --------------------------------------------------------------------------------
 
@@ -652,4 +399,16 @@ class SyntaxParser {
 /** Parses the (comment-blanked) text. Positions refer to `lines`. */
 export function parseSyntax(text: string, lines: LineMap): SyntaxResult {
   return new SyntaxParser(text, lines).result();
+}
+
+/** The reason a syntax error gives: what was expected and found, or a hint for a known slip. */
+export function syntaxReason(text: string, e: Extract<SyntaxResult, { ok: false }>): string {
+  if (e.message) return e.message;
+  const tok = text.slice(e.offset).match(/^\s*(\w+|\S)/);
+  const found = tok ? `"${tok[1]}"` : "the end of the file";
+  if (e.offset === 0 || (tok && text.slice(0, e.offset).trim() === ""))
+    return `a scenario file starts with "C NAME" (the Linux-kernel litmus dialect), found ${found}`;
+  if (tok && UNSUPPORTED.has(tok[1]))
+    return `"${tok[1]}" is not supported: a process is straight-line code with spin-waits (while)`;
+  return `syntax error: expected ${e.expected}; found ${found}`;
 }

@@ -8,10 +8,10 @@
  * (`r0 = f();`), a kernel routine an architecture implements (sync_core, flush_icache_range...),
  * or an instruction of an architecture written as a call (`dsb(ish)`, `ic_ivau(f)`, `fence(rw,rw)`).
  */
-import { architectures } from "../arch";
-import type { ArgNode } from "./format-grammar";
-import type { SourcePos } from "../model";
-import type { Alias, Op, Perm } from "./spec";
+import { architectures } from "../../arch";
+import type { ArgNode } from "./ast";
+import type { SourcePos } from "../../model";
+import type { Alias, Op, Perm } from "../spec";
 
 /** One argument of a statement as written: `*x`, `f+1`, `42`, `"IC IVAU"`. */
 export type StatementArg = ArgNode;
