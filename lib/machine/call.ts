@@ -27,6 +27,9 @@ import {
 } from "./state";
 import { FAULT, FAULT_PROT, UNPRED, NONE, PERM_X, ptePerm, type Step } from "./layout";
 
+/** No other line fetched with this one. */
+const NO_CO: readonly number[][] = [];
+
 export abstract class Calls extends Effects {
   /** One line of a call: fetch through the pipeline, take a fault, or finish the run. */
   protected callStep(
@@ -44,19 +47,23 @@ export abstract class Calls extends Effects {
     const va = L.pages[r.page].vaBase + r.offset + i;
     const entry = s[b + this.o.pipe + va];
     if (entry !== NONE) {
-      const o = { v: entry, fill: -1, rank: s[b + this.o.prank + va], co: [], combo: 0 };
-      this.callWith(s, c, ri, reg, emit, exec, i, va, o);
+      const rank = s[b + this.o.prank + va];
+      this.callWith(s, c, ri, reg, emit, exec, i, va, entry, -1, rank, NO_CO, 0);
       return;
     }
-    const cpu = L.cpus[c];
-    const live = this.liveness ? cpu.liveRegions[s[b + PC]] : L.regions.map((x) => x.index);
     // The litmus front-end's exec keeps the ESOP 2020 model (herd7 agreement): no UNPRED there.
     const opts = this.fetchOptions(s, c, va);
-    for (const o of exec ? opts : this.withUnpredictable(ri, opts)) {
-      const faulted = o.v === FAULT || o.v === FAULT_PROT || o.v === UNPRED;
-      const combos = faulted ? [[]] : this.coFetch(s, c, va, live);
-      for (const [k, co] of combos.entries())
-        this.callWith(s, c, ri, reg, emit, exec, i, va, { ...o, rank: 0, co, combo: k });
+    const fill = this.fill;
+    const all = exec ? opts : this.withUnpredictable(ri, opts);
+    for (let j = 0; j < all.length; j++) {
+      const v = all[j];
+      if (v === FAULT || v === FAULT_PROT || v === UNPRED) {
+        this.callWith(s, c, ri, reg, emit, exec, i, va, v, fill, 0, NO_CO, 0);
+        continue;
+      }
+      const combos = this.coFetch(s, c, va);
+      for (let k = 0; k < combos.length; k++)
+        this.callWith(s, c, ri, reg, emit, exec, i, va, v, fill, 0, combos[k], k);
     }
     if (exec && L.arch.lateFetch && s[b + PROPH] === 0) this.lateFetch(s, c, exec, va, opts, emit);
   }
@@ -72,17 +79,16 @@ export abstract class Calls extends Effects {
     c: number,
     exec: Extract<Step, { k: "exec" }>,
     va: number,
-    now: { v: number }[],
+    now: readonly number[],
     emit: Emit,
   ): void {
     const L = this.layout;
     const b = this.base(c);
     const r = L.regions[exec.region];
-    const { ci } = this.lookup(s, c, va);
+    const ci = this.lookup(s, c, va);
     if (ci < 0) return;
     for (const v of r.registerOnly) {
-      if (now.some((o) => o.v === v) || exec.dispatch[v] === undefined || exec.dispatch[v] < 0)
-        continue;
+      if (now.includes(v) || exec.dispatch[v] === undefined || exec.dispatch[v] < 0) continue;
       const t = this.scratch(s);
       this.squashOlder(t, c, 0);
       t[b + PROPH] = ci + 1;
@@ -104,24 +110,28 @@ export abstract class Calls extends Effects {
     exec: Extract<Step, { k: "exec" }> | undefined,
     i: number,
     va: number,
-    o: { v: number; fill: number; rank: number; co: number[][]; combo: number },
+    fetched: number,
+    fill: number,
+    rank: number,
+    co: readonly number[][],
+    combo: number,
   ): void {
     const L = this.layout;
     const a = L.arch;
     const b = this.base(c);
     const r = L.regions[ri];
     const t = this.scratch(s);
-    this.squashOlder(t, c, o.rank);
+    this.squashOlder(t, c, rank);
     t[b + this.o.pipe + va] = NONE;
     t[b + this.o.prank + va] = 0;
-    this.applyFill(t, c, va, o.fill);
+    this.applyFill(t, c, va, fill);
     // The rest of the line, fetched with it (after the squash: it is the newest fetch).
-    for (const [x, v] of o.co) {
-      t[b + this.o.pipe + x] = v;
-      t[b + this.o.prank + x] = 1;
+    for (let j = 0; j < co.length; j++) {
+      t[b + this.o.pipe + co[j][0]] = co[j][1];
+      t[b + this.o.prank + co[j][0]] = 1;
     }
-    let v = o.v;
-    const lbl = label(c, K.prog, v + 1, o.combo);
+    let v = fetched;
+    const lbl = label(c, K.prog, v + 1, combo);
     if (v === UNPRED) {
       this.finishCall(t, c, reg, CLS_UNPRED);
       emit(lbl, this.canonical(t));
@@ -153,16 +163,18 @@ export abstract class Calls extends Effects {
         t[b + CSF]++;
         this.exceptionSyncs(t, c);
         const e = a.exceptions;
-        if (!(e.entrySyncs || e.returnSyncs) && o.rank > 0) {
+        if (!(e.entrySyncs || e.returnSyncs) && rank > 0) {
           // Without a context synchronisation the later prefetched lines stay: the refetch of
           // the faulting line takes its place in fetch order.
           const base = t.slice();
-          for (const x of this.fetchOptions(base, c, va)) {
+          const again = this.fetchOptions(base, c, va);
+          const refill = this.fill;
+          for (const x of again) {
             const u = this.scratch(base);
-            this.applyFill(u, c, va, x.fill);
-            u[b + this.o.pipe + va] = x.v;
-            u[b + this.o.prank + va] = o.rank;
-            emit(label(c, K.prog, (v + 1) | ((x.v + 1) << 8)), this.canonical(u));
+            this.applyFill(u, c, va, refill);
+            u[b + this.o.pipe + va] = x;
+            u[b + this.o.prank + va] = rank;
+            emit(label(c, K.prog, (v + 1) | ((x + 1) << 8)), this.canonical(u));
           }
           return;
         }

@@ -53,20 +53,20 @@ export abstract class Canonical extends MachineState {
         }
       }
       if (!this.liveness) continue;
-      const cpu = L.cpus[c];
-      const pc = t[b + PC];
-      const live = cpu.liveRegions[Math.min(pc, cpu.steps.length)];
-      if (live.length === 0) {
+      const steps = L.cpus[c].steps.length;
+      const live = this.liveAt[c][Math.min(t[b + PC], steps)];
+      if (live.regions.length === 0) {
         t.fill(NONE, b + this.o.tlb, b + this.o.prank);
         t.fill(0, b + this.o.prank, b + this.o.prank + L.nVaSlots);
         continue;
       }
       // Pipeline entries of regions this CPU will not run again are dead.
+      const pipe = b + this.o.pipe;
+      const prank = b + this.o.prank;
       for (let va = 0; va < L.nVaSlots; va++) {
-        if (t[b + this.o.pipe + va] === NONE) continue;
-        if (!this.vaLive(va, live)) {
-          t[b + this.o.pipe + va] = NONE;
-          t[b + this.o.prank + va] = 0;
+        if (t[pipe + va] !== NONE && live.va[va] === 0) {
+          t[pipe + va] = NONE;
+          t[prank + va] = 0;
         }
       }
     }
@@ -116,9 +116,11 @@ export abstract class Canonical extends MachineState {
         let cmp = 0;
         for (let k = 0; k < size && cmp === 0; k++) cmp = t[a + k] - t[bb + k];
         if (cmp <= 0) break;
-        const tmp = t.slice(a, a + size);
-        t.copyWithin(a, bb, bb + size);
-        t.set(tmp, bb);
+        for (let k = 0; k < size; k++) {
+          const x = t[a + k];
+          t[a + k] = t[bb + k];
+          t[bb + k] = x;
+        }
       }
     }
   }

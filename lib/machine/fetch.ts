@@ -5,46 +5,67 @@
  */
 import { Canonical } from "./canonical";
 import { FAULT, FAULT_PROT, UNPRED, NONE, PERM_X, pteFrame, ptePerm } from "./layout";
+import { PC } from "./state";
+
+/** [v] for each byte value v: one version, as a shared array. */
+const ONLY: readonly (readonly number[])[] = Array.from({ length: 256 }, (_, v) => [v]);
+const ONLY_FAULT = ONLY[FAULT];
+const ONLY_FAULT_PROT = ONLY[FAULT_PROT];
+
+/** One combination of nothing else fetched (a line alone in its cache line, or a fault). */
+const ALONE: readonly (readonly number[][])[] = [[]];
 
 export abstract class FetchSide extends Canonical {
+  /** The TLB entry the last lookup() or fetchOptions() walk fills (or -1). */
+  protected fill = -1;
+  /** Per code slot and set of version bits: the versions, in bit order (shared, read-only). */
+  private readonly setCache: (readonly number[])[][] = [];
+
   /**
    * Translation for instruction fetch on CPU c (MODEL.md mechanism 4): the code slot (or -1 for
-   * a fault) and the TLB entry a walk fills (or -1).
+   * a fault, -2 for a page that forbids fetch); the TLB entry a walk fills is left in `fill`.
    */
-  protected lookup(s: Uint8Array, c: number, va: number): { ci: number; fill: number } {
+  protected lookup(s: Uint8Array, c: number, va: number): number {
     const L = this.layout;
     const p = L.vaPage[va];
     let pte = s[this.base(c) + this.o.tlb + p];
-    let fill = -1;
+    this.fill = -1;
     if (pte === NONE) {
       pte = s[L.pages[p].pteLoc];
-      if (pte !== 0 || L.arch.tlbCachesInvalid) fill = pte;
+      if (pte !== 0 || L.arch.tlbCachesInvalid) this.fill = pte;
     }
-    if (pte === 0) return { ci: -1, fill };
-    if ((ptePerm(pte) & PERM_X) === 0) return { ci: -2, fill };
-    return { ci: L.frames[pteFrame(pte)].slotLoc - L.codeBase + L.vaSlotInPage[va], fill };
+    if (pte === 0) return -1;
+    if ((ptePerm(pte) & PERM_X) === 0) return -2;
+    return L.frames[pteFrame(pte)].slotLoc - L.codeBase + L.vaSlotInPage[va];
+  }
+
+  /** The versions of set `mask` of code slot ci (a shared array: do not modify). */
+  protected versionSet(ci: number, mask: number): readonly number[] {
+    const row = (this.setCache[ci] ??= []);
+    return (row[mask] ??= this.versionsOf(ci, mask));
   }
 
   /**
-   * The versions a fetch of VA slot va may return on CPU c (FAULT when translation fails).
-   * Instruction fetch is not coherent (Simner et al., ESOP 2020): without CTR_EL0.DIC a fetch may
-   * return any version this CPU's I-cache may hold, i.e. any version the PoU presented since the
-   * last IC IVAU / IC IALLU / fence.i reached this CPU.
+   * The versions a fetch of VA slot va may return on CPU c ([FAULT] or [FAULT_PROT] when
+   * translation fails; a shared array: do not modify); the TLB entry its walk fills is left in
+   * `fill`. Instruction fetch is not coherent (Simner et al., ESOP 2020): without CTR_EL0.DIC a
+   * fetch may return any version this CPU's I-cache may hold, i.e. any version the PoU presented
+   * since the last IC IVAU / IC IALLU / fence.i reached this CPU.
    */
-  protected fetchOptions(s: Uint8Array, c: number, va: number): { v: number; fill: number }[] {
+  protected fetchOptions(s: Uint8Array, c: number, va: number): readonly number[] {
     const L = this.layout;
     const a = L.arch;
-    const { ci, fill } = this.lookup(s, c, va);
-    if (ci < 0) return [{ v: ci === -1 ? FAULT : FAULT_PROT, fill }];
+    const ci = this.lookup(s, c, va);
+    if (ci < 0) return ci === -1 ? ONLY_FAULT : ONLY_FAULT_PROT;
     // SDM 9.1.3: x86 fetch is coherent with memory and with this CPU's own stores.
-    if (a.dic && a.fetchSeesOwnStores) return [{ v: this.read(s, c, L.codeBase + ci), fill }];
+    if (a.dic && a.fetchSeesOwnStores) return ONLY[this.read(s, c, L.codeBase + ci)];
     let mask = a.dic ? this.pouMask(s, ci) : s[this.base(c) + this.o.icache + ci];
     // Without Ziccid a fetch may take this hart's own store before others see it.
     if (a.fetchMaySeeOwnStores) {
       const own = this.ownBuffered(s, c, L.codeBase + ci);
       if (own >= 0) mask |= this.bit(ci, own);
     }
-    return this.versionsOf(ci, mask).map((v) => ({ v, fill }));
+    return this.versionSet(ci, mask);
   }
 
   /**
@@ -52,14 +73,17 @@ export abstract class FetchSide extends Canonical {
    * list of [va, version] per combination the I-side may present. Empty pipeline entries of live
    * regions only; nothing when the fetch faults.
    */
-  protected coFetch(s: Uint8Array, c: number, va: number, live: readonly number[]): number[][][] {
+  protected coFetch(s: Uint8Array, c: number, va: number): readonly (readonly number[][])[] {
+    const others = this.coSlots[va];
+    if (others.length === 0) return ALONE;
     let combos: number[][][] = [[]];
     const pipe = this.base(c) + this.o.pipe;
-    for (const x of this.coSlots[va]) {
-      if (s[pipe + x] !== NONE || (this.liveness && !this.vaLive(x, live as number[]))) continue;
-      const opts = this.fetchOptions(s, c, x).filter((o) => o.v !== FAULT && o.v !== FAULT_PROT);
+    const live = this.liveAt[c][Math.min(s[this.base(c) + PC], this.layout.cpus[c].steps.length)];
+    for (const x of others) {
+      if (s[pipe + x] !== NONE || (this.liveness && live.va[x] === 0)) continue;
+      const opts = this.fetchOptions(s, c, x).filter((v) => v !== FAULT && v !== FAULT_PROT);
       if (opts.length === 0) continue;
-      combos = combos.flatMap((xs) => opts.map((o) => [...xs, [x, o.v]]));
+      combos = combos.flatMap((xs) => opts.map((v) => [...xs, [x, v]]));
     }
     return combos;
   }
@@ -70,15 +94,12 @@ export abstract class FetchSide extends Canonical {
    * maintenance that makes the new one the only one fetch may see, a fetch that may still return
    * either is such a concurrent execution: it may run something else (UNPRED), as well as either.
    */
-  protected withUnpredictable(
-    ri: number,
-    opts: { v: number; fill: number }[],
-  ): { v: number; fill: number }[] {
+  protected withUnpredictable(ri: number, opts: readonly number[]): readonly number[] {
     const safe = this.layout.arch.cmodxSafe;
     if (!safe || opts.length < 2) return opts;
     const r = this.layout.regions[ri];
-    if (opts.every((o) => safe.includes(r.insn.get(o.v) ?? "code"))) return opts;
-    return [...opts, { v: UNPRED, fill: opts[0].fill }];
+    if (opts.every((v) => safe.includes(r.insn.get(v) ?? "code"))) return opts;
+    return [...opts, UNPRED];
   }
 
   protected applyFill(t: Uint8Array, c: number, va: number, fill: number): void {

@@ -116,6 +116,11 @@ export abstract class MachineState {
    * parts of a sub-line instruction site).
    */
   protected readonly coSlots: number[][];
+  /**
+   * Per CPU and program counter (up to the end): the regions it may still run (all of them
+   * without liveness), the VA slots of those (1: live), and their pages.
+   */
+  protected readonly liveAt: { regions: number[]; va: Uint8Array; pages: number[] }[][];
 
   constructor(L: Layout, opts: MachineOptions) {
     this.layout = L;
@@ -171,6 +176,24 @@ export abstract class MachineState {
     this.pouOff = L.nLoc;
     this.gSize = L.nLoc + (a.idc ? 0 : L.nCode);
     this.symmetryGroups = opts.symmetry === false ? [] : symmetryGroups(L);
+    const all = L.regions.map((r) => r.index);
+    this.liveAt = L.cpus.map((cpu) =>
+      Array.from({ length: cpu.steps.length + 1 }, (_, pc) => {
+        const regions = this.liveness ? cpu.liveRegions[pc] : all;
+        const va = new Uint8Array(L.nVaSlots);
+        const pages: number[] = [];
+        for (const ri of regions) {
+          const r = L.regions[ri];
+          va.fill(
+            1,
+            L.pages[r.page].vaBase + r.offset,
+            L.pages[r.page].vaBase + r.offset + r.lines,
+          );
+          if (!pages.includes(r.page)) pages.push(r.page);
+        }
+        return { regions, va, pages };
+      }),
+    );
   }
 
   private buf: Uint8Array = new Uint8Array(0);
@@ -240,16 +263,6 @@ export abstract class MachineState {
     const f = pte !== 0 ? L.frames[pteFrame(pte)] : L.frames[p.frames[0]];
     void c;
     return f.slotLoc + L.vaSlotInPage[va];
-  }
-
-  protected vaLive(va: number, live: number[]): boolean {
-    const L = this.layout;
-    for (const ri of live) {
-      const r = L.regions[ri];
-      const base = L.pages[r.page].vaBase + r.offset;
-      if (va >= base && va < base + r.lines) return true;
-    }
-    return false;
   }
 }
 

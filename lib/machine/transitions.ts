@@ -23,6 +23,9 @@ import {
 } from "./state";
 import { FAULT, FAULT_PROT, IPI_HANDLERS, UNPRED, NONE, type Step } from "./layout";
 
+/** One combination of nothing else fetched (a fetch that faults). */
+const ALONE: readonly (readonly number[][])[] = [[]];
+
 export abstract class Transitions extends Calls {
   successors(s: Uint8Array, emit: Emit): void {
     const L = this.layout;
@@ -112,38 +115,45 @@ export abstract class Transitions extends Calls {
         this.exceptionSyncs(t, c);
         emit(label(c, K.irq, 0), this.canonical(t));
       }
-      const live = this.liveness ? cpu.liveRegions[pc] : L.regions.map((r) => r.index);
+      const live = this.liveAt[c][pc];
       // Speculative fetch into the pipeline (MODEL.md mechanism 3).
+      let top = -1;
       for (const ri of cpu.speculate) {
-        if (!live.includes(ri)) continue;
+        if (!live.regions.includes(ri)) continue;
         const r = L.regions[ri];
         const base = L.pages[r.page].vaBase + r.offset;
         for (let i = 0; i < r.lines; i++) {
           const va = base + i;
           if (s[b + this.o.pipe + va] !== NONE) continue;
-          let top = 0;
-          for (let x = 0; x < L.nVaSlots; x++) top = Math.max(top, s[b + this.o.prank + x]);
+          if (top < 0) {
+            top = 0;
+            for (let x = 0; x < L.nVaSlots; x++) top = Math.max(top, s[b + this.o.prank + x]);
+          }
           const fetched = this.fetchOptions(s, c, va);
+          const fill = this.fill;
           // The litmus front-end (exec) keeps the ESOP 2020 model: no UNPRED there.
-          for (const o of cpu.faultReg >= 0 ? fetched : this.withUnpredictable(ri, fetched)) {
-            const faulted = o.v === FAULT || o.v === FAULT_PROT || o.v === UNPRED;
-            const combos = faulted ? [[]] : this.coFetch(s, c, va, live);
-            for (const [k, co] of combos.entries()) {
+          const all = cpu.faultReg >= 0 ? fetched : this.withUnpredictable(ri, fetched);
+          for (let j = 0; j < all.length; j++) {
+            const v = all[j];
+            const faulted = v === FAULT || v === FAULT_PROT || v === UNPRED;
+            const combos = faulted ? ALONE : this.coFetch(s, c, va);
+            for (let k = 0; k < combos.length; k++) {
+              const co = combos[k];
               const t = this.scratch(s);
-              this.applyFill(t, c, va, o.fill);
-              t[b + this.o.pipe + va] = o.v;
+              this.applyFill(t, c, va, fill);
+              t[b + this.o.pipe + va] = v;
               t[b + this.o.prank + va] = top + 1;
-              for (const [x, v] of co) {
-                t[b + this.o.pipe + x] = v;
-                t[b + this.o.prank + x] = top + 1;
+              for (let m = 0; m < co.length; m++) {
+                t[b + this.o.pipe + co[m][0]] = co[m][1];
+                t[b + this.o.prank + co[m][0]] = top + 1;
               }
-              emit(label(c, K.spec, va | (o.v << 8), k), this.canonical(t));
+              emit(label(c, K.spec, va | (v << 8), k), this.canonical(t));
             }
           }
         }
       }
       // TLB fill and eviction (MODEL.md mechanism 4).
-      for (const p of this.livePages(live)) {
+      for (const p of live.pages) {
         const e = s[b + this.o.tlb + p];
         const pte = s[L.pages[p].pteLoc];
         if (e === NONE && (pte !== 0 || a.tlbCachesInvalid)) {
@@ -158,15 +168,6 @@ export abstract class Transitions extends Calls {
         }
       }
     }
-  }
-
-  protected livePages(live: number[]): number[] {
-    const out: number[] = [];
-    for (const ri of live) {
-      const p = this.layout.regions[ri].page;
-      if (!out.includes(p)) out.push(p);
-    }
-    return out;
   }
 
   protected programStep(s: Uint8Array, c: number, st: Step, emit: Emit): void {
