@@ -272,8 +272,12 @@ function concretise(
   const perms = sym.symmetryGroups.reduce((n, grp) => n * factorial(grp.length), 1);
   const out = new Map<string, { values: Record<string, string>; labels: number[] }>();
   let budget = 20_000;
-  const same = (a: Uint8Array, b: Uint8Array) =>
-    a.length === b.length && a.every((x, i) => x === b[i]);
+  const same = (a: Uint8Array, b: Uint8Array) => {
+    if (a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+    return true;
+  };
+  const work = new Uint8Array(canon[0].length);
   const dfs = (s: Uint8Array, j: number, labels: number[]) => {
     if (out.size >= perms || budget-- <= 0) return;
     if (j === canon.length - 1) {
@@ -284,8 +288,8 @@ function concretise(
     }
     const next: { l: number; n: Uint8Array }[] = [];
     conc.successors(s, (l, n) => {
-      const c = sym.canonical(n.slice());
-      if (same(c, canon[j + 1])) next.push({ l, n: n.slice() });
+      work.set(n);
+      if (same(sym.canonical(work), canon[j + 1])) next.push({ l, n: n.slice() });
     });
     for (const x of next) {
       labels.push(x.l);

@@ -56,8 +56,9 @@ export abstract class Canonical extends MachineState {
       const steps = L.cpus[c].steps.length;
       const live = this.liveAt[c][Math.min(t[b + PC], steps)];
       if (live.regions.length === 0) {
-        t.fill(NONE, b + this.o.tlb, b + this.o.prank);
-        t.fill(0, b + this.o.prank, b + this.o.prank + L.nVaSlots);
+        // Loops rather than fill(): the ranges are a few bytes.
+        for (let k = b + this.o.tlb, end = b + this.o.prank; k < end; k++) t[k] = NONE;
+        for (let k = b + this.o.prank, end = k + L.nVaSlots; k < end; k++) t[k] = 0;
         continue;
       }
       // Pipeline entries of regions this CPU will not run again are dead.
