@@ -107,16 +107,37 @@ export abstract class Canonical extends MachineState {
     }
   }
 
+  private words?: Uint32Array;
+  /** A word view of t's buffer when CPU blocks are word-aligned in it, else null. */
+  private wordView(t: Uint8Array): Uint32Array | null {
+    if ((t.byteOffset | this.gSize | this.cpuSize) & 3) return null;
+    if (this.words?.buffer !== t.buffer)
+      this.words = new Uint32Array(t.buffer, 0, t.buffer.byteLength >> 2);
+    return this.words;
+  }
+
+  /** Lexicographic comparison of the blocks at a and b (bytes), skipping equal words. */
+  private compareBlocks(t: Uint8Array, w: Uint32Array | null, a: number, b: number): number {
+    const size = this.cpuSize;
+    let k = 0;
+    if (w) {
+      const a4 = (t.byteOffset + a) >> 2;
+      const b4 = (t.byteOffset + b) >> 2;
+      while (k < size && w[a4 + (k >> 2)] === w[b4 + (k >> 2)]) k += 4;
+    }
+    for (; k < size; k++) if (t[a + k] !== t[b + k]) return t[a + k] - t[b + k];
+    return 0;
+  }
+
   protected sortGroup(t: Uint8Array, g: number[]): void {
     // Insertion sort of the CPU blocks of a symmetric group (lexicographic on bytes).
     const size = this.cpuSize;
+    const w = this.wordView(t);
     for (let i = 1; i < g.length; i++) {
       for (let j = i; j > 0; j--) {
         const a = this.base(g[j - 1]);
         const bb = this.base(g[j]);
-        let cmp = 0;
-        for (let k = 0; k < size && cmp === 0; k++) cmp = t[a + k] - t[bb + k];
-        if (cmp <= 0) break;
+        if (this.compareBlocks(t, w, a, bb) <= 0) break;
         for (let k = 0; k < size; k++) {
           const x = t[a + k];
           t[a + k] = t[bb + k];
