@@ -92,6 +92,18 @@ export class StateStore {
     const off = i * this.words * 4;
     return this.arena8.subarray(off, off + this.size);
   }
+  /** A buffer for read(): the state as bytes, over whole words. */
+  buffer(): { bytes: Uint8Array; words: Int32Array } {
+    const words = new Int32Array(this.words);
+    return { bytes: new Uint8Array(words.buffer, 0, this.size), words };
+  }
+  /** Copies state i into a buffer() (cheaper than a view per state). */
+  read(i: number, out: { words: Int32Array }): void {
+    const n = this.words;
+    const src = this.arena32;
+    const dst = out.words;
+    for (let k = 0, off = i * n; k < n; k++) dst[k] = src[off + k];
+  }
   /** Copy of state i. */
   copy(i: number): Uint8Array {
     const off = i * this.words * 4;
@@ -177,6 +189,7 @@ export function bfs(ts: TransitionSystem, bounds: Bounds = {}): Graph {
   const finals: number[] = [];
   let transitions = 0;
   store.add(init);
+  const state = store.buffer();
   parent[0] = -1;
   let head = 0;
   let stoppedBy: Graph["stoppedBy"];
@@ -231,7 +244,8 @@ export function bfs(ts: TransitionSystem, bounds: Bounds = {}): Graph {
     }
     cur = head++;
     any = false;
-    ts.successors(store.get(cur), emit);
+    store.read(cur, state);
+    ts.successors(state.bytes, emit);
     if (!any) finals.push(cur);
   }
   const ms = performance.now() - t0;

@@ -63,6 +63,19 @@ export abstract class Effects extends Loads {
         const cl = this.lineOf(s, st.region, st.line, st.frame);
         // Ordered after this CPU's earlier stores to the same line.
         for (let i = 0; i < n; i++) if (L.codeOfCl[cl].includes(s[b + SB + 3 * i])) return;
+        const slots = L.codeOfCl[cl];
+        if (slots.length === 1) {
+          // One successor per version the clean may capture.
+          const ci = slots[0] - L.codeBase;
+          const vs = this.versionSet(ci, s[b + this.o.dcseen + ci] | this.bit(ci, s[slots[0]]));
+          for (let k = 0; k < vs.length; k++) {
+            const u = this.scratch(s);
+            u[b + this.o.pclean + ci] |= this.bit(ci, vs[k]);
+            u[b + PC]++;
+            emit(label(c, K.prog, k), this.canonical(u));
+          }
+          return;
+        }
         // One successor per combination of captured versions of the line's slots.
         let combos: number[][] = [[]];
         for (const loc of L.codeOfCl[cl]) {

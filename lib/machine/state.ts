@@ -101,6 +101,8 @@ export abstract class MachineState {
   };
   /** Per code slot: its region's versions (trap first); a version's bit is its index there. */
   protected readonly slotVersions: number[][];
+  /** Per code slot and byte value: the version's bit (0 for a value that is none of them). */
+  private readonly bits: Int32Array[];
   protected readonly liveness: boolean;
   protected readonly partialOrder: boolean;
   /** Groups of CPUs with identical programs whose blocks may be permuted (symmetry). */
@@ -164,6 +166,13 @@ export abstract class MachineState {
         this.slotVersions[f.slotLoc - L.codeBase + i] = vs;
       }
     }
+    this.bits = this.slotVersions.map((vs) => {
+      const row = new Int32Array(256);
+      vs.forEach((v, i) => {
+        if (v < 256 && row[v] === 0) row[v] = 1 << i;
+      });
+      return row;
+    });
     this.coSlots = [];
     for (let va = 0; va < L.nVaSlots; va++) {
       const p = L.pages[L.vaPage[va]];
@@ -233,8 +242,7 @@ export abstract class MachineState {
 
   /** Bit of version v in the set of versions of code slot ci. */
   protected bit(ci: number, v: number): number {
-    const i = this.slotVersions[ci].indexOf(v);
-    return i < 0 ? 0 : 1 << i;
+    return this.bits[ci][v];
   }
 
   /**
