@@ -107,12 +107,19 @@ export abstract class Canonical extends MachineState {
     }
   }
 
-  private words?: Uint32Array;
+  private wordsOf?: Uint8Array;
+  private words: Uint32Array | null = null;
+  private wordOff = 0;
   /** A word view of t's buffer when CPU blocks are word-aligned in it, else null. */
   private wordView(t: Uint8Array): Uint32Array | null {
-    if ((t.byteOffset | this.gSize | this.cpuSize) & 3) return null;
-    if (this.words?.buffer !== t.buffer)
-      this.words = new Uint32Array(t.buffer, 0, t.buffer.byteLength >> 2);
+    if (this.wordsOf !== t) {
+      this.wordsOf = t;
+      this.words =
+        (t.byteOffset | this.gSize | this.cpuSize) & 3
+          ? null
+          : new Uint32Array(t.buffer, 0, t.buffer.byteLength >> 2);
+      this.wordOff = t.byteOffset >> 2;
+    }
     return this.words;
   }
 
@@ -121,8 +128,8 @@ export abstract class Canonical extends MachineState {
     const size = this.cpuSize;
     let k = 0;
     if (w) {
-      const a4 = (t.byteOffset + a) >> 2;
-      const b4 = (t.byteOffset + b) >> 2;
+      const a4 = this.wordOff + (a >> 2);
+      const b4 = this.wordOff + (b >> 2);
       while (k < size && w[a4 + (k >> 2)] === w[b4 + (k >> 2)]) k += 4;
     }
     for (; k < size; k++) if (t[a + k] !== t[b + k]) return t[a + k] - t[b + k];
