@@ -35,6 +35,9 @@ export default async function bench() {
   const total = [];
   const cold = [];
   const pooled = [];
+  const coldNoSnapshot = [];
+  const { kernelSnapshot } = require(join(root, "kernel", "dist", "snapshot.js"));
+  const snapshot = kernelSnapshot();
   try {
     const path = join(dir, "cold.ipynb");
     writeFileSync(path, JSON.stringify(trivial("c1")));
@@ -44,6 +47,18 @@ export default async function bench() {
       total.push(r.durationMs);
       const first = r.cells.find((c) => c.durationMs !== undefined);
       cold.push(r.startMs + (first?.durationMs ?? NaN));
+    }
+    // The same without the kernel's startup snapshot (kernel/snapshot.ts), for comparison.
+    process.env.EXECMEM_LAB_KERNEL_SNAPSHOT = "0";
+    try {
+      for (let i = 0; i < 3; i++) {
+        const r = await runNotebook(path, trivial("c1"), { timeoutMs: 60_000 });
+        if (r.failures.length) throw new Error(`bench notebook failed: ${JSON.stringify(r.failures)}`);
+        const first = r.cells.find((c) => c.durationMs !== undefined);
+        coldNoSnapshot.push(r.startMs + (first?.durationMs ?? NaN));
+      }
+    } finally {
+      delete process.env.EXECMEM_LAB_KERNEL_SNAPSHOT;
     }
     // A kernel started ahead, as the runner does for every notebook after the first ones of a
     // run: the notebook starts once the kernel is up (it has had the time of an earlier notebook).
@@ -94,7 +109,13 @@ export default async function bench() {
       value: median(cold) / 1000,
       unit: "s",
       target: { max: 0.5 },
-      note: "a kernel started on demand (Jupyter, a run of one notebook)",
+      note: `a kernel started on demand (a run of one notebook); ${snapshot ? "from its startup snapshot" : "NO startup snapshot (npm run build makes it)"}`,
+    },
+    {
+      name: "kernel start to first executed cell, cold kernel, no snapshot",
+      value: median(coldNoSnapshot) / 1000,
+      unit: "s",
+      note: `median of ${coldNoSnapshot.length}; EXECMEM_LAB_KERNEL_SNAPSHOT=0, as a kernel Jupyter starts`,
     },
     {
       name: "kernel start to first executed cell, kernel started ahead",

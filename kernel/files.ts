@@ -1,6 +1,9 @@
 /** File-system helpers for the commands that write files (runner, render, kernel install). */
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "fs";
-import { dirname, resolve } from "path";
+import { basename, dirname, join, resolve } from "path";
+
+/** kernel/dist, where the built kernel and its caches live (also when run from the sources). */
+export const KERNEL_DIST = basename(__dirname) === "dist" ? __dirname : join(__dirname, "dist");
 
 /**
  * `mkdir -p`, one level at a time. Node's `mkdirSync(dir, { recursive: true })` never returns on

@@ -10,6 +10,7 @@ import { tmpdir } from "os";
 import { getHeapStatistics } from "v8";
 import { join, resolve } from "path";
 import * as zmq from "zeromq";
+import { kernelSnapshot } from "../snapshot";
 
 /** The launcher the kernelspec names (compiled kernel/launch.ts). */
 export const LAUNCHER = resolve(__dirname, "..", "launch.js");
@@ -180,11 +181,15 @@ export class KernelClient {
     const tmp = mkdtempSync(join(tmpdir(), "execmem-lab-kernel-"));
     const connFile = join(tmp, "connection.json");
     writeFileSync(connFile, JSON.stringify(conn));
+    // The kernel's startup snapshot (kernel/snapshot.ts) when there is one for this launcher and
+    // V8 configuration (a heap limit is a V8 flag the snapshot was not built with).
+    const env = opts.env ?? process.env;
+    const snapshot = opts.launcher || opts.heapMb ? null : kernelSnapshot(env);
     const child = spawn(
       process.execPath,
       [
         ...(opts.heapMb ? [`--max-old-space-size=${opts.heapMb}`] : []),
-        opts.launcher ?? LAUNCHER,
+        ...(snapshot ? ["--snapshot-blob", snapshot] : [opts.launcher ?? LAUNCHER]),
         "kernel",
         "--config-file",
         connFile,
@@ -192,7 +197,7 @@ export class KernelClient {
       {
         cwd: opts.cwd,
         // JPY_PARENT_PID: the kernel exits when this process is gone (see kernel/launch.ts).
-        env: { ...(opts.env ?? process.env), JPY_PARENT_PID: String(process.pid) },
+        env: { ...env, JPY_PARENT_PID: String(process.pid) },
         stdio: ["ignore", "pipe", "pipe"],
       },
     );

@@ -20,7 +20,7 @@ import {
 } from "fs";
 import { basename, dirname, join, relative, resolve, sep } from "path";
 import type { NotebookSummary } from "execmem-lab";
-import { makeDirs, writeFileAtomic } from "../files";
+import { KERNEL_DIST, makeDirs, writeFileAtomic } from "../files";
 import {
   PLOTLY_FILE,
   plotlyJsPath,
@@ -172,6 +172,19 @@ function outName(nbAbs: string, nbDirAbs: string): string {
   return (inside ? rel : basename(nbAbs)).replace(/\.ipynb$/, "");
 }
 
+/** Where the runner keeps each notebook's last time (ms), by absolute path. */
+const timesFile = join(KERNEL_DIST, "notebook-times.json");
+
+function readTimes(file: string): { [notebook: string]: number } {
+  try {
+    const t = JSON.parse(readFileSync(file, "utf8")) as unknown;
+    if (t && typeof t === "object" && !Array.isArray(t)) return t as { [notebook: string]: number };
+  } catch {
+    // no earlier run
+  }
+  return {};
+}
+
 async function pool<T>(
   items: T[],
   jobs: number,
@@ -284,16 +297,20 @@ export async function runNotebooks(opts: RunOptions = {}): Promise<RunResult> {
   // Kernels are started ahead: while notebooks i..i+jobs-1 run, the kernels of the next `jobs`
   // notebooks start (TypeScript's start-up is most of a kernel's start), so a notebook finds its
   // kernel ready. A kernel that fails to start fails its own notebook, as before.
+  // The longest notebooks (by their time in earlier runs) start first, so that the run does not
+  // end with one long notebook on one core.
+  const times = readTimes(timesFile);
+  const queue = [...loaded].sort((a, b) => (times[b.abs] ?? 0) - (times[a.abs] ?? 0));
   const kernels: (Promise<KernelClient> | undefined)[] = [];
   const startAhead = (i: number) => {
-    for (let k = i; k < Math.min(loaded.length, i + jobs + 1); k++) {
+    for (let k = i; k < Math.min(queue.length, i + jobs + 1); k++) {
       if (kernels[k]) continue;
-      const kernel = KernelClient.start({ cwd: dirname(loaded[k].abs), heapMb: opts.kernelHeapMb });
+      const kernel = KernelClient.start({ cwd: dirname(queue[k].abs), heapMb: opts.kernelHeapMb });
       kernel.catch(() => {}); // reported by its notebook
       kernels[k] = kernel;
     }
   };
-  await pool(loaded, jobs, async (l, i) => {
+  await pool(queue, jobs, async (l, i) => {
     startAhead(i);
     progress.start(l.shown);
     const html = join(outDir, `${l.name}.html`);
@@ -360,6 +377,13 @@ export async function runNotebooks(opts: RunOptions = {}): Promise<RunResult> {
     progress.end(result);
   });
   progress.close();
+  for (const r of results)
+    if (r.status === "passed") times[resolve(cwd, r.notebook)] = r.durationMs;
+  try {
+    writeFileAtomic(timesFile, JSON.stringify(times, null, 1) + "\n");
+  } catch {
+    // only the order of the next run depends on it
+  }
   results.sort((a, b) => a.notebook.localeCompare(b.notebook));
   return { results, ok: results.every((r) => r.status === "passed"), outDir, index: indexPath };
 }

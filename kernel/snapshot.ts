@@ -1,0 +1,103 @@
+/**
+ * The kernel's V8 startup snapshot: most of a cold kernel's start is TypeScript parsing and
+ * binding the same declaration files (lib.es2022, @types/node, the library's .d.ts) before the
+ * first cell. `npm run build` writes a snapshot holding them (kernel/snapshot-entry.ts) to
+ * kernel/dist/snapshot/; a kernel started with `node --snapshot-blob BLOB` begins with them
+ * parsed and re-parses only a file whose text changed since.
+ *
+ * A snapshot is used only by the Node.js binary that built it and with the same TypeScript and
+ * tslab files (its stamp says which); with another heap limit (V8 flags must match the build) or
+ * EXECMEM_LAB_KERNEL_SNAPSHOT=0 kernels start without it, as they do when there is none.
+ */
+import { spawnSync } from "child_process";
+import { createHash } from "crypto";
+import { existsSync, readFileSync, renameSync, rmSync, statSync } from "fs";
+import { dirname, join } from "path";
+import { KERNEL_DIST, makeDirs, writeFileAtomic } from "./files";
+
+const DIST = KERNEL_DIST;
+/** The builder and deserialised entry (compiled kernel/snapshot-entry.ts). */
+export const SNAPSHOT_ENTRY = join(DIST, "snapshot-entry.js");
+const DIR = join(DIST, "snapshot");
+
+/**
+ * What a snapshot depends on: the Node.js binary, the TypeScript compiler and tslab converter it
+ * holds, and its own entry (by content: a rebuild rewrites it unchanged).
+ */
+export function snapshotStamp(): { [key: string]: string } {
+  const tslab = dirname(require.resolve("tslab/package.json"));
+  const stamp: { [key: string]: string } = {
+    node: `${process.version} ${process.arch} ${process.execPath}`,
+    entry: createHash("sha256").update(readFileSync(SNAPSHOT_ENTRY)).digest("hex"),
+  };
+  for (const f of [
+    require.resolve("@tslab/typescript-for-tslab", { paths: [tslab] }),
+    join(tslab, "dist", "converter.js"),
+  ]) {
+    const s = statSync(f);
+    stamp[f] = `${s.size} ${s.mtimeMs}`;
+  }
+  return stamp;
+}
+
+function paths(): { blob: string; stamp: string } {
+  const name = `kernel-${process.version}-${process.arch}`;
+  return { blob: join(DIR, `${name}.blob`), stamp: join(DIR, `${name}.json`) };
+}
+
+/**
+ * The snapshot a kernel can start from, or null (none built, built for other files or another
+ * Node.js, or turned off with EXECMEM_LAB_KERNEL_SNAPSHOT=0).
+ */
+export function kernelSnapshot(env: NodeJS.ProcessEnv = process.env): string | null {
+  if (env.EXECMEM_LAB_KERNEL_SNAPSHOT === "0") return null;
+  const { blob, stamp } = paths();
+  try {
+    if (!existsSync(blob)) return null;
+    const want = JSON.stringify(snapshotStamp());
+    return readFileSync(stamp, "utf8") === want ? blob : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Build the snapshot (a few seconds: one kernel's TypeScript start-up). Run from the kernel
+ * package's folder, so the library resolves as from a notebook in the checkout.
+ * @returns the snapshot's path, or the build's error output if it failed.
+ */
+export function buildKernelSnapshot(): { blob: string } | { error: string } {
+  const { blob, stamp } = paths();
+  makeDirs(DIR);
+  const tmp = `${blob}.tmp-${process.pid}`;
+  // A snapshot's entry runs as a script, without CommonJS's `exports`: give it one. Written beside
+  // the entry, so that its __dirname is the same.
+  const script = join(DIST, `snapshot-entry.build-${process.pid}.js`);
+  writeFileAtomic(script, `var exports = {};\n${readFileSync(SNAPSHOT_ENTRY, "utf8")}`);
+  const r = spawnSync(process.execPath, ["--snapshot-blob", tmp, "--build-snapshot", script], {
+    cwd: dirname(DIST),
+    encoding: "utf8",
+    env: { ...process.env, NODE_OPTIONS: "" },
+  });
+  rmSync(script, { force: true });
+  if (r.status !== 0 || !existsSync(tmp)) {
+    rmSync(tmp, { force: true });
+    return { error: `${r.stderr || r.stdout || r.error?.message || `exit ${r.status}`}`.trim() };
+  }
+  renameSync(tmp, blob);
+  writeFileAtomic(stamp, JSON.stringify(snapshotStamp()));
+  return { blob };
+}
+
+if (require.main === module) {
+  const t0 = Date.now();
+  const r = buildKernelSnapshot();
+  if ("error" in r) {
+    // Kernels start without it (slower); the build itself succeeded.
+    console.warn(`execmem-lab: kernel snapshot not built (kernels start without it):\n${r.error}`);
+  } else {
+    console.log(
+      `execmem-lab: kernel snapshot ${r.blob} (${((Date.now() - t0) / 1000).toFixed(1)} s)`,
+    );
+  }
+}

@@ -1,0 +1,80 @@
+import { writeFileSync } from "fs";
+import { dirname, join } from "path";
+import { describe, expect, it } from "vitest";
+import { kernelSnapshot } from "../kernel/snapshot";
+import { withKeptFiles, type SourceFileLike, type TypeScript } from "../kernel/snapshot-entry";
+import { tempDir } from "./kernel-support";
+
+// The compiler tslab uses (the one the snapshot holds).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const ts = require(
+  require.resolve("@tslab/typescript-for-tslab", {
+    paths: [dirname(require.resolve("tslab/package.json"))],
+  }),
+) as typeof import("typescript");
+
+interface Watch {
+  getProgram(): { getProgram(): import("typescript").Program };
+  close(): void;
+}
+
+/** A watch program as tslab makes one, through `shim`, over root.ts importing ./decl. */
+function watchProgram(shim: TypeScript, dir: string): Watch {
+  const root = join(dir, "root.ts");
+  writeFileSync(root, 'import { x } from "./decl";\nexport const y: number = x;\n');
+  const host = (shim.createWatchCompilerHost as unknown as typeof ts.createWatchCompilerHost)(
+    [root],
+    // No default library: the test is about decl.d.ts, and parsing lib.d.ts three times is slow.
+    { noEmit: true, noLib: true, types: [] },
+    ts.sys,
+    undefined,
+    () => {},
+    () => {},
+  );
+  return ts.createWatchProgram(host) as unknown as Watch;
+}
+
+describe("kernel snapshot: kept declaration files", () => {
+  it("a program takes a kept file while its text on disk is the same, and parses it again once changed", () => {
+    const dir = tempDir("snapshot");
+    const decl = join(dir, "decl.d.ts");
+    writeFileSync(decl, "export declare const x: number;\n");
+    // What the snapshot keeps: the files of a program built before.
+    const before = watchProgram(ts as unknown as TypeScript, dir);
+    const kept = new Map<string, SourceFileLike>();
+    for (const f of before.getProgram().getProgram().getSourceFiles()) {
+      const file = f as unknown as SourceFileLike;
+      if (file.isDeclarationFile) kept.set(file.path, file);
+    }
+    before.close();
+    const keptDecl = [...kept.values()].find((f) => f.path.endsWith("/decl.d.ts"));
+    expect(keptDecl).toBeDefined();
+
+    const shim = withKeptFiles(ts as unknown as TypeScript, kept);
+    const same = watchProgram(shim, dir);
+    const program = same.getProgram().getProgram();
+    expect(program.getSourceFiles().find((f) => f.fileName === decl)).toBe(keptDecl);
+    // The root file (a cell, in tslab) is never taken from the snapshot.
+    expect(program.getSourceFiles().some((f) => f.fileName.endsWith("root.ts"))).toBe(true);
+    const errors = (p: import("typescript").Program) =>
+      p
+        .getSemanticDiagnostics(p.getSourceFile(join(dir, "root.ts")))
+        .map((d) => ts.flattenDiagnosticMessageText(d.messageText, ""));
+    expect(errors(program)).toEqual([]);
+    same.close();
+
+    writeFileSync(decl, "export declare const x: boolean;\n");
+    const changed = watchProgram(shim, dir);
+    const p2 = changed.getProgram().getProgram();
+    const fresh = p2.getSourceFiles().find((f) => f.fileName === decl);
+    expect(fresh).not.toBe(keptDecl);
+    expect(fresh?.text).toContain("boolean");
+    // The new declaration is what the checker sees.
+    expect(errors(p2)).toEqual(["Type 'boolean' is not assignable to type 'number'."]);
+    changed.close();
+  });
+
+  it("is not used when turned off", () => {
+    expect(kernelSnapshot({ EXECMEM_LAB_KERNEL_SNAPSHOT: "0" })).toBeNull();
+  });
+});
