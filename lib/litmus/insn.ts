@@ -3,9 +3,7 @@
  * A64 encodings the tests store as integers), and a canonical text for instruction values.
  */
 
-import { CONDS } from "../machine/layout";
-
-export { CONDS };
+import { A64_CONDITIONS, CONDS } from "../model";
 
 /**
  * Registers are canonical names: "X0".."X30", "XZR". A register operand may be shifted left
@@ -443,24 +441,7 @@ export function decodeEncoding(v: bigint): Insn {
   if ((w & 0xfc000000) >>> 0 === 0x94000000)
     return { k: "bl", target: { rel: sext(w & 0x3ffffff, 26) * 4 } };
   if ((w & 0xff000010) >>> 0 === 0x54000000) {
-    const cond = [
-      "EQ",
-      "NE",
-      "CS",
-      "CC",
-      "MI",
-      "PL",
-      "VS",
-      "VC",
-      "HI",
-      "LS",
-      "GE",
-      "LT",
-      "GT",
-      "LE",
-      "AL",
-      "AL",
-    ][w & 15];
+    const cond = A64_CONDITIONS[w & 15];
     return { k: "bcond", cond, target: { rel: sext((w >>> 5) & 0x7ffff, 19) * 4 } };
   }
   const top = (w & 0xffc00000) >>> 0;

@@ -9,3 +9,4 @@ export * from "./verdict";
 export * from "./errors";
 export * from "./interrupt";
 export * from "./prng";
+export * from "./conditions";

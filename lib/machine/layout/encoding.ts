@@ -69,24 +69,3 @@ export class SymbolTable {
     return this.add(`insn:${versions[v]}`, { kind: "insn", name: versions[v], version: v });
   }
 }
-
-/** AArch64 condition codes (Arm ARM C1.2.4) a flags condition may name. */
-export const CONDS = [
-  "EQ",
-  "NE",
-  "CS",
-  "HS",
-  "CC",
-  "LO",
-  "MI",
-  "PL",
-  "VS",
-  "VC",
-  "HI",
-  "LS",
-  "GE",
-  "LT",
-  "GT",
-  "LE",
-  "AL",
-];

@@ -18,7 +18,6 @@ export * from "./types";
 
 export { MAX_CPUS, MAX_REGISTERS, MAX_VALUE } from "../../scenario/spec";
 export {
-  CONDS,
   encodePte,
   permBits,
   permText,

@@ -3,9 +3,8 @@
  * integers or symbols (addresses, instruction values, labels), branches name labels resolved
  * when the program is complete, `exec` runs the instruction a code line holds.
  */
-import type { SourcePos } from "../../model";
+import { CONDS, type SourcePos } from "../../model";
 import type { Op, Operand } from "../../scenario/spec";
-import { CONDS } from "./encoding";
 import type { Step } from "./types";
 import type { ProgramCompiler } from "./program";
 import { takesAddress } from "./sequences";
