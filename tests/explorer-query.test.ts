@@ -12,6 +12,11 @@ import {
   shortestWhere,
   stepsTable,
   valuesOf,
+  verdictOf,
+  BAD_CLASSES,
+  DEFAULT_BAD,
+  type ExplorationResult,
+  type OutcomeResult,
 } from "../lib";
 import { publish } from "./support/scenarios";
 
@@ -57,5 +62,83 @@ describe("questions asked of results", () => {
     expect(String(w["text/plain"])).toContain("call f");
     expect(md("**x** <y>")[JUPYTER_DISPLAY]()["text/markdown"]).toBe("**x** <y>");
     expect(table([{ a: "<b>" }])[JUPYTER_DISPLAY]()["text/html"]).toContain("&lt;b&gt;");
+  });
+});
+
+describe("the verdict rule (verdictOf)", () => {
+  const outcome = (values: Record<string, string>, steps: number): OutcomeResult => ({
+    key: JSON.stringify(values),
+    values,
+    count: 1,
+    satisfies: null,
+    witness: {
+      steps: Array.from({ length: steps }, (_x, i) => ({
+        step: i + 1,
+        cpu: 1,
+        kind: "program" as const,
+        action: "a",
+        changes: [],
+        effect: "",
+        sync: false,
+        residency: [],
+      })),
+      initial: [],
+      lines: [],
+      cpus: 2,
+    },
+  });
+  const result = (outcomes: OutcomeResult[], complete = true, handled?: string[]) =>
+    ({
+      scenario: "t",
+      arch: "x86-64",
+      outcomes,
+      stats: { complete },
+      condition: null,
+      observation: null,
+      expected: null,
+      matchesExpectation: null,
+      handled,
+    }) as unknown as ExplorationResult;
+  const r = result([
+    outcome({ "1:r0": "new", "1:r1": "stale" }, 3),
+    outcome({ "1:r0": "spurious-fault+fault", "1:r1": "new" }, 5),
+  ]);
+
+  it("counts every value of an outcome, or one register's with `reg`", () => {
+    const all = verdictOf(r, { mitigations: [] });
+    expect(all.sufficient).toBe(false);
+    expect(all.outcomes).toEqual(["stale", "fault"]);
+    expect(all.witness!.steps.length).toBe(3);
+    const r1 = verdictOf(r, { mitigations: ["m"], reg: "1:r1" });
+    expect([r1.sufficient, r1.outcomes, r1.arch, r1.mitigations]).toEqual([
+      false,
+      ["stale"],
+      "x86-64",
+      ["m"],
+    ]);
+    expect(verdictOf(r, { mitigations: [], reg: "1:r0" }).outcomes).toEqual(["fault"]);
+  });
+
+  it("leaves out handled classes; sufficient only after a complete search", () => {
+    const handled = result(r.outcomes, true, ["fault"]);
+    expect(verdictOf(handled, { mitigations: [], reg: "1:r0" }).sufficient).toBe(true);
+    expect(
+      verdictOf(result(r.outcomes, false, ["fault"]), { mitigations: [], reg: "1:r0" }),
+    ).toMatchObject({ sufficient: null, outcomes: [] });
+    expect(verdictOf(handled, { mitigations: [] }, ["fault"]).sufficient).toBe(true);
+  });
+
+  it("agrees with badOf on a register of a real exploration", () => {
+    const s1 = explore(
+      publish(
+        "x86-64",
+        () => {},
+        () => {},
+      ),
+    );
+    const v = verdictOf(s1, { mitigations: [], reg: "1:r0" });
+    expect(v.outcomes).toEqual(badOf(s1));
+    expect(v.sufficient).toBe(false);
+    expect(DEFAULT_BAD).toBe(BAD_CLASSES);
   });
 });

@@ -5,6 +5,7 @@
 import { table, type SelfDisplaying } from "../display";
 import {
   OUTCOME_CLASSES,
+  classesOfOutcome,
   isBad,
   outcomeClassesOf,
   type ExplorationResult,
@@ -23,9 +24,7 @@ export function valuesOf(r: ExplorationResult, reg = "1:r0"): string[] {
 /** Outcome classes one register reached (a hang of the scenario counts for every register). */
 export function classesOf(r: ExplorationResult, reg = "1:r0"): OutcomeClass[] {
   const found = new Set<OutcomeClass>();
-  for (const o of r.outcomes)
-    for (const c of outcomeClassesOf({ [reg]: o.values[reg] ?? "" }, o.values.hang ? "hang" : ""))
-      found.add(c);
+  for (const o of r.outcomes) for (const c of classesOfOutcome(o, reg)) found.add(c);
   return OUTCOME_CLASSES.filter((c) => found.has(c));
 }
 

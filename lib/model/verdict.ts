@@ -40,15 +40,28 @@ export function isBad(
   return bad.includes(c) && !(result.handled ?? []).includes(c);
 }
 
-/** Bad outcome classes of one outcome. */
-export function badClasses(o: OutcomeResult, bad: readonly string[] = BAD_CLASSES): OutcomeClass[] {
-  return outcomeClassesOf(o.values, o.key).filter((c) => bad.includes(c));
+/**
+ * The outcome classes of one outcome: named by any of its values, or with `reg` by that
+ * register's value alone (a hang of the scenario counts for every register).
+ */
+export function classesOfOutcome(o: OutcomeResult, reg?: string): OutcomeClass[] {
+  if (reg === undefined) return outcomeClassesOf(o.values, o.key);
+  return outcomeClassesOf({ [reg]: o.values[reg] ?? "" }, o.values.hang ? "hang" : "");
+}
+
+/** Bad outcome classes of one outcome (of register `reg` alone when given). */
+export function badClasses(
+  o: OutcomeResult,
+  bad: readonly string[] = BAD_CLASSES,
+  reg?: string,
+): OutcomeClass[] {
+  return classesOfOutcome(o, reg).filter((c) => bad.includes(c));
 }
 
 /**
  * A verdict cell computed from an exploration: insufficient when a bad outcome is reachable
  * (with the shortest such witness), sufficient when none is and the exploration was complete,
- * unknown otherwise.
+ * unknown otherwise. With `cell.reg`, only that register's outcome classes count (as badOf()).
  */
 export function verdictOf(
   result: ExplorationResult,
@@ -58,12 +71,14 @@ export function verdictOf(
     situation?: string;
     href?: string;
     note?: string;
+    /** Count the classes of this register only ("1:r0"); default: every value of an outcome. */
+    reg?: string;
   },
   bad: readonly string[] = BAD_CLASSES,
 ): VerdictCell {
   const counted = bad.filter((c) => isBad(result, c, bad));
   const bads = result.outcomes
-    .map((o) => ({ o, classes: badClasses(o, counted) }))
+    .map((o) => ({ o, classes: badClasses(o, counted, cell.reg) }))
     .filter((x) => x.classes.length > 0)
     .sort((a, b) => a.o.witness.steps.length - b.o.witness.steps.length);
   const reached = new Set<string>(bads.flatMap((x) => x.classes));

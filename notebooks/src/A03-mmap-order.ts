@@ -100,9 +100,10 @@ fredSf ? stepsTable(fredSf.witness, `${fredRun!.arch} (fault delivery and ERETS 
 // ## Conclusion (computed)
 
 // %%
+import { verdictOf } from "execmem-lab";
 const a3main = main3.r;
 const a3early = a3runs.find((x) => x.arch === arch && !x.wait)!.r;
-const a3ok = badOf(a3main).length === 0 && a3main.stats.complete;
+const a3ok = verdictOf(a3main, { mitigations: [], reg: "1:r0" }).sufficient === true;
 const earlyFault = valuesOf(a3early).includes("fault");
 const s4oops = valuesOf(s4).includes("oops");
 const a3fred = fredRun ? badOf(fredRun.r) : null;

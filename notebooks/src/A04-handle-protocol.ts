@@ -41,7 +41,7 @@ let seed = 1; // unused (exhaustive exploration)
 // %% [include] _helpers.ts
 
 // %%
-import { scenario, explore, archSequence, getArch, progress, display, sameArch, byArch, type Program } from "execmem-lab";
+import { scenario, explore, archSequence, getArch, progress, display, sameArch, byArch, verdictOf, type Program } from "execmem-lab";
 
 const CANDIDATES = ["none", "barrier", "maintenance", "maintenance + all CPUs"] as const;
 type Candidate = (typeof CANDIDATES)[number];
@@ -110,7 +110,7 @@ const a4fresh = a4arches.map((a) => ({
 bar4.finish();
 const a4needed = a4fresh.map((x) => ({
   arch: x.arch,
-  first: x.runs.find((y) => badOf(y.r).length === 0 && y.r.stats.complete)?.c ?? "none of the candidates",
+  first: x.runs.find((y) => verdictOf(y.r, { mitigations: [y.c], reg: "1:r0" }).sufficient)?.c ?? "none of the candidates",
 }));
 table(
   a4fresh.flatMap((x) =>
@@ -129,13 +129,7 @@ table(
 // %%
 import { verdictTable, type VerdictCell } from "execmem-lab";
 const cells4: VerdictCell[] = a4fresh.flatMap((x) =>
-  x.runs.map((y) => ({
-    arch: x.arch,
-    mitigations: y.c === "none" ? [] : [y.c],
-    sufficient: badOf(y.r).length ? false : y.r.stats.complete ? true : null,
-    outcomes: badOf(y.r),
-    witness: badWitness(y.r)?.witness,
-  })),
+  x.runs.map((y) => verdictOf(y.r, { arch: x.arch, mitigations: y.c === "none" ? [] : [y.c], reg: "1:r0" })),
 );
 verdictTable(cells4, { mitigations: [...CANDIDATES.slice(1)], title: "jit_text_map() synchronisation per architecture (fresh VA)" });
 

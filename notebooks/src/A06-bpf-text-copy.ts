@@ -72,16 +72,16 @@ table(
 );
 
 // %%
-import { verdictTable } from "execmem-lab";
+import { verdictOf, verdictTable } from "execmem-lab";
 verdictTable(
-  a6runs.map((x) => ({
-    arch: x.arch,
-    mitigations: x.cpu1 === "nothing" ? [] : [x.cpu1],
-    situation: x.held === "trap" ? "fresh chunk (illegal-insn fill)" : "reused chunk (freed program)",
-    sufficient: badOf(x.r).length ? false : x.r.stats.complete ? true : null,
-    outcomes: badOf(x.r),
-    witness: badWitness(x.r)?.witness,
-  })),
+  a6runs.map((x) =>
+    verdictOf(x.r, {
+      arch: x.arch,
+      mitigations: x.cpu1 === "nothing" ? [] : [x.cpu1],
+      situation: x.held === "trap" ? "fresh chunk (illegal-insn fill)" : "reused chunk (freed program)",
+      reg: "1:r0",
+    }),
+  ),
   { title: "Does CPU1 run the new program? (what CPU1 did before running it)" },
 );
 

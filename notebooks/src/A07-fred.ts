@@ -65,16 +65,16 @@ table(
 );
 
 // %%
-import { verdictTable } from "execmem-lab";
+import { verdictOf, verdictTable } from "execmem-lab";
 verdictTable(
-  a7runs.map((x) => ({
-    arch: x.arch,
-    mitigations: x.fix === "nothing" ? [] : [x.fix],
-    situation: x.held === "trap" ? "fresh chunk" : "reused chunk",
-    sufficient: badOf(x.r).length ? false : x.r.stats.complete ? true : null,
-    outcomes: badOf(x.r),
-    witness: badWitness(x.r)?.witness,
-  })),
+  a7runs.map((x) =>
+    verdictOf(x.r, {
+      arch: x.arch,
+      mitigations: x.fix === "nothing" ? [] : [x.fix],
+      situation: x.held === "trap" ? "fresh chunk" : "reused chunk",
+      reg: "1:r0",
+    }),
+  ),
   { title: "What makes CPU1 run the new program, IDT vs FRED" },
 );
 

@@ -69,15 +69,9 @@ table(
 );
 
 // %%
-import { verdictTable } from "execmem-lab";
+import { verdictOf, verdictTable } from "execmem-lab";
 verdictTable(
-  a9runs.map((x) => ({
-    arch: x.arch,
-    mitigations: x.steps,
-    sufficient: badOf(x.r).length ? false : x.r.stats.complete ? true : null,
-    outcomes: badOf(x.r),
-    witness: badWitness(x.r)?.witness,
-  })),
+  a9runs.map((x) => verdictOf(x.r, { arch: x.arch, mitigations: x.steps, reg: "1:r0" })),
   { mitigations: [...STEPS9], title: "Sufficient step sets per CTR_EL0 variant (hover: witness)" },
 );
 
@@ -101,7 +95,7 @@ for (const [label, x] of [["without IC IVAU", noIc], ["without a context-synchro
 // %%
 const a9ok = (a: string, s: string[]) => {
   const x = a9runs.find((y) => y.arch === a && y.steps.join() === s.join());
-  return !!x && badOf(x.r).length === 0 && x.r.stats.complete;
+  return !!x && verdictOf(x.r, { mitigations: x.steps, reg: "1:r0" }).sufficient === true;
 };
 const a9minimal = a9arches.map((a) => {
   const suff = subsets9().filter((s) => a9ok(a, s));

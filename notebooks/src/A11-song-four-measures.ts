@@ -34,7 +34,7 @@ let workers = 2; // explorer worker threads
 // %% [include] _helpers.ts
 
 // %%
-import { measuresScenario, measureSubsets, SITUATIONS, MEASURE_NAMES, exploreMany, progress, type Measure } from "execmem-lab";
+import { measuresScenario, measureSubsets, SITUATIONS, MEASURE_NAMES, exploreMany, progress, verdictOf, type Measure } from "execmem-lab";
 
 const a11arches = arches.split(",").map((s) => s.trim()).filter(Boolean);
 const a11specs = a11arches.flatMap((a) =>
@@ -46,8 +46,8 @@ const a11res = await exploreMany(a11specs.map((x) => x.spec), { workers: workers
 bar11.finish(`${a11specs.length} explorations, ${a11res.reduce((t, r) => t + r.stats.states, 0)} states, ${((performance.now() - t11) / 1000).toFixed(1)} s`);
 const a11 = a11specs.map((x, i) => {
   const r = a11res[i];
-  const bad = badOf(r);
-  return { ...x, r: r, bad: bad, sufficient: bad.length ? false : r.stats.complete ? true : null };
+  const cell = verdictOf(r, { arch: x.arch, mitigations: x.subset.map(String), situation: x.situation, reg: "1:r0" });
+  return { ...x, r: r, cell: cell, bad: cell.outcomes ?? [], sufficient: cell.sufficient };
 });
 const label11 = (s: readonly number[]) => (s.length ? `{${s.join(",")}}` : "{}");
 table(
@@ -65,14 +65,7 @@ table(
 
 // %%
 import { verdictTable, type VerdictCell } from "execmem-lab";
-const cells11: VerdictCell[] = a11.map((x) => ({
-  arch: x.arch,
-  mitigations: x.subset.map(String),
-  situation: x.situation,
-  sufficient: x.sufficient,
-  outcomes: x.bad,
-  witness: badWitness(x.r)?.witness,
-}));
+const cells11: VerdictCell[] = a11.map((x) => x.cell);
 verdictTable(cells11, { mitigations: ["1", "2", "3", "4"], title: "Song's four measures: sufficient subsets (hover an insufficient cell for its witness)" });
 
 // %% [markdown]

@@ -63,7 +63,7 @@ table(
 );
 
 // %%
-import { scenario, explore, progress, archSequence, sameArch, type Program } from "execmem-lab";
+import { scenario, explore, progress, archSequence, sameArch, verdictOf, type Program } from "execmem-lab";
 type Probe = { name: string; kind: "insn" | "interrupt" | "remote"; declared: boolean };
 function probesOf(n: string): Probe[] {
   const a = architectures[n];
@@ -106,7 +106,7 @@ const bar12 = progress("A12 probes", all12.length);
 const a12runs = all12.map((x) => {
   const r = explore(probe(x.arch, x.probe));
   bar12.tick(1, `${x.arch} ${x.probe.name}`);
-  return { ...x, r: r, syncs: badOf(r).length === 0 && r.stats.complete };
+  return { ...x, r: r, syncs: verdictOf(r, { mitigations: [], reg: "1:r0" }).sufficient === true };
 });
 bar12.finish();
 table(
