@@ -12,7 +12,7 @@ export const MAX_REGISTERS = 16;
 /** Integers a data location or register holds are 0..MAX_VALUE (larger codes are symbols). */
 export const MAX_VALUE = 99;
 
-/** Which alias a code write goes through (MODEL.md "Memory aliases"). */
+/** Which alias a code write goes through (docs/model.md §Memory aliases). */
 export type Alias = "direct-map" | "text" | "poke";
 
 export type Perm = "" | "R" | "RW" | "RX" | "RWX";
@@ -100,7 +100,7 @@ export interface RegionSpec {
   subline?: boolean;
   /**
    * Each line starts an instruction: interrupts and IPIs may be taken between the lines of a call
-   * (MODEL.md mechanism 7). Default: a call is taken as one instruction stream.
+   * (docs/model.md §Interrupts and IPIs). Default: a call is taken as one instruction stream.
    */
   interruptible?: boolean;
   /** arm64 CMODX: the instruction each version is (B, NOP, BRK...); default "code". */
