@@ -7,7 +7,7 @@ import {
   CPU_COUNTS,
   STRATEGIES,
   DEFAULT_CONSTANTS,
-} from "../lib/cost";
+} from "../lib";
 
 describe("cost model: constants", () => {
   it("every constant of every arch has a source (citation, calibration, assumption or n/a)", () => {

@@ -11,7 +11,7 @@ import {
   execmemArchSetup,
   simFor,
   DirectMap,
-} from "../lib/execmem";
+} from "../lib";
 
 const kinds = (fx: readonly ExecmemEffect[]): string[] => fx.map((e) => e.kind);
 const noRox = (): Execmem => new Execmem("x86-64", { kaslr: false, rox: false });

@@ -8,7 +8,7 @@ import {
   SZ_2G,
   PAGE_SIZE,
   MODULE_SIZES,
-} from "../lib/execmem";
+} from "../lib";
 
 describe("execmem_arch_setup layouts", () => {
   it("x86-64: all types share [MODULES_VADDR + 1..1024 pages, MODULES_END)", () => {

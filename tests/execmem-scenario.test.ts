@@ -1,7 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Execmem, effectsToOps, type ExecmemEffect } from "../lib/execmem";
-import { explore } from "../lib/explorer/explore";
-import { scenario } from "../lib/scenario/builder";
+import { Execmem, effectsToOps, explore, scenario, type ExecmemEffect } from "../lib";
 
 /** Runs calls on an allocator and keeps every effect they recorded. */
 function record(s: Execmem, calls: (() => void)[]): ExecmemEffect[] {

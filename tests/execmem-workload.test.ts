@@ -9,7 +9,7 @@ import {
   freeExtentLog2Histogram,
   compareAllocators,
   runAllocator,
-} from "../lib/execmem";
+} from "../lib";
 
 describe("seeded workloads", () => {
   it("are reproducible, differ across seeds, and only free live allocations", () => {

@@ -5,6 +5,7 @@ import { arm64Family } from "./arm64/index";
 import { riscv64Family } from "./riscv64/index";
 
 export * from "./types";
+export * from "./execmem";
 export * from "./sync-table";
 
 /** Every architecture the model knows, by name. A new architecture is one more line here. */

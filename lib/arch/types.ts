@@ -1,3 +1,4 @@
+import type { ArchExecmem } from "./execmem";
 /**
  * An architecture variant is data plus a few hooks (like the per-arch tables of mm/execmem.c).
  * The machine (lib/machine) implements each primitive effect once; an architecture says which of
@@ -231,4 +232,6 @@ export interface ArchFamily {
    * concurrent modification is defined only between some instructions, what each version is.
    */
   patchSite: { lines: number; subline?: boolean; insn?: Readonly<Record<string, string>> };
+  /** execmem_arch_setup() and the text patching the execmem allocators call. */
+  execmem: ArchExecmem;
 }

@@ -1,17 +1,15 @@
 // The operations an allocator performed, in order, as plain data. Each names the kernel
-// function or mechanism it stands for; sizes are bytes, addresses are Va offsets (types.ts),
+// function or mechanism it stands for; sizes are bytes, addresses are Va offsets (lib/arch/execmem.ts),
 // physical addresses are byte addresses from 0.
-import type { ExecmemType, Pgprot, Va } from "./types";
-
-/** Where a write to text goes through (the alias written, not the VA executed). */
-export type WriteAlias =
-  | "direct_map" // linear map alias of the page (e.g. Andy's A5 step 2, bpf shadow copy)
-  | "temporary_mm" // x86 __text_poke: poking_mm mapping
-  | "fixmap" // arm64/riscv patch_map(): FIX_TEXT_POKE0/1
-  | "va"; // the executable VA itself while it is writable
-
-/** Trap instruction used for invalidation fills (arch/*: execmem_fill_trapping_insns, bpf_fill_ill_insns). */
-export type TrapInsn = "int3" | "brk" | "ebreak";
+import type {
+  CacheMaintenanceFn,
+  ExecmemType,
+  Pgprot,
+  TextPokeFn,
+  TrapInsn,
+  Va,
+  WriteAlias,
+} from "../arch";
 
 export type SetMemoryOp = "ro" | "x" | "rox" | "nx" | "rw";
 
@@ -53,14 +51,7 @@ export type ExecmemEffect =
   /** Text patching through the kernel's poking API. sync = a text_poke_sync()-like cross-CPU serialisation follows. */
   | {
       kind: "text_poke";
-      fn:
-        | "text_poke"
-        | "text_poke_copy"
-        | "text_poke_set"
-        | "aarch64_insn_copy"
-        | "aarch64_insn_set"
-        | "patch_text_nosync"
-        | "patch_text_set_nosync";
+      fn: TextPokeFn;
       va: Va;
       size: number;
       content: string;
@@ -69,7 +60,7 @@ export type ExecmemEffect =
   /** Named cache maintenance the kernel performs (not modelled here; the machine model does). */
   | {
       kind: "cache_maintenance";
-      fn: "flush_icache_range" | "flush_icache_all" | "caches_clean_inval_pou";
+      fn: CacheMaintenanceFn;
       va: Va;
       size: number;
     }

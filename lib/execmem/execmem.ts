@@ -8,13 +8,19 @@
 //   kernel/bpf/core.c: bpf_prog_pack_alloc/free, alloc_new_pack
 //   The seed thread (LKML 2023-06): execmem_text_alloc, jit_text_alloc, execmem_data_alloc,
 //     jit_free; Mike's ROX cache with jit_update (06-25); Andy's handle protocol (06-19/06-20).
-import type { ArchName } from "../arch";
-import { execmemArchSetup, type ArchLayout, type ArchSetupOptions } from "./arch";
-import type { ExecmemEffect, SetMemoryOp, WriteAlias } from "./effects";
+import {
+  families,
+  type ArchExecmem,
+  type ArchLayout,
+  type ArchName,
+  type ArchSetupOptions,
+  type WriteAlias,
+} from "../arch";
+import { execmemArchSetup } from "./setup";
+import type { ExecmemEffect, SetMemoryOp } from "./effects";
 import { DirectMap, PhysMem, type DirectMapStats, type DirectProt } from "./physmem";
 import {
   EXECMEM_TYPES,
-  ExecmemError,
   type ExecmemInfo,
   type ExecmemRange,
   type ExecmemType,
@@ -25,7 +31,8 @@ import {
   alignUp,
   fmtVa,
   isPowerOfTwo,
-} from "./types";
+} from "../arch";
+import { ExecmemError } from "./types";
 import { VaMap } from "./vaindex";
 import { VmapSpace } from "./vmap";
 
@@ -162,6 +169,8 @@ export class Execmem {
   readonly cleanOnFree: boolean;
   readonly roxCacheEnabled: boolean;
   readonly jitRoxCacheRelease: boolean;
+  /** The architecture's text patching and CPA rules (lib/arch/<name>/execmem.ts). */
+  private readonly hooks: ArchExecmem;
 
   private vmap = new VmapSpace(0, 2 ** 48);
   private phys: PhysMem;
@@ -185,6 +194,7 @@ export class Execmem {
   constructor(arch: ArchName, opts: ExecmemOptions = {}) {
     const setup = execmemArchSetup(arch, opts);
     this.arch = setup.layout.arch;
+    this.hooks = families[this.arch].execmem;
     this.layout = setup.layout;
     this.info = opts.info ?? setup.info;
     for (const [t, r] of Object.entries(this.info.ranges)) {
@@ -498,7 +508,7 @@ export class Execmem {
             from: "2M",
             to: "4K",
           });
-        } else if (area.split[ch] && uniform && op === "rox" && this.arch === "x86-64") {
+        } else if (area.split[ch] && uniform && op === "rox" && this.hooks.cpaCollapse) {
           // arch/x86/mm/pat/set_memory.c (6.15): set_memory_rox() passes CPA_COLLAPSE, and
           // cpa_collapse_large_pages() -> collapse_pmd_page() folds 512 present PTEs with equal
           // flags over contiguous, PMD-aligned pfns back into one PMD leaf. x86 only.
@@ -593,13 +603,7 @@ export class Execmem {
    * arch/riscv/kernel/patch.c patch_text_nosync().
    */
   private pokeCopy(va: Va, size: number, content: string, sync = false): void {
-    const fn =
-      this.arch === "x86-64"
-        ? "text_poke_copy"
-        : this.arch === "arm64"
-          ? "aarch64_insn_copy"
-          : "patch_text_nosync";
-    this.fx.push({ kind: "text_poke", fn, va, size, content, sync });
+    this.fx.push({ kind: "text_poke", fn: this.hooks.textPoke.copy, va, size, content, sync });
     this.archIcacheAfterPoke(va, size);
   }
 
@@ -609,12 +613,7 @@ export class Execmem {
    * and the ROX cache's execmem_fill_trapping_insns(writable = false).
    */
   private pokeSet(va: Va, size: number): void {
-    const fn =
-      this.arch === "x86-64"
-        ? "text_poke_set"
-        : this.arch === "arm64"
-          ? "aarch64_insn_set"
-          : "patch_text_set_nosync";
+    const fn = this.hooks.textPoke.set;
     this.fx.push({ kind: "text_poke", fn, va, size, content: this.layout.trapInsn, sync: false });
     this.fx.push({
       kind: "trap_fill",
@@ -629,10 +628,8 @@ export class Execmem {
   private archIcacheAfterPoke(va: Va, size: number): void {
     // arm64 aarch64_insn_copy/set end with flush_icache_range(); riscv patch_text_nosync with
     // flush_icache_range() == flush_icache_all(); x86 needs none.
-    if (this.arch === "arm64")
-      this.fx.push({ kind: "cache_maintenance", fn: "flush_icache_range", va, size });
-    else if (this.arch === "riscv64")
-      this.fx.push({ kind: "cache_maintenance", fn: "flush_icache_all", va, size });
+    const fn = this.hooks.afterPoke;
+    if (fn) this.fx.push({ kind: "cache_maintenance", fn, va, size });
   }
 
   private trapFillVa(va: Va, size: number): void {
@@ -1232,20 +1229,9 @@ export class Execmem {
           end: this.layout.pageOffset + hi,
         });
       }
-      if (this.arch === "arm64")
-        this.fx.push({
-          kind: "cache_maintenance",
-          fn: "caches_clean_inval_pou",
-          va: area.va,
-          size: area.size,
-        });
-      if (this.arch === "riscv64")
-        this.fx.push({
-          kind: "cache_maintenance",
-          fn: "flush_icache_all",
-          va: area.va,
-          size: area.size,
-        });
+      // arm64 caches_clean_inval_pou, riscv64 flush_icache_all, none on x86 (lib/arch)
+      const fn = this.hooks.beforeMap;
+      if (fn) this.fx.push({ kind: "cache_maintenance", fn, va: area.va, size: area.size });
       area.prot.fill(P_ROX);
       area.mapped = true;
       this.fx.push({

@@ -1,6 +1,6 @@
 export * from "./types";
 export * from "./effects";
-export * from "./arch";
+export * from "./setup";
 export { MODULE_SIZES } from "./data/module-sizes";
 export * from "./vmap";
 export * from "./physmem";

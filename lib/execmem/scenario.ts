@@ -3,10 +3,11 @@
  * a scenario's CPU, so a scenario written with these calls is explored exactly like one written
  * with raw stores, PTE writes and maintenance.
  */
+import { ARCHES, families } from "../arch";
 import type { Op } from "../scenario/spec";
 import type { ExecmemEffect } from "./effects";
-import type { Va } from "./types";
-import { PGPROT_BITS } from "./types";
+import type { Va } from "../arch";
+import { PGPROT_BITS } from "../arch";
 
 export interface EffectTarget {
   /** The scenario's code region standing for [va, va + size). */
@@ -77,10 +78,8 @@ export function effectsToOps(effects: readonly ExecmemEffect[], target: EffectTa
       case "text_poke": {
         if (!overlaps(target, e.va, e.size)) break;
         lastPoke = e.va;
-        const trap =
-          e.fn === "text_poke_set" ||
-          e.fn === "aarch64_insn_set" ||
-          e.fn === "patch_text_set_nosync";
+        // the fill with the trap instruction of one of the architectures (lib/arch)
+        const trap = ARCHES.some((x) => families[x].execmem.textPoke.set === e.fn);
         if (e.fn === "text_poke" || e.fn === "text_poke_copy" || e.fn === "text_poke_set") {
           // arch/x86/kernel/alternative.c: through the temporary mm (MOV CR3 around the copy).
           ops.push({

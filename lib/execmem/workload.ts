@@ -4,11 +4,12 @@
 // Sizes: module text from MODULE_SIZES (Debian linux-image-6.1.0-50-amd64, see
 // data/make-module-sizes.mjs); BPF, kprobe and ftrace sizes are stated assumptions below.
 import type { ArchName } from "../arch";
-import { execmemArchSetup } from "./arch";
+import { execmemArchSetup } from "./setup";
 import { MODULE_SIZES } from "./data/module-sizes";
 import { Execmem, type JitTextHandle, type MapExtent } from "./execmem";
 import { mulberry32, sampleQuantiles } from "../model";
-import { ExecmemError, PAGE_SIZE, PMD_SIZE, type Va, alignUp } from "./types";
+import { PAGE_SIZE, PMD_SIZE, type Va, alignUp } from "../arch";
+import { ExecmemError } from "./types";
 
 export type WorkloadKind = "module" | "bpf" | "kprobe" | "ftrace";
 

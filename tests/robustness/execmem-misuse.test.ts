@@ -1,7 +1,6 @@
 /** Misuse of the execmem API: an ExecmemError naming the pointer and the allocation, never a raw JS error. */
 import { describe, expect, it } from "vitest";
-import { Execmem } from "../../lib/execmem/execmem";
-import { ExecmemError, PAGE_SIZE, fmtVa } from "../../lib/execmem/types";
+import { Execmem, ExecmemError, PAGE_SIZE, fmtVa } from "../../lib";
 
 function caught(f: () => void): ExecmemError {
   try {

@@ -1,5 +1,6 @@
 // riscv64: the machine variants (Svvptc, Ziccid, a FENCE.I what-if) and what the library derives.
 import type { ArchFamily } from "../types";
+import { riscv64Execmem } from "./execmem";
 import { riscv64, riscv64_svvptc } from "./machine";
 import { riscv64_ziccid } from "./ziccid";
 import { riscv64_fencei_local } from "./fencei-local";
@@ -10,6 +11,7 @@ export const riscv64Family: ArchFamily = {
   variants: [riscv64, riscv64_svvptc, riscv64_ziccid, riscv64_fencei_local],
   // arch/riscv/kernel/patch.c: one 4-byte instruction.
   patchSite: { lines: 1 },
+  execmem: riscv64Execmem,
   sequences: {
     // arch/riscv/include/asm/cacheflush.h local_flush_icache_all(): fence.i on this hart.
     cacheMaintenance: [{ insn: "fence.i" }],

@@ -1,5 +1,6 @@
 // x86-64: the machine variants (legacy IDT, FRED) and what the library derives from them.
 import type { ArchFamily } from "../types";
+import { x86_64Execmem } from "./execmem";
 import { x86_64 } from "./machine";
 import { x86_64_fred } from "./fred";
 
@@ -11,6 +12,7 @@ export const x86_64Family: ArchFamily = {
   // arch/x86/kernel/alternative.c text_poke_bp_batch(): a 5-byte CALL, its first byte and its
   // tail written separately, in one cache line.
   patchSite: { lines: 2, subline: true },
+  execmem: x86_64Execmem,
   sequences: {
     // Intel SDM vol. 3A 9.1.3: I-caches are coherent with stores; no maintenance exists.
     cacheMaintenance: [],
