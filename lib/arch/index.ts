@@ -6,6 +6,7 @@ import { riscv64Family } from "./riscv64/index";
 
 export * from "./types";
 export * from "./execmem";
+export * from "./cost";
 export * from "./sync-table";
 
 /** Every architecture the model knows, by name. A new architecture is one more line here. */

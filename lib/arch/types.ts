@@ -1,3 +1,4 @@
+import type { ArchCost } from "./cost";
 import type { ArchExecmem } from "./execmem";
 /**
  * An architecture variant is data plus a few hooks (like the per-arch tables of mm/execmem.c).
@@ -234,4 +235,6 @@ export interface ArchFamily {
   patchSite: { lines: number; subline?: boolean; insn?: Readonly<Record<string, string>> };
   /** execmem_arch_setup() and the text patching the execmem allocators call. */
   execmem: ArchExecmem;
+  /** The cost model's constants and strategies (lib/cost evaluates them). */
+  cost: ArchCost;
 }

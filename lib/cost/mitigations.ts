@@ -4,9 +4,8 @@
 //   (2) never put two JIT users in one cache line
 //   (3) explicit cache maintenance
 //   (4) context-synchronisation events
-import { archNameOf, type ArchName } from "../arch";
+import { archNameOf, costStep as st, families, type ArchName, type Strategy } from "../arch";
 import { costModel, type CostOverrides, type StepCost } from "./model";
-import type { CostCtx, Strategy } from "./strategies";
 
 export type MitigationId = 1 | 2 | 3 | 4;
 export const MITIGATIONS: Readonly<Record<MitigationId, string>> = {
@@ -31,15 +30,12 @@ export interface MitigationCost {
 }
 
 type S = Strategy["steps"][number];
-const st = (name: string, formula: string, cost: (c: CostCtx) => number): S => ({
-  name,
-  formula,
-  cost,
-});
 
 function stepsFor(arch: ArchName, id: MitigationId): S[] {
-  if (id === 1) {
-    const common = [
+  const m = families[arch].cost.measures;
+  if (id === 1)
+    return [
+      ...m.pokeMap,
       st(
         "write trap instructions (lines)",
         "lines × copyNsPerLine",
@@ -47,46 +43,9 @@ function stepsFor(arch: ArchName, id: MitigationId): S[] {
       ),
       st("local TLB flush of the poking alias", "tlbFlushLocalNs", (c) => c.k("tlbFlushLocalNs")),
     ];
-    return arch === "x86-64"
-      ? [
-          st("text_poke_set: map poking_mm", "pokeMapNs", (c) => c.k("pokeMapNs")),
-          st("CR3 switch and back", "2 × cr3SwitchNs", (c) => 2 * c.k("cr3SwitchNs")),
-          ...common,
-        ]
-      : [st("map the fixmap slot", "pokeMapNs", (c) => c.k("pokeMapNs")), ...common];
-  }
   if (id === 2) return [];
-  if (id === 3) {
-    if (arch === "x86-64") return []; // I/D coherent: no instruction exists or is needed
-    if (arch === "arm64")
-      return [
-        st("DC CVAU over the range", "lines × dcLineNs", (c) => c.lines * c.k("dcLineNs")),
-        st("DSB ISH", "dsbNs", (c) => c.k("dsbNs")),
-        st("IC IVAU over the range", "lines × icLineNs", (c) => c.lines * c.k("icLineNs")),
-        st("DSB ISH", "dsbNs", (c) => c.k("dsbNs")),
-      ];
-    return [st("local fence.i", "fenceINs", (c) => c.k("fenceINs"))];
-  }
-  if (arch === "x86-64")
-    return [
-      st("text_poke_sync (IPI, sync_core everywhere)", "syncIpi(serialiseNs)", (c) =>
-        c.syncIpi(["serialiseNs"]),
-      ),
-    ];
-  if (arch === "arm64")
-    return [
-      st("local ISB", "isbNs", (c) => c.k("isbNs")),
-      st("kick_all_cpus_sync (IPI; exception entry/return)", "syncIpi(serialiseNs)", (c) =>
-        c.syncIpi(["serialiseNs"]),
-      ),
-    ];
-  return [
-    st(
-      "fence.i on every other hart (SBI remote fence.i)",
-      "sbiRemoteFenceIBaseNs + (cpus-1) × sbiRemoteFenceIPerHartNs",
-      (c) => c.sbiRemoteFenceI(),
-    ),
-  ];
+  if (id === 3) return [...m.maintenance];
+  return [...m.sync];
 }
 
 /**

@@ -1,14 +1,18 @@
-// The latency model: evaluates strategies (strategies.ts) with the named constants
-// (constants.ts), deterministically (medians) or as seeded samples with log-normal jitter.
-import { ARCHES, archNameOf, type ArchName } from "../arch";
-import { mulberry32, type Rng } from "../model";
+// The latency model: evaluates strategies (lib/arch/<name>/cost.ts, strategies.ts) with the named
+// constants, deterministically (medians) or as seeded samples with log-normal jitter.
 import {
+  ARCHES,
+  archNameOf,
+  type ArchName,
   type CostConstant,
   type CostConstantName,
   type CostConstants,
-  withOverrides,
-} from "./constants";
-import { STRATEGIES, type CostCtx, type Strategy, strategiesFor } from "./strategies";
+  type CostCtx,
+  type Strategy,
+} from "../arch";
+import { mulberry32, type Rng } from "../model";
+import { withOverrides } from "./constants";
+import { STRATEGIES, strategiesFor } from "./strategies";
 
 export type CostOverrides = Partial<Record<CostConstantName, number | Partial<CostConstant>>>;
 

@@ -169,8 +169,6 @@ export class Execmem {
   readonly cleanOnFree: boolean;
   readonly roxCacheEnabled: boolean;
   readonly jitRoxCacheRelease: boolean;
-  /** The architecture's text patching and CPA rules (lib/arch/<name>/execmem.ts). */
-  private readonly hooks: ArchExecmem;
 
   private vmap = new VmapSpace(0, 2 ** 48);
   private phys: PhysMem;
@@ -194,7 +192,6 @@ export class Execmem {
   constructor(arch: ArchName, opts: ExecmemOptions = {}) {
     const setup = execmemArchSetup(arch, opts);
     this.arch = setup.layout.arch;
-    this.hooks = families[this.arch].execmem;
     this.layout = setup.layout;
     this.info = opts.info ?? setup.info;
     for (const [t, r] of Object.entries(this.info.ranges)) {
@@ -223,6 +220,11 @@ export class Execmem {
   }
 
   // ---------------------------------------------------------------- helpers
+
+  /** The architecture's text patching and CPA rules (lib/arch/<name>/execmem.ts). */
+  private get hooks(): ArchExecmem {
+    return families[this.arch].execmem;
+  }
 
   private begin(): void {
     this.fx = [];

@@ -1,5 +1,6 @@
 // arm64: the machine variants (CTR_EL0.IDC/DIC, FEAT_ExS) and what the library derives from them.
 import type { ArchFamily } from "../types";
+import { arm64Cost } from "./cost";
 import { arm64Execmem } from "./execmem";
 import { arm64, POU_MAINTENANCE } from "./machine";
 import { arm64_idc, arm64_dic, arm64_idc_dic, arm64_exs } from "./variants";
@@ -12,6 +13,7 @@ export const arm64Family: ArchFamily = {
   // modification between NOP and B.
   patchSite: { lines: 1, insn: { old: "NOP", new: "B" } },
   execmem: arm64Execmem,
+  cost: arm64Cost,
   sequences: {
     cacheMaintenance: POU_MAINTENANCE,
     // kernel/smp.c kick_all_cpus_sync(): an IPI whose exception entry and return synchronise.

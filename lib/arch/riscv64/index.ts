@@ -1,5 +1,6 @@
 // riscv64: the machine variants (Svvptc, Ziccid, a FENCE.I what-if) and what the library derives.
 import type { ArchFamily } from "../types";
+import { riscv64Cost } from "./cost";
 import { riscv64Execmem } from "./execmem";
 import { riscv64, riscv64_svvptc } from "./machine";
 import { riscv64_ziccid } from "./ziccid";
@@ -12,6 +13,7 @@ export const riscv64Family: ArchFamily = {
   // arch/riscv/kernel/patch.c: one 4-byte instruction.
   patchSite: { lines: 1 },
   execmem: riscv64Execmem,
+  cost: riscv64Cost,
   sequences: {
     // arch/riscv/include/asm/cacheflush.h local_flush_icache_all(): fence.i on this hart.
     cacheMaintenance: [{ insn: "fence.i" }],

@@ -1,5 +1,6 @@
 // x86-64: the machine variants (legacy IDT, FRED) and what the library derives from them.
 import type { ArchFamily } from "../types";
+import { x86_64Cost } from "./cost";
 import { x86_64Execmem } from "./execmem";
 import { x86_64 } from "./machine";
 import { x86_64_fred } from "./fred";
@@ -13,6 +14,7 @@ export const x86_64Family: ArchFamily = {
   // tail written separately, in one cache line.
   patchSite: { lines: 2, subline: true },
   execmem: x86_64Execmem,
+  cost: x86_64Cost,
   sequences: {
     // Intel SDM vol. 3A 9.1.3: I-caches are coherent with stores; no maintenance exists.
     cacheMaintenance: [],

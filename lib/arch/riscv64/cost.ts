@@ -1,0 +1,160 @@
+// The cost table of riscv64: constants (each with its source) and strategies.
+//   arch/riscv/kernel/patch.c (patch_text_nosync, patch_text via stop_machine),
+//   arch/riscv/mm/cacheflush.c (flush_icache_all: local fence.i, fence w,o, SBI remote fence.i
+//   or IPIs).
+import {
+  COMMON_COSTS,
+  costConstant,
+  costStep,
+  notApplicable,
+  type ArchCost,
+  type CostStep,
+  type Strategy,
+} from "../cost";
+
+const constants: ArchCost["constants"] = {
+  ...COMMON_COSTS,
+  ipiSendNs: costConstant(500, 0.4, "assumption: IPI through SBI or IMSIC per target"),
+  ipiDeliveryNs: costConstant(3000, 0.5, "assumption: IPI to handler entry on an awake hart"),
+  idleWakeNs: {
+    ...costConstant(
+      50_000,
+      0.4,
+      "assumption: exit from WFI/SBI HSM suspend; not measured, see range",
+    ),
+    range: [10_000, 500_000],
+    rangeSource:
+      "riscv,idle-state examples in Documentation/devicetree/bindings/cpu/idle-states.yaml (SBI HSM suspend): retentive exit 10-40 µs, non-retentive 100-500 µs",
+  },
+  serialiseNs: notApplicable(
+    "riscv trap return is not fetch-synchronising (MODEL.md); fence.i is used instead",
+  ),
+  cr3SwitchNs: notApplicable("x86 only"),
+  tlbFlushLocalNs: costConstant(150, 0.3, "assumption: SFENCE.VMA of one page"),
+  tlbFlushRemoteNs: costConstant(
+    8000,
+    0.5,
+    "assumption: SBI remote sfence.vma (firmware IPIs each hart)",
+  ),
+  pokeMapNs: costConstant(500, 0.3, "assumption: patch_map() of FIX_TEXT_POKE0/1 under text_mutex"),
+  dcLineNs: notApplicable("riscv has no DC by VA in the base ISA"),
+  icLineNs: notApplicable("riscv has no IC by VA; fence.i is whole-cache"),
+  dsbNs: notApplicable("arm64 only"),
+  isbNs: notApplicable("arm64 only"),
+  fenceNs: costConstant(50, 0.3, "assumption: FENCE w,o / fence rw,rw"),
+  fenceINs: costConstant(
+    500,
+    0.5,
+    "assumption: local fence.i (implementation dependent; may invalidate the whole I-cache)",
+  ),
+  sbiRemoteFenceIBaseNs: costConstant(
+    5000,
+    0.5,
+    "assumption: SBI ecall entry/exit for sbi_remote_fence_i",
+  ),
+  sbiRemoteFenceIPerHartNs: costConstant(
+    1500,
+    0.5,
+    "assumption: firmware IPI + fence.i + completion per remote hart",
+  ),
+  stopMachineBaseNs: costConstant(
+    30_000,
+    0.4,
+    "assumption: waking stopper threads and the multi_cpu_stop state machine",
+  ),
+  stopMachinePerCpuNs: costConstant(
+    2000,
+    0.4,
+    "assumption: per hart share of every stop_machine state step",
+  ),
+};
+
+const rvFixmapWrite: CostStep[] = [
+  costStep("patch_map FIX_TEXT_POKE0", "pokeMapNs", (c) => c.k("pokeMapNs")),
+  costStep("write", "lines × copyNsPerLine", (c) => Math.max(1, c.lines) * c.k("copyNsPerLine")),
+  costStep("patch_unmap + local sfence.vma", "tlbFlushLocalNs", (c) => c.k("tlbFlushLocalNs")),
+];
+const rvFlushAll = (how: "sbi" | "ipi"): CostStep[] => [
+  costStep("local fence.i", "fenceINs", (c) => c.k("fenceINs")),
+  costStep("fence w,o", "fenceNs", (c) => (c.cpus > 1 ? c.k("fenceNs") : 0)),
+  how === "sbi"
+    ? costStep(
+        "SBI remote fence.i",
+        "sbiRemoteFenceIBaseNs + (cpus-1) × sbiRemoteFenceIPerHartNs",
+        (c) => c.sbiRemoteFenceI(),
+      )
+    : costStep(
+        "IPI running fence.i on every hart",
+        "(cpus-1) × ipiSendNs + max over targets (ipiDeliveryNs [+ idleWakeNs]) + fenceINs + ipiAckNs",
+        (c) => c.syncIpi(["fenceINs"]),
+      ),
+];
+
+const riscv64: Strategy[] = [
+  {
+    name: "patch_text_nosync+flush_icache_all(sbi)",
+    arch: "riscv64",
+    args: ["A13"],
+    description: "patch through the fixmap, local fence.i, then SBI remote fence.i",
+    bytes: 4,
+    sites: 1,
+    steps: [...rvFixmapWrite, ...rvFlushAll("sbi")],
+  },
+  {
+    name: "patch_text_nosync+flush_icache_all(ipi)",
+    arch: "riscv64",
+    args: ["A13"],
+    description: "patch through the fixmap, local fence.i, then IPIs running fence.i",
+    bytes: 4,
+    sites: 1,
+    steps: [...rvFixmapWrite, ...rvFlushAll("ipi")],
+  },
+  {
+    name: "patch_text",
+    arch: "riscv64",
+    args: ["A13"],
+    description: "stop_machine: the last CPU writes, the others spin then fence.i",
+    bytes: 4,
+    sites: 1,
+    steps: [
+      costStep("stop_machine rendezvous", "stopMachineBaseNs + cpus × stopMachinePerCpuNs", (c) =>
+        c.stopMachine(),
+      ),
+      ...rvFixmapWrite,
+      costStep("local fence.i", "fenceINs", (c) => c.k("fenceINs")),
+      costStep("others: fence.i", "fenceINs (in parallel)", (c) =>
+        c.cpus > 1 ? c.k("fenceINs") : 0,
+      ),
+    ],
+  },
+];
+
+const sbiRemoteFenceI = costStep(
+  "fence.i on every hart (SBI remote fence.i)",
+  "sbiRemoteFenceIBaseNs + (cpus-1) × sbiRemoteFenceIPerHartNs",
+  (c) => c.sbiRemoteFenceI(),
+);
+
+export const riscv64Cost: ArchCost = {
+  constants,
+  strategies: riscv64,
+  localBarrier: costStep("local barrier", "fenceNs", (c) => c.k("fenceNs")),
+  zapDirectMap: costStep(
+    "zap direct map: PTE clear + SBI remote sfence.vma",
+    "pteWriteNs + tlbFlushRemoteNs",
+    (c) => c.k("pteWriteNs") + c.k("tlbFlushRemoteNs"),
+  ),
+  // fence.i everywhere before the PTE (the handle protocol)
+  mapSync: [costStep("local fence.i", "fenceINs", (c) => c.k("fenceINs")), sbiRemoteFenceI],
+  measures: {
+    pokeMap: [costStep("map the fixmap slot", "pokeMapNs", (c) => c.k("pokeMapNs"))],
+    maintenance: [costStep("local fence.i", "fenceINs", (c) => c.k("fenceINs"))],
+    sync: [
+      costStep(
+        "fence.i on every other hart (SBI remote fence.i)",
+        "sbiRemoteFenceIBaseNs + (cpus-1) × sbiRemoteFenceIPerHartNs",
+        (c) => c.sbiRemoteFenceI(),
+      ),
+    ],
+  },
+};
