@@ -7,21 +7,14 @@ import { readFileSync } from "fs";
 import { join } from "path";
 import { describe, expect, it } from "vitest";
 import { litmusCorpus } from "./support/corpus";
-import { decodeEncoding, insnSymbol, LitmusError, loadLitmus, parseLitmus } from "../lib";
+import { litmusErrorOf } from "./support/litmus-error";
+import { decodeEncoding, insnSymbol, loadLitmus, parseLitmus } from "../lib";
 
 const corpus = litmusCorpus("aarch64-ifetch");
 export const CORPUS = corpus.dir;
 const files = corpus.files;
 
-function errorOf(f: () => unknown): LitmusError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof LitmusError) return e;
-    throw e;
-  }
-  throw new Error("expected a LitmusError");
-}
+const errorOf = litmusErrorOf;
 
 describe.skipIf(corpus.skip)(corpus.title("litmus reader"), () => {
   it("finds the 52 corpus files", () => {

@@ -14,7 +14,6 @@ vi.mock("execmem-lab", async () => ({
 
 import {
   agreeKinds,
-  LitmusError,
   parseRiscvLitmus,
   RISCV_CONFIGS,
   runLitmusFile,
@@ -24,6 +23,7 @@ import {
 import { runKindsCli } from "../kernel/commands/agree";
 import { runLitmusCli } from "../kernel/commands/litmus";
 import { litmusCorpus } from "./support/corpus";
+import { litmusErrorOf } from "./support/litmus-error";
 
 const ROOT = join(__dirname, "..");
 const corpus = litmusCorpus("riscv-ifetch");
@@ -34,15 +34,7 @@ const run = (text: string, arch = "riscv64") =>
   runRiscvTest(parseRiscvLitmus(text, "t.litmus"), { arch });
 const reach = (text: string, arch = "riscv64") => run(text, arch).positive > 0;
 /** The error a text gives, as "line:col: reason". */
-function errorOf(text: string): LitmusError {
-  try {
-    run(text);
-  } catch (e) {
-    if (e instanceof LitmusError) return e;
-    throw e;
-  }
-  throw new Error("no error");
-}
+const errorOf = (text: string) => litmusErrorOf(() => run(text));
 
 describe("RISC-V syntax", () => {
   it("reads the header, Variant, initial values of every kind, labels and rows", () => {

@@ -8,24 +8,17 @@ import { readFileSync } from "fs";
 import { join } from "path";
 import { describe, expect, it } from "vitest";
 import { litmusCorpus } from "./support/corpus";
+import { litmusErrorOf } from "./support/litmus-error";
 import type { Op } from "../lib";
 import { compile } from "../lib";
-import { ctrEl0, LitmusError, loadLitmus, parseLitmus, runLitmusText, translate } from "../lib";
+import { ctrEl0, loadLitmus, parseLitmus, runLitmusText, translate } from "../lib";
 
 const corpus = litmusCorpus("aarch64-ifetch");
 const CORPUS = corpus.dir;
 const tr = (f: string) => translate(loadLitmus(join(CORPUS, f)));
 const opsOf = (ops: Op[]) => ops.map(({ pos: _p, ...o }) => o);
 
-function errorOf(f: () => unknown): LitmusError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof LitmusError) return e;
-    throw e;
-  }
-  throw new Error("expected a LitmusError");
-}
+const errorOf = litmusErrorOf;
 
 describe.skipIf(corpus.skip)(corpus.title("litmus translation"), () => {
   it("CoFF: the stored-to label is a one-line region with the initial and the written instruction", () => {

@@ -78,17 +78,25 @@ export function agree(dir: string, opts: AgreeOptions = {}): AgreeReport {
   const rows = readExpected(dir).filter(
     (r) => !opts.only?.length || opts.only.some((o) => r.name.includes(o) || r.file.includes(o)),
   );
+  return { dir, ...runRows(rows, (row) => agreeOne(dir, row, opts), opts.onEntry) };
+}
+
+/** Runs one entry per row in order (`onEntry` after each); the names by status and the time. */
+export function runRows<R, E extends { name: string; status: AgreeStatus }>(
+  rows: R[],
+  one: (row: R) => E,
+  onEntry?: (e: E) => void,
+): { entries: E[]; agreed: string[]; disagreed: string[]; unsupported: string[]; seconds: number } {
   const t0 = performance.now();
-  const entries: AgreeEntry[] = [];
+  const entries: E[] = [];
   for (const row of rows) {
-    const e = agreeOne(dir, row, opts);
+    const e = one(row);
     entries.push(e);
-    opts.onEntry?.(e);
+    onEntry?.(e);
   }
   const seconds = (performance.now() - t0) / 1000;
   const names = (s: AgreeStatus) => entries.filter((e) => e.status === s).map((e) => e.name);
   return {
-    dir,
     entries,
     agreed: names("agreed"),
     disagreed: names("disagreed"),
@@ -97,21 +105,34 @@ export function agree(dir: string, opts: AgreeOptions = {}): AgreeReport {
   };
 }
 
+/** Loads a listed test; a LitmusError when its header names it otherwise than `list` does. */
+export function loadListed<T extends { name: string }>(
+  path: string,
+  name: string,
+  list: string,
+  load: (path: string) => T,
+): T {
+  const test = load(path);
+  if (test.name !== name)
+    throw new LitmusError(
+      `the test is named "${test.name}" but ${list} calls it "${name}"`,
+      path,
+      1,
+      1,
+    );
+  return test;
+}
+
 function agreeOne(dir: string, row: ExpectedRow, opts: LitmusOptions): AgreeEntry {
   const t0 = performance.now();
   const base = { name: row.name, file: row.file, expected: row.observation };
   const secs = () => (performance.now() - t0) / 1000;
   let result: LitmusResult;
   try {
-    const test = loadLitmus(join(dir, row.file));
-    if (test.name !== row.name)
-      throw new LitmusError(
-        `the test is named "${test.name}" but expected.tsv calls it "${row.name}"`,
-        join(dir, row.file),
-        1,
-        1,
-      );
-    result = runLitmusTest(test, opts);
+    result = runLitmusTest(
+      loadListed(join(dir, row.file), row.name, "expected.tsv", loadLitmus),
+      opts,
+    );
   } catch (e) {
     const le = e instanceof LitmusError ? e : null;
     return {

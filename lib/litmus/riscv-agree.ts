@@ -6,11 +6,10 @@
  */
 import { existsSync, readFileSync } from "fs";
 import { join } from "path";
-import { LitmusError } from "./frame";
 import { loadRiscvLitmus } from "./riscv";
 import { runRiscvTest } from "./riscv-translate";
 import type { LitmusOptions, LitmusResult } from "./run";
-import type { AgreeStatus } from "./agree";
+import { loadListed, runRows, type AgreeStatus } from "./agree";
 
 /** herd7 model configurations and the riscv64 variant that models each. */
 export const RISCV_CONFIGS: readonly { kinds: string; arch: string; about: string }[] = [
@@ -86,22 +85,13 @@ export function agreeKinds(
   const rows = readKinds(join(dir, `kinds-${config.kinds}.txt`)).filter(
     (r) => !opts.only?.length || opts.only.some((o) => r.name.includes(o)),
   );
-  const t0 = performance.now();
-  const entries: KindsEntry[] = [];
-  for (const row of rows) {
+  const one = (row: { name: string; kind: Kind }): KindsEntry => {
     const t1 = performance.now();
     const file = `${row.name}.litmus`;
     const base = { name: row.name, file, expected: row.kind };
-    let e: KindsEntry;
     try {
-      const test = loadRiscvLitmus(join(dir, file));
-      if (test.name !== row.name)
-        throw new LitmusError(
-          `the test is named "${test.name}" but kinds-${config.kinds}.txt calls it "${row.name}"`,
-          join(dir, file),
-          1,
-          1,
-        );
+      const list = `kinds-${config.kinds}.txt`;
+      const test = loadListed(join(dir, file), row.name, list, loadRiscvLitmus);
       const result = runRiscvTest(test, { ...opts, arch: config.arch });
       const verdict: Kind | null = !result.complete
         ? null
@@ -109,7 +99,7 @@ export function agreeKinds(
           ? "Allow"
           : "Forbid";
       const agreed = verdict === row.kind;
-      e = {
+      return {
         ...base,
         status: agreed ? "agreed" : "disagreed",
         verdict,
@@ -125,7 +115,7 @@ export function agreeKinds(
         seconds: (performance.now() - t1) / 1000,
       };
     } catch (err) {
-      e = {
+      return {
         ...base,
         status: "unsupported",
         verdict: null,
@@ -133,18 +123,6 @@ export function agreeKinds(
         seconds: (performance.now() - t1) / 1000,
       };
     }
-    entries.push(e);
-    opts.onEntry?.(e);
-  }
-  const names = (s: AgreeStatus) => entries.filter((e) => e.status === s).map((e) => e.name);
-  return {
-    dir,
-    kinds: config.kinds,
-    arch: config.arch,
-    entries,
-    agreed: names("agreed"),
-    disagreed: names("disagreed"),
-    unsupported: names("unsupported"),
-    seconds: (performance.now() - t0) / 1000,
   };
+  return { dir, kinds: config.kinds, arch: config.arch, ...runRows(rows, one, opts.onEntry) };
 }
