@@ -7,9 +7,10 @@
 import type { Command } from "commander";
 import { existsSync } from "fs";
 import { join } from "path";
-import { agree, agreeKinds, cacheTypeOf, riscvConfigsIn } from "execmem-lab";
+import { agree, agreeKinds, riscvConfigsIn } from "execmem-lab";
 import type { AgreeEntry, AgreeReport, KindsEntry, KindsReport } from "execmem-lab";
-import { consoleIo, type Io } from "./io";
+import { consoleIo, exitWith, type Io } from "./io";
+import { cacheTypeFor } from "./litmus";
 
 export interface AgreeCliOptions {
   json?: boolean;
@@ -44,10 +45,7 @@ export function register(program: Command): void {
       "--cache-type <type>",
       'CTR_EL0 cache type for every test, overriding CacheType= lines: "IDC", "DIC", "IDC DIC", "none", "DIC1-IDC1" (default: from a DICx-IDCy directory name)',
     )
-    .action((corpora: string[], opts: AgreeCliOptions) => {
-      const code = runAgreeCorpora(corpora, opts);
-      if (code !== 0) process.exitCode = code;
-    });
+    .action((corpora: string[], opts: AgreeCliOptions) => exitWith(runAgreeCorpora(corpora, opts)));
 }
 
 /** One line per test: its status, herd7's verdict and the machine's (or why it is unsupported). */
@@ -111,18 +109,9 @@ function reportJson(r: AgreeReport | KindsReport, name: string | null, tests: bo
   };
 }
 
-/** The cache type of a corpus: --cache-type, else a DICx-IDCy directory name, else none. */
+/** The cache type of a corpus: --cache-type, else a DICx-IDCy directory on its path, else none. */
 function corpusCacheType(dir: string, opts: AgreeCliOptions) {
-  const base =
-    dir
-      .replace(/[\\/]+$/, "")
-      .split(/[\\/]/)
-      .pop() ?? "";
-  return opts.cacheType !== undefined
-    ? cacheTypeOf(opts.cacheType)
-    : /^DIC[01]-IDC[01]$/i.test(base)
-      ? cacheTypeOf(base)
-      : undefined;
+  return cacheTypeFor(join(dir, "*.litmus"), opts.cacheType);
 }
 
 /** One line for a corpus, then its disagreements and unsupported tests by name. */

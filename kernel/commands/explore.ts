@@ -7,7 +7,7 @@ import { type Command } from "commander";
 import { explore, FormatError, loadScenario, MAX_SAMPLE_RUNS } from "execmem-lab";
 import type { ExplorationResult, ExploreOptions, WitnessStep } from "execmem-lab";
 import { intOption } from "./options";
-import { consoleIo, type Io } from "./io";
+import { consoleIo, exitWith, type Io } from "./io";
 
 export interface ExploreCliOptions {
   json?: boolean;
@@ -121,10 +121,7 @@ export function register(program: Command): void {
     )
     .option("--no-witnesses", "without --json: do not print witness traces")
     .option("--progress", "show states explored, states to visit and time on stderr")
-    .action((files: string[], opts: ExploreCliOptions) => {
-      const code = runExplore(files, opts);
-      if (code !== 0) process.exitCode = code;
-    });
+    .action((files: string[], opts: ExploreCliOptions) => exitWith(runExplore(files, opts)));
 }
 
 /** Runs the command; returns the exit code (0, 1 = expectation contradicted, 2 = malformed file). */

@@ -13,3 +13,8 @@ export const consoleIo: Io = {
   out: (l) => console.log(l),
   err: (l) => console.error(l),
 };
+
+/** A command's exit code for the process (0 leaves it as it is). */
+export function exitWith(code: number): void {
+  if (code !== 0) process.exitCode = code;
+}

@@ -9,7 +9,7 @@ import { type Command } from "commander";
 import { cacheTypeOf, formatHerd, LitmusError, runLitmusFile } from "execmem-lab";
 import type { LitmusOptions, LitmusResult, Witness } from "execmem-lab";
 import { intOption } from "./options";
-import { consoleIo, type Io } from "./io";
+import { consoleIo, exitWith, type Io } from "./io";
 
 export interface LitmusCliOptions {
   json?: boolean;
@@ -97,10 +97,7 @@ export function register(program: Command): void {
       "--arch <variant>",
       "riscv64 variant for RISCV tests: riscv64 (default, Zifencei only), riscv64+ziccid, riscv64+svvptc",
     )
-    .action((files: string[], opts: LitmusCliOptions) => {
-      const code = runLitmusCli(files, opts);
-      if (code !== 0) process.exitCode = code;
-    });
+    .action((files: string[], opts: LitmusCliOptions) => exitWith(runLitmusCli(files, opts)));
 }
 
 /** Runs the command; returns the exit code (0, or 2 when a file is malformed or unsupported). */
