@@ -11,15 +11,10 @@ import {
 } from "./support/layers";
 
 /**
- * Upward imports that exist today and are being removed, as "from -> to" (paths under lib/).
+ * Upward imports tolerated while they are being removed, as "from -> to" (paths under lib/).
  * Any other upward import fails the test; an entry that no longer occurs is reported.
  */
-const KNOWN_UPWARD: readonly string[] = [
-  // The display hook (lib/display.ts) is used for tables and progress below the top layer.
-  "explorer/explore.ts -> display.ts",
-  "explorer/query.ts -> display.ts",
-  "plots/figure.ts -> display.ts",
-];
+const KNOWN_UPWARD: readonly string[] = [];
 
 const imports = libImports(join(__dirname, "..", "lib"));
 
@@ -70,10 +65,14 @@ describe("the layer checker", () => {
       imp("machine/machine.ts", "model/index.ts"),
       { from: "machine/machine.ts", to: "explorer/result.ts", spec: "../explorer/result" },
       imp("model/outcome.ts", "arch/index.ts"),
+      imp("display.ts", "explorer/query.ts"),
+      imp("plots/figure.ts", "index.ts"),
     ]);
     expect(v.map(importKey)).toEqual([
       "machine/machine.ts -> explorer/result.ts",
       "model/outcome.ts -> arch/index.ts",
+      "display.ts -> explorer/query.ts",
+      "plots/figure.ts -> index.ts",
     ]);
     expect(v[0].reason).toContain("machine/machine.ts");
     expect(v[0].reason).toContain('"../explorer/result"');

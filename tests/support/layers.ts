@@ -7,16 +7,21 @@ import { existsSync, readdirSync, readFileSync, statSync } from "fs";
 import { dirname, join, posix, relative, sep } from "path";
 import ts from "typescript";
 
-/** Bottom to top; each entry is a layer: the lib/ folders or top-level files in it. */
+/**
+ * Bottom to top; each entry is a layer: the lib/ folders or top-level files in it. The display
+ * hook (display.ts: how a value shows itself in a notebook, progress bars, tables) imports nothing
+ * from lib/ and serves every layer (the explorer's progress and tables, the plots' figures), so it
+ * sits at the bottom beside the vocabulary; index.ts, the public surface, is the top.
+ */
 export const LAYERS: readonly (readonly string[])[] = [
-  ["model"],
+  ["model", "display.ts"],
   ["arch"],
   ["scenario"],
   ["machine"],
   ["explorer"],
   ["litmus", "execmem", "cost"],
   ["plots"],
-  ["index.ts", "display.ts"],
+  ["index.ts"],
 ];
 
 /** The layer (index into LAYERS) of a path relative to lib/ ("machine/layout.ts"), or -1. */
