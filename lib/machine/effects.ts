@@ -43,20 +43,17 @@ export abstract class Effects extends Loads {
         t[b + WOM] = n;
         break;
       case "dsb":
-        if (n > 0) return;
-        // Arm ARM D7.5.9.15: maintenance is complete after a DSB (of loads and stores).
-        if (!a.idc) this.completeCleans(t, c);
-        if (!a.dic)
-          for (let cl = 0; cl < L.nCl; cl++)
-            if (t[b + this.o.pinval + cl]) this.completeInvalidate(t, c, cl);
-        break;
       case "dsb-local":
-        // DSB NSH: complete for this CPU only; other CPUs may still see the invalidation late.
         if (n > 0) return;
+        // Arm ARM D7.5.9.15: maintenance is complete after a DSB (of loads and stores). DSB NSH
+        // completes it for this CPU only: other CPUs may still see the invalidation late.
         if (!a.idc) this.completeCleans(t, c);
         if (!a.dic)
-          for (let cl = 0; cl < L.nCl; cl++)
-            if (t[b + this.o.pinval + cl]) this.icacheReset(t, c, L.codeOfCl[cl]);
+          for (let cl = 0; cl < L.nCl; cl++) {
+            if (!t[b + this.o.pinval + cl]) continue;
+            if (st.effect === "dsb") this.completeInvalidate(t, c, cl);
+            else this.icacheReset(t, c, L.codeOfCl[cl]);
+          }
         break;
       case "clean-to-pou": {
         if (a.idc) break;

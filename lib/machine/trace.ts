@@ -105,6 +105,15 @@ export abstract class Trace extends Views {
     const L = this.layout;
     const order = this.lineOrders();
     const out: WitnessDiff[] = [];
+    /** A record per byte of `count` from `off` on that the step changed. */
+    const scan = (
+      count: number,
+      off: number,
+      make: (i: number, x: number, y: number) => WitnessDiff,
+    ) => {
+      for (let i = 0; i < count; i++)
+        if (before[off + i] !== after[off + i]) out.push(make(i, before[off + i], after[off + i]));
+    };
     const fetched = (v: number) =>
       v === NONE
         ? null
@@ -115,88 +124,65 @@ export abstract class Trace extends Views {
             : (L.versions[v] ?? String(v));
     const set = (ci: number, mask: number) => this.setName(ci, mask) || null;
     const entry = (x: number) => (x === NONE ? null : x === 0 ? "invalid" : permText(ptePerm(x)));
-    for (let i = 0; i < L.nLoc; i++) {
-      if (before[i] === after[i]) continue;
+    scan(L.nLoc, 0, (i, x, y) => {
       const ci = i - L.codeBase;
-      out.push({
-        structure: ci >= L.nCode ? "pte" : "memory",
+      const code = ci >= 0 && ci < L.nCode;
+      const structure = ci >= L.nCode ? "pte" : "memory";
+      const [from, to] = [this.valueText(i, x), this.valueText(i, y)];
+      return {
+        structure,
         cpu: -1,
         line: L.locName[i],
-        from: this.valueText(i, before[i]),
-        to: this.valueText(i, after[i]),
-        ...(ci >= 0 && ci < L.nCode ? { order: order.code[ci] } : {}),
-      });
-    }
+        from,
+        to,
+        ...(code ? { order: order.code[ci] } : {}),
+      };
+    });
     if (!L.arch.idc)
-      for (let ci = 0; ci < L.nCode; ci++) {
-        const x = before[this.pouOff + ci];
-        const y = after[this.pouOff + ci];
-        if (x !== y)
-          out.push({
-            structure: "pou",
-            cpu: -1,
-            line: L.locName[L.codeBase + ci],
-            from: set(ci, x),
-            to: set(ci, y),
-            order: order.code[ci],
-          });
-      }
+      scan(L.nCode, this.pouOff, (ci, x, y) => ({
+        structure: "pou",
+        cpu: -1,
+        line: L.locName[L.codeBase + ci],
+        from: set(ci, x),
+        to: set(ci, y),
+        order: order.code[ci],
+      }));
     for (let c = 0; c < this.nCpu; c++) {
       const b = this.base(c);
-      for (let va = 0; va < L.nVaSlots; va++) {
-        const x = before[b + this.o.pipe + va];
-        const y = after[b + this.o.pipe + va];
-        if (x !== y)
-          out.push({
-            structure: "pipeline",
-            cpu: c,
-            line: L.vaName[va],
-            from: fetched(x),
-            to: fetched(y),
-            order: order.va[va],
-          });
-      }
+      scan(L.nVaSlots, b + this.o.pipe, (va, x, y) => ({
+        structure: "pipeline",
+        cpu: c,
+        line: L.vaName[va],
+        from: fetched(x),
+        to: fetched(y),
+        order: order.va[va],
+      }));
       if (!L.arch.dic)
-        for (let ci = 0; ci < L.nCode; ci++) {
-          const x = before[b + this.o.icache + ci];
-          const y = after[b + this.o.icache + ci];
-          if (x !== y)
-            out.push({
-              structure: "icache",
-              cpu: c,
-              line: L.locName[L.codeBase + ci],
-              from: set(ci, x),
-              to: set(ci, y),
-              order: order.code[ci],
-            });
-        }
-      for (let p = 0; p < L.pages.length; p++) {
-        const x = before[b + this.o.tlb + p];
-        const y = after[b + this.o.tlb + p];
-        if (x !== y)
-          out.push({
-            structure: "tlb",
-            cpu: c,
-            line: L.pages[p].name,
-            from: entry(x),
-            to: entry(y),
-          });
-      }
+        scan(L.nCode, b + this.o.icache, (ci, x, y) => ({
+          structure: "icache",
+          cpu: c,
+          line: L.locName[L.codeBase + ci],
+          from: set(ci, x),
+          to: set(ci, y),
+          order: order.code[ci],
+        }));
+      scan(L.pages.length, b + this.o.tlb, (p, x, y) => ({
+        structure: "tlb",
+        cpu: c,
+        line: L.pages[p].name,
+        from: entry(x),
+        to: entry(y),
+      }));
       const cpu = L.cpus[c];
       const reg = (i: number, v: number) =>
         cpu.regKind[i] === "call" ? callResultText(v) : String(v);
-      for (let i = 0; i < cpu.regs.length; i++) {
-        const x = before[b + this.o.regs + i];
-        const y = after[b + this.o.regs + i];
-        if (x !== y)
-          out.push({
-            structure: "register",
-            cpu: c,
-            line: cpu.regs[i],
-            from: reg(i, x),
-            to: reg(i, y),
-          });
-      }
+      scan(cpu.regs.length, b + this.o.regs, (i, x, y) => ({
+        structure: "register",
+        cpu: c,
+        line: cpu.regs[i],
+        from: reg(i, x),
+        to: reg(i, y),
+      }));
     }
     return out;
   }

@@ -1,10 +1,6 @@
 /** `explore F --sample N --max-ms T`: the sampler stops at the time bound; absurd counts are refused. */
 import { describe, expect, it } from "vitest";
-import { explore } from "../../lib/explorer/explore";
-import { loadScenario } from "../../lib/scenario/format";
-import { sampleWalks, MAX_SAMPLE_RUNS } from "../../lib/explorer/engine";
-import { Machine } from "../../lib/machine/machine";
-import { compile } from "../../lib/machine/layout";
+import { explore, loadScenario, sampleWalks, MAX_SAMPLE_RUNS, Machine, compile } from "../../lib";
 import { cli, lines } from "./support";
 
 describe("sampler limits", () => {
