@@ -278,8 +278,14 @@ function concretise(
     return true;
   };
   const work = new Uint8Array(canon[0].length);
+  // A concrete state met again at the same step was searched from there already: the outcomes
+  // below it are found, each with the first path to it.
+  const seen = new Set<string>();
   const dfs = (s: Uint8Array, j: number, labels: number[]) => {
     if (out.size >= perms || budget-- <= 0) return;
+    const here = `${j}:${String.fromCharCode(...s)}`;
+    if (seen.has(here)) return;
+    seen.add(here);
     if (j === canon.length - 1) {
       const values = conc.observe(s);
       const key = outcomeKey(values, names(values));
