@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../kernel/runner/client";
 import { which } from "../kernel/kernelspec";
 import { CHROMIUM, FIXTURES, IN_CI, ROOT, runCli, tempDir } from "./kernel-support";
+import { sharedNotebookRun } from "./support/reproduce";
 
 const NOTEBOOK = which("jupyter-notebook");
 const missing = [...(CHROMIUM ? [] : ["chromium"]), ...(NOTEBOOK ? [] : ["jupyter-notebook"])];
@@ -287,14 +288,17 @@ describe.skipIf(skip)(title, () => {
     expect(problems).toEqual([]);
   }
 
-  /** Run `notebook` headless (the oracle), then Run All in the browser, and compare. */
+  /**
+   * Take the headless run of `notebook` (the oracle: the test run's one shared run of every
+   * notebook, tests/support/reproduce.ts), then Run All in the browser, and compare.
+   */
   async function check(notebook: string, timeoutMs: number, stated?: Expected[]) {
     const name = notebook.split("/").pop()!;
     let expected: Expected[] = stated ?? [];
     if (!stated) {
-      const out = tempDir("nb-headless");
-      const r = await runCli(["run", notebook, "--out", out, "--no-progress"]);
-      expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
+      const run = await sharedNotebookRun();
+      expect(run.status, `${run.stdout}${run.stderr}`).toBe(0);
+      const out = run.out;
       expected = expectedFrom(JSON.parse(readFileSync(join(out, name), "utf8")) as Nb);
       await checkReportPage(join(out, name.replace(/\.ipynb$/, ".html")), expected);
     }
