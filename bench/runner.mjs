@@ -115,7 +115,7 @@ export default async function bench() {
       name: "kernel start to first executed cell, cold kernel, no snapshot",
       value: median(coldNoSnapshot) / 1000,
       unit: "s",
-      note: `median of ${coldNoSnapshot.length}; EXECMEM_LAB_KERNEL_SNAPSHOT=0, as a kernel Jupyter starts`,
+      note: `median of ${coldNoSnapshot.length}; EXECMEM_LAB_KERNEL_SNAPSHOT=0`,
     },
     {
       name: "kernel start to first executed cell, kernel started ahead",

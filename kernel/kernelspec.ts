@@ -64,17 +64,41 @@ export const BOOTSTRAP =
   'was removed); run "npx execmem-lab kernel install" again from the checkout`);process.exit(1)}' +
   "throw e}m.runLauncher(a)";
 
-export function kernelJson(): KernelJson {
+/**
+ * Prints the kernel's startup snapshot (kernel/snapshot.ts) if there is a usable one for this
+ * Node.js beside the launcher (argv[1]), else nothing.
+ */
+export const SNAPSHOT_CHECK =
+  'try{const p=require("path").join(require("path").dirname(process.argv[1]),"snapshot.js");' +
+  "const b=require(p).kernelSnapshot();if(b)process.stdout.write(b)}catch(e){}";
+
+/**
+ * The shell step of kernel.json on POSIX systems: start the kernel from its startup snapshot
+ * when there is a usable one ($1 node, $2 BOOTSTRAP, $3 SNAPSHOT_CHECK, $4 the launcher, $5 the
+ * connection file); `exec`, so that the kernel is the process Jupyter started and signals.
+ */
+export const SNAPSHOT_LAUNCH =
+  'b=$("$1" -e "$3" "$4" 2>/dev/null); ' +
+  'if [ -n "$b" ]; then exec "$1" --snapshot-blob "$b" kernel --config-file "$5"; fi; ' +
+  'exec "$1" -e "$2" "$4" kernel --config-file "$5"';
+
+export function kernelJson(platform: NodeJS.Platform = process.platform): KernelJson {
+  const direct = [process.execPath, "-e", BOOTSTRAP, LAUNCHER, "kernel", "--config-file"];
   return {
-    argv: [
-      process.execPath,
-      "-e",
-      BOOTSTRAP,
-      LAUNCHER,
-      "kernel",
-      "--config-file",
-      "{connection_file}",
-    ],
+    argv:
+      platform === "win32"
+        ? [...direct, "{connection_file}"]
+        : [
+            "/bin/sh",
+            "-c",
+            SNAPSHOT_LAUNCH,
+            "execmem-lab-kernel",
+            process.execPath,
+            BOOTSTRAP,
+            SNAPSHOT_CHECK,
+            LAUNCHER,
+            "{connection_file}",
+          ],
     display_name: DISPLAY_NAME,
     language: "typescript",
     interrupt_mode: "signal",

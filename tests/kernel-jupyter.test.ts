@@ -7,7 +7,7 @@ import { spawnSync } from "child_process";
 import { existsSync, readFileSync } from "fs";
 import { join } from "path";
 import { describe, expect, it } from "vitest";
-import { BOOTSTRAP, kernelJson } from "../kernel/kernelspec";
+import { BOOTSTRAP, SNAPSHOT_CHECK, SNAPSHOT_LAUNCH, kernelJson } from "../kernel/kernelspec";
 import {
   FIXTURES,
   JUPYTER,
@@ -52,8 +52,9 @@ describe("a kernelspec whose checkout moved", () => {
   it("says to re-run kernel install instead of printing a stack trace", () => {
     const gone = join(tempDir("moved"), "kernel", "dist", "launch.js");
     const argv = kernelJson().argv;
-    expect(argv[3]).toMatch(/launch\.js$/);
-    argv[3] = gone;
+    const launcher = argv.findIndex((a) => /launch\.js$/.test(a));
+    expect(launcher).toBeGreaterThan(0);
+    argv[launcher] = gone;
     const conn = join(tempDir("moved-conn"), "connection.json");
     const r = spawnSync(
       argv[0],
@@ -86,12 +87,14 @@ describe.skipIf(jupyter.skip)(jupyter.title, () => {
       `Jupyter looks there only with JUPYTER_PATH=${join(prefix, "share", "jupyter")}`,
     );
     expect(spec.argv).toEqual([
+      "/bin/sh",
+      "-c",
+      SNAPSHOT_LAUNCH,
+      "execmem-lab-kernel",
       process.execPath,
-      "-e",
       BOOTSTRAP,
+      SNAPSHOT_CHECK,
       join(ROOT, "kernel", "dist", "launch.js"),
-      "kernel",
-      "--config-file",
       "{connection_file}",
     ]);
 
