@@ -15,7 +15,10 @@ const require = createRequire(import.meta.url);
 function bigWitness(steps, lines) {
   const names = Array.from({ length: lines }, (_, i) => `f+${i}`);
   const versions = ["old", "new", "trap", "fault"];
-  const cur = names.map((line) => ({ cpu: 0, structure: "icache", line, version: "old" }));
+  // The version order each cell carries, as the machine gives it (the region's versions).
+  const order = ["old", "new"];
+  const cell = (line, version) => ({ cpu: 0, structure: "icache", line, version, order });
+  const cur = names.map((line) => cell(line, "old"));
   const initial = [...cur];
   const out = [];
   let s = 12345;
@@ -23,13 +26,16 @@ function bigWitness(steps, lines) {
     s = (Math.imul(s, 1103515245) + 12345) >>> 0;
     const l = s % lines;
     const v = (s >>> 16) % 5;
-    cur[l] = v === 4 ? null : { cpu: 0, structure: "icache", line: names[l], version: versions[v] };
+    const from = cur[l]?.version ?? null;
+    const to = v === 4 ? null : versions[v];
+    cur[l] = to === null ? null : cell(names[l], to);
     out.push({
       step: i,
       cpu: 0,
       kind: "hardware",
       action: v === 4 ? `evict ${names[l]}` : `fill ${names[l]}`,
-      effect: `icache[cpu0] ${names[l]} := ${v === 4 ? "invalid" : versions[v]}`,
+      changes: [{ structure: "icache", cpu: 0, line: names[l], from, to, order }],
+      effect: `icache[0] ${names[l]}: {${from ?? ""}} -> {${to ?? ""}}`,
       sync: i % 1000 === 0,
       residency: cur.filter((c) => c !== null),
     });

@@ -1,6 +1,7 @@
 /**
- * Canonical form of a state (the reductions): store-barrier epochs made relative, dead
- * pipeline, I-cache and TLB entries erased, fetch ranks compressed, symmetric CPUs sorted.
+ * Canonical form of a state (docs/model.md §Reductions and bounds): store-barrier epochs made
+ * relative, dead pipeline, I-cache and TLB entries erased, fetch ranks compressed, symmetric CPUs
+ * sorted.
  */
 import { MachineState } from "./state";
 import { PC, INTR, EPOCH, SBLEN, PROPH, SB } from "./state";

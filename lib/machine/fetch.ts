@@ -22,7 +22,7 @@ export abstract class FetchSide extends Canonical {
   private readonly setCache: (readonly number[])[][] = [];
 
   /**
-   * Translation for instruction fetch on CPU c (MODEL.md mechanism 4): the code slot (or -1 for
+   * Translation for instruction fetch on CPU c (docs/model.md §TLB): the code slot (or -1 for
    * a fault, -2 for a page that forbids fetch); the TLB entry a walk fills is left in `fill`.
    */
   protected lookup(s: Uint8Array, c: number, va: number): number {

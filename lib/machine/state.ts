@@ -1,5 +1,5 @@
 /**
- * The state encoding of the operational machine (docs/model.md): memory, the point of
+ * The state encoding of the operational machine (docs/model.md §State): memory, the point of
  * unification, and per CPU its control fields, store buffer, registers, TLB, I-cache and fetch
  * pipeline, in one byte vector. The field offsets, transition labels, and the reads every layer
  * of the machine shares.

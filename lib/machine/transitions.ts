@@ -69,7 +69,7 @@ export abstract class Transitions extends Calls {
         const t = this.scratch(s);
         if (this.performLoad(t, c)) emit(label(c, K.load, 0), this.canonical(t));
       }
-      // Store-buffer drains (MODEL.md mechanism 5).
+      // Store-buffer drains (docs/model.md §Store buffer).
       const n = s[b + SBLEN];
       for (let i = 0; i < n; i++) {
         if (a.tso && i > 0) break;
@@ -116,7 +116,7 @@ export abstract class Transitions extends Calls {
         emit(label(c, K.irq, 0), this.canonical(t));
       }
       const live = this.liveAt[c][pc];
-      // Speculative fetch into the pipeline (MODEL.md mechanism 3).
+      // Speculative fetch into the pipeline (docs/model.md §Fetch pipeline).
       let top = -1;
       for (const ri of cpu.speculate) {
         if (!live.regions.includes(ri)) continue;
@@ -152,7 +152,7 @@ export abstract class Transitions extends Calls {
           }
         }
       }
-      // TLB fill and eviction (MODEL.md mechanism 4).
+      // TLB fill and eviction (docs/model.md §TLB).
       for (const p of live.pages) {
         const e = s[b + this.o.tlb + p];
         const pte = s[L.pages[p].pteLoc];
