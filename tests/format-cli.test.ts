@@ -26,17 +26,16 @@ writeFileSync(
 );
 const BAD = join(tmp, "bad.litmus");
 writeFileSync(BAD, readFileSync(S("S2.litmus"), "utf8").replace("cpuid();", "cpuid(;"));
-const BADLINE =
-  readFileSync(BAD, "utf8")
+/** The line of `file` that contains `text`. */
+const lineOf = (file: string, text: string) =>
+  readFileSync(file, "utf8")
     .split("\n")
-    .findIndex((l) => l.includes("cpuid(;")) + 1;
+    .findIndex((l) => l.includes(text)) + 1;
+const BADLINE = lineOf(BAD, "cpuid(;");
 // An arm64 instruction in an x86-64 file: the text parses, the machine refuses it.
 const NOINSN = join(tmp, "noinsn.litmus");
 writeFileSync(NOINSN, readFileSync(S("S2.litmus"), "utf8").replace("cpuid();", "isb();"));
-const NOINSNLINE =
-  readFileSync(NOINSN, "utf8")
-    .split("\n")
-    .findIndex((l) => l.includes("isb();")) + 1;
+const NOINSNLINE = lineOf(NOINSN, "isb();");
 
 function run(files: string[], opts: ExploreCliOptions = {}) {
   const out: string[] = [];

@@ -7,33 +7,18 @@ import type { SourcePos } from "../../model";
 import type { Compilation } from "./compilation";
 import { MAX_VALUE } from "../../scenario/spec";
 import { encodePte, permBits, PERM_R, PERM_X } from "./encoding";
-import type { FrameLayout, PageLayout, RegionLayout } from "./types";
+import type { FrameLayout, Layout, PageLayout, RegionLayout } from "./types";
 import { usesBp } from "./sequences";
 
 const MAX_FRAMES = 31;
 /** Locations of the state vector (values above are the machine's marks). */
 const MAX_LOCATIONS = 250;
 
-export interface MemoryLayout {
-  dataNames: string[];
-  regions: RegionLayout[];
-  pages: PageLayout[];
-  frames: FrameLayout[];
-  nLoc: number;
-  codeBase: number;
-  nCode: number;
-  clOfCode: number[];
-  codeOfCl: number[][];
-  nCl: number;
-  nVaSlots: number;
-  vaPage: number[];
-  vaSlotInPage: number[];
-  locName: string[];
-  vaName: string[];
-  initialMem: number[];
-  /** Location of the text_poke_bp descriptor, or -1. */
-  bpLoc: number;
-}
+/** The part of the Layout that describes memory (compile() adds the CPUs and symbols). */
+export type MemoryLayout = Omit<
+  Layout,
+  "spec" | "arch" | "versions" | "trapVersion" | "cpus" | "sbMax" | "symbols" | "versionSymbol"
+>;
 
 /** Data locations: the declared ones, plus bp_desc when a routine publishes it. */
 function dataLocations(cx: Compilation): string[] {
