@@ -7,8 +7,7 @@
  */
 import { join } from "path";
 import { describe, expect, it } from "vitest";
-import { explore } from "../lib/explorer/explore";
-import { loadScenario } from "../lib/scenario/format";
+import { explore, loadScenario } from "../lib";
 
 const DIR = join(__dirname, "scenarios");
 const outcomes = (file: string, arch?: string) => {

@@ -1,8 +1,6 @@
 /** Scenario generators shared by the machine and explorer tests. */
 import fc from "fast-check";
-import { architectures } from "../../lib/arch";
-import { scenario, type Program } from "../../lib/scenario/builder";
-import type { ScenarioSpec } from "../../lib/scenario/spec";
+import { architectures, scenario, type Program, type ScenarioSpec } from "../../lib";
 
 /** The acceptance scenarios of MODEL.md built with the TypeScript builder. */
 export function publish(
