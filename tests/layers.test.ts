@@ -7,6 +7,7 @@ import {
   layerOf,
   layerViolations,
   libImports,
+  relativeImports,
   type LibImport,
 } from "./support/layers";
 
@@ -85,5 +86,15 @@ describe("the layer checker", () => {
     expect(layerViolations([imp("model/x.ts", "helpers.ts")])[0].reason).toBe(
       "helpers.ts is in no layer",
     );
+  });
+});
+
+describe("tests reach lib/ through its public surface", () => {
+  it("no test imports a module of lib/ other than lib/index.ts", () => {
+    const root = join(__dirname, "..");
+    const deep = relativeImports(__dirname, root)
+      .filter((i) => i.to.startsWith("lib/") && i.to !== "lib/index.ts")
+      .map((i) => `${i.from} imports "${i.spec}" (${i.to}): import it from the lib/ index`);
+    expect(deep).toEqual([]);
   });
 });

@@ -1,7 +1,6 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { explore } from "../lib/explorer/explore";
-import { loadLitmus, translate } from "../lib/litmus";
+import { explore, loadLitmus, translate } from "../lib";
 import { litmusCorpus } from "./support/corpus";
 
 const corpus = litmusCorpus("aarch64-ifetch");

@@ -82,11 +82,19 @@ function resolveImport(fromFile: string, spec: string): string | undefined {
   return undefined;
 }
 
-/** Every relative import of every .ts file under `lib` (a directory). */
+/** Every relative import of every .ts file under `lib` (a directory), paths relative to `lib`. */
 export function libImports(lib: string): LibImport[] {
-  const rel = (p: string) => relative(lib, p).split(sep).join(posix.sep);
+  return relativeImports(lib, lib);
+}
+
+/**
+ * Every relative import of every .ts file under `dir`, with both paths relative to `base`
+ * (a target outside `base` starts with "..").
+ */
+export function relativeImports(dir: string, base: string): LibImport[] {
+  const rel = (p: string) => relative(base, p).split(sep).join(posix.sep);
   const out: LibImport[] = [];
-  for (const file of libFiles(lib, lib)) {
+  for (const file of libFiles(dir, dir)) {
     const info = ts.preProcessFile(readFileSync(file, "utf8"), true, true);
     for (const ref of info.importedFiles) {
       if (!ref.fileName.startsWith(".")) continue;
