@@ -12,11 +12,9 @@ import { fileURLToPath } from "node:url";
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..", "..");
 const require = createRequire(import.meta.url);
-const P = require(join(root, "lib", "dist", "plots"));
-const { explore } = require(join(root, "lib", "dist", "explorer", "explore.js"));
-const { parseScenario } = require(join(root, "lib", "dist", "scenario", "format.js"));
-const { compareAllocators } = require(join(root, "lib", "dist", "execmem", "workload.js"));
-const { latencySweep } = require(join(root, "lib", "dist", "cost", "model.js"));
+// The library's public surface (lib/index.ts, built).
+const P = require(join(root, "lib", "dist", "index.js"));
+const { explore, parseScenario, compareAllocators, latencySweep } = P;
 const { renderFigures } = require(join(root, "kernel", "dist", "render.js"));
 
 function scenario(name) {
