@@ -3,7 +3,7 @@
  * a position, limits (CPUs, registers, values) reported where they are exceeded.
  */
 import { describe, expect, it } from "vitest";
-import { parseScenario } from "../../lib";
+import { compile, parseScenario } from "../../lib";
 import { formatErrorOf } from "../support/format-error";
 
 const err = formatErrorOf;
@@ -33,10 +33,12 @@ describe("scenario parser: size", () => {
     };
     const small = bigScenario(256 * 1024);
     const big = bigScenario(2 * 1024 * 1024);
-    parseScenario(small); // warm up
-    const tSmall = cpu(() => parseScenario(small));
+    // Read as explore() reads a file: parsed, then compiled.
+    const read = (t: string) => compile(parseScenario(t)).cpus[0].steps.length;
+    read(small); // warm up
+    const tSmall = cpu(() => read(small));
     let statements = 0;
-    const tBig = cpu(() => (statements = parseScenario(big).cpus[0].program.length));
+    const tBig = cpu(() => (statements = read(big)));
     expect(statements).toBeGreaterThan(80_000);
     // 8 times the text: linear is about 8 times the time; quadratic would be 64.
     expect(tBig).toBeLessThan(Math.max(tSmall, 20) * 24);

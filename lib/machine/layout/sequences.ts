@@ -226,7 +226,7 @@ export class Sequences {
     return [
       {
         k: "stop-send",
-        handler: m.stop_machine === "isb" ? "stop_isb" : "stop_fence.i",
+        handler: `stop_${m.stop_machine}`,
         text: `${mname}: stop_machine() IPI to other CPUs`,
       },
       { k: "stop-arrived", text: `${mname}: wait until every CPU spins in stop_machine()` },
