@@ -9,7 +9,7 @@ import type {
   TrapInsn,
   Va,
   WriteAlias,
-} from "../arch";
+} from "../arch/execmem";
 
 export type SetMemoryOp = "ro" | "x" | "rox" | "nx" | "rw";
 

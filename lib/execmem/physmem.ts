@@ -10,7 +10,7 @@
 // whole large page keeps it. arm64 with rodata=full maps the linear map with pages from boot
 // (arch/arm64/mm/mmu.c), so nothing is split there. Splits are never collapsed (assumption).
 import type { ExecmemEffect } from "./effects";
-import { PAGE_SIZE, PMD_SIZE, PUD_SIZE, type Pgprot } from "../arch";
+import { PAGE_SIZE, PMD_SIZE, PUD_SIZE, type Pgprot } from "../arch/execmem";
 import { ExecmemError } from "./types";
 
 const PAGES_PER_PMD = PMD_SIZE / PAGE_SIZE;

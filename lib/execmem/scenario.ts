@@ -6,8 +6,8 @@
 import { ARCHES, families } from "../arch";
 import type { Op } from "../scenario/spec";
 import type { ExecmemEffect } from "./effects";
-import type { Va } from "../arch";
-import { PGPROT_BITS } from "../arch";
+import type { Va } from "../arch/execmem";
+import { PGPROT_BITS } from "../arch/execmem";
 
 export interface EffectTarget {
   /** The scenario's code region standing for [va, va + size). */

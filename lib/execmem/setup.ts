@@ -1,17 +1,14 @@
 // mm/execmem.c: the generic core over each architecture's execmem_arch_setup() table
 // (lib/arch/<name>/execmem.ts).
+import { ARCHES, archNameOf, families, type ArchName } from "../arch";
 import {
-  ARCHES,
-  archNameOf,
-  families,
   type ArchLayout,
-  type ArchName,
   type ArchSetup,
   type ArchSetupOptions,
   type ExecmemInfo,
   type ExecmemType,
   type Va,
-} from "../arch";
+} from "../arch/execmem";
 import { ExecmemError } from "./types";
 
 /**

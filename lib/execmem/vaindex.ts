@@ -4,7 +4,7 @@
 // deleted entries on every operation; first fit hands the same addresses out again and again, so
 // a removed entry keeps its key with the value null. The map thereby also remembers every
 // address it ever held.
-import type { Va } from "../arch";
+import type { Va } from "../arch/execmem";
 
 export class VaMap<T extends object> {
   private m = new Map<number, T | null>();

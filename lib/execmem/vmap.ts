@@ -1,7 +1,7 @@
 // Free kernel VA space as sorted, coalesced extents; first fit in address order within
 // [vstart, vend) with alignment, as mm/vmalloc.c alloc_vmap_area()/__alloc_vmap_area() finds the
 // lowest suitable address. Addresses are Va offsets (types.ts); extents are [start, end).
-import { alignUp } from "../arch";
+import { alignUp } from "../arch/execmem";
 
 /**
  * Free extents of a virtual address space, [start, end) in bytes, allocated lowest-address

@@ -8,7 +8,7 @@ import { execmemArchSetup } from "./setup";
 import { MODULE_SIZES } from "./data/module-sizes";
 import { Execmem, type JitTextHandle, type MapExtent } from "./execmem";
 import { mulberry32, sampleQuantiles } from "../model";
-import { PAGE_SIZE, PMD_SIZE, type Va, alignUp } from "../arch";
+import { PAGE_SIZE, PMD_SIZE, type Va, alignUp } from "../arch/execmem";
 import { ExecmemError } from "./types";
 
 export type WorkloadKind = "module" | "bpf" | "kprobe" | "ftrace";
