@@ -146,11 +146,20 @@ export abstract class Canonical extends MachineState {
         const a = this.base(g[j - 1]);
         const bb = this.base(g[j]);
         if (this.compareBlocks(t, w, a, bb) <= 0) break;
-        for (let k = 0; k < size; k++) {
-          const x = t[a + k];
-          t[a + k] = t[bb + k];
-          t[bb + k] = x;
-        }
+        if (w) {
+          const a4 = this.wordOff + (a >> 2);
+          const b4 = this.wordOff + (bb >> 2);
+          for (let k = 0; k < size >> 2; k++) {
+            const x = w[a4 + k];
+            w[a4 + k] = w[b4 + k];
+            w[b4 + k] = x;
+          }
+        } else
+          for (let k = 0; k < size; k++) {
+            const x = t[a + k];
+            t[a + k] = t[bb + k];
+            t[bb + k] = x;
+          }
       }
     }
   }
