@@ -1,4 +1,4 @@
-// The cost of Song Liu's four measures (thread, 06-26; ARGUMENTS.md A11), per arch, as steps of
+// The cost of Song Liu's four measures (thread, 06-26; argument A11), per arch, as steps of
 // the latency model with median constants:
 //   (1) invalidate (trap-fill) unused parts of the huge ROX pages
 //   (2) never put two JIT users in one cache line

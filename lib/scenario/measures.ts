@@ -74,7 +74,7 @@ export function measuresScenario(
     p.smp_cond_load_acquire("flag", 1);
     p.call("r0", "f");
     // f is new to CPU1: no branch of CPU1 has targeted it before the flag, so only g, which it
-    // runs, is a plausible speculative target (MODEL.md mechanism 3).
+    // runs, is a plausible speculative target (docs/model.md §Fetch pipeline).
     if (situation === "neighbour") p.speculate("g");
   });
   return b.notExists("1:r0!=new").build();

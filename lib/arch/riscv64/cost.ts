@@ -27,7 +27,7 @@ const constants: ArchCost["constants"] = {
       "riscv,idle-state examples in Documentation/devicetree/bindings/cpu/idle-states.yaml (SBI HSM suspend): retentive exit 10-40 µs, non-retentive 100-500 µs",
   },
   serialiseNs: notApplicable(
-    "riscv trap return is not fetch-synchronising (MODEL.md); fence.i is used instead",
+    "riscv trap return is not fetch-synchronising (docs/model.md §Context synchronisation); fence.i is used instead",
   ),
   cr3SwitchNs: notApplicable("x86 only"),
   tlbFlushLocalNs: costConstant(150, 0.3, "assumption: SFENCE.VMA of one page"),

@@ -14,7 +14,7 @@ import {
 
 const CALIB_X86 =
   "calibrated: with idleFraction 0.1 the model gives ≈1 ms per unbatched text_poke_bp and ≈1.4 ms for a 56-site batch on 24 CPUs " +
-  "(KERNEL-FACTS: 24-CPU Xeon, 2019, 57 ms -> 1.4 ms); typical C6 exit latencies (intel_idle tables) are 100-200 µs, " +
+  "(x86 jump-label batching, 2019: 56 sites on a 24-CPU Xeon, 57 ms -> 1.4 ms); typical C6 exit latencies (intel_idle tables) are 100-200 µs, " +
   "the calibrated value also absorbs IPI handling under load";
 
 const constants: ArchCost["constants"] = {
@@ -37,7 +37,7 @@ const constants: ArchCost["constants"] = {
   pokeMapNs: costConstant(
     1800,
     0.3,
-    "calibrated with idleWakeNs: 168 text_poke calls + 3 syncs ≈ 1.4 ms on 24 CPUs (KERNEL-FACTS); covers text_mutex, get_locked_pte, set_pte of poking_mm",
+    "calibrated with idleWakeNs: 168 text_poke calls + 3 syncs ≈ 1.4 ms on 24 CPUs (the 2019 batching measurement); covers text_mutex, get_locked_pte, set_pte of poking_mm",
   ),
   dcLineNs: notApplicable("x86 I/D caches are coherent (SDM vol. 3A self-modifying code)"),
   icLineNs: notApplicable("x86 I/D caches are coherent"),
