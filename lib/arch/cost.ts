@@ -120,6 +120,45 @@ export const COMMON_COSTS = {
   pteWriteNs: costConstant(50, 0.3, "assumption: one page-table entry store plus barrier"),
 };
 
+/** The constants of the SBI remote fence.i and FENCE.I, on an architecture that has neither. */
+export const NO_FENCE_I = {
+  fenceINs: notApplicable("riscv only"),
+  sbiRemoteFenceIBaseNs: notApplicable("riscv only"),
+  sbiRemoteFenceIPerHartNs: notApplicable("riscv only"),
+};
+
+/** stop_machine()'s constants: its fixed cost and each CPU's share (assumptions). */
+export function stopMachineCosts(
+  baseNs: number,
+  perCpuNs: number,
+  perCpuSource: string,
+): { stopMachineBaseNs: CostConstant; stopMachinePerCpuNs: CostConstant } {
+  return {
+    stopMachineBaseNs: costConstant(
+      baseNs,
+      0.4,
+      "assumption: waking stopper threads and the multi_cpu_stop state machine",
+    ),
+    stopMachinePerCpuNs: costConstant(perCpuNs, 0.4, `assumption: ${perCpuSource}`),
+  };
+}
+
+/** stop_machine(): every CPU rendezvous in multi_cpu_stop (kernel/stop_machine.c). */
+export const STOP_MACHINE_RENDEZVOUS = costStep(
+  "stop_machine rendezvous",
+  "stopMachineBaseNs + cpus × stopMachinePerCpuNs",
+  (c) => c.stopMachine(),
+);
+
+/** A write through a fixmap slot (arm64, riscv patch_map()): map, copy, unmap + local TLB flush. */
+export function fixmapWrite(map: string, unmap: string): CostStep[] {
+  return [
+    costStep(map, "pokeMapNs", (c) => c.k("pokeMapNs")),
+    costStep("write", "lines × copyNsPerLine", (c) => Math.max(1, c.lines) * c.k("copyNsPerLine")),
+    costStep(unmap, "tlbFlushLocalNs", (c) => c.k("tlbFlushLocalNs")),
+  ];
+}
+
 /**
  * One architecture's cost table: its constants, its strategies of publishing and patching text,
  * and the steps the architecture-independent sequences take on it (A4, A5, A11).

@@ -19,6 +19,11 @@ export const families: Readonly<Record<ArchName, ArchFamily>> = {
 /** The architecture names, in registry order. */
 export const ARCHES: readonly ArchName[] = Object.values(families).map((f) => f.name);
 
+/** One value per architecture, read off each registry entry. */
+export function perArch<T>(f: (entry: ArchFamily) => T): Record<ArchName, T> {
+  return Object.fromEntries(ARCHES.map((a) => [a, f(families[a])])) as Record<ArchName, T>;
+}
+
 /** Every architecture variant the model knows, by name (each architecture's, base first). */
 export const architectures: Readonly<Record<string, ArchVariant>> = Object.fromEntries(
   Object.values(families).flatMap((f) => f.variants.map((v) => [v.name, v])),

@@ -2,8 +2,7 @@
 // published figure, a calibration against one (stated), or a stated assumption. Values are
 // medians; samples draw log-normal jitter with the given spread (sigma of the log).
 import {
-  ARCHES,
-  families,
+  perArch,
   type ArchName,
   type CostConstant,
   type CostConstantName,
@@ -11,9 +10,9 @@ import {
 } from "../arch";
 
 /** Each architecture's constants, from the registry. */
-export const DEFAULT_CONSTANTS: Readonly<Record<ArchName, CostConstants>> = Object.fromEntries(
-  ARCHES.map((a) => [a, families[a].cost.constants]),
-) as Record<ArchName, CostConstants>;
+export const DEFAULT_CONSTANTS: Readonly<Record<ArchName, CostConstants>> = perArch(
+  (a) => a.cost.constants,
+);
 
 /** Constants of one arch with overrides (a number replaces the value; an object replaces fields). */
 export function withOverrides(

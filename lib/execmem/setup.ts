@@ -1,6 +1,6 @@
 // mm/execmem.c: the generic core over each architecture's execmem_arch_setup() table
 // (lib/arch/<name>/execmem.ts).
-import { ARCHES, archNameOf, families, type ArchName } from "../arch";
+import { archNameOf, families, perArch, type ArchName } from "../arch";
 import {
   type ArchLayout,
   type ArchSetup,
@@ -15,9 +15,9 @@ import { ExecmemError } from "./types";
  * Assumed sizes of the kernel image (_end - _text), per architecture. A distribution kernel is
  * tens of MiB; the exact value only moves the windows derived from it.
  */
-export const KERNEL_IMAGE_BYTES: Readonly<Record<ArchName, number>> = Object.fromEntries(
-  ARCHES.map((a) => [a, families[a].execmem.kernelImageBytes]),
-) as Record<ArchName, number>;
+export const KERNEL_IMAGE_BYTES: Readonly<Record<ArchName, number>> = perArch(
+  (a) => a.execmem.kernelImageBytes,
+);
 
 /**
  * execmem_arch_setup() followed by mm/execmem.c execmem_init_missing(): every type without a

@@ -3,6 +3,10 @@
 //   stop_machine), arch/arm64/include/asm/cacheflush.h (flush_icache_range + kick_all_cpus_sync).
 import {
   COMMON_COSTS,
+  NO_FENCE_I,
+  stopMachineCosts,
+  STOP_MACHINE_RENDEZVOUS,
+  fixmapWrite,
   costConstant,
   costStep,
   notApplicable,
@@ -55,26 +59,11 @@ const constants: ArchCost["constants"] = {
   dsbNs: costConstant(150, 0.4, "assumption: DSB ISH waiting for broadcast maintenance"),
   isbNs: costConstant(20, 0.3, "assumption: ISB pipeline flush"),
   fenceNs: costConstant(50, 0.3, "assumption: DMB ISH / store-release"),
-  fenceINs: notApplicable("riscv only"),
-  sbiRemoteFenceIBaseNs: notApplicable("riscv only"),
-  sbiRemoteFenceIPerHartNs: notApplicable("riscv only"),
-  stopMachineBaseNs: costConstant(
-    20_000,
-    0.4,
-    "assumption: waking stopper threads and the multi_cpu_stop state machine",
-  ),
-  stopMachinePerCpuNs: costConstant(
-    1500,
-    0.4,
-    "assumption: per CPU share of every stop_machine state step",
-  ),
+  ...NO_FENCE_I,
+  ...stopMachineCosts(20_000, 1500, "per CPU share of every stop_machine state step"),
 };
 
-const armFixmapWrite: CostStep[] = [
-  costStep("map FIX_TEXT_POKE0", "pokeMapNs", (c) => c.k("pokeMapNs")),
-  costStep("write", "lines × copyNsPerLine", (c) => Math.max(1, c.lines) * c.k("copyNsPerLine")),
-  costStep("unmap fixmap + local TLBI", "tlbFlushLocalNs", (c) => c.k("tlbFlushLocalNs")),
-];
+const armFixmapWrite = fixmapWrite("map FIX_TEXT_POKE0", "unmap fixmap + local TLBI");
 const armMaintenance: CostStep[] = [
   costStep(
     "DC CVAU over the range",
@@ -115,9 +104,7 @@ const arm64: Strategy[] = [
     bytes: 4,
     sites: 1,
     steps: [
-      costStep("stop_machine rendezvous", "stopMachineBaseNs + cpus × stopMachinePerCpuNs", (c) =>
-        c.stopMachine(),
-      ),
+      STOP_MACHINE_RENDEZVOUS,
       ...armFixmapWrite,
       ...armMaintenance,
       costStep("others: ISB", "isbNs (in parallel)", (c) => (c.cpus > 1 ? c.k("isbNs") : 0)),

@@ -4,6 +4,9 @@
 //   or IPIs).
 import {
   COMMON_COSTS,
+  stopMachineCosts,
+  STOP_MACHINE_RENDEZVOUS,
+  fixmapWrite,
   costConstant,
   costStep,
   notApplicable,
@@ -57,23 +60,10 @@ const constants: ArchCost["constants"] = {
     0.5,
     "assumption: firmware IPI + fence.i + completion per remote hart",
   ),
-  stopMachineBaseNs: costConstant(
-    30_000,
-    0.4,
-    "assumption: waking stopper threads and the multi_cpu_stop state machine",
-  ),
-  stopMachinePerCpuNs: costConstant(
-    2000,
-    0.4,
-    "assumption: per hart share of every stop_machine state step",
-  ),
+  ...stopMachineCosts(30_000, 2000, "per hart share of every stop_machine state step"),
 };
 
-const rvFixmapWrite: CostStep[] = [
-  costStep("patch_map FIX_TEXT_POKE0", "pokeMapNs", (c) => c.k("pokeMapNs")),
-  costStep("write", "lines × copyNsPerLine", (c) => Math.max(1, c.lines) * c.k("copyNsPerLine")),
-  costStep("patch_unmap + local sfence.vma", "tlbFlushLocalNs", (c) => c.k("tlbFlushLocalNs")),
-];
+const rvFixmapWrite = fixmapWrite("patch_map FIX_TEXT_POKE0", "patch_unmap + local sfence.vma");
 const rvFlushAll = (how: "sbi" | "ipi"): CostStep[] => [
   costStep("local fence.i", "fenceINs", (c) => c.k("fenceINs")),
   costStep("fence w,o", "fenceNs", (c) => (c.cpus > 1 ? c.k("fenceNs") : 0)),
@@ -117,9 +107,7 @@ const riscv64: Strategy[] = [
     bytes: 4,
     sites: 1,
     steps: [
-      costStep("stop_machine rendezvous", "stopMachineBaseNs + cpus × stopMachinePerCpuNs", (c) =>
-        c.stopMachine(),
-      ),
+      STOP_MACHINE_RENDEZVOUS,
       ...rvFixmapWrite,
       costStep("local fence.i", "fenceINs", (c) => c.k("fenceINs")),
       costStep("others: fence.i", "fenceINs (in parallel)", (c) =>

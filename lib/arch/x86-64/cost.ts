@@ -3,6 +3,8 @@
 //   text_poke_bp_batch); arch/x86/mm/tlb.c (TLB shootdown by IPI).
 import {
   COMMON_COSTS,
+  NO_FENCE_I,
+  stopMachineCosts,
   costConstant,
   costStep,
   notApplicable,
@@ -48,18 +50,11 @@ const constants: ArchCost["constants"] = {
     0.3,
     "assumption: SFENCE/MFENCE (x86 stores are TSO; a compiler barrier usually suffices)",
   ),
-  fenceINs: notApplicable("riscv only"),
-  sbiRemoteFenceIBaseNs: notApplicable("riscv only"),
-  sbiRemoteFenceIPerHartNs: notApplicable("riscv only"),
-  stopMachineBaseNs: costConstant(
+  ...NO_FENCE_I,
+  ...stopMachineCosts(
     20_000,
-    0.4,
-    "assumption: waking stopper threads and the multi_cpu_stop state machine",
-  ),
-  stopMachinePerCpuNs: costConstant(
     1500,
-    0.4,
-    "assumption: per CPU share of every stop_machine state step (IPI + context switch)",
+    "per CPU share of every stop_machine state step (IPI + context switch)",
   ),
 };
 
