@@ -3,7 +3,7 @@
  * behaviour of the executor's console it relies on (last expression -> log(value); thrown values
  * and diagnostics -> error(...) in a known format).
  */
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TSLAB_VERSION, checkTslabContract, loadTslab } from "../kernel/display";
 
 describe("tslab contract of kernel/display.ts", () => {
@@ -18,62 +18,55 @@ describe("tslab contract of kernel/display.ts", () => {
     );
   });
 
-  it("the executor calls console.log with the last expression and console.error with errors and diagnostics", async () => {
+  // One converter for both executions below (creating one is most of this file's time).
+  const logged: unknown[][] = [];
+  const errors: unknown[][] = [];
+  let ex: ReturnType<ReturnType<typeof loadTslab>["createExecutor"]>;
+  beforeAll(() => {
     const t = loadTslab();
-    const logged: unknown[][] = [];
-    const errors: unknown[][] = [];
     const conv = t.createConverter({ isJS: false, isBrowser: false });
     const convs = { node: conv, browser: conv, close: () => conv.close() };
-    const ex = t.createExecutor(process.cwd(), convs, {
+    ex = t.createExecutor(process.cwd(), convs, {
       log: (...a: unknown[]) => logged.push(a),
       error: (...a: unknown[]) => errors.push(a),
     });
-    try {
-      expect(await ex.execute("const marker = { m: 1 };\nmarker")).toBe(true);
-      expect(logged).toHaveLength(1);
-      expect(logged[0]).toHaveLength(1);
-      expect(logged[0][0]).toEqual({ m: 1 });
+  });
+  afterAll(() => ex.close());
 
-      expect(await ex.execute('const bad: number = "s";')).toBe(false);
-      expect(errors).toEqual([
-        ["%s%d:%d - %s", "", 1, 7, "Type 'string' is not assignable to type 'number'."],
-      ]);
+  it("the executor calls console.log with the last expression and console.error with errors and diagnostics", async () => {
+    logged.length = 0;
+    errors.length = 0;
+    expect(await ex.execute("const marker = { m: 1 };\nmarker")).toBe(true);
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toHaveLength(1);
+    expect(logged[0][0]).toEqual({ m: 1 });
 
-      errors.length = 0;
-      expect(await ex.execute('throw new TypeError("t")')).toBe(false);
-      expect(errors).toHaveLength(1);
-      expect(errors[0][0]).toBeInstanceOf(Error);
-      expect((errors[0][0] as Error).message).toBe("t");
+    expect(await ex.execute('const bad: number = "s";')).toBe(false);
+    expect(errors).toEqual([
+      ["%s%d:%d - %s", "", 1, 7, "Type 'string' is not assignable to type 'number'."],
+    ]);
 
-      errors.length = 0;
-      expect(await ex.execute('await Promise.reject(new Error("async"))')).toBe(false);
-      expect((errors[0][0] as Error).message).toBe("async");
-    } finally {
-      ex.close();
-    }
+    errors.length = 0;
+    expect(await ex.execute('throw new TypeError("t")')).toBe(false);
+    expect(errors).toHaveLength(1);
+    expect(errors[0][0]).toBeInstanceOf(Error);
+    expect((errors[0][0] as Error).message).toBe("t");
+
+    errors.length = 0;
+    expect(await ex.execute('await Promise.reject(new Error("async"))')).toBe(false);
+    expect((errors[0][0] as Error).message).toBe("async");
   });
 
   it("tslab's bundled TypeScript compiles a cell importing everything the library exports", async () => {
-    const t = loadTslab();
-    const errors: unknown[][] = [];
-    const logged: unknown[][] = [];
-    const conv = t.createConverter({ isJS: false, isBrowser: false });
-    const convs = { node: conv, browser: conv, close: () => conv.close() };
-    const ex = t.createExecutor(process.cwd(), convs, {
-      log: (...a: unknown[]) => logged.push(a),
-      error: (...a: unknown[]) => errors.push(a),
-    });
-    try {
-      const ok = await ex.execute(
-        'import * as lab from "execmem-lab";\n' +
-          "const b: lab.MimeBundle = lab.summaryBundle({ argument: 'a', claim: 'c', finding: 'f' });\n" +
-          "Object.keys(lab).length + Object.keys(b).length",
-      );
-      expect(errors).toEqual([]);
-      expect(ok).toBe(true);
-      expect(logged[0][0]).toBeGreaterThan(10);
-    } finally {
-      ex.close();
-    }
+    logged.length = 0;
+    errors.length = 0;
+    const ok = await ex.execute(
+      'import * as lab from "execmem-lab";\n' +
+        "const b: lab.MimeBundle = lab.summaryBundle({ argument: 'a', claim: 'c', finding: 'f' });\n" +
+        "Object.keys(lab).length + Object.keys(b).length",
+    );
+    expect(errors).toEqual([]);
+    expect(ok).toBe(true);
+    expect(logged[0][0]).toBeGreaterThan(10);
   });
 });
