@@ -6,7 +6,7 @@
 import { ARCHES, families } from "../arch";
 import type { Op } from "../scenario/spec";
 import type { ExecmemEffect } from "./effects";
-import type { Va } from "../arch/execmem";
+import type { CacheMaintenanceFn, Va } from "../arch/execmem";
 import { PGPROT_BITS } from "../arch/execmem";
 
 export interface EffectTarget {
@@ -22,6 +22,17 @@ export interface EffectOps {
   versions: string[];
   /** Effects with no machine step (VA bookkeeping, page allocation, direct-map splits). */
   skipped: ExecmemEffect["kind"][];
+}
+
+/** The instructions of the cache maintenance an architecture's jit_text_map() names `fn`. */
+function maintenanceOps(fn: CacheMaintenanceFn, region: string): Op[] {
+  const arch = ARCHES.find((a) => families[a].execmem.beforeMap === fn);
+  const steps = arch ? families[arch].sequences.cacheMaintenance : [];
+  return steps.flatMap((st): Op[] =>
+    "insn" in st
+      ? [st.perLine ? { op: "insn", name: st.insn, region } : { op: "insn", name: st.insn }]
+      : [],
+  );
 }
 
 const overlaps = (t: EffectTarget, va: Va, size: number) => va < t.va + t.size && t.va < va + size;
@@ -102,13 +113,9 @@ export function effectsToOps(effects: readonly ExecmemEffect[], target: EffectTa
       }
       case "cache_maintenance":
         if (!overlaps(target, e.va, e.size)) break;
-        if (e.fn === "caches_clean_inval_pou")
-          ops.push(
-            { op: "insn", name: "DC CVAU", region },
-            { op: "insn", name: "DSB ISH" },
-            { op: "insn", name: "IC IVAU", region },
-            { op: "insn", name: "DSB ISH" },
-          );
+        // caches_clean_inval_pou: the cache maintenance of the architecture whose jit_text_map()
+        // does it (lib/arch: arm64's DC CVAU, DSB ISH, IC IVAU, DSB ISH)
+        if (e.fn === "caches_clean_inval_pou") ops.push(...maintenanceOps(e.fn, region));
         else
           ops.push({
             op: "macro",
