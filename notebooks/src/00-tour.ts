@@ -55,7 +55,7 @@ table(
 // The builder reads like kernel code. Here CPU0 writes new code into a function `f` (two cache
 // lines) through the **direct map** while `f` is already mapped executable, then publishes a
 // flag with a store-release; CPU1 waits for the flag with an acquire and calls `f`, **without
-// serialising** (this is MODEL.md's S1). With `cpus` > 2, every further CPU does what CPU1 does.
+// serialising** (this is acceptance scenario S1, docs/model.md §Acceptance scenarios). With `cpus` > 2, every further CPU does what CPU1 does.
 //
 // `r0` receives what CPU1 actually ran: `new` (every line the intended version), `stale` (an
 // older version), `trap`, `torn` (lines from different versions), `fault`, `oops` (a fault the

@@ -3,9 +3,9 @@
 //
 // How far to trust the other notebooks. Two references, both run now:
 //
-// 1. **The acceptance scenarios S1–S13** of MODEL.md (`tests/scenarios/S*.litmus`, S6 as an IDT
+// 1. **The acceptance scenarios S1–S13** of docs/model.md (`tests/scenarios/S*.litmus`, S6 as an IDT
 //    and a FRED file): each file states the expected observation of its final condition in a
-//    `Result:` line, taken from MODEL.md's table.
+//    `Result:` line, as docs/model.md §Acceptance scenarios tabulates.
 // 2. **The public herd7 litmus corpus** for AArch64 instruction fetch (Simner et al., ESOP 2020;
 //    `../shared/litmus/aarch64-ifetch/`): 52 hand-written tests read by the AArch64 litmus
 //    frontend (`agree()`, lib/litmus) and compared with herd7 7.58's observation (`-variant
@@ -37,7 +37,7 @@ table(
     states: x.r.stats.states,
     agrees: x.r.matchesExpectation ? "yes" : "NO",
   })),
-  `Acceptance scenarios: ${sRuns.filter((x) => x.r.matchesExpectation).length}/${sRuns.length} as MODEL.md expects`,
+  `Acceptance scenarios: ${sRuns.filter((x) => x.r.matchesExpectation).length}/${sRuns.length} as their Result: lines expect`,
 );
 
 // %%
@@ -127,7 +127,7 @@ const neverSide = report ? report.disagreed.map((n) => report!.entries.find((e) 
 const stricter = neverSide.filter((e) => e.observation === "Never" && e.expected !== "Never").length;
 const looser = neverSide.filter((e) => e.expected === "Never" && e.observation !== "Never").length;
 md(
-  `**Acceptance scenarios**: ${sOk} of ${sRuns.length} files observe what MODEL.md expects${sOk === sRuns.length ? "" : " — the argument notebooks built on the failing rows are not to be trusted"}.\n\n` +
+  `**Acceptance scenarios**: ${sOk} of ${sRuns.length} files observe what their Result: line expects${sOk === sRuns.length ? "" : " — the argument notebooks built on the failing rows are not to be trusted"}.\n\n` +
     (report
       ? `**herd7 corpus**: the model agrees with herd7 on ${report.agreed.length} of ${report.entries.length} tests ` +
         `(${paper.filter((e) => e.status === "agreed").length} of the ${paper.length} tests of the paper's table), ` +
@@ -139,7 +139,7 @@ md(
 );
 
 // %%
-if (sOk !== sRuns.length) throw new Error(`fidelity: ${sRuns.length - sOk} acceptance scenarios disagree with MODEL.md: ${sRuns.filter((x) => !x.r.matchesExpectation).map((x) => x.file).join(", ")}`);
+if (sOk !== sRuns.length) throw new Error(`fidelity: ${sRuns.length - sOk} acceptance scenarios disagree with their Result: line: ${sRuns.filter((x) => !x.r.matchesExpectation).map((x) => x.file).join(", ")}`);
 if (sRuns.length < 14) throw new Error(`fidelity: only ${sRuns.length} acceptance files found`);
 if (report && report.entries.length !== readExpected(corpus).length) throw new Error("fidelity: not every corpus test ran");
 if (report && report.agreed.length === 0) throw new Error("fidelity: no agreement with herd7 at all");
@@ -149,7 +149,7 @@ console.log("assertions hold");
 import { summary } from "execmem-lab";
 summary({
   argument: "fidelity",
-  claim: "the model reproduces MODEL.md's S1–S13 and agrees with herd7 on the AArch64 ifetch corpus",
+  claim: "the model reproduces the acceptance scenarios S1–S13 and agrees with herd7 on the AArch64 ifetch corpus",
   finding:
     `S1–S13: ${sOk}/${sRuns.length} files as expected; ` +
     (report ? `herd7: ${report.agreed.length}/${report.entries.length} agree (${stricter} stricter, ${looser} looser, ${report.unsupported.length} unsupported)` : "herd7 corpus not run") +

@@ -7,7 +7,7 @@
 // >
 // > — Andy Lutomirski, 2023-06-17
 //
-// **Scenario** (MODEL.md S4). The page is not mapped. CPU0 writes the text through the direct
+// **Scenario** (acceptance scenario S4, docs/model.md). The page is not mapped. CPU0 writes the text through the direct
 // map, installs the RX PTE, and store-releases a flag; CPU1 load-acquires the flag and jumps —
 // nobody serialises. A second scenario lets CPU1 jump **without** waiting for the flag (too
 // early). The claim is about x86; the other architectures are run for contrast (Andy: "more
@@ -17,7 +17,7 @@
 // Andy speaks of a **user** mapping: a fetch fault there goes through `handle_mm_fault()`, which
 // finds the PTE present and returns, and the fetch is retried. The page is declared a user page
 // (`page(..., { user: true })`); the too-early jump declares its fault handled (it is the page
-// fault Andy predicts, not a failure). For contrast the same order on **kernel text** (MODEL.md
+// fault Andy predicts, not a failure). For contrast the same order on **kernel text** (acceptance scenario
 // S4): there the fault CPU1 fetched ahead is a not-present fault, which
 // `arch/x86/mm/fault.c` `spurious_kernel_fault()` does not take for spurious — an oops.
 

@@ -10,7 +10,7 @@
 // and ERETS/ERETU not treated as serialising by the model; `lib/arch/x86-64-fred.ts`): CPU0
 // copies the program into a ROX chunk with `text_poke_copy()` and publishes it; CPU1 takes an
 // interrupt between seeing the pointer and running the program — the interrupt that, per Andy,
-// saved the IDT case. Also MODEL.md's S6 (`tests/scenarios/S6.*.litmus`), and what still works
+// saved the IDT case. Also acceptance scenario S6 (`tests/scenarios/S6.*.litmus`), and what still works
 // under FRED: an explicit `sync_core()` on CPU1, or `text_poke_sync()` on CPU0.
 
 // %% tags=["parameters"]

@@ -123,7 +123,7 @@ md(
 //
 // Without the maintenance, CPU1's fetch may still see the old or the new instruction. Unless
 // both are among B, BL, NOP, BRK, SVC, HVC, SMC, ISB that is a concurrent modification, and what
-// runs is CONSTRAINED UNPREDICTABLE — not only old or new. MODEL.md S7 (DSB, release/acquire,
+// runs is CONSTRAINED UNPREDICTABLE — not only old or new. Acceptance scenario S7 (DSB, release/acquire,
 // ISB, no DC/IC) with ordinary code, with a CMODX-safe pair (NOP → B), and with the maintenance:
 
 // %%

@@ -12,7 +12,7 @@
 // **Scenarios** on arm64 (SCTLR_EL1.EIS=EOS=1, what Linux sets) and arm64+exs (FEAT_ExS with
 // EIS=EOS=0: exception entry/return are not context-synchronising):
 //
-// 1. MODEL.md S11: the page is unmapped; CPU0 writes, does DC CVAU/DSB/IC IVAU/DSB, then makes
+// 1. Acceptance scenario S11 (docs/model.md): the page is unmapped; CPU0 writes, does DC CVAU/DSB/IC IVAU/DSB, then makes
 //    the PTE valid and publishes; CPU1 acquires and jumps. Is the spurious fault reachable, and
 //    what runs after it?
 // 2. The same maintenance done *after* the PTE is valid (Mark's order reversed).

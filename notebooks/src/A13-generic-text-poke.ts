@@ -84,8 +84,8 @@ if (a13w) {
 //
 // The int3 protocol relies on IPIs being taken at instruction boundaries: when
 // `text_poke_sync()` returns, no CPU is between the site's first byte and its tail. If the
-// patched range is two instructions, an IPI (or interrupt) may arrive between them (MODEL.md
-// mechanism 7; the region is declared `interruptible()`), and CPU1 resumes into the new tail.
+// patched range is two instructions, an IPI (or interrupt) may arrive between them (docs/model.md
+// §Interrupts and IPIs; the region is declared `interruptible()`), and CPU1 resumes into the new tail.
 
 // %%
 import { loadScenario } from "execmem-lab";
