@@ -57,27 +57,39 @@ function ctxMedian(
   sites: number,
 ): CostCtx {
   const v = (n: CostConstantName): number => k[n].value;
+  return ctxOf(arch, cpus, lines, sites, v, (handler) => {
+    const n = cpus - 1;
+    if (n <= 0) return 0;
+    const pAnyIdle = 1 - Math.pow(1 - v("idleFraction"), n);
+    return (
+      n * v("ipiSendNs") +
+      v("ipiDeliveryNs") +
+      pAnyIdle * v("idleWakeNs") +
+      handler.reduce((s, h) => s + v(h), 0) +
+      v("ipiAckNs")
+    );
+  });
+}
+
+/** The cost context over constant values `k` (mean or sampled) and an IPI-sync rule. */
+function ctxOf(
+  arch: ArchName,
+  cpus: number,
+  lines: number,
+  sites: number,
+  k: (n: CostConstantName) => number,
+  syncIpi: CostCtx["syncIpi"],
+): CostCtx {
   return {
     arch,
     cpus,
     lines,
     sites,
-    k: v,
-    syncIpi: (handler) => {
-      const n = cpus - 1;
-      if (n <= 0) return 0;
-      const pAnyIdle = 1 - Math.pow(1 - v("idleFraction"), n);
-      return (
-        n * v("ipiSendNs") +
-        v("ipiDeliveryNs") +
-        pAnyIdle * v("idleWakeNs") +
-        handler.reduce((s, h) => s + v(h), 0) +
-        v("ipiAckNs")
-      );
-    },
-    stopMachine: () => v("stopMachineBaseNs") + cpus * v("stopMachinePerCpuNs"),
+    k,
+    syncIpi,
+    stopMachine: () => k("stopMachineBaseNs") + cpus * k("stopMachinePerCpuNs"),
     sbiRemoteFenceI: () =>
-      cpus > 1 ? v("sbiRemoteFenceIBaseNs") + (cpus - 1) * v("sbiRemoteFenceIPerHartNs") : 0,
+      cpus > 1 ? k("sbiRemoteFenceIBaseNs") + (cpus - 1) * k("sbiRemoteFenceIPerHartNs") : 0,
   };
 }
 
@@ -93,28 +105,18 @@ function ctxSample(
     const c = k[n];
     return c.value === 0 || c.spread === 0 ? c.value : c.value * Math.exp(c.spread * rng.normal());
   };
-  return {
-    arch,
-    cpus,
-    lines,
-    sites,
-    k: s,
-    syncIpi: (handler) => {
-      const n = cpus - 1;
-      if (n <= 0) return 0;
-      const p = k.idleFraction.value;
-      let worst = 0;
-      for (let i = 0; i < n; i++) {
-        let d = s("ipiDeliveryNs");
-        if (rng.next() < p) d += s("idleWakeNs");
-        if (d > worst) worst = d;
-      }
-      return n * s("ipiSendNs") + worst + handler.reduce((t, h) => t + s(h), 0) + s("ipiAckNs");
-    },
-    stopMachine: () => s("stopMachineBaseNs") + cpus * s("stopMachinePerCpuNs"),
-    sbiRemoteFenceI: () =>
-      cpus > 1 ? s("sbiRemoteFenceIBaseNs") + (cpus - 1) * s("sbiRemoteFenceIPerHartNs") : 0,
-  };
+  return ctxOf(arch, cpus, lines, sites, s, (handler) => {
+    const n = cpus - 1;
+    if (n <= 0) return 0;
+    const p = k.idleFraction.value;
+    let worst = 0;
+    for (let i = 0; i < n; i++) {
+      let d = s("ipiDeliveryNs");
+      if (rng.next() < p) d += s("idleWakeNs");
+      if (d > worst) worst = d;
+    }
+    return n * s("ipiSendNs") + worst + handler.reduce((t, h) => t + s(h), 0) + s("ipiAckNs");
+  });
 }
 
 /**
