@@ -168,7 +168,7 @@ export class Processes {
     };
     const x = this.ctx(cpu, c.pos);
     const def = lookupStatement(call.name);
-    if (def) return def.handler(call, x);
+    if (def) return def.handler(call, x, def.usage);
     const n = call.name;
     if (this.st.regions.has(n)) {
       const reg = x.result(call, `r0 = ${n}();`);

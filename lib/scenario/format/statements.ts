@@ -55,7 +55,8 @@ export interface StatementContext {
   noResult(call: StatementCall): void;
 }
 
-export type StatementHandler = (call: StatementCall, ctx: StatementContext) => Op[];
+/** `usage` is the statement's own usage string, for arity and result errors. */
+export type StatementHandler = (call: StatementCall, ctx: StatementContext, usage: string) => Op[];
 
 export interface StatementDef {
   name: string;
@@ -203,8 +204,7 @@ registerStatement({
   name: "text_write",
   usage: "text_write(f[+line], version[, direct_map|text|poke][, frame])",
   doc: "write a version of code into every line of region f (or one line) through an alias (default the direct map), into the mapped frame or the named one",
-  handler: (c, x) => {
-    const u = "text_write(f[+line], version[, direct_map|text|poke][, frame])";
+  handler: (c, x, u) => {
     x.noResult(c);
     x.arity(c, 2, 4, u);
     const { region, line } = x.code(c.args[0], "text_write");
@@ -248,8 +248,7 @@ registerStatement({
   name: "set_pte",
   usage: "set_pte(page, none|R|RW|RX|RWX[, frame])",
   doc: "write the PTE of a page: map it to a frame (default the page's own) with permissions, or clear it",
-  handler: (c, x) => {
-    const u = "set_pte(page, none|R|RW|RX|RWX[, frame])";
+  handler: (c, x, u) => {
     x.noResult(c);
     x.arity(c, 2, 3, u);
     const page = x.word(c.args[0], "set_pte page");
@@ -281,9 +280,9 @@ registerStatement({
   name: "call",
   usage: "r = call(f)",
   doc: "run code region f; r receives what ran (new, stale, trap, torn, fault, spurious-fault+..., unpredictable)",
-  handler: (c, x) => {
-    const reg = x.result(c, "r = call(f)");
-    x.arity(c, 1, 1, "r = call(f)");
+  handler: (c, x, u) => {
+    const reg = x.result(c, u);
+    x.arity(c, 1, 1, u);
     const { region, line } = x.code(c.args[0], "call");
     if (line !== undefined)
       x.fail("call: a call enters a region at its start; drop the +line", c.args[0].pos);
@@ -295,9 +294,9 @@ registerStatement({
   name: "interrupt",
   usage: "interrupt()",
   doc: "an interrupt is delivered here: entry, empty handler, return (serialising / context-synchronising where the architecture says so)",
-  handler: (c, x) => {
+  handler: (c, x, u) => {
     x.noResult(c);
-    x.arity(c, 0, 0, "interrupt()");
+    x.arity(c, 0, 0, u);
     return [{ op: "interrupt" }];
   },
 });
@@ -306,9 +305,9 @@ registerStatement({
   name: "asm",
   usage: 'asm("INSN"[, f[+line]])',
   doc: 'an instruction of the scenario\'s architecture by its name in lib/arch ("IC IVAU", "fence.i", "MOV CR3")',
-  handler: (c, x) => {
+  handler: (c, x, u) => {
     x.noResult(c);
-    x.arity(c, 1, 2, 'asm("INSN"[, f[+line]])');
+    x.arity(c, 1, 2, u);
     const a = c.args[0];
     if (a.kind !== "string") x.fail(`asm: the instruction is a string, like asm("ISB")`, a.pos);
     const op: Extract<Op, { op: "insn" }> = {
