@@ -10,6 +10,7 @@ import { chromium, type BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { plotlyBundle } from "../lib";
 import { withPlotlyFallback } from "../kernel/plotly";
+import { CHROMIUM_ARGS } from "../kernel/render";
 import { CHROMIUM, IN_CI, ROOT, runCli, skipUnlessTool, tempDir } from "./kernel-support";
 
 const browserTool = skipUnlessTool(
@@ -39,16 +40,7 @@ describe.skipIf(browserTool.skip)(browserTool.title, () => {
     browser = await chromium.launchPersistentContext(tempDir("chromium-profile"), {
       executablePath: CHROMIUM,
       headless: true,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
+      args: [...CHROMIUM_ARGS],
     });
   });
 
