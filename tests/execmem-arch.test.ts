@@ -94,3 +94,20 @@ describe("execmem_arch_setup layouts", () => {
     expect(med.text).toBeLessThan(64 * 1024);
   });
 });
+
+describe("architecture names at the execmem boundary", () => {
+  it("accepts the kernel's other spellings as aliases of one name", () => {
+    const a = execmemArchSetup("x86_64" as never, { seed: 7 }).info.ranges;
+    const b = execmemArchSetup("x86-64", { seed: 7 }).info.ranges;
+    expect(a).toEqual(b);
+    expect(execmemArchSetup("aarch64" as never, { seed: 7 }).info.ranges).toEqual(
+      execmemArchSetup("arm64", { seed: 7 }).info.ranges,
+    );
+  });
+
+  it("names an unknown architecture and the call it reached", () => {
+    expect(() => execmemArchSetup("sparc64" as never, { seed: 7 })).toThrow(
+      /^execmem_arch_setup\(arch=sparc64\): unknown architecture$/,
+    );
+  });
+});
