@@ -1,8 +1,8 @@
 /**
  * Fidelity: `agree` on the 52 herd7 instruction-fetch tests (../shared/litmus/aarch64-ifetch).
- * 51 of 52 agree. The exact set that agrees is a floor that must not shrink, nothing is
- * unsupported, and the one test that disagrees is listed below with the reason herd7's
- * observation is not the architecture's (docs/litmus.md, "Disagreements").
+ * All 52 agree. The exact set that agrees is a floor that must not shrink, nothing is
+ * unsupported, and a test that disagrees must be listed below with the rule that differs
+ * (docs/litmus.md, "Agreement with herd7").
  */
 import { describe, expect, it } from "vitest";
 import { agree } from "../lib";
@@ -31,6 +31,7 @@ export const AGREED = [
   "ISA2+dmb+dsb-cachesync+ctrl-isb",
   "MP.FF",
   "MP.FF+cachesync+fpo",
+  "MP.FF+cachesyncstrong+fpo",
   "MP.FF+dmb+fpo",
   "MP.FR+dmb+fpo-fe",
   "MP.R.RF+addr-cachesync+dmb+ctrl-isb",
@@ -70,10 +71,7 @@ export const AGREED = [
  * Tests that disagree with herd7 today, with the machine rule each needs (docs/litmus.md).
  * This list may only shrink.
  */
-export const KNOWN_DISAGREEMENTS: Record<string, string> = {
-  "MP.FF+cachesyncstrong+fpo":
-    "herd7's ifetch model gives DC CIVAC no cleaning role for instruction fetch; it cleans to the PoC, past the PoU (Linux publishes code with dc civac under ARM64_WORKAROUND_CLEAN_CACHE)",
-};
+export const KNOWN_DISAGREEMENTS: Record<string, string> = {};
 
 describe.skipIf(corpus.skip)(
   corpus.title("agreement with herd7 on the instruction-fetch corpus"),

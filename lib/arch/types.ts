@@ -26,6 +26,11 @@ export type Effect =
   | "dsb-local"
   /** Clean a data cache line to the point of unification (DC CVAU). */
   | "clean-to-pou"
+  /**
+   * Clean (and invalidate) a data cache line to the point of coherency (DC CIVAC): for data
+   * observers only; it does not make a write visible to instruction fetch.
+   */
+  | "clean-to-poc"
   /** Invalidate an instruction cache line in every CPU (IC IVAU, broadcast inner-shareable). */
   | "icache-invalidate-line"
   /** Invalidate every line of this CPU's instruction cache (IC IALLU). */

@@ -133,6 +133,7 @@ export abstract class Effects extends Loads {
         for (let d = 0; d < this.nCpu; d++)
           t.fill(NONE, this.base(d) + this.o.tlb, this.base(d) + this.o.tlb + L.pages.length);
         break;
+      case "clean-to-poc": // data observers only (lib/arch/types.ts)
       case "none":
         break;
     }

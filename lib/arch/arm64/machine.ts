@@ -78,7 +78,13 @@ export const arm64: ArchVariant = {
       cite: "Arm ARM D7.5.9.15: only a DMB or DSB of loads and stores orders cache maintenance",
     },
     "DC CVAU": { effect: "clean-to-pou", cite: ARM_IMAINT },
-    "DC CIVAC": { effect: "clean-to-pou", cite: ARM_IMAINT },
+    // Arm's formal model of B2.3 (herdtools7 aarch64.cat with cm-after.cat, written by Arm's
+    // memory-model team) orders instruction fetch after DC CVAU alone: a DC CIVAC cleans for
+    // data observers (PoC) and has no role for fetch. docs/litmus.md §DC CIVAC and instruction fetch.
+    "DC CIVAC": {
+      effect: "clean-to-poc",
+      cite: "Arm ARM B2.3, as formalised in aarch64.cat: only DC CVAU makes a write visible to fetch",
+    },
     "IC IVAU": {
       effect: "icache-invalidate-line",
       cite: `${ARM_IMAINT}: IC IVAU is broadcast to the Inner Shareable domain`,

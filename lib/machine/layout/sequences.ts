@@ -30,12 +30,12 @@ export function usesBp(arch: ArchVariant, name: string, depth = 0): boolean {
 
 /** Effects that order instruction fetch or maintenance (not a plain or store barrier). */
 function isSync(e: Effect): boolean {
-  return e !== "none" && e !== "store-barrier";
+  return e !== "none" && e !== "store-barrier" && e !== "clean-to-poc";
 }
 
 /** Maintenance by address acts on one line (the others take no address). */
 export function takesAddress(e: Effect): boolean {
-  return e === "clean-to-pou" || e === "icache-invalidate-line";
+  return e === "clean-to-pou" || e === "clean-to-poc" || e === "icache-invalidate-line";
 }
 
 export class Sequences {
