@@ -107,7 +107,7 @@ describe("architecture names at the execmem boundary", () => {
 
   it("names an unknown architecture and the call it reached", () => {
     expect(() => execmemArchSetup("sparc64" as never, { seed: 7 })).toThrow(
-      /^execmem_arch_setup\(arch=sparc64\): unknown architecture$/,
+      /^execmem_arch_setup\(arch=sparc64\): unknown architecture \(known: x86-64, arm64, riscv64\)$/,
     );
   });
 });

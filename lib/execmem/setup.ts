@@ -1,6 +1,6 @@
 // mm/execmem.c: the generic core over each architecture's execmem_arch_setup() table
 // (lib/arch/<name>/execmem.ts).
-import { archNameOf, families, perArch, type ArchName } from "../arch";
+import { ARCHES, archNameOf, families, perArch, type ArchName } from "../arch";
 import {
   type ArchLayout,
   type ArchSetup,
@@ -27,7 +27,11 @@ export function execmemArchSetup(arch: ArchName, opts: ArchSetupOptions = {}): A
   const o: Required<ArchSetupOptions> = { seed: 1, kaslr: true, rox: true, kasan: false, ...opts };
   const name = archNameOf(arch);
   if (!name)
-    throw new ExecmemError("execmem_arch_setup", `arch=${String(arch)}`, "unknown architecture");
+    throw new ExecmemError(
+      "execmem_arch_setup",
+      `arch=${String(arch)}`,
+      `unknown architecture (known: ${ARCHES.join(", ")})`,
+    );
   const s = families[name].execmem.setup(o);
   execmemInitMissing(s.info);
   return s;
