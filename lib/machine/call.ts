@@ -25,7 +25,8 @@ import {
   label,
   type Emit,
 } from "./state";
-import { FAULT, FAULT_PROT, UNPRED, NONE, PERM_X, ptePerm, type Step } from "./layout";
+import { FAULT, FAULT_PROT, UNPRED, NONE, type Step } from "./layout/types";
+import { PERM_X, ptePerm } from "./layout/encoding";
 
 /** No other line fetched with this one. */
 const NO_CO: readonly number[][] = [];
@@ -65,7 +66,7 @@ export abstract class Calls extends Effects {
       for (let k = 0; k < combos.length; k++)
         this.callWith(s, c, ri, reg, emit, exec, i, va, v, fill, 0, combos[k], k);
     }
-    if (exec && L.arch.lateFetch && s[b + PROPH] === 0) this.lateFetch(s, c, exec, va, opts, emit);
+    if (exec && this.a.lateFetch && s[b + PROPH] === 0) this.lateFetch(s, c, exec, va, opts, emit);
   }
 
   /**
@@ -117,7 +118,7 @@ export abstract class Calls extends Effects {
     combo: number,
   ): void {
     const L = this.layout;
-    const a = L.arch;
+    const a = this.a;
     const b = this.base(c);
     const r = L.regions[ri];
     const t = this.scratch(s);
@@ -245,7 +246,7 @@ export abstract class Calls extends Effects {
     s: Uint8Array,
     va: number,
   ): boolean {
-    const safe = this.layout.arch.cmodxSafe!;
+    const safe = this.a.cmodxSafe!;
     const kind = (v: number) => r.insn.get(v) ?? "code";
     if (acc === TORN) return false;
     const ran = acc - 1;

@@ -5,14 +5,14 @@
  */
 import { MachineState } from "./state";
 import { PC, INTR, EPOCH, SBLEN, PROPH, SB } from "./state";
-import { NONE } from "./layout";
+import { NONE } from "./layout/types";
 
 export abstract class Canonical extends MachineState {
   initial(): Uint8Array {
     const L = this.layout;
     const s = new Uint8Array(this.gSize + this.nCpu * this.cpuSize);
     for (let i = 0; i < L.nLoc; i++) s[i] = L.initialMem[i];
-    if (!L.arch.idc)
+    if (!this.a.idc)
       for (let i = 0; i < L.nCode; i++)
         s[this.pouOff + i] = this.bit(i, L.initialMem[L.codeBase + i]);
     for (let c = 0; c < this.nCpu; c++) {
@@ -20,10 +20,10 @@ export abstract class Canonical extends MachineState {
       s[b + INTR] = L.cpus[c].interrupts;
       s.fill(NONE, b + this.o.tlb, b + this.o.icache);
       s.fill(NONE, b + this.o.pipe, b + this.o.prank);
-      if (!L.arch.dic)
+      if (!this.a.dic)
         for (let i = 0; i < L.nCode; i++)
           s[b + this.o.icache + i] = this.bit(i, L.initialMem[L.codeBase + i]);
-      if (!L.arch.idc)
+      if (!this.a.idc)
         for (let i = 0; i < L.nCode; i++)
           s[b + this.o.dcseen + i] = this.bit(i, L.initialMem[L.codeBase + i]);
     }
@@ -34,7 +34,7 @@ export abstract class Canonical extends MachineState {
   acceptable(s: Uint8Array): boolean {
     for (let c = 0; c < this.nCpu; c++) if (s[this.base(c) + PROPH] !== 0) return false;
     // A load left pending whose value never matched its branch's prediction (mis-speculation).
-    if (!this.layout.arch.loadsInOrder)
+    if (!this.a.loadsInOrder)
       for (let c = 0; c < this.nCpu; c++) if (s[this.base(c) + this.o.pload] !== 0) return false;
     return true;
   }
@@ -74,7 +74,7 @@ export abstract class Canonical extends MachineState {
     }
     // Fetch ranks keep only their order.
     for (let c = 0; c < this.nCpu; c++) this.compressRanks(t, this.base(c) + this.o.prank);
-    if (this.liveness && !L.arch.idc) {
+    if (this.liveness && !this.a.idc) {
       // Nothing will fetch again: the point of unification no longer matters.
       let anyLive = false;
       for (let c = 0; c < this.nCpu && !anyLive; c++) anyLive = !this.done(t, c);

@@ -3,7 +3,7 @@
  */
 import { Loads } from "./loads";
 import { PC, EPOCH, SBLEN, WOM, SB, K, label, type Emit } from "./state";
-import { NONE, type Step } from "./layout";
+import { NONE, type Step } from "./layout/types";
 
 export abstract class Effects extends Loads {
   protected effectStep(
@@ -13,7 +13,7 @@ export abstract class Effects extends Loads {
     emit: Emit,
   ): void {
     const L = this.layout;
-    const a = L.arch;
+    const a = this.a;
     const b = this.base(c);
     const n = s[b + SBLEN];
     const t = this.scratch(s);

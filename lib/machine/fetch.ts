@@ -4,7 +4,8 @@
  * bounds what fetch may see.
  */
 import { Canonical } from "./canonical";
-import { FAULT, FAULT_PROT, UNPRED, NONE, PERM_X, pteFrame, ptePerm } from "./layout";
+import { FAULT, FAULT_PROT, UNPRED, NONE } from "./layout/types";
+import { PERM_X, pteFrame, ptePerm } from "./layout/encoding";
 import { PC } from "./state";
 
 /** [v] for each byte value v: one version, as a shared array. */
@@ -32,7 +33,7 @@ export abstract class FetchSide extends Canonical {
     this.fill = -1;
     if (pte === NONE) {
       pte = s[L.pages[p].pteLoc];
-      if (pte !== 0 || L.arch.tlbCachesInvalid) this.fill = pte;
+      if (pte !== 0 || this.a.tlbCachesInvalid) this.fill = pte;
     }
     if (pte === 0) return -1;
     if ((ptePerm(pte) & PERM_X) === 0) return -2;
@@ -54,7 +55,7 @@ export abstract class FetchSide extends Canonical {
    */
   protected fetchOptions(s: Uint8Array, c: number, va: number): readonly number[] {
     const L = this.layout;
-    const a = L.arch;
+    const a = this.a;
     const ci = this.lookup(s, c, va);
     if (ci < 0) return ci === -1 ? ONLY_FAULT : ONLY_FAULT_PROT;
     // SDM 9.1.3: x86 fetch is coherent with memory and with this CPU's own stores.
@@ -95,7 +96,7 @@ export abstract class FetchSide extends Canonical {
    * either is such a concurrent execution: it may run something else (UNPRED), as well as either.
    */
   protected withUnpredictable(ri: number, opts: readonly number[]): readonly number[] {
-    const safe = this.layout.arch.cmodxSafe;
+    const safe = this.a.cmodxSafe;
     if (!safe || opts.length < 2) return opts;
     const r = this.layout.regions[ri];
     if (opts.every((v) => safe.includes(r.insn.get(v) ?? "code"))) return opts;
@@ -109,7 +110,7 @@ export abstract class FetchSide extends Canonical {
   /** Reset I-cache sets to what the PoU presents (IC IVAU, IC IALLU, fence.i). */
   protected icacheReset(t: Uint8Array, c: number, slots: readonly number[] | null): void {
     const L = this.layout;
-    if (L.arch.dic) return;
+    if (this.a.dic) return;
     const ic = this.base(c) + this.o.icache;
     if (slots === null) for (let ci = 0; ci < L.nCode; ci++) t[ic + ci] = this.pouMask(t, ci);
     else for (const loc of slots) t[ic + loc - L.codeBase] = this.pouMask(t, loc - L.codeBase);
@@ -173,7 +174,7 @@ export abstract class FetchSide extends Canonical {
 
   /** Exception entry + return on CPU c (interrupt, IPI, fault): context sync where the arch says. */
   protected exceptionSyncs(s: Uint8Array, c: number): void {
-    const e = this.layout.arch.exceptions;
+    const e = this.a.exceptions;
     if (e.entrySyncs || e.returnSyncs) this.flushPipe(s, c);
   }
 

@@ -4,7 +4,8 @@
  */
 import { Ipis } from "./ipi";
 import { PC, EPOCH, SBLEN, PROPH, TAINT, SB } from "./state";
-import { NONE, SYMBOL_BASE, type AluFn, type Step, type ValueSymbol } from "./layout";
+import { NONE, type AluFn, type Step } from "./layout/types";
+import { SYMBOL_BASE, type ValueSymbol } from "./layout/encoding";
 
 export abstract class Instructions extends Ipis {
   /** Registers a step reads and writes (instruction-level steps). */
@@ -77,7 +78,7 @@ export abstract class Instructions extends Ipis {
   /** Registers, ALU, flags, loads, stores and branches; false when not enabled. */
   protected instructionStep(t: Uint8Array, c: number, st: Step): boolean {
     const L = this.layout;
-    const a = L.arch;
+    const a = this.a;
     const b = this.base(c);
     const R = b + this.o.regs;
     const cpu = L.cpus[c];

@@ -4,7 +4,7 @@
  */
 import { StoreBuffers } from "./store-buffer";
 import { IPIP, IPIF, SBLEN, STOPF, K, label, type Emit } from "./state";
-import { NONE, type IpiHandler } from "./layout";
+import { NONE, type IpiHandler } from "./layout/types";
 
 export abstract class Ipis extends StoreBuffers {
   /** Another CPU than c still has an IPI to take. */
@@ -31,14 +31,14 @@ export abstract class Ipis extends StoreBuffers {
     const f = s[b + STOPF];
     const t = this.scratch(s);
     if ((f & 1) === 0) {
-      if (this.layout.arch.exceptions.entrySyncs) this.flushPipe(t, c);
+      if (this.a.exceptions.entrySyncs) this.flushPipe(t, c);
       t[b + STOPF] = 1;
     } else if (f & 2) {
       if (h === "stop_fence.i") {
         if (t[b + SBLEN] > 0) return;
         this.runHandler(t, c, "fence.i");
       } else this.flushPipe(t, c);
-      if (this.layout.arch.exceptions.returnSyncs) this.flushPipe(t, c);
+      if (this.a.exceptions.returnSyncs) this.flushPipe(t, c);
       t[b + STOPF] = 0;
       t[b + IPIP] = 0;
       t[b + IPIF] = 0;
@@ -58,7 +58,7 @@ export abstract class Ipis extends StoreBuffers {
         break;
       case "tlb_flush":
         // x86 flush_tlb_kernel_range(): INVLPG in the handler, which serialises.
-        if (this.layout.arch.tlbFlushSerialises) this.flushPipe(t, c);
+        if (this.a.tlbFlushSerialises) this.flushPipe(t, c);
         t.fill(NONE, b + this.o.tlb, b + this.o.tlb + this.layout.pages.length);
         break;
       case "none":

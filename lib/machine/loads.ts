@@ -4,7 +4,8 @@
  */
 import { Instructions } from "./insn";
 import { PC, SBLEN, SB, K, label, type Emit } from "./state";
-import { SYMBOL_BASE, type Step } from "./layout";
+import type { Step } from "./layout/types";
+import { SYMBOL_BASE } from "./layout/encoding";
 
 export abstract class Loads extends Instructions {
   /**
@@ -13,7 +14,7 @@ export abstract class Loads extends Instructions {
    * aarch64.cat bob).
    */
   protected acquireWaits(s: Uint8Array, c: number, st: Step): boolean {
-    if (!this.layout.arch.acquireAfterRelease) return false;
+    if (!this.a.acquireAfterRelease) return false;
     if ((st.k !== "ldr" && st.k !== "load") || !st.acquire) return false;
     const b = this.base(c);
     for (let i = 0; i < s[b + SBLEN]; i++) if (s[b + SB + 3 * i + 2] & 128) return true;
@@ -50,7 +51,7 @@ export abstract class Loads extends Instructions {
 
   /** A CBZ/CBNZ on CPU c's pending load (taken speculatively by programStep). */
   protected branchOnPending(s: Uint8Array, c: number, st: Step): boolean {
-    if (this.layout.arch.loadsInOrder || st.k !== "jump") return false;
+    if (this.a.loadsInOrder || st.k !== "jump") return false;
     if (st.when !== "cbz" && st.when !== "cbnz") return false;
     const p = s[this.base(c) + this.o.pload];
     return p !== 0 && (p & 127) - 1 === st.reg;
@@ -85,7 +86,7 @@ export abstract class Loads extends Instructions {
    * (coherence), is a store-release, or is a barrier or any other step the model keeps in order.
    */
   protected waitsForLoad(s: Uint8Array, c: number, st: Step): boolean {
-    if (this.layout.arch.loadsInOrder) return false;
+    if (this.a.loadsInOrder) return false;
     const b = this.base(c);
     const p = s[b + this.o.pload];
     if (p === 0) return false;

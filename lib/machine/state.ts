@@ -5,7 +5,9 @@
  * of the machine shares.
  */
 import { RESULT_CLASSES } from "../model";
-import { pteFrame, type Layout } from "./layout";
+import type { ArchVariant } from "../arch";
+import type { Layout } from "./layout/types";
+import { pteFrame } from "./layout/encoding";
 import { deferrable, feedsClean, symmetryGroups } from "./analysis";
 
 // Per-CPU fields.
@@ -81,9 +83,61 @@ export interface MachineOptions {
 /** Receives each successor; `next` is a reused buffer, valid only during the call. */
 export type Emit = (label: number, next: Uint8Array) => void;
 
+/**
+ * The ArchVariant fields the machine's steps read, with their defaults, in one object of one
+ * shape for every variant (variants differ in which optional fields they set).
+ */
+export interface MachineArch {
+  tso: boolean;
+  loadsInOrder: boolean;
+  acquireAfterRelease: boolean;
+  idc: boolean;
+  dic: boolean;
+  fetchSeesOwnStores: boolean;
+  smcSnoopLinear: boolean;
+  fetchMaySeeOwnStores: boolean;
+  lateFetch: boolean;
+  ipiOrder: "drain" | "device-barrier";
+  fenceIWaitsForStores: boolean;
+  exceptions: { entrySyncs: boolean; returnSyncs: boolean; drainsStores: boolean };
+  tlbCachesInvalid: boolean;
+  spuriousFetchFault: { notPresent: boolean; permission: boolean };
+  tlbFlushSerialises: boolean;
+  cmodxSafe: readonly string[] | null;
+}
+
+function machineArch(a: ArchVariant): MachineArch {
+  const e = a.exceptions;
+  const f = a.spuriousFetchFault;
+  return {
+    tso: a.tso,
+    loadsInOrder: a.loadsInOrder,
+    acquireAfterRelease: a.acquireAfterRelease ?? false,
+    idc: a.idc,
+    dic: a.dic,
+    fetchSeesOwnStores: a.fetchSeesOwnStores,
+    smcSnoopLinear: a.smcSnoopLinear,
+    fetchMaySeeOwnStores: a.fetchMaySeeOwnStores ?? false,
+    lateFetch: a.lateFetch ?? false,
+    ipiOrder: a.ipiOrder ?? "drain",
+    fenceIWaitsForStores: a.fenceIWaitsForStores ?? true,
+    exceptions: {
+      entrySyncs: e.entrySyncs,
+      returnSyncs: e.returnSyncs,
+      drainsStores: e.drainsStores,
+    },
+    tlbCachesInvalid: a.tlbCachesInvalid,
+    spuriousFetchFault: { notPresent: f.notPresent, permission: f.permission },
+    tlbFlushSerialises: a.tlbFlushSerialises,
+    cmodxSafe: a.cmodxSafe ?? null,
+  };
+}
+
 /** The state layout of a compiled scenario and the reads every layer shares. */
 export abstract class MachineState {
   readonly layout: Layout;
+  /** The architecture variant's rules (layout.arch, of one shape). */
+  protected readonly a: MachineArch;
   readonly nCpu: number;
   readonly cpuSize: number;
   readonly gSize: number;
@@ -126,11 +180,12 @@ export abstract class MachineState {
 
   constructor(L: Layout, opts: MachineOptions) {
     this.layout = L;
+    this.a = machineArch(L.arch);
     this.nCpu = L.cpus.length;
     this.nRegs = Math.max(1, ...L.cpus.map((c) => c.regs.length));
     this.liveness = opts.liveness ?? true;
     this.partialOrder = opts.partialOrder ?? true;
-    const a = L.arch;
+    const a = this.a;
     const regs = SB + 3 * L.sbMax;
     const tlb = regs + this.nRegs;
     const icache = tlb + L.pages.length;
@@ -160,7 +215,7 @@ export abstract class MachineState {
         const vs = [L.trapVersion, ...r.versions.filter((v) => v !== L.trapVersion)];
         if (vs.length > 8 && !(a.idc && a.dic)) {
           throw new Error(
-            `${L.spec.name}: region ${r.name} has ${vs.length - 1} versions; at most 7 on ${a.name}`,
+            `${L.spec.name}: region ${r.name} has ${vs.length - 1} versions; at most 7 on ${L.arch.name}`,
           );
         }
         this.slotVersions[f.slotLoc - L.codeBase + i] = vs;
@@ -250,7 +305,7 @@ export abstract class MachineState {
    * the last clean to the PoU (DC CVAU completed by a DSB), or the current one with CTR_EL0.IDC.
    */
   protected pouMask(s: Uint8Array, ci: number): number {
-    return this.layout.arch.idc ? this.bit(ci, s[this.layout.codeBase + ci]) : s[this.pouOff + ci];
+    return this.a.idc ? this.bit(ci, s[this.layout.codeBase + ci]) : s[this.pouOff + ci];
   }
 
   protected versionsOf(ci: number, mask: number): number[] {

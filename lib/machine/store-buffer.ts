@@ -41,19 +41,19 @@ export abstract class StoreBuffers extends FetchSide {
       // The new version may now be presented by the PoU, and so fetched into any I-cache.
       const ci = loc - L.codeBase;
       const bit = this.bit(ci, t[loc]);
-      if (!L.arch.idc) {
+      if (!this.a.idc) {
         t[this.pouOff + ci] |= bit;
         // A DC CVAU is ordered after this CPU's own earlier stores to the same line.
         for (let d = 0; d < this.nCpu; d++)
           if (d === c) t[this.base(d) + this.o.dcseen + ci] = bit;
           else t[this.base(d) + this.o.dcseen + ci] |= bit;
       }
-      if (!L.arch.dic)
+      if (!this.a.dic)
         for (let d = 0; d < this.nCpu; d++) t[this.base(d) + this.o.icache + ci] |= bit;
     }
     // arm64 CMODX: a write that becomes visible while another CPU is executing that line's
     // function is a concurrent modification (Arm ARM B2.2.5).
-    if (L.arch.cmodxSafe && loc >= L.codeBase && loc < L.codeBase + L.nCode) {
+    if (this.a.cmodxSafe && loc >= L.codeBase && loc < L.codeBase + L.nCode) {
       for (let d = 0; d < this.nCpu; d++) {
         const bd = this.base(d);
         const st = L.cpus[d].steps[t[bd + PC]];

@@ -16,7 +16,8 @@ import {
   labelArg,
   callResultText,
 } from "./state";
-import { FAULT, FAULT_PROT, IPI_HANDLERS, UNPRED, NONE, permText, ptePerm } from "./layout";
+import { FAULT, FAULT_PROT, IPI_HANDLERS, UNPRED, NONE } from "./layout/types";
+import { permText, ptePerm } from "./layout/encoding";
 
 export abstract class Trace extends Views {
   /** Describe a transition in the kernel's words. */

@@ -21,7 +21,7 @@ import {
   label,
   type Emit,
 } from "./state";
-import { FAULT, FAULT_PROT, IPI_HANDLERS, UNPRED, NONE, type Step } from "./layout";
+import { FAULT, FAULT_PROT, IPI_HANDLERS, UNPRED, NONE, type Step } from "./layout/types";
 
 /** One combination of nothing else fetched (a fetch that faults). */
 const ALONE: readonly (readonly number[][])[] = [[]];
@@ -29,7 +29,7 @@ const ALONE: readonly (readonly number[][])[] = [[]];
 export abstract class Transitions extends Calls {
   successors(s: Uint8Array, emit: Emit): void {
     const L = this.layout;
-    const a = L.arch;
+    const a = this.a;
     if (this.partialOrder) {
       // An ample set of one local step (always enabled, independent of every other transition,
       // invisible until the end; forward only, so no cycle can postpone the others forever).
@@ -172,7 +172,7 @@ export abstract class Transitions extends Calls {
 
   protected programStep(s: Uint8Array, c: number, st: Step, emit: Emit): void {
     const L = this.layout;
-    const a = L.arch;
+    const a = this.a;
     const b = this.base(c);
     const n = s[b + SBLEN];
     const lbl = label(c, K.prog, 0);

@@ -5,16 +5,8 @@
 import type { ResidencyCell } from "../model";
 import { Transitions } from "./transitions";
 import { callResultText } from "./state";
-import {
-  FAULT,
-  FAULT_PROT,
-  UNPRED,
-  NONE,
-  permText,
-  pteFrame,
-  ptePerm,
-  SYMBOL_BASE,
-} from "./layout";
+import { FAULT, FAULT_PROT, UNPRED, NONE } from "./layout/types";
+import { permText, pteFrame, ptePerm, SYMBOL_BASE } from "./layout/encoding";
 
 export abstract class Views extends Transitions {
   /** Observed values of a final state: every register, and the data locations. */
