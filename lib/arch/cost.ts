@@ -15,30 +15,34 @@ export interface CostConstant {
   rangeSource?: string;
 }
 
-export type CostConstantName =
-  | "ipiSendNs"
-  | "ipiDeliveryNs"
-  | "ipiAckNs"
-  | "idleWakeNs"
-  | "idleFraction"
-  | "serialiseNs"
-  | "cr3SwitchNs"
-  | "tlbFlushLocalNs"
-  | "tlbFlushRemoteNs"
-  | "pokeMapNs"
-  | "copyNsPerLine"
-  | "pteWriteNs"
-  | "dcLineNs"
-  | "icLineNs"
-  | "dsbNs"
-  | "isbNs"
-  | "fenceNs"
-  | "fenceINs"
-  | "sbiRemoteFenceIBaseNs"
-  | "sbiRemoteFenceIPerHartNs"
-  | "stopMachineBaseNs"
-  | "stopMachinePerCpuNs"
-  | "allocPagesNs";
+/** The named constants, in the order tables list them. */
+export const COST_CONSTANT_NAMES = [
+  "ipiAckNs",
+  "idleFraction",
+  "allocPagesNs",
+  "copyNsPerLine",
+  "pteWriteNs",
+  "ipiSendNs",
+  "ipiDeliveryNs",
+  "idleWakeNs",
+  "serialiseNs",
+  "cr3SwitchNs",
+  "tlbFlushLocalNs",
+  "tlbFlushRemoteNs",
+  "pokeMapNs",
+  "dcLineNs",
+  "icLineNs",
+  "dsbNs",
+  "isbNs",
+  "fenceNs",
+  "fenceINs",
+  "sbiRemoteFenceIBaseNs",
+  "sbiRemoteFenceIPerHartNs",
+  "stopMachineBaseNs",
+  "stopMachinePerCpuNs",
+] as const;
+
+export type CostConstantName = (typeof COST_CONSTANT_NAMES)[number];
 
 export type CostConstants = Record<CostConstantName, CostConstant>;
 
@@ -83,6 +87,16 @@ export function costStep(name: string, formula: string, cost: (c: CostCtx) => nu
   return { name, formula, cost };
 }
 
+/** A step costing one constant, named as the constant. */
+export function constantStep(name: string, k: CostConstantName): CostStep {
+  return costStep(name, k, (c) => c.k(k));
+}
+
+/** An architecture's strategies: each row with the architecture's name after its own. */
+export function strategiesOf(arch: ArchName, rows: readonly Omit<Strategy, "arch">[]): Strategy[] {
+  return rows.map(({ name, ...rest }) => ({ name, arch, ...rest }));
+}
+
 /** A constant: median value, log-normal spread and source. */
 export function costConstant(
   value: number,
@@ -99,7 +113,7 @@ export function notApplicable(why: string): CostConstant {
 }
 
 /** Constants every architecture shares (assumptions of the model). */
-export const COMMON_COSTS = {
+const COMMON_COSTS = {
   ipiAckNs: costConstant(
     100,
     0.3,
@@ -120,12 +134,27 @@ export const COMMON_COSTS = {
   pteWriteNs: costConstant(50, 0.3, "assumption: one page-table entry store plus barrier"),
 };
 
-/** The constants of the SBI remote fence.i and FENCE.I, on an architecture that has neither. */
-export const NO_FENCE_I = {
+/** Constants of one architecture only: the others' tables leave them out. */
+const ONE_ARCH_ONLY = {
+  cr3SwitchNs: notApplicable("x86 only"),
+  dsbNs: notApplicable("arm64 only"),
+  isbNs: notApplicable("arm64 only"),
   fenceINs: notApplicable("riscv only"),
   sbiRemoteFenceIBaseNs: notApplicable("riscv only"),
   sbiRemoteFenceIPerHartNs: notApplicable("riscv only"),
 };
+
+/**
+ * An architecture's constants: its own over the shared ones (COMMON_COSTS) and the absent ones
+ * (ONE_ARCH_ONLY), in the order of COST_CONSTANT_NAMES.
+ */
+export function archConstants(
+  own: Omit<CostConstants, keyof typeof COMMON_COSTS | keyof typeof ONE_ARCH_ONLY> &
+    Partial<CostConstants>,
+): CostConstants {
+  const all: CostConstants = { ...COMMON_COSTS, ...ONE_ARCH_ONLY, ...own };
+  return Object.fromEntries(COST_CONSTANT_NAMES.map((n) => [n, all[n]])) as CostConstants;
+}
 
 /** stop_machine()'s constants: its fixed cost and each CPU's share (assumptions). */
 export function stopMachineCosts(
@@ -153,9 +182,9 @@ export const STOP_MACHINE_RENDEZVOUS = costStep(
 /** A write through a fixmap slot (arm64, riscv patch_map()): map, copy, unmap + local TLB flush. */
 export function fixmapWrite(map: string, unmap: string): CostStep[] {
   return [
-    costStep(map, "pokeMapNs", (c) => c.k("pokeMapNs")),
+    constantStep(map, "pokeMapNs"),
     costStep("write", "lines × copyNsPerLine", (c) => Math.max(1, c.lines) * c.k("copyNsPerLine")),
-    costStep(unmap, "tlbFlushLocalNs", (c) => c.k("tlbFlushLocalNs")),
+    constantStep(unmap, "tlbFlushLocalNs"),
   ];
 }
 

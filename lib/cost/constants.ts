@@ -1,13 +1,8 @@
 // Named cost constants per architecture (lib/arch/<name>/cost.ts). Each carries its source: a
 // published figure, a calibration against one (stated), or a stated assumption. Values are
 // medians; samples draw log-normal jitter with the given spread (sigma of the log).
-import {
-  perArch,
-  type ArchName,
-  type CostConstant,
-  type CostConstantName,
-  type CostConstants,
-} from "../arch";
+import { perArch } from "../arch";
+import type { ArchName, CostConstant, CostConstantName, CostConstants } from "../arch";
 
 /** Each architecture's constants, from the registry. */
 export const DEFAULT_CONSTANTS: Readonly<Record<ArchName, CostConstants>> = perArch(

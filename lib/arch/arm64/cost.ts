@@ -1,22 +1,11 @@
 // The cost table of arm64: constants (each with its source) and strategies.
 //   arch/arm64/kernel/patching.c (aarch64_insn_patch_text_nosync, aarch64_insn_patch_text via
 //   stop_machine), arch/arm64/include/asm/cacheflush.h (flush_icache_range + kick_all_cpus_sync).
-import {
-  COMMON_COSTS,
-  NO_FENCE_I,
-  stopMachineCosts,
-  STOP_MACHINE_RENDEZVOUS,
-  fixmapWrite,
-  costConstant,
-  costStep,
-  notApplicable,
-  type ArchCost,
-  type CostStep,
-  type Strategy,
-} from "../cost";
+import { archConstants, constantStep, costConstant, costStep, strategiesOf } from "../cost";
+import { fixmapWrite, stopMachineCosts, STOP_MACHINE_RENDEZVOUS } from "../cost";
+import type { ArchCost, CostStep } from "../cost";
 
-const constants: ArchCost["constants"] = {
-  ...COMMON_COSTS,
+const constants = archConstants({
   ipiSendNs: costConstant(
     200,
     0.3,
@@ -42,7 +31,6 @@ const constants: ArchCost["constants"] = {
     0.3,
     "assumption: exception return as context-synchronisation event (ERET)",
   ),
-  cr3SwitchNs: notApplicable("x86 only"),
   tlbFlushLocalNs: costConstant(100, 0.3, "assumption: TLBI VAE1 + DSB NSH for the fixmap slot"),
   tlbFlushRemoteNs: costConstant(
     800,
@@ -59,9 +47,8 @@ const constants: ArchCost["constants"] = {
   dsbNs: costConstant(150, 0.4, "assumption: DSB ISH waiting for broadcast maintenance"),
   isbNs: costConstant(20, 0.3, "assumption: ISB pipeline flush"),
   fenceNs: costConstant(50, 0.3, "assumption: DMB ISH / store-release"),
-  ...NO_FENCE_I,
   ...stopMachineCosts(20_000, 1500, "per CPU share of every stop_machine state step"),
-};
+});
 
 const armFixmapWrite = fixmapWrite("map FIX_TEXT_POKE0", "unmap fixmap + local TLBI");
 const armMaintenance: CostStep[] = [
@@ -70,14 +57,14 @@ const armMaintenance: CostStep[] = [
     "lines × dcLineNs",
     (c) => Math.max(1, c.lines) * c.k("dcLineNs"),
   ),
-  costStep("DSB ISH", "dsbNs", (c) => c.k("dsbNs")),
+  constantStep("DSB ISH", "dsbNs"),
   costStep(
     "IC IVAU over the range",
     "lines × icLineNs",
     (c) => Math.max(1, c.lines) * c.k("icLineNs"),
   ),
-  costStep("DSB ISH", "dsbNs", (c) => c.k("dsbNs")),
-  costStep("ISB", "isbNs", (c) => c.k("isbNs")),
+  constantStep("DSB ISH", "dsbNs"),
+  constantStep("ISB", "isbNs"),
 ];
 const kickAll = costStep(
   "kick_all_cpus_sync",
@@ -85,10 +72,9 @@ const kickAll = costStep(
   (c) => c.syncIpi(["serialiseNs"]),
 );
 
-const arm64: Strategy[] = [
+const arm64 = strategiesOf("arm64", [
   {
     name: "aarch64_insn_patch_text_nosync+flush_icache_range",
-    arch: "arm64",
     args: ["A13", "A6"],
     description:
       "write through the fixmap, clean/invalidate to PoU, then flush_icache_range's IPI to every CPU",
@@ -98,7 +84,6 @@ const arm64: Strategy[] = [
   },
   {
     name: "aarch64_insn_patch_text",
-    arch: "arm64",
     args: ["A13"],
     description: "stop_machine: the last CPU to arrive patches (nosync), the others spin then ISB",
     bytes: 4,
@@ -110,12 +95,12 @@ const arm64: Strategy[] = [
       costStep("others: ISB", "isbNs (in parallel)", (c) => (c.cpus > 1 ? c.k("isbNs") : 0)),
     ],
   },
-];
+]);
 
 export const arm64Cost: ArchCost = {
   constants,
   strategies: arm64,
-  localBarrier: costStep("local barrier (DSB)", "dsbNs", (c) => c.k("dsbNs")),
+  localBarrier: constantStep("local barrier (DSB)", "dsbNs"),
   zapDirectMap: costStep(
     "zap direct map: PTE clear + TLBI broadcast",
     "pteWriteNs + tlbFlushRemoteNs",
@@ -124,15 +109,15 @@ export const arm64Cost: ArchCost = {
   // clean and invalidate to the PoU before the PTE (the handle protocol)
   mapSync: armMaintenance.slice(0, 4),
   measures: {
-    pokeMap: [costStep("map the fixmap slot", "pokeMapNs", (c) => c.k("pokeMapNs"))],
+    pokeMap: [constantStep("map the fixmap slot", "pokeMapNs")],
     maintenance: [
       costStep("DC CVAU over the range", "lines × dcLineNs", (c) => c.lines * c.k("dcLineNs")),
-      costStep("DSB ISH", "dsbNs", (c) => c.k("dsbNs")),
+      constantStep("DSB ISH", "dsbNs"),
       costStep("IC IVAU over the range", "lines × icLineNs", (c) => c.lines * c.k("icLineNs")),
-      costStep("DSB ISH", "dsbNs", (c) => c.k("dsbNs")),
+      constantStep("DSB ISH", "dsbNs"),
     ],
     sync: [
-      costStep("local ISB", "isbNs", (c) => c.k("isbNs")),
+      constantStep("local ISB", "isbNs"),
       costStep("kick_all_cpus_sync (IPI; exception entry/return)", "syncIpi(serialiseNs)", (c) =>
         c.syncIpi(["serialiseNs"]),
       ),

@@ -2,21 +2,11 @@
 //   arch/riscv/kernel/patch.c (patch_text_nosync, patch_text via stop_machine),
 //   arch/riscv/mm/cacheflush.c (flush_icache_all: local fence.i, fence w,o, SBI remote fence.i
 //   or IPIs).
-import {
-  COMMON_COSTS,
-  stopMachineCosts,
-  STOP_MACHINE_RENDEZVOUS,
-  fixmapWrite,
-  costConstant,
-  costStep,
-  notApplicable,
-  type ArchCost,
-  type CostStep,
-  type Strategy,
-} from "../cost";
+import { archConstants, constantStep, costConstant, costStep, strategiesOf } from "../cost";
+import { fixmapWrite, notApplicable, stopMachineCosts, STOP_MACHINE_RENDEZVOUS } from "../cost";
+import type { ArchCost, CostStep } from "../cost";
 
-const constants: ArchCost["constants"] = {
-  ...COMMON_COSTS,
+const constants = archConstants({
   ipiSendNs: costConstant(500, 0.4, "assumption: IPI through SBI or IMSIC per target"),
   ipiDeliveryNs: costConstant(3000, 0.5, "assumption: IPI to handler entry on an awake hart"),
   idleWakeNs: {
@@ -32,7 +22,6 @@ const constants: ArchCost["constants"] = {
   serialiseNs: notApplicable(
     "riscv trap return is not fetch-synchronising (docs/model.md §Context synchronisation); fence.i is used instead",
   ),
-  cr3SwitchNs: notApplicable("x86 only"),
   tlbFlushLocalNs: costConstant(150, 0.3, "assumption: SFENCE.VMA of one page"),
   tlbFlushRemoteNs: costConstant(
     8000,
@@ -42,8 +31,6 @@ const constants: ArchCost["constants"] = {
   pokeMapNs: costConstant(500, 0.3, "assumption: patch_map() of FIX_TEXT_POKE0/1 under text_mutex"),
   dcLineNs: notApplicable("riscv has no DC by VA in the base ISA"),
   icLineNs: notApplicable("riscv has no IC by VA; fence.i is whole-cache"),
-  dsbNs: notApplicable("arm64 only"),
-  isbNs: notApplicable("arm64 only"),
   fenceNs: costConstant(50, 0.3, "assumption: FENCE w,o / fence rw,rw"),
   fenceINs: costConstant(
     500,
@@ -61,11 +48,11 @@ const constants: ArchCost["constants"] = {
     "assumption: firmware IPI + fence.i + completion per remote hart",
   ),
   ...stopMachineCosts(30_000, 2000, "per hart share of every stop_machine state step"),
-};
+});
 
 const rvFixmapWrite = fixmapWrite("patch_map FIX_TEXT_POKE0", "patch_unmap + local sfence.vma");
 const rvFlushAll = (how: "sbi" | "ipi"): CostStep[] => [
-  costStep("local fence.i", "fenceINs", (c) => c.k("fenceINs")),
+  constantStep("local fence.i", "fenceINs"),
   costStep("fence w,o", "fenceNs", (c) => (c.cpus > 1 ? c.k("fenceNs") : 0)),
   how === "sbi"
     ? costStep(
@@ -80,10 +67,9 @@ const rvFlushAll = (how: "sbi" | "ipi"): CostStep[] => [
       ),
 ];
 
-const riscv64: Strategy[] = [
+const riscv64 = strategiesOf("riscv64", [
   {
     name: "patch_text_nosync+flush_icache_all(sbi)",
-    arch: "riscv64",
     args: ["A13"],
     description: "patch through the fixmap, local fence.i, then SBI remote fence.i",
     bytes: 4,
@@ -92,7 +78,6 @@ const riscv64: Strategy[] = [
   },
   {
     name: "patch_text_nosync+flush_icache_all(ipi)",
-    arch: "riscv64",
     args: ["A13"],
     description: "patch through the fixmap, local fence.i, then IPIs running fence.i",
     bytes: 4,
@@ -101,7 +86,6 @@ const riscv64: Strategy[] = [
   },
   {
     name: "patch_text",
-    arch: "riscv64",
     args: ["A13"],
     description: "stop_machine: the last CPU writes, the others spin then fence.i",
     bytes: 4,
@@ -109,13 +93,13 @@ const riscv64: Strategy[] = [
     steps: [
       STOP_MACHINE_RENDEZVOUS,
       ...rvFixmapWrite,
-      costStep("local fence.i", "fenceINs", (c) => c.k("fenceINs")),
+      constantStep("local fence.i", "fenceINs"),
       costStep("others: fence.i", "fenceINs (in parallel)", (c) =>
         c.cpus > 1 ? c.k("fenceINs") : 0,
       ),
     ],
   },
-];
+]);
 
 const sbiRemoteFenceI = costStep(
   "fence.i on every hart (SBI remote fence.i)",
@@ -126,17 +110,17 @@ const sbiRemoteFenceI = costStep(
 export const riscv64Cost: ArchCost = {
   constants,
   strategies: riscv64,
-  localBarrier: costStep("local barrier", "fenceNs", (c) => c.k("fenceNs")),
+  localBarrier: constantStep("local barrier", "fenceNs"),
   zapDirectMap: costStep(
     "zap direct map: PTE clear + SBI remote sfence.vma",
     "pteWriteNs + tlbFlushRemoteNs",
     (c) => c.k("pteWriteNs") + c.k("tlbFlushRemoteNs"),
   ),
   // fence.i everywhere before the PTE (the handle protocol)
-  mapSync: [costStep("local fence.i", "fenceINs", (c) => c.k("fenceINs")), sbiRemoteFenceI],
+  mapSync: [constantStep("local fence.i", "fenceINs"), sbiRemoteFenceI],
   measures: {
-    pokeMap: [costStep("map the fixmap slot", "pokeMapNs", (c) => c.k("pokeMapNs"))],
-    maintenance: [costStep("local fence.i", "fenceINs", (c) => c.k("fenceINs"))],
+    pokeMap: [constantStep("map the fixmap slot", "pokeMapNs")],
+    maintenance: [constantStep("local fence.i", "fenceINs")],
     sync: [
       costStep(
         "fence.i on every other hart (SBI remote fence.i)",

@@ -1,26 +1,16 @@
 // The cost table of x86-64: constants (each with its source) and strategies.
 //   arch/x86/kernel/alternative.c (__text_poke, text_poke, text_poke_copy, text_poke_sync,
 //   text_poke_bp_batch); arch/x86/mm/tlb.c (TLB shootdown by IPI).
-import {
-  COMMON_COSTS,
-  NO_FENCE_I,
-  stopMachineCosts,
-  costConstant,
-  costStep,
-  notApplicable,
-  type ArchCost,
-  type CostCtx,
-  type CostStep,
-  type Strategy,
-} from "../cost";
+import { archConstants, constantStep, costConstant, costStep, strategiesOf } from "../cost";
+import { notApplicable, stopMachineCosts } from "../cost";
+import type { ArchCost, CostCtx, CostStep } from "../cost";
 
 const CALIB_X86 =
   "calibrated: with idleFraction 0.1 the model gives ≈1 ms per unbatched text_poke_bp and ≈1.4 ms for a 56-site batch on 24 CPUs " +
   "(x86 jump-label batching, 2019: 56 sites on a 24-CPU Xeon, 57 ms -> 1.4 ms); typical C6 exit latencies (intel_idle tables) are 100-200 µs, " +
   "the calibrated value also absorbs IPI handling under load";
 
-const constants: ArchCost["constants"] = {
-  ...COMMON_COSTS,
+const constants = archConstants({
   ipiSendNs: costConstant(150, 0.3, "assumption: x2APIC ICR write per target, 100-300 ns"),
   ipiDeliveryNs: costConstant(
     1500,
@@ -43,20 +33,17 @@ const constants: ArchCost["constants"] = {
   ),
   dcLineNs: notApplicable("x86 I/D caches are coherent (SDM vol. 3A self-modifying code)"),
   icLineNs: notApplicable("x86 I/D caches are coherent"),
-  dsbNs: notApplicable("arm64 only"),
-  isbNs: notApplicable("arm64 only"),
   fenceNs: costConstant(
     30,
     0.3,
     "assumption: SFENCE/MFENCE (x86 stores are TSO; a compiler barrier usually suffices)",
   ),
-  ...NO_FENCE_I,
   ...stopMachineCosts(
     20_000,
     1500,
     "per CPU share of every stop_machine state step (IPI + context switch)",
   ),
-};
+});
 
 const x86Poke = (times: string, n: (c: CostCtx) => number): CostStep[] => [
   costStep(`map poking_mm page (${times})`, `${times} × pokeMapNs`, (c) => n(c) * c.k("pokeMapNs")),
@@ -83,10 +70,9 @@ const x86Sync = (label: string): CostStep =>
     (c) => c.syncIpi(["serialiseNs"]),
   );
 
-const x86: Strategy[] = [
+const x86 = strategiesOf("x86-64", [
   {
     name: "text_poke",
-    arch: "x86-64",
     args: ["A13"],
     description:
       "__text_poke through the temporary mm; the CR3 write serialises the poking CPU only; no cross-CPU sync",
@@ -96,7 +82,6 @@ const x86: Strategy[] = [
   },
   {
     name: "text_poke_bp",
-    arch: "x86-64",
     args: ["A13"],
     description: "int3 -> sync -> tail -> sync -> first byte -> sync, one site",
     bytes: 5,
@@ -110,7 +95,6 @@ const x86: Strategy[] = [
   },
   {
     name: "text_poke_bp_batch",
-    arch: "x86-64",
     args: ["A13"],
     description: "text_poke_bp_batch over `sites` sites: 3 pokes per site, 3 syncs in all",
     bytes: 5,
@@ -124,19 +108,18 @@ const x86: Strategy[] = [
   },
   {
     name: "text_poke_copy",
-    arch: "x86-64",
     args: ["A6"],
     description: "bpf_arch_text_copy: text_poke_copy without text_poke_sync (Nadav's question)",
     bytes: 4096,
     sites: 1,
     steps: x86Poke("1", () => 1),
   },
-];
+]);
 
 export const x86_64Cost: ArchCost = {
   constants,
   strategies: x86,
-  localBarrier: costStep("local barrier", "fenceNs", (c) => c.k("fenceNs")),
+  localBarrier: constantStep("local barrier", "fenceNs"),
   zapDirectMap: costStep(
     "zap direct map: PTE clear + TLB shootdown IPI",
     "pteWriteNs + syncIpi(tlbFlushLocalNs)",
@@ -146,7 +129,7 @@ export const x86_64Cost: ArchCost = {
   mapSync: [],
   measures: {
     pokeMap: [
-      costStep("text_poke_set: map poking_mm", "pokeMapNs", (c) => c.k("pokeMapNs")),
+      constantStep("text_poke_set: map poking_mm", "pokeMapNs"),
       costStep("CR3 switch and back", "2 × cr3SwitchNs", (c) => 2 * c.k("cr3SwitchNs")),
     ],
     // I/D coherent: no instruction exists or is needed
