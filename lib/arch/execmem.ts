@@ -194,6 +194,28 @@ export function execmemRange(
   };
 }
 
+/** The part of the layout execmem_arch_setup() computes (KASLR moves it), and the ranges. */
+export interface ArchWindows {
+  /** _text; _end is kernelImageBytes above it. */
+  kernelStart: Va;
+  pageOffset: ArchLayout["pageOffset"];
+  vmalloc: ArchLayout["vmalloc"];
+  modules: ArchLayout["modules"];
+  randomization: ArchLayout["randomization"];
+  ranges: ExecmemInfo["ranges"];
+}
+
+/** The fixed part of an architecture's layout. */
+export type ArchLayoutFixed = Pick<
+  ArchLayout,
+  | "branches"
+  | "moduleCall"
+  | "jitNeedsProximity"
+  | "trapInsn"
+  | "textPokeAlias"
+  | "directMapInitial"
+>;
+
 /**
  * One architecture's execmem table: arch/<arch>/mm/init.c execmem_arch_setup() and the text
  * patching the allocators call (execmem_update_copy, bpf_arch_text_copy/invalidate).
@@ -201,14 +223,48 @@ export function execmemRange(
 export interface ArchExecmem {
   /** Assumed size of the kernel image (_end - _text); it only moves the windows derived from it. */
   kernelImageBytes: number;
-  /** The layout and the ranges, before mm/execmem.c execmem_init_missing(). */
-  setup(o: Required<ArchSetupOptions>): ArchSetup;
-  /** The text-poking copy and the fill with the trap instruction. */
-  textPoke: { copy: TextPokeFn; set: TextPokeFn };
-  /** Cache maintenance the poking copy and fill end with (none where I-caches are coherent). */
-  afterPoke: CacheMaintenanceFn | null;
+  layout: ArchLayoutFixed;
+  /** The windows and the ranges, before mm/execmem.c execmem_init_missing(). */
+  setup(o: Required<ArchSetupOptions>): ArchWindows;
+  /**
+   * The text-poking copy, the fill with the trap instruction, and the cache maintenance both end
+   * with (none where I-caches are coherent).
+   */
+  textPoke: { copy: TextPokeFn; set: TextPokeFn; then: CacheMaintenanceFn | null };
   /** Cache maintenance jit_text_map() does before the PTE is installed (the handle protocol). */
   beforeMap: CacheMaintenanceFn | null;
-  /** set_memory_rox() folds 512 uniform PTEs back into a PMD leaf (CPA_COLLAPSE). */
-  cpaCollapse: boolean;
+  /** CONFIG_ARCH_HAS_EXECMEM_ROX; without it the ROX-cache option is ignored. Default false. */
+  roxCache?: boolean;
+  /** set_memory_rox() folds 512 uniform PTEs back into a PMD leaf (CPA_COLLAPSE). Default false. */
+  cpaCollapse?: boolean;
+}
+
+/** The layout and the ranges of architecture `arch` from its execmem table `t`. */
+export function archSetup(
+  arch: ArchName,
+  t: ArchExecmem,
+  o: Required<ArchSetupOptions>,
+): ArchSetup {
+  const opts = t.roxCache ? o : { ...o, rox: false };
+  const w = t.setup(opts);
+  const f = t.layout;
+  return {
+    layout: {
+      arch,
+      kaslr: o.kaslr,
+      kernelImage: { start: w.kernelStart, end: w.kernelStart + t.kernelImageBytes },
+      pageOffset: w.pageOffset,
+      vmalloc: w.vmalloc,
+      modules: w.modules,
+      randomization: w.randomization,
+      branches: f.branches,
+      moduleCall: f.moduleCall,
+      jitNeedsProximity: f.jitNeedsProximity,
+      hasRoxCache: opts.rox,
+      trapInsn: f.trapInsn,
+      textPokeAlias: f.textPokeAlias,
+      directMapInitial: f.directMapInitial,
+    },
+    info: { ranges: w.ranges },
+  };
 }

@@ -107,7 +107,7 @@ export class Execmem {
       keyBase,
       opts.physBytes ?? 64 * 1024 ** 3,
       this.layout.directMapInitial,
-      hooks.cpaCollapse,
+      hooks.cpaCollapse ?? false,
     );
     this.directMap = this.vm.directMap;
     this.records = new Allocations(keyBase, this.vm);

@@ -1,14 +1,8 @@
 // mm/execmem.c: the generic core over each architecture's execmem_arch_setup() table
 // (lib/arch/<name>/execmem.ts).
-import { ARCHES, archNameOf, families, perArch, type ArchName } from "../arch";
-import {
-  type ArchLayout,
-  type ArchSetup,
-  type ArchSetupOptions,
-  type ExecmemInfo,
-  type ExecmemType,
-  type Va,
-} from "../arch/execmem";
+import { ARCHES, archNameOf, archSetup, families, perArch, type ArchName } from "../arch";
+import type { ArchLayout, ArchSetup, ArchSetupOptions } from "../arch/execmem";
+import type { ExecmemInfo, ExecmemType, Va } from "../arch/execmem";
 import { ExecmemError } from "./types";
 
 /**
@@ -32,7 +26,7 @@ export function execmemArchSetup(arch: ArchName, opts: ArchSetupOptions = {}): A
       `arch=${String(arch)}`,
       `unknown architecture (known: ${ARCHES.join(", ")})`,
     );
-  const s = families[name].execmem.setup(o);
+  const s = archSetup(name, families[name].execmem, o);
   execmemInitMissing(s.info);
   return s;
 }

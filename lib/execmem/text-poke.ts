@@ -54,7 +54,7 @@ export class TextPoke {
   private afterPoke(va: Va, size: number): void {
     // arm64 aarch64_insn_copy/set end with flush_icache_range(); riscv patch_text_nosync with
     // flush_icache_range() == flush_icache_all(); x86 needs none.
-    const fn = this.hooks.afterPoke;
+    const fn = this.hooks.textPoke.then;
     if (fn) this.vm.fx.push({ kind: "cache_maintenance", fn, va, size });
   }
 

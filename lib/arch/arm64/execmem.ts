@@ -1,19 +1,8 @@
 // arch/arm64/mm/init.c module_init_limits(), random_bounding_box(), execmem_arch_setup();
 // arch/arm64/include/asm/memory.h (48-bit VA, 4 KiB pages).
 import { mulberry32 } from "../../model";
-import {
-  execmemRange,
-  PAGE_SIZE,
-  PMD_SIZE,
-  SZ_128M,
-  SZ_1M,
-  SZ_2G,
-  vaOf,
-  type ArchExecmem,
-  type ArchSetup,
-  type ArchSetupOptions,
-  type Va,
-} from "../execmem";
+import { execmemRange, PAGE_SIZE, PMD_SIZE, SZ_128M, SZ_1M, SZ_2G, vaOf } from "../execmem";
+import type { ArchExecmem, ArchSetupOptions, ArchWindows, Va } from "../execmem";
 
 /** Assumed _end - _text of a distribution kernel. */
 const KERNEL_IMAGE_BYTES = 36 * SZ_1M;
@@ -30,7 +19,7 @@ function randomBoundingBox(
   return start - rng.int(0, maxPgoff) * PAGE_SIZE;
 }
 
-function arm64(o: Required<ArchSetupOptions>): ArchSetup {
+function arm64(o: Required<ArchSetupOptions>): ArchWindows {
   const rng = mulberry32(o.seed ^ 0xa64);
   const MODULES_VADDR = vaOf(0xffff_8000_0000_0000n);
   const MODULES_END = MODULES_VADDR + SZ_2G; // == KIMAGE_VADDR
@@ -71,51 +60,44 @@ function arm64(o: Required<ArchSetupOptions>): ArchSetup {
     end = plt + SZ_2G;
   }
   return {
-    layout: {
-      arch: "arm64",
-      kaslr: o.kaslr,
-      kernelImage: { start: kstart, end: kend },
-      pageOffset: vaOf(0xffff_0000_0000_0000n),
-      vmalloc: { start: VMALLOC_START, end: VMALLOC_END },
-      modules: { start: MODULES_VADDR, end: MODULES_END },
-      randomization: { module_direct_base: direct, module_plt_base: plt },
-      branches: [
-        { insn: "BL", reach: SZ_128M, note: "imm26 << 2: CALL26/JUMP26 relocations" },
-        {
-          insn: "PLT (ADRP+ADD+BR)",
-          reach: SZ_2G,
-          note: "module PLT veneer; the 2 GiB window bounds PREL32 references",
-        },
-      ],
-      // arch/arm64/kernel/module.c: R_AARCH64_CALL26/JUMP26, a PLT veneer when out of reach
-      moduleCall: "BL",
-      jitNeedsProximity: false,
-      hasRoxCache: false,
-      trapInsn: "brk",
-      textPokeAlias: "fixmap",
-      directMapInitial: "4K",
-    },
-    info: {
-      ranges: {
-        // arch/arm64/mm/init.c execmem_arch_setup(): DEFAULT in the direct-branch window with the
-        // PLT window as fallback (or the PLT window alone), PAGE_KERNEL, alignment 1; KPROBES
-        // (PAGE_KERNEL_ROX) and BPF (PAGE_KERNEL) anywhere in [VMALLOC_START, VMALLOC_END)
-        EXECMEM_MODULE_TEXT: execmemRange(start, end, "PAGE_KERNEL", 1, [], fb),
-        EXECMEM_KPROBES: execmemRange(VMALLOC_START, VMALLOC_END, "PAGE_KERNEL_ROX", 1),
-        EXECMEM_BPF: execmemRange(VMALLOC_START, VMALLOC_END, "PAGE_KERNEL", 1),
-      },
+    kernelStart: kstart,
+    pageOffset: vaOf(0xffff_0000_0000_0000n),
+    vmalloc: { start: VMALLOC_START, end: VMALLOC_END },
+    modules: { start: MODULES_VADDR, end: MODULES_END },
+    randomization: { module_direct_base: direct, module_plt_base: plt },
+    ranges: {
+      // arch/arm64/mm/init.c execmem_arch_setup(): DEFAULT in the direct-branch window with the
+      // PLT window as fallback (or the PLT window alone), PAGE_KERNEL, alignment 1; KPROBES
+      // (PAGE_KERNEL_ROX) and BPF (PAGE_KERNEL) anywhere in [VMALLOC_START, VMALLOC_END)
+      EXECMEM_MODULE_TEXT: execmemRange(start, end, "PAGE_KERNEL", 1, [], fb),
+      EXECMEM_KPROBES: execmemRange(VMALLOC_START, VMALLOC_END, "PAGE_KERNEL_ROX", 1),
+      EXECMEM_BPF: execmemRange(VMALLOC_START, VMALLOC_END, "PAGE_KERNEL", 1),
     },
   };
 }
 
 export const arm64Execmem: ArchExecmem = {
   kernelImageBytes: KERNEL_IMAGE_BYTES,
-  setup: (o) => arm64({ ...o, rox: false }),
+  layout: {
+    branches: [
+      { insn: "BL", reach: SZ_128M, note: "imm26 << 2: CALL26/JUMP26 relocations" },
+      {
+        insn: "PLT (ADRP+ADD+BR)",
+        reach: SZ_2G,
+        note: "module PLT veneer; the 2 GiB window bounds PREL32 references",
+      },
+    ],
+    // arch/arm64/kernel/module.c: R_AARCH64_CALL26/JUMP26, a PLT veneer when out of reach
+    moduleCall: "BL",
+    jitNeedsProximity: false,
+    trapInsn: "brk",
+    textPokeAlias: "fixmap",
+    directMapInitial: "4K",
+  },
+  setup: arm64,
   // arch/arm64/kernel/patching.c aarch64_insn_copy(), aarch64_insn_set(): through the fixmap,
   // each ending with flush_icache_range().
-  textPoke: { copy: "aarch64_insn_copy", set: "aarch64_insn_set" },
-  afterPoke: "flush_icache_range",
+  textPoke: { copy: "aarch64_insn_copy", set: "aarch64_insn_set", then: "flush_icache_range" },
   // The handle protocol: clean and invalidate to the PoU before the PTE (Mark Rutland, 2023-06-26).
   beforeMap: "caches_clean_inval_pou",
-  cpaCollapse: false,
 };

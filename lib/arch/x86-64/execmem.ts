@@ -1,23 +1,13 @@
 // arch/x86/mm/init.c execmem_arch_setup(); arch/x86/include/asm/pgtable_64_types.h;
 // Documentation/arch/x86/x86_64/mm.rst (4-level paging).
 import { mulberry32 } from "../../model";
-import {
-  execmemRange,
-  PAGE_SIZE,
-  PMD_SIZE,
-  SZ_1M,
-  SZ_2G,
-  vaOf,
-  type ArchExecmem,
-  type ArchSetup,
-  type ArchSetupOptions,
-  type ExecmemRange,
-} from "../execmem";
+import { execmemRange, PAGE_SIZE, PMD_SIZE, SZ_1M, SZ_2G, vaOf } from "../execmem";
+import type { ArchExecmem, ArchSetupOptions, ArchWindows, ExecmemRange } from "../execmem";
 
 /** Assumed _end - _text of a distribution kernel. */
 const KERNEL_IMAGE_BYTES = 40 * SZ_1M;
 
-function x86_64(o: Required<ArchSetupOptions>): ArchSetup {
+function x86_64(o: Required<ArchSetupOptions>): ArchWindows {
   const rng = mulberry32(o.seed ^ 0x8664);
   const START_KERNEL_map = vaOf(0xffff_ffff_8000_0000n);
   const KERNEL_IMAGE_SIZE = o.kaslr ? 1024 * SZ_1M : 512 * SZ_1M;
@@ -44,44 +34,40 @@ function x86_64(o: Required<ArchSetupOptions>): ArchSetup {
   const other = (): ExecmemRange =>
     execmemRange(start, MODULES_END, "PAGE_KERNEL", MODULE_ALIGN, ["EXECMEM_KASAN_SHADOW"]);
   return {
-    layout: {
-      arch: "x86-64",
-      kaslr: o.kaslr,
-      kernelImage: { start: kstart, end: kstart + size },
-      pageOffset: vaOf(0xffff_8880_0000_0000n),
-      vmalloc: { start: vaOf(0xffff_c900_0000_0000n), end: vaOf(0xffff_e900_0000_0000n) },
-      modules: { start: MODULES_VADDR, end: MODULES_END },
-      randomization: { moduleOffset: offset },
-      branches: [{ insn: "call/jmp rel32", reach: SZ_2G, note: "signed 32-bit displacement" }],
-      // arch/x86/kernel/module.c apply_relocate_add(): R_X86_64_PC32/PLT32
-      moduleCall: "call/jmp rel32",
-      jitNeedsProximity: true,
-      hasRoxCache: o.rox,
-      trapInsn: "int3",
-      textPokeAlias: "temporary_mm",
-      directMapInitial: "1G",
-    },
-    info: {
-      ranges: {
-        EXECMEM_MODULE_TEXT: text,
-        EXECMEM_KPROBES: other(),
-        EXECMEM_FTRACE: other(),
-        EXECMEM_BPF: other(),
-        EXECMEM_MODULE_DATA: other(),
-      },
+    kernelStart: kstart,
+    pageOffset: vaOf(0xffff_8880_0000_0000n),
+    vmalloc: { start: vaOf(0xffff_c900_0000_0000n), end: vaOf(0xffff_e900_0000_0000n) },
+    modules: { start: MODULES_VADDR, end: MODULES_END },
+    randomization: { moduleOffset: offset },
+    ranges: {
+      EXECMEM_MODULE_TEXT: text,
+      EXECMEM_KPROBES: other(),
+      EXECMEM_FTRACE: other(),
+      EXECMEM_BPF: other(),
+      EXECMEM_MODULE_DATA: other(),
     },
   };
 }
 
 export const x86_64Execmem: ArchExecmem = {
   kernelImageBytes: KERNEL_IMAGE_BYTES,
+  layout: {
+    branches: [{ insn: "call/jmp rel32", reach: SZ_2G, note: "signed 32-bit displacement" }],
+    // arch/x86/kernel/module.c apply_relocate_add(): R_X86_64_PC32/PLT32
+    moduleCall: "call/jmp rel32",
+    jitNeedsProximity: true,
+    trapInsn: "int3",
+    textPokeAlias: "temporary_mm",
+    directMapInitial: "1G",
+  },
   setup: x86_64,
   // arch/x86/kernel/alternative.c text_poke_copy(), text_poke_set(): through the poking mm.
-  textPoke: { copy: "text_poke_copy", set: "text_poke_set" },
   // flush_icache_range() is empty on x86 (coherent I-cache).
-  afterPoke: null,
+  textPoke: { copy: "text_poke_copy", set: "text_poke_set", then: null },
   // "no sync needed on x86" (the handle protocol): nothing before the PTE.
   beforeMap: null,
+  // CONFIG_ARCH_HAS_EXECMEM_ROX (6.15, x86-64 only).
+  roxCache: true,
   // arch/x86/mm/pat/set_memory.c (6.15): set_memory_rox() passes CPA_COLLAPSE.
   cpaCollapse: true,
 };
