@@ -1,7 +1,7 @@
 // kernel/bpf/core.c: bpf_prog_pack_alloc/free, alloc_new_pack. Programs share 2 MiB packs
 // (one per NUMA node's worth), one bitmap bit per 64-byte chunk; free chunks hold the
 // architecture's illegal-instruction fill.
-import { PAGE_SIZE, alignUp, type Va } from "../arch/execmem";
+import { PAGE_SIZE, alignUp, type ExecmemRange, type Va } from "../arch/execmem";
 import type { ExecmemParts } from "./parts";
 import { ExecmemError } from "./types";
 import { VmapSpace } from "./vmap";
@@ -41,21 +41,8 @@ export class BpfProgPack {
       // bpf_jit_alloc_exec(round_up(size, PAGE_SIZE)) = execmem_alloc(EXECMEM_BPF), then
       // bpf_fill_ill_insns(), set_vm_flush_reset_perms(), set_memory_rox()
       const sz = alignUp(size, PAGE_SIZE);
-      const p = this.p.vm.planVmalloc(sz, r.alignment, r, false);
-      if (!p)
-        throw new ExecmemError(
-          "bpf_prog_pack_alloc",
-          `size=${size}`,
-          "unable to allocate memory in the EXECMEM_BPF range",
-        );
-      this.p.begin();
-      const area = this.p.vm.doVmalloc(p, r.pgprot, "EXECMEM_BPF", true);
-      this.p.poke.trapFillVa(area.va, sz);
-      this.p.vm.cpa("set_memory_rox", "rox", area.va, sz / PAGE_SIZE);
-      return this.p.end(
-        area.va,
-        this.p.records.record(area.va, sz, "bpf_prog_pack_own", "EXECMEM_BPF"),
-      );
+      const va = this.allocExecRox(r, sz, size, "memory");
+      return this.p.end(va, this.p.records.record(va, sz, "bpf_prog_pack_own", "EXECMEM_BPF"));
     }
     // BPF_PROG_SIZE_TO_NBITS(); list_for_each_entry(pack_list) in creation order, each searched
     // with bitmap_find_next_zero_area(bitmap, BPF_PROG_CHUNK_COUNT, 0, nbits, 0): lowest position
@@ -76,25 +63,31 @@ export class BpfProgPack {
     // kernel/bpf/core.c alloc_new_pack(): bpf_jit_alloc_exec(BPF_PROG_PACK_SIZE) =
     // execmem_alloc(EXECMEM_BPF) (no VM_ALLOW_HUGE_VMAP: 4 KiB pages), bpf_fill_ill_insns() while
     // still RW, set_vm_flush_reset_perms(), set_memory_rox(); list_add_tail(); the program at pos 0
-    const p = this.p.vm.planVmalloc(this.BPF_PROG_PACK_SIZE, r.alignment, r, false);
+    const va = this.allocExecRox(r, this.BPF_PROG_PACK_SIZE, size, "a new pack");
+    const pack: Pack = { ptr: va, free: new VmapSpace(0, chunks), used: 0 };
+    this.packs.push(pack);
+    pack.free.take(0, nbits);
+    pack.used = nbits;
+    return this.p.end(va, this.p.records.record(va, nbits * CH, "bpf_prog_pack", "EXECMEM_BPF"));
+  }
+
+  /**
+   * kernel/bpf/core.c bpf_jit_alloc_exec(sz) = execmem_alloc(EXECMEM_BPF) (4 KiB pages), then
+   * bpf_fill_ill_insns() while still RW and set_memory_rox(); opens the allocation's effects.
+   */
+  private allocExecRox(r: ExecmemRange, sz: number, size: number, what: string): Va {
+    const p = this.p.vm.planVmalloc(sz, r.alignment, r, false);
     if (!p)
       throw new ExecmemError(
         "bpf_prog_pack_alloc",
         `size=${size}`,
-        "unable to allocate a new pack in the EXECMEM_BPF range",
+        `unable to allocate ${what} in the EXECMEM_BPF range`,
       );
     this.p.begin();
     const area = this.p.vm.doVmalloc(p, r.pgprot, "EXECMEM_BPF", true);
-    this.p.poke.trapFillVa(area.va, this.BPF_PROG_PACK_SIZE);
-    this.p.vm.cpa("set_memory_rox", "rox", area.va, this.BPF_PROG_PACK_SIZE / PAGE_SIZE);
-    const pack: Pack = { ptr: area.va, free: new VmapSpace(0, chunks), used: 0 };
-    this.packs.push(pack);
-    pack.free.take(0, nbits);
-    pack.used = nbits;
-    return this.p.end(
-      area.va,
-      this.p.records.record(area.va, nbits * CH, "bpf_prog_pack", "EXECMEM_BPF"),
-    );
+    this.p.poke.trapFillVa(area.va, sz);
+    this.p.vm.cpa("set_memory_rox", "rox", area.va, sz / PAGE_SIZE);
+    return area.va;
   }
 
   /**

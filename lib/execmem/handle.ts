@@ -5,7 +5,7 @@ import { families } from "../arch";
 import { PAGE_SIZE, alignUp, type Va, type WriteAlias } from "../arch/execmem";
 import type { ExecmemParts } from "./parts";
 import type { Allocation } from "./records";
-import { ExecmemError } from "./types";
+import { ExecmemError, checkWithin } from "./types";
 import { P_ROX, type VmArea } from "./vmalloc";
 
 /** The thread's handle (Andy Lutomirski, 06-19): an address that is not mapped until jit_text_map(). */
@@ -63,18 +63,7 @@ export class JitHandles {
         `handle=${h.id}`,
         "the text is already mapped (jit_text_map was called)",
       );
-    if (
-      !Number.isInteger(offset) ||
-      offset < 0 ||
-      !Number.isInteger(size) ||
-      size <= 0 ||
-      offset + size > e.area.size
-    )
-      throw new ExecmemError(
-        "jit_text_write",
-        `offset=${offset}`,
-        `offset+size must be within ${e.area.size}`,
-      );
+    checkWithin("jit_text_write", offset, size, e.area.size);
     this.p.begin();
     this.p.poke.writeVia(via, e.area.va + offset, size, content);
     this.p.end(undefined, e.alloc);

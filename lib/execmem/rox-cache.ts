@@ -5,7 +5,7 @@ import { PAGE_SIZE, PMD_SIZE, alignUp, fmtVa, type ExecmemRange, type Va } from 
 import type { ExecmemParts } from "./parts";
 import type { Allocation } from "./records";
 import type { TextPoke } from "./text-poke";
-import { ExecmemError } from "./types";
+import { ExecmemError, checkWithin } from "./types";
 import type { Vmalloc } from "./vmalloc";
 import { VmapSpace } from "./vmap";
 
@@ -155,18 +155,7 @@ export class JitRoxCache {
         `addr=${fmtVa(addr)}`,
         "not an allocation of the JIT ROX cache",
       );
-    if (
-      !Number.isInteger(offset) ||
-      offset < 0 ||
-      !Number.isInteger(size) ||
-      size <= 0 ||
-      offset + size > a.size
-    )
-      throw new ExecmemError(
-        "jit_update",
-        `offset=${offset}`,
-        `offset+size must be within ${a.size}`,
-      );
+    checkWithin("jit_update", offset, size, a.size);
     this.p.begin();
     this.p.poke.copy(addr + offset, size, content);
     this.p.end(undefined, a);

@@ -11,3 +11,15 @@ export class ExecmemError extends Error {
     this.argument = argument;
   }
 }
+
+/** An [offset, offset + size) argument: non-negative offset, positive size, within `total` bytes. */
+export function checkWithin(call: string, offset: number, size: number, total: number): void {
+  if (
+    !Number.isInteger(offset) ||
+    offset < 0 ||
+    !Number.isInteger(size) ||
+    size <= 0 ||
+    offset + size > total
+  )
+    throw new ExecmemError(call, `offset=${offset}`, `offset+size must be within ${total}`);
+}

@@ -98,16 +98,9 @@ export class Vmalloc {
   areaAt(addr: Va): VmArea | undefined {
     const exact = this.areas.get(addr);
     if (exact) return exact;
-    const starts = this.areaStarts;
-    let lo = 0;
-    let hi = starts.length;
-    while (lo < hi) {
-      const m = (lo + hi) >>> 1;
-      if (starts[m] <= addr) lo = m + 1;
-      else hi = m;
-    }
+    const lo = this.upperBound(addr);
     if (lo === 0) return undefined;
-    const a = this.areas.get(starts[lo - 1])!;
+    const a = this.areas.get(this.areaStarts[lo - 1])!;
     return addr < a.va + a.size ? a : undefined;
   }
 
