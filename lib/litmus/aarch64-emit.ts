@@ -82,6 +82,11 @@ export function aarch64Emitter(env: EmitEnv) {
     text: string,
   ): boolean /* falls through */ => {
     const P = pos(at);
+    /** An instruction of the architecture's table at this position; it falls through. */
+    const insn = (name: string): true => {
+      out.push({ op: "insn", name, pos: P });
+      return true;
+    };
     const tgt = (t: Target) => labelName(k, ctx.targetPos(k, p, t, at));
     const address = (rn: string, off: Op2 | null): string => {
       regOperand(rn, at, text);
@@ -208,20 +213,16 @@ export function aarch64Emitter(env: EmitEnv) {
       case "nop":
         return true;
       case "isb":
-        out.push({ op: "insn", name: "ISB", pos: P });
-        return true;
-      case "barrier": {
-        out.push({ op: "insn", name: barrierName(i.kind, i.option, ctx.archInsns), pos: P });
-        return true;
-      }
+        return insn("ISB");
+      case "barrier":
+        return insn(barrierName(i.kind, i.option, ctx.archInsns));
       case "cache":
         if (!ctx.archInsns.includes(i.name)) fail(`${i.name} is not modelled`, at, text);
         out.push({ op: "insn-reg", name: i.name, addr: regOperand(i.rt, at, text), pos: P });
         return true;
       case "cacheall":
         if (!ctx.archInsns.includes(i.name)) fail(`${i.name} is not modelled`, at, text);
-        out.push({ op: "insn", name: i.name, pos: P });
-        return true;
+        return insn(i.name);
       case "mrs":
         big.set(i.rd, ctx.ctr);
         if (ctx.ctr <= MAX_INT) {

@@ -213,6 +213,37 @@ export function translateThread(
   return { program: simplify(ops, nInit, ctx.condRegs) };
 }
 
+/** The registers an operation reads and the ones it writes (undefined: none there). */
+function regUse(o: Op): [reads: (string | undefined)[], writes: (string | undefined)[]] {
+  const opnd = (x: Operand) => ("reg" in x ? x.reg : undefined);
+  switch (o.op) {
+    case "mov":
+      return [[opnd(o.src)], [o.dst]];
+    case "alu":
+      return [[o.a, opnd(o.b)], [o.dst]];
+    case "cmp":
+    case "tst":
+      return [[o.a, opnd(o.b)], []];
+    case "cset":
+      return [[], [o.dst]];
+    case "ldr":
+      return [[o.addr], [o.dst]];
+    case "str":
+      return [[o.src, o.addr], []];
+    case "cbz":
+    case "cbnz":
+      return [[o.reg], []];
+    case "bl":
+      return [[], [o.link]];
+    case "br":
+      return [[o.reg], [o.link]];
+    case "insn-reg":
+      return [[o.addr], []];
+    default:
+      return [[], []];
+  }
+}
+
 /**
  * Drops what has no effect and only adds steps (each step multiplies interleavings): initial
  * moves of 0 (registers start at 0) or of registers no later op reads and the condition does not
@@ -221,51 +252,10 @@ export function translateThread(
 function simplify(ops: Op[], nInit: number, condRegs: Set<string>): Op[] {
   const reads = new Set<string>();
   const mentioned = new Set<string>();
-  const opnd = (o: Operand) => {
-    if ("reg" in o) reads.add(o.reg);
-  };
   for (const o of ops.slice(nInit)) {
-    switch (o.op) {
-      case "mov":
-        opnd(o.src);
-        mentioned.add(o.dst);
-        break;
-      case "alu":
-        reads.add(o.a);
-        opnd(o.b);
-        mentioned.add(o.dst);
-        break;
-      case "cmp":
-      case "tst":
-        reads.add(o.a);
-        opnd(o.b);
-        break;
-      case "cset":
-        mentioned.add(o.dst);
-        break;
-      case "ldr":
-        reads.add(o.addr);
-        mentioned.add(o.dst);
-        break;
-      case "str":
-        reads.add(o.src);
-        reads.add(o.addr);
-        break;
-      case "cbz":
-      case "cbnz":
-        reads.add(o.reg);
-        break;
-      case "bl":
-        mentioned.add(o.link);
-        break;
-      case "br":
-        reads.add(o.reg);
-        if (o.link) mentioned.add(o.link);
-        break;
-      case "insn-reg":
-        reads.add(o.addr);
-        break;
-    }
+    const [r, w] = regUse(o);
+    for (const x of r) if (x) reads.add(x);
+    for (const x of w) if (x) mentioned.add(x);
   }
   for (const r of reads) mentioned.add(r);
   const init = ops.slice(0, nInit).filter((o) => {

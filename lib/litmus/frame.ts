@@ -369,6 +369,22 @@ function splitRow(
   return { line: chars.find((p) => p.ch.trim() !== "")?.line ?? line, cells };
 }
 
+/**
+ * What the left side of an initial-state entry names: `T:reg` (thread T's register, as `reg`
+ * checks and spells it) or a location, the first group of `loc`; `bad` when it is neither.
+ */
+export function readInitTarget(
+  lhs: string,
+  reg: (name: string) => string,
+  loc: RegExp,
+  bad: () => never,
+): { thread: number | null; name: string } {
+  const rm = /^(\d+)\s*:\s*(\w+)$/.exec(lhs);
+  if (rm) return { thread: Number(rm[1]), name: reg(rm[2]) };
+  const lm = loc.exec(lhs);
+  return lm ? { thread: null, name: lm[1] } : bad();
+}
+
 /** A value of the initial state, with instructions of type I. */
 export type InitValueOf<I> =
   | { k: "int"; value: bigint; text: string }

@@ -15,7 +15,8 @@
  * subset is a LitmusError naming the file, line, column and instruction.
  */
 import { checkLabels, failIn, LitmusError, readCode, readFrame, readLitmusFile } from "./frame";
-import { readValue, type At, type CodeAt, type Fail, type InitValueOf } from "./frame";
+import { readInitTarget, readValue } from "./frame";
+import type { At, CodeAt, Fail, InitValueOf } from "./frame";
 import { decodeInsn, type Insn } from "./insn";
 
 /** A value in the initial state; an instruction may be written bare: `NOP`, `B l0`. */
@@ -184,20 +185,17 @@ function parseInit(
   const eq = rest.indexOf("=");
   const lhs = (eq < 0 ? rest : rest.slice(0, eq)).trim();
   const rhs = eq < 0 ? null : rest.slice(eq + 1).trim();
-  let thread: number | null = null;
-  let name: string;
-  const rm = /^(\d+)\s*:\s*(\w+)$/.exec(lhs);
-  if (rm) {
-    thread = Number(rm[1]);
-    const r = regName(rm[2]);
-    if (!r || r === "XZR" || r === "SP")
-      failHere(`"${rm[2]}" is not a general-purpose register (X0..X30, W0..W30)`);
-    name = r!;
-  } else {
-    const lm = /^\[?\s*([A-Za-z_]\w*)\s*\]?$/.exec(lhs);
-    if (!lm) failHere(`expected "T:Xn=value", "location=value" or a declaration, got "${t}"`);
-    name = lm![1];
-  }
+  const { thread, name } = readInitTarget(
+    lhs,
+    (x) => {
+      const r = regName(x);
+      if (!r || r === "XZR" || r === "SP")
+        failHere(`"${x}" is not a general-purpose register (X0..X30, W0..W30)`);
+      return r!;
+    },
+    /^\[?\s*([A-Za-z_]\w*)\s*\]?$/,
+    () => failHere(`expected "T:Xn=value", "location=value" or a declaration, got "${t}"`),
+  );
   const at = { line: p.line, column: p.column };
   if (rhs === null) {
     if (!type) failHere(`expected "=" in "${t}"`);

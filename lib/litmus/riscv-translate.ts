@@ -110,9 +110,7 @@ export function translateRiscv(test: RiscvTest, opts: RiscvTranslateOptions = {}
   const versionsOf = new Map(regions.map((r) => [r.name, r.versions]));
 
   // The condition, with herd7's values as the machine's names.
-  const observed: string[] = [];
-  const condRegs = new Map<number, Set<string>>();
-  const cond = rewriteCondition(
+  const rewritten = rewriteCondition(
     test,
     {
       insn: (t) => {
@@ -125,9 +123,9 @@ export function translateRiscv(test: RiscvTest, opts: RiscvTranslateOptions = {}
       location: (l) => void (data[l] ??= 0),
     },
     fail,
-    observed,
-    condRegs,
   );
+
+  const { condition: cond, observed, regs: condRegs } = rewritten;
 
   const cpus: CpuSpec[] = test.threads.map((_th, ti) =>
     translateThread(test, ti, {
@@ -243,6 +241,11 @@ function translateThread(test: RiscvTest, ti: number, ctx: Ctx): CpuSpec {
   /** Ops of one instruction at position p of block k; false when it does not fall through. */
   const emit = (out: Op[], k: number, p: number, i: RvInsn, at: At, text: string): boolean => {
     const P = posOf(at);
+    /** An instruction of the architecture's table at this position; it falls through. */
+    const insn = (name: string): true => {
+      out.push({ op: "insn", name, pos: P });
+      return true;
+    };
     const target = (lab: string) => {
       const q = ctx.labelPos(k, lab);
       if (q < 0) fail(`P${k} has no label "${lab}"`, at, text);
@@ -308,18 +311,15 @@ function translateThread(test: RiscvTest, ti: number, ctx: Ctx): CpuSpec {
       case "nop":
         return true;
       case "fence.i":
-        out.push({ op: "insn", name: "fence.i", pos: P });
-        return true;
+        return insn("fence.i");
       case "fence": {
         const name = fenceName(i);
         if (!ctx.archInsns.includes(name))
           fail(`FENCE ${i.pred},${i.succ} is not modelled on riscv64: "${text}"`, at, text);
-        out.push({ op: "insn", name, pos: P });
-        return true;
+        return insn(name);
       }
       case "sfence.vma":
-        out.push({ op: "insn", name: "sfence.vma", pos: P });
-        return true;
+        return insn("sfence.vma");
     }
   };
 

@@ -4,7 +4,7 @@
  * a riscv64 variant from one.
  */
 import { checkLabels, failIn, readCode, readFrame, readLitmusFile } from "./frame";
-import { readValue, type At, type CodeAt, type InitValueOf } from "./frame";
+import { readInitTarget, readValue, type At, type CodeAt, type InitValueOf } from "./frame";
 import { decodeRv, rvReg, type RvInsn } from "./riscv-insn";
 
 export type RvValue = InitValueOf<RvInsn>;
@@ -60,20 +60,17 @@ export function parseRiscvLitmus(source: string, file = "<litmus>"): RiscvTest {
     const rhs = e.text.slice(eq + 1).trim();
     if (/[()]/.test(lhs) || /^\(|\b(oa|PTE|PA|TTD)\b/.test(rhs))
       fail(`unsupported: page-table state "${e.text}"`, e, e.text);
-    let thread: number | null = null;
-    let name: string;
-    const rm = /^(\d+)\s*:\s*(\w+)$/.exec(lhs);
-    if (rm) {
-      thread = Number(rm[1]);
-      const r = rvReg(rm[2]);
-      if (!r) fail(`"${rm[2]}" is not a RISC-V register (x0..x31 or an ABI name)`, e);
-      if (r === "zero") fail("x0 (zero) cannot be given a value", e);
-      name = r!;
-    } else {
-      const lm = /^(?:[A-Za-z_]\w*\s+)?\*?\s*([A-Za-z_]\w*)$/.exec(lhs);
-      if (!lm) fail(`expected "T:reg=value" or "location=value", got "${e.text}"`, e);
-      name = lm![1];
-    }
+    const { thread, name } = readInitTarget(
+      lhs,
+      (x) => {
+        const r = rvReg(x);
+        if (!r) fail(`"${x}" is not a RISC-V register (x0..x31 or an ABI name)`, e);
+        if (r === "zero") fail("x0 (zero) cannot be given a value", e);
+        return r!;
+      },
+      /^(?:[A-Za-z_]\w*\s+)?\*?\s*([A-Za-z_]\w*)$/,
+      () => fail(`expected "T:reg=value" or "location=value", got "${e.text}"`, e),
+    );
     init.push({
       thread,
       name,

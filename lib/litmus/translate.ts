@@ -218,10 +218,8 @@ export function translate(test: LitmusTest, opts: TranslateOptions = {}): Transl
   };
 
   // ---- condition ----
-  const observed: string[] = [];
   const warnings: string[] = [];
-  const condRegs = new Map<number, Set<string>>();
-  const condition = rewriteCondition(
+  const cond = rewriteCondition(
     test,
     {
       insn: (text) => {
@@ -266,9 +264,8 @@ export function translate(test: LitmusTest, opts: TranslateOptions = {}): Transl
         }),
     },
     fail,
-    observed,
-    condRegs,
   );
+  const { condition, observed, regs: condRegs } = cond;
   // A malformed condition is reported now, at the condition, not after the exploration.
   try {
     parseCondition(condition);

@@ -149,18 +149,26 @@ export interface ConditionHooks {
   after?(s: string): string;
 }
 
+/** The final condition in the machine's names and what it reads. */
+export interface RewrittenCondition {
+  condition: string;
+  /** Every name the condition reads (and the `locations` clause shows), in order. */
+  observed: string[];
+  /** The registers the condition reads, per thread. */
+  regs: Map<number, Set<string>>;
+}
+
 /**
  * The final condition in the machine's names, for parseCondition: `instr:"..."` -> the value's
- * name, registers `1:W0` -> `1:X0` (the ISA's canonical name), `[x]` -> `x`. Every name read
- * goes to `observed` in order; the registers read, per thread, to `regs`.
+ * name, registers `1:W0` -> `1:X0` (the ISA's canonical name), `[x]` -> `x`.
  */
 export function rewriteCondition<I>(
   test: TestOf<I>,
   hooks: ConditionHooks,
   fail: Fail,
-  observed: string[],
-  regs: Map<number, Set<string>>,
-): string {
+): RewrittenCondition {
+  const observed: string[] = [];
+  const regs = new Map<number, Set<string>>();
   const see = (n: string) => {
     if (!observed.includes(n)) observed.push(n);
   };
@@ -197,7 +205,7 @@ export function rewriteCondition<I>(
     const n = m ? `${m[1]}:${hooks.register(m[2]) ?? m[2]}` : t.replace(/^\[\s*|\s*\]$/g, "");
     if (/^(\d+:)?[A-Za-z_]\w*$/.test(n)) see(n);
   }
-  return s;
+  return { condition: s, observed, regs };
 }
 
 /** What the shared program layout asks an ISA. */
