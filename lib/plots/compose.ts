@@ -163,18 +163,18 @@ export function figureGrid(rows: Figure[][], opts: GridOptions = {}): Figure {
 
 function remapObject(o: Layout, k: number, xd: [number, number], yd: [number, number]): Layout {
   const copy: Layout = { ...o };
-  if (o.xref === "paper" || o.xref === undefined) {
-    copy.xref = "paper";
-    copy.x = mapPaper(o.x, xd[0], xd[1]);
-    if ("x0" in o) copy.x0 = mapPaper(o.x0, xd[0], xd[1]);
-    if ("x1" in o) copy.x1 = mapPaper(o.x1, xd[0], xd[1]);
-  } else copy.xref = remapRef(o.xref, k);
-  if (o.yref === "paper" || o.yref === undefined) {
-    copy.yref = "paper";
-    copy.y = mapPaper(o.y, yd[0], yd[1]);
-    if ("y0" in o) copy.y0 = mapPaper(o.y0, yd[0], yd[1]);
-    if ("y1" in o) copy.y1 = mapPaper(o.y1, yd[0], yd[1]);
-  } else copy.yref = remapRef(o.yref, k);
+  for (const [a, [lo, hi]] of [
+    ["x", xd],
+    ["y", yd],
+  ] as const) {
+    const ref = `${a}ref` as const;
+    if (o[ref] === "paper" || o[ref] === undefined) {
+      copy[ref] = "paper";
+      copy[a] = mapPaper(o[a], lo, hi);
+      for (const end of [`${a}0`, `${a}1`] as const)
+        if (end in o) copy[end] = mapPaper(o[end], lo, hi);
+    } else copy[ref] = remapRef(o[ref], k);
+  }
   if (copy.x === undefined) delete copy.x;
   if (copy.y === undefined) delete copy.y;
   return copy;

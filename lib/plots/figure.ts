@@ -1,5 +1,5 @@
 import { JUPYTER_DISPLAY, plotlyBundle } from "../display";
-import { seriesColors } from "./colors";
+import { discreteColorscale, seriesColors } from "./colors";
 import { stripTags } from "./util";
 
 /**
@@ -133,4 +133,29 @@ export function withTitle(fig: Figure, title: string): Figure {
 function meta(fig: Figure): Record<string, unknown> {
   const m = fig.layout.meta;
   return m && typeof m === "object" ? (m as Record<string, unknown>) : {};
+}
+
+/**
+ * A heatmap of category codes 0..n-1, cell colour `colors[code]`, without a colour bar or a
+ * legend entry (the figure adds legend entries for the categories it shows).
+ */
+export function categoryHeatmap(
+  name: string,
+  x: readonly unknown[],
+  y: readonly unknown[],
+  z: readonly (readonly (number | null)[])[],
+  colors: readonly string[],
+): Trace {
+  return {
+    type: "heatmap",
+    name,
+    x,
+    y,
+    z,
+    zmin: -0.5,
+    zmax: colors.length - 0.5,
+    colorscale: discreteColorscale(colors),
+    showscale: false,
+    showlegend: false,
+  };
 }

@@ -1,7 +1,7 @@
 /** Fragmentation of an executable-memory range under a workload, for one or more allocators. */
-import { ExtentState, discreteColorscale, extentColors, seriesColor } from "./colors";
+import { ExtentState, extentColors, seriesColor } from "./colors";
 import { figureGrid, legendEntry } from "./compose";
-import { Figure, Trace, figure } from "./figure";
+import { Figure, Trace, categoryHeatmap, figure } from "./figure";
 import { esc } from "./util";
 
 export type { ExtentState } from "./colors";
@@ -129,16 +129,13 @@ export function addressMap(s: FragmentationSeries, opts: AddressMapOptions = {})
   const { start } = spanOf(s);
   const mib = 1024 * 1024;
   const trace: Trace = {
-    type: "heatmap",
-    name: s.allocator,
-    x: s.steps.map((st) => st.t),
-    y: offsets.map((o) => o / mib),
-    z: codes,
-    zmin: -0.5,
-    zmax: STATES.length - 0.5,
-    colorscale: discreteColorscale(STATES.map((k) => extentColors[k])),
-    showscale: false,
-    showlegend: false,
+    ...categoryHeatmap(
+      s.allocator,
+      s.steps.map((st) => st.t),
+      offsets.map((o) => o / mib),
+      codes,
+      STATES.map((k) => extentColors[k]),
+    ),
     // Only the state per cell: the rest of the hover text comes from x and y, so that a map of
     // 256 bins × many steps stays small in notebooks and the report.
     customdata: codes.map((r) => r.map((c) => STATE_LABELS[STATES[c]])),

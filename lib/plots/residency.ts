@@ -11,12 +11,11 @@ import {
   VERSION_CLASSES,
   VersionClass,
   classifyVersion,
-  discreteColorscale,
   versionColors,
   versionLabels,
 } from "./colors";
 import { figureGrid, legendEntry } from "./compose";
-import { Figure, Layout, Trace, figure } from "./figure";
+import { Figure, Layout, Trace, categoryHeatmap, figure } from "./figure";
 import { esc } from "./util";
 
 export const STRUCTURES: readonly Structure[] = ["pipeline", "icache", "dcache", "tlb"];
@@ -227,18 +226,13 @@ export function residencyPanel(
 ): Figure {
   const z = m.codes.map((r) => Array.from(r));
   const cols = m.steps.length;
-  const trace: Trace = {
-    type: "heatmap",
-    name: `CPU${m.cpu} ${structureLabels[m.structure]}`,
-    x: m.steps,
-    y: m.lines,
+  const trace = categoryHeatmap(
+    `CPU${m.cpu} ${structureLabels[m.structure]}`,
+    m.steps,
+    m.lines,
     z,
-    zmin: -0.5,
-    zmax: VERSION_CLASSES.length - 0.5,
-    colorscale: discreteColorscale(VERSION_CLASSES.map((c) => versionColors[c])),
-    showscale: false,
-    showlegend: false,
-  };
+    VERSION_CLASSES.map((c) => versionColors[c]),
+  );
   if (m.versions) {
     const actions = [stepLabel(undefined), ...w.steps.map(stepLabel)].map(esc);
     trace.text = m.versions.map((r) =>

@@ -3,9 +3,9 @@
  * (cells from verdictOf() in lib/model/verdict.ts).
  */
 import { verdictClass, type VerdictCell, type VerdictClass, type Witness } from "../model";
-import { discreteColorscale, verdictColors } from "./colors";
+import { verdictColors } from "./colors";
 import { figureGrid, legendEntry } from "./compose";
-import { Figure, Trace, figure } from "./figure";
+import { Figure, Trace, categoryHeatmap, figure } from "./figure";
 import { esc } from "./util";
 
 const CLASSES: readonly VerdictClass[] = ["sufficient", "insufficient", "unknown"];
@@ -90,16 +90,13 @@ export function verdictPanel(cells: readonly VerdictCell[], opts: VerdictOptions
     hover.push(hr);
   }
   const trace: Trace = {
-    type: "heatmap",
-    name: "verdict",
-    x: archs,
-    y: subsets,
-    z,
-    zmin: -0.5,
-    zmax: CLASSES.length - 0.5,
-    colorscale: discreteColorscale(CLASSES.map((c) => verdictColors[c])),
-    showscale: false,
-    showlegend: false,
+    ...categoryHeatmap(
+      "verdict",
+      archs,
+      subsets,
+      z,
+      CLASSES.map((c) => verdictColors[c]),
+    ),
     xgap: 2,
     ygap: 2,
     text,
