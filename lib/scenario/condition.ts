@@ -134,22 +134,17 @@ export function parseCondition(src: string, line = 1, column = 1): Condition {
     const mid = (lo + hi) >> 1;
     return { k, a: balanced(k, xs, lo, mid), b: balanced(k, xs, mid, hi) };
   };
-  const conj = (): CondExpr => {
-    const xs = [unary()];
-    while (peek("/\\")) {
-      i += 2;
-      xs.push(unary());
+  // `operand (op operand)*`, for /\ over unary terms and \/ over conjunctions.
+  const chain = (k: "and" | "or", op: string, operand: () => CondExpr) => (): CondExpr => {
+    const xs = [operand()];
+    while (peek(op)) {
+      i += op.length;
+      xs.push(operand());
     }
-    return balanced("and", xs);
+    return balanced(k, xs);
   };
-  const disj = (): CondExpr => {
-    const xs = [conj()];
-    while (peek("\\/")) {
-      i += 2;
-      xs.push(conj());
-    }
-    return balanced("or", xs);
-  };
+  const conj = chain("and", "/\\", unary);
+  const disj = chain("or", "\\/", conj);
   const expr = disj();
   ws();
   if (i < src.length) fail(`unexpected "${src.slice(i, i + 10)}"`);

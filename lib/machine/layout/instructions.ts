@@ -144,26 +144,14 @@ export function instructionSteps(p: ProgramCompiler, op: InstructionOp): Step[] 
       p.flagsUsed = true;
       return [step];
     }
-    case "ldr":
-      return [
-        {
-          k: "ldr",
-          dst: reg(op.dst),
-          addr: reg(op.addr),
-          acquire: !!op.acquire,
-          text: `${op.acquire ? "LDAR" : "LDR"} ${op.dst}, [${op.addr}]`,
-        },
-      ];
-    case "str":
-      return [
-        {
-          k: "str",
-          src: reg(op.src),
-          addr: reg(op.addr),
-          release: !!op.release,
-          text: `${op.release ? "STLR" : "STR"} ${op.src}, [${op.addr}]`,
-        },
-      ];
+    case "ldr": {
+      const text = `${op.acquire ? "LDAR" : "LDR"} ${op.dst}, [${op.addr}]`;
+      return [{ k: "ldr", dst: reg(op.dst), addr: reg(op.addr), acquire: !!op.acquire, text }];
+    }
+    case "str": {
+      const text = `${op.release ? "STLR" : "STR"} ${op.src}, [${op.addr}]`;
+      return [{ k: "str", src: reg(op.src), addr: reg(op.addr), release: !!op.release, text }];
+    }
     case "b":
       return jump(p, op.target, pos, {
         when: "always",

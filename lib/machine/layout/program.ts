@@ -12,6 +12,10 @@ import type { Names } from "./memory";
 import { instructionSteps, type InstructionOp } from "./instructions";
 import type { Sequences } from "./sequences";
 
+/** How a load or a wait reads its location: `READ_ONCE(x)` or `smp_load_acquire(x)`. */
+const readOnce = (op: { loc: string; acquire?: boolean }): string =>
+  `${op.acquire ? "smp_load_acquire" : "READ_ONCE"}(${op.loc})`;
+
 /** Interrupts that may arrive at one CPU. */
 const MAX_INTERRUPTS = 4;
 /** Store-buffer entries a CPU may need at most. */
@@ -67,18 +71,22 @@ export class ProgramCompiler {
     });
   }
 
+  /** The data location and the value a store writes or a wait waits for (checked). */
+  private locValue(op: { loc: string; value: number; pos?: SourcePos }, what: string) {
+    this.cx.checkValue(op.value, what, op.pos);
+    return { loc: this.names.dataLoc(op.loc, op.pos), value: op.value };
+  }
+
   /** Steps of a kernel-level operation. */
   private opSteps(op: Op): Step[] {
     const { cx, names, seq } = this;
     const pos = op.pos;
     switch (op.op) {
       case "store":
-        cx.checkValue(op.value, `store to ${op.loc}`, pos);
         return [
           {
             k: "store",
-            loc: names.dataLoc(op.loc, pos),
-            value: op.value,
+            ...this.locValue(op, `store to ${op.loc}`),
             release: !!op.release,
             vaSlot: -1,
             text: `${op.release ? "smp_store_release" : "WRITE_ONCE"}(${op.loc}, ${op.value})`,
@@ -91,17 +99,15 @@ export class ProgramCompiler {
             reg: this.reg(op.reg, "data", pos),
             loc: names.dataLoc(op.loc, pos),
             acquire: !!op.acquire,
-            text: `${op.reg} = ${op.acquire ? "smp_load_acquire" : "READ_ONCE"}(${op.loc})`,
+            text: `${op.reg} = ${readOnce(op)}`,
           },
         ];
       case "await":
-        cx.checkValue(op.value, `wait on ${op.loc}`, pos);
         return [
           {
             k: "await",
-            loc: names.dataLoc(op.loc, pos),
-            value: op.value,
-            text: `wait until ${op.acquire ? "smp_load_acquire" : "READ_ONCE"}(${op.loc}) == ${op.value}`,
+            ...this.locValue(op, `wait on ${op.loc}`),
+            text: `wait until ${readOnce(op)} == ${op.value}`,
           },
         ];
       case "write": {
