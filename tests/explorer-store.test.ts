@@ -45,4 +45,19 @@ describe("StateStore", () => {
     expect(store.add(Uint8Array.of(1, 2, 3, 4, 0))).toBe(0);
     expect(store.get(1)).toEqual(Uint8Array.of(1, 2, 3, 4, 1));
   });
+
+  it("reads a state over whole words in place, whatever the bytes past its end", () => {
+    const store = new StateStore(5);
+    const words = new Uint8Array(new ArrayBuffer(8), 0, 5);
+    words.set([1, 2, 3, 4, 9]);
+    new Uint8Array(words.buffer).fill(7, 5);
+    expect(store.add(words)).toBe(-1);
+    expect(store.add(Uint8Array.of(1, 2, 3, 4, 9))).toBe(0);
+    new Uint8Array(words.buffer).fill(0, 5);
+    expect(store.add(words)).toBe(0);
+    words[4] = 8;
+    expect(store.add(words)).toBe(-2);
+    expect(store.get(0)).toEqual(Uint8Array.of(1, 2, 3, 4, 9));
+    expect(Array.from(new Uint8Array(store.copy(1).buffer))).toEqual([1, 2, 3, 4, 8]);
+  });
 });

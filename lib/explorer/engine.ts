@@ -46,33 +46,43 @@ export interface Graph {
 /**
  * The visited-state set: states of one fixed size stored back to back in one growing arena,
  * with an open-addressing hash table of indices. No per-state objects or strings. Each state
- * takes a whole number of 32-bit words (zero-padded), so hashing and comparing go a word at a
- * time.
+ * takes a whole number of 32-bit words (the bytes past its end are zero), so hashing and
+ * comparing go a word at a time. A state whose buffer is exactly those words long (as the
+ * machine's successor buffer is) is read in place, without a copy.
  */
 export class StateStore {
   /** Words per state. */
   private readonly words: number;
+  /** Mask of the state's bytes in its last word (the rest of that word is padding). */
+  private readonly lastMask: number;
   private arena32: Int32Array;
   private arena8: Uint8Array;
   /** The state being looked up, padded to whole words. */
   private readonly key8: Uint8Array;
   private readonly key32: Int32Array;
+  /** The last state looked up in place (a buffer reused for each successor), and its words. */
+  private viewOf: Uint8Array | null = null;
+  private view: Int32Array;
   count = 0;
   /** Open addressing: per slot, the state's index (-1: empty) and its hash. */
   private table: Int32Array;
   /** Hash of each state, for rehashing when the table grows. */
-  private hashes: Uint32Array;
+  private hashes: Int32Array;
   private mask: number;
   constructor(
     readonly size: number,
     initial = 1 << 8,
   ) {
     this.words = Math.max(1, Math.ceil(size / 4));
+    const last = new Uint8Array(4);
+    last.fill(255, 0, size - (this.words - 1) * 4);
+    this.lastMask = new Int32Array(last.buffer)[0];
     this.arena32 = new Int32Array(this.words * initial);
     this.arena8 = new Uint8Array(this.arena32.buffer);
     this.key32 = new Int32Array(this.words);
     this.key8 = new Uint8Array(this.key32.buffer);
-    this.hashes = new Uint32Array(initial);
+    this.view = this.key32;
+    this.hashes = new Int32Array(initial);
     this.table = new Int32Array(initial * 4).fill(-1);
     this.mask = initial * 2 - 1;
   }
@@ -109,39 +119,73 @@ export class StateStore {
     const off = i * this.words * 4;
     return this.arena8.slice(off, off + this.size);
   }
+  /** The words of s: its own buffer when that is exactly the state's words, else a copy. */
+  private keyOf(s: Uint8Array): Int32Array {
+    if (s === this.viewOf) return this.view;
+    if (s.byteOffset === 0 && s.buffer.byteLength === this.words * 4 && s.length === this.size) {
+      this.viewOf = s;
+      this.view = new Int32Array(s.buffer);
+      return this.view;
+    }
+    this.key8.set(s);
+    return this.key32;
+  }
   /** Index of s if present, else adds it and returns -(index + 1). */
   add(s: Uint8Array): number {
     const words = this.words;
-    const key = this.key32;
-    this.key8.set(s);
-    const h = StateStore.hash(key, words);
-    let slot = h & this.mask;
+    const key = this.keyOf(s);
+    const n1 = words - 1;
+    const lastKey = key[n1] & this.lastMask;
+    // Two lanes (even and odd words) make two independent multiply chains; the padding of the
+    // last word is masked off.
+    let h1 = 0x811c9dc5 ^ words;
+    let h2 = 0x9747b28c;
+    let i = 0;
+    for (; i + 1 < n1; i += 2) {
+      h1 = Math.imul(h1 ^ key[i], 0x5bd1e995);
+      h2 = Math.imul(h2 ^ key[i + 1], 0x5bd1e995);
+      h1 ^= h1 >>> 13;
+      h2 ^= h2 >>> 13;
+    }
+    if (i < n1) {
+      h1 = Math.imul(h1 ^ key[i], 0x5bd1e995);
+      h1 ^= h1 >>> 13;
+    }
+    h2 = Math.imul(h2 ^ lastKey, 0x5bd1e995);
+    h2 ^= h2 >>> 13;
+    let h = h1 ^ Math.imul(h2, 0xcc9e2d51);
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+    h ^= h >>> 16;
+    const mask = this.mask;
+    let slot = h & mask;
     const arena = this.arena32;
     const table = this.table;
-    const hi = h | 0;
     for (;;) {
       // Index and hash side by side: a probe reads one cache line.
-      const i = table[2 * slot];
-      if (i < 0) break;
-      if (table[2 * slot + 1] === hi) {
-        const off = i * words;
+      const j = table[2 * slot];
+      if (j < 0) break;
+      if (table[2 * slot + 1] === h) {
+        const off = j * words;
         let k = 0;
-        while (k < words && arena[off + k] === key[k]) k++;
-        if (k === words) return i;
+        while (k < n1 && arena[off + k] === key[k]) k++;
+        if (k === n1 && arena[off + n1] === lastKey) return j;
       }
-      slot = (slot + 1) & this.mask;
+      slot = (slot + 1) & mask;
     }
-    const i = this.count++;
-    if (i >= this.hashes.length) {
+    const idx = this.count;
+    if (idx >= this.hashes.length) {
       this.grow();
-      this.count--;
       return this.add(s);
     }
-    this.arena32.set(key, i * words);
-    this.hashes[i] = h;
-    table[2 * slot] = i;
-    table[2 * slot + 1] = hi;
-    return -(i + 1);
+    this.count = idx + 1;
+    const off = idx * words;
+    for (let k = 0; k < n1; k++) arena[off + k] = key[k];
+    arena[off + n1] = lastKey;
+    this.hashes[idx] = h;
+    table[2 * slot] = idx;
+    table[2 * slot + 1] = h;
+    return -(idx + 1);
   }
   private grow(): void {
     const n = this.hashes.length * 2;
@@ -149,17 +193,18 @@ export class StateStore {
     arena.set(this.arena32);
     this.arena32 = arena;
     this.arena8 = new Uint8Array(arena.buffer);
-    const hashes = new Uint32Array(n);
+    const hashes = new Int32Array(n);
     hashes.set(this.hashes);
     this.hashes = hashes;
     const table = new Int32Array(n * 4).fill(-1);
     this.table = table;
-    this.mask = n * 2 - 1;
+    const mask = n * 2 - 1;
+    this.mask = mask;
     for (let i = 0; i < this.count; i++) {
-      let slot = hashes[i] & this.mask;
-      while (table[2 * slot] >= 0) slot = (slot + 1) & this.mask;
+      let slot = hashes[i] & mask;
+      while (table[2 * slot] >= 0) slot = (slot + 1) & mask;
       table[2 * slot] = i;
-      table[2 * slot + 1] = hashes[i] | 0;
+      table[2 * slot + 1] = hashes[i];
     }
   }
   /** States the store holds before it next doubles. */

@@ -42,8 +42,9 @@ export abstract class Canonical extends MachineState {
   /** Normalises a state: epochs relative, dead entries erased, symmetric CPUs sorted. */
   canonical(t: Uint8Array): Uint8Array {
     const L = this.layout;
+    const nVa = L.nVaSlots;
     for (let c = 0; c < this.nCpu; c++) {
-      const b = this.base(c);
+      const b = this.gSize + c * this.cpuSize;
       const n = t[b + SBLEN];
       if (n === 0) t[b + EPOCH] = 0;
       else {
@@ -53,27 +54,30 @@ export abstract class Canonical extends MachineState {
           t[b + EPOCH] -= m;
         }
       }
-      if (!this.liveness) continue;
-      const steps = L.cpus[c].steps.length;
-      const live = this.liveAt[c][Math.min(t[b + PC], steps)];
-      if (live.regions.length === 0) {
-        // Loops rather than fill(): the ranges are a few bytes.
-        for (let k = b + this.o.tlb, end = b + this.o.prank; k < end; k++) t[k] = NONE;
-        for (let k = b + this.o.prank, end = k + L.nVaSlots; k < end; k++) t[k] = 0;
-        continue;
-      }
-      // Pipeline entries of regions this CPU will not run again are dead.
       const pipe = b + this.o.pipe;
       const prank = b + this.o.prank;
-      for (let va = 0; va < L.nVaSlots; va++) {
-        if (t[pipe + va] !== NONE && live.va[va] === 0) {
-          t[pipe + va] = NONE;
-          t[prank + va] = 0;
+      if (this.liveness) {
+        const steps = this.stepCount[c];
+        const pc = t[b + PC];
+        const live = this.liveAt[c][pc < steps ? pc : steps];
+        if (live.regions.length === 0) {
+          // Loops rather than fill(): the ranges are a few bytes.
+          for (let k = b + this.o.tlb; k < prank; k++) t[k] = NONE;
+          for (let k = prank, end = prank + nVa; k < end; k++) t[k] = 0;
+          continue;
+        }
+        // Pipeline entries of regions this CPU will not run again are dead.
+        const va = live.va;
+        for (let x = 0; x < nVa; x++) {
+          if (t[pipe + x] !== NONE && va[x] === 0) {
+            t[pipe + x] = NONE;
+            t[prank + x] = 0;
+          }
         }
       }
+      // Fetch ranks keep only their order.
+      this.compressRanks(t, prank);
     }
-    // Fetch ranks keep only their order.
-    for (let c = 0; c < this.nCpu; c++) this.compressRanks(t, this.base(c) + this.o.prank);
     if (this.liveness && !this.a.idc) {
       // Nothing will fetch again: the point of unification no longer matters.
       let anyLive = false;
@@ -81,7 +85,8 @@ export abstract class Canonical extends MachineState {
       if (!anyLive)
         for (let i = 0; i < L.nCode; i++) t[this.pouOff + i] = this.bit(i, t[L.codeBase + i]);
     }
-    for (const g of this.symmetryGroups) this.sortGroup(t, g);
+    const groups = this.symmetryGroups;
+    for (let i = 0; i < groups.length; i++) this.sortGroup(t, groups[i]);
     return t;
   }
 

@@ -139,6 +139,8 @@ export abstract class MachineState {
   /** The architecture variant's rules (layout.arch, of one shape). */
   protected readonly a: MachineArch;
   readonly nCpu: number;
+  /** Per CPU: the number of steps of its program. */
+  protected readonly stepCount: Int32Array;
   readonly cpuSize: number;
   readonly gSize: number;
   readonly nRegs: number;
@@ -182,6 +184,7 @@ export abstract class MachineState {
     this.layout = L;
     this.a = machineArch(L.arch);
     this.nCpu = L.cpus.length;
+    this.stepCount = Int32Array.from(L.cpus, (c) => c.steps.length);
     this.nRegs = Math.max(1, ...L.cpus.map((c) => c.regs.length));
     this.liveness = opts.liveness ?? true;
     this.partialOrder = opts.partialOrder ?? true;
@@ -261,13 +264,35 @@ export abstract class MachineState {
   }
 
   private buf: Uint8Array = new Uint8Array(0);
+  private bufWords: Int32Array = new Int32Array(0);
+  /** The last state copied into the buffer, and its words (null: not word-aligned). */
+  private src: Uint8Array | null = null;
+  private srcWords: Int32Array | null = null;
   /**
    * A working copy of s. Successors are built in one reused buffer: `emit` must copy what it
-   * keeps (the engine's state store does).
+   * keeps (the engine's state store does). The buffer spans whole 32-bit words, so the state
+   * store reads it in place and a word-aligned state is copied a word at a time (the bytes past
+   * the state's end are not part of it).
    */
   protected scratch(s: Uint8Array): Uint8Array {
-    if (this.buf.length !== s.length) this.buf = new Uint8Array(s.length);
-    this.buf.set(s);
+    if (this.buf.length !== s.length) {
+      const words = new ArrayBuffer((s.length + 3) & ~3);
+      this.buf = new Uint8Array(words, 0, s.length);
+      this.bufWords = new Int32Array(words);
+      this.src = null;
+    }
+    const d = this.bufWords;
+    if (s !== this.src) {
+      this.src = s;
+      const end = s.byteOffset + 4 * d.length;
+      this.srcWords =
+        (s.byteOffset & 3) === 0 && end <= s.buffer.byteLength
+          ? new Int32Array(s.buffer, s.byteOffset, d.length)
+          : null;
+    }
+    const w = this.srcWords;
+    if (w === null) this.buf.set(s);
+    else for (let k = 0; k < d.length; k++) d[k] = w[k];
     return this.buf;
   }
 
