@@ -1,3 +1,4 @@
+import { resolve } from "path";
 import { defineConfig } from "vitest/config";
 
 /**
@@ -7,6 +8,13 @@ import { defineConfig } from "vitest/config";
  *   `*-jupyter.test.ts` and tests/jupyter/**;
  * - browser: tests that drive Chromium: `*-browser.test.ts` and tests/browser/**;
  * - unit: everything else (the library, parsers, CLI commands that start no kernel).
+ *
+ * unit runs its files in worker threads that keep the modules they loaded from one file to the
+ * next (isolate: false): the library is loaded once per worker, not once per file. Its tests
+ * leave no global state behind (a test that must change the library's tables works on a copy
+ * of its own, see tests/format-parse.test.ts). The kernel's modules import the library as
+ * "execmem-lab": in unit that name is the library's source, the one copy the tests import.
+ * jupyter and browser keep one process per file (their tests start and kill processes).
  */
 const JUPYTER = ["tests/**/*-jupyter.test.ts", "tests/jupyter/**/*.test.ts"];
 const BROWSER = ["tests/**/*-browser.test.ts", "tests/browser/**/*.test.ts"];
@@ -16,10 +24,22 @@ export default defineConfig({
     globalSetup: ["tests/kernel-global-setup.ts"],
     testTimeout: 120_000,
     hookTimeout: 300_000,
+    // Vitest's default on a 2-core machine is one worker; the jupyter and browser tests mostly
+    // wait on the processes they start.
+    maxWorkers: 2,
     projects: [
       {
         extends: true,
-        test: { name: "unit", include: ["tests/**/*.test.ts"], exclude: [...JUPYTER, ...BROWSER] },
+        resolve: {
+          alias: [{ find: /^execmem-lab$/, replacement: resolve(__dirname, "lib/index.ts") }],
+        },
+        test: {
+          name: "unit",
+          include: ["tests/**/*.test.ts"],
+          exclude: [...JUPYTER, ...BROWSER],
+          pool: "threads",
+          isolate: false,
+        },
       },
       { extends: true, test: { name: "jupyter", include: JUPYTER } },
       { extends: true, test: { name: "browser", include: BROWSER, exclude: JUPYTER } },

@@ -15,6 +15,9 @@ describe("library API documentation", () => {
       module: ts.ModuleKind.CommonJS,
       strict: true,
       noEmit: true,
+      // Doc comments need the library's own declarations only: no @types packages, the ES lib.
+      types: [],
+      lib: ["lib.es2022.d.ts"],
     });
     const checker = program.getTypeChecker();
     const moduleSymbol = checker.getSymbolAtLocation(program.getSourceFile(index)!)!;

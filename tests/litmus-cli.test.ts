@@ -6,12 +6,8 @@ import { spawnSync } from "child_process";
 import { copyFileSync, existsSync, mkdtempSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { litmusCorpus } from "./support/corpus";
-
-vi.mock("execmem-lab", async () => ({
-  ...(await import("../lib")),
-}));
 
 import { runLitmusCli, type LitmusFileJson } from "../kernel/commands/litmus";
 import { runAgreeCli, runAgreeCorpora } from "../kernel/commands/agree";

@@ -6,11 +6,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
-import { describe, expect, it, vi } from "vitest";
-
-vi.mock("execmem-lab", async () => ({
-  ...(await import("../lib")),
-}));
+import { describe, expect, it } from "vitest";
 
 import {
   agreeKinds,
