@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Execmem, effectsToOps, explore, scenario, type ExecmemEffect } from "../lib";
+import { Execmem, effectsToOps, explore, scenario, type ExecmemEffect, type Op } from "../lib";
 
 /** Runs calls on an allocator and keeps every effect they recorded. */
 function record(s: Execmem, calls: (() => void)[]): ExecmemEffect[] {
@@ -9,6 +9,23 @@ function record(s: Execmem, calls: (() => void)[]): ExecmemEffect[] {
     out.push(...s.lastEffects);
   }
   return out;
+}
+
+/**
+ * The recorded ops on CPU0 then a release of the flag; CPU1 acquires the flag and calls f, trap
+ * filled at first: the values its r0 took.
+ */
+function runOps(s: ReturnType<typeof scenario>, ops: Op[], versions: string[]): Set<string> {
+  const spec = s
+    .data({ flag: 0 })
+    .code("f", { lines: 2, versions, initial: "trap" })
+    .cpu((p) => {
+      p.append(ops);
+      p.smp_store_release("flag", 1);
+    })
+    .cpu((p) => p.smp_cond_load_acquire("flag", 1).call("r0", "f"))
+    .build();
+  return new Set(explore(spec).outcomes.map((o) => o.values["1:r0"]));
 }
 
 describe("execmem calls on the machine (effectsToOps)", () => {
@@ -32,17 +49,7 @@ describe("execmem calls on the machine (effectsToOps)", () => {
       const { ops, versions, skipped } = effectsToOps(fx, { region: "f", va: h.addr, size: 128 });
       expect(versions).toEqual(["prog"]);
       expect(ops.some((o) => o.op === "pte")).toBe(true);
-      const spec = scenario("A4 via execmem", a)
-        .data({ flag: 0 })
-        .code("f", { lines: 2, versions, initial: "trap" })
-        .page("f", "none")
-        .cpu((p) => {
-          p.append(ops);
-          p.smp_store_release("flag", 1);
-        })
-        .cpu((p) => p.smp_cond_load_acquire("flag", 1).call("r0", "f"))
-        .build();
-      const got = new Set(explore(spec).outcomes.map((o) => o.values["1:r0"]));
+      const got = runOps(scenario("A4 via execmem", a).page("f", "none"), ops, versions);
       expect([...got].sort(), `${a}: ${JSON.stringify(ops)} (skipped ${skipped})`).toEqual(
         ["new", faultOn[a]].sort(),
       );
@@ -59,16 +66,7 @@ describe("execmem calls on the machine (effectsToOps)", () => {
     const { ops } = effectsToOps(fx, { region: "f", va: addr, size: 128 });
     expect(ops.map((o) => (o.op === "macro" ? o.name : o.op))).toContain("text_poke_copy");
     expect(ops.some((o) => o.op === "macro" && o.name === "text_poke_sync")).toBe(false);
-    const spec = scenario("A6 via execmem", "x86-64")
-      .data({ flag: 0 })
-      .code("f", { lines: 2, versions: ["prog"], initial: "trap" })
-      .cpu((p) => {
-        p.append(ops);
-        p.smp_store_release("flag", 1);
-      })
-      .cpu((p) => p.smp_cond_load_acquire("flag", 1).call("r0", "f"))
-      .build();
-    const got = new Set(explore(spec).outcomes.map((o) => o.values["1:r0"]));
+    const got = runOps(scenario("A6 via execmem", "x86-64"), ops, ["prog"]);
     expect(got.has("trap")).toBe(true);
     expect(got.has("new")).toBe(true);
   });

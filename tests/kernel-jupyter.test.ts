@@ -12,6 +12,8 @@ import {
   FIXTURES,
   JUPYTER,
   ROOT,
+  executeNotebook,
+  jupyterEnv,
   nbconvertExecute,
   runCli,
   skipUnlessTool,
@@ -91,22 +93,19 @@ describe.skipIf(jupyter.skip)(jupyter.title, () => {
     expect(spec.argv).toContain(built);
     expect(spec.argv).toEqual(kernelJson("linux").argv.map((a) => (a === LAUNCHER ? built : a)));
 
-    const env = { ...process.env, JUPYTER_PATH: join(prefix, "share", "jupyter") };
-    const list = spawnSync("jupyter", ["kernelspec", "list", "--json"], { env, encoding: "utf8" });
+    const list = spawnSync("jupyter", ["kernelspec", "list", "--json"], {
+      env: jupyterEnv(prefix),
+      encoding: "utf8",
+    });
     expect(Object.keys((JSON.parse(list.stdout) as { kernelspecs: object }).kernelspecs)).toContain(
       "execmem-lab",
     );
 
-    const outDir = tempDir("nbconvert");
-    const conv = nbconvertExecute(join(FIXTURES, "jupyter", "multi-mime.ipynb"), {
-      env,
-      outDir,
-      output: "executed",
-      timeoutSec: 120,
-    });
-    expect(conv.stderr).not.toMatch(/Traceback|Error/);
-    expect(conv.status).toBe(0);
-    const nb = JSON.parse(readFileSync(conv.executed, "utf8")) as Nb;
+    const nb = executeNotebook<Nb>(
+      join(FIXTURES, "jupyter", "multi-mime.ipynb"),
+      { prefix, output: "executed", timeoutSec: 120 },
+      /Traceback|Error/,
+    );
 
     // One display_data output carrying several MIME types at once.
     const [chart] = nb.cells[0].outputs;
@@ -148,10 +147,8 @@ describe.skipIf(jupyter.skip)(jupyter.title, () => {
   it("a throwing cell is an error output that stops nbconvert", async () => {
     const prefix = tempDir("jupyter");
     expect((await runCli(["kernel", "install", "--prefix", prefix])).status).toBe(0);
-    const env = { ...process.env, JUPYTER_PATH: join(prefix, "share", "jupyter") };
     const conv = nbconvertExecute(join(FIXTURES, "runner", "throws.ipynb"), {
-      env,
-      outDir: tempDir("nbconvert"),
+      prefix,
       output: "throws",
       timeoutSec: 120,
     });

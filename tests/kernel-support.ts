@@ -1,8 +1,9 @@
 /** Helpers shared by the kernel, runner and report tests. */
 import { spawn, spawnSync, type ChildProcess } from "child_process";
-import { existsSync, mkdtempSync, rmSync } from "fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import { dirname, join, resolve } from "path";
+import { expect } from "vitest";
 import { which } from "../kernel/kernelspec";
 
 export const ROOT = resolve(__dirname, "..");
@@ -102,11 +103,20 @@ export async function runCli(
   return { status, stdout, stderr };
 }
 
-/** `jupyter nbconvert --execute` of one notebook with the execmem-lab kernel; the executed notebook path. */
+/** The environment in which Jupyter finds the kernelspec installed under `prefix`, and only there. */
+export function jupyterEnv(prefix: string): NodeJS.ProcessEnv {
+  return { ...process.env, JUPYTER_PATH: join(prefix, "share", "jupyter") };
+}
+
+/**
+ * `jupyter nbconvert --execute` of one notebook with the execmem-lab kernel installed under
+ * `prefix`, into a fresh folder; the executed notebook path.
+ */
 export function nbconvertExecute(
   notebook: string,
-  opts: { env: NodeJS.ProcessEnv; outDir: string; output: string; timeoutSec: number },
+  opts: { prefix: string; output: string; timeoutSec: number },
 ): { status: number | null; stderr: string; executed: string } {
+  const outDir = tempDir("nbconvert");
   const r = spawnSync(
     "jupyter",
     [
@@ -117,16 +127,31 @@ export function nbconvertExecute(
       "--ExecutePreprocessor.kernel_name=execmem-lab",
       `--ExecutePreprocessor.timeout=${opts.timeoutSec}`,
       "--output-dir",
-      opts.outDir,
+      outDir,
       "--output",
       opts.output,
       notebook,
     ],
-    { env: opts.env, encoding: "utf8", cwd: dirname(notebook) },
+    { env: jupyterEnv(opts.prefix), encoding: "utf8", cwd: dirname(notebook) },
   );
   return {
     status: r.status,
     stderr: r.stderr,
-    executed: join(opts.outDir, `${opts.output}.ipynb`),
+    executed: join(outDir, `${opts.output}.ipynb`),
   };
+}
+
+/**
+ * {@link nbconvertExecute} that must succeed: exit status 0 and nothing matching `failure` on
+ * stderr; the executed notebook.
+ */
+export function executeNotebook<T>(
+  notebook: string,
+  opts: { prefix: string; output: string; timeoutSec: number },
+  failure: RegExp,
+): T {
+  const conv = nbconvertExecute(notebook, opts);
+  expect(conv.stderr).not.toMatch(failure);
+  expect(conv.status).toBe(0);
+  return JSON.parse(readFileSync(conv.executed, "utf8")) as T;
 }

@@ -16,7 +16,7 @@ import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../kernel/runner/client";
 import { which } from "../kernel/kernelspec";
-import { CHROMIUM, FIXTURES, IN_CI, ROOT, runCli, tempDir } from "./kernel-support";
+import { CHROMIUM, FIXTURES, IN_CI, ROOT, jupyterEnv, runCli, tempDir } from "./kernel-support";
 import { sharedNotebookRun } from "./support/reproduce";
 
 const NOTEBOOK = which("jupyter-notebook");
@@ -108,9 +108,8 @@ describe.skipIf(skip)(title, () => {
     expect(inst.status, inst.stderr).toBe(0);
     const home = tempDir("nb-home");
     const env = {
-      ...process.env,
+      ...jupyterEnv(prefix),
       HOME: home,
-      JUPYTER_PATH: join(prefix, "share", "jupyter"),
       JUPYTER_CONFIG_DIR: join(home, "config"),
       JUPYTER_DATA_DIR: join(home, "data"),
       JUPYTER_RUNTIME_DIR: join(home, "runtime"),

@@ -4,10 +4,9 @@
  * notebooks/00-tour.ipynb from the notebooks folder. Every cell must run without an error output,
  * the chart and table must arrive as rich MIME bundles, and the summary line must be published.
  */
-import { readFileSync } from "fs";
 import { join } from "path";
 import { describe, expect, it } from "vitest";
-import { JUPYTER, ROOT, nbconvertExecute, runCli, skipUnlessTool, tempDir } from "./kernel-support";
+import { JUPYTER, ROOT, executeNotebook, runCli, skipUnlessTool, tempDir } from "./kernel-support";
 
 const jupyter = skipUnlessTool(
   JUPYTER,
@@ -30,17 +29,11 @@ describe.skipIf(jupyter.skip)(jupyter.title, () => {
     const prefix = tempDir("nb-jupyter");
     const inst = await runCli(["kernel", "install", "--prefix", prefix]);
     expect(inst.status).toBe(0);
-    const env = { ...process.env, JUPYTER_PATH: join(prefix, "share", "jupyter") };
-    const outDir = tempDir("nb-nbconvert");
-    const conv = nbconvertExecute(join(ROOT, "notebooks", "00-tour.ipynb"), {
-      env,
-      outDir,
-      output: "tour",
-      timeoutSec: 300,
-    });
-    expect(conv.stderr).not.toMatch(/Traceback|CellExecutionError/);
-    expect(conv.status).toBe(0);
-    const nb = JSON.parse(readFileSync(conv.executed, "utf8")) as Nb;
+    const nb = executeNotebook<Nb>(
+      join(ROOT, "notebooks", "00-tour.ipynb"),
+      { prefix, output: "tour", timeoutSec: 300 },
+      /Traceback|CellExecutionError/,
+    );
     const outs = nb.cells.filter((c) => c.cell_type === "code").flatMap((c) => c.outputs ?? []);
     expect(outs.filter((o) => o.output_type === "error")).toEqual([]);
     const mimes = new Set(outs.flatMap((o) => Object.keys(o.data ?? {})));

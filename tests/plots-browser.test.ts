@@ -10,35 +10,11 @@ import type { AddressInfo } from "net";
 import { join } from "path";
 import { PNG } from "pngjs";
 import { FigureRenderer, chromiumPath, renderFigures, renderFile } from "../kernel/render";
-import {
-  fragmentationFigure,
-  freeExtentHistogram,
-  latencyBox,
-  latencyCdf,
-  latencyVsCpus,
-  latencyVsCpusByArch,
-  outcomeBars,
-  residencyHeatmap,
-  swimlane,
-  verdictOf,
-  verdictTable,
-  witnessFigure,
-  type Figure,
-} from "../lib";
-import {
-  fragmentation,
-  latencySeries,
-  s1,
-  s11,
-  s3,
-  staleWitness,
-  syncedWitness,
-} from "./plots-fixtures";
+import { residencyHeatmap } from "../lib";
+import { HREF, everyFigure, staleWitness } from "./plots-fixtures";
 
 const browser = chromiumPath() !== null;
 const SNAPSHOTS = join(__dirname, "plots-snapshots");
-// plotly.js keeps http(s) links only (a relative link on a file: page is dropped).
-const HREF = "https://example.org/report/a11.html#witness";
 
 /** Share of pixels whose largest channel difference exceeds `tolerance`. */
 export function pixelDiff(a: Buffer, b: Buffer, tolerance = 48): number {
@@ -54,36 +30,10 @@ export function pixelDiff(a: Buffer, b: Buffer, tolerance = 48): number {
   return differ / (pa.width * pa.height);
 }
 
-function figures(): Record<string, Figure> {
-  const lat = latencySeries();
-  return {
-    residency: residencyHeatmap(staleWitness, { versions: ["old", "new"] }),
-    swimlane: swimlane(syncedWitness, { outcome: "1:r0=new" }),
-    witness: witnessFigure(s11.outcomes[1]),
-    fragmentation: fragmentationFigure(fragmentation),
-    histogram: freeExtentHistogram(fragmentation),
-    cdf: latencyCdf(lat, { cpus: 64 }),
-    box: latencyBox(lat, { cpus: 64 }),
-    scaling: latencyVsCpus(lat, { logY: true }),
-    scalingByArch: latencyVsCpusByArch(lat),
-    verdicts: verdictTable(
-      ["fresh allocation", "reuse of freed space"].flatMap((situation) =>
-        ["x86-64", "arm64"].flatMap((arch) =>
-          [[], ["4"], ["3", "4"]].map((ms) =>
-            verdictOf(ms.length ? s3 : s1, { arch, mitigations: ms, situation, href: HREF }),
-          ),
-        ),
-      ),
-      { mitigations: ["1", "2", "3", "4"] },
-    ),
-    outcomes: outcomeBars([s1, s3, s11]),
-  };
-}
-
 // Without Chromium the browser tests are skipped, except in CI, where opening it fails them.
 describe.runIf(browser || process.env.CI)("figures in headless Chromium", () => {
   let r: FigureRenderer;
-  const figs = figures();
+  const figs = everyFigure();
 
   beforeAll(async () => {
     r = await FigureRenderer.open();

@@ -3,6 +3,7 @@
  * output (lib/model/result.ts, lib/plots input interfaces).
  */
 import {
+  type Figure,
   type ExplorationResult,
   type OutcomeResult,
   type ResidencyCell,
@@ -15,6 +16,7 @@ import {
   type Extent,
   type LatencySeries,
 } from "../lib";
+import * as lib from "../lib";
 
 type Change = [cpu: number, structure: Structure, line: string, version: string | null];
 
@@ -68,49 +70,45 @@ export function makeWitness(
   return { steps, initial: init, lines, cpus };
 }
 
+/** `version` cached in `structure` for each line on each CPU. */
+const cached = (
+  structure: Structure,
+  cpus: number[],
+  lines: string[],
+  version: string | null,
+): Change[] => cpus.flatMap((c) => lines.map((l): Change => [c, structure, l, version]));
+
+/** The hardware fetching `line` ahead of time into `cpu`'s pipeline. */
+const speculate = (cpu: number, line: string, version: string): StepSpec => ({
+  cpu,
+  kind: "hardware",
+  action: `speculative fetch ${line}`,
+  set: [[cpu, "pipeline", line, version]],
+});
+
+/** The hardware filling `cpu`'s instruction cache with `line`. */
+const fill = (cpu: number, line: string, version: string): StepSpec => ({
+  cpu,
+  kind: "hardware",
+  action: `fill ${line}`,
+  set: [[cpu, "icache", line, version]],
+});
+
+const BOTH = [0, 1];
+const F = ["f+0", "f+1"];
+
 /** x86-64, S1: new code written through the direct map, CPU1 jumps without serialising. */
 export const staleWitness: Witness = makeWitness(
   2,
-  ["f+0", "f+1"],
+  F,
+  [...cached("icache", BOTH, F, "old"), ...cached("tlb", BOTH, ["f"], "RX")],
   [
-    [0, "icache", "f+0", "old"],
-    [0, "icache", "f+1", "old"],
-    [1, "icache", "f+0", "old"],
-    [1, "icache", "f+1", "old"],
-    [0, "tlb", "f", "RX"],
-    [1, "tlb", "f", "RX"],
-  ],
-  [
-    {
-      cpu: 1,
-      kind: "hardware",
-      action: "speculative fetch f+0",
-      set: [[1, "pipeline", "f+0", "old"]],
-    },
-    {
-      cpu: 1,
-      kind: "hardware",
-      action: "speculative fetch f+1",
-      set: [[1, "pipeline", "f+1", "old"]],
-    },
-    {
+    ...F.map((l) => speculate(1, l, "old")),
+    ...F.map((l): StepSpec => ({
       cpu: 0,
-      action: "store f+0 (direct map)",
-      set: [
-        [0, "dcache", "f+0", "new"],
-        [0, "icache", "f+0", null],
-        [1, "icache", "f+0", null],
-      ],
-    },
-    {
-      cpu: 0,
-      action: "store f+1 (direct map)",
-      set: [
-        [0, "dcache", "f+1", "new"],
-        [0, "icache", "f+1", null],
-        [1, "icache", "f+1", null],
-      ],
-    },
+      action: `store ${l} (direct map)`,
+      set: [[0, "dcache", l, "new"], ...cached("icache", BOTH, [l], null)],
+    })),
     { cpu: 0, action: "store flag=1", effect: "store buffer[cpu0] flag = 1" },
     { cpu: 0, kind: "hardware", action: "drain flag=1", effect: "flag = 1 visible" },
     { cpu: 1, action: "load flag", effect: "r1 = 1" },
@@ -121,36 +119,18 @@ export const staleWitness: Witness = makeWitness(
 /** x86-64, S3: text_poke_sync() before the flag; the IPI's sync_core empties CPU1's pipeline. */
 export const syncedWitness: Witness = makeWitness(
   2,
-  ["f+0", "f+1"],
+  F,
+  [...cached("icache", [1], F, "trap"), ...cached("tlb", BOTH, ["f"], "RX")],
   [
-    [1, "icache", "f+0", "trap"],
-    [1, "icache", "f+1", "trap"],
-    [0, "tlb", "f", "RX"],
-    [1, "tlb", "f", "RX"],
-  ],
-  [
-    {
-      cpu: 1,
-      kind: "hardware",
-      action: "speculative fetch f+0",
-      set: [[1, "pipeline", "f+0", "trap"]],
-    },
-    {
+    speculate(1, "f+0", "trap"),
+    ...F.map((l): StepSpec => ({
       cpu: 0,
-      action: "text_poke f+0",
+      action: `text_poke ${l}`,
       set: [
-        [1, "icache", "f+0", null],
-        [0, "dcache", "f+0", "new"],
+        [1, "icache", l, null],
+        [0, "dcache", l, "new"],
       ],
-    },
-    {
-      cpu: 0,
-      action: "text_poke f+1",
-      set: [
-        [1, "icache", "f+1", null],
-        [0, "dcache", "f+1", "new"],
-      ],
-    },
+    })),
     { cpu: 0, action: "text_poke_sync: IPI", effect: "IPI sent to cpu1" },
     {
       cpu: 1,
@@ -159,8 +139,7 @@ export const syncedWitness: Witness = makeWitness(
       effect: "pipeline[cpu1] flushed",
       set: [[1, "pipeline", "f+0", null]],
     },
-    { cpu: 1, kind: "hardware", action: "fill f+0", set: [[1, "icache", "f+0", "new"]] },
-    { cpu: 1, kind: "hardware", action: "fill f+1", set: [[1, "icache", "f+1", "new"]] },
+    ...F.map((l) => fill(1, l, "new")),
     { cpu: 1, action: "jump f", effect: "ran f+0 new, f+1 new" },
   ],
 );
@@ -171,12 +150,7 @@ export const spuriousWitness: Witness = makeWitness(
   ["g+0"],
   [[0, "dcache", "g+0", "new"]],
   [
-    {
-      cpu: 1,
-      kind: "hardware",
-      action: "speculative fetch g+0",
-      set: [[1, "pipeline", "g+0", "fault"]],
-    },
+    speculate(1, "g+0", "fault"),
     { cpu: 0, action: "DC CVAU g+0; DSB ISH; IC IVAU g+0; DSB ISH" },
     { cpu: 0, action: "set PTE g RX", set: [[0, "tlb", "g", "RX"]] },
     { cpu: 1, action: "jump g", effect: "spurious-fault" },
@@ -365,4 +339,34 @@ export function latencySeries(): LatencySeries[] {
     }
   }
   return out;
+}
+
+/** plotly.js keeps http(s) links only (a relative link on a file: page is dropped). */
+export const HREF = "https://example.org/report/a11.html#witness";
+
+/** One figure of each kind, drawn from the results above. */
+export function everyFigure(): Record<string, Figure> {
+  const lat = latencySeries();
+  return {
+    residency: lib.residencyHeatmap(staleWitness, { versions: ["old", "new"] }),
+    swimlane: lib.swimlane(syncedWitness, { outcome: "1:r0=new" }),
+    witness: lib.witnessFigure(s11.outcomes[1]),
+    fragmentation: lib.fragmentationFigure(fragmentation),
+    histogram: lib.freeExtentHistogram(fragmentation),
+    cdf: lib.latencyCdf(lat, { cpus: 64 }),
+    box: lib.latencyBox(lat, { cpus: 64 }),
+    scaling: lib.latencyVsCpus(lat, { logY: true }),
+    scalingByArch: lib.latencyVsCpusByArch(lat),
+    verdicts: lib.verdictTable(
+      ["fresh allocation", "reuse of freed space"].flatMap((situation) =>
+        ["x86-64", "arm64"].flatMap((arch) =>
+          [[], ["4"], ["3", "4"]].map((ms) =>
+            lib.verdictOf(ms.length ? s3 : s1, { arch, mitigations: ms, situation, href: HREF }),
+          ),
+        ),
+      ),
+      { mitigations: ["1", "2", "3", "4"] },
+    ),
+    outcomes: lib.outcomeBars([s1, s3, s11]),
+  };
 }
