@@ -35,15 +35,13 @@ const errorOf = (text: string) => litmusErrorOf(() => run(text));
 describe("RISC-V syntax", () => {
   it("reads the header, Variant, initial values of every kind, labels and rows", () => {
     const t = parseRiscvLitmus(
-      [
-        "RISCV X",
-        "Variant=self",
-        '{ 0:t0=instr:"li s0, 2"; 0:a1=P1:mod; 1:x12=z; z=3; }',
-        " P0          | P1      ;",
-        " sw t0,0(a1) | mod:    ;",
-        "             | nop     ;",
-        "exists (1:s0=2 /\\ z=3)",
-      ].join("\n"),
+      `RISCV X
+Variant=self
+{ 0:t0=instr:"li s0, 2"; 0:a1=P1:mod; 1:x12=z; z=3; }
+ P0          | P1      ;
+ sw t0,0(a1) | mod:    ;
+             | nop     ;
+exists (1:s0=2 /\\ z=3)`,
       "x.litmus",
     );
     expect(t.name).toBe("X");
@@ -58,103 +56,91 @@ describe("RISC-V syntax", () => {
   });
 
   it("li, mv, addi, add, beq/bne/beqz/bnez and j compute what RV64I says", () => {
-    const t = [
-      "RISCV ALU",
-      "{ 0:t1=1; }",
-      " P0                ;",
-      " li t0, 1          ;",
-      " addi t2, t0, 4    ;",
-      " add t3, t2, t1    ;",
-      " mv s0, t3         ;",
-      " beq t0, t1, a     ;",
-      " li s0, 9          ;",
-      "a: bne t0, t1, b   ;",
-      " beqz zero, c      ;",
-      "b: li s0, 8        ;",
-      "c: bnez t0, d      ;",
-      " li s0, 7          ;",
-      "d: j e             ;",
-      " li s0, 6          ;",
-      "e: nop             ;",
-      "exists (0:s0=6)",
-    ].join("\n");
+    const t = `RISCV ALU
+{ 0:t1=1; }
+ P0                ;
+ li t0, 1          ;
+ addi t2, t0, 4    ;
+ add t3, t2, t1    ;
+ mv s0, t3         ;
+ beq t0, t1, a     ;
+ li s0, 9          ;
+a: bne t0, t1, b   ;
+ beqz zero, c      ;
+b: li s0, 8        ;
+c: bnez t0, d      ;
+ li s0, 7          ;
+d: j e             ;
+ li s0, 6          ;
+e: nop             ;
+exists (0:s0=6)`;
     const r = run(t);
     expect(r.states.map((s) => s.values["0:s0"])).toEqual(["6"]);
     expect(r.observation).toBe("Always");
   });
 
   it("jal/jr ra and ret call and return; jalr through a label register runs that code", () => {
-    const t = [
-      "RISCV CALL",
-      "{ 0:a1=P1:f; }",
-      " P0         | P1          ;",
-      " jal g      | j over      ;",
-      " mv s1, t6  | f:          ;",
-      " jalr a1    | li t6, 5    ;",
-      " mv s2, t6  | ret         ;",
-      " j end      | over:       ;",
-      "g: li t6, 3 |             ;",
-      " jr ra      |             ;",
-      "end:        |             ;",
-      "exists (0:s1=3 /\\ 0:s2=5)",
-    ].join("\n");
+    const t = `RISCV CALL
+{ 0:a1=P1:f; }
+ P0         | P1          ;
+ jal g      | j over      ;
+ mv s1, t6  | f:          ;
+ jalr a1    | li t6, 5    ;
+ mv s2, t6  | ret         ;
+ j end      | over:       ;
+g: li t6, 3 |             ;
+ jr ra      |             ;
+end:        |             ;
+exists (0:s1=3 /\\ 0:s2=5)`;
     expect(run(t).observation).toBe("Always");
   });
 
   it("lw/lwu/sw with 0(reg) and (reg); loading code gives the instruction value", () => {
-    const t = [
-      "RISCV MEM",
-      "{ 0:a1=x; 0:a2=P0:m; 0:t0=7; }",
-      " P0           ;",
-      " sw t0,0(a1)  ;",
-      " lw s0,(a1)   ;",
-      " lwu s1,0(a2) ;",
-      "m: li t1, 1   ;",
-      'exists (0:s0=7 /\\ 0:s1=instr:"li t1, 1" /\\ x=7)',
-    ].join("\n");
+    const t = `RISCV MEM
+{ 0:a1=x; 0:a2=P0:m; 0:t0=7; }
+ P0           ;
+ sw t0,0(a1)  ;
+ lw s0,(a1)   ;
+ lwu s1,0(a2) ;
+m: li t1, 1   ;
+exists (0:s0=7 /\\ 0:s1=instr:"li t1, 1" /\\ x=7)`;
     expect(run(t).observation).toBe("Always");
   });
 
   it("fence sets: w,w orders two stores, r,r two loads (MP forbidden); without them allowed", () => {
     const mp = (f0: string, f1: string) =>
-      [
-        "RISCV MP",
-        "{ 0:a1=x; 0:a2=y; 0:t0=1; 1:a1=x; 1:a2=y; }",
-        " P0          | P1          ;",
-        ` sw t0,0(a1) | lw s0,(a2)  ;`,
-        ` ${f0.padEnd(11)} | ${f1.padEnd(11)} ;`,
-        ` sw t0,0(a2) | lw s1,(a1)  ;`,
-        "exists (1:s0=1 /\\ 1:s1=0)",
-      ].join("\n");
+      `RISCV MP
+{ 0:a1=x; 0:a2=y; 0:t0=1; 1:a1=x; 1:a2=y; }
+ P0          | P1          ;
+ sw t0,0(a1) | lw s0,(a2)  ;
+ ${f0.padEnd(11)} | ${f1.padEnd(11)} ;
+ sw t0,0(a2) | lw s1,(a1)  ;
+exists (1:s0=1 /\\ 1:s1=0)`;
     expect(reach(mp("fence w,w", "fence r,r"))).toBe(false);
     expect(reach(mp("fence rw,rw", "fence"))).toBe(false);
     expect(reach(mp("nop", "fence r,r"))).toBe(true);
     // SB needs w,r (a store buffer drain) on both sides.
     const sb = (f: string) =>
-      [
-        "RISCV SB",
-        "{ 0:a1=x; 0:a2=y; 0:t0=1; 1:a1=x; 1:a2=y; 1:t0=1; }",
-        " P0          | P1          ;",
-        " sw t0,0(a1) | sw t0,0(a2) ;",
-        ` ${f.padEnd(11)} | ${f.padEnd(11)} ;`,
-        " lw s0,(a2)  | lw s0,(a1)  ;",
-        "exists (0:s0=0 /\\ 1:s0=0)",
-      ].join("\n");
+      `RISCV SB
+{ 0:a1=x; 0:a2=y; 0:t0=1; 1:a1=x; 1:a2=y; 1:t0=1; }
+ P0          | P1          ;
+ sw t0,0(a1) | sw t0,0(a2) ;
+ ${f.padEnd(11)} | ${f.padEnd(11)} ;
+ lw s0,(a2)  | lw s0,(a1)  ;
+exists (0:s0=0 /\\ 1:s0=0)`;
     expect(reach(sb("fence w,r"))).toBe(false);
     expect(reach(sb("fence w,w"))).toBe(true);
   });
 
   it("fence.i: a hart sees its own code store after fence.i, maybe not before (Zifencei)", () => {
     const sm = (f: string) =>
-      [
-        "RISCV SM",
-        '{ 0:t0=instr:"nop"; 0:a1=P0:m; }',
-        " P0          ;",
-        " sw t0,0(a1) ;",
-        ` ${f.padEnd(11)} ;`,
-        "m: li s0, 1  ;",
-        "exists 0:s0=1",
-      ].join("\n");
+      `RISCV SM
+{ 0:t0=instr:"nop"; 0:a1=P0:m; }
+ P0          ;
+ sw t0,0(a1) ;
+ ${f.padEnd(11)} ;
+m: li s0, 1  ;
+exists 0:s0=1`;
     expect(reach(sm("nop"))).toBe(true);
     expect(reach(sm("fence.i"))).toBe(false);
     expect(reach(sm("fence.i"), "riscv64+ziccid")).toBe(false);
@@ -173,14 +159,12 @@ describe("RISC-V syntax", () => {
   });
 
   it("comments, (* nested *), and a row over the columns with empty cells", () => {
-    const t = [
-      "RISCV C",
-      "(* a (* nested *) comment *)",
-      "{ 0:t0=1; }",
-      " P0 | P1 ;",
-      " mv s0, t0 | (* here *) ;",
-      "exists 0:s0=1",
-    ].join("\n");
+    const t = `RISCV C
+(* a (* nested *) comment *)
+{ 0:t0=1; }
+ P0 | P1 ;
+ mv s0, t0 | (* here *) ;
+exists 0:s0=1`;
     expect(run(t).observation).toBe("Always");
   });
 });
@@ -232,16 +216,14 @@ describe("RISC-V errors: one line with file:line:column", () => {
 
 describe("riscv64 against riscv64+ziccid (mechanisms that change a verdict)", () => {
   // A remote store seen by a fetch, then fence.i, then a load of the same location.
-  const MPFR = [
-    "RISCV MP.FR",
-    '{ 0:t0=instr:"li s0, 5"; 0:a1=P1:m; 0:a2=x; 0:t1=1; 1:a2=x; }',
-    " P0          | P1         ;",
-    " sw t1,0(a2) | m:         ;",
-    " fence w,w   | nop        ;",
-    " sw t0,0(a1) | fence.i    ;",
-    "             | lw s1,(a2) ;",
-    "exists (1:s0=5 /\\ 1:s1=0)",
-  ].join("\n");
+  const MPFR = `RISCV MP.FR
+{ 0:t0=instr:"li s0, 5"; 0:a1=P1:m; 0:a2=x; 0:t1=1; 1:a2=x; }
+ P0          | P1         ;
+ sw t1,0(a2) | m:         ;
+ fence w,w   | nop        ;
+ sw t0,0(a1) | fence.i    ;
+             | lw s1,(a2) ;
+exists (1:s0=5 /\\ 1:s1=0)`;
   it("late fetch: without Ziccid the fetch of m may be performed after the later load", () => {
     expect(reach(MPFR, "riscv64")).toBe(true);
     expect(reach(MPFR, "riscv64+ziccid")).toBe(false);
@@ -252,30 +234,26 @@ describe("riscv64 against riscv64+ziccid (mechanisms that change a verdict)", ()
   });
   it("a late-fetched instruction's result cannot reach memory before the fetch (no thin air)", () => {
     // 3.LB with the stored value computed from the fetched instruction: forbidden.
-    const lb = [
-      "RISCV LB.data",
-      '{ 0:t0=instr:"li s0, 2"; 0:a1=P1:m1; 0:a2=x; 1:t0=instr:"li s0, 2"; 1:a1=P0:m0; 1:a2=y; }',
-      " P0          | P1          ;",
-      "m0: li s0, 1 | m1: li s0, 1 ;",
-      " sw s0,0(a2) | sw s0,0(a2) ;",
-      " lw t1,(a2)  | lw t1,(a2)  ;",
-      " beqz t1, e  | beqz t1, e  ;",
-      " sw t0,0(a1) | sw t0,0(a1) ;",
-      "e: nop       | e: nop      ;",
-      "exists (0:s0=2 /\\ 1:s0=2)",
-    ].join("\n");
+    const lb = `RISCV LB.data
+{ 0:t0=instr:"li s0, 2"; 0:a1=P1:m1; 0:a2=x; 1:t0=instr:"li s0, 2"; 1:a1=P0:m0; 1:a2=y; }
+ P0          | P1          ;
+m0: li s0, 1 | m1: li s0, 1 ;
+ sw s0,0(a2) | sw s0,0(a2) ;
+ lw t1,(a2)  | lw t1,(a2)  ;
+ beqz t1, e  | beqz t1, e  ;
+ sw t0,0(a1) | sw t0,0(a1) ;
+e: nop       | e: nop      ;
+exists (0:s0=2 /\\ 1:s0=2)`;
     expect(reach(lb, "riscv64")).toBe(false);
   });
   it("own buffered store: without Ziccid a fetch may see it before other harts do", () => {
-    const irf = [
-      "RISCV MP+irf",
-      '{ 0:t0=instr:"li s0, 2"; 0:a1=P0:m; 0:a2=x; 1:a1=P0:m; 1:a2=x; }',
-      " P0          | P1           ;",
-      " sw t0,0(a1) | lw s1,(a2)   ;",
-      "m: li s0, 1  | fence r,r    ;",
-      " sw s0,0(a2) | lwu s2,0(a1) ;",
-      'exists (1:s1=2 /\\ 1:s2=instr:"li s0, 1")',
-    ].join("\n");
+    const irf = `RISCV MP+irf
+{ 0:t0=instr:"li s0, 2"; 0:a1=P0:m; 0:a2=x; 1:a1=P0:m; 1:a2=x; }
+ P0          | P1           ;
+ sw t0,0(a1) | lw s1,(a2)   ;
+m: li s0, 1  | fence r,r    ;
+ sw s0,0(a2) | lwu s2,0(a1) ;
+exists (1:s1=2 /\\ 1:s2=instr:"li s0, 1")`;
     expect(reach(irf, "riscv64")).toBe(true);
     expect(reach(irf, "riscv64+ziccid")).toBe(false);
   });
@@ -290,16 +268,14 @@ describe("commands", () => {
   const W = join(tmp, "W+F.litmus");
   writeFileSync(
     W,
-    [
-      "RISCV W+F",
-      "Variant=self",
-      '{ 0:t0=instr:"li s0, 1"; 0:a1=P1:mod; }',
-      " P0 | P1 ;",
-      " sw t0,0(a1) | mod: ;",
-      " | nop ;",
-      "exists 1:s0=1",
-      "",
-    ].join("\n"),
+    `RISCV W+F
+Variant=self
+{ 0:t0=instr:"li s0, 1"; 0:a1=P1:mod; }
+ P0 | P1 ;
+ sw t0,0(a1) | mod: ;
+ | nop ;
+exists 1:s0=1
+`,
   );
   it("litmus runs a RISCV file by its header, on the variant --arch names", () => {
     const o = io();

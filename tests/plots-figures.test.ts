@@ -307,20 +307,19 @@ describe("fragmentation", () => {
 
 describe("latency", () => {
   const series = latencySeries();
+  /** One latency point of strategy "s" on arch "a", given by samples, quantiles or a value. */
+  const point = (
+    cpus: number,
+    by: { samples: number[] } | { quantiles: { p: number; value: number }[] } | { value: number },
+  ) => ({ strategy: "s", arch: "a", cpus, ...by });
+  const quantiles = (...pv: [p: number, value: number][]) => ({
+    quantiles: pv.map(([p, value]) => ({ p, value })),
+  });
 
   it("takes quantiles from samples, quantiles or a value", () => {
-    expect(quantileOf({ strategy: "s", arch: "a", cpus: 1, samples: [3, 1, 2] }, 0.5)).toBe(2);
-    const q = {
-      strategy: "s",
-      arch: "a",
-      cpus: 1,
-      quantiles: [
-        { p: 0, value: 10 },
-        { p: 1, value: 20 },
-      ],
-    };
-    expect(quantileOf(q, 0.25)).toBe(12.5);
-    expect(quantileOf({ strategy: "s", arch: "a", cpus: 1, value: 7 }, 0.9)).toBe(7);
+    expect(quantileOf(point(1, { samples: [3, 1, 2] }), 0.5)).toBe(2);
+    expect(quantileOf(point(1, quantiles([0, 10], [1, 20])), 0.25)).toBe(12.5);
+    expect(quantileOf(point(1, { value: 7 }), 0.9)).toBe(7);
   });
 
   it("draws latency against CPU count on a log axis, a line per strategy and arch", () => {
@@ -350,18 +349,7 @@ describe("latency", () => {
     expect(box.data.map((t) => t.name)).toEqual(
       series.filter((s) => s.cpus === 16).map((s) => s.strategy),
     );
-    const pre = latencyBox([
-      {
-        strategy: "s",
-        arch: "a",
-        cpus: 4,
-        quantiles: [
-          { p: 0, value: 1 },
-          { p: 0.5, value: 2 },
-          { p: 1, value: 5 },
-        ],
-      },
-    ]);
+    const pre = latencyBox([point(4, quantiles([0, 1], [0.5, 2], [1, 5]))]);
     expect(pre.data[0]).toMatchObject({ median: [2], lowerfence: [1], upperfence: [5] });
   });
 });
