@@ -1,4 +1,5 @@
 import type { ArchVariant, MacroStep } from "../types";
+import { JIT_TEXT_WRITE, pokeThen, smpBarriers } from "../routines";
 
 const ARM_CMODX =
   'Arm ARM (DDI 0487) B2.2.5 "Concurrent modification and execution of instructions"';
@@ -127,31 +128,26 @@ export const arm64: ArchVariant = {
       cite: "arch/arm64/kernel/patching.c",
     },
     // The handle protocol: maintenance before the PTE is made valid (Mark Rutland, 2023-06-26).
-    jit_text_write: {
-      steps: [{ write: "version", via: "direct-map" }],
-      cite: "execmem thread, 2023-06-19 (handle protocol)",
-    },
+    jit_text_write: JIT_TEXT_WRITE,
     jit_text_map: {
       steps: [...POU_MAINTENANCE, { pte: "RX" }],
       cite: "execmem thread, 2023-06-26 (maintenance before marking the mapping executable)",
     },
     jit_update: {
-      steps: [{ write: "version", via: "poke" }, { macro: "flush_icache_range" }],
+      steps: pokeThen("version", "flush_icache_range"),
       cite: "arch/arm64/kernel/patching.c aarch64_insn_copy() (text poking, then flush_icache_range())",
     },
     // arch/arm64/net/bpf_jit_comp.c -> aarch64_insn_copy()/aarch64_insn_set(): patch, then
     // flush_icache_range() (which IPIs every CPU).
     bpf_arch_text_copy: {
-      steps: [{ write: "version", via: "poke" }, { macro: "flush_icache_range" }],
+      steps: pokeThen("version", "flush_icache_range"),
       cite: "arch/arm64/kernel/patching.c aarch64_insn_copy()",
     },
     bpf_arch_text_invalidate: {
-      steps: [{ write: "trap", via: "poke" }, { macro: "flush_icache_range" }],
+      steps: pokeThen("trap", "flush_icache_range"),
       cite: "arch/arm64/kernel/patching.c aarch64_insn_set()",
     },
-    smp_mb: { steps: [{ insn: "DMB ISH" }], cite: "arch/arm64/include/asm/barrier.h" },
-    smp_wmb: { steps: [{ insn: "DMB ISHST" }], cite: "arch/arm64/include/asm/barrier.h" },
-    smp_rmb: { steps: [{ insn: "DMB ISHLD" }], cite: "arch/arm64/include/asm/barrier.h" },
+    ...smpBarriers("arch/arm64/include/asm/barrier.h", "DMB ISH", "DMB ISHST", "DMB ISHLD"),
   },
   cites: {
     fetch: `${ARM_CMODX}; Simner et al., "ARMv8-A system semantics: instruction fetch in relaxed architectures" (ESOP 2020)`,

@@ -1,4 +1,5 @@
 import { variant, type ArchVariant, type Effect, type InsnRule } from "../types";
+import { JIT_TEXT_WRITE, pokeThen, smpBarriers } from "../routines";
 
 const ZIFENCEI = 'RISC-V Unprivileged ISA, chapter "Zifencei" (FENCE.I)';
 const SFENCE = 'RISC-V Privileged ISA, "SFENCE.VMA" and "Svvptc"';
@@ -107,7 +108,7 @@ export const riscv64: ArchVariant = {
     // arch/riscv/kernel/patch.c: write through FIX_TEXT_POKE0, then flush the local I-cache.
     // patch_insn_write() through FIX_TEXT_POKE0, then flush_icache_range() == flush_icache_all().
     patch_text_nosync: {
-      steps: [{ write: "version", via: "poke" }, { macro: "flush_icache_all" }],
+      steps: pokeThen("version", "flush_icache_all"),
       cite: "arch/riscv/kernel/patch.c patch_text_nosync()",
     },
     // stop_machine(): the last CPU writes; every CPU then runs local_flush_icache_all().
@@ -125,10 +126,7 @@ export const riscv64: ArchVariant = {
       steps: [{ macro: "patch_text_nosync" }],
       cite: "arch/riscv/kernel/patch.c patch_text_nosync()",
     },
-    jit_text_write: {
-      steps: [{ write: "version", via: "direct-map" }],
-      cite: "execmem thread, 2023-06-19 (handle protocol)",
-    },
+    jit_text_write: JIT_TEXT_WRITE,
     jit_text_map: {
       steps: [{ macro: "flush_icache_all" }, { pte: "RX" }],
       cite: "execmem thread, 2023-06-19 (handle protocol); arch/riscv/mm/cacheflush.c",
@@ -139,12 +137,10 @@ export const riscv64: ArchVariant = {
     },
     // Fills with zeros, an illegal instruction: the model's trap fill.
     bpf_arch_text_invalidate: {
-      steps: [{ write: "trap", via: "poke" }, { macro: "flush_icache_all" }],
+      steps: pokeThen("trap", "flush_icache_all"),
       cite: "arch/riscv/net/bpf_jit_core.c bpf_arch_text_invalidate() -> patch_text_set_nosync(dst, 0, len)",
     },
-    smp_mb: { steps: [{ insn: "fence rw,rw" }], cite: "arch/riscv/include/asm/barrier.h" },
-    smp_wmb: { steps: [{ insn: "fence w,w" }], cite: "arch/riscv/include/asm/barrier.h" },
-    smp_rmb: { steps: [{ insn: "fence r,r" }], cite: "arch/riscv/include/asm/barrier.h" },
+    ...smpBarriers("arch/riscv/include/asm/barrier.h", "fence rw,rw", "fence w,w", "fence r,r"),
   },
   cites: {
     fetch: `${ZIFENCEI}: FENCE.I does nothing for other harts`,

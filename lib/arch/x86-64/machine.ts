@@ -1,4 +1,5 @@
 import type { ArchVariant } from "../types";
+import { JIT_TEXT_WRITE, smpBarriers } from "../routines";
 
 const SDM_XMC = 'Intel SDM vol. 3A, 9.1.3 "Handling Self- and Cross-Modifying Code"';
 const SDM_SERIAL = 'Intel SDM vol. 3A, 9.3 "Serializing Instructions"';
@@ -118,10 +119,7 @@ export const x86_64: ArchVariant = {
       cite: "arch/x86/kernel/alternative.c text_poke_bp()",
     },
     // The handle protocol of the thread: write while unmapped, then map ("no sync needed on x86").
-    jit_text_write: {
-      steps: [{ write: "version", via: "direct-map" }],
-      cite: "execmem thread, 2023-06-19 (handle protocol)",
-    },
+    jit_text_write: JIT_TEXT_WRITE,
     jit_text_map: { steps: [{ pte: "RX" }], cite: "execmem thread, 2023-06-19 (handle protocol)" },
     // The ROX cache's jit_update() writes by text poking (execmem thread, 2023-06-25); upstream
     // execmem_update_copy() is text_poke_copy() (mm/execmem.c).
@@ -138,10 +136,7 @@ export const x86_64: ArchVariant = {
       steps: [{ macro: "text_poke_set" }],
       cite: "arch/x86/net/bpf_jit_comp.c bpf_arch_text_invalidate()",
     },
-    // arch/x86/include/asm/barrier.h
-    smp_mb: { steps: [{ insn: "LOCK ADD" }], cite: "arch/x86/include/asm/barrier.h" },
-    smp_wmb: { steps: [], cite: "arch/x86/include/asm/barrier.h: barrier()" },
-    smp_rmb: { steps: [], cite: "arch/x86/include/asm/barrier.h: barrier()" },
+    ...smpBarriers("arch/x86/include/asm/barrier.h", "LOCK ADD", null, null),
   },
   cites: {
     fetch: `${SDM_XMC}: instructions already fetched are not updated by another processor's store; the executing processor must serialise`,
