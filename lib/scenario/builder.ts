@@ -65,15 +65,9 @@ export class Program {
   wait_until(loc: string, value: number): this {
     return this.push({ op: "await", loc, value });
   }
-  smp_mb(): this {
-    return this.macro("smp_mb");
-  }
-  smp_wmb(): this {
-    return this.macro("smp_wmb");
-  }
-  smp_rmb(): this {
-    return this.macro("smp_rmb");
-  }
+  readonly smp_mb = this.routine("smp_mb");
+  readonly smp_wmb = this.routine("smp_wmb");
+  readonly smp_rmb = this.routine("smp_rmb");
   // Code.
   /** Write a version into a region (every line, or "f+1") through an alias. */
   text_write(target: string, version: string, via: Alias = "direct-map", frame?: string): this {
@@ -104,21 +98,11 @@ export class Program {
       ...(frame ? { frame } : {}),
     });
   }
-  cpuid(): this {
-    return this.insn("CPUID");
-  }
-  serialize(): this {
-    return this.insn("SERIALIZE");
-  }
-  iret(): this {
-    return this.insn("IRET");
-  }
-  mov_cr3(): this {
-    return this.insn("MOV CR3");
-  }
-  isb(): this {
-    return this.insn("ISB");
-  }
+  readonly cpuid = this.instruction("CPUID");
+  readonly serialize = this.instruction("SERIALIZE");
+  readonly iret = this.instruction("IRET");
+  readonly mov_cr3 = this.instruction("MOV CR3");
+  readonly isb = this.instruction("ISB");
   dsb(domain: "ish" | "nsh" | "sy" | "ishst" = "ish"): this {
     return this.insn(`DSB ${domain.toUpperCase()}`);
   }
@@ -131,21 +115,13 @@ export class Program {
   ic_ivau(target: string, frame?: string): this {
     return this.insn("IC IVAU", target, frame);
   }
-  ic_iallu(): this {
-    return this.insn("IC IALLU");
-  }
-  ic_ialluis(): this {
-    return this.insn("IC IALLUIS");
-  }
-  fence_i(): this {
-    return this.insn("fence.i");
-  }
+  readonly ic_iallu = this.instruction("IC IALLU");
+  readonly ic_ialluis = this.instruction("IC IALLUIS");
+  readonly fence_i = this.instruction("fence.i");
   fence(kind = "rw,rw"): this {
     return this.insn(kind === "" ? "fence" : `fence ${kind}`);
   }
-  sfence_vma(): this {
-    return this.insn("sfence.vma");
-  }
+  readonly sfence_vma = this.instruction("sfence.vma");
   // Kernel routines, expanded by the architecture.
   macro(name: string, region?: string, frame?: string, version?: string): this {
     return this.push({
@@ -156,73 +132,53 @@ export class Program {
       ...(version ? { version } : {}),
     });
   }
+  /** A call of routine `name` without operands. */
+  private routine(name: string): () => this {
+    return () => this.macro(name);
+  }
+  /** A call of routine `name` writing `version` into a region. */
+  private writing(name: string): (region: string, version: string) => this {
+    return (region, version) => this.macro(name, region, undefined, version);
+  }
+  /** A call of routine `name` on a region. */
+  private onRegion(name: string): (region: string) => this {
+    return (region) => this.macro(name, region);
+  }
+  /** A call of instruction `name` without operands. */
+  private instruction(name: string): () => this {
+    return () => this.insn(name);
+  }
   // The text-poke family and the execmem/JIT calls, expanded by the architecture (lib/arch).
   /** x86 text_poke(): write through the temporary mm; serialises this CPU only. */
-  text_poke(region: string, version: string): this {
-    return this.macro("text_poke", region, undefined, version);
-  }
-  text_poke_copy(region: string, version: string): this {
-    return this.macro("text_poke_copy", region, undefined, version);
-  }
+  readonly text_poke = this.writing("text_poke");
+  readonly text_poke_copy = this.writing("text_poke_copy");
   /** x86 text_poke_set(): fill with int3. */
-  text_poke_set(region: string): this {
-    return this.macro("text_poke_set", region);
-  }
+  readonly text_poke_set = this.onRegion("text_poke_set");
   /** x86 text_poke_bp(): the int3 protocol with text_poke_sync() between the phases. */
-  text_poke_bp(region: string, version: string): this {
-    return this.macro("text_poke_bp", region, undefined, version);
-  }
-  aarch64_insn_patch_text_nosync(region: string, version: string): this {
-    return this.macro("aarch64_insn_patch_text_nosync", region, undefined, version);
-  }
+  readonly text_poke_bp = this.writing("text_poke_bp");
+  readonly aarch64_insn_patch_text_nosync = this.writing("aarch64_insn_patch_text_nosync");
   /** arm64 aarch64_insn_patch_text(): stop_machine(), patch, the others ISB. */
-  aarch64_insn_patch_text(region: string, version: string): this {
-    return this.macro("aarch64_insn_patch_text", region, undefined, version);
-  }
-  patch_text_nosync(region: string, version: string): this {
-    return this.macro("patch_text_nosync", region, undefined, version);
-  }
+  readonly aarch64_insn_patch_text = this.writing("aarch64_insn_patch_text");
+  readonly patch_text_nosync = this.writing("patch_text_nosync");
   /** riscv patch_text(): stop_machine(), patch, the others fence.i. */
-  patch_text(region: string, version: string): this {
-    return this.macro("patch_text", region, undefined, version);
-  }
+  readonly patch_text = this.writing("patch_text");
   /** The architecture-independent text_poke(): each architecture's synchronous patching. */
-  generic_text_poke(region: string, version: string): this {
-    return this.macro("generic_text_poke", region, undefined, version);
-  }
+  readonly generic_text_poke = this.writing("generic_text_poke");
   /** Handle protocol: write the text while its address is not mapped. */
-  jit_text_write(region: string, version: string): this {
-    return this.macro("jit_text_write", region, undefined, version);
-  }
+  readonly jit_text_write = this.writing("jit_text_write");
   /** Handle protocol: map the text, with the synchronisation the architecture needs. */
-  jit_text_map(region: string): this {
-    return this.macro("jit_text_map", region);
-  }
+  readonly jit_text_map = this.onRegion("jit_text_map");
   /** The ROX cache's jit_update(): write by the architecture's text poking. */
-  jit_update(region: string, version: string): this {
-    return this.macro("jit_update", region, undefined, version);
-  }
-  bpf_arch_text_copy(region: string, version: string): this {
-    return this.macro("bpf_arch_text_copy", region, undefined, version);
-  }
-  bpf_arch_text_invalidate(region: string): this {
-    return this.macro("bpf_arch_text_invalidate", region);
-  }
-  sync_core(): this {
-    return this.macro("sync_core");
-  }
-  text_poke_sync(): this {
-    return this.macro("text_poke_sync");
-  }
+  readonly jit_update = this.writing("jit_update");
+  readonly bpf_arch_text_copy = this.writing("bpf_arch_text_copy");
+  readonly bpf_arch_text_invalidate = this.onRegion("bpf_arch_text_invalidate");
+  readonly sync_core = this.routine("sync_core");
+  readonly text_poke_sync = this.routine("text_poke_sync");
   flush_icache_range(region: string, frame?: string): this {
     return this.macro("flush_icache_range", region, frame);
   }
-  flush_icache_all(): this {
-    return this.macro("flush_icache_all");
-  }
-  kick_all_cpus_sync(): this {
-    return this.macro("kick_all_cpus_sync");
-  }
+  readonly flush_icache_all = this.routine("flush_icache_all");
+  readonly kick_all_cpus_sync = this.routine("kick_all_cpus_sync");
   flush_tlb_kernel_range(region?: string): this {
     return this.macro("flush_tlb_kernel_range", region);
   }

@@ -40,6 +40,7 @@ export {
   type StatementContext,
   type StatementDef,
   type StatementHandler,
+  type StatementSpec,
 } from "./statements";
 
 /** Reads and parses a scenario file. Errors name the path as given. */

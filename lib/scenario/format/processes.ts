@@ -13,6 +13,7 @@ import {
   instructionIndex,
   insnKey,
   lookupStatement,
+  runStatement,
   routineNames,
   statementDefs,
   type StatementArg,
@@ -168,7 +169,7 @@ export class Processes {
     };
     const x = this.ctx(cpu, c.pos);
     const def = lookupStatement(call.name);
-    if (def) return def.handler(call, x, def.usage);
+    if (def) return runStatement(def, call, x);
     const n = call.name;
     if (this.st.regions.has(n)) {
       const reg = x.result(call, `r0 = ${n}();`);

@@ -60,17 +60,25 @@ export type StatementHandler = (call: StatementCall, ctx: StatementContext, usag
 
 export interface StatementDef {
   name: string;
-  /** How it is written, e.g. "text_write(f[+line], version[, alias][, frame])". */
+  /**
+   * How it is written, e.g. "text_write(f[+line], version[, alias][, frame])": the call's
+   * arguments (`[, x]` optional), and `r = ` where a register receives its value. A call is
+   * checked against it before the handler runs.
+   */
   usage: string;
   /** What it means (one line; shown by the docs and by error messages). */
   doc: string;
   handler: StatementHandler;
 }
 
+/** A statement to register; without a name, it is the one its usage calls. */
+export type StatementSpec = Omit<StatementDef, "name"> & { name?: string };
+
 const table = new Map<string, StatementDef>();
 
 /** Adds (or replaces) a statement of the format. The extension point for new kernel APIs. */
-export function registerStatement(def: StatementDef): void {
+export function registerStatement(spec: StatementSpec): void {
+  const def = { name: spec.name ?? /(\w+)\s*\(/.exec(spec.usage)![1], ...spec };
   table.set(def.name, def);
 }
 
@@ -81,6 +89,34 @@ export function statementDefs(): StatementDef[] {
 
 export function lookupStatement(name: string): StatementDef | undefined {
   return table.get(name);
+}
+
+/**
+ * How many arguments a usage allows, [min, max]: its top-level arguments are required, each
+ * `[, ...]` group adds one optional (`f(a, b[, c][, d])` takes 2 to 4).
+ */
+export function usageArity(usage: string): [number, number] {
+  const args = /\((.*)\)\s*$/.exec(usage)?.[1] ?? "";
+  let depth = 0;
+  let required = args.trim() ? 1 : 0;
+  let optional = 0;
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === "[") {
+      if (args[i + 1] === ",") optional++;
+      depth++;
+    } else if (args[i] === "]") depth--;
+    else if (args[i] === "," && depth === 0) required++;
+  }
+  return [required, required + optional];
+}
+
+/** The ops of a call of statement `def`: its assignment and arguments checked against its usage. */
+export function runStatement(def: StatementDef, call: StatementCall, x: StatementContext): Op[] {
+  if (/^\w+ = /.test(def.usage)) x.result(call, def.usage);
+  else x.noResult(call);
+  const [min, max] = usageArity(def.usage);
+  x.arity(call, min, max, def.usage);
+  return def.handler(call, x, def.usage);
 }
 
 // ---- derived names: kernel routines and instructions of every architecture --------------------
@@ -134,79 +170,34 @@ export const PERM_WORDS = Object.keys(PERMS);
 
 const store =
   (release: boolean): StatementHandler =>
-  (c, x) => {
-    const u = `${c.name}(x, value)`;
-    x.noResult(c);
-    x.arity(c, 2, 2, u);
-    return [
-      {
-        op: "store",
-        loc: x.location(c.args[0], c.name),
-        value: x.number(c.args[1], `${c.name} value`),
-        release,
-      },
-    ];
-  };
+  (c, x) => [
+    {
+      op: "store",
+      loc: x.location(c.args[0], c.name),
+      value: x.number(c.args[1], `${c.name} value`),
+      release,
+    },
+  ];
 
 const load =
   (acquire: boolean): StatementHandler =>
-  (c, x) => {
-    const u = `r = ${c.name}(x)`;
-    const reg = x.result(c, u);
-    x.arity(c, 1, 1, u);
-    return [{ op: "load", reg, loc: x.location(c.args[0], c.name), acquire }];
-  };
+  (c, x) => [{ op: "load", reg: c.result!.name, loc: x.location(c.args[0], c.name), acquire }];
 
-const nothing: StatementHandler = (c, x) => {
-  x.noResult(c);
-  x.arity(c, 0, 0, `${c.name}()`);
-  return [];
-};
-
-registerStatement({
-  name: "WRITE_ONCE",
-  usage: "WRITE_ONCE(x, value)",
-  doc: "store to a data location",
-  handler: store(false),
-});
-registerStatement({
-  name: "smp_store_release",
-  usage: "smp_store_release(x, value)",
-  doc: "store-release",
-  handler: store(true),
-});
-registerStatement({
-  name: "READ_ONCE",
-  usage: "r = READ_ONCE(x)",
-  doc: "load into a register",
-  handler: load(false),
-});
-registerStatement({
-  name: "smp_load_acquire",
-  usage: "r = smp_load_acquire(x)",
-  doc: "load-acquire into a register",
-  handler: load(true),
-});
-registerStatement({
-  name: "barrier",
-  usage: "barrier()",
-  doc: "compiler barrier: nothing in the model",
-  handler: nothing,
-});
-registerStatement({
-  name: "cpu_relax",
-  usage: "cpu_relax()",
-  doc: "nothing in the model",
-  handler: nothing,
-});
+// The data statements: usage, meaning, handler.
+const DATA_STATEMENTS: [string, string, StatementHandler][] = [
+  ["WRITE_ONCE(x, value)", "store to a data location", store(false)],
+  ["smp_store_release(x, value)", "store-release", store(true)],
+  ["r = READ_ONCE(x)", "load into a register", load(false)],
+  ["r = smp_load_acquire(x)", "load-acquire into a register", load(true)],
+  ["barrier()", "compiler barrier: nothing in the model", () => []],
+  ["cpu_relax()", "nothing in the model", () => []],
+];
+for (const [usage, doc, handler] of DATA_STATEMENTS) registerStatement({ usage, doc, handler });
 
 registerStatement({
-  name: "text_write",
   usage: "text_write(f[+line], version[, direct_map|text|poke][, frame])",
   doc: "write a version of code into every line of region f (or one line) through an alias (default the direct map), into the mapped frame or the named one",
-  handler: (c, x, u) => {
-    x.noResult(c);
-    x.arity(c, 2, 4, u);
+  handler: (c, x) => {
     const { region, line } = x.code(c.args[0], "text_write");
     const version = x.word(c.args[1], "text_write version");
     const vs = x.versionsOf(region);
@@ -245,12 +236,9 @@ registerStatement({
 });
 
 registerStatement({
-  name: "set_pte",
   usage: "set_pte(page, none|R|RW|RX|RWX[, frame])",
   doc: "write the PTE of a page: map it to a frame (default the page's own) with permissions, or clear it",
-  handler: (c, x, u) => {
-    x.noResult(c);
-    x.arity(c, 2, 3, u);
+  handler: (c, x) => {
     const page = x.word(c.args[0], "set_pte page");
     if (!x.isPage(page)) {
       x.fail(
@@ -277,12 +265,10 @@ registerStatement({
 });
 
 registerStatement({
-  name: "call",
   usage: "r = call(f)",
   doc: "run code region f; r receives what ran (new, stale, trap, torn, fault, spurious-fault+..., unpredictable)",
-  handler: (c, x, u) => {
-    const reg = x.result(c, u);
-    x.arity(c, 1, 1, u);
+  handler: (c, x) => {
+    const reg = c.result!.name;
     const { region, line } = x.code(c.args[0], "call");
     if (line !== undefined)
       x.fail("call: a call enters a region at its start; drop the +line", c.args[0].pos);
@@ -291,23 +277,15 @@ registerStatement({
 });
 
 registerStatement({
-  name: "interrupt",
   usage: "interrupt()",
   doc: "an interrupt is delivered here: entry, empty handler, return (serialising / context-synchronising where the architecture says so)",
-  handler: (c, x, u) => {
-    x.noResult(c);
-    x.arity(c, 0, 0, u);
-    return [{ op: "interrupt" }];
-  },
+  handler: () => [{ op: "interrupt" }],
 });
 
 registerStatement({
-  name: "asm",
   usage: 'asm("INSN"[, f[+line]])',
   doc: 'an instruction of the scenario\'s architecture by its name in lib/arch ("IC IVAU", "fence.i", "MOV CR3")',
-  handler: (c, x, u) => {
-    x.noResult(c);
-    x.arity(c, 1, 2, u);
+  handler: (c, x) => {
     const a = c.args[0];
     if (a.kind !== "string") x.fail(`asm: the instruction is a string, like asm("ISB")`, a.pos);
     const op: Extract<Op, { op: "insn" }> = {
