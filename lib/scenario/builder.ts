@@ -299,3 +299,40 @@ export class ScenarioBuilder {
 export function scenario(name: string, arch: string): ScenarioBuilder {
   return new ScenarioBuilder(name, arch);
 }
+
+/** What {@link publishAndCall} builds around. */
+export interface PublishAndCall {
+  /** How many CPUs: CPU0 publishes, every other one calls. */
+  cpus: number;
+  /** The data location the code is published through (default "flag"). */
+  flag?: string;
+  /** The version code region f (2 lines, versions old and new) holds at first (default "old"). */
+  initial?: string;
+  /** What CPU0 does before it publishes (writes f, synchronises...). */
+  publish(p: Program): void;
+  /** What each other CPU does between seeing the flag and calling f. */
+  beforeCall?(p: Program): void;
+}
+
+/**
+ * The publication pattern of the thread: CPU0 writes code region f and publishes it with
+ * smp_store_release(flag, 1); each other CPU waits with smp_cond_load_acquire(flag, 1), then
+ * calls f into r0. Add the final condition (e.g. `.exists("1:r0!=new")`) and build.
+ */
+export function publishAndCall(name: string, arch: string, o: PublishAndCall): ScenarioBuilder {
+  const flag = o.flag ?? "flag";
+  const b = scenario(name, arch)
+    .data({ [flag]: 0 })
+    .code("f", { lines: 2, versions: ["old", "new"], initial: o.initial ?? "old" })
+    .cpu((p) => {
+      o.publish(p);
+      p.smp_store_release(flag, 1);
+    });
+  for (let i = 1; i < o.cpus; i++)
+    b.cpu((p) => {
+      p.smp_cond_load_acquire(flag, 1);
+      o.beforeCall?.(p);
+      p.call("r0", "f");
+    });
+  return b;
+}

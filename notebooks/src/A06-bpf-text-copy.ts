@@ -27,30 +27,31 @@ let seed = 1; // unused (exhaustive exploration)
 // %% [include] _helpers.ts
 
 // %%
-import { scenario, explore, archSequence, sameArch } from "execmem-lab";
+import { publishAndCall, explore, archSequence, sameArch, type Program } from "execmem-lab";
 
-const CPU1_DOES = ["nothing", "interrupt in between", "context switch in between", "interrupt anywhere"] as const;
-type Cpu1 = (typeof CPU1_DOES)[number];
+// What CPU1 does between seeing the program and running it.
+const BEFORE_RUN = {
+  nothing: () => {},
+  "interrupt in between": (p: Program) => p.interrupt(),
+  "context switch in between": (p: Program, a: string) => p.steps(archSequence(a, "contextSwitch")),
+  "interrupt anywhere": (p: Program) => p.interrupts(1),
+};
+type Cpu1 = keyof typeof BEFORE_RUN;
+const CPU1_DOES = Object.keys(BEFORE_RUN) as Cpu1[];
 
+// f is a chunk of a ROX pack; publishing `prog` makes the program reachable, calling f runs it.
 function bpfCopy(a: string, held: "trap" | "old", cpu1: Cpu1) {
-  const b = scenario(`A6 ${a} ${held} ${cpu1}`, a)
-    .data({ prog: 0 })
-    .code("f", { lines: 2, versions: ["old", "new"], initial: held }) // a chunk of a ROX pack
-    .cpu((p) => {
-      // bpf_arch_text_copy() of each architecture (lib/arch): x86 text_poke_copy() serialises
-      // this CPU only; arm64 aarch64_insn_copy() ends with flush_icache_range()
-      p.bpf_arch_text_copy("f", "new");
-      p.smp_store_release("prog", 1); // the program becomes reachable
-    });
-  for (let i = 1; i < cpus; i++)
-    b.cpu((p) => {
-      if (cpu1 === "interrupt anywhere") p.interrupts(1);
-      p.smp_cond_load_acquire("prog", 1);
-      if (cpu1 === "interrupt in between") p.interrupt();
-      if (cpu1 === "context switch in between") p.steps(archSequence(a, "contextSwitch"));
-      p.call("r0", "f"); // bpf_prog_run
-    });
-  return b.exists("1:r0!=new").build();
+  return publishAndCall(`A6 ${a} ${held} ${cpu1}`, a, {
+    cpus: cpus,
+    flag: "prog",
+    initial: held,
+    // bpf_arch_text_copy() of each architecture (lib/arch): x86 text_poke_copy() serialises
+    // this CPU only; arm64 aarch64_insn_copy() ends with flush_icache_range()
+    publish: (p) => p.bpf_arch_text_copy("f", "new"),
+    beforeCall: (p) => BEFORE_RUN[cpu1](p, a),
+  })
+    .exists("1:r0!=new")
+    .build();
 }
 
 const a6arches = arches.split(",").map((s) => s.trim()).filter(Boolean);
@@ -60,28 +61,16 @@ const a6runs = a6arches.flatMap((a) =>
   ),
 );
 table(
-  a6runs.map((x) => ({
-    arch: x.arch,
-    "chunk held": x.held,
-    "CPU1 before running": x.cpu1,
-    "CPU1 ran": valuesOf(x.r).join(", "),
-    "bad outcomes": badOf(x.r).join(", ") || "none",
-    states: x.r.stats.states,
-  })),
+  a6runs.map((x) => ({ arch: x.arch, "chunk held": x.held, "CPU1 before running": x.cpu1, ...ranColumns(x.r) })),
   "bpf_arch_text_copy, then the program runs on another CPU",
 );
 
 // %%
 import { verdictOf, verdictTable } from "execmem-lab";
+const HELD = { trap: "fresh chunk (illegal-insn fill)", old: "reused chunk (freed program)" };
+const a6cell = (x: (typeof a6runs)[number]) => ({ arch: x.arch, mitigations: x.cpu1 === "nothing" ? [] : [x.cpu1], situation: HELD[x.held], reg: "1:r0" });
 verdictTable(
-  a6runs.map((x) =>
-    verdictOf(x.r, {
-      arch: x.arch,
-      mitigations: x.cpu1 === "nothing" ? [] : [x.cpu1],
-      situation: x.held === "trap" ? "fresh chunk (illegal-insn fill)" : "reused chunk (freed program)",
-      reg: "1:r0",
-    }),
-  ),
+  a6runs.map((x) => verdictOf(x.r, a6cell(x))),
   { title: "Does CPU1 run the new program? (what CPU1 did before running it)" },
 );
 

@@ -21,28 +21,27 @@ let seed = 1; // unused (exhaustive exploration)
 // %% [include] _helpers.ts
 
 // %%
-import { scenario, explore, loadScenario } from "execmem-lab";
+import { publishAndCall, explore, loadScenario } from "execmem-lab";
 
 const FIXES = ["interrupt in between", "nothing", "sync_core() on CPU1", "text_poke_sync() on CPU0"] as const;
 type Fix = (typeof FIXES)[number];
 function a7(a: string, held: "trap" | "old", fix: Fix) {
-  const b = scenario(`A7 ${a} ${held} ${fix}`, a)
-    .data({ prog: 0 })
-    .code("f", { lines: 2, versions: ["old", "new"], initial: held })
-    .cpu((p) => {
+  return publishAndCall(`A7 ${a} ${held} ${fix}`, a, {
+    cpus: cpus,
+    flag: "prog",
+    initial: held,
+    publish: (p) => {
       p.text_write("f", "new", "poke"); // text_poke_copy
       p.mov_cr3(); // unuse_temporary_mm
       if (fix === "text_poke_sync() on CPU0") p.text_poke_sync();
-      p.smp_store_release("prog", 1);
-    });
-  for (let i = 1; i < cpus; i++)
-    b.cpu((p) => {
-      p.smp_cond_load_acquire("prog", 1);
+    },
+    beforeCall: (p) => {
       if (fix === "interrupt in between") p.interrupt();
       if (fix === "sync_core() on CPU1") p.sync_core();
-      p.call("r0", "f");
-    });
-  return b.exists("1:r0!=new").build();
+    },
+  })
+    .exists("1:r0!=new")
+    .build();
 }
 const a7arches = arches.split(",").map((s) => s.trim()).filter(Boolean);
 const a7runs = a7arches.flatMap((a) =>
@@ -51,15 +50,8 @@ const a7runs = a7arches.flatMap((a) =>
 const s6 = ["S6.idt", "S6.fred"].map((n) => explore(loadScenario(`../tests/scenarios/${n}.litmus`)));
 table(
   [
-    ...a7runs.map((x) => ({
-      arch: x.arch,
-      "chunk held": x.held,
-      "between publish and run": x.fix,
-      "CPU1 ran": valuesOf(x.r).join(", "),
-      "bad outcomes": badOf(x.r).join(", ") || "none",
-      states: x.r.stats.states,
-    })),
-    ...s6.map((r) => ({ arch: r.arch, "chunk held": "old", "between publish and run": `${r.scenario} (tests/scenarios)`, "CPU1 ran": valuesOf(r).join(", "), "bad outcomes": badOf(r).join(", ") || "none", states: r.stats.states })),
+    ...a7runs.map((x) => ({ arch: x.arch, "chunk held": x.held, "between publish and run": x.fix, ...ranColumns(x.r) })),
+    ...s6.map((r) => ({ arch: r.arch, "chunk held": "old", "between publish and run": `${r.scenario} (tests/scenarios)`, ...ranColumns(r) })),
   ],
   "IDT against FRED",
 );

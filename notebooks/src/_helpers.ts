@@ -11,4 +11,11 @@ import {
   resultRow,
   BAD_CLASSES,
 } from "execmem-lab";
-import { shortestWhere as shortest } from "execmem-lab";
+import { shortestWhere as shortest, type ExplorationResult } from "execmem-lab";
+
+/** The columns a run table gives an exploration: what CPU1 ran, the bad outcomes, the states. */
+const ranColumns = (r: ExplorationResult) => ({
+  "CPU1 ran": valuesOf(r).join(", "),
+  "bad outcomes": badOf(r).join(", ") || "none",
+  states: r.stats.states,
+});
