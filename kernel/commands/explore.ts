@@ -6,13 +6,11 @@
 import { type Command } from "commander";
 import { explore, FormatError, loadScenario, MAX_SAMPLE_RUNS } from "execmem-lab";
 import type { ExplorationResult, ExploreOptions, WitnessStep } from "execmem-lab";
-import { intOption } from "./options";
-import { consoleIo, exitWith, type Io } from "./io";
+import { intOption, limitOptions, limitsOf, type LimitOptions } from "./options";
+import { consoleIo, errorMessage, exitWith, runFiles, type FileCommand, type Io } from "./io";
 
-export interface ExploreCliOptions {
+export interface ExploreCliOptions extends LimitOptions {
   json?: boolean;
-  maxStates?: number;
-  maxMs?: number;
   sample?: number;
   seed?: number;
   /** false with --no-reduction: no liveness, symmetry or partial-order reduction. */
@@ -88,7 +86,7 @@ export interface ExploreFileJson {
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command("explore")
     .description(
       "explore every execution of scenario files (litmus format, docs/scenario-format.md) and check their Result: lines",
@@ -97,17 +95,8 @@ export function register(program: Command): void {
     .option(
       "--json",
       "print JSON: every outcome with its count and one shortest witness, states, completeness, observation",
-    )
-    .option(
-      "--max-states <n>",
-      "stop after this many states",
-      intOption("--max-states", 1, 2 ** 31 - 1),
-    )
-    .option(
-      "--max-ms <ms>",
-      "stop after this many milliseconds",
-      intOption("--max-ms", 1, 2 ** 31 - 1),
-    )
+    );
+  limitOptions(cmd, "stop", 2 ** 31 - 1)
     .option(
       "--sample <runs>",
       "run this many seeded random executions instead of exploring all (stops at --max-ms too)",
@@ -125,51 +114,33 @@ export function register(program: Command): void {
 }
 
 /** Runs the command; returns the exit code (0, 1 = expectation contradicted, 2 = malformed file). */
-export function runExplore(
-  files: string[],
-  opts: ExploreCliOptions = {},
-  io: Io = consoleIo,
-): number {
-  let code = 0;
-  const records: ExploreFileJson[] = [];
-  const eopts: ExploreOptions = {};
-  if (opts.maxStates !== undefined) eopts.maxStates = opts.maxStates;
-  if (opts.maxMs !== undefined) eopts.maxMs = opts.maxMs;
+export const runExplore: FileCommand<ExploreCliOptions> = (files, opts = {}, io = consoleIo) => {
+  const eopts: ExploreOptions = limitsOf(opts);
   if (opts.sample !== undefined) eopts.sample = { runs: opts.sample, seed: opts.seed ?? 1 };
   if (opts.reduction === false) {
     eopts.liveness = false;
     eopts.symmetry = false;
     eopts.partialOrder = false;
   }
-  for (const [i, file] of files.entries()) {
+  return runFiles<ExploreFileJson>(files, opts.json, io, (file) => {
     let r: ExplorationResult;
     const bar = opts.progress ? progressReporter(file, io) : undefined;
     try {
       r = explore(loadScenario(file), bar ? { ...eopts, ...bar } : eopts);
       bar?.done();
     } catch (e) {
-      code = 2;
       const fe = e instanceof FormatError ? e : null;
-      const message = e instanceof Error ? e.message : String(e);
-      const shown = fe || message.startsWith(file) ? message : `${file}: ${message}`;
+      const shown = errorMessage(file, e, !!fe);
       io.err(`execmem-lab explore: ${shown}`);
-      records.push({
-        file,
-        error: { message: shown, line: fe ? fe.line : null, column: fe ? fe.column : null },
-      });
-      continue;
+      const at = { line: fe ? fe.line : null, column: fe ? fe.column : null };
+      return { code: 2, record: { file, error: { message: shown, ...at } } };
     }
     const contradicted = isContradicted(r);
-    if (contradicted && code === 0) code = 1;
-    if (opts.json) records.push(toJson(file, r, contradicted, !!opts.residency));
-    else {
-      if (i > 0) io.out("");
-      for (const l of table(file, r, opts.witnesses !== false)) io.out(l);
-    }
-  }
-  if (opts.json) io.out(JSON.stringify({ files: records }, null, 2));
-  return code;
-}
+    return opts.json
+      ? { code: contradicted ? 1 : 0, record: toJson(file, r, contradicted, !!opts.residency) }
+      : { code: contradicted ? 1 : 0, lines: table(file, r, opts.witnesses !== false) };
+  });
+};
 
 /**
  * A complete exploration contradicts a Result: line when the observation differs. An incomplete

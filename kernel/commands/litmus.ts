@@ -8,15 +8,13 @@
 import { type Command } from "commander";
 import { cacheTypeOf, formatHerd, LitmusError, runLitmusFile } from "execmem-lab";
 import type { LitmusOptions, LitmusResult, Witness } from "execmem-lab";
-import { intOption } from "./options";
-import { consoleIo, exitWith, type Io } from "./io";
+import { limitOptions, limitsOf, type LimitOptions } from "./options";
+import { consoleIo, errorMessage, exitWith, runFiles, type FileCommand } from "./io";
 
-export interface LitmusCliOptions {
+export interface LitmusCliOptions extends LimitOptions {
   json?: boolean;
   /** Include one shortest witness per final state (with --json: every step and residency). */
   witnesses?: boolean;
-  maxStates?: number;
-  maxMs?: number;
   /** Read integers stored to code as A64 encodings (default: integers are data, as in herd7). */
   decodeEncodings?: boolean;
   /** riscv64 variant for RISCV tests (default riscv64; riscv64+ziccid...). */
@@ -64,7 +62,7 @@ export interface LitmusFileJson {
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command("litmus")
     .description(
       "run herd7 AArch64 or RISCV litmus tests (instruction-fetch subset, docs/litmus.md) on the arm64 or riscv64 machine; herd7-style output",
@@ -74,17 +72,8 @@ export function register(program: Command): void {
     .option(
       "--witnesses",
       "one shortest execution per final state (in the text output: the steps; in --json: steps and residency)",
-    )
-    .option(
-      "--max-states <n>",
-      "stop exploring after this many states",
-      intOption("--max-states", 1),
-    )
-    .option(
-      "--max-ms <ms>",
-      "stop exploring after this many milliseconds",
-      intOption("--max-ms", 1),
-    )
+    );
+  limitOptions(cmd, "stop exploring")
     .option(
       "--cache-type <type>",
       'CTR_EL0 cache type for every test, overriding CacheType= lines and DICx-IDCy directories: "IDC", "DIC", "IDC DIC", "none", "DIC1-IDC1"',
@@ -101,20 +90,13 @@ export function register(program: Command): void {
 }
 
 /** Runs the command; returns the exit code (0, or 2 when a file is malformed or unsupported). */
-export function runLitmusCli(
-  files: string[],
-  opts: LitmusCliOptions = {},
-  io: Io = consoleIo,
-): number {
-  let code = 0;
-  const records: LitmusFileJson[] = [];
+export const runLitmusCli: FileCommand<LitmusCliOptions> = (files, opts = {}, io = consoleIo) => {
   const lopts: LitmusOptions = {
     witnesses: !!opts.witnesses,
     decodeEncodings: !!opts.decodeEncodings,
+    ...limitsOf(opts),
   };
-  if (opts.maxStates !== undefined) lopts.maxStates = opts.maxStates;
-  if (opts.maxMs !== undefined) lopts.maxMs = opts.maxMs;
-  files.forEach((file, i) => {
+  return runFiles<LitmusFileJson>(files, opts.json, io, (file) => {
     let r: LitmusResult;
     try {
       const cacheType = cacheTypeFor(file, opts.cacheType);
@@ -124,36 +106,25 @@ export function runLitmusCli(
         ...(cacheType ? { cacheType } : {}),
       });
     } catch (e) {
-      code = 2;
       const le = e instanceof LitmusError ? e : null;
-      const message = e instanceof Error ? e.message : String(e);
-      const shown = le || message.startsWith(file) ? message : `${file}: ${message}`;
+      const shown = errorMessage(file, e, !!le);
       const kind = le?.unsupported ? "unsupported" : "error";
       io.err(`execmem-lab litmus: ${kind}: ${shown}`);
-      records.push({
-        file,
-        error: {
-          message: shown,
-          line: le ? le.line : null,
-          column: le ? le.column : null,
-          instruction: le?.instruction ?? null,
-          unsupported: !!le?.unsupported,
-        },
-      });
-      return;
+      const error = {
+        message: shown,
+        line: le ? le.line : null,
+        column: le ? le.column : null,
+        instruction: le?.instruction ?? null,
+        unsupported: !!le?.unsupported,
+      };
+      return { code: 2, record: { file, error } };
     }
     for (const w of r.warnings)
       io.err(`execmem-lab litmus: warning: ${file}:${w.line}:${w.column}: ${w.message}`);
-    if (opts.json) records.push({ file, result: r });
-    else {
-      if (i > 0) io.out("");
-      for (const l of formatHerd(r)) io.out(l);
-      if (opts.witnesses) for (const l of witnessLines(r)) io.out(l);
-    }
+    if (opts.json) return { code: 0, record: { file, result: r } };
+    return { code: 0, lines: [...formatHerd(r), ...(opts.witnesses ? witnessLines(r) : [])] };
   });
-  if (opts.json) io.out(JSON.stringify({ files: records }, null, 2));
-  return code;
-}
+};
 
 /** The witness of each final state, one step a line. */
 export function witnessLines(r: LitmusResult): string[] {

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from "commander";
+import { InvalidArgumentError, type Command } from "commander";
 
 /** A user error found by a command (bad path, bad value): one line, exit 2 (see cli.ts). */
 export class UsageError extends Error {
@@ -31,5 +31,26 @@ export function positiveNumber(name: string, max = Number.MAX_SAFE_INTEGER) {
     if (n > max)
       throw new InvalidArgumentError(`${name} must be at most ${max}, got ${JSON.stringify(v)}`);
     return n;
+  };
+}
+
+/** The bounds of an exploration a command takes (--max-states, --max-ms). */
+export interface LimitOptions {
+  maxStates?: number;
+  maxMs?: number;
+}
+
+/** Adds --max-states and --max-ms to a command: "`stop` after this many states/milliseconds". */
+export function limitOptions(cmd: Command, stop: string, max?: number): Command {
+  return cmd
+    .option("--max-states <n>", `${stop} after this many states`, intOption("--max-states", 1, max))
+    .option("--max-ms <ms>", `${stop} after this many milliseconds`, intOption("--max-ms", 1, max));
+}
+
+/** The bounds given, without the ones not given. */
+export function limitsOf(o: LimitOptions): LimitOptions {
+  return {
+    ...(o.maxStates !== undefined ? { maxStates: o.maxStates } : {}),
+    ...(o.maxMs !== undefined ? { maxMs: o.maxMs } : {}),
   };
 }
