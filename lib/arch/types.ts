@@ -48,6 +48,11 @@ export type Effect =
   /** Executes nothing (a compiler barrier, or an instruction with no effect in the model). */
   | "none";
 
+/** Maintenance by address acts on one line (the other effects take no address). */
+export function takesAddress(e: Effect): boolean {
+  return e === "clean-to-pou" || e === "clean-to-poc" || e === "icache-invalidate-line";
+}
+
 export interface InsnRule {
   effect: Effect;
   /** Spec section this rule models. */

@@ -63,7 +63,7 @@ table(
 );
 
 // %%
-import { scenario, explore, progress, archSequence, sameArch, verdictOf, type Program } from "execmem-lab";
+import { scenario, explore, progress, archSequence, sameArch, verdictOf, takesAddress, type Program } from "execmem-lab";
 type Probe = { name: string; kind: "insn" | "interrupt" | "remote"; declared: boolean };
 function probesOf(n: string): Probe[] {
   const a = architectures[n];
@@ -95,7 +95,7 @@ function probe(n: string, pr: Probe) {
       if (pr.kind === "interrupt") p.interrupt();
       if (pr.kind === "insn") {
         const eff = architectures[n].instructions[pr.name].effect;
-        p.insn(pr.name, eff === "clean-to-pou" || eff === "icache-invalidate-line" ? "f" : undefined);
+        p.insn(pr.name, takesAddress(eff) ? "f" : undefined);
       }
       p.call("r0", "f");
     });

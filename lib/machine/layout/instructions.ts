@@ -7,7 +7,7 @@ import { CONDS, type SourcePos } from "../../model";
 import type { Op, Operand } from "../../scenario/spec";
 import type { Step } from "./types";
 import type { ProgramCompiler } from "./program";
-import { takesAddress } from "./sequences";
+import { takesAddress } from "../../arch";
 
 export type InstructionOp = Extract<
   Op,

@@ -3,7 +3,13 @@
  * instructions are each architecture's, as lib/arch lists them (ArchVariant.macros and
  * .instructions); this file only expands them.
  */
-import { architectures, type ArchVariant, type Effect, type MacroStep } from "../../arch";
+import {
+  architectures,
+  takesAddress,
+  type ArchVariant,
+  type Effect,
+  type MacroStep,
+} from "../../arch";
 import type { SourcePos } from "../../model";
 import type { Alias, Perm } from "../../scenario/spec";
 import type { Compilation } from "./compilation";
@@ -31,11 +37,6 @@ export function usesBp(arch: ArchVariant, name: string, depth = 0): boolean {
 /** Effects that order instruction fetch or maintenance (not a plain or store barrier). */
 function isSync(e: Effect): boolean {
   return e !== "none" && e !== "store-barrier" && e !== "clean-to-poc";
-}
-
-/** Maintenance by address acts on one line (the others take no address). */
-export function takesAddress(e: Effect): boolean {
-  return e === "clean-to-pou" || e === "clean-to-poc" || e === "icache-invalidate-line";
 }
 
 export class Sequences {
