@@ -10,6 +10,8 @@ import {
   MODULE_SIZES,
 } from "../lib";
 
+const SZ_1M = 1024 * 1024;
+
 describe("execmem_arch_setup layouts", () => {
   it("x86-64: all types share [MODULES_VADDR + 1..1024 pages, MODULES_END)", () => {
     const { info, layout } = execmemArchSetup("x86-64", { seed: 7 });
@@ -21,7 +23,7 @@ describe("execmem_arch_setup layouts", () => {
     expect(kva(t.start)).toBe(0xffffffffc0000000n + BigInt(off));
     expect(fmtVa(t.end + 1)).toBe("0xffffffffff000000");
     // 1008 MiB with KASLR
-    expect(t.end + 1 - (t.start - off)).toBe(1008 * 1024 * 1024);
+    expect(t.end + 1 - (t.start - off)).toBe(1008 * SZ_1M);
     expect(t.flags).toContain("EXECMEM_ROX_CACHE");
     expect(t.pgprot).toBe("PAGE_KERNEL_ROX");
     for (const ty of [
@@ -36,7 +38,7 @@ describe("execmem_arch_setup layouts", () => {
     }
     const noKaslr = execmemArchSetup("x86-64", { kaslr: false });
     const r = noKaslr.info.ranges.EXECMEM_MODULE_TEXT!;
-    expect(r.end + 1 - r.start).toBe(1520 * 1024 * 1024);
+    expect(r.end + 1 - r.start).toBe(1520 * SZ_1M);
   });
 
   it("x86-64: the seed decides the module offset, deterministically", () => {

@@ -11,6 +11,15 @@ import {
   runAllocator,
 } from "../lib";
 
+/** `events` events of module loads only (seed 1), none of them ever unloaded. */
+const modulesOnly = (events: number) =>
+  generateWorkload({
+    seed: 1,
+    events,
+    rate: { module: 1, bpf: 0, kprobe: 0, ftrace: 0 },
+    live: { module: 1e9 },
+  });
+
 describe("seeded workloads", () => {
   it("are reproducible, differ across seeds, and only free live allocations", () => {
     const a = generateWorkload({ seed: 5, events: 3000 });
@@ -28,12 +37,7 @@ describe("seeded workloads", () => {
   });
 
   it("module sizes follow the Debian table", () => {
-    const ev = generateWorkload({
-      seed: 1,
-      events: 40000,
-      rate: { module: 1, bpf: 0, kprobe: 0, ftrace: 0 },
-      live: { module: 1e9 },
-    });
+    const ev = modulesOnly(40000);
     const sizes = ev.flatMap((e) => (e.op === "alloc" ? [e.size] : [])).sort((x, y) => x - y);
     const med = sizes[Math.floor(sizes.length / 2)];
     const p90 = sizes[Math.floor(sizes.length * 0.9)];
@@ -109,12 +113,7 @@ describe("allocators on the same workload", () => {
   });
 
   it("an exhausted range counts failures instead of throwing", () => {
-    const ev = generateWorkload({
-      seed: 1,
-      events: 400,
-      rate: { module: 1, bpf: 0, kprobe: 0, ftrace: 0 },
-      live: { module: 1e9 },
-    });
+    const ev = modulesOnly(400);
     const big = ev.map((e) => (e.op === "alloc" ? { ...e, size: 64 * 1024 * 1024 } : e));
     const run = runAllocator("module_alloc", "arm64", big, { sampleEvery: 0 });
     // 128 MiB window (minus the image) + 2 GiB fallback hold ~32 such modules

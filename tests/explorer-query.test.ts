@@ -18,23 +18,11 @@ import {
   type ExplorationResult,
   type OutcomeResult,
 } from "../lib";
-import { publish } from "./support/scenarios";
+import { publish, nothing } from "./support/scenarios";
 
 describe("questions asked of results", () => {
-  const s1 = explore(
-    publish(
-      "x86-64",
-      () => {},
-      () => {},
-    ),
-  );
-  const s2 = explore(
-    publish(
-      "x86-64",
-      () => {},
-      (p) => p.cpuid(),
-    ),
-  );
+  const s1 = explore(publish("x86-64", nothing, nothing));
+  const s2 = explore(publish("x86-64", nothing, (p) => p.cpuid()));
   it("values, classes and bad classes of a register", () => {
     expect(valuesOf(s1)).toEqual(["new", "stale", "torn"]);
     expect(classesOf(s1)).toEqual(["new", "stale", "torn"]);

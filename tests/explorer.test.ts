@@ -8,14 +8,10 @@ import {
   SWEEP_ARCHES,
   scenario,
 } from "../lib";
-import { publish } from "./support/scenarios";
+import { publish, nothing } from "./support/scenarios";
 
 describe("bounds, sampling and progress", () => {
-  const big = publish(
-    "arm64",
-    () => {},
-    () => {},
-  );
+  const big = publish("arm64", nothing, nothing);
   it("a state bound gives an incomplete result, not a hang", () => {
     const r = explore(big, { maxStates: 50 });
     expect(r.stats.complete).toBe(false);
@@ -101,14 +97,7 @@ describe("progress display", () => {
     const orig = console.log;
     console.log = (...a: unknown[]) => void lines.push(a.join(" "));
     try {
-      explore(
-        publish(
-          "arm64",
-          () => {},
-          () => {},
-        ),
-        { progress: "S7-like", progressEvery: 100 },
-      );
+      explore(publish("arm64", nothing, nothing), { progress: "S7-like", progressEvery: 100 });
     } finally {
       console.log = orig;
     }

@@ -31,6 +31,34 @@ const runs = (
     ),
   );
 
+/**
+ * CPU0 runs `writer` on f (trap-filled at first; unmapped if asked) and releases the flag; CPU1
+ * acquires it, takes an interrupt if asked, and calls f: the values of its r0.
+ */
+function fromTrap(
+  name: string,
+  arch: string,
+  writer: (p: Program) => void,
+  opts: { unmapped?: boolean; irq?: boolean } = {},
+): Set<string> {
+  const b = scenario(name, arch)
+    .data({ flag: 0 })
+    .code("f", { lines: 2, versions: ["old", "new"], initial: "trap" });
+  if (opts.unmapped) b.page("f", "none");
+  const spec = b
+    .cpu((p) => {
+      writer(p);
+      p.smp_store_release("flag", 1);
+    })
+    .cpu((p) => {
+      p.smp_cond_load_acquire("flag", 1);
+      if (opts.irq) p.interrupt();
+      p.call("r0", "f");
+    })
+    .build();
+  return new Set(explore(spec).outcomes.map((o) => o.values["1:r0"]));
+}
+
 describe("the text-poke family on the machine", () => {
   it("text_poke_bp: a CPU running the site concurrently runs the old or the new instruction, never a torn one", () => {
     for (const arch of ["x86-64", "x86-64+fred"]) {
@@ -103,36 +131,15 @@ describe("the handle protocol and BPF text copy", () => {
       riscv64: "spurious-fault+new",
     };
     for (const arch of ["x86-64", "arm64", "riscv64"]) {
-      const r = new Set(
-        explore(
-          scenario("A4", arch)
-            .data({ flag: 0 })
-            .code("f", { lines: 2, versions: ["old", "new"], initial: "trap" })
-            .page("f", "none")
-            .cpu((p) => p.jit_text_write("f", "new").jit_text_map("f").smp_store_release("flag", 1))
-            .cpu((p) => p.smp_cond_load_acquire("flag", 1).call("r0", "f"))
-            .build(),
-        ).outcomes.map((o) => o.values["1:r0"]),
-      );
+      const r = fromTrap("A4", arch, (p) => p.jit_text_write("f", "new").jit_text_map("f"), {
+        unmapped: true,
+      });
       expect([...r].sort()).toEqual(["new", faultOn[arch]].sort());
     }
   });
   it("A6/A7: bpf_arch_text_copy without text_poke_sync; an interrupt saves the legacy IDT case, not FRED", () => {
     const bpf = (arch: string, irq: boolean) =>
-      new Set(
-        explore(
-          scenario("A6", arch)
-            .data({ flag: 0 })
-            .code("f", { lines: 2, versions: ["old", "new"], initial: "trap" })
-            .cpu((p) => p.bpf_arch_text_copy("f", "new").smp_store_release("flag", 1))
-            .cpu((p) => {
-              p.smp_cond_load_acquire("flag", 1);
-              if (irq) p.interrupt();
-              p.call("r0", "f");
-            })
-            .build(),
-        ).outcomes.map((o) => o.values["1:r0"]),
-      );
+      fromTrap("A6", arch, (p) => p.bpf_arch_text_copy("f", "new"), { irq });
     expect(bpf("x86-64", false).has("trap")).toBe(true);
     expect([...bpf("x86-64", true)]).toEqual(["new"]);
     expect(bpf("x86-64+fred", true).has("trap")).toBe(true);
@@ -143,17 +150,7 @@ describe("the handle protocol and BPF text copy", () => {
 
 describe("the ROX cache's jit_update on the machine", () => {
   it("x86 text poking alone lets another CPU run trap or torn text; arm64 and riscv64 patching syncs", () => {
-    const upd = (arch: string) =>
-      new Set(
-        explore(
-          scenario("A8", arch)
-            .data({ flag: 0 })
-            .code("f", { lines: 2, versions: ["old", "new"], initial: "trap" })
-            .cpu((p) => p.jit_update("f", "new").smp_store_release("flag", 1))
-            .cpu((p) => p.smp_cond_load_acquire("flag", 1).call("r0", "f"))
-            .build(),
-        ).outcomes.map((o) => o.values["1:r0"]),
-      );
+    const upd = (arch: string) => fromTrap("A8", arch, (p) => p.jit_update("f", "new"));
     expect(upd("x86-64").has("trap")).toBe(true);
     expect([...upd("arm64")]).toEqual(["new"]);
     expect([...upd("riscv64")]).toEqual(["new"]);

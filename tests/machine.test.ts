@@ -1,70 +1,39 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { explore, architectures, scenario } from "../lib";
-import { badClasses, buildGen, CSE, genScenario, publish } from "./support/scenarios";
+import { badClasses, buildGen, CSE, genScenario, publish, nothing } from "./support/scenarios";
 
 const classes = (arch: string, spec: ReturnType<typeof publish>) => {
   const r = explore({ ...spec, arch });
   expect(r.stats.complete).toBe(true);
   return new Set(r.outcomes.map((o) => o.values["1:r0"]));
 };
+/** The values r0 of CPU1 takes in {@link publish}'s scenario on `arch`. */
+const published = (
+  arch: string,
+  writer: Parameters<typeof publish>[1],
+  reader: Parameters<typeof publish>[2],
+  opts?: Parameters<typeof publish>[3],
+) => classes(arch, publish(arch, writer, reader, opts));
 
 describe("acceptance rows of MODEL.md, built with the TypeScript builder", () => {
   it("S1: x86-64 without serialisation can run stale code", () => {
-    const c = classes(
-      "x86-64",
-      publish(
-        "x86-64",
-        () => {},
-        () => {},
-      ),
-    );
+    const c = published("x86-64", nothing, nothing);
     expect(c.has("stale")).toBe(true);
     expect(c.has("new")).toBe(true);
   });
   it("S2: CPUID on the executing CPU leaves only new", () => {
-    expect([
-      ...classes(
-        "x86-64",
-        publish(
-          "x86-64",
-          () => {},
-          (p) => p.cpuid(),
-        ),
-      ),
-    ]).toEqual(["new"]);
+    expect([...published("x86-64", nothing, (p) => p.cpuid())]).toEqual(["new"]);
   });
   it("S3: text_poke_sync() before the flag leaves only new", () => {
-    expect([
-      ...classes(
-        "x86-64",
-        publish(
-          "x86-64",
-          (p) => p.text_poke_sync(),
-          () => {},
-        ),
-      ),
-    ]).toEqual(["new"]);
+    expect([...published("x86-64", (p) => p.text_poke_sync(), nothing)]).toEqual(["new"]);
   });
   it("S4: populate, map RX, publish: new, or an oops on the not-present fault (arch/x86/mm/fault.c), never stale", () => {
-    const c = classes(
-      "x86-64",
-      publish(
-        "x86-64",
-        (p) => p.set_pte("f", "RX"),
-        () => {},
-        { unmapped: true },
-      ),
-    );
+    const c = published("x86-64", (p) => p.set_pte("f", "RX"), nothing, { unmapped: true });
     expect([...c].sort()).toEqual(["new", "oops"]);
   });
   it("S6: an interrupt serialises on legacy IDT but not with FRED", () => {
-    const s = (a: string) =>
-      publish(
-        a,
-        () => {},
-        (p) => p.interrupt(),
-      );
+    const s = (a: string) => publish(a, nothing, (p) => p.interrupt());
     expect(classes("x86-64+fred", s("x86-64+fred")).has("stale")).toBe(true);
     expect([...classes("x86-64", s("x86-64"))]).toEqual(["new"]);
   });
@@ -72,71 +41,40 @@ describe("acceptance rows of MODEL.md, built with the TypeScript builder", () =>
     const maint = (p: Parameters<Parameters<typeof publish>[1]>[0]) =>
       p.dc_cvau("f").dsb("ish").ic_ivau("f").dsb("ish");
     expect(
-      classes(
+      published(
         "arm64",
-        publish(
-          "arm64",
-          (p) => p.dsb("ish"),
-          (p) => p.isb(),
-        ),
+        (p) => p.dsb("ish"),
+        (p) => p.isb(),
       ).has("stale"),
     ).toBe(true);
-    expect([
-      ...classes(
-        "arm64",
-        publish("arm64", maint, (p) => p.isb()),
-      ),
-    ]).toEqual(["new"]);
-    expect(
-      classes(
-        "arm64",
-        publish("arm64", maint, () => {}),
-      ).has("stale"),
-    ).toBe(true);
+    expect([...published("arm64", maint, (p) => p.isb())]).toEqual(["new"]);
+    expect(published("arm64", maint, nothing).has("stale")).toBe(true);
   });
   it("S10: with IDC=DIC=1 the ISB alone suffices", () => {
     expect([
-      ...classes(
+      ...published(
         "arm64+idc+dic",
-        publish(
-          "arm64+idc+dic",
-          (p) => p.dsb("ish"),
-          (p) => p.isb(),
-        ),
+        (p) => p.dsb("ish"),
+        (p) => p.isb(),
       ),
     ]).toEqual(["new"]);
   });
   it("S11: arm64 maintenance before the PTE: new, or an oops on the EL1 instruction abort (arch/arm64/mm/fault.c), never stale", () => {
-    const c = classes(
+    const c = published(
       "arm64",
-      publish(
-        "arm64",
-        (p) => p.dc_cvau("f").dsb("ish").ic_ivau("f").dsb("ish").set_pte("f", "RX"),
-        () => {},
-        { unmapped: true },
-      ),
+      (p) => p.dc_cvau("f").dsb("ish").ic_ivau("f").dsb("ish").set_pte("f", "RX"),
+      nothing,
+      { unmapped: true },
     );
     expect([...c].sort()).toEqual(["new", "oops"]);
   });
   it("S12-S13: riscv64 needs fence.i on the executing hart", () => {
-    expect(
-      classes(
-        "riscv64",
-        publish(
-          "riscv64",
-          (p) => p.fence_i().fence(""),
-          () => {},
-        ),
-      ).has("stale"),
-    ).toBe(true);
+    expect(published("riscv64", (p) => p.fence_i().fence(""), nothing).has("stale")).toBe(true);
     expect([
-      ...classes(
+      ...published(
         "riscv64",
-        publish(
-          "riscv64",
-          (p) => p.fence_i().fence(""),
-          (p) => p.fence_i(),
-        ),
+        (p) => p.fence_i().fence(""),
+        (p) => p.fence_i(),
       ),
     ]).toEqual(["new"]);
   });
@@ -185,37 +123,19 @@ describe("acceptance rows of MODEL.md, built with the TypeScript builder", () =>
 
 describe("misuse names the architecture and the instruction", () => {
   it("IC IVAU on x86-64", () => {
-    expect(() =>
-      explore(
-        publish(
-          "x86-64",
-          (p) => p.ic_ivau("f"),
-          () => {},
-        ),
-      ),
-    ).toThrow(/IC IVAU is not an instruction of x86-64 \(it is arm64's\)/);
+    expect(() => explore(publish("x86-64", (p) => p.ic_ivau("f"), nothing))).toThrow(
+      /IC IVAU is not an instruction of x86-64 \(it is arm64's\)/,
+    );
   });
   it("fence.i on arm64", () => {
-    expect(() =>
-      explore(
-        publish(
-          "arm64",
-          (p) => p.fence_i(),
-          () => {},
-        ),
-      ),
-    ).toThrow(/fence\.i is not an instruction of arm64/);
+    expect(() => explore(publish("arm64", (p) => p.fence_i(), nothing))).toThrow(
+      /fence\.i is not an instruction of arm64/,
+    );
   });
   it("text_poke_sync on riscv64", () => {
-    expect(() =>
-      explore(
-        publish(
-          "riscv64",
-          (p) => p.text_poke_sync(),
-          () => {},
-        ),
-      ),
-    ).toThrow(/text_poke_sync\(\) is not available on riscv64/);
+    expect(() => explore(publish("riscv64", (p) => p.text_poke_sync(), nothing))).toThrow(
+      /text_poke_sync\(\) is not available on riscv64/,
+    );
   });
   it("a call into a data location", () => {
     const s = scenario("bad", "x86-64")
@@ -226,38 +146,20 @@ describe("misuse names the architecture and the instruction", () => {
     expect(() => explore(s)).toThrow(/call: "flag" is a data location, not code/);
   });
   it("a line out of range", () => {
-    expect(() =>
-      explore(
-        publish(
-          "arm64",
-          (p) => p.ic_ivau("f+5"),
-          () => {},
-        ),
-      ),
-    ).toThrow(/IC IVAU f\+5: line out of range/);
+    expect(() => explore(publish("arm64", (p) => p.ic_ivau("f+5"), nothing))).toThrow(
+      /IC IVAU f\+5: line out of range/,
+    );
   });
   it("an unknown architecture", () => {
-    expect(() =>
-      explore(
-        publish(
-          "sparc",
-          () => {},
-          () => {},
-        ),
-      ),
-    ).toThrow(/unknown architecture "sparc"/);
+    expect(() => explore(publish("sparc", nothing, nothing))).toThrow(
+      /unknown architecture "sparc"/,
+    );
   });
 });
 
 describe("witnesses", () => {
   it("the stale witness of S1 ends with the call and shows the stale pipeline line", () => {
-    const r = explore(
-      publish(
-        "x86-64",
-        () => {},
-        () => {},
-      ),
-    );
+    const r = explore(publish("x86-64", nothing, nothing));
     const o = r.outcomes.find((x) => x.values["1:r0"] === "stale")!;
     const w = o.witness;
     expect(w.steps.length).toBeGreaterThan(3);

@@ -184,30 +184,36 @@ const readScenario = (t: string) => compile(parseScenario(t, "f.litmus"));
 const RUNS = Number(process.env.FUZZ_RUNS ?? 400);
 const MAX_MS = 2000;
 
+/** Every input `read` reads: a result or a positioned `Err`, each within MAX_MS. */
+function fuzz(
+  inputs: fc.Arbitrary<string>,
+  read: (t: string) => unknown,
+  Err: Parameters<typeof check>[1],
+  seed: number,
+): void {
+  fc.assert(
+    fc.property(inputs, (t) => {
+      expect(check(() => read(t), Err)).toBeLessThan(MAX_MS);
+    }),
+    { numRuns: RUNS, seed },
+  );
+}
+
+/** Random token soup, alone or after a file's first line(s) `head`. */
+const soup = (head: string) =>
+  fc.oneof(
+    randomText,
+    randomText.map((t) => `${head}\n${t}`),
+  );
+
 describe("scenario parser fuzz", () => {
   it("random token soup: a spec or a positioned FormatError", () => {
-    fc.assert(
-      fc.property(
-        fc.oneof(
-          randomText,
-          randomText.map((t) => `C t\narch x86-64\n${t}`),
-        ),
-        (t) => {
-          expect(check(() => readScenario(t), FormatError)).toBeLessThan(MAX_MS);
-        },
-      ),
-      { numRuns: RUNS, seed: 12 },
-    );
+    fuzz(soup("C t\narch x86-64"), readScenario, FormatError, 12);
   });
 
   it("mutated scenario files: a spec or a positioned FormatError", () => {
     tally.ok = tally.refused = 0;
-    fc.assert(
-      fc.property(mutated(scenarioSeeds), (t) => {
-        expect(check(() => readScenario(t), FormatError)).toBeLessThan(MAX_MS);
-      }),
-      { numRuns: RUNS, seed: 13 },
-    );
+    fuzz(mutated(scenarioSeeds), readScenario, FormatError, 13);
     expect(tally.ok).toBeGreaterThan(RUNS / 50);
     expect(tally.refused).toBeGreaterThan(RUNS / 50);
   });
@@ -215,30 +221,12 @@ describe("scenario parser fuzz", () => {
 
 describe("litmus parser fuzz", () => {
   it("random token soup: a test or a positioned LitmusError", () => {
-    fc.assert(
-      fc.property(
-        fc.oneof(
-          randomText,
-          randomText.map((t) => `AArch64 t\n${t}`),
-        ),
-        (t) => {
-          expect(check(() => parseLitmus(t, "f.litmus"), LitmusError)).toBeLessThan(MAX_MS);
-        },
-      ),
-      { numRuns: RUNS, seed: 14 },
-    );
+    fuzz(soup("AArch64 t"), (t) => parseLitmus(t, "f.litmus"), LitmusError, 14);
   });
 
   it("mutated litmus tests: parse and translate give a result or a positioned LitmusError", () => {
     tally.ok = tally.refused = 0;
-    fc.assert(
-      fc.property(mutated(litmusSeeds), (t) => {
-        expect(check(() => translate(parseLitmus(t, "f.litmus")), LitmusError)).toBeLessThan(
-          MAX_MS,
-        );
-      }),
-      { numRuns: RUNS, seed: 15 },
-    );
+    fuzz(mutated(litmusSeeds), (t) => translate(parseLitmus(t, "f.litmus")), LitmusError, 15);
     expect(tally.ok).toBeGreaterThan(RUNS / 50);
     expect(tally.refused).toBeGreaterThan(RUNS / 50);
   });

@@ -2,6 +2,9 @@
 import fc from "fast-check";
 import { architectures, scenario, type Program, type ScenarioSpec } from "../../lib";
 
+/** A writer or reader part of {@link publish} that adds nothing. */
+export const nothing = (): void => {};
+
 /** The acceptance scenarios of MODEL.md built with the TypeScript builder. */
 export function publish(
   arch: string,
