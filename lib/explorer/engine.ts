@@ -71,7 +71,7 @@ export class StateStore {
   private mask: number;
   constructor(
     readonly size: number,
-    initial = 1 << 8,
+    initial = 1 << 10,
   ) {
     this.words = Math.max(1, Math.ceil(size / 4));
     const last = new Uint8Array(4);
@@ -229,8 +229,8 @@ export function bfs(ts: TransitionSystem, bounds: Bounds = {}): Graph {
   const t0 = performance.now();
   const init = ts.initial();
   const store = new StateStore(init.length);
-  let parent = new Int32Array(1 << 8);
-  let label = new Int32Array(1 << 8);
+  let parent = new Int32Array(1 << 10);
+  let label = new Int32Array(1 << 10);
   const finals: number[] = [];
   let transitions = 0;
   store.add(init);

@@ -84,7 +84,8 @@ export function explore(spec: ScenarioSpec, opts: ExploreOptions = {}): Explorat
   });
   const names = observedNames(layout, cond);
   // Witnesses replay on the unreduced machine, so their residency shows every structure.
-  const replay = new Machine(layout, { liveness: false, symmetry: false });
+  const replay =
+    opts.witnesses === false ? null : new Machine(layout, { liveness: false, symmetry: false });
   let bar: ReturnType<typeof progress> | undefined;
   if (opts.progress) {
     const limit = opts.maxStates ?? 5_000_000;
@@ -201,7 +202,7 @@ export function explore(spec: ScenarioSpec, opts: ExploreOptions = {}): Explorat
       values,
       count: g.count,
       satisfies,
-      witness: opts.witnesses === false ? emptyWitness(m) : witness(replay, g.labels),
+      witness: replay ? witness(replay, g.labels) : emptyWitness(m),
     });
   }
   outcomes.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));

@@ -58,18 +58,19 @@ export abstract class Canonical extends MachineState {
       const prank = b + this.o.prank;
       if (this.liveness) {
         const steps = this.stepCount[c];
-        const pc = t[b + PC];
-        const live = this.liveAt[c][pc < steps ? pc : steps];
-        if (live.regions.length === 0) {
-          // Loops rather than fill(): the ranges are a few bytes.
+        let pc = t[b + PC];
+        if (pc > steps) pc = steps;
+        if (this.deadAt[c][pc] !== 0) {
+          // No region is live: loops rather than fill(), the ranges are a few bytes.
           for (let k = b + this.o.tlb; k < prank; k++) t[k] = NONE;
           for (let k = prank, end = prank + nVa; k < end; k++) t[k] = 0;
           continue;
         }
         // Pipeline entries of regions this CPU will not run again are dead.
-        const va = live.va;
+        const va = this.liveVa[c];
+        const at = pc * nVa;
         for (let x = 0; x < nVa; x++) {
-          if (t[pipe + x] !== NONE && va[x] === 0) {
+          if (t[pipe + x] !== NONE && va[at + x] === 0) {
             t[pipe + x] = NONE;
             t[prank + x] = 0;
           }

@@ -21,6 +21,8 @@ export abstract class FetchSide extends Canonical {
   protected fill = -1;
   /** Per code slot and set of version bits: the versions, in bit order (shared, read-only). */
   private readonly setCache: (readonly number[])[][] = [];
+  /** Per region: withUnpredictable() of each shared set of versions. */
+  private readonly unpredictable: Map<readonly number[], readonly number[]>[] = [];
 
   /**
    * Translation for instruction fetch on CPU c (docs/model.md §TLB): the code slot (or -1 for
@@ -98,9 +100,15 @@ export abstract class FetchSide extends Canonical {
   protected withUnpredictable(ri: number, opts: readonly number[]): readonly number[] {
     const safe = this.a.cmodxSafe;
     if (!safe || opts.length < 2) return opts;
-    const r = this.layout.regions[ri];
-    if (opts.every((v) => safe.includes(r.insn.get(v) ?? "code"))) return opts;
-    return [...opts, UNPRED];
+    // opts is a shared array (versionSet()): the answer is kept per region and array.
+    const known = (this.unpredictable[ri] ??= new Map());
+    let all = known.get(opts);
+    if (all === undefined) {
+      const r = this.layout.regions[ri];
+      all = opts.every((v) => safe.includes(r.insn.get(v) ?? "code")) ? opts : [...opts, UNPRED];
+      known.set(opts, all);
+    }
+    return all;
   }
 
   protected applyFill(t: Uint8Array, c: number, va: number, fill: number): void {

@@ -179,6 +179,21 @@ export abstract class MachineState {
    * without liveness), the VA slots of those (1: live), and their pages.
    */
   protected readonly liveAt: { regions: number[]; va: Uint8Array; pages: number[] }[][];
+  /**
+   * Per CPU and program counter: the lines it may fetch speculatively (its speculation targets
+   * that are live there), as pairs of region and VA slot, in the order successors tries them.
+   */
+  protected readonly specAt: Int32Array[][];
+  /**
+   * liveAt flattened for canonical(): per CPU, for each program counter (up to the end) 1 when
+   * no region is live, and the live VA slots of each program counter back to back.
+   */
+  protected readonly deadAt: Uint8Array[];
+  protected readonly liveVa: Uint8Array[];
+  /** Per CPU and step: 1 for a kind of step that may be local (isLocal decides), else 0. */
+  protected readonly mayBeLocal: Uint8Array[];
+  /** Per CPU and step: 1 for a load-acquire that waits for earlier store-releases (acquireWaits). */
+  protected readonly acquireAt: Uint8Array[];
 
   constructor(L: Layout, opts: MachineOptions) {
     this.layout = L;
@@ -261,6 +276,33 @@ export abstract class MachineState {
         return { regions, va, pages };
       }),
     );
+    this.specAt = L.cpus.map((cpu, c) =>
+      this.liveAt[c].map(({ regions }) => {
+        const out: number[] = [];
+        for (const ri of cpu.speculate) {
+          if (!regions.includes(ri)) continue;
+          const r = L.regions[ri];
+          const base = L.pages[r.page].vaBase + r.offset;
+          for (let i = 0; i < r.lines; i++) out.push(ri, base + i);
+        }
+        return Int32Array.from(out);
+      }),
+    );
+    this.deadAt = this.liveAt.map((at) => Uint8Array.from(at, (l) => (l.regions.length ? 0 : 1)));
+    this.liveVa = this.liveAt.map((at) => {
+      const out = new Uint8Array(at.length * L.nVaSlots);
+      at.forEach((l, pc) => out.set(l.va, pc * L.nVaSlots));
+      return out;
+    });
+    const LOCAL_KINDS = ["mov", "alu", "flags", "cset", "jump", "br"];
+    this.mayBeLocal = L.cpus.map((cpu) =>
+      Uint8Array.from(cpu.steps, (st) => (LOCAL_KINDS.includes(st.k) ? 1 : 0)),
+    );
+    this.acquireAt = L.cpus.map((cpu) =>
+      Uint8Array.from(cpu.steps, (st) =>
+        a.acquireAfterRelease && (st.k === "ldr" || st.k === "load") && st.acquire ? 1 : 0,
+      ),
+    );
   }
 
   private buf: Uint8Array = new Uint8Array(0);
@@ -301,7 +343,7 @@ export abstract class MachineState {
   }
 
   done(s: Uint8Array, c: number): boolean {
-    return s[this.base(c) + PC] >= this.layout.cpus[c].steps.length;
+    return s[this.base(c) + PC] >= this.stepCount[c];
   }
 
   /** Value the data side of CPU c reads at loc: its own newest buffered store, else memory. */

@@ -36,8 +36,9 @@ export abstract class Transitions extends Calls {
       for (let c = 0; c < this.nCpu; c++) {
         const b = this.base(c);
         const pc = s[b + PC];
+        if (pc >= this.stepCount[c] || this.mayBeLocal[c][pc] === 0) continue;
         const st = L.cpus[c].steps[pc];
-        if (!st || (s[b + STOPF] & 1) !== 0 || !this.isLocal(s, c, st, pc)) continue;
+        if ((s[b + STOPF] & 1) !== 0 || !this.isLocal(s, c, st, pc)) continue;
         if (this.waitsForLoad(s, c, st) || this.branchOnPending(s, c, st)) continue;
         const t = this.scratch(s);
         this.instructionStep(t, c, st);
@@ -61,7 +62,7 @@ export abstract class Transitions extends Calls {
         !isDone &&
         !inStop &&
         !this.waitsForLoad(s, c, cpu.steps[pc]) &&
-        !this.acquireWaits(s, c, cpu.steps[pc])
+        (this.acquireAt[c][pc] === 0 || !this.acquireWaits(s, c, cpu.steps[pc]))
       )
         this.programStep(s, c, cpu.steps[pc], emit);
       // A pending load is performed (reads memory or its own newest buffered store).
@@ -115,43 +116,40 @@ export abstract class Transitions extends Calls {
         this.exceptionSyncs(t, c);
         emit(label(c, K.irq, 0), this.canonical(t));
       }
-      const live = this.liveAt[c][pc];
       // Speculative fetch into the pipeline (docs/model.md §Fetch pipeline).
       let top = -1;
-      for (const ri of cpu.speculate) {
-        if (!live.regions.includes(ri)) continue;
-        const r = L.regions[ri];
-        const base = L.pages[r.page].vaBase + r.offset;
-        for (let i = 0; i < r.lines; i++) {
-          const va = base + i;
-          if (s[b + this.o.pipe + va] !== NONE) continue;
-          if (top < 0) {
-            top = 0;
-            for (let x = 0; x < L.nVaSlots; x++) top = Math.max(top, s[b + this.o.prank + x]);
-          }
-          const fetched = this.fetchOptions(s, c, va);
-          const fill = this.fill;
-          // The litmus front-end (exec) keeps the ESOP 2020 model: no UNPRED there.
-          const all = cpu.faultReg >= 0 ? fetched : this.withUnpredictable(ri, fetched);
-          for (let j = 0; j < all.length; j++) {
-            const v = all[j];
-            const faulted = v === FAULT || v === FAULT_PROT || v === UNPRED;
-            const combos = faulted ? ALONE : this.coFetch(s, c, va);
-            for (let k = 0; k < combos.length; k++) {
-              const co = combos[k];
-              const t = this.scratch(s);
-              this.applyFill(t, c, va, fill);
-              t[b + this.o.pipe + va] = v;
-              t[b + this.o.prank + va] = top + 1;
-              for (let m = 0; m < co.length; m++) {
-                t[b + this.o.pipe + co[m][0]] = co[m][1];
-                t[b + this.o.prank + co[m][0]] = top + 1;
-              }
-              emit(label(c, K.spec, va | (v << 8), k), this.canonical(t));
+      const spec = this.specAt[c][pc];
+      for (let x = 0; x < spec.length; x += 2) {
+        const ri = spec[x];
+        const va = spec[x + 1];
+        if (s[b + this.o.pipe + va] !== NONE) continue;
+        if (top < 0) {
+          top = 0;
+          for (let y = 0; y < L.nVaSlots; y++) top = Math.max(top, s[b + this.o.prank + y]);
+        }
+        const fetched = this.fetchOptions(s, c, va);
+        const fill = this.fill;
+        // The litmus front-end (exec) keeps the ESOP 2020 model: no UNPRED there.
+        const all = cpu.faultReg >= 0 ? fetched : this.withUnpredictable(ri, fetched);
+        for (let j = 0; j < all.length; j++) {
+          const v = all[j];
+          const faulted = v === FAULT || v === FAULT_PROT || v === UNPRED;
+          const combos = faulted ? ALONE : this.coFetch(s, c, va);
+          for (let k = 0; k < combos.length; k++) {
+            const co = combos[k];
+            const t = this.scratch(s);
+            this.applyFill(t, c, va, fill);
+            t[b + this.o.pipe + va] = v;
+            t[b + this.o.prank + va] = top + 1;
+            for (let m = 0; m < co.length; m++) {
+              t[b + this.o.pipe + co[m][0]] = co[m][1];
+              t[b + this.o.prank + co[m][0]] = top + 1;
             }
+            emit(label(c, K.spec, va | (v << 8), k), this.canonical(t));
           }
         }
       }
+      const live = this.liveAt[c][pc];
       // TLB fill and eviction (docs/model.md §TLB).
       for (const p of live.pages) {
         const e = s[b + this.o.tlb + p];
