@@ -7,7 +7,11 @@ import { prng } from "../model";
 
 export interface TransitionSystem {
   initial(): Uint8Array;
-  successors(s: Uint8Array, emit: (label: number, next: Uint8Array) => void): void;
+  /**
+   * Emits each transition of s; may return a number of further transitions it left out because
+   * each leads to a state it emitted (they count as transitions, nothing else).
+   */
+  successors(s: Uint8Array, emit: (label: number, next: Uint8Array) => void): number | void;
 }
 
 export interface Progress {
@@ -290,7 +294,8 @@ export function bfs(ts: TransitionSystem, bounds: Bounds = {}): Graph {
     cur = head++;
     any = false;
     store.read(cur, state);
-    ts.successors(state.bytes, emit);
+    const left = ts.successors(state.bytes, emit);
+    if (left) transitions += left;
     if (!any) finals.push(cur);
   }
   const ms = performance.now() - t0;

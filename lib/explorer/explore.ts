@@ -81,6 +81,7 @@ export function explore(spec: ScenarioSpec, opts: ExploreOptions = {}): Explorat
     liveness: opts.liveness,
     symmetry: opts.symmetry ?? true,
     partialOrder: opts.partialOrder,
+    twins: !opts.sample,
   });
   const names = observedNames(layout, cond);
   // Witnesses replay on the unreduced machine, so their residency shows every structure.

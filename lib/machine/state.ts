@@ -78,6 +78,13 @@ export interface MachineOptions {
    * forward branches) commutes with every other transition, so it is taken alone. Default true.
    */
   partialOrder?: boolean;
+  /**
+   * With symmetry: successors() leaves out the transitions of a CPU whose block equals the one
+   * before it in its symmetry group (they lead, up to symmetry, to states it emitted already)
+   * and returns how many it left out. For exhaustive search only: a random walk picks among the
+   * emitted successors. Default false.
+   */
+  twins?: boolean;
 }
 
 /** Receives each successor; `next` is a reused buffer, valid only during the call. */
@@ -161,6 +168,7 @@ export abstract class MachineState {
   private readonly bits: Int32Array[];
   protected readonly liveness: boolean;
   protected readonly partialOrder: boolean;
+  protected readonly twins: boolean;
   /** Groups of CPUs with identical programs whose blocks may be permuted (symmetry). */
   readonly symmetryGroups: number[][];
   protected readonly pouOff: number;
@@ -203,6 +211,7 @@ export abstract class MachineState {
     this.nRegs = Math.max(1, ...L.cpus.map((c) => c.regs.length));
     this.liveness = opts.liveness ?? true;
     this.partialOrder = opts.partialOrder ?? true;
+    this.twins = opts.twins ?? false;
     const a = this.a;
     const regs = SB + 3 * L.sbMax;
     const tlb = regs + this.nRegs;

@@ -27,9 +27,40 @@ import { FAULT, FAULT_PROT, IPI_HANDLERS, UNPRED, NONE, type Step } from "./layo
 const ALONE: readonly (readonly number[][])[] = [[]];
 
 export abstract class Transitions extends Calls {
-  successors(s: Uint8Array, emit: Emit): void {
+  /** Per CPU: the CPU before it in its symmetry group (-1: none, or twins off). */
+  private readonly twinOf = this.twinsOf();
+  /** Per CPU: the transitions it had in the current successors() call. */
+  private readonly emittedBy = new Int32Array(this.nCpu);
+  private emitted = 0;
+  private outer: Emit = () => {};
+  private readonly counted: Emit = (l, next) => {
+    this.emitted++;
+    this.outer(l, next);
+  };
+
+  private twinsOf(): Int32Array {
+    const of = new Int32Array(this.nCpu).fill(-1);
+    if (this.twins)
+      for (const g of this.symmetryGroups) for (let i = 1; i < g.length; i++) of[g[i]] = g[i - 1];
+    return of;
+  }
+
+  /** CPUs c and d have the same block in s. */
+  private sameBlock(s: Uint8Array, c: number, d: number): boolean {
+    const bc = this.base(c);
+    const bd = this.base(d);
+    for (let k = 0; k < this.cpuSize; k++) if (s[bc + k] !== s[bd + k]) return false;
+    return true;
+  }
+
+  /**
+   * Emits every enabled transition of s. With twins (MachineOptions.twins), a CPU whose block
+   * equals the one before it in its symmetry group has, up to that symmetry, the transitions of
+   * that CPU, each leading to a state already emitted: they are left out, and the number left
+   * out is returned (else 0).
+   */
+  successors(s: Uint8Array, emit: Emit): number {
     const L = this.layout;
-    const a = this.a;
     if (this.partialOrder) {
       // An ample set of one local step (always enabled, independent of every other transition,
       // invisible until the end; forward only, so no cycle can postpone the others forever).
@@ -43,127 +74,149 @@ export abstract class Transitions extends Calls {
         const t = this.scratch(s);
         this.instructionStep(t, c, st);
         emit(label(c, K.prog, 0), this.canonical(t));
-        return;
+        return 0;
       }
     }
+    if (!this.twins) {
+      for (let c = 0; c < this.nCpu; c++) this.cpuSuccessors(s, c, emit);
+      return 0;
+    }
+    let skipped = 0;
+    const counts = this.emittedBy;
+    this.outer = emit;
     for (let c = 0; c < this.nCpu; c++) {
-      const b = this.base(c);
-      const cpu = L.cpus[c];
-      const pc = s[b + PC];
-      const isDone = pc >= cpu.steps.length;
-      const inStop = (s[b + STOPF] & 1) !== 0;
-      // A call is one instruction stream: interrupts and IPIs are taken at its boundaries, or
-      // between its lines when the region declares each line an instruction (interruptible).
-      const cur = cpu.steps[pc];
-      const midCall =
-        s[b + CSLOT] > 0 && !(cur?.k === "call" && L.regions[cur.region].interruptible);
-      // Program step (not while the CPU spins in a stop_machine() handler).
-      if (
-        !isDone &&
-        !inStop &&
-        !this.waitsForLoad(s, c, cpu.steps[pc]) &&
-        (this.acquireAt[c][pc] === 0 || !this.acquireWaits(s, c, cpu.steps[pc]))
-      )
-        this.programStep(s, c, cpu.steps[pc], emit);
-      // A pending load is performed (reads memory or its own newest buffered store).
-      if (!a.loadsInOrder && s[b + this.o.pload] !== 0) {
-        const t = this.scratch(s);
-        if (this.performLoad(t, c)) emit(label(c, K.load, 0), this.canonical(t));
+      const d = this.twinOf[c];
+      if (d >= 0 && this.sameBlock(s, c, d)) {
+        counts[c] = counts[d];
+        skipped += counts[d];
+        continue;
       }
-      // Store-buffer drains (docs/model.md §Store buffer).
-      const n = s[b + SBLEN];
-      for (let i = 0; i < n; i++) {
-        if (a.tso && i > 0) break;
-        if (!this.drainable(s, b, i)) continue;
+      const before = this.emitted;
+      this.cpuSuccessors(s, c, this.counted);
+      counts[c] = this.emitted - before;
+    }
+    return skipped;
+  }
+
+  /** The transitions of CPU c (its program and hardware steps) from s. */
+  protected cpuSuccessors(s: Uint8Array, c: number, emit: Emit): void {
+    const L = this.layout;
+    const a = this.a;
+    const b = this.base(c);
+    const cpu = L.cpus[c];
+    const pc = s[b + PC];
+    const isDone = pc >= cpu.steps.length;
+    const inStop = (s[b + STOPF] & 1) !== 0;
+    // A call is one instruction stream: interrupts and IPIs are taken at its boundaries, or
+    // between its lines when the region declares each line an instruction (interruptible).
+    const cur = cpu.steps[pc];
+    const midCall = s[b + CSLOT] > 0 && !(cur?.k === "call" && L.regions[cur.region].interruptible);
+    // Program step (not while the CPU spins in a stop_machine() handler).
+    if (
+      !isDone &&
+      !inStop &&
+      !this.waitsForLoad(s, c, cpu.steps[pc]) &&
+      (this.acquireAt[c][pc] === 0 || !this.acquireWaits(s, c, cpu.steps[pc]))
+    )
+      this.programStep(s, c, cpu.steps[pc], emit);
+    // A pending load is performed (reads memory or its own newest buffered store).
+    if (!a.loadsInOrder && s[b + this.o.pload] !== 0) {
+      const t = this.scratch(s);
+      if (this.performLoad(t, c)) emit(label(c, K.load, 0), this.canonical(t));
+    }
+    // Store-buffer drains (docs/model.md §Store buffer).
+    const n = s[b + SBLEN];
+    for (let i = 0; i < n; i++) {
+      if (a.tso && i > 0) break;
+      if (!this.drainable(s, b, i)) continue;
+      const t = this.scratch(s);
+      this.drain(t, c, i);
+      emit(label(c, K.drain, i), this.canonical(t));
+    }
+    // An IPI written to the interrupt controller arrives once the stores it is ordered after
+    // have drained (riscv64: a device write, ordered by fence w,o).
+    if (s[b + IPIQ] !== 0 && s[b + IPIW] === 0 && !this.ipiInFlight(s, c)) {
+      const t = this.scratch(s);
+      this.postIpi(t, c, s[b + IPIQ]);
+      t[b + IPIQ] = 0;
+      emit(label(c, K.ipipost, 0), this.canonical(t));
+    }
+    // IPI delivery (also to CPUs that finished their program).
+    if (s[b + IPIP] !== 0 && !midCall && (!a.exceptions.drainsStores || n === 0)) {
+      const h = IPI_HANDLERS[s[b + IPIP] - 1];
+      if (h === "stop_isb" || h === "stop_fence.i") this.stopMachineStep(s, c, h, emit);
+      else if (!(handlerNeedsDrain(h) && n > 0)) {
         const t = this.scratch(s);
-        this.drain(t, c, i);
-        emit(label(c, K.drain, i), this.canonical(t));
-      }
-      // An IPI written to the interrupt controller arrives once the stores it is ordered after
-      // have drained (riscv64: a device write, ordered by fence w,o).
-      if (s[b + IPIQ] !== 0 && s[b + IPIW] === 0 && !this.ipiInFlight(s, c)) {
-        const t = this.scratch(s);
-        this.postIpi(t, c, s[b + IPIQ]);
-        t[b + IPIQ] = 0;
-        emit(label(c, K.ipipost, 0), this.canonical(t));
-      }
-      // IPI delivery (also to CPUs that finished their program).
-      if (s[b + IPIP] !== 0 && !midCall && (!a.exceptions.drainsStores || n === 0)) {
-        const h = IPI_HANDLERS[s[b + IPIP] - 1];
-        if (h === "stop_isb" || h === "stop_fence.i") this.stopMachineStep(s, c, h, emit);
-        else if (!(handlerNeedsDrain(h) && n > 0)) {
-          const t = this.scratch(s);
-          this.exceptionSyncs(t, c);
-          this.runHandler(t, c, h);
-          t[b + IPIP] = 0;
-          t[b + IPIF] = 0;
-          emit(label(c, K.ipi, 0), this.canonical(t));
-        }
-      }
-      // Pending IC IVAU reaching every I-cache (it may complete before the DSB).
-      if (!a.dic)
-        for (let cl = 0; cl < L.nCl; cl++) {
-          if (!s[b + this.o.pinval + cl]) continue;
-          const t = this.scratch(s);
-          this.completeInvalidate(t, c, cl);
-          emit(label(c, K.icomplete, cl), this.canonical(t));
-        }
-      if (isDone || inStop) continue;
-      // Interrupts that may arrive anywhere.
-      if (s[b + INTR] > 0 && !midCall && (!a.exceptions.drainsStores || n === 0)) {
-        const t = this.scratch(s);
-        t[b + INTR]--;
         this.exceptionSyncs(t, c);
-        emit(label(c, K.irq, 0), this.canonical(t));
+        this.runHandler(t, c, h);
+        t[b + IPIP] = 0;
+        t[b + IPIF] = 0;
+        emit(label(c, K.ipi, 0), this.canonical(t));
       }
-      // Speculative fetch into the pipeline (docs/model.md §Fetch pipeline).
-      let top = -1;
-      const spec = this.specAt[c][pc];
-      for (let x = 0; x < spec.length; x += 2) {
-        const ri = spec[x];
-        const va = spec[x + 1];
-        if (s[b + this.o.pipe + va] !== NONE) continue;
-        if (top < 0) {
-          top = 0;
-          for (let y = 0; y < L.nVaSlots; y++) top = Math.max(top, s[b + this.o.prank + y]);
-        }
-        const fetched = this.fetchOptions(s, c, va);
-        const fill = this.fill;
-        // The litmus front-end (exec) keeps the ESOP 2020 model: no UNPRED there.
-        const all = cpu.faultReg >= 0 ? fetched : this.withUnpredictable(ri, fetched);
-        for (let j = 0; j < all.length; j++) {
-          const v = all[j];
-          const faulted = v === FAULT || v === FAULT_PROT || v === UNPRED;
-          const combos = faulted ? ALONE : this.coFetch(s, c, va);
-          for (let k = 0; k < combos.length; k++) {
-            const co = combos[k];
-            const t = this.scratch(s);
-            this.applyFill(t, c, va, fill);
-            t[b + this.o.pipe + va] = v;
-            t[b + this.o.prank + va] = top + 1;
-            for (let m = 0; m < co.length; m++) {
-              t[b + this.o.pipe + co[m][0]] = co[m][1];
-              t[b + this.o.prank + co[m][0]] = top + 1;
-            }
-            emit(label(c, K.spec, va | (v << 8), k), this.canonical(t));
+    }
+    // Pending IC IVAU reaching every I-cache (it may complete before the DSB).
+    if (!a.dic)
+      for (let cl = 0; cl < L.nCl; cl++) {
+        if (!s[b + this.o.pinval + cl]) continue;
+        const t = this.scratch(s);
+        this.completeInvalidate(t, c, cl);
+        emit(label(c, K.icomplete, cl), this.canonical(t));
+      }
+    if (isDone || inStop) return;
+    // Interrupts that may arrive anywhere.
+    if (s[b + INTR] > 0 && !midCall && (!a.exceptions.drainsStores || n === 0)) {
+      const t = this.scratch(s);
+      t[b + INTR]--;
+      this.exceptionSyncs(t, c);
+      emit(label(c, K.irq, 0), this.canonical(t));
+    }
+    // Speculative fetch into the pipeline (docs/model.md §Fetch pipeline).
+    let top = -1;
+    const spec = this.specAt[c][pc];
+    for (let x = 0; x < spec.length; x += 2) {
+      const ri = spec[x];
+      const va = spec[x + 1];
+      if (s[b + this.o.pipe + va] !== NONE) continue;
+      if (top < 0) {
+        top = 0;
+        for (let y = 0; y < L.nVaSlots; y++) top = Math.max(top, s[b + this.o.prank + y]);
+      }
+      const fetched = this.fetchOptions(s, c, va);
+      const fill = this.fill;
+      // The litmus front-end (exec) keeps the ESOP 2020 model: no UNPRED there.
+      const all = cpu.faultReg >= 0 ? fetched : this.withUnpredictable(ri, fetched);
+      for (let j = 0; j < all.length; j++) {
+        const v = all[j];
+        const faulted = v === FAULT || v === FAULT_PROT || v === UNPRED;
+        const combos = faulted ? ALONE : this.coFetch(s, c, va);
+        for (let k = 0; k < combos.length; k++) {
+          const co = combos[k];
+          const t = this.scratch(s);
+          this.applyFill(t, c, va, fill);
+          t[b + this.o.pipe + va] = v;
+          t[b + this.o.prank + va] = top + 1;
+          for (let m = 0; m < co.length; m++) {
+            t[b + this.o.pipe + co[m][0]] = co[m][1];
+            t[b + this.o.prank + co[m][0]] = top + 1;
           }
+          emit(label(c, K.spec, va | (v << 8), k), this.canonical(t));
         }
       }
-      const live = this.liveAt[c][pc];
-      // TLB fill and eviction (docs/model.md §TLB).
-      for (const p of live.pages) {
-        const e = s[b + this.o.tlb + p];
-        const pte = s[L.pages[p].pteLoc];
-        if (e === NONE && (pte !== 0 || a.tlbCachesInvalid)) {
-          const t = this.scratch(s);
-          t[b + this.o.tlb + p] = pte;
-          emit(label(c, K.tlbfill, p), this.canonical(t));
-        }
-        if (e !== NONE && e !== pte) {
-          const t = this.scratch(s);
-          t[b + this.o.tlb + p] = NONE;
-          emit(label(c, K.tlbevict, p), this.canonical(t));
-        }
+    }
+    const live = this.liveAt[c][pc];
+    // TLB fill and eviction (docs/model.md §TLB).
+    for (const p of live.pages) {
+      const e = s[b + this.o.tlb + p];
+      const pte = s[L.pages[p].pteLoc];
+      if (e === NONE && (pte !== 0 || a.tlbCachesInvalid)) {
+        const t = this.scratch(s);
+        t[b + this.o.tlb + p] = pte;
+        emit(label(c, K.tlbfill, p), this.canonical(t));
+      }
+      if (e !== NONE && e !== pte) {
+        const t = this.scratch(s);
+        t[b + this.o.tlb + p] = NONE;
+        emit(label(c, K.tlbevict, p), this.canonical(t));
       }
     }
   }
