@@ -61,12 +61,10 @@ table(
     ...a3runs.map((x) => ({
       arch: x.arch,
       "CPU1": x.wait ? "waits for the flag" : "jumps too early",
-      "CPU1 ran": valuesOf(x.r).join(", "),
-      "bad outcomes": badOf(x.r).join(", ") || "none",
-      states: x.r.stats.states,
+      ...ranColumns(x.r),
       complete: x.r.stats.complete,
     })),
-    { arch: s4.arch, CPU1: "waits (kernel text: tests/scenarios/S4.litmus)", "CPU1 ran": valuesOf(s4).join(", "), "bad outcomes": badOf(s4).join(", ") || "none", states: s4.stats.states, complete: s4.stats.complete },
+    { arch: s4.arch, CPU1: "waits (kernel text: tests/scenarios/S4.litmus)", ...ranColumns(s4), complete: s4.stats.complete },
   ],
   "Populate, map RX, publish: what the jumping CPU ran",
 );

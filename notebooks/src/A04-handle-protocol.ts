@@ -117,9 +117,7 @@ table(
     x.runs.map((y) => ({
       arch: x.arch,
       "jit_text_map sync": y.c,
-      "CPU1 ran": valuesOf(y.r).join(", "),
-      "bad outcomes": badOf(y.r).join(", ") || "none",
-      states: y.r.stats.states,
+      ...ranColumns(y.r),
       "first sufficient": a4needed.find((n) => n.arch === x.arch)!.first === y.c ? "◀" : "",
     })),
   ),
@@ -158,9 +156,9 @@ const a4reuse = a4fresh.map((x) => {
 });
 table(
   a4reuse.flatMap((x) => [
-    { arch: x.arch, "jit_text_map sync": x.c, "jit_free": "PTE cleared, no shootdown", "CPU1 ran": valuesOf(x.violated).join(", "), "bad outcomes": badOf(x.violated).join(", ") || "none", states: x.violated.stats.states },
-    { arch: x.arch, "jit_text_map sync": x.c, "jit_free": "vfree: PTE cleared + flush_tlb_kernel_range", "CPU1 ran": valuesOf(x.vfree).join(", "), "bad outcomes": badOf(x.vfree).join(", ") || "none", states: x.vfree.stats.states },
-    { arch: x.arch, "jit_text_map sync": x.c, "jit_free": "vfree + every CPU synchronised", "CPU1 ran": valuesOf(x.fixed).join(", "), "bad outcomes": badOf(x.fixed).join(", ") || "none", states: x.fixed.stats.states },
+    { arch: x.arch, "jit_text_map sync": x.c, "jit_free": "PTE cleared, no shootdown", ...ranColumns(x.violated) },
+    { arch: x.arch, "jit_text_map sync": x.c, "jit_free": "vfree: PTE cleared + flush_tlb_kernel_range", ...ranColumns(x.vfree) },
+    { arch: x.arch, "jit_text_map sync": x.c, "jit_free": "vfree + every CPU synchronised", ...ranColumns(x.fixed) },
   ]),
   "Reused VA",
 );

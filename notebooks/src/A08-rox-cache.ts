@@ -98,7 +98,7 @@ function jitUpdate(a: string, withSync: boolean) {
 }
 const upd = ARCHES.flatMap((a) => [true, false].map((s) => ({ arch: a, sync: s, r: explore(jitUpdate(a, s)) })));
 table(
-  upd.map((x) => ({ arch: x.arch, "jit_update": x.sync ? "arch patching path" : "bare write", "CPU1 ran": valuesOf(x.r).join(", "), "bad outcomes": badOf(x.r).join(", ") || "none", states: x.r.stats.states })),
+  upd.map((x) => ({ arch: x.arch, "jit_update": x.sync ? "arch patching path" : "bare write", ...ranColumns(x.r) })),
   "jit_update() into a trap-filled ROX chunk, then another CPU runs it",
 );
 

@@ -60,9 +60,7 @@ table(
   a9runs.map((x) => ({
     arch: x.arch,
     steps: x.steps.join(" + ") || "trap fill only",
-    "CPU1 ran": valuesOf(x.r).join(", "),
-    "bad outcomes": badOf(x.r).join(", ") || "none",
-    states: x.r.stats.states,
+    ...ranColumns(x.r),
     complete: x.r.stats.complete,
   })),
   "Trap fill, jit_update, and which maintenance / synchronisation",

@@ -89,11 +89,11 @@ const a10runs = a10arches.map((a) => ({
 const s11 = explore(loadScenario("../tests/scenarios/S11.litmus"));
 table(
   a10runs.flatMap((x) => [
-    { arch: x.arch, scenario: "maintenance before the PTE (S11), kernel text", "CPU1 ran": valuesOf(x.before).join(", "), "bad outcomes": badOf(x.before).join(", ") || "none", states: x.before.stats.states },
-    { arch: x.arch, scenario: "maintenance before the PTE, user mapping", "CPU1 ran": valuesOf(x.beforeUser).join(", "), "bad outcomes": badOf(x.beforeUser).join(", ") || "none", states: x.beforeUser.stats.states },
-    { arch: x.arch, scenario: "maintenance after the PTE", "CPU1 ran": valuesOf(x.after).join(", "), "bad outcomes": badOf(x.after).join(", ") || "none", states: x.after.stats.states },
+    { arch: x.arch, scenario: "maintenance before the PTE (S11), kernel text", ...ranColumns(x.before) },
+    { arch: x.arch, scenario: "maintenance before the PTE, user mapping", ...ranColumns(x.beforeUser) },
+    { arch: x.arch, scenario: "maintenance after the PTE", ...ranColumns(x.after) },
     { arch: x.arch, scenario: "f faults spuriously, then g: is g stale? (user mapping)", "CPU1 ran": x.cse.outcomes.map((o) => `f ${o.values["1:r0"]} / g ${o.values["1:r1"]}`).join("; "), "bad outcomes": `${x.cse.condition}: ${x.cse.observation}`, states: x.cse.stats.states },
-  ]).concat([{ arch: s11.arch, scenario: "tests/scenarios/S11.litmus", "CPU1 ran": valuesOf(s11).join(", "), "bad outcomes": badOf(s11).join(", ") || "none", states: s11.stats.states }]),
+  ]).concat([{ arch: s11.arch, scenario: "tests/scenarios/S11.litmus", ...ranColumns(s11) }]),
   "Spurious faults on arm64",
 );
 

@@ -207,7 +207,7 @@ const ipiRuns12 = [
   { what: "text_write; local fence.i; sbi_remote_fence_i (no fence w,o)", file: LOCAL12, arch: "riscv64+fencei-local" },
 ].map((x) => ({ ...x, r: explore({ ...loadScenario(`../tests/scenarios/${x.file}`), arch: x.arch }) }));
 table(
-  ipiRuns12.map((x) => ({ variant: x.arch, "CPU0 does": x.what, "CPU1 ran": valuesOf(x.r).join(", "), "bad outcomes": badOf(x.r).join(", ") || "none", states: x.r.stats.states })),
+  ipiRuns12.map((x) => ({ variant: x.arch, "CPU0 does": x.what, ...ranColumns(x.r) })),
   "riscv64: the IPI is a device write (riscv64+fencei-local: FENCE.I as the Zifencei text alone reads it)",
 );
 const ipiStale12 = ipiRuns12[0].r.outcomes.find((o) => o.values["1:r0"] === "stale");
