@@ -94,9 +94,8 @@ export interface LitmusFrame {
   file: string;
   arch: string;
   name: string;
-  header: Record<string, string>;
-  /** Line of each header key, for errors that name it. */
-  headerLines: Record<string, number>;
+  /** The header's `Key=Value` lines: each value where it stands, for errors that name it. */
+  header: Record<string, Located>;
   doc: string[];
   /** Entries of the initial state, split at top-level ";". */
   init: Located[];
@@ -169,8 +168,7 @@ export function readFrame(source: string, file: string, arch: string): LitmusFra
   const name = head![2];
   li++;
 
-  const header: Record<string, string> = {};
-  const headerLines: Record<string, number> = {};
+  const header: Record<string, Located> = {};
   const doc: string[] = [];
   for (; li < lines.length; li++) {
     const raw = lines[li];
@@ -186,8 +184,7 @@ export function readFrame(source: string, file: string, arch: string): LitmusFra
     }
     const kv = /^([A-Za-z][\w-]*)\s*=\s*(.*)$/.exec(t);
     if (!kv) fail(`expected "Key=Value", a "documentation string" or "{", got "${t}"`, li + 1, col);
-    header[kv![1]] = kv![2].trim();
-    headerLines[kv![1]] = li + 1;
+    header[kv![1]] = { text: kv![2].trim(), line: li + 1, column: 1 };
   }
   if (li >= lines.length) fail('expected the initial state "{ ... }"', lines.length);
 
@@ -334,7 +331,6 @@ export function readFrame(source: string, file: string, arch: string): LitmusFra
     arch,
     name,
     header,
-    headerLines,
     doc,
     init,
     threads,
@@ -383,6 +379,11 @@ export function readInitTarget(
   if (rm) return { thread: Number(rm[1]), name: reg(rm[2]) };
   const lm = loc.exec(lhs);
   return lm ? { thread: null, name: lm[1] } : bad();
+}
+
+/** The header's values by key (`CacheType`, `Variant`, ...). */
+export function headerValues(f: LitmusFrame): Record<string, string> {
+  return Object.fromEntries(Object.entries(f.header).map(([k, v]) => [k, v.text]));
 }
 
 /** A value of the initial state, with instructions of type I. */

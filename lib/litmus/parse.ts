@@ -15,7 +15,7 @@
  * subset is a LitmusError naming the file, line, column and instruction.
  */
 import { checkLabels, failIn, LitmusError, readCode, readFrame, readLitmusFile } from "./frame";
-import { readInitTarget, readValue } from "./frame";
+import { headerValues, readInitTarget, readValue } from "./frame";
 import type { At, CodeAt, Fail, InitValueOf } from "./frame";
 import { decodeInsn, type Insn } from "./insn";
 
@@ -99,7 +99,7 @@ export function parseLitmus(source: string, file = "<litmus>"): LitmusTest {
   const cacheType =
     ct === undefined
       ? { idc: false, dic: false }
-      : parseCacheType(ct, file, f.headerLines.CacheType, 1);
+      : parseCacheType(ct.text, file, ct.line, ct.column);
   const decode = (text: string, at: At) =>
     decodeInsn(text, (msg, instruction) => fail(msg, at, instruction));
   const init = f.init.map((e) => parseInit(e.text, e, fail, decode));
@@ -119,7 +119,7 @@ export function parseLitmus(source: string, file = "<litmus>"): LitmusTest {
     file,
     arch: f.arch,
     name: f.name,
-    header: f.header,
+    header: headerValues(f),
     doc: f.doc,
     cacheType,
     init,

@@ -3,7 +3,7 @@
  * common layout is frame.ts, instructions riscv-insn.ts; riscv-translate.ts makes a scenario of
  * a riscv64 variant from one.
  */
-import { checkLabels, failIn, readCode, readFrame, readLitmusFile } from "./frame";
+import { checkLabels, failIn, headerValues, readCode, readFrame, readLitmusFile } from "./frame";
 import { readInitTarget, readValue, type At, type CodeAt, type InitValueOf } from "./frame";
 import { decodeRv, rvReg, type RvInsn } from "./riscv-insn";
 
@@ -41,14 +41,14 @@ export function parseRiscvLitmus(source: string, file = "<litmus>"): RiscvTest {
   const fail = failIn(file);
   const decode = (text: string, at: At) =>
     decodeRv(text, (msg, instruction) => fail(msg, at, instruction));
-  const variant = (f.header.Variant ?? "")
+  const variant = (f.header.Variant?.text ?? "")
     .split(/[,\s]+/)
     .map((x) => x.trim().toLowerCase())
     .filter(Boolean);
   if (variant.includes("vm"))
     fail(
       "unsupported: page-table state (Variant=vm: virtual-memory tests need page-table initial values)",
-      { line: f.headerLines.Variant, column: 1 },
+      f.header.Variant,
       "Variant=vm",
     );
 
@@ -97,7 +97,7 @@ export function parseRiscvLitmus(source: string, file = "<litmus>"): RiscvTest {
     file,
     arch: "RISCV",
     name: f.name,
-    header: f.header,
+    header: headerValues(f),
     init,
     threads,
     condition: f.condition,
