@@ -220,19 +220,27 @@ export function costModel(arch: ArchName, overrides: CostOverrides = {}): CostMo
 
 export const CPU_COUNTS: readonly number[] = [1, 2, 4, 8, 16, 24, 32, 64, 128, 256];
 
-export interface SweepOptions {
-  arches?: readonly ArchName[];
-  strategies?: readonly string[];
-  cpus?: readonly number[];
+/** The points a latency sweep covers: architectures × their strategies × CPU counts. */
+export interface LatencyGrid {
+  arches: readonly ArchName[];
+  /** Strategy names to keep (every strategy of each architecture when not given). */
+  strategies: readonly string[];
+  cpus: readonly number[];
+}
+
+/** latencySweep()'s options: the grid (default every architecture and CPU_COUNTS) and sampling. */
+export interface LatencySweepOptions extends Partial<LatencyGrid> {
+  /** Samples per point (default 200), drawn from `seed` (default 1). */
   samples?: number;
   seed?: number;
+  /** Keep every sample in the rows (for distributions). */
   keepSamples?: boolean;
   overrides?: Partial<Record<ArchName, CostOverrides>>;
   eval?: EvalOptions;
 }
 
 /** Latency distribution of every (strategy, arch, cpus). Seeded and reproducible. */
-export function latencySweep(o: SweepOptions = {}): SweepRow[] {
+export function latencySweep(o: LatencySweepOptions = {}): SweepRow[] {
   const arches = o.arches ?? ARCHES;
   const cpusList = o.cpus ?? CPU_COUNTS;
   const n = o.samples ?? 200;
