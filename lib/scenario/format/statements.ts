@@ -75,11 +75,14 @@ export interface StatementDef {
 export type StatementSpec = Omit<StatementDef, "name"> & { name?: string };
 
 const table = new Map<string, StatementDef>();
+/** What each statement's usage asks of a call: [min, max] arguments, and an assigned register. */
+const shapes = new Map<StatementDef, { arity: [number, number]; assigns: boolean }>();
 
 /** Adds (or replaces) a statement of the format. The extension point for new kernel APIs. */
 export function registerStatement(spec: StatementSpec): void {
   const def = { name: spec.name ?? /(\w+)\s*\(/.exec(spec.usage)![1], ...spec };
   table.set(def.name, def);
+  shapes.set(def, usageShape(def.usage));
 }
 
 /** The statements of the table (not the derived routines and instructions). */
@@ -92,10 +95,10 @@ export function lookupStatement(name: string): StatementDef | undefined {
 }
 
 /**
- * How many arguments a usage allows, [min, max]: its top-level arguments are required, each
- * `[, ...]` group adds one optional (`f(a, b[, c][, d])` takes 2 to 4).
+ * What a usage asks of a call: its top-level arguments are required, each `[, ...]` group adds
+ * one optional (`f(a, b[, c][, d])` takes 2 to 4); `r = f(...)` assigns a register.
  */
-export function usageArity(usage: string): [number, number] {
+function usageShape(usage: string): { arity: [number, number]; assigns: boolean } {
   const args = /\((.*)\)\s*$/.exec(usage)?.[1] ?? "";
   let depth = 0;
   let required = args.trim() ? 1 : 0;
@@ -107,15 +110,15 @@ export function usageArity(usage: string): [number, number] {
     } else if (args[i] === "]") depth--;
     else if (args[i] === "," && depth === 0) required++;
   }
-  return [required, required + optional];
+  return { arity: [required, required + optional], assigns: /^\w+ = /.test(usage) };
 }
 
 /** The ops of a call of statement `def`: its assignment and arguments checked against its usage. */
 export function runStatement(def: StatementDef, call: StatementCall, x: StatementContext): Op[] {
-  if (/^\w+ = /.test(def.usage)) x.result(call, def.usage);
+  const shape = shapes.get(def) ?? usageShape(def.usage);
+  if (shape.assigns) x.result(call, def.usage);
   else x.noResult(call);
-  const [min, max] = usageArity(def.usage);
-  x.arity(call, min, max, def.usage);
+  x.arity(call, shape.arity[0], shape.arity[1], def.usage);
   return def.handler(call, x, def.usage);
 }
 
