@@ -63,22 +63,15 @@ table(
 // `spurious-fault+…`, `unpredictable`.
 
 // %%
-import { scenario, explore } from "execmem-lab";
+import { scenario, explore, publishAndCall } from "execmem-lab";
 
+// CPU0 writes f and publishes it with smp_store_release(flag, 1); every other CPU waits with
+// smp_cond_load_acquire(flag, 1) and calls f (publishAndCall builds this pattern).
 function firstScenario(a: string) {
-  const b = scenario(`S1-like on ${a}`, a)
-    .data({ flag: 0 })
-    .code("f", { lines: 2, versions: ["old", "new"], initial: "old" })
-    .cpu((p) => {
-      p.text_write("f", "new"); // through the direct map
-      p.smp_store_release("flag", 1);
-    });
-  for (let i = 1; i < cpus; i++)
-    b.cpu((p) => {
-      p.smp_cond_load_acquire("flag", 1);
-      p.call("r0", "f");
-    });
-  return b.exists("1:r0=stale");
+  return publishAndCall(`S1-like on ${a}`, a, {
+    cpus: cpus,
+    publish: (p) => p.text_write("f", "new"), // through the direct map
+  }).exists("1:r0=stale");
 }
 const s1 = firstScenario(arch).build();
 const r1 = explore(s1, { progress: true });

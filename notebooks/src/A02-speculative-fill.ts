@@ -25,26 +25,22 @@ let seed = 1; // unused by exhaustive exploration; kept so every notebook takes 
 // %% [include] _helpers.ts
 
 // %%
-import { scenario, explore, type ScenarioBuilder } from "execmem-lab";
+import { publishAndCall, explore, type ScenarioBuilder } from "execmem-lab";
 
 const archList = arches.split(",").map((a) => a.trim()).filter(Boolean);
 
 /** initial: what the freshly handed-out memory holds; mappedFirst: jit_text_alloc (true) or mmap order (false). */
 function a2(arch: string, initial: "trap" | "old", mappedFirst: boolean): ScenarioBuilder {
-  const b = scenario(`A2 ${mappedFirst ? "mapped first" : "mapped after"} ${initial} ${arch}`, arch)
-    .data({ flag: 0 })
-    .code("f", { lines: 2, versions: ["old", "new"], initial: initial });
-  if (!mappedFirst) b.page("f", "none");
-  b.cpu((p) => {
-    p.text_write("f", "new", "poke"); // jit_text_write / text_poke_copy
-    if (!mappedFirst) p.set_pte("f", "RX"); // mmap order: populate, then map
-    p.smp_store_release("flag", 1);
+  // CPU1 jumps to f after the flag, with no serialisation.
+  const b = publishAndCall(`A2 ${mappedFirst ? "mapped first" : "mapped after"} ${initial} ${arch}`, arch, {
+    cpus: cpus,
+    initial: initial,
+    publish: (p) => {
+      p.text_write("f", "new", "poke"); // jit_text_write / text_poke_copy
+      if (!mappedFirst) p.set_pte("f", "RX"); // mmap order: populate, then map
+    },
   });
-  for (let i = 1; i < cpus; i++)
-    b.cpu((p) => {
-      p.smp_cond_load_acquire("flag", 1);
-      p.call("r0", "f"); // jump, no serialisation
-    });
+  if (!mappedFirst) b.page("f", "none");
   return b.exists("1:r0!=new");
 }
 

@@ -63,7 +63,7 @@ table(
 );
 
 // %%
-import { scenario, explore, progress, archSequence, sameArch, verdictOf, takesAddress, type Program } from "execmem-lab";
+import { publishAndCall, explore, progress, archSequence, sameArch, verdictOf, takesAddress, type Program } from "execmem-lab";
 type Probe = { name: string; kind: "insn" | "interrupt" | "remote"; declared: boolean };
 function probesOf(n: string): Probe[] {
   const a = architectures[n];
@@ -81,25 +81,22 @@ function publishVisible(p: Program, n: string) {
   p.smp_mb();
 }
 function probe(n: string, pr: Probe) {
-  const b = scenario(`A12 ${n} ${pr.name}`, n)
-    .data({ flag: 0 })
-    .code("f", { lines: 2, versions: ["old", "new"], initial: "old" })
-    .cpu((p) => {
+  return publishAndCall(`A12 ${n} ${pr.name}`, n, {
+    cpus: cpus,
+    publish: (p) => {
       publishVisible(p, n);
       if (pr.kind === "remote") p.macro(pr.name.replace("() from CPU0", ""));
-      p.smp_store_release("flag", 1);
-    });
-  for (let i = 1; i < cpus; i++)
-    b.cpu((p) => {
-      p.smp_cond_load_acquire("flag", 1);
+    },
+    beforeCall: (p) => {
       if (pr.kind === "interrupt") p.interrupt();
       if (pr.kind === "insn") {
         const eff = architectures[n].instructions[pr.name].effect;
         p.insn(pr.name, takesAddress(eff) ? "f" : undefined);
       }
-      p.call("r0", "f");
-    });
-  return b.exists("1:r0!=new").build();
+    },
+  })
+    .exists("1:r0!=new")
+    .build();
 }
 const all12 = a12arches.flatMap((n) => probesOf(n).map((pr) => ({ arch: n, probe: pr })));
 const bar12 = progress("A12 probes", all12.length);
