@@ -93,6 +93,9 @@ describe.skipIf(skip)(title, () => {
   const token = randomBytes(16).toString("hex");
 
   beforeAll(async () => {
+    // The headless run of every notebook (the oracle of the tests below) starts now, while the
+    // server and the browser start and the first test runs; a failure is seen where it is awaited.
+    sharedNotebookRun().catch(() => {});
     if (!CHROMIUM || !NOTEBOOK) {
       throw new Error(
         `CI=true but ${missing.join(" and ")} missing: apt-get install ${missing.join(" ")}`,
@@ -288,11 +291,15 @@ describe.skipIf(skip)(title, () => {
   }
 
   /**
-   * Take the headless run of `notebook` (the oracle: the test run's one shared run of every
-   * notebook, tests/support/reproduce.ts), then Run All in the browser, and compare.
+   * Run All of `notebook` in the browser, then take the headless run of it (the oracle: the test
+   * run's one shared run of every notebook, tests/support/reproduce.ts, which runs meanwhile),
+   * and compare.
    */
   async function check(notebook: string, timeoutMs: number, stated?: Expected[]) {
     const name = notebook.split("/").pop()!;
+    const nb = JSON.parse(readFileSync(notebook, "utf8")) as Nb;
+    writeFileSync(join(root, "notebooks", name), JSON.stringify(withMarkers(nb)));
+    const { shown, pageErrors } = await runAll(name, timeoutMs);
     let expected: Expected[] = stated ?? [];
     if (!stated) {
       const run = await sharedNotebookRun();
@@ -301,9 +308,6 @@ describe.skipIf(skip)(title, () => {
       expected = expectedFrom(JSON.parse(readFileSync(join(out, name), "utf8")) as Nb);
       await checkReportPage(join(out, name.replace(/\.ipynb$/, ".html")), expected);
     }
-    const nb = JSON.parse(readFileSync(notebook, "utf8")) as Nb;
-    writeFileSync(join(root, "notebooks", name), JSON.stringify(withMarkers(nb)));
-    const { shown, pageErrors } = await runAll(name, timeoutMs);
     expect(shown).toHaveLength(expected.length);
     const problems: string[] = [];
     shown.forEach((s, k) => {
