@@ -3,6 +3,7 @@
  */
 import { Loads } from "./loads";
 import { PC, EPOCH, SBLEN, WOM, SB, K, label, type Emit } from "./state";
+import type { Effect } from "../arch";
 import { NONE, type Step } from "./layout/types";
 
 export abstract class Effects extends Loads {
@@ -16,22 +17,20 @@ export abstract class Effects extends Loads {
     const a = this.a;
     const b = this.base(c);
     const n = s[b + SBLEN];
+    if (n > 0 && this.waitsForStores(st.effect)) return;
     const t = this.scratch(s);
     switch (st.effect) {
       case "serialise":
-        if (n > 0) return; // SDM 9.3: buffered writes drain before the next instruction
         this.flushPipe(t, c);
         break;
       case "context-sync":
         this.flushPipe(t, c);
         break;
       case "full-barrier":
-        if (n > 0) return;
         // Arm ARM D7.5.9.15: a DMB orders DC CVAU before later loads and stores.
         if (!a.idc) this.completeCleans(t, c);
         break;
       case "store-fence":
-        if (n > 0) return;
         break;
       case "load-barrier":
         break; // earlier loads are performed (waitsForLoad)
@@ -44,7 +43,6 @@ export abstract class Effects extends Loads {
         break;
       case "dsb":
       case "dsb-local":
-        if (n > 0) return;
         // Arm ARM D7.5.9.15: maintenance is complete after a DSB (of loads and stores). DSB NSH
         // completes it for this CPU only: other CPUs may still see the invalidation late.
         if (!a.idc) this.completeCleans(t, c);
@@ -105,9 +103,7 @@ export abstract class Effects extends Loads {
         for (let d = 0; d < this.nCpu; d++) this.icacheReset(t, d, null);
         break;
       case "fence.i":
-        // Zifencei: this hart's fetches see the stores already visible to it. herd7 (and
-        // riscv64) also order its earlier stores before everything after: it waits for them.
-        if (n > 0 && a.fenceIWaitsForStores !== false) return;
+        // Zifencei: this hart's fetches see the stores already visible to it.
         this.icacheReset(t, c, null);
         if (!a.dic)
           for (let i = 0; i < n; i++) {
@@ -121,15 +117,10 @@ export abstract class Effects extends Loads {
         this.flushPipe(t, c);
         break;
       case "tlb-flush-local":
-        // INVLPG is serialising on x86-64 (SDM vol. 3A 9.3).
-        if (a.tlbFlushSerialises) {
-          if (n > 0) return;
-          this.flushPipe(t, c);
-        }
+        if (a.tlbFlushSerialises) this.flushPipe(t, c);
         t.fill(NONE, b + this.o.tlb, b + this.o.tlb + L.pages.length);
         break;
       case "tlb-flush-broadcast":
-        if (n > 0) return;
         for (let d = 0; d < this.nCpu; d++)
           t.fill(NONE, this.base(d) + this.o.tlb, this.base(d) + this.o.tlb + L.pages.length);
         break;
@@ -139,5 +130,26 @@ export abstract class Effects extends Loads {
     }
     t[b + PC]++;
     emit(label(c, K.prog, 0), this.canonical(t));
+  }
+
+  /** The effect waits until this CPU's store buffer has drained. */
+  private waitsForStores(e: Effect): boolean {
+    switch (e) {
+      case "serialise": // SDM 9.3: buffered writes drain before the next instruction
+      case "full-barrier":
+      case "store-fence":
+      case "dsb":
+      case "dsb-local":
+      case "tlb-flush-broadcast":
+        return true;
+      case "fence.i":
+        // herd7 (and riscv64) order FENCE.I after this hart's earlier stores: it waits for them.
+        return this.a.fenceIWaitsForStores;
+      case "tlb-flush-local":
+        // INVLPG is serialising on x86-64 (SDM vol. 3A 9.3).
+        return this.a.tlbFlushSerialises;
+      default:
+        return false;
+    }
   }
 }
