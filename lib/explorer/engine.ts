@@ -70,8 +70,8 @@ export class StateStore {
   count = 0;
   /** Open addressing: per slot, the state's index (-1: empty) and its hash. */
   private table: Int32Array;
-  /** Hash of each state, for rehashing when the table grows. */
-  private hashes: Int32Array;
+  /** States the arena holds. */
+  private cap: number;
   private mask: number;
   constructor(
     readonly size: number,
@@ -86,7 +86,7 @@ export class StateStore {
     this.key32 = new Int32Array(this.words);
     this.key8 = new Uint8Array(this.key32.buffer);
     this.view = this.key32;
-    this.hashes = new Int32Array(initial);
+    this.cap = initial;
     this.table = new Int32Array(initial * 4).fill(-1);
     this.mask = initial * 2 - 1;
   }
@@ -178,7 +178,7 @@ export class StateStore {
       slot = (slot + 1) & mask;
     }
     const idx = this.count;
-    if (idx >= this.hashes.length) {
+    if (idx >= this.cap) {
       this.grow();
       return this.add(s);
     }
@@ -186,37 +186,39 @@ export class StateStore {
     const off = idx * words;
     for (let k = 0; k < n1; k++) arena[off + k] = key[k];
     arena[off + n1] = lastKey;
-    this.hashes[idx] = h;
     table[2 * slot] = idx;
     table[2 * slot + 1] = h;
     return -(idx + 1);
   }
   private grow(): void {
-    const n = this.hashes.length * 2;
+    const n = this.cap * 2;
     const arena = new Int32Array(this.words * n);
     arena.set(this.arena32);
     this.arena32 = arena;
     this.arena8 = new Uint8Array(arena.buffer);
-    const hashes = new Int32Array(n);
-    hashes.set(this.hashes);
-    this.hashes = hashes;
+    this.cap = n;
+    // Rehash in the old table's slot order: the new slots follow nearly in order too.
+    const old = this.table;
     const table = new Int32Array(n * 4).fill(-1);
     this.table = table;
     const mask = n * 2 - 1;
     this.mask = mask;
-    for (let i = 0; i < this.count; i++) {
-      let slot = hashes[i] & mask;
+    for (let o = 0; o < old.length; o += 2) {
+      const i = old[o];
+      if (i < 0) continue;
+      const h = old[o + 1];
+      let slot = h & mask;
       while (table[2 * slot] >= 0) slot = (slot + 1) & mask;
       table[2 * slot] = i;
-      table[2 * slot + 1] = hashes[i];
+      table[2 * slot + 1] = h;
     }
   }
   /** States the store holds before it next doubles. */
   get capacity(): number {
-    return this.hashes.length;
+    return this.cap;
   }
   bytes(): number {
-    return this.arena32.byteLength + this.hashes.byteLength + this.table.byteLength;
+    return this.arena32.byteLength + this.table.byteLength;
   }
 }
 

@@ -197,6 +197,8 @@ export abstract class MachineState {
    * no region is live, and the live VA slots of each program counter back to back.
    */
   protected readonly deadAt: Uint8Array[];
+  /** Per page: the location of its page-table entry. */
+  protected readonly pteLoc: Int32Array;
   protected readonly liveVa: Uint8Array[];
   /** Per CPU and step: 1 for a kind of step that may be local (isLocal decides), else 0. */
   protected readonly mayBeLocal: Uint8Array[];
@@ -297,6 +299,7 @@ export abstract class MachineState {
         return Int32Array.from(out);
       }),
     );
+    this.pteLoc = Int32Array.from(L.pages, (p) => p.pteLoc);
     this.deadAt = this.liveAt.map((at) => Uint8Array.from(at, (l) => (l.regions.length ? 0 : 1)));
     this.liveVa = this.liveAt.map((at) => {
       const out = new Uint8Array(at.length * L.nVaSlots);

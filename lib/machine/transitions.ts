@@ -29,6 +29,8 @@ const ALONE: readonly (readonly number[][])[] = [[]];
 export abstract class Transitions extends Calls {
   /** Per CPU: the CPU before it in its symmetry group (-1: none, or twins off). */
   private readonly twinOf = this.twinsOf();
+  /** Twins on, and some CPU has one. */
+  private readonly anyTwin = this.twinOf.some((d) => d >= 0);
   /** Per CPU: the transitions it had in the current successors() call. */
   private readonly emittedBy = new Int32Array(this.nCpu);
   private emitted = 0;
@@ -77,7 +79,7 @@ export abstract class Transitions extends Calls {
         return 0;
       }
     }
-    if (!this.twins) {
+    if (!this.anyTwin) {
       for (let c = 0; c < this.nCpu; c++) this.cpuSuccessors(s, c, emit);
       return 0;
     }
@@ -203,11 +205,12 @@ export abstract class Transitions extends Calls {
         }
       }
     }
-    const live = this.liveAt[c][pc];
     // TLB fill and eviction (docs/model.md §TLB).
-    for (const p of live.pages) {
+    const pages = this.liveAt[c][pc].pages;
+    for (let x = 0; x < pages.length; x++) {
+      const p = pages[x];
       const e = s[b + this.o.tlb + p];
-      const pte = s[L.pages[p].pteLoc];
+      const pte = s[this.pteLoc[p]];
       if (e === NONE && (pte !== 0 || a.tlbCachesInvalid)) {
         const t = this.scratch(s);
         t[b + this.o.tlb + p] = pte;
