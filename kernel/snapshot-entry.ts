@@ -20,6 +20,7 @@ import { compileFunction } from "vm";
 /** The parts of a TypeScript SourceFile and compiler host used here. */
 export interface SourceFileLike {
   text: string;
+  fileName: string;
   path: string;
   isDeclarationFile: boolean;
   languageVersion: number;
@@ -123,7 +124,8 @@ function loadModule(file: string): unknown {
   return m.exports;
 }
 
-function statKey(file: string): string | undefined {
+/** A file's size and time of change, as kept files are compared by; undefined if it is gone. */
+export function statKey(file: string): string | undefined {
   try {
     const s = statSync(file);
     return `${s.size} ${s.mtimeMs}`;
@@ -135,9 +137,14 @@ function statKey(file: string): string | undefined {
 /**
  * `ts` with createWatchCompilerHost wrapped: the programs of the watch hosts it makes take a kept
  * declaration file where the file on disk has the same text. tslab's own files (the program's
- * roots: the cell and the previous cells' declarations) are always read afresh.
+ * roots: the cell and the previous cells' declarations) are always read afresh. `stats` (by
+ * path: size and time of change when the file was kept) spare reading a file that still has them.
  */
-export function withKeptFiles(ts: TypeScript, kept: Map<string, SourceFileLike>): TypeScript {
+export function withKeptFiles(
+  ts: TypeScript,
+  kept: Map<string, SourceFileLike>,
+  stats: Map<string, string> = new Map(),
+): TypeScript {
   const shim: TypeScript = Object.create(null) as TypeScript;
   for (const name of Object.keys(ts)) {
     Object.defineProperty(shim, name, {
@@ -146,7 +153,7 @@ export function withKeptFiles(ts: TypeScript, kept: Map<string, SourceFileLike>)
       configurable: true,
     });
   }
-  const checked = new Map<string, string>();
+  const checked = new Map<string, string>(stats);
   const createWatchCompilerHost = (...args: unknown[]): WatchHostLike => {
     const host = ts.createWatchCompilerHost(...args);
     const createProgram = host.createProgram;
@@ -216,14 +223,19 @@ function build(): void {
   const conv = createConverter({ isJS: false, isBrowser: false });
   conv.convert("", 'import "execmem-lab";\n');
   const kept = new Map<string, SourceFileLike>();
+  const stats = new Map<string, string>();
   const cwd = process.cwd();
   for (const f of watch?.getProgram().getProgram().getSourceFiles() ?? []) {
-    if (f.isDeclarationFile && dirname(f.path) !== cwd) kept.set(f.path, f);
+    if (f.isDeclarationFile && dirname(f.path) !== cwd) {
+      kept.set(f.path, f);
+      const stat = statKey(f.fileName);
+      if (stat !== undefined) stats.set(f.path, stat);
+    }
   }
   conv.close();
   watch = undefined;
   loaded.clear();
-  const shim = withKeptFiles(ts, kept);
+  const shim = withKeptFiles(ts, kept, stats);
 
   startupSnapshot.setDeserializeMainFunction(() => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- Node's module system, at run time

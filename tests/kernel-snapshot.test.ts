@@ -2,7 +2,12 @@ import { writeFileSync } from "fs";
 import { dirname, join } from "path";
 import { describe, expect, it } from "vitest";
 import { kernelSnapshot } from "../kernel/snapshot";
-import { withKeptFiles, type SourceFileLike, type TypeScript } from "../kernel/snapshot-entry";
+import {
+  statKey,
+  withKeptFiles,
+  type SourceFileLike,
+  type TypeScript,
+} from "../kernel/snapshot-entry";
 import { tempDir } from "./kernel-support";
 
 // The compiler tslab uses (the one the snapshot holds).
@@ -19,14 +24,14 @@ interface Watch {
 }
 
 /** A watch program as tslab makes one, through `shim`, over root.ts importing ./decl. */
-function watchProgram(shim: TypeScript, dir: string): Watch {
+function watchProgram(shim: TypeScript, dir: string, sys: typeof ts.sys = ts.sys): Watch {
   const root = join(dir, "root.ts");
   writeFileSync(root, 'import { x } from "./decl";\nexport const y: number = x;\n');
   const host = (shim.createWatchCompilerHost as unknown as typeof ts.createWatchCompilerHost)(
     [root],
     // No default library: the test is about decl.d.ts, and parsing lib.d.ts three times is slow.
     { noEmit: true, noLib: true, types: [] },
-    ts.sys,
+    sys,
     undefined,
     () => {},
     () => {},
@@ -71,6 +76,33 @@ describe("kernel snapshot: kept declaration files", () => {
     expect(fresh?.text).toContain("boolean");
     // The new declaration is what the checker sees.
     expect(errors(p2)).toEqual(["Type 'boolean' is not assignable to type 'number'."]);
+    changed.close();
+  });
+
+  it("a kept file whose size and time of change are those it was kept with is taken unread", () => {
+    const dir = tempDir("snapshot-stat");
+    const decl = join(dir, "decl.d.ts");
+    writeFileSync(decl, "export declare const x: number;\n");
+    const before = watchProgram(ts as unknown as TypeScript, dir);
+    const keptDecl = before
+      .getProgram()
+      .getProgram()
+      .getSourceFiles()
+      .find((f) => f.fileName === decl) as unknown as SourceFileLike;
+    before.close();
+    const kept = new Map([[keptDecl.path, keptDecl]]);
+    const stats = new Map([[keptDecl.path, statKey(decl) ?? ""]]);
+    const reads: string[] = [];
+    const sys = { ...ts.sys, readFile: (f: string) => (reads.push(f), ts.sys.readFile(f)) };
+    const shim = withKeptFiles(ts as unknown as TypeScript, kept, stats);
+    const same = watchProgram(shim, dir, sys);
+    expect(same.getProgram().getProgram().getSourceFile(decl)).toBe(keptDecl);
+    expect(reads).not.toContain(decl);
+    same.close();
+
+    writeFileSync(decl, "export declare const x: boolean;\n");
+    const changed = watchProgram(shim, dir, sys);
+    expect(changed.getProgram().getProgram().getSourceFile(decl)?.text).toContain("boolean");
     changed.close();
   });
 
