@@ -1,7 +1,8 @@
 /**
  * The headless runner's figures: a kernel's cold start to its first executed cell (process +
  * TypeScript + zmq handshake + one trivial cell; median of several), the same for a notebook
- * whose kernel the runner started ahead (the usual case in a run of many notebooks), and the
+ * whose kernel the runner started ahead, the same for a kernel reset after a notebook (the
+ * runner's usual case), and the
  * whole `reproduce` with its slowest notebooks. Uses the built runner (kernel/dist), like
  * `npm run reproduce` does.
  */
@@ -36,6 +37,7 @@ export default async function bench() {
   const cold = [];
   const pooled = [];
   const coldNoSnapshot = [];
+  const reused = [];
   const { kernelSnapshot } = require(join(root, "kernel", "dist", "snapshot.js"));
   const snapshot = kernelSnapshot();
   try {
@@ -71,6 +73,21 @@ export default async function bench() {
       const first = r.cells.find((c) => c.durationMs !== undefined);
       pooled.push(r.startMs + (first?.durationMs ?? NaN));
     }
+    // A kernel that ran a notebook, reset for the next one (the runner's case for every notebook
+    // after the first of each job): reset + first cell.
+    let kept = (await runNotebook(path, trivial("c1"), { timeoutMs: 60_000, keepKernel: true })).kernel;
+    for (let i = 0; i < runs; i++) {
+      const kernel = kept.reset().then((why) => {
+        if (why !== null) throw new Error(`bench kernel did not reset: ${why}`);
+        return kept;
+      });
+      const r = await runNotebook(path, trivial("c1"), { timeoutMs: 60_000, kernel, keepKernel: true });
+      if (r.failures.length || !r.kernel) throw new Error(`bench notebook failed: ${JSON.stringify(r.failures)}`);
+      kept = r.kernel;
+      const first = r.cells.find((c) => c.durationMs !== undefined);
+      reused.push(r.startMs + (first?.durationMs ?? NaN));
+    }
+    await kept.shutdown(500);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -122,7 +139,14 @@ export default async function bench() {
       value: median(pooled) / 1000,
       unit: "s",
       target: { max: 0.5 },
-      note: `median of ${pooled.length}; the runner's case once a run has more notebooks than jobs`,
+      note: `median of ${pooled.length}; the runner's case with --no-kernel-reuse`,
+    },
+    {
+      name: "kernel reset after a notebook to first executed cell",
+      value: median(reused) / 1000,
+      unit: "s",
+      target: { max: 0.5 },
+      note: `median of ${reused.length}; the runner's case for the next notebook of a folder`,
     },
     {
       name: `reproduce: all notebooks (${summary[1] ?? "?"} notebooks, ${summary[0] ?? "?"} passed)`,

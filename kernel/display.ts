@@ -13,18 +13,20 @@
  *   writers, so output of a timer, promise or worker message started by a cell goes to that cell
  *   even after later requests of a Run All have started; a display's updates go where the
  *   display went;
+ * - resets the process for the runner's next notebook (kernel/reset.ts) on its reset request;
  * - starts tslab's kernel in this process.
  *
  * tslab 1.0.22 internals relied on (checked by {@link checkTslabContract} at start-up and by
  * tests/kernel-tslab-contract.test.ts): dist/converter.createConverter, dist/executor.createExecutor
  * (its console: `log` receives only a cell's last expression value, `error` receives thrown values
  * and diagnostics printed as ("%s%d:%d - %s", file, line, col, text)), dist/jupyter.ZmqServer
- * (handleExecute(sock, msg), connInfo.key, iopub), dist/jupyter.JupyterHandlerImpl
- * (handleExecute(req, writeStream, writeDisplayData), which queues handleExecuteImpl with the same
- * arguments), and ZmqMessage.createReply/signAndSend.
+ * (handleExecute(sock, msg), handleShellMessage(sock, ...frames), connInfo.key, iopub),
+ * dist/jupyter.JupyterHandlerImpl (handleExecute(req, writeStream, writeDisplayData), which queues
+ * handleExecuteImpl with the same arguments; execCount; execQueue.reset()), the executor's
+ * reset(), and ZmqMessage.createReply/signAndSend.
  */
 import { AsyncLocalStorage } from "async_hooks";
-import { randomBytes } from "crypto";
+import { createHmac, randomBytes, randomUUID } from "crypto";
 import { inspect } from "util";
 import {
   DISPLAY_HOOK,
@@ -35,6 +37,14 @@ import {
 } from "execmem-lab";
 import type { DisplayHook, DisplayOptions, InterruptHook, MimeBundle } from "execmem-lab";
 import { withPlotlyFallback } from "./plotly";
+import {
+  RESET_REPLY,
+  RESET_REQUEST,
+  resetBlocker,
+  resetProcess,
+  takeBaseline,
+  type ProcessBaseline,
+} from "./reset";
 
 /** The tslab version whose internals this module was written against. */
 export const TSLAB_VERSION = "1.0.22";
@@ -201,11 +211,13 @@ interface ExecutorConsole {
 interface TslabExecutor {
   execute(src: string): Promise<boolean>;
   interrupt(): void;
+  reset(): void;
   close(): void;
   locals: { [key: string]: unknown };
 }
 interface TslabConverter {
   convert(prevDecl: string, src: string): unknown;
+  addModule(...args: unknown[]): unknown;
   close(): void;
 }
 interface ConverterSet {
@@ -235,6 +247,9 @@ interface KernelInfoReply {
   [k: string]: unknown;
 }
 interface TslabHandler {
+  execCount: number;
+  /** Requests after a failed one are aborted until this queue is reset (200 ms later). */
+  execQueue: { reset(delayMs?: number): void };
   handleKernel(): KernelInfoReply;
   handleExecute(
     req: ZmqMessageLike["content"],
@@ -247,6 +262,7 @@ interface TslabServer {
   handler: TslabHandler;
   connInfo: { key: string };
   iopub: unknown;
+  handleShellMessage(sock: unknown, ...frames: Buffer[]): Promise<void>;
   init(): Promise<void>;
   close(): void;
 }
@@ -285,7 +301,7 @@ export function checkTslabContract(t: Partial<TslabInternals>): void {
   if (typeof t.createExecutor !== "function") problems.push("executor.createExecutor missing");
   if (typeof t.ZmqServer !== "function") problems.push("jupyter.ZmqServer missing");
   else {
-    for (const m of ["handleExecute", "init", "close", "publishStatus"]) {
+    for (const m of ["handleExecute", "handleShellMessage", "init", "close", "publishStatus"]) {
       if (typeof (t.ZmqServer.prototype as Record<string, unknown>)[m] !== "function") {
         problems.push(`jupyter.ZmqServer.prototype.${m} missing`);
       }
@@ -414,6 +430,8 @@ function routeStdio(): void {
 export interface StartedKernel {
   server: TslabServer;
   executor: TslabExecutor;
+  /** The process before any cell ran, as a reset restores it. */
+  baseline: ProcessBaseline;
 }
 
 /**
@@ -427,11 +445,17 @@ export async function startKernel(configPath: string): Promise<StartedKernel> {
   installInterruptHook();
   let node: TslabConverter | undefined;
   let browser: TslabConverter | undefined;
+  // Modules a notebook registers (`//@module` cells, local .ts files it imports) stay compiled in
+  // tslab's converter and executor, which a reset cannot undo.
+  let keepsModules = false;
   const convs: ConverterSet = {
     get node() {
-      return (node ??= t.createConverter({ isJS: false, isBrowser: false }));
+      return (node ??= watchModules(t.createConverter({ isJS: false, isBrowser: false }), () => {
+        keepsModules = true;
+      }));
     },
     get browser() {
+      keepsModules = true;
       return (browser ??= t.createConverter({ isJS: false, isBrowser: true }));
     },
     close() {
@@ -441,6 +465,10 @@ export async function startKernel(configPath: string): Promise<StartedKernel> {
   };
   const executor = t.createExecutor(process.cwd(), convs, createExecutorConsole(currentExecution));
   const handler = new t.JupyterHandlerImpl(executor, false);
+  if (typeof handler.execCount !== "number" || typeof handler.execQueue?.reset !== "function")
+    throw new Error(
+      "execmem-lab kernel: tslab internals changed (JupyterHandlerImpl.execCount, execQueue.reset)",
+    );
   const server = new t.ZmqServer(handler, configPath);
   const key = () => server.connInfo.key;
   routeStdio();
@@ -473,6 +501,7 @@ export async function startKernel(configPath: string): Promise<StartedKernel> {
     const writeStream = (name: string, text: string) => send("stream", { name, text });
     const writeDisplayData: WriteDisplayData = (data, update) =>
       send(update ? "update_display_data" : "display_data", data);
+    clearTimeout(warmTimer);
     const execution: Execution = { writeStream, writeDisplayData, printedErrors: [], result: null };
     executions.set(writeDisplayData, execution);
     const content = await handler.handleExecute(msg.content, writeStream, writeDisplayData);
@@ -521,12 +550,116 @@ export async function startKernel(configPath: string): Promise<StartedKernel> {
     console.error("UnhandledPromiseRejection:", reason);
   });
   // Bind the sockets first (the ports were chosen by whoever launched us and are only free until
-  // someone else takes them), then warm the converter as tslab does (about a second of CPU) and
-  // have it read the library's declarations, which nearly every first cell imports.
+  // someone else takes them), then create the converter as tslab does (most of a second of CPU
+  // without the startup snapshot).
   await server.init();
-  warmConverter(convs.node);
-  return { server, executor };
+  const conv = convs.node;
+
+  // Reset between notebooks (the runner's RESET_REQUEST on the control channel): tslab's
+  // variables and declarations, the execution count, this module's routing state and what
+  // kernel/reset.ts undoes; or say why not, and the runner starts a new kernel.
+  const baseline = takeBaseline();
+  // Once the kernel has been idle a moment, have the converter read the library's declarations,
+  // which nearly every first cell imports; a cell that comes first (Run All, the runner) does
+  // that work itself, and doing it twice would only delay it.
+  warmTimer = setTimeout(() => warmConverter(conv), WARM_AFTER_MS);
+  warmTimer.unref();
+  const reset = async (): Promise<{ status: string; evalue?: string }> => {
+    abortRunningWork();
+    // After a failed cell tslab aborts requests for 200 ms (stop on error): not the next notebook's.
+    handler.execQueue.reset();
+    if (keepsModules) return { status: "error", evalue: "the notebook registered modules" };
+    let why = resetBlocker(baseline);
+    // Work a cell's last output started (a throttled progress update) may end just after it.
+    for (let i = 0; why && i < 10; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      why = resetBlocker(baseline);
+    }
+    if (why) return { status: "error", evalue: why };
+    executor.reset();
+    resetProcess(baseline);
+    handler.execCount = 0;
+    lastStarted = null;
+    currentWriter = null;
+    return { status: "ok" };
+  };
+  const shellMessage = server.handleShellMessage.bind(server);
+  server.handleShellMessage = async (sock, ...frames) => {
+    const req = customRequest(frames, key(), RESET_REQUEST);
+    if (!req) return shellMessage(sock, ...frames);
+    await (sock as { send(f: (Buffer | string)[]): Promise<void> }).send(
+      customReply(req, key(), RESET_REPLY, await reset()),
+    );
+  };
+  return { server, executor, baseline };
 }
+
+/** Note when a converter compiles a module that stays registered (see startKernel). */
+function watchModules(conv: TslabConverter, registered: () => void): TslabConverter {
+  const convert = conv.convert.bind(conv);
+  const addModule = conv.addModule.bind(conv);
+  conv.convert = (prevDecl, src) => {
+    const r = convert(prevDecl, src) as { sideOutputs?: unknown[] } | undefined;
+    if (r?.sideOutputs?.length) registered();
+    return r;
+  };
+  conv.addModule = (...args) => {
+    registered();
+    return addModule(...args);
+  };
+  return conv;
+}
+
+const DELIM = "<IDS|MSG>";
+
+interface CustomRequest {
+  ids: Buffer[];
+  header: { session?: string; username?: string; [k: string]: unknown };
+}
+
+/** A signed wire-protocol message of type `msgType` among `frames`, or null (not one of ours). */
+function customRequest(frames: Buffer[], key: string, msgType: string): CustomRequest | null {
+  const i = frames.findIndex((f) => f.toString("utf8") === DELIM);
+  if (i < 0 || frames.length < i + 6) return null;
+  const [sig, ...parts] = frames.slice(i + 1, i + 6).map((f) => f.toString("utf8"));
+  let header: CustomRequest["header"];
+  try {
+    header = JSON.parse(parts[0]) as CustomRequest["header"];
+  } catch {
+    return null;
+  }
+  if (header.msg_type !== msgType || sign(key, parts) !== sig) return null;
+  return { ids: frames.slice(0, i), header };
+}
+
+function sign(key: string, parts: string[]): string {
+  const h = createHmac("sha256", key);
+  for (const p of parts) h.update(p);
+  return h.digest("hex");
+}
+
+/** The frames of the reply to `req`. */
+function customReply(
+  req: CustomRequest,
+  key: string,
+  msgType: string,
+  content: unknown,
+): (Buffer | string)[] {
+  const header = {
+    msg_id: randomUUID(),
+    msg_type: msgType,
+    session: req.header.session ?? "",
+    username: req.header.username ?? "",
+    date: new Date().toISOString(),
+    version: "5.3",
+  };
+  const parts = [header, req.header, {}, content].map((x) => JSON.stringify(x));
+  return [...req.ids, DELIM, sign(key, parts), ...parts];
+}
+
+/** How long a new kernel waits for a first cell before it warms its converter, ms. */
+const WARM_AFTER_MS = 500;
+let warmTimer: NodeJS.Timeout | undefined;
 
 /**
  * Compile (not run) `import "execmem-lab"` once, so the declarations of the library are parsed

@@ -53,6 +53,10 @@ export function register(program: Command): void {
       "heap limit of each kernel (default: node's); a cell that exceeds it fails with a message",
       intOption("--kernel-memory", 16, 1 << 20),
     )
+    .option(
+      "--no-kernel-reuse",
+      "a new kernel for every notebook (default: a kernel resets itself and runs the next one)",
+    )
     .option("--no-progress", "no progress display")
     .action(
       async (
@@ -64,6 +68,7 @@ export function register(program: Command): void {
           timeout: number;
           jobs?: number;
           kernelMemory?: number;
+          kernelReuse: boolean;
           progress: boolean;
         },
       ) => {
@@ -82,6 +87,7 @@ export function register(program: Command): void {
           timeoutMs: opts.timeout * 1000,
           jobs: opts.jobs,
           kernelHeapMb: opts.kernelMemory,
+          reuseKernels: opts.kernelReuse,
           progress: opts.progress ? terminalProgress() : silentProgress,
         });
         const index = relative(process.cwd(), r.index) || r.index;

@@ -10,6 +10,7 @@ import { tmpdir } from "os";
 import { getHeapStatistics } from "v8";
 import { join, resolve } from "path";
 import * as zmq from "zeromq";
+import { RESET_REPLY, RESET_REQUEST } from "../reset";
 import { kernelSnapshot } from "../snapshot";
 
 /** The launcher the kernelspec names (compiled kernel/launch.ts). */
@@ -433,6 +434,22 @@ export class KernelClient {
       }
     } finally {
       off();
+    }
+  }
+
+  /**
+   * Ask the kernel to reset itself for another notebook (kernel/reset.ts): variables, globals,
+   * loaded modules, environment, execution count. Resolves to null once it has, or to the reason
+   * it cannot (work a cell started still runs, a changed built-in, ...): then shut it down.
+   */
+  async reset(timeoutMs = 5000): Promise<string | null> {
+    if (this.closed || this.exited) return "the kernel is gone";
+    try {
+      const r = await this.request(this.control, this.message(RESET_REQUEST, {}), timeoutMs);
+      if (r.header.msg_type !== RESET_REPLY) return `unexpected ${r.header.msg_type}`;
+      return r.content.status === "ok" ? null : String(r.content.evalue ?? "refused");
+    } catch (e) {
+      return e instanceof RequestTimeout ? "no reply" : (e as Error).message;
     }
   }
 

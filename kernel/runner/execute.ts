@@ -1,4 +1,4 @@
-/** Execute one notebook in its own kernel process. */
+/** Execute one notebook in a kernel process of its own (a new one, or one reset for it). */
 import { dirname, resolve } from "path";
 import { SUMMARY_MIME } from "execmem-lab";
 import type { NotebookSummary } from "execmem-lab";
@@ -43,6 +43,8 @@ export interface NotebookRun {
   durationMs: number;
   /** Time waiting for the kernel (start + first contact, or what was left of it if it was started ahead), ms. */
   startMs: number;
+  /** The kernel, still running, when `keepKernel` was asked for and it neither timed out nor died. */
+  kernel?: KernelClient;
 }
 
 export interface RunNotebookOptions {
@@ -55,8 +57,16 @@ export interface RunNotebookOptions {
   kernelHeapMb?: number;
   /** Called as each code cell starts (i of n code cells, 1-based). */
   onCell?: (i: number, n: number) => void;
-  /** A kernel started ahead for this notebook (see runNotebooks); default: start one now. */
+  /**
+   * A kernel started ahead for this notebook, or one reset after another notebook (see
+   * runNotebooks); default: start one now.
+   */
   kernel?: Promise<KernelClient>;
+  /**
+   * Leave the kernel running (in NotebookRun.kernel) unless it timed out or died, for the caller
+   * to reset or shut down; default: shut it down.
+   */
+  keepKernel?: boolean;
 }
 
 export function failureKind(ename: string): FailureKind {
@@ -139,6 +149,7 @@ export async function runNotebook(
       heapMb: opts.kernelHeapMb,
     }));
   const startMs = Date.now() - t0;
+  let kept: KernelClient | undefined;
   try {
     for (let k = 0; k < codeIdx.length; k++) {
       const i = codeIdx[k];
@@ -243,9 +254,11 @@ export async function runNotebook(
         break;
       }
     }
+    if (opts.keepKernel && !failures.some((f) => f.kind === "timeout" || f.kind === "kernel"))
+      kept = client;
   } finally {
     if (failures.some((f) => f.kind === "timeout" || f.kind === "kernel")) client.kill();
-    else await client.shutdown(500);
+    else if (!kept) await client.shutdown(500);
   }
   const summaries: NotebookSummary[] = [];
   for (const cell of nb.cells) {
@@ -256,5 +269,6 @@ export async function runNotebook(
       if (s && typeof s === "object") summaries.push(s);
     }
   }
-  return { path, executed: nb, failures, cells, summaries, durationMs: Date.now() - t0, startMs };
+  const durationMs = Date.now() - t0;
+  return { path, executed: nb, failures, cells, summaries, durationMs, startMs, kernel: kept };
 }

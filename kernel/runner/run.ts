@@ -1,5 +1,6 @@
 /**
- * The headless runner: executes notebooks (one kernel process each, up to `jobs` at once) and
+ * The headless runner: executes notebooks (up to `jobs` at once, each kernel process reset and
+ * reused for the next notebook of its folder) and
  * writes the executed .ipynb, a standalone HTML page per notebook and an index into `outDir`.
  * Files are written to a temporary name and renamed, so a page is either complete or absent;
  * a failed notebook's page and index row say FAILED.
@@ -49,6 +50,12 @@ export interface RunOptions {
   progress?: ProgressSink;
   /** Heap limit of each kernel process, MB (default: node's). */
   kernelHeapMb?: number;
+  /**
+   * Run a notebook in a kernel that ran an earlier one of the same folder, once the kernel has
+   * reset itself (kernel/reset.ts; a kernel that cannot is replaced); default true. False: a new
+   * kernel per notebook, started ahead.
+   */
+  reuseKernels?: boolean;
   /** Default process.cwd(). */
   cwd?: string;
 }
@@ -294,24 +301,47 @@ export async function runNotebooks(opts: RunOptions = {}): Promise<RunResult> {
 
   const results: NotebookResult[] = [];
   const jobs = opts.jobs ?? availableParallelism();
-  // Kernels are started ahead: while notebooks i..i+jobs-1 run, the kernels of the next `jobs`
-  // notebooks start (TypeScript's start-up is most of a kernel's start), so a notebook finds its
-  // kernel ready. A kernel that fails to start fails its own notebook, as before.
+  // A kernel's start costs more CPU than many notebooks (TypeScript's start-up), so a kernel that
+  // ran a notebook resets itself and runs the next one of its folder; one that cannot reset
+  // (kernel/reset.ts says why) is shut down and a new one started. Without reuse, kernels are
+  // started ahead: while notebooks i..i+jobs-1 run, the kernels of the next `jobs` notebooks
+  // start. A kernel that fails to start fails its own notebook.
   // The longest notebooks (by their time in earlier runs) start first, so that the run does not
   // end with one long notebook on one core.
   const times = readTimes(timesFile);
   const queue = [...loaded].sort((a, b) => (times[b.abs] ?? 0) - (times[a.abs] ?? 0));
+  const reuse = opts.reuseKernels ?? true;
+  const start = (cwd: string) => {
+    const kernel = KernelClient.start({ cwd, heapMb: opts.kernelHeapMb });
+    kernel.catch(() => {}); // reported by its notebook
+    return kernel;
+  };
   const kernels: (Promise<KernelClient> | undefined)[] = [];
   const startAhead = (i: number) => {
     for (let k = i; k < Math.min(queue.length, i + jobs + 1); k++) {
-      if (kernels[k]) continue;
-      const kernel = KernelClient.start({ cwd: dirname(queue[k].abs), heapMb: opts.kernelHeapMb });
-      kernel.catch(() => {}); // reported by its notebook
-      kernels[k] = kernel;
+      kernels[k] ??= start(dirname(queue[k].abs));
     }
   };
+  // Kernels reset after a notebook, by folder (a kernel's working directory is its notebook's):
+  // each resolves to the kernel, or to null if it could not reset (it is shut down then).
+  const idle: { cwd: string; kernel: Promise<KernelClient | null> }[] = [];
+  const kernelFor = (cwd: string): Promise<KernelClient> => {
+    const at = idle.findIndex((k) => k.cwd === cwd);
+    if (at < 0) return start(cwd);
+    const [{ kernel }] = idle.splice(at, 1);
+    return kernel.then((k) => k ?? start(cwd));
+  };
+  const release = (cwd: string, kernel: KernelClient) => {
+    const reset = kernel.reset().then(async (why) => {
+      if (why === null) return kernel;
+      await kernel.shutdown(500);
+      return null;
+    });
+    idle.push({ cwd, kernel: reset });
+  };
   await pool(queue, jobs, async (l, i) => {
-    startAhead(i);
+    if (!reuse) startAhead(i);
+    else kernels[i] = kernelFor(dirname(l.abs));
     progress.start(l.shown);
     const html = join(outDir, `${l.name}.html`);
     const ipynb = join(outDir, `${l.name}.ipynb`);
@@ -325,7 +355,9 @@ export async function runNotebooks(opts: RunOptions = {}): Promise<RunResult> {
         kernelHeapMb: opts.kernelHeapMb,
         onCell: (c, n) => progress.cell(l.shown, c, n),
         kernel: kernels[i],
+        keepKernel: reuse,
       });
+      if (run.kernel) release(dirname(l.abs), run.kernel);
     } catch (e) {
       // The kernel never started (or the runner itself failed): report it as this notebook's failure.
       const message = e instanceof Error ? e.message : String(e);
@@ -376,6 +408,7 @@ export async function runNotebooks(opts: RunOptions = {}): Promise<RunResult> {
     results.push(result);
     progress.end(result);
   });
+  await Promise.all(idle.map(async (k) => (await k.kernel)?.shutdown(500)));
   progress.close();
   for (const r of results)
     if (r.status === "passed") times[resolve(cwd, r.notebook)] = r.durationMs;
