@@ -9,6 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KernelClient, type Execution } from "../kernel/runner/client";
 import { ROOT, tempDir } from "./kernel-support";
 
+// The built launcher (the tests run the kernel's TypeScript sources, the kernel runs its build).
+const LAUNCHER = join(ROOT, "kernel", "dist", "launch.js");
+
 /** Text of every output of an execution (stream text, text/plain, error value). */
 function text(e: Execution): string {
   return e.messages
@@ -28,7 +31,7 @@ describe("kernel reset between notebooks", () => {
   writeFileSync(counter, "let n = 0;\nexports.bump = () => ++n;\n");
 
   beforeAll(async () => {
-    kernel = await KernelClient.start({ cwd: join(ROOT, "notebooks") });
+    kernel = await KernelClient.start({ cwd: join(ROOT, "notebooks"), launcher: LAUNCHER });
   });
   afterAll(async () => {
     await kernel?.shutdown(500);
@@ -96,7 +99,7 @@ describe("kernel reset between notebooks", () => {
   });
 
   it("a failed cell does not abort the next notebook's first cell", async () => {
-    const k = await KernelClient.start({ cwd: join(ROOT, "notebooks") });
+    const k = await KernelClient.start({ cwd: join(ROOT, "notebooks"), launcher: LAUNCHER });
     try {
       expect((await k.execute("throw new Error('x')", { timeoutMs: 60_000 })).reply.status).toBe(
         "error",

@@ -6,8 +6,7 @@
 import { readFileSync, writeFileSync } from "fs";
 import { join } from "path";
 import { describe, expect, it } from "vitest";
-import { runNotebooks } from "../kernel/runner/run";
-import { tempDir } from "./kernel-support";
+import { runCli, tempDir } from "./kernel-support";
 
 function notebook(...cells: string[]) {
   return {
@@ -53,30 +52,39 @@ describe("runner: kernels reused across notebooks", () => {
     };
     for (const [name, nb] of Object.entries(nbs))
       writeFileSync(join(dir, `${name}.ipynb`), JSON.stringify(nb));
-    const r = await runNotebooks({
-      cwd: dir,
-      notebooksDir: ".",
-      outDir: join(dir, "out"),
-      jobs: 1,
-    });
-    expect(r.results.map((x) => [x.notebook, x.status, x.failures])).toEqual(
-      ["a", "b", "c", "d"].map((n) => [`${n}.ipynb`, "passed", []]),
-    );
-    const pid = (n: number) => /pid (\d+)/.exec(stdout(r.results[n].ipynb))?.[1];
-    expect(pid(0)).toBeDefined();
-    expect([pid(1), pid(2)]).toEqual([pid(0), pid(0)]);
-    expect(pid(3)).not.toBe(pid(0));
+    const out = join(dir, "out");
+    const r = await runCli([
+      "run",
+      "--notebooks",
+      dir,
+      "--out",
+      out,
+      "--jobs",
+      "1",
+      "--no-progress",
+    ]);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    const pid = (out: string, name: string) =>
+      /pid (\d+)/.exec(stdout(join(out, `${name}.ipynb`)))?.[1];
+    expect(pid(out, "a")).toBeDefined();
+    expect([pid(out, "b"), pid(out, "c")]).toEqual([pid(out, "a"), pid(out, "a")]);
+    expect(pid(out, "d")).toBeDefined();
+    expect(pid(out, "d")).not.toBe(pid(out, "a"));
     // Without reuse, a kernel per notebook.
-    const fresh = await runNotebooks({
-      cwd: dir,
-      notebooks: ["a.ipynb", "b.ipynb"],
-      outDir: join(dir, "out2"),
-      jobs: 1,
-      reuseKernels: false,
-    });
-    expect(fresh.ok).toBe(true);
-    expect(/pid (\d+)/.exec(stdout(fresh.results[0].ipynb))?.[1]).not.toBe(
-      /pid (\d+)/.exec(stdout(fresh.results[1].ipynb))?.[1],
-    );
+    const out2 = join(dir, "out2");
+    const fresh = await runCli([
+      "run",
+      join(dir, "a.ipynb"),
+      join(dir, "b.ipynb"),
+      "--out",
+      out2,
+      "--jobs",
+      "1",
+      "--no-kernel-reuse",
+      "--no-progress",
+    ]);
+    expect(fresh.status).toBe(0);
+    expect(pid(out2, "b")).not.toBe(pid(out2, "a"));
   });
 });
