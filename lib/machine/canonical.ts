@@ -76,13 +76,23 @@ export abstract class Canonical extends MachineState {
           }
         }
       }
-      // Fetch ranks keep only their order.
-      this.compressRanks(t, prank);
+      // Fetch ranks keep only their order (nothing to do when they are 1..k already).
+      let count = 0;
+      let max = 0;
+      for (let x = 0; x < nVa; x++) {
+        const r = t[prank + x];
+        if (r !== 0) {
+          count++;
+          if (r > max) max = r;
+        }
+      }
+      if (max !== count) this.compressRanks(t, prank);
     }
     if (this.liveness && !this.a.idc) {
       // Nothing will fetch again: the point of unification no longer matters.
       let anyLive = false;
-      for (let c = 0; c < this.nCpu && !anyLive; c++) anyLive = !this.done(t, c);
+      for (let c = 0; c < this.nCpu && !anyLive; c++)
+        anyLive = t[this.gSize + c * this.cpuSize + PC] < this.stepCount[c];
       if (!anyLive)
         for (let i = 0; i < L.nCode; i++) t[this.pouOff + i] = this.bit(i, t[L.codeBase + i]);
     }

@@ -22,8 +22,9 @@ export abstract class StoreBuffers extends FetchSide {
     const loc = t[b + SB + 3 * i];
     t[loc] = t[b + SB + 3 * i + 1];
     const n = t[b + SBLEN];
-    t.copyWithin(b + SB + 3 * i, b + SB + 3 * (i + 1), b + SB + 3 * n);
-    t.fill(0, b + SB + 3 * (n - 1), b + SB + 3 * n);
+    // The later entries move up one (loops rather than copyWithin() and fill(): a few bytes).
+    for (let k = b + SB + 3 * i, end = b + SB + 3 * (n - 1); k < end; k++) t[k] = t[k + 3];
+    for (let k = b + SB + 3 * (n - 1), end = k + 3; k < end; k++) t[k] = 0;
     t[b + SBLEN] = n - 1;
     if (i < t[b + WOM]) t[b + WOM]--;
     if (i < t[b + IPIW]) t[b + IPIW]--;
