@@ -7,7 +7,6 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import { describe, expect, it } from "vitest";
-
 import {
   runExplore,
   type ExploreCliOptions,

@@ -1,29 +1,17 @@
 /**
  * The RISC-V litmus front-end: each syntax feature of herd7's RISC-V tests (our own small
- * tests, verdicts reasoned from the architecture), its errors, the two riscv64 variants, and the
- * agreement floor on ../shared/litmus/riscv-ifetch (each kinds file, one riscv64 variant each).
+ * tests, verdicts reasoned from the architecture), its errors and the two riscv64 variants (the
+ * agreement floor on herd7's corpus: litmus-riscv-corpus.test.ts).
  */
-import { mkdtempSync, readFileSync, writeFileSync } from "fs";
+import { mkdtempSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import { describe, expect, it } from "vitest";
-
-import {
-  agreeKinds,
-  parseRiscvLitmus,
-  RISCV_CONFIGS,
-  runLitmusFile,
-  runRiscvTest,
-  translateRiscv,
-} from "../lib";
+import { parseRiscvLitmus, runLitmusFile, runRiscvTest, translateRiscv } from "../lib";
 import { runKindsCli } from "../kernel/commands/agree";
 import { runLitmusCli } from "../kernel/commands/litmus";
-import { litmusCorpus } from "./support/corpus";
 import { litmusErrorOf } from "./support/litmus-error";
 
-const ROOT = join(__dirname, "..");
-const corpus = litmusCorpus("riscv-ifetch");
-const CORPUS = corpus.dir;
 const tmp = mkdtempSync(join(tmpdir(), "execmem-riscv-"));
 
 const run = (text: string, arch = "riscv64") =>
@@ -298,33 +286,4 @@ exists 1:s0=1
       "  disagreed: W+F",
     ]);
   });
-});
-
-/**
- * The floor on herd7's RISC-V corpus: at least 34 of 37 per configuration; each test that
- * disagrees must be named in docs/litmus.md's RISC-V section with the rule that differs.
- */
-describe.skipIf(corpus.skip)(corpus.title("riscv-ifetch corpus agreement"), () => {
-  const have = corpus.present;
-  const doc = readFileSync(join(ROOT, "docs", "litmus.md"), "utf8");
-  const riscvDoc = doc.slice(doc.indexOf("## RISC-V"));
-  for (const c of RISCV_CONFIGS) {
-    it(`${c.kinds} on ${c.arch}: at least 34/37 agree, every disagreement explained`, () => {
-      expect(have, "../shared/litmus/riscv-ifetch is missing under CI").toBe(true);
-      const r = agreeKinds(CORPUS, c);
-      expect(r.entries.length).toBe(37);
-      expect(r.agreed.length).toBeGreaterThanOrEqual(34);
-      for (const n of [...r.disagreed, ...r.unsupported]) expect(riscvDoc).toContain(n);
-    }, 120_000);
-  }
-  it("riscv64+fencei-local (the Zifencei text alone) differs from herd7 exactly where docs/litmus.md says", () => {
-    expect(have, "../shared/litmus/riscv-ifetch is missing under CI").toBe(true);
-    const r = agreeKinds(CORPUS, { kinds: "Ziccif-only", arch: "riscv64+fencei-local" });
-    expect(r.disagreed.length).toBeGreaterThan(0);
-    const table = riscvDoc.slice(riscvDoc.indexOf("| test | herd7 (Ziccif-only)"));
-    const documented = [...table.matchAll(/^\| `([^`]+)` \| Forbid \| Forbid \| Allow \|$/gm)].map(
-      (m) => m[1],
-    );
-    expect([...r.disagreed].sort()).toEqual(documented.sort());
-  }, 120_000);
 });

@@ -7,7 +7,6 @@ import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import { describe, expect, it } from "vitest";
-
 import { agree, LitmusError, loadLitmus, parseLitmus, runLitmus } from "../lib";
 import { cacheTypeFor, runLitmusCli } from "../kernel/commands/litmus";
 
