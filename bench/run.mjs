@@ -23,6 +23,7 @@ const BENCHES = [
   "./litmus.mjs", // the 52 herd7 AArch64 ifetch litmus tests: agreement count and time
   "./litmus-riscv.mjs", // the 37 herd7 RISC-V ifetch tests, Ziccif-only and Ziccid: agreement, time, states
   "./parse.mjs", // scenario parse time per MB of text
+  "./tests.mjs", // the test suite: npm run test:unit and npm test, wall and CPU time
 ];
 
 export function fmt(v) {
