@@ -14,7 +14,8 @@ import { defineConfig } from "vitest/config";
  * leave no global state behind (a test that must change the library's tables works on a copy
  * of its own, see tests/format-parse.test.ts). The kernel's modules import the library as
  * "execmem-lab": in unit that name is the library's source, the one copy the tests import.
- * jupyter and browser keep one process per file (their tests start and kill processes).
+ * jupyter and browser run in child processes (the default pool), also reused from one file to
+ * the next: their tests start and stop processes of their own and leave nothing in the worker.
  */
 const JUPYTER = ["tests/**/*-jupyter.test.ts", "tests/jupyter/**/*.test.ts"];
 const BROWSER = ["tests/**/*-browser.test.ts", "tests/browser/**/*.test.ts"];
@@ -41,8 +42,11 @@ export default defineConfig({
           isolate: false,
         },
       },
-      { extends: true, test: { name: "jupyter", include: JUPYTER } },
-      { extends: true, test: { name: "browser", include: BROWSER, exclude: JUPYTER } },
+      { extends: true, test: { name: "jupyter", include: JUPYTER, isolate: false } },
+      {
+        extends: true,
+        test: { name: "browser", include: BROWSER, exclude: JUPYTER, isolate: false },
+      },
     ],
   },
 });
