@@ -1,3 +1,4 @@
+import { availableParallelism } from "os";
 import { resolve } from "path";
 import { defineConfig } from "vitest/config";
 
@@ -25,9 +26,9 @@ export default defineConfig({
     globalSetup: ["tests/kernel-global-setup.ts"],
     testTimeout: 120_000,
     hookTimeout: 300_000,
-    // Vitest's default on a 2-core machine is one worker; the jupyter and browser tests mostly
-    // wait on the processes they start.
-    maxWorkers: 2,
+    // A worker per core (Vitest's default leaves one core out: one worker on 2 cores); the
+    // jupyter and browser tests spend much of their time waiting on the processes they start.
+    maxWorkers: availableParallelism(),
     projects: [
       {
         extends: true,
