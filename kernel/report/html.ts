@@ -275,7 +275,7 @@ export interface IndexEntry {
   /** Page link relative to the index, "" when there is none. */
   href: string;
   durationMs?: number;
-  /** Of durationMs, the time spent waiting for the kernel to start. */
+  /** Of durationMs, the time spent waiting for the kernel: its start, or its reset if reused. */
   kernelMs?: number;
   failures: { label: string; message: string }[];
   summaries: NotebookSummary[];
