@@ -322,21 +322,26 @@ export async function runNotebooks(opts: RunOptions = {}): Promise<RunResult> {
       kernels[k] ??= start(dirname(queue[k].abs));
     }
   };
-  // Kernels reset after a notebook, by folder (a kernel's working directory is its notebook's):
-  // each resolves to the kernel, or to null if it could not reset (it is shut down then).
+  // Kernels reset after a notebook, by folder (a kernel's working directory is its notebook's).
+  // A kernel that cannot reset is shut down and, if notebooks of its folder are still to run, a
+  // new one started at once, while this notebook's report is written.
   const idle: { cwd: string; kernel: Promise<KernelClient | null> }[] = [];
+  const waiting = new Map<string, number>();
+  for (const l of queue) waiting.set(dirname(l.abs), (waiting.get(dirname(l.abs)) ?? 0) + 1);
   const kernelFor = (cwd: string): Promise<KernelClient> => {
+    waiting.set(cwd, (waiting.get(cwd) ?? 1) - 1);
     const at = idle.findIndex((k) => k.cwd === cwd);
     if (at < 0) return start(cwd);
     const [{ kernel }] = idle.splice(at, 1);
     return kernel.then((k) => k ?? start(cwd));
   };
   const release = (cwd: string, kernel: KernelClient) => {
-    const reset = kernel.reset().then(async (why) => {
+    const reset = kernel.reset().then((why) => {
       if (why === null) return kernel;
-      await kernel.shutdown(500);
-      return null;
+      void kernel.shutdown(500);
+      return (waiting.get(cwd) ?? 0) > 0 ? start(cwd) : null;
     });
+    reset.catch(() => {}); // a replacement that fails to start is reported by its notebook
     idle.push({ cwd, kernel: reset });
   };
   await pool(queue, jobs, async (l, i) => {
@@ -408,7 +413,7 @@ export async function runNotebooks(opts: RunOptions = {}): Promise<RunResult> {
     results.push(result);
     progress.end(result);
   });
-  await Promise.all(idle.map(async (k) => (await k.kernel)?.shutdown(500)));
+  await Promise.all(idle.map(async (k) => (await k.kernel.catch(() => null))?.shutdown(500)));
   progress.close();
   for (const r of results)
     if (r.status === "passed") times[resolve(cwd, r.notebook)] = r.durationMs;
