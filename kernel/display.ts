@@ -445,7 +445,7 @@ export async function startKernel(configPath: string): Promise<StartedKernel> {
   installInterruptHook();
   let node: TslabConverter | undefined;
   let browser: TslabConverter | undefined;
-  // Modules a notebook registers (`//@module` cells, local .ts files it imports) stay compiled in
+  // Modules a notebook registers (`/** @module name */` cells, local .ts files it imports) stay in
   // tslab's converter and executor, which a reset cannot undo.
   let keepsModules = false;
   const convs: ConverterSet = {
@@ -465,9 +465,13 @@ export async function startKernel(configPath: string): Promise<StartedKernel> {
   };
   const executor = t.createExecutor(process.cwd(), convs, createExecutorConsole(currentExecution));
   const handler = new t.JupyterHandlerImpl(executor, false);
-  if (typeof handler.execCount !== "number" || typeof handler.execQueue?.reset !== "function")
+  if (
+    typeof handler.execCount !== "number" ||
+    typeof handler.execQueue?.reset !== "function" ||
+    typeof executor.reset !== "function"
+  )
     throw new Error(
-      "execmem-lab kernel: tslab internals changed (JupyterHandlerImpl.execCount, execQueue.reset)",
+      "execmem-lab kernel: tslab internals changed (JupyterHandlerImpl.execCount, execQueue.reset, executor.reset)",
     );
   const server = new t.ZmqServer(handler, configPath);
   const key = () => server.connInfo.key;
