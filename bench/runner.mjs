@@ -62,12 +62,14 @@ export default async function bench() {
     } finally {
       delete process.env.EXECMEM_LAB_KERNEL_SNAPSHOT;
     }
-    // A kernel started ahead, as the runner does for every notebook after the first ones of a
-    // run: the notebook starts once the kernel is up (it has had the time of an earlier notebook).
+    // A kernel started ahead, as the runner does with --no-kernel-reuse for every notebook after
+    // the first ones of a run: the notebook starts once the kernel is up and has had the time of
+    // an earlier notebook (a second here: a kernel warms its converter once idle for 0.5 s).
     const { KernelClient } = require(join(root, "kernel", "dist", "runner", "client.js"));
     for (let i = 0; i < runs; i++) {
       const kernel = KernelClient.start({ cwd: dir });
       await kernel;
+      await new Promise((r) => setTimeout(r, 1000));
       const r = await runNotebook(path, trivial("c1"), { timeoutMs: 60_000, kernel });
       if (r.failures.length) throw new Error(`bench notebook failed: ${JSON.stringify(r.failures)}`);
       const first = r.cells.find((c) => c.durationMs !== undefined);
