@@ -81,14 +81,40 @@ export class StateStore {
     const last = new Uint8Array(4);
     last.fill(255, 0, size - (this.words - 1) * 4);
     this.lastMask = new Int32Array(last.buffer)[0];
-    this.arena32 = new Int32Array(this.words * initial);
-    this.arena8 = new Uint8Array(this.arena32.buffer);
+    const spare = StateStore.spare;
+    if (spare && spare.table.length === initial * 4 && spare.arena.length >= this.words * initial) {
+      // A released store's buffers: no fresh zeroed allocation per search.
+      StateStore.spare = null;
+      this.arena32 = spare.arena.subarray(0, this.words * initial);
+      this.table = spare.table.fill(-1);
+    } else {
+      this.arena32 = new Int32Array(this.words * initial);
+      this.table = new Int32Array(initial * 4).fill(-1);
+    }
+    this.arena8 = new Uint8Array(this.arena32.buffer, 0, this.arena32.byteLength);
     this.key32 = new Int32Array(this.words);
     this.key8 = new Uint8Array(this.key32.buffer);
     this.view = this.key32;
     this.cap = initial;
-    this.table = new Int32Array(initial * 4).fill(-1);
     this.mask = initial * 2 - 1;
+  }
+  /** Buffers of a released small store, for the next one (searches repeated in a loop or sweep). */
+  private static spare: { arena: Int32Array; table: Int32Array } | null = null;
+  /** The most bytes of arena kept for reuse. */
+  private static readonly SPARE_MAX = 1 << 20;
+  /**
+   * Hands this store's buffers to the next store built (when small enough); the store must not be
+   * used afterwards.
+   */
+  release(): void {
+    const arena = this.arena32;
+    if (arena.buffer.byteLength <= StateStore.SPARE_MAX)
+      StateStore.spare = { arena: new Int32Array(arena.buffer), table: this.table };
+    this.arena32 = new Int32Array(0);
+    this.arena8 = new Uint8Array(0);
+    this.table = new Int32Array(0);
+    this.count = 0;
+    this.cap = 0;
   }
   /** A 32-bit hash of `n` words (multiply-xorshift per word, murmur3's finaliser). */
   static hash(w: Int32Array, n: number): number {

@@ -186,6 +186,7 @@ export function explore(spec: ScenarioSpec, opts: ExploreOptions = {}): Explorat
       if (e) e.count++;
       else groups.set(key, { values, count: 1, labels: pathTo(g, f) });
     }
+    g.store.release();
   }
   const ms = performance.now() - t0;
   bar?.finish(`${states} states${complete ? ", complete" : `, incomplete (${stoppedBy})`}`);

@@ -43,8 +43,13 @@ export abstract class Canonical extends MachineState {
   canonical(t: Uint8Array): Uint8Array {
     const L = this.layout;
     const nVa = L.nVaSlots;
-    for (let c = 0; c < this.nCpu; c++) {
-      const b = this.gSize + c * this.cpuSize;
+    const nCpu = this.nCpu;
+    const gSize = this.gSize;
+    const cpuSize = this.cpuSize;
+    const liveness = this.liveness;
+    const o = this.o;
+    for (let c = 0; c < nCpu; c++) {
+      const b = gSize + c * cpuSize;
       const n = t[b + SBLEN];
       if (n === 0) t[b + EPOCH] = 0;
       else {
@@ -54,15 +59,15 @@ export abstract class Canonical extends MachineState {
           t[b + EPOCH] -= m;
         }
       }
-      const pipe = b + this.o.pipe;
-      const prank = b + this.o.prank;
-      if (this.liveness) {
+      const pipe = b + o.pipe;
+      const prank = b + o.prank;
+      if (liveness) {
         const steps = this.stepCount[c];
         let pc = t[b + PC];
         if (pc > steps) pc = steps;
         if (this.deadAt[c][pc] !== 0) {
           // No region is live: loops rather than fill(), the ranges are a few bytes.
-          for (let k = b + this.o.tlb; k < prank; k++) t[k] = NONE;
+          for (let k = b + o.tlb; k < prank; k++) t[k] = NONE;
           for (let k = prank, end = prank + nVa; k < end; k++) t[k] = 0;
           continue;
         }
@@ -88,11 +93,11 @@ export abstract class Canonical extends MachineState {
       }
       if (max !== count) this.compressRanks(t, prank);
     }
-    if (this.liveness && !this.a.idc) {
+    if (liveness && !this.a.idc) {
       // Nothing will fetch again: the point of unification no longer matters.
       let anyLive = false;
-      for (let c = 0; c < this.nCpu && !anyLive; c++)
-        anyLive = t[this.gSize + c * this.cpuSize + PC] < this.stepCount[c];
+      for (let c = 0; c < nCpu && !anyLive; c++)
+        anyLive = t[gSize + c * cpuSize + PC] < this.stepCount[c];
       if (!anyLive)
         for (let i = 0; i < L.nCode; i++) t[this.pouOff + i] = this.bit(i, t[L.codeBase + i]);
     }

@@ -346,7 +346,7 @@ export abstract class MachineState {
     }
     const w = this.srcWords;
     if (w === null) this.buf.set(s);
-    else for (let k = 0; k < d.length; k++) d[k] = w[k];
+    else d.set(w);
     return this.buf;
   }
 
