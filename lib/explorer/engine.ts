@@ -210,7 +210,9 @@ export class StateStore {
     }
     this.count = idx + 1;
     const off = idx * words;
-    for (let k = 0; k < n1; k++) arena[off + k] = key[k];
+    // key spans exactly the state's words: one set() beats a loop past a few words.
+    if (n1 > 8) arena.set(key, off);
+    else for (let k = 0; k < n1; k++) arena[off + k] = key[k];
     arena[off + n1] = lastKey;
     table[2 * slot] = idx;
     table[2 * slot + 1] = h;

@@ -18,6 +18,10 @@ export abstract class Effects extends Loads {
     const b = this.base(c);
     const n = s[b + SBLEN];
     if (n > 0 && this.waitsForStores(st.effect)) return;
+    if (st.effect === "clean-to-pou" && !a.idc) {
+      this.cleanToPou(s, c, st, emit);
+      return;
+    }
     const t = this.scratch(s);
     switch (st.effect) {
       case "serialise":
@@ -53,42 +57,6 @@ export abstract class Effects extends Loads {
             else this.icacheReset(t, c, L.codeOfCl[cl]);
           }
         break;
-      case "clean-to-pou": {
-        if (a.idc) break;
-        const cl = this.lineOf(s, st.region, st.line, st.frame);
-        // Ordered after this CPU's earlier stores to the same line.
-        for (let i = 0; i < n; i++) if (L.codeOfCl[cl].includes(s[b + SB + 3 * i])) return;
-        const slots = L.codeOfCl[cl];
-        if (slots.length === 1) {
-          // One successor per version the clean may capture.
-          const ci = slots[0] - L.codeBase;
-          const vs = this.versionSet(ci, s[b + this.o.dcseen + ci] | this.bit(ci, s[slots[0]]));
-          for (let k = 0; k < vs.length; k++) {
-            const u = this.scratch(s);
-            u[b + this.o.pclean + ci] |= this.bit(ci, vs[k]);
-            u[b + PC]++;
-            emit(label(c, K.prog, k), this.canonical(u));
-          }
-          return;
-        }
-        // One successor per combination of captured versions of the line's slots.
-        let combos: number[][] = [[]];
-        for (const loc of L.codeOfCl[cl]) {
-          const ci = loc - L.codeBase;
-          const opts = this.versionsOf(ci, s[b + this.o.dcseen + ci] | this.bit(ci, s[loc]));
-          combos = combos.flatMap((xs) => opts.map((v) => [...xs, v]));
-        }
-        combos.forEach((vs, k) => {
-          const u = this.scratch(s);
-          L.codeOfCl[cl].forEach((loc, j) => {
-            const ci = loc - L.codeBase;
-            u[b + this.o.pclean + ci] |= this.bit(ci, vs[j]);
-          });
-          u[b + PC]++;
-          emit(label(c, K.prog, k), this.canonical(u));
-        });
-        return;
-      }
       case "icache-invalidate-line": {
         // Arm ARM D7.5.9.15: the invalidation completes at any time, and surely by this CPU's
         // next DSB; until then other CPUs may still fetch the versions it removes.
@@ -124,12 +92,57 @@ export abstract class Effects extends Loads {
         for (let d = 0; d < this.nCpu; d++)
           t.fill(NONE, this.base(d) + this.o.tlb, this.base(d) + this.o.tlb + L.pages.length);
         break;
+      case "clean-to-pou": // with CTR_EL0.IDC: nothing to clean
       case "clean-to-poc": // data observers only (lib/arch/types.ts)
       case "none":
         break;
     }
     t[b + PC]++;
     emit(label(c, K.prog, 0), this.canonical(t));
+  }
+
+  /** DC CVAU: one successor per combination of versions the clean may capture. */
+  private cleanToPou(
+    s: Uint8Array,
+    c: number,
+    st: Extract<Step, { k: "effect" }>,
+    emit: Emit,
+  ): void {
+    const L = this.layout;
+    const b = this.base(c);
+    const n = s[b + SBLEN];
+    const cl = this.lineOf(s, st.region, st.line, st.frame);
+    // Ordered after this CPU's earlier stores to the same line.
+    for (let i = 0; i < n; i++) if (L.codeOfCl[cl].includes(s[b + SB + 3 * i])) return;
+    const slots = L.codeOfCl[cl];
+    if (slots.length === 1) {
+      // One successor per version the clean may capture.
+      const ci = slots[0] - L.codeBase;
+      const vs = this.versionSet(ci, s[b + this.o.dcseen + ci] | this.bit(ci, s[slots[0]]));
+      for (let k = 0; k < vs.length; k++) {
+        const u = this.scratch(s);
+        u[b + this.o.pclean + ci] |= this.bit(ci, vs[k]);
+        u[b + PC]++;
+        emit(label(c, K.prog, k), this.canonical(u));
+      }
+      return;
+    }
+    // One successor per combination of captured versions of the line's slots.
+    let combos: number[][] = [[]];
+    for (const loc of L.codeOfCl[cl]) {
+      const ci = loc - L.codeBase;
+      const opts = this.versionsOf(ci, s[b + this.o.dcseen + ci] | this.bit(ci, s[loc]));
+      combos = combos.flatMap((xs) => opts.map((v) => [...xs, v]));
+    }
+    combos.forEach((vs, k) => {
+      const u = this.scratch(s);
+      L.codeOfCl[cl].forEach((loc, j) => {
+        const ci = loc - L.codeBase;
+        u[b + this.o.pclean + ci] |= this.bit(ci, vs[j]);
+      });
+      u[b + PC]++;
+      emit(label(c, K.prog, k), this.canonical(u));
+    });
   }
 
   /** The effect waits until this CPU's store buffer has drained. */

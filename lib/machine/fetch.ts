@@ -23,6 +23,10 @@ export abstract class FetchSide extends Canonical {
   private readonly setCache: (readonly number[])[][] = [];
   /** Per region: withUnpredictable() of each shared set of versions. */
   private readonly unpredictable: Map<readonly number[], readonly number[]>[] = [];
+  /** The last withUnpredictable() answer, and what it was asked. */
+  private lastOpts: readonly number[] | null = null;
+  private lastRegion = -1;
+  private lastAll: readonly number[] = [];
 
   /**
    * Translation for instruction fetch on CPU c (docs/model.md §TLB): the code slot (or -1 for
@@ -100,6 +104,7 @@ export abstract class FetchSide extends Canonical {
   protected withUnpredictable(ri: number, opts: readonly number[]): readonly number[] {
     const safe = this.a.cmodxSafe;
     if (!safe || opts.length < 2) return opts;
+    if (opts === this.lastOpts && ri === this.lastRegion) return this.lastAll;
     // opts is a shared array (versionSet()): the answer is kept per region and array.
     const known = (this.unpredictable[ri] ??= new Map());
     let all = known.get(opts);
@@ -108,6 +113,9 @@ export abstract class FetchSide extends Canonical {
       all = opts.every((v) => safe.includes(r.insn.get(v) ?? "code")) ? opts : [...opts, UNPRED];
       known.set(opts, all);
     }
+    this.lastOpts = opts;
+    this.lastRegion = ri;
+    this.lastAll = all;
     return all;
   }
 

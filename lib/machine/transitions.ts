@@ -31,6 +31,8 @@ export abstract class Transitions extends Calls {
   private readonly twinOf = this.twinsOf();
   /** Twins on, and some CPU has one. */
   private readonly anyTwin = this.twinOf.some((d) => d >= 0);
+  /** Partial-order reduction on, and some step may be local. */
+  private readonly anyLocal = this.partialOrder && this.mayBeLocal.some((m) => m.includes(1));
   /** Per CPU: the transitions it had in the current successors() call. */
   private readonly emittedBy = new Int32Array(this.nCpu);
   private emitted = 0;
@@ -63,7 +65,7 @@ export abstract class Transitions extends Calls {
    */
   successors(s: Uint8Array, emit: Emit): number {
     const L = this.layout;
-    if (this.partialOrder) {
+    if (this.anyLocal) {
       // An ample set of one local step (always enabled, independent of every other transition,
       // invisible until the end; forward only, so no cycle can postpone the others forever).
       for (let c = 0; c < this.nCpu; c++) {
