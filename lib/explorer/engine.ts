@@ -198,6 +198,7 @@ export class StateStore {
       if (table[2 * slot + 1] === h) {
         const off = j * words;
         let k = 0;
+        while (k + 1 < n1 && arena[off + k] === key[k] && arena[off + k + 1] === key[k + 1]) k += 2;
         while (k < n1 && arena[off + k] === key[k]) k++;
         if (k === n1 && arena[off + n1] === lastKey) return j;
       }
