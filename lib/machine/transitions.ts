@@ -113,16 +113,16 @@ export abstract class Transitions extends Calls {
     const inStop = (s[b + STOPF] & 1) !== 0;
     // A call is one instruction stream: interrupts and IPIs are taken at its boundaries, or
     // between its lines when the region declares each line an instruction (interruptible).
-    const cur = cpu.steps[pc];
+    const cur = isDone ? undefined : cpu.steps[pc];
     const midCall = s[b + CSLOT] > 0 && !(cur?.k === "call" && L.regions[cur.region].interruptible);
     // Program step (not while the CPU spins in a stop_machine() handler).
     if (
-      !isDone &&
+      cur !== undefined &&
       !inStop &&
-      !this.waitsForLoad(s, c, cpu.steps[pc]) &&
-      (this.acquireAt[c][pc] === 0 || !this.acquireWaits(s, c, cpu.steps[pc]))
+      !this.waitsForLoad(s, c, cur) &&
+      (this.acquireAt[c][pc] === 0 || !this.acquireWaits(s, c, cur))
     )
-      this.programStep(s, c, cpu.steps[pc], emit);
+      this.programStep(s, c, cur, emit);
     // A pending load is performed (reads memory or its own newest buffered store).
     if (!a.loadsInOrder && s[b + this.o.pload] !== 0) {
       const t = this.scratch(s);
