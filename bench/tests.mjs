@@ -27,12 +27,14 @@ function run(script) {
   const r = spawnSync("npm", ["run", "--silent", script], {
     cwd: ROOT,
     encoding: "utf8",
-    env: { ...process.env, FORCE_COLOR: "0" },
+    env: { ...process.env, FORCE_COLOR: "0", NO_COLOR: "1" },
     maxBuffer: 64 << 20,
   });
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = childCpu() - cpu0;
-  const out = `${r.stdout}${r.stderr}`;
+  // Colour codes stripped in case a reporter colours anyway.
+  // eslint-disable-next-line no-control-regex
+  const out = `${r.stdout}${r.stderr}`.replace(/\x1b\[[0-9;]*m/g, "");
   const m = /Tests\s+(.*\(\d+\))/.exec(out);
   if (r.status !== 0) {
     const tail = out.trim().split("\n").slice(-15).join("\n");

@@ -390,23 +390,30 @@ export function assertFigure(x: unknown, where = "figure"): asserts x is FigureJ
   }
 }
 
+/** Where figures are drawn: a browser of their own, or pages of an open renderer's browser. */
+export interface RendererOption {
+  /** Draw on new pages of this renderer's browser (closed afterwards) instead of starting one. */
+  renderer?: FigureRenderer;
+}
+
 /**
  * Renders many figures with one browser and `pages` pages drawing at once (default: the core
  * count, at most 4, at most one per figure); images in the same order.
  */
 export async function renderFigures(
   figures: readonly FigureJSON[],
-  opts: RenderOptions & BrowserOptions & { pages?: number } = {},
+  opts: RenderOptions & BrowserOptions & RendererOption & { pages?: number } = {},
 ): Promise<Buffer[]> {
   figures.forEach((f, i) => assertFigure(f, `renderFigures: figures[${i}]`));
   const pages = Math.max(
     1,
     Math.min(opts.pages ?? Math.min(4, availableParallelism()), figures.length),
   );
-  const first = await FigureRenderer.open(opts);
+  const first = opts.renderer ? await opts.renderer.newPage() : await FigureRenderer.open(opts);
+  const more: Promise<FigureRenderer>[] = [];
   try {
     // The other pages load plotly.js while the first one already draws.
-    const more = Array.from({ length: pages - 1 }, () => first.newPage());
+    for (let k = 1; k < pages; k++) more.push(first.newPage());
     const out: Buffer[] = new Array<Buffer>(figures.length);
     let next = 0;
     const work = async (r: FigureRenderer) => {
@@ -419,6 +426,7 @@ export async function renderFigures(
     await Promise.all([work(first), ...started]);
     return out;
   } finally {
+    await Promise.all(more.map((p) => p.then((r) => r.close()).catch(() => undefined)));
     await first.close();
   }
 }
@@ -435,7 +443,7 @@ export function formatOf(out: string): ImageFormat {
 export async function renderFile(
   input: string,
   output: string,
-  opts: RenderOptions & BrowserOptions = {},
+  opts: RenderOptions & BrowserOptions & RendererOption = {},
 ): Promise<void> {
   const format = formatOf(output);
   let fig: unknown;

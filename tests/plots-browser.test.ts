@@ -123,13 +123,14 @@ describe.runIf(browser || process.env.CI)("figures in headless Chromium", () => 
     const imgs = await renderFigures(list, { format: "png", pages: 3 });
     expect(imgs).toHaveLength(4);
     imgs.forEach((b, i) => expect(PNG.sync.read(b).width).toBe(list[i].layout.width));
-    // Pages drawing at once give each figure's image in its place, as one page does.
-    const one = await renderFigures(list, { format: "png", pages: 1 });
+    // Pages drawing at once give each figure's image in its place, as one page does (here a
+    // page of the open browser: a renderer's browser serves renderFigures and renderFile too).
+    const one = await renderFigures(list, { format: "png", pages: 1, renderer: r });
     imgs.forEach((b, i) => expect(pixelDiff(b, one[i]), `figure ${i}`).toBeLessThan(0.01));
     const dir = mkdtempSync(join(tmpdir(), "execmem-lab-render-"));
     try {
       writeFileSync(join(dir, "f.json"), JSON.stringify(figs.scaling));
-      await renderFile(join(dir, "f.json"), join(dir, "f.svg"));
+      await renderFile(join(dir, "f.json"), join(dir, "f.svg"), { renderer: r });
       expect(readFileSync(join(dir, "f.svg"), "utf8")).toContain("text_poke_bp");
       await expect(renderFile(join(dir, "f.json"), join(dir, "f.jpg"))).rejects.toThrow(
         /\.png or \.svg/,
@@ -138,6 +139,9 @@ describe.runIf(browser || process.env.CI)("figures in headless Chromium", () => 
       await expect(renderFile(join(dir, "bad.json"), join(dir, "bad.png"))).rejects.toThrow(
         /plotly figure/,
       );
+      // The pages it borrowed are closed again; the renderer's own page remains.
+      const page = (r as unknown as { page: import("playwright-core").Page }).page;
+      expect(page.context().pages()).toEqual([page]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

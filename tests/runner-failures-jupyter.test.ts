@@ -4,6 +4,8 @@ import { join } from "path";
 import { describe, expect, it } from "vitest";
 import { CLI, ROOT, runCli, tempDir } from "./kernel-support";
 
+// Each test runs its own CLI (own folder, own kernel): most run concurrently, as they mostly wait.
+
 const fx = (name: string) => `tests/fixtures/runner/${name}.ipynb`;
 
 function readJson<T>(path: string): T {
@@ -34,24 +36,39 @@ function expectFailedReport(out: string, name: string, message: RegExp) {
 }
 
 describe("runner failure paths", () => {
-  it("a throwing cell fails the run naming notebook, cell and error, and stops the notebook", async () => {
-    const r = await run("throws");
+  // Alone: kernels starting meanwhile could make its first cell outlast the 2 s timeout.
+  it("a cell running past the per-cell timeout is stopped and fails the run", async () => {
+    const t0 = Date.now();
+    const r = await run("timeout", "--timeout", "2");
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(
-      `FAILED ${fx("throws")}, cell 3 [id cell-3] ("function boom(): never {"): RangeError: boom from the fixture`,
+      `FAILED ${fx("timeout")}, cell 2 [id cell-2] ("while (true) {}"): cell timed out after 2 s`,
     );
-    expectFailedReport(r.out, "throws", /RangeError: boom from the fixture/);
-    const nb = readJson<{
-      cells: { outputs?: { output_type: string }[]; execution_count?: number | null }[];
-    }>(join(r.out, "throws.ipynb"));
-    expect(nb.cells[2].outputs?.map((o) => o.output_type)).toEqual(["error"]);
-    expect(nb.cells[3].execution_count).toBeNull(); // never ran
-    expect(readFileSync(join(r.out, "throws.html"), "utf8")).toContain(
-      "not executed: an earlier cell failed",
-    );
+    expect(Date.now() - t0).toBeLessThan(60_000);
+    expectFailedReport(r.out, "timeout", /cell timed out after 2 s/);
   });
 
-  it("a TypeScript type error fails the run with the diagnostic", async () => {
+  it.concurrent(
+    "a throwing cell fails the run naming notebook, cell and error, and stops the notebook",
+    async () => {
+      const r = await run("throws");
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(
+        `FAILED ${fx("throws")}, cell 3 [id cell-3] ("function boom(): never {"): RangeError: boom from the fixture`,
+      );
+      expectFailedReport(r.out, "throws", /RangeError: boom from the fixture/);
+      const nb = readJson<{
+        cells: { outputs?: { output_type: string }[]; execution_count?: number | null }[];
+      }>(join(r.out, "throws.ipynb"));
+      expect(nb.cells[2].outputs?.map((o) => o.output_type)).toEqual(["error"]);
+      expect(nb.cells[3].execution_count).toBeNull(); // never ran
+      expect(readFileSync(join(r.out, "throws.html"), "utf8")).toContain(
+        "not executed: an earlier cell failed",
+      );
+    },
+  );
+
+  it.concurrent("a TypeScript type error fails the run with the diagnostic", async () => {
     const r = await run("type-error");
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(
@@ -65,36 +82,31 @@ describe("runner failure paths", () => {
     );
   });
 
-  it("a cell running past the per-cell timeout is stopped and fails the run", async () => {
-    const t0 = Date.now();
-    const r = await run("timeout", "--timeout", "2");
-    expect(r.status).toBe(1);
-    expect(r.stderr).toContain(
-      `FAILED ${fx("timeout")}, cell 2 [id cell-2] ("while (true) {}"): cell timed out after 2 s`,
-    );
-    expect(Date.now() - t0).toBeLessThan(60_000);
-    expectFailedReport(r.out, "timeout", /cell timed out after 2 s/);
-  });
+  it.concurrent(
+    "an output mismatch in a check-output cell fails the run, and later cells still run",
+    async () => {
+      const r = await run("mismatch");
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(
+        `FAILED ${fx("mismatch")}, cell 1 [id cell-1] ("console.log(6 * 7);"): output check (check-output) failed: ` +
+          `output 1 (stream stdout) differs at line 1: expected "41", got "42"`,
+      );
+      expectFailedReport(r.out, "mismatch", /expected &#34;41&#34;, got &#34;42&#34;/);
+      expect(readFileSync(join(r.out, "mismatch.ipynb"), "utf8")).toContain("after the check");
+    },
+  );
 
-  it("an output mismatch in a check-output cell fails the run, and later cells still run", async () => {
-    const r = await run("mismatch");
-    expect(r.status).toBe(1);
-    expect(r.stderr).toContain(
-      `FAILED ${fx("mismatch")}, cell 1 [id cell-1] ("console.log(6 * 7);"): output check (check-output) failed: ` +
-        `output 1 (stream stdout) differs at line 1: expected "41", got "42"`,
-    );
-    expectFailedReport(r.out, "mismatch", /expected &#34;41&#34;, got &#34;42&#34;/);
-    expect(readFileSync(join(r.out, "mismatch.ipynb"), "utf8")).toContain("after the check");
-  });
+  it.concurrent(
+    "a missing notebook is an input error: exit 2, named, nothing written",
+    async () => {
+      const r = await run("does-not-exist");
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain(`execmem-lab: ${fx("does-not-exist")}: notebook not found`);
+      expect(existsSync(join(r.out, "index.html"))).toBe(false);
+    },
+  );
 
-  it("a missing notebook is an input error: exit 2, named, nothing written", async () => {
-    const r = await run("does-not-exist");
-    expect(r.status).toBe(2);
-    expect(r.stderr).toContain(`execmem-lab: ${fx("does-not-exist")}: notebook not found`);
-    expect(existsSync(join(r.out, "index.html"))).toBe(false);
-  });
-
-  it("a notebook that is not JSON is an input error naming the file", async () => {
+  it.concurrent("a notebook that is not JSON is an input error naming the file", async () => {
     const r = await runCli([
       "run",
       "tests/fixtures/runner/../../kernel-support.ts",
@@ -105,67 +117,83 @@ describe("runner failure paths", () => {
     expect(r.stderr).toMatch(/tests\/kernel-support\.ts: not valid JSON/);
   });
 
-  it("an undeclared parameter is an input error naming the parameters cell's notebook", async () => {
-    const r = await run("params", "-p", "nope", "1");
-    expect(r.status).toBe(2);
-    expect(r.stderr).toContain(
-      `parameter nope is not declared (let/const nope = ...) in the cell tagged "parameters" of ${fx("params")}`,
-    );
-  });
+  it.concurrent(
+    "an undeclared parameter is an input error naming the parameters cell's notebook",
+    async () => {
+      const r = await run("params", "-p", "nope", "1");
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain(
+        `parameter nope is not declared (let/const nope = ...) in the cell tagged "parameters" of ${fx("params")}`,
+      );
+    },
+  );
 });
 
 describe("runner success paths", () => {
-  it("check-output cells pass when outputs match after sanitising volatile parts", async () => {
-    const r = await run("checks-pass");
-    expect(r.stderr).not.toContain("FAILED");
-    expect(r.status).toBe(0);
-    expect(r.stdout).toContain("1 of 1 notebooks passed");
-  });
+  it.concurrent(
+    "check-output cells pass when outputs match after sanitising volatile parts",
+    async () => {
+      const r = await run("checks-pass");
+      expect(r.stderr).not.toContain("FAILED");
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain("1 of 1 notebooks passed");
+    },
+  );
 
-  it("-p NAME VALUE injects a parameters cell after the cell tagged parameters", async () => {
-    const r = await run(
-      "params",
-      "-p",
-      "count",
-      "5",
-      "-p",
-      "label",
-      "hi there",
-      "-p",
-      "verbose",
-      "true",
-    );
-    expect(r.status).toBe(0);
-    const nb = readJson<{
-      cells: { source: string[]; metadata: { tags?: string[] }; outputs?: { text?: string[] }[] }[];
-    }>(join(r.out, "params.ipynb"));
-    expect(nb.cells[1].metadata.tags).toEqual(["injected-parameters"]);
-    expect(nb.cells[1].source.join("")).toContain(
-      'let count = 5;\nlet label = "hi there";\nlet verbose = true;',
-    );
-    expect(nb.cells[2].outputs?.[0].text?.join("")).toBe(
-      "count=5 (number) label=hi there verbose=true\n",
-    );
-  });
+  it.concurrent(
+    "-p NAME VALUE injects a parameters cell after the cell tagged parameters",
+    async () => {
+      const r = await run(
+        "params",
+        "-p",
+        "count",
+        "5",
+        "-p",
+        "label",
+        "hi there",
+        "-p",
+        "verbose",
+        "true",
+      );
+      expect(r.status).toBe(0);
+      const nb = readJson<{
+        cells: {
+          source: string[];
+          metadata: { tags?: string[] };
+          outputs?: { text?: string[] }[];
+        }[];
+      }>(join(r.out, "params.ipynb"));
+      expect(nb.cells[1].metadata.tags).toEqual(["injected-parameters"]);
+      expect(nb.cells[1].source.join("")).toContain(
+        'let count = 5;\nlet label = "hi there";\nlet verbose = true;',
+      );
+      expect(nb.cells[2].outputs?.[0].text?.join("")).toBe(
+        "count=5 (number) label=hi there verbose=true\n",
+      );
+    },
+  );
 
-  it("runs several notebooks in parallel, one kernel process each, and indexes their summaries", async () => {
-    const out = tempDir("runner");
-    const r = await runCli([
-      "run",
-      fx("summary"),
-      fx("params"),
-      "--out",
-      out,
-      "--no-progress",
-      "--jobs",
-      "2",
-    ]);
-    expect(r.status).toBe(0);
-    const index = readFileSync(join(out, "index.html"), "utf8");
-    expect(index).toContain("<td>A0</td><td>a fixture claim</td><td>a fixture finding</td>");
-    expect(index).toContain('href="summary.html"');
-    expect(readFileSync(join(out, "summary.html"), "utf8")).toContain('href="params.html"');
-  });
+  it.concurrent(
+    "runs several notebooks in parallel, one kernel process each, and indexes their summaries",
+    async () => {
+      const out = tempDir("runner");
+      const r = await runCli([
+        "run",
+        fx("summary"),
+        fx("params"),
+        "--out",
+        out,
+        "--no-progress",
+        "--jobs",
+        "2",
+      ]);
+      expect(r.status).toBe(0);
+      const index = readFileSync(join(out, "index.html"), "utf8");
+      expect(index).toContain("<td>A0</td><td>a fixture claim</td><td>a fixture finding</td>");
+      expect(index).toContain('href="summary.html"');
+      expect(readFileSync(join(out, "summary.html"), "utf8")).toContain('href="params.html"');
+    },
+  );
 });
 
 describe("runner interrupted", () => {
@@ -216,7 +244,7 @@ describe("runner interrupted", () => {
     return false;
   }
 
-  it("Ctrl-C stops the run with status 130 and kills its kernels", async () => {
+  it.concurrent("Ctrl-C stops the run with status 130 and kills its kernels", async () => {
     const run = await startStuckRun();
     run.child.kill("SIGINT");
     expect(await run.exited).toBe(130);
@@ -224,10 +252,13 @@ describe("runner interrupted", () => {
     expect(await gone(run.kernels[0])).toBe(true);
   });
 
-  it("a kernel stuck in a synchronous loop exits when the runner is SIGKILLed", async () => {
-    const run = await startStuckRun();
-    run.child.kill("SIGKILL");
-    await run.exited;
-    expect(await gone(run.kernels[0])).toBe(true);
-  });
+  it.concurrent(
+    "a kernel stuck in a synchronous loop exits when the runner is SIGKILLed",
+    async () => {
+      const run = await startStuckRun();
+      run.child.kill("SIGKILL");
+      await run.exited;
+      expect(await gone(run.kernels[0])).toBe(true);
+    },
+  );
 });
