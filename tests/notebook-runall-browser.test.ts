@@ -337,40 +337,27 @@ describe.skipIf(skip)(title, () => {
     return shown;
   }
 
-  // The notebooks run at once, each in its own page and kernel: the tests mostly wait.
-  it.concurrent(
-    "a notebook of markers: every output, synchronous or late, lands in its own cell",
-    async () => {
-      // Stated, not taken from the headless runner: it sends the next cell only once a cell is
-      // idle, so it does not see cell 1's late display.
-      const shown = await check(join(FIXTURES, "jupyter", "markers.ipynb"), 120_000, [
-        { outputs: 2, figures: 0 }, // display, result
-        { outputs: 2, figures: 0 }, // late display (timer), result
-        { outputs: 2, figures: 1 }, // progress bar, figure as the result
-        { outputs: 2, figures: 1 }, // display after await, figure display
-        { outputs: 1, figures: 0 }, // result (and a log line)
-      ]);
-      expect(shown[1].text).toContain(`${MARKER}1 late display`);
-      expect(shown[2].text).toContain(`${MARKER}2 progress`);
-      expect(shown[3].text).toContain(`${MARKER}3 display after await`);
-      expect(shown[4].text).toContain(`${MARKER}4 log`);
-    },
-    300_000,
-  );
+  it("a notebook of markers: every output, synchronous or late, lands in its own cell", async () => {
+    // Stated, not taken from the headless runner: it sends the next cell only once a cell is
+    // idle, so it does not see cell 1's late display.
+    const shown = await check(join(FIXTURES, "jupyter", "markers.ipynb"), 120_000, [
+      { outputs: 2, figures: 0 }, // display, result
+      { outputs: 2, figures: 0 }, // late display (timer), result
+      { outputs: 2, figures: 1 }, // progress bar, figure as the result
+      { outputs: 2, figures: 1 }, // display after await, figure display
+      { outputs: 1, figures: 0 }, // result (and a log line)
+    ]);
+    expect(shown[1].text).toContain(`${MARKER}1 late display`);
+    expect(shown[2].text).toContain(`${MARKER}2 progress`);
+    expect(shown[3].text).toContain(`${MARKER}3 display after await`);
+    expect(shown[4].text).toContain(`${MARKER}4 log`);
+  }, 300_000);
 
-  it.concurrent(
-    "00-tour: Run All puts every output in its own cell and draws every figure",
-    async () => {
-      await check(join(ROOT, "notebooks", "00-tour.ipynb"), 240_000);
-    },
-    600_000,
-  );
+  it("00-tour: Run All puts every output in its own cell and draws every figure", async () => {
+    await check(join(ROOT, "notebooks", "00-tour.ipynb"), 240_000);
+  }, 600_000);
 
-  it.concurrent(
-    "A11: Run All puts every output in its own cell and draws every figure",
-    async () => {
-      await check(join(ROOT, "notebooks", "A11-song-four-measures.ipynb"), 240_000);
-    },
-    600_000,
-  );
+  it("A11: Run All puts every output in its own cell and draws every figure", async () => {
+    await check(join(ROOT, "notebooks", "A11-song-four-measures.ipynb"), 240_000);
+  }, 600_000);
 });
