@@ -23,6 +23,14 @@ async function run(name: string, ...extra: string[]) {
   return { ...r, out };
 }
 
+/** Run a fixture that must fail: exit status 1, and stderr names the notebook and `where`. */
+async function runFailing(name: string, where: string, ...extra: string[]) {
+  const r = await run(name, ...extra);
+  expect(r.status).toBe(1);
+  expect(r.stderr).toContain(`FAILED ${fx(name)}, ${where}`);
+  return r;
+}
+
 function expectFailedReport(out: string, name: string, message: RegExp) {
   const html = readFileSync(join(out, `${name}.html`), "utf8");
   expect(html).toContain('class="banner failed"');
@@ -39,10 +47,11 @@ describe("runner failure paths", () => {
   // Alone: kernels starting meanwhile could make its first cell outlast the 2 s timeout.
   it("a cell running past the per-cell timeout is stopped and fails the run", async () => {
     const t0 = Date.now();
-    const r = await run("timeout", "--timeout", "2");
-    expect(r.status).toBe(1);
-    expect(r.stderr).toContain(
-      `FAILED ${fx("timeout")}, cell 2 [id cell-2] ("while (true) {}"): cell timed out after 2 s`,
+    const r = await runFailing(
+      "timeout",
+      `cell 2 [id cell-2] ("while (true) {}"): cell timed out after 2 s`,
+      "--timeout",
+      "2",
     );
     expect(Date.now() - t0).toBeLessThan(60_000);
     expectFailedReport(r.out, "timeout", /cell timed out after 2 s/);
@@ -51,10 +60,9 @@ describe("runner failure paths", () => {
   it.concurrent(
     "a throwing cell fails the run naming notebook, cell and error, and stops the notebook",
     async () => {
-      const r = await run("throws");
-      expect(r.status).toBe(1);
-      expect(r.stderr).toContain(
-        `FAILED ${fx("throws")}, cell 3 [id cell-3] ("function boom(): never {"): RangeError: boom from the fixture`,
+      const r = await runFailing(
+        "throws",
+        `cell 3 [id cell-3] ("function boom(): never {"): RangeError: boom from the fixture`,
       );
       expectFailedReport(r.out, "throws", /RangeError: boom from the fixture/);
       const nb = readJson<{
@@ -69,10 +77,9 @@ describe("runner failure paths", () => {
   );
 
   it.concurrent("a TypeScript type error fails the run with the diagnostic", async () => {
-    const r = await run("type-error");
-    expect(r.status).toBe(1);
-    expect(r.stderr).toContain(
-      `FAILED ${fx("type-error")}, cell 2 [id cell-2] ("const s: number = \\"not a number\\";"): ` +
+    const r = await runFailing(
+      "type-error",
+      `cell 2 [id cell-2] ("const s: number = \\"not a number\\";"): ` +
         `TypeScriptError: 1:7 - Type 'string' is not assignable to type 'number'.`,
     );
     expectFailedReport(
@@ -85,10 +92,9 @@ describe("runner failure paths", () => {
   it.concurrent(
     "an output mismatch in a check-output cell fails the run, and later cells still run",
     async () => {
-      const r = await run("mismatch");
-      expect(r.status).toBe(1);
-      expect(r.stderr).toContain(
-        `FAILED ${fx("mismatch")}, cell 1 [id cell-1] ("console.log(6 * 7);"): output check (check-output) failed: ` +
+      const r = await runFailing(
+        "mismatch",
+        `cell 1 [id cell-1] ("console.log(6 * 7);"): output check (check-output) failed: ` +
           `output 1 (stream stdout) differs at line 1: expected "41", got "42"`,
       );
       expectFailedReport(r.out, "mismatch", /expected &#34;41&#34;, got &#34;42&#34;/);

@@ -19,7 +19,7 @@ export abstract class Effects extends Loads {
     const n = s[b + SBLEN];
     if (n > 0 && this.waitsForStores(st.effect)) return;
     if (st.effect === "clean-to-pou" && !a.idc) {
-      this.cleanToPou(s, c, st, emit);
+      this.cleanToPou(s, c, b, n, this.lineOf(s, st.region, st.line, st.frame), emit);
       return;
     }
     const t = this.scratch(s);
@@ -101,17 +101,12 @@ export abstract class Effects extends Loads {
     emit(label(c, K.prog, 0), this.canonical(t));
   }
 
-  /** DC CVAU: one successor per combination of versions the clean may capture. */
-  private cleanToPou(
-    s: Uint8Array,
-    c: number,
-    st: Extract<Step, { k: "effect" }>,
-    emit: Emit,
-  ): void {
+  /**
+   * DC CVAU of code line `cl` by CPU `c` (state block at `b`, `n` stores buffered): one successor
+   * per combination of versions the clean may capture.
+   */
+  private cleanToPou(s: Uint8Array, c: number, b: number, n: number, cl: number, emit: Emit) {
     const L = this.layout;
-    const b = this.base(c);
-    const n = s[b + SBLEN];
-    const cl = this.lineOf(s, st.region, st.line, st.frame);
     // Ordered after this CPU's earlier stores to the same line.
     for (let i = 0; i < n; i++) if (L.codeOfCl[cl].includes(s[b + SB + 3 * i])) return;
     const slots = L.codeOfCl[cl];
