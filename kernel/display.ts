@@ -37,6 +37,7 @@ import {
 } from "execmem-lab";
 import type { DisplayHook, DisplayOptions, InterruptHook, MimeBundle } from "execmem-lab";
 import { withPlotlyFallback } from "./plotly";
+import { type ShorthandParser, convertExpanded } from "./shorthand";
 import {
   RESET_REPLY,
   RESET_REQUEST,
@@ -272,6 +273,8 @@ interface TslabInternals {
   createExecutor(rootDir: string, convs: ConverterSet, console: ExecutorConsole): TslabExecutor;
   ZmqServer: new (handler: TslabHandler, configPath: string) => TslabServer;
   JupyterHandlerImpl: new (executor: TslabExecutor, isJs: boolean) => TslabHandler;
+  /** The TypeScript compiler tslab compiles cells with (@tslab/typescript-for-tslab). */
+  typescript: ShorthandParser;
 }
 
 /** Load tslab's internals, failing with a clear message if they are not what we rely on. */
@@ -281,6 +284,10 @@ export function loadTslab(): TslabInternals {
   const converter = require("tslab/dist/converter") as Partial<TslabInternals>;
   const executor = require("tslab/dist/executor") as Partial<TslabInternals>;
   const jupyter = require("tslab/dist/jupyter") as Partial<TslabInternals>;
+  const tsPath = require.resolve("@tslab/typescript-for-tslab", {
+    paths: [require.resolve("tslab/package.json")],
+  });
+  const typescript = require(tsPath) as ShorthandParser;
   /* eslint-enable @typescript-eslint/no-require-imports */
   const internals = {
     version,
@@ -288,6 +295,7 @@ export function loadTslab(): TslabInternals {
     createExecutor: executor.createExecutor,
     ZmqServer: jupyter.ZmqServer,
     JupyterHandlerImpl: jupyter.JupyterHandlerImpl,
+    typescript,
   };
   checkTslabContract(internals);
   return internals as TslabInternals;
@@ -315,6 +323,9 @@ export function checkTslabContract(t: Partial<TslabInternals>): void {
         problems.push(`jupyter.JupyterHandlerImpl.prototype.${m} missing`);
       }
     }
+  }
+  for (const f of ["createSourceFile", "forEachChild", "isShorthandPropertyAssignment"] as const) {
+    if (typeof t.typescript?.[f] !== "function") problems.push(`typescript.${f} missing`);
   }
   if (problems.length > 0) {
     throw new Error(
@@ -450,13 +461,13 @@ export async function startKernel(configPath: string): Promise<StartedKernel> {
   let keepsModules = false;
   const convs: ConverterSet = {
     get node() {
-      return (node ??= watchModules(t.createConverter({ isJS: false, isBrowser: false }), () => {
+      return (node ??= watchModules(createCellConverter(t, false), () => {
         keepsModules = true;
       }));
     },
     get browser() {
       keepsModules = true;
-      return (browser ??= t.createConverter({ isJS: false, isBrowser: true }));
+      return (browser ??= createCellConverter(t, true));
     },
     close() {
       node?.close();
@@ -597,6 +608,14 @@ export async function startKernel(configPath: string): Promise<StartedKernel> {
   };
   return { server, executor, baseline };
 }
+
+/** tslab's converter, with shorthand properties written out (kernel/shorthand.ts). */
+export function createCellConverter(t: TslabInternals, isBrowser: boolean): TslabConverter {
+  const conv = t.createConverter({ isJS: false, isBrowser });
+  conv.convert = convertExpanded(t.typescript, conv.convert.bind(conv) as TslabConvert);
+  return conv;
+}
+type TslabConvert = (prevDecl: string, src: string) => { diagnostics?: unknown[] } | undefined;
 
 /** Note when a converter compiles a module that stays registered (see startKernel). */
 function watchModules(conv: TslabConverter, registered: () => void): TslabConverter {

@@ -4,7 +4,8 @@
  * and diagnostics -> error(...) in a known format).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TSLAB_VERSION, checkTslabContract, loadTslab } from "../kernel/display";
+import { TSLAB_VERSION, checkTslabContract, createCellConverter, loadTslab } from "../kernel/display";
+import { expandShorthand } from "../kernel/shorthand";
 
 describe("tslab contract of kernel/display.ts", () => {
   it("tslab is the version the display layer was written against, with the internals it uses", () => {
@@ -16,6 +17,9 @@ describe("tslab contract of kernel/display.ts", () => {
     expect(() => checkTslabContract({ ...t, ZmqServer: undefined })).toThrow(
       /jupyter\.ZmqServer missing/,
     );
+    expect(() => checkTslabContract({ ...t, typescript: undefined })).toThrow(
+      /typescript\.createSourceFile missing/,
+    );
   });
 
   // One converter for both executions below (creating one is most of this file's time).
@@ -24,7 +28,7 @@ describe("tslab contract of kernel/display.ts", () => {
   let ex: ReturnType<ReturnType<typeof loadTslab>["createExecutor"]>;
   beforeAll(() => {
     const t = loadTslab();
-    const conv = t.createConverter({ isJS: false, isBrowser: false });
+    const conv = createCellConverter(t, false);
     const convs = { node: conv, browser: conv, close: () => conv.close() };
     ex = t.createExecutor(process.cwd(), convs, {
       log: (...a: unknown[]) => logged.push(a),
@@ -68,5 +72,29 @@ describe("tslab contract of kernel/display.ts", () => {
     expect(errors).toEqual([]);
     expect(ok).toBe(true);
     expect(logged[0][0]).toBeGreaterThan(10);
+  });
+
+  it("a shorthand property naming an earlier cell's variable refers to it", async () => {
+    logged.length = 0;
+    errors.length = 0;
+    expect(await ex.execute("const cpus = 3;\nlet seen = 0;")).toBe(true);
+    expect(await ex.execute("const o = { cpus, twice: 2 * cpus };\no")).toBe(true);
+    expect(await ex.execute("({ seen = 9 } = { seen: 5 });\nseen")).toBe(true);
+    expect(errors).toEqual([]);
+    expect(logged.map((l) => l[0])).toEqual([{ cpus: 3, twice: 6 }, 5]);
+    // A diagnostic keeps the cell's own positions: `bad` is at column 27 as written.
+    expect(await ex.execute('const s = { cpus }; const bad: number = "s";')).toBe(false);
+    expect(errors).toEqual([
+      ["%s%d:%d - %s", "", 1, 27, "Type 'string' is not assignable to type 'number'."],
+    ]);
+  });
+
+  it("expandShorthand writes out each shorthand property and leaves everything else as written", () => {
+    const ts = loadTslab().typescript;
+    const src = "const { a } = o;\nf({ a, b = 1, ...c, d: e }, { g });\nexport { a };";
+    expect(expandShorthand(ts, src)).toBe(
+      "const { a } = o;\nf({ a: a, b: b = 1, ...c, d: e }, { g: g });\nexport { a };",
+    );
+    expect(expandShorthand(ts, "x = { y: 1 }")).toBe("x = { y: 1 }");
   });
 });
