@@ -4,7 +4,12 @@
  * and diagnostics -> error(...) in a known format).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TSLAB_VERSION, checkTslabContract, createCellConverter, loadTslab } from "../kernel/display";
+import {
+  TSLAB_VERSION,
+  checkTslabContract,
+  createCellConverter,
+  loadTslab,
+} from "../kernel/display";
 import { expandShorthand } from "../kernel/shorthand";
 
 describe("tslab contract of kernel/display.ts", () => {

@@ -69,7 +69,7 @@ import { scenario, explore, publishAndCall } from "execmem-lab";
 // smp_cond_load_acquire(flag, 1) and calls f (publishAndCall builds this pattern).
 function firstScenario(a: string) {
   return publishAndCall(`S1-like on ${a}`, a, {
-    cpus: cpus,
+    cpus,
     publish: (p) => p.text_write("f", "new"), // through the direct map
   }).exists("1:r0=stale");
 }

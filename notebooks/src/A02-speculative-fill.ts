@@ -33,7 +33,7 @@ const archList = arches.split(",").map((a) => a.trim()).filter(Boolean);
 function a2(arch: string, initial: "trap" | "old", mappedFirst: boolean): ScenarioBuilder {
   // CPU1 jumps to f after the flag, with no serialisation.
   const b = publishAndCall(`A2 ${mappedFirst ? "mapped first" : "mapped after"} ${initial} ${arch}`, arch, {
-    cpus: cpus,
+    cpus,
     initial: initial,
     publish: (p) => {
       p.text_write("f", "new", "poke"); // jit_text_write / text_poke_copy

@@ -42,7 +42,7 @@ const CPU1_DOES = Object.keys(BEFORE_RUN) as Cpu1[];
 // f is a chunk of a ROX pack; publishing `prog` makes the program reachable, calling f runs it.
 function bpfCopy(a: string, held: "trap" | "old", cpu1: Cpu1) {
   return publishAndCall(`A6 ${a} ${held} ${cpu1}`, a, {
-    cpus: cpus,
+    cpus,
     flag: "prog",
     initial: held,
     // bpf_arch_text_copy() of each architecture (lib/arch): x86 text_poke_copy() serialises

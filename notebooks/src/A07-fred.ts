@@ -27,7 +27,7 @@ const FIXES = ["interrupt in between", "nothing", "sync_core() on CPU1", "text_p
 type Fix = (typeof FIXES)[number];
 function a7(a: string, held: "trap" | "old", fix: Fix) {
   return publishAndCall(`A7 ${a} ${held} ${fix}`, a, {
-    cpus: cpus,
+    cpus,
     flag: "prog",
     initial: held,
     publish: (p) => {

@@ -82,7 +82,7 @@ function publishVisible(p: Program, n: string) {
 }
 function probe(n: string, pr: Probe) {
   return publishAndCall(`A12 ${n} ${pr.name}`, n, {
-    cpus: cpus,
+    cpus,
     publish: (p) => {
       publishVisible(p, n);
       if (pr.kind === "remote") p.macro(pr.name.replace("() from CPU0", ""));
