@@ -2,7 +2,9 @@
 /**
  * Makes the README's figures from real results (explorer, allocator simulator, cost model) and
  * renders them with headless Chromium, as `execmem-lab render` does. Needs `npm run build`.
- * Usage: node docs/img/make-figures.mjs [--json]   (--json also writes each figure's JSON)
+ * Usage: node docs/img/make-figures.mjs [--json] [--dry-run]
+ *   --json also writes each figure's JSON; --dry-run builds the figures and writes nothing
+ *   (tests/docs-figures.test.ts runs it so the script keeps working).
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -28,7 +30,9 @@ function scenario(name) {
 const s1 = scenario("S1");
 const s11 = scenario("S11");
 const stale = s1.r.outcomes.find((o) => o.values["1:r0"] === "stale");
-const spurious = s11.r.outcomes.find((o) => /spurious-fault/.test(o.key));
+// The EL1 instruction abort CPU1 fetched ahead of set_pte (docs/model.md, S11).
+const oops = s11.r.outcomes.find((o) => o.values["1:r0"] === "oops");
+if (!stale || !oops) throw new Error("make-figures: S1 has no stale outcome or S11 no oops outcome");
 
 const runs = compareAllocators("x86-64", {
   events: 2000,
@@ -60,9 +64,9 @@ const figures = {
     versions: s1.s.regions[0].versions,
     title: "S1 (x86-64): witness of 1:r0=stale",
   }),
-  "residency-s11-spurious-fault": P.residencyHeatmap(spurious.witness, {
+  "residency-s11-oops": P.residencyHeatmap(oops.witness, {
     versions: s11.s.regions[0].versions,
-    title: "S11 (arm64): residency along the spurious-fault witness",
+    title: "S11 (arm64): residency along the witness of 1:r0=oops",
   }),
   fragmentation: P.fragmentationFigure(
     runs.map((r) => P.fragmentationFromRun(r)),
@@ -75,11 +79,15 @@ const figures = {
     title: "Text patching latency against CPU count (cost model, median, p10–p90)",
   }),
   verdicts: P.verdictTable(verdicts, {
-    title: "Which synchronisation is sufficient (MODEL.md scenarios)",
+    title: "Which synchronisation is sufficient (docs/model.md acceptance scenarios)",
   }),
 };
 
 const names = Object.keys(figures);
+if (process.argv.includes("--dry-run")) {
+  for (const n of names) console.log(`${n}: ${figures[n].data.length} traces`);
+  process.exit(0);
+}
 if (process.argv.includes("--json")) {
   for (const n of names) writeFileSync(join(here, `${n}.json`), JSON.stringify(figures[n]));
 }
