@@ -166,24 +166,30 @@ export class StateStore {
     const key = this.keyOf(s);
     const n1 = words - 1;
     const lastKey = key[n1] & this.lastMask;
-    // Two lanes (even and odd words) make two independent multiply chains; the padding of the
-    // last word is masked off.
+    // Four lanes (words i mod 4) make four independent multiply chains; the padding of the last
+    // word is masked off.
     let h1 = 0x811c9dc5 ^ words;
-    let h2 = 0x9747b28c;
+    let h2 = 0x9747b28c | 0;
+    let h3 = 0x1b873593;
+    let h4 = 0x27d4eb2f;
     let i = 0;
-    for (; i + 1 < n1; i += 2) {
+    for (; i + 3 < n1; i += 4) {
       h1 = Math.imul(h1 ^ key[i], 0x5bd1e995);
       h2 = Math.imul(h2 ^ key[i + 1], 0x5bd1e995);
+      h3 = Math.imul(h3 ^ key[i + 2], 0x5bd1e995);
+      h4 = Math.imul(h4 ^ key[i + 3], 0x5bd1e995);
       h1 ^= h1 >>> 13;
       h2 ^= h2 >>> 13;
+      h3 ^= h3 >>> 13;
+      h4 ^= h4 >>> 13;
     }
-    if (i < n1) {
+    for (; i < n1; i++) {
       h1 = Math.imul(h1 ^ key[i], 0x5bd1e995);
       h1 ^= h1 >>> 13;
     }
     h2 = Math.imul(h2 ^ lastKey, 0x5bd1e995);
     h2 ^= h2 >>> 13;
-    let h = h1 ^ Math.imul(h2, 0xcc9e2d51);
+    let h = h1 ^ Math.imul(h2, 0xcc9e2d51) ^ Math.imul(h3, 0x1b873593) ^ Math.imul(h4, 0xe6546b64);
     h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
     h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
     h ^= h >>> 16;

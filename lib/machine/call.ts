@@ -4,15 +4,7 @@
  */
 import { Effects } from "./effects";
 import {
-  PC,
-  CSLOT,
-  CACC,
-  CSF,
-  CFLAGS,
-  SBLEN,
-  PROPH,
-  PVER,
-  TAINT,
+  F,
   TORN,
   CLS_NEW,
   CLS_STALE,
@@ -25,7 +17,7 @@ import {
   label,
   type Emit,
 } from "./state";
-import { FAULT, FAULT_PROT, UNPRED, NONE, type Step } from "./layout/types";
+import { E, type Step } from "./layout/types";
 import { PERM_X, ptePerm } from "./layout/encoding";
 
 /** No other line fetched with this one. */
@@ -44,10 +36,10 @@ export abstract class Calls extends Effects {
     const L = this.layout;
     const b = this.base(c);
     const r = L.regions[ri];
-    const i = exec ? exec.line : s[b + CSLOT];
+    const i = exec ? exec.line : s[b + F.CSLOT];
     const va = L.pages[r.page].vaBase + r.offset + i;
     const entry = s[b + this.o.pipe + va];
-    if (entry !== NONE) {
+    if (entry !== E.NONE) {
       const rank = s[b + this.o.prank + va];
       this.callWith(s, c, ri, reg, emit, exec, i, va, entry, -1, rank, NO_CO, 0);
       return;
@@ -58,7 +50,7 @@ export abstract class Calls extends Effects {
     const all = exec ? opts : this.withUnpredictable(ri, opts);
     for (let j = 0; j < all.length; j++) {
       const v = all[j];
-      if (v === FAULT || v === FAULT_PROT || v === UNPRED) {
+      if (v === E.FAULT || v === E.FAULT_PROT || v === E.UNPRED) {
         this.callWith(s, c, ri, reg, emit, exec, i, va, v, fill, 0, NO_CO, 0);
         continue;
       }
@@ -66,7 +58,8 @@ export abstract class Calls extends Effects {
       for (let k = 0; k < combos.length; k++)
         this.callWith(s, c, ri, reg, emit, exec, i, va, v, fill, 0, combos[k], k);
     }
-    if (exec && this.a.lateFetch && s[b + PROPH] === 0) this.lateFetch(s, c, exec, va, opts, emit);
+    if (exec && this.a.lateFetch && s[b + F.PROPH] === 0)
+      this.lateFetch(s, c, exec, va, opts, emit);
   }
 
   /**
@@ -92,12 +85,12 @@ export abstract class Calls extends Effects {
       if (now.includes(v) || exec.dispatch[v] === undefined || exec.dispatch[v] < 0) continue;
       const t = this.scratch(s);
       this.squashOlder(t, c, 0);
-      t[b + PROPH] = ci + 1;
-      t[b + PVER] = v;
-      t[b + TAINT] = 0;
-      t[b + TAINT + 1] = 0;
-      t[b + CSF] = 0;
-      t[b + PC] = exec.dispatch[v];
+      t[b + F.PROPH] = ci + 1;
+      t[b + F.PVER] = v;
+      t[b + F.TAINT] = 0;
+      t[b + F.TAINT + 1] = 0;
+      t[b + F.CSF] = 0;
+      t[b + F.PC] = exec.dispatch[v];
       emit(label(c, K.prog, 200 + v), this.canonical(t));
     }
   }
@@ -123,7 +116,7 @@ export abstract class Calls extends Effects {
     const r = L.regions[ri];
     const t = this.scratch(s);
     this.squashOlder(t, c, rank);
-    t[b + this.o.pipe + va] = NONE;
+    t[b + this.o.pipe + va] = E.NONE;
     t[b + this.o.prank + va] = 0;
     this.applyFill(t, c, va, fill);
     // The rest of the line, fetched with it (after the squash: it is the newest fetch).
@@ -133,25 +126,25 @@ export abstract class Calls extends Effects {
     }
     let v = fetched;
     const lbl = label(c, K.prog, v + 1, combo);
-    if (v === UNPRED) {
+    if (v === E.UNPRED) {
       this.finishCall(t, c, reg, CLS_UNPRED);
       emit(lbl, this.canonical(t));
       return;
     }
-    if (v === FAULT || v === FAULT_PROT) {
-      if (a.exceptions.drainsStores && t[b + SBLEN] > 0) return;
+    if (v === E.FAULT || v === E.FAULT_PROT) {
+      if (a.exceptions.drainsStores && t[b + F.SBLEN] > 0) return;
       const page = L.pages[r.page];
       const pte = t[page.pteLoc];
       // The faulting page's TLB entry is gone after the fault: x86 drops it on delivery (SDM
       // 4.10.4.1); riscv's handler flushes it (arch/riscv/mm/fault.c, local_flush_tlb_page);
       // arm64 caches no translation that faults.
-      t[b + this.o.tlb + r.page] = NONE;
+      t[b + this.o.tlb + r.page] = E.NONE;
       const permits = pte !== 0 && (ptePerm(pte) & PERM_X) !== 0;
       // Which faults the handler retries: handle_mm_fault() for user pages; on kernel text only
       // those the architecture's fault.c treats as spurious (ArchVariant.spuriousFetchFault).
       const rules = a.spuriousFetchFault;
       const spurious =
-        permits && (page.user || (v === FAULT ? rules.notPresent : rules.permission));
+        permits && (page.user || (v === E.FAULT ? rules.notPresent : rules.permission));
       if (permits && !spurious && !exec) {
         // The page table permits the fetch now, but the kernel does not take this fault for a
         // spurious one: the handler dies (an oops).
@@ -159,9 +152,9 @@ export abstract class Calls extends Effects {
         emit(lbl, this.canonical(t));
         return;
       }
-      if (spurious && t[b + CSF] < 8) {
+      if (spurious && t[b + F.CSF] < 8) {
         // Spurious: the page table permits the fetch now. The handler returns; the line is retried.
-        t[b + CSF]++;
+        t[b + F.CSF]++;
         this.exceptionSyncs(t, c);
         const e = a.exceptions;
         if (!(e.entrySyncs || e.returnSyncs) && rank > 0) {
@@ -182,8 +175,8 @@ export abstract class Calls extends Effects {
       } else if (exec) {
         // A real fault on an instruction-level program ends it; observed as P:fault=1.
         t[b + this.o.regs + L.cpus[c].faultReg] = 1;
-        t[b + CSF] = 0;
-        t[b + PC] = L.cpus[c].steps.length;
+        t[b + F.CSF] = 0;
+        t[b + F.PC] = L.cpus[c].steps.length;
       } else {
         this.finishCall(t, c, reg, CLS_FAULT);
       }
@@ -204,9 +197,9 @@ export abstract class Calls extends Effects {
         throw new Error(
           `${exec.text}: fetched ${L.versions[v]}, which the program does not dispatch`,
         );
-      t[b + CSF] = 0;
-      t[b + CFLAGS] = 0;
-      t[b + PC] = next;
+      t[b + F.CSF] = 0;
+      t[b + F.CFLAGS] = 0;
+      t[b + F.PC] = next;
       emit(lbl, this.canonical(t));
       return;
     }
@@ -215,26 +208,26 @@ export abstract class Calls extends Effects {
     // The emulated instruction is the whole site: execution resumes after it.
     let emulated = false;
     if (v === L.trapVersion && L.bpLoc >= 0 && this.read(t, c, L.bpLoc) === ri + 1) {
-      if (a.exceptions.drainsStores && t[b + SBLEN] > 0) return;
+      if (a.exceptions.drainsStores && t[b + F.SBLEN] > 0) return;
       this.exceptionSyncs(t, c);
       v = r.versions[r.versions.length - 1];
       emulated = true;
     }
     // arm64 CMODX: fetching a line whose write is still in flight is a concurrent modification.
-    if (a.cmodxSafe && this.storePending(t, this.locOfVa(t, c, va))) t[b + CFLAGS] |= 1;
-    const acc = t[b + CACC];
-    t[b + CACC] = acc === 0 ? v + 1 : acc === v + 1 ? acc : TORN;
+    if (a.cmodxSafe && this.storePending(t, this.locOfVa(t, c, va))) t[b + F.CFLAGS] |= 1;
+    const acc = t[b + F.CACC];
+    t[b + F.CACC] = acc === 0 ? v + 1 : acc === v + 1 ? acc : TORN;
     if (v === L.trapVersion || emulated || i + 1 === r.lines) {
-      const accNow = t[b + CACC];
+      const accNow = t[b + F.CACC];
       let cls: number;
-      if (t[b + CFLAGS] & 1 && !this.cmodxSafe(r, accNow, t, va)) cls = CLS_UNPRED;
+      if (t[b + F.CFLAGS] & 1 && !this.cmodxSafe(r, accNow, t, va)) cls = CLS_UNPRED;
       else if (accNow === TORN) cls = CLS_TORN;
       else if (accNow - 1 === L.trapVersion) cls = CLS_TRAP;
       else if (accNow - 1 === r.versions[r.versions.length - 1]) cls = CLS_NEW;
       else cls = CLS_STALE;
       this.finishCall(t, c, reg, cls);
     } else {
-      t[b + CSLOT] = i + 1;
+      t[b + F.CSLOT] = i + 1;
     }
     emit(lbl, this.canonical(t));
   }
@@ -256,11 +249,11 @@ export abstract class Calls extends Effects {
 
   protected finishCall(t: Uint8Array, c: number, reg: number, cls: number): void {
     const b = this.base(c);
-    t[b + this.o.regs + reg] = 1 + cls + (t[b + CSF] > 0 ? 8 : 0);
-    t[b + CSLOT] = 0;
-    t[b + CACC] = 0;
-    t[b + CSF] = 0;
-    t[b + CFLAGS] = 0;
-    t[b + PC]++;
+    t[b + this.o.regs + reg] = 1 + cls + (t[b + F.CSF] > 0 ? 8 : 0);
+    t[b + F.CSLOT] = 0;
+    t[b + F.CACC] = 0;
+    t[b + F.CSF] = 0;
+    t[b + F.CFLAGS] = 0;
+    t[b + F.PC]++;
   }
 }

@@ -4,8 +4,8 @@
  * sorted.
  */
 import { MachineState } from "./state";
-import { PC, INTR, EPOCH, SBLEN, PROPH, SB } from "./state";
-import { NONE } from "./layout/types";
+import { F } from "./state";
+import { E } from "./layout/types";
 
 export abstract class Canonical extends MachineState {
   initial(): Uint8Array {
@@ -17,9 +17,9 @@ export abstract class Canonical extends MachineState {
         s[this.pouOff + i] = this.bit(i, L.initialMem[L.codeBase + i]);
     for (let c = 0; c < this.nCpu; c++) {
       const b = this.base(c);
-      s[b + INTR] = L.cpus[c].interrupts;
-      s.fill(NONE, b + this.o.tlb, b + this.o.icache);
-      s.fill(NONE, b + this.o.pipe, b + this.o.prank);
+      s[b + F.INTR] = L.cpus[c].interrupts;
+      s.fill(E.NONE, b + this.o.tlb, b + this.o.icache);
+      s.fill(E.NONE, b + this.o.pipe, b + this.o.prank);
       if (!this.a.dic)
         for (let i = 0; i < L.nCode; i++)
           s[b + this.o.icache + i] = this.bit(i, L.initialMem[L.codeBase + i]);
@@ -32,7 +32,7 @@ export abstract class Canonical extends MachineState {
 
   /** False for a final state that no execution can reach: a late fetch never performed. */
   acceptable(s: Uint8Array): boolean {
-    for (let c = 0; c < this.nCpu; c++) if (s[this.base(c) + PROPH] !== 0) return false;
+    for (let c = 0; c < this.nCpu; c++) if (s[this.base(c) + F.PROPH] !== 0) return false;
     // A load left pending whose value never matched its branch's prediction (mis-speculation).
     if (!this.a.loadsInOrder)
       for (let c = 0; c < this.nCpu; c++) if (s[this.base(c) + this.o.pload] !== 0) return false;
@@ -50,24 +50,24 @@ export abstract class Canonical extends MachineState {
     const o = this.o;
     for (let c = 0; c < nCpu; c++) {
       const b = gSize + c * cpuSize;
-      const n = t[b + SBLEN];
-      if (n === 0) t[b + EPOCH] = 0;
+      const n = t[b + F.SBLEN];
+      if (n === 0) t[b + F.EPOCH] = 0;
       else {
-        const m = t[b + SB + 2] & 127;
+        const m = t[b + F.SB + 2] & 127;
         if (m > 0) {
-          for (let i = 0; i < n; i++) t[b + SB + 3 * i + 2] -= m; // bit 7 (release) is kept
-          t[b + EPOCH] -= m;
+          for (let i = 0; i < n; i++) t[b + F.SB + 3 * i + 2] -= m; // bit 7 (release) is kept
+          t[b + F.EPOCH] -= m;
         }
       }
       const pipe = b + o.pipe;
       const prank = b + o.prank;
       if (liveness) {
         const steps = this.stepCount[c];
-        let pc = t[b + PC];
+        let pc = t[b + F.PC];
         if (pc > steps) pc = steps;
         if (this.deadAt[c][pc] !== 0) {
           // No region is live: loops rather than fill(), the ranges are a few bytes.
-          for (let k = b + o.tlb; k < prank; k++) t[k] = NONE;
+          for (let k = b + o.tlb; k < prank; k++) t[k] = E.NONE;
           for (let k = prank, end = prank + nVa; k < end; k++) t[k] = 0;
           continue;
         }
@@ -75,8 +75,8 @@ export abstract class Canonical extends MachineState {
         const va = this.liveVa[c];
         const at = pc * nVa;
         for (let x = 0; x < nVa; x++) {
-          if (t[pipe + x] !== NONE && va[at + x] === 0) {
-            t[pipe + x] = NONE;
+          if (t[pipe + x] !== E.NONE && va[at + x] === 0) {
+            t[pipe + x] = E.NONE;
             t[prank + x] = 0;
           }
         }
@@ -97,7 +97,7 @@ export abstract class Canonical extends MachineState {
       // Nothing will fetch again: the point of unification no longer matters.
       let anyLive = false;
       for (let c = 0; c < nCpu && !anyLive; c++)
-        anyLive = t[gSize + c * cpuSize + PC] < this.stepCount[c];
+        anyLive = t[gSize + c * cpuSize + F.PC] < this.stepCount[c];
       if (!anyLive)
         for (let i = 0; i < L.nCode; i++) t[this.pouOff + i] = this.bit(i, t[L.codeBase + i]);
     }

@@ -2,9 +2,9 @@
  * Barriers, cache and TLB maintenance and context synchronisation as program steps.
  */
 import { Loads } from "./loads";
-import { PC, EPOCH, SBLEN, WOM, SB, K, label, type Emit } from "./state";
+import { F, K, label, type Emit } from "./state";
 import type { Effect } from "../arch";
-import { NONE, type Step } from "./layout/types";
+import { E, type Step } from "./layout/types";
 
 export abstract class Effects extends Loads {
   protected effectStep(
@@ -16,7 +16,7 @@ export abstract class Effects extends Loads {
     const L = this.layout;
     const a = this.a;
     const b = this.base(c);
-    const n = s[b + SBLEN];
+    const n = s[b + F.SBLEN];
     if (n > 0 && this.waitsForStores(st.effect)) return;
     if (st.effect === "clean-to-pou" && !a.idc) {
       this.cleanToPou(s, c, b, n, this.lineOf(s, st.region, st.line, st.frame), emit);
@@ -39,11 +39,11 @@ export abstract class Effects extends Loads {
       case "load-barrier":
         break; // earlier loads are performed (waitsForLoad)
       case "store-barrier":
-        if (!a.tso) t[b + EPOCH]++;
+        if (!a.tso) t[b + F.EPOCH]++;
         break;
       case "device-barrier":
         // Later device writes (IPIs) wait for every store buffered now.
-        t[b + WOM] = n;
+        t[b + F.WOM] = n;
         break;
       case "dsb":
       case "dsb-local":
@@ -75,29 +75,29 @@ export abstract class Effects extends Loads {
         this.icacheReset(t, c, null);
         if (!a.dic)
           for (let i = 0; i < n; i++) {
-            const loc = t[b + SB + 3 * i];
+            const loc = t[b + F.SB + 3 * i];
             if (this.isCode(loc))
               t[b + this.o.icache + loc - L.codeBase] = this.bit(
                 loc - L.codeBase,
-                t[b + SB + 3 * i + 1],
+                t[b + F.SB + 3 * i + 1],
               );
           }
         this.flushPipe(t, c);
         break;
       case "tlb-flush-local":
         if (a.tlbFlushSerialises) this.flushPipe(t, c);
-        t.fill(NONE, b + this.o.tlb, b + this.o.tlb + L.pages.length);
+        t.fill(E.NONE, b + this.o.tlb, b + this.o.tlb + L.pages.length);
         break;
       case "tlb-flush-broadcast":
         for (let d = 0; d < this.nCpu; d++)
-          t.fill(NONE, this.base(d) + this.o.tlb, this.base(d) + this.o.tlb + L.pages.length);
+          t.fill(E.NONE, this.base(d) + this.o.tlb, this.base(d) + this.o.tlb + L.pages.length);
         break;
       case "clean-to-pou": // with CTR_EL0.IDC: nothing to clean
       case "clean-to-poc": // data observers only (lib/arch/types.ts)
       case "none":
         break;
     }
-    t[b + PC]++;
+    t[b + F.PC]++;
     emit(label(c, K.prog, 0), this.canonical(t));
   }
 
@@ -108,7 +108,7 @@ export abstract class Effects extends Loads {
   private cleanToPou(s: Uint8Array, c: number, b: number, n: number, cl: number, emit: Emit) {
     const L = this.layout;
     // Ordered after this CPU's earlier stores to the same line.
-    for (let i = 0; i < n; i++) if (L.codeOfCl[cl].includes(s[b + SB + 3 * i])) return;
+    for (let i = 0; i < n; i++) if (L.codeOfCl[cl].includes(s[b + F.SB + 3 * i])) return;
     const slots = L.codeOfCl[cl];
     if (slots.length === 1) {
       // One successor per version the clean may capture.
@@ -117,7 +117,7 @@ export abstract class Effects extends Loads {
       for (let k = 0; k < vs.length; k++) {
         const u = this.scratch(s);
         u[b + this.o.pclean + ci] |= this.bit(ci, vs[k]);
-        u[b + PC]++;
+        u[b + F.PC]++;
         emit(label(c, K.prog, k), this.canonical(u));
       }
       return;
@@ -135,7 +135,7 @@ export abstract class Effects extends Loads {
         const ci = loc - L.codeBase;
         u[b + this.o.pclean + ci] |= this.bit(ci, vs[j]);
       });
-      u[b + PC]++;
+      u[b + F.PC]++;
       emit(label(c, K.prog, k), this.canonical(u));
     });
   }

@@ -4,14 +4,14 @@
  * bounds what fetch may see.
  */
 import { Canonical } from "./canonical";
-import { FAULT, FAULT_PROT, UNPRED, NONE } from "./layout/types";
+import { E } from "./layout/types";
 import { PERM_X, pteFrame, ptePerm } from "./layout/encoding";
-import { PC } from "./state";
+import { F } from "./state";
 
 /** [v] for each byte value v: one version, as a shared array. */
 const ONLY: readonly (readonly number[])[] = Array.from({ length: 256 }, (_, v) => [v]);
-const ONLY_FAULT = ONLY[FAULT];
-const ONLY_FAULT_PROT = ONLY[FAULT_PROT];
+const ONLY_FAULT = ONLY[E.FAULT];
+const ONLY_FAULT_PROT = ONLY[E.FAULT_PROT];
 
 /** One combination of nothing else fetched (a line alone in its cache line, or a fault). */
 const ALONE: readonly (readonly number[][])[] = [[]];
@@ -37,7 +37,7 @@ export abstract class FetchSide extends Canonical {
     const p = L.vaPage[va];
     let pte = s[this.base(c) + this.o.tlb + p];
     this.fill = -1;
-    if (pte === NONE) {
+    if (pte === E.NONE) {
       pte = s[L.pages[p].pteLoc];
       if (pte !== 0 || this.a.tlbCachesInvalid) this.fill = pte;
     }
@@ -85,10 +85,10 @@ export abstract class FetchSide extends Canonical {
     if (others.length === 0) return ALONE;
     let combos: number[][][] = [[]];
     const pipe = this.base(c) + this.o.pipe;
-    const live = this.liveAt[c][Math.min(s[this.base(c) + PC], this.layout.cpus[c].steps.length)];
+    const live = this.liveAt[c][Math.min(s[this.base(c) + F.PC], this.layout.cpus[c].steps.length)];
     for (const x of others) {
-      if (s[pipe + x] !== NONE || (this.liveness && live.va[x] === 0)) continue;
-      const opts = this.fetchOptions(s, c, x).filter((v) => v !== FAULT && v !== FAULT_PROT);
+      if (s[pipe + x] !== E.NONE || (this.liveness && live.va[x] === 0)) continue;
+      const opts = this.fetchOptions(s, c, x).filter((v) => v !== E.FAULT && v !== E.FAULT_PROT);
       if (opts.length === 0) continue;
       combos = combos.flatMap((xs) => opts.map((v) => [...xs, [x, v]]));
     }
@@ -110,7 +110,7 @@ export abstract class FetchSide extends Canonical {
     let all = known.get(opts);
     if (all === undefined) {
       const r = this.layout.regions[ri];
-      all = opts.every((v) => safe.includes(r.insn.get(v) ?? "code")) ? opts : [...opts, UNPRED];
+      all = opts.every((v) => safe.includes(r.insn.get(v) ?? "code")) ? opts : [...opts, E.UNPRED];
       known.set(opts, all);
     }
     this.lastOpts = opts;
@@ -172,7 +172,7 @@ export abstract class FetchSide extends Canonical {
     // Loops rather than fill(): a few bytes.
     const n = this.layout.nVaSlots;
     for (let k = 0; k < n; k++) {
-      s[p + k] = NONE;
+      s[p + k] = E.NONE;
       s[p + n + k] = 0;
     }
   }
@@ -184,9 +184,9 @@ export abstract class FetchSide extends Canonical {
   protected squashOlder(t: Uint8Array, c: number, rank: number): void {
     const b = this.base(c);
     for (let va = 0; va < this.layout.nVaSlots; va++) {
-      if (t[b + this.o.pipe + va] === NONE) continue;
+      if (t[b + this.o.pipe + va] === E.NONE) continue;
       if (rank === 0 || t[b + this.o.prank + va] < rank) {
-        t[b + this.o.pipe + va] = NONE;
+        t[b + this.o.pipe + va] = E.NONE;
         t[b + this.o.prank + va] = 0;
       }
     }

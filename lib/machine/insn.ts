@@ -3,8 +3,8 @@
  * flags and condition codes, loads and stores through address registers, branches.
  */
 import { Ipis } from "./ipi";
-import { PC, EPOCH, SBLEN, PROPH, TAINT, SB } from "./state";
-import { NONE, type AluFn, type Step } from "./layout/types";
+import { F } from "./state";
+import { E, type AluFn, type Step } from "./layout/types";
 import { SYMBOL_BASE, type ValueSymbol } from "./layout/encoding";
 
 export abstract class Instructions extends Ipis {
@@ -45,16 +45,16 @@ export abstract class Instructions extends Ipis {
    */
   protected lateFetchAllows(t: Uint8Array, c: number, st: Step): boolean {
     const b = this.base(c);
-    if (t[b + PROPH] === 0) return true;
-    const taint = t[b + TAINT] | (t[b + TAINT + 1] << 8);
+    if (t[b + F.PROPH] === 0) return true;
+    const taint = t[b + F.TAINT] | (t[b + F.TAINT + 1] << 8);
     const { reads, writes } = this.regsOf(c, st);
     const tainted = reads.some((x) => taint & (1 << x));
     const local = st.k === "mov" || st.k === "alu" || st.k === "flags" || st.k === "cset";
     if (tainted && !local) return false;
     let m = taint;
     for (const w of writes) m |= 1 << w;
-    t[b + TAINT] = m & 255;
-    t[b + TAINT + 1] = m >> 8;
+    t[b + F.TAINT] = m & 255;
+    t[b + F.TAINT + 1] = m >> 8;
     return true;
   }
 
@@ -106,7 +106,7 @@ export abstract class Instructions extends Ipis {
         break;
       }
       case "str": {
-        const n = t[b + SBLEN];
+        const n = t[b + F.SBLEN];
         if (n >= L.sbMax) return false;
         const sym = this.symbolAt(t[R + st.addr], st.text);
         const loc = this.locOfSymbol(t, sym, st.text);
@@ -117,16 +117,16 @@ export abstract class Instructions extends Ipis {
             throw new Error(`${st.text}: storing ${v} into code; only instruction values can be`);
           v = vs.version;
         }
-        let ep = t[b + EPOCH];
-        if (st.release && !a.tso) ep = ++t[b + EPOCH] | 128; // bit 7: a release (acquireWaits)
-        const e = b + SB + 3 * n;
+        let ep = t[b + F.EPOCH];
+        if (st.release && !a.tso) ep = ++t[b + F.EPOCH] | 128; // bit 7: a release (acquireWaits)
+        const e = b + F.SB + 3 * n;
         t[e] = loc;
         t[e + 1] = v;
         t[e + 2] = ep;
-        t[b + SBLEN] = n + 1;
+        t[b + F.SBLEN] = n + 1;
         if (a.smcSnoopLinear && sym.kind === "code") {
           const r = L.regions[sym.region];
-          t[b + this.o.pipe + L.pages[r.page].vaBase + r.offset + sym.line] = NONE;
+          t[b + this.o.pipe + L.pages[r.page].vaBase + r.offset + sym.line] = E.NONE;
         }
         break;
       }
@@ -136,7 +136,7 @@ export abstract class Instructions extends Ipis {
         else if (st.when === "cbnz") take = t[R + st.reg] !== 0;
         else if (st.when !== "always") take = condHolds(st.when, t[R + cpu.flagsReg]);
         if (st.link >= 0) t[R + st.link] = st.linkValue;
-        t[b + PC] = take ? st.target : t[b + PC] + 1;
+        t[b + F.PC] = take ? st.target : t[b + F.PC] + 1;
         return true;
       }
       case "br": {
@@ -144,18 +144,18 @@ export abstract class Instructions extends Ipis {
         if (sym.kind !== "label" || sym.cpu !== c)
           throw new Error(`${st.text}: ${sym.name} is not a label of P${c}`);
         if (st.link >= 0) t[R + st.link] = st.linkValue;
-        t[b + PC] = sym.pc;
+        t[b + F.PC] = sym.pc;
         return true;
       }
       default:
         throw new Error(`step ${st.k} is not an instruction-level step`);
     }
-    t[b + PC]++;
+    t[b + F.PC]++;
     return true;
   }
 
   protected isLocal(s: Uint8Array, c: number, st: Step, pc: number): boolean {
-    if (s[this.base(c) + PROPH] !== 0) return false;
+    if (s[this.base(c) + F.PROPH] !== 0) return false;
     switch (st.k) {
       case "mov":
       case "alu":

@@ -3,13 +3,13 @@
  * stop_machine() on the receiving CPUs.
  */
 import { StoreBuffers } from "./store-buffer";
-import { IPIP, IPIF, SBLEN, STOPF, K, label, type Emit } from "./state";
-import { NONE, type IpiHandler } from "./layout/types";
+import { F, K, label, type Emit } from "./state";
+import { E, type IpiHandler } from "./layout/types";
 
 export abstract class Ipis extends StoreBuffers {
   /** Another CPU than c still has an IPI to take. */
   protected ipiInFlight(s: Uint8Array, c: number): boolean {
-    for (let d = 0; d < this.nCpu; d++) if (d !== c && s[this.base(d) + IPIP] !== 0) return true;
+    for (let d = 0; d < this.nCpu; d++) if (d !== c && s[this.base(d) + F.IPIP] !== 0) return true;
     return false;
   }
 
@@ -17,8 +17,8 @@ export abstract class Ipis extends StoreBuffers {
   protected postIpi(t: Uint8Array, c: number, h: number): void {
     for (let d = 0; d < this.nCpu; d++) {
       if (d === c) continue;
-      t[this.base(d) + IPIP] = h;
-      t[this.base(d) + IPIF] = c + 1;
+      t[this.base(d) + F.IPIP] = h;
+      t[this.base(d) + F.IPIF] = c + 1;
     }
   }
 
@@ -28,20 +28,20 @@ export abstract class Ipis extends StoreBuffers {
    */
   protected stopMachineStep(s: Uint8Array, c: number, h: IpiHandler, emit: Emit): void {
     const b = this.base(c);
-    const f = s[b + STOPF];
+    const f = s[b + F.STOPF];
     const t = this.scratch(s);
     if ((f & 1) === 0) {
       if (this.a.exceptions.entrySyncs) this.flushPipe(t, c);
-      t[b + STOPF] = 1;
+      t[b + F.STOPF] = 1;
     } else if (f & 2) {
       if (h === "stop_fence.i") {
-        if (t[b + SBLEN] > 0) return;
+        if (t[b + F.SBLEN] > 0) return;
         this.runHandler(t, c, "fence.i");
       } else this.flushPipe(t, c);
       if (this.a.exceptions.returnSyncs) this.flushPipe(t, c);
-      t[b + STOPF] = 0;
-      t[b + IPIP] = 0;
-      t[b + IPIF] = 0;
+      t[b + F.STOPF] = 0;
+      t[b + F.IPIP] = 0;
+      t[b + F.IPIF] = 0;
     } else return;
     emit(label(c, K.ipi, 0), this.canonical(t));
   }
@@ -59,7 +59,7 @@ export abstract class Ipis extends StoreBuffers {
       case "tlb_flush":
         // x86 flush_tlb_kernel_range(): INVLPG in the handler, which serialises.
         if (this.a.tlbFlushSerialises) this.flushPipe(t, c);
-        t.fill(NONE, b + this.o.tlb, b + this.o.tlb + this.layout.pages.length);
+        t.fill(E.NONE, b + this.o.tlb, b + this.o.tlb + this.layout.pages.length);
         break;
       case "none":
         break;

@@ -3,7 +3,7 @@
  * later steps run, what must wait for it, and branches predicting its value.
  */
 import { Instructions } from "./insn";
-import { PC, SBLEN, SB, K, label, type Emit } from "./state";
+import { F, K, label, type Emit } from "./state";
 import type { Step } from "./layout/types";
 import { SYMBOL_BASE } from "./layout/encoding";
 
@@ -17,7 +17,7 @@ export abstract class Loads extends Instructions {
     if (!this.a.acquireAfterRelease) return false;
     if ((st.k !== "ldr" && st.k !== "load") || !st.acquire) return false;
     const b = this.base(c);
-    for (let i = 0; i < s[b + SBLEN]; i++) if (s[b + SB + 3 * i + 2] & 128) return true;
+    for (let i = 0; i < s[b + F.SBLEN]; i++) if (s[b + F.SB + 3 * i + 2] & 128) return true;
     return false;
   }
 
@@ -26,9 +26,9 @@ export abstract class Loads extends Instructions {
     const b = this.base(c);
     const t = this.scratch(s);
     // Bit 7: the load feeds a DC CVAU's address (feedsClean); registers are fewer than 127.
-    t[b + this.o.pload] = (reg + 1) | (this.feedsClean[c][s[b + PC]] ? 128 : 0);
+    t[b + this.o.pload] = (reg + 1) | (this.feedsClean[c][s[b + F.PC]] ? 128 : 0);
     t[b + this.o.pload + 1] = loc;
-    t[b + PC]++;
+    t[b + F.PC]++;
     emit(label(c, K.prog, 1), this.canonical(t));
   }
 
@@ -75,7 +75,7 @@ export abstract class Loads extends Instructions {
       const t = this.scratch(s);
       const zero = st.when === "cbz" ? take : !take;
       t[b + this.o.pload + 2] = zero ? 1 : 2;
-      t[b + PC] = take ? st.target : t[b + PC] + 1;
+      t[b + F.PC] = take ? st.target : t[b + F.PC] + 1;
       emit(label(c, K.prog, take ? 2 : 3), this.canonical(t));
     }
   }

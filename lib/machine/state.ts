@@ -10,25 +10,30 @@ import type { Layout } from "./layout/types";
 import { pteFrame } from "./layout/encoding";
 import { deferrable, feedsClean, symmetryGroups } from "./analysis";
 
-// Per-CPU fields.
-export const PC = 0;
-export const CSLOT = 1; // line index within the current call
-export const CACC = 2; // version seen so far in the current call (+1), TORN when mixed
-export const CSF = 3; // spurious faults taken in the current call
-export const CFLAGS = 4; // bit 0: concurrent modification seen (arm64 CMODX)
-export const INTR = 5; // interrupts that may still arrive
-export const IPIP = 6; // pending IPI handler (+1)
-export const IPIF = 7; // sender of the pending IPI (+1)
-export const EPOCH = 8; // store-barrier epoch of the next store
-export const SBLEN = 9;
-export const STOPF = 10; // stop_machine(): bit 0 arrived in the handler, bit 1 released
-export const PROPH = 11; // late fetch (ArchVariant.lateFetch): code slot + 1 whose fetch is pending
-export const PVER = 12; // ... and the version it must return
-export const TAINT = 13; // 2 bytes: registers written since that execution (they wait for the fetch)
-export const IPIQ = 15; // IPI written to the interrupt controller, not yet delivered (handler + 1)
-export const IPIW = 16; // ... the number of oldest store-buffer entries it waits for
-export const WOM = 17; // oldest store-buffer entries a device barrier (fence w,o) ordered before later device writes
-export const SB = 18;
+/**
+ * Per-CPU fields: offsets in a CPU's block. A const enum, so that tsc writes each use as its
+ * number (a property of another module's exports is a load and a check on every use).
+ */
+export const enum F {
+  PC = 0,
+  CSLOT = 1, // line index within the current call
+  CACC = 2, // version seen so far in the current call (+1), TORN when mixed
+  CSF = 3, // spurious faults taken in the current call
+  CFLAGS = 4, // bit 0: concurrent modification seen (arm64 CMODX)
+  INTR = 5, // interrupts that may still arrive
+  IPIP = 6, // pending IPI handler (+1)
+  IPIF = 7, // sender of the pending IPI (+1)
+  EPOCH = 8, // store-barrier epoch of the next store
+  SBLEN = 9,
+  STOPF = 10, // stop_machine(): bit 0 arrived in the handler, bit 1 released
+  PROPH = 11, // late fetch (ArchVariant.lateFetch): code slot + 1 whose fetch is pending
+  PVER = 12, // ... and the version it must return
+  TAINT = 13, // 2 bytes: registers written since that execution (they wait for the fetch)
+  IPIQ = 15, // IPI written to the interrupt controller, not yet delivered (handler + 1)
+  IPIW = 16, // ... the number of oldest store-buffer entries it waits for
+  WOM = 17, // oldest store-buffer entries a device barrier (fence w,o) ordered before later device writes
+  SB = 18,
+}
 export const TORN = 255;
 
 /** Transition kinds (in labels). */
@@ -215,7 +220,7 @@ export abstract class MachineState {
     this.partialOrder = opts.partialOrder ?? true;
     this.twins = opts.twins ?? false;
     const a = this.a;
-    const regs = SB + 3 * L.sbMax;
+    const regs = F.SB + 3 * L.sbMax;
     const tlb = regs + this.nRegs;
     const icache = tlb + L.pages.length;
     const pipe = icache + (a.dic ? 0 : L.nCode);
@@ -355,22 +360,22 @@ export abstract class MachineState {
   }
 
   done(s: Uint8Array, c: number): boolean {
-    return s[this.base(c) + PC] >= this.stepCount[c];
+    return s[this.base(c) + F.PC] >= this.stepCount[c];
   }
 
   /** Value the data side of CPU c reads at loc: its own newest buffered store, else memory. */
   protected read(s: Uint8Array, c: number, loc: number): number {
     const b = this.base(c);
-    for (let i = s[b + SBLEN] - 1; i >= 0; i--)
-      if (s[b + SB + 3 * i] === loc) return s[b + SB + 3 * i + 1];
+    for (let i = s[b + F.SBLEN] - 1; i >= 0; i--)
+      if (s[b + F.SB + 3 * i] === loc) return s[b + F.SB + 3 * i + 1];
     return s[loc];
   }
 
   /** This CPU's newest buffered store to loc, or -1. */
   protected ownBuffered(s: Uint8Array, c: number, loc: number): number {
     const b = this.base(c);
-    for (let i = s[b + SBLEN] - 1; i >= 0; i--)
-      if (s[b + SB + 3 * i] === loc) return s[b + SB + 3 * i + 1];
+    for (let i = s[b + F.SBLEN] - 1; i >= 0; i--)
+      if (s[b + F.SB + 3 * i] === loc) return s[b + F.SB + 3 * i + 1];
     return -1;
   }
 

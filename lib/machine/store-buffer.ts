@@ -3,15 +3,15 @@
  * unification, I-caches, a pending late fetch, concurrent modification of code being run).
  */
 import { FetchSide } from "./fetch";
-import { PC, CACC, CFLAGS, SBLEN, PROPH, PVER, TAINT, IPIW, WOM, SB } from "./state";
+import { F } from "./state";
 
 export abstract class StoreBuffers extends FetchSide {
   protected drainable(s: Uint8Array, b: number, i: number): boolean {
-    const loc = s[b + SB + 3 * i];
-    const ep = s[b + SB + 3 * i + 2] & 127;
+    const loc = s[b + F.SB + 3 * i];
+    const ep = s[b + F.SB + 3 * i + 2] & 127;
     for (let j = 0; j < i; j++) {
-      if (s[b + SB + 3 * j] === loc) return false; // same location: in order (coherence)
-      if ((s[b + SB + 3 * j + 2] & 127) !== ep) return false; // store barrier / release between
+      if (s[b + F.SB + 3 * j] === loc) return false; // same location: in order (coherence)
+      if ((s[b + F.SB + 3 * j + 2] & 127) !== ep) return false; // store barrier / release between
     }
     return true;
   }
@@ -19,24 +19,24 @@ export abstract class StoreBuffers extends FetchSide {
   protected drain(t: Uint8Array, c: number, i: number): void {
     const L = this.layout;
     const b = this.base(c);
-    const loc = t[b + SB + 3 * i];
-    t[loc] = t[b + SB + 3 * i + 1];
-    const n = t[b + SBLEN];
+    const loc = t[b + F.SB + 3 * i];
+    t[loc] = t[b + F.SB + 3 * i + 1];
+    const n = t[b + F.SBLEN];
     // The later entries move up one (loops rather than copyWithin() and fill(): a few bytes).
-    for (let k = b + SB + 3 * i, end = b + SB + 3 * (n - 1); k < end; k++) t[k] = t[k + 3];
-    for (let k = b + SB + 3 * (n - 1), end = k + 3; k < end; k++) t[k] = 0;
-    t[b + SBLEN] = n - 1;
-    if (i < t[b + WOM]) t[b + WOM]--;
-    if (i < t[b + IPIW]) t[b + IPIW]--;
+    for (let k = b + F.SB + 3 * i, end = b + F.SB + 3 * (n - 1); k < end; k++) t[k] = t[k + 3];
+    for (let k = b + F.SB + 3 * (n - 1), end = k + 3; k < end; k++) t[k] = 0;
+    t[b + F.SBLEN] = n - 1;
+    if (i < t[b + F.WOM]) t[b + F.WOM]--;
+    if (i < t[b + F.IPIW]) t[b + F.IPIW]--;
     if (loc >= L.codeBase && loc < L.codeBase + L.nCode) {
       // A late fetch of this version by another CPU is performed now.
       for (let d = 0; d < this.nCpu; d++) {
         const bd = this.base(d);
-        if (d !== c && t[bd + PROPH] === loc - L.codeBase + 1 && t[bd + PVER] === t[loc]) {
-          t[bd + PROPH] = 0;
-          t[bd + PVER] = 0;
-          t[bd + TAINT] = 0;
-          t[bd + TAINT + 1] = 0;
+        if (d !== c && t[bd + F.PROPH] === loc - L.codeBase + 1 && t[bd + F.PVER] === t[loc]) {
+          t[bd + F.PROPH] = 0;
+          t[bd + F.PVER] = 0;
+          t[bd + F.TAINT] = 0;
+          t[bd + F.TAINT + 1] = 0;
         }
       }
       // The new version may now be presented by the PoU, and so fetched into any I-cache.
@@ -57,9 +57,9 @@ export abstract class StoreBuffers extends FetchSide {
     if (this.a.cmodxSafe && loc >= L.codeBase && loc < L.codeBase + L.nCode) {
       for (let d = 0; d < this.nCpu; d++) {
         const bd = this.base(d);
-        const st = L.cpus[d].steps[t[bd + PC]];
-        if (!st || st.k !== "call" || t[bd + CACC] === 0) continue;
-        if (this.regionMapsLoc(t, d, st.region, loc)) t[bd + CFLAGS] |= 1;
+        const st = L.cpus[d].steps[t[bd + F.PC]];
+        if (!st || st.k !== "call" || t[bd + F.CACC] === 0) continue;
+        if (this.regionMapsLoc(t, d, st.region, loc)) t[bd + F.CFLAGS] |= 1;
       }
     }
   }
@@ -79,7 +79,7 @@ export abstract class StoreBuffers extends FetchSide {
   protected storePending(s: Uint8Array, loc: number): boolean {
     for (let d = 0; d < this.nCpu; d++) {
       const b = this.base(d);
-      for (let i = 0; i < s[b + SBLEN]; i++) if (s[b + SB + 3 * i] === loc) return true;
+      for (let i = 0; i < s[b + F.SBLEN]; i++) if (s[b + F.SB + 3 * i] === loc) return true;
     }
     return false;
   }

@@ -4,19 +4,8 @@
  */
 import type { WitnessDiff } from "../model";
 import { Views } from "./views";
-import {
-  PC,
-  CSLOT,
-  IPIP,
-  IPIQ,
-  SB,
-  K,
-  labelCpu,
-  labelKind,
-  labelArg,
-  callResultText,
-} from "./state";
-import { FAULT, FAULT_PROT, IPI_HANDLERS, UNPRED, NONE } from "./layout/types";
+import { F, K, labelCpu, labelKind, labelArg, callResultText } from "./state";
+import { E, IPI_HANDLERS } from "./layout/types";
 import { permText, ptePerm } from "./layout/encoding";
 
 export abstract class Trace extends Views {
@@ -32,10 +21,10 @@ export abstract class Trace extends Views {
     const cpu = c < 0 ? -1 : c;
     switch (k) {
       case K.prog: {
-        const st = L.cpus[c].steps[before[this.base(c) + PC]];
+        const st = L.cpus[c].steps[before[this.base(c) + F.PC]];
         let action = st.text;
         if (st.k === "call")
-          action = `${st.text}: fetch ${L.regions[st.region].name}+${before[this.base(c) + CSLOT]}`;
+          action = `${st.text}: fetch ${L.regions[st.region].name}+${before[this.base(c) + F.CSLOT]}`;
         if ((st.k === "ldr" || st.k === "load") && arg === 1)
           action = `${st.text} (left pending: later steps may run first)`;
         if (st.k === "jump" && arg >= 2)
@@ -49,7 +38,7 @@ export abstract class Trace extends Views {
         return { cpu, kind: "program", action, sync };
       }
       case K.drain: {
-        const b = this.base(c) + SB + 3 * arg;
+        const b = this.base(c) + F.SB + 3 * arg;
         const loc = before[b];
         const v = before[b + 1];
         return {
@@ -90,11 +79,11 @@ export abstract class Trace extends Views {
         };
       }
       case K.ipipost: {
-        const h = IPI_HANDLERS[before[this.base(c) + IPIQ] - 1];
+        const h = IPI_HANDLERS[before[this.base(c) + F.IPIQ] - 1];
         return { cpu, kind: "hardware", action: `IPI (${h}) reaches the other CPUs`, sync: false };
       }
       case K.ipi: {
-        const h = IPI_HANDLERS[before[this.base(c) + IPIP] - 1];
+        const h = IPI_HANDLERS[before[this.base(c) + F.IPIP] - 1];
         return { cpu, kind: "hardware", action: `IPI taken (${h})`, sync: true };
       }
     }
@@ -116,15 +105,15 @@ export abstract class Trace extends Views {
         if (before[off + i] !== after[off + i]) out.push(make(i, before[off + i], after[off + i]));
     };
     const fetched = (v: number) =>
-      v === NONE
+      v === E.NONE
         ? null
-        : v === FAULT || v === FAULT_PROT
+        : v === E.FAULT || v === E.FAULT_PROT
           ? "fault"
-          : v === UNPRED
+          : v === E.UNPRED
             ? "unpredictable"
             : (L.versions[v] ?? String(v));
     const set = (ci: number, mask: number) => this.setName(ci, mask) || null;
-    const entry = (x: number) => (x === NONE ? null : x === 0 ? "invalid" : permText(ptePerm(x)));
+    const entry = (x: number) => (x === E.NONE ? null : x === 0 ? "invalid" : permText(ptePerm(x)));
     scan(L.nLoc, 0, (i, x, y) => {
       const ci = i - L.codeBase;
       const code = ci >= 0 && ci < L.nCode;

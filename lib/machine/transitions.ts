@@ -4,24 +4,8 @@
  */
 import { Calls } from "./call";
 import { handlerNeedsDrain } from "./ipi";
-import {
-  PC,
-  CSLOT,
-  INTR,
-  IPIP,
-  IPIF,
-  EPOCH,
-  SBLEN,
-  STOPF,
-  IPIQ,
-  IPIW,
-  WOM,
-  SB,
-  K,
-  label,
-  type Emit,
-} from "./state";
-import { FAULT, FAULT_PROT, IPI_HANDLERS, UNPRED, NONE, type Step } from "./layout/types";
+import { F, K, label, type Emit } from "./state";
+import { E, IPI_HANDLERS, type Step } from "./layout/types";
 
 /** One combination of nothing else fetched (a fetch that faults). */
 const ALONE: readonly (readonly number[][])[] = [[]];
@@ -70,10 +54,10 @@ export abstract class Transitions extends Calls {
       // invisible until the end; forward only, so no cycle can postpone the others forever).
       for (let c = 0; c < this.nCpu; c++) {
         const b = this.base(c);
-        const pc = s[b + PC];
+        const pc = s[b + F.PC];
         if (pc >= this.stepCount[c] || this.mayBeLocal[c][pc] === 0) continue;
         const st = L.cpus[c].steps[pc];
-        if ((s[b + STOPF] & 1) !== 0 || !this.isLocal(s, c, st, pc)) continue;
+        if ((s[b + F.STOPF] & 1) !== 0 || !this.isLocal(s, c, st, pc)) continue;
         if (this.waitsForLoad(s, c, st) || this.branchOnPending(s, c, st)) continue;
         const t = this.scratch(s);
         this.instructionStep(t, c, st);
@@ -108,13 +92,14 @@ export abstract class Transitions extends Calls {
     const a = this.a;
     const b = this.base(c);
     const cpu = L.cpus[c];
-    const pc = s[b + PC];
+    const pc = s[b + F.PC];
     const isDone = pc >= cpu.steps.length;
-    const inStop = (s[b + STOPF] & 1) !== 0;
+    const inStop = (s[b + F.STOPF] & 1) !== 0;
     // A call is one instruction stream: interrupts and IPIs are taken at its boundaries, or
     // between its lines when the region declares each line an instruction (interruptible).
     const cur = isDone ? undefined : cpu.steps[pc];
-    const midCall = s[b + CSLOT] > 0 && !(cur?.k === "call" && L.regions[cur.region].interruptible);
+    const midCall =
+      s[b + F.CSLOT] > 0 && !(cur?.k === "call" && L.regions[cur.region].interruptible);
     // Program step (not while the CPU spins in a stop_machine() handler).
     if (
       cur !== undefined &&
@@ -129,7 +114,7 @@ export abstract class Transitions extends Calls {
       if (this.performLoad(t, c)) emit(label(c, K.load, 0), this.canonical(t));
     }
     // Store-buffer drains (docs/model.md §Store buffer).
-    const n = s[b + SBLEN];
+    const n = s[b + F.SBLEN];
     for (let i = 0; i < n; i++) {
       if (a.tso && i > 0) break;
       if (!this.drainable(s, b, i)) continue;
@@ -139,22 +124,22 @@ export abstract class Transitions extends Calls {
     }
     // An IPI written to the interrupt controller arrives once the stores it is ordered after
     // have drained (riscv64: a device write, ordered by fence w,o).
-    if (s[b + IPIQ] !== 0 && s[b + IPIW] === 0 && !this.ipiInFlight(s, c)) {
+    if (s[b + F.IPIQ] !== 0 && s[b + F.IPIW] === 0 && !this.ipiInFlight(s, c)) {
       const t = this.scratch(s);
-      this.postIpi(t, c, s[b + IPIQ]);
-      t[b + IPIQ] = 0;
+      this.postIpi(t, c, s[b + F.IPIQ]);
+      t[b + F.IPIQ] = 0;
       emit(label(c, K.ipipost, 0), this.canonical(t));
     }
     // IPI delivery (also to CPUs that finished their program).
-    if (s[b + IPIP] !== 0 && !midCall && (!a.exceptions.drainsStores || n === 0)) {
-      const h = IPI_HANDLERS[s[b + IPIP] - 1];
+    if (s[b + F.IPIP] !== 0 && !midCall && (!a.exceptions.drainsStores || n === 0)) {
+      const h = IPI_HANDLERS[s[b + F.IPIP] - 1];
       if (h === "stop_isb" || h === "stop_fence.i") this.stopMachineStep(s, c, h, emit);
       else if (!(handlerNeedsDrain(h) && n > 0)) {
         const t = this.scratch(s);
         this.exceptionSyncs(t, c);
         this.runHandler(t, c, h);
-        t[b + IPIP] = 0;
-        t[b + IPIF] = 0;
+        t[b + F.IPIP] = 0;
+        t[b + F.IPIF] = 0;
         emit(label(c, K.ipi, 0), this.canonical(t));
       }
     }
@@ -168,9 +153,9 @@ export abstract class Transitions extends Calls {
       }
     if (isDone || inStop) return;
     // Interrupts that may arrive anywhere.
-    if (s[b + INTR] > 0 && !midCall && (!a.exceptions.drainsStores || n === 0)) {
+    if (s[b + F.INTR] > 0 && !midCall && (!a.exceptions.drainsStores || n === 0)) {
       const t = this.scratch(s);
-      t[b + INTR]--;
+      t[b + F.INTR]--;
       this.exceptionSyncs(t, c);
       emit(label(c, K.irq, 0), this.canonical(t));
     }
@@ -180,7 +165,7 @@ export abstract class Transitions extends Calls {
     for (let x = 0; x < spec.length; x += 2) {
       const ri = spec[x];
       const va = spec[x + 1];
-      if (s[b + this.o.pipe + va] !== NONE) continue;
+      if (s[b + this.o.pipe + va] !== E.NONE) continue;
       if (top < 0) {
         top = 0;
         for (let y = 0; y < L.nVaSlots; y++) top = Math.max(top, s[b + this.o.prank + y]);
@@ -191,7 +176,7 @@ export abstract class Transitions extends Calls {
       const all = cpu.faultReg >= 0 ? fetched : this.withUnpredictable(ri, fetched);
       for (let j = 0; j < all.length; j++) {
         const v = all[j];
-        const faulted = v === FAULT || v === FAULT_PROT || v === UNPRED;
+        const faulted = v === E.FAULT || v === E.FAULT_PROT || v === E.UNPRED;
         const combos = faulted ? ALONE : this.coFetch(s, c, va);
         for (let k = 0; k < combos.length; k++) {
           const co = combos[k];
@@ -213,14 +198,14 @@ export abstract class Transitions extends Calls {
       const p = pages[x];
       const e = s[b + this.o.tlb + p];
       const pte = s[this.pteLoc[p]];
-      if (e === NONE && (pte !== 0 || a.tlbCachesInvalid)) {
+      if (e === E.NONE && (pte !== 0 || a.tlbCachesInvalid)) {
         const t = this.scratch(s);
         t[b + this.o.tlb + p] = pte;
         emit(label(c, K.tlbfill, p), this.canonical(t));
       }
-      if (e !== NONE && e !== pte) {
+      if (e !== E.NONE && e !== pte) {
         const t = this.scratch(s);
-        t[b + this.o.tlb + p] = NONE;
+        t[b + this.o.tlb + p] = E.NONE;
         emit(label(c, K.tlbevict, p), this.canonical(t));
       }
     }
@@ -230,7 +215,7 @@ export abstract class Transitions extends Calls {
     const L = this.layout;
     const a = this.a;
     const b = this.base(c);
-    const n = s[b + SBLEN];
+    const n = s[b + F.SBLEN];
     const lbl = label(c, K.prog, 0);
     if (st.k === "jump" && this.branchOnPending(s, c, st)) {
       this.speculateBranch(s, c, st, emit);
@@ -240,33 +225,33 @@ export abstract class Transitions extends Calls {
       case "store": {
         if (n >= L.sbMax) return;
         const t = this.scratch(s);
-        let ep = t[b + EPOCH];
-        if (st.release && !a.tso) ep = ++t[b + EPOCH] | 128; // release: after every earlier store
-        const e = b + SB + 3 * n;
+        let ep = t[b + F.EPOCH];
+        if (st.release && !a.tso) ep = ++t[b + F.EPOCH] | 128; // release: after every earlier store
+        const e = b + F.SB + 3 * n;
         t[e] = st.loc;
         t[e + 1] = st.value;
         t[e + 2] = ep;
-        t[b + SBLEN] = n + 1;
+        t[b + F.SBLEN] = n + 1;
         // SDM 9.1.3: a store to a linear address invalidates this CPU's prefetched instruction there.
-        if (a.smcSnoopLinear && st.vaSlot >= 0) t[b + this.o.pipe + st.vaSlot] = NONE;
-        t[b + PC]++;
+        if (a.smcSnoopLinear && st.vaSlot >= 0) t[b + this.o.pipe + st.vaSlot] = E.NONE;
+        t[b + F.PC]++;
         emit(lbl, this.canonical(t));
         return;
       }
       case "load": {
         const t = this.scratch(s);
         t[b + this.o.regs + st.reg] = this.read(s, c, st.loc);
-        if (this.feedsClean[c][s[b + PC]]) this.cleansFromHere(t, c);
-        t[b + PC]++;
+        if (this.feedsClean[c][s[b + F.PC]]) this.cleansFromHere(t, c);
+        t[b + F.PC]++;
         emit(lbl, this.canonical(t));
-        if (this.deferrable[c][s[b + PC]] && s[b + this.o.pload] === 0)
+        if (this.deferrable[c][s[b + F.PC]] && s[b + this.o.pload] === 0)
           this.deferLoad(s, c, st.reg, st.loc, emit);
         return;
       }
       case "await": {
         if (this.read(s, c, st.loc) !== st.value) return;
         const t = this.scratch(s);
-        t[b + PC]++;
+        t[b + F.PC]++;
         emit(lbl, this.canonical(t));
         return;
       }
@@ -274,7 +259,7 @@ export abstract class Transitions extends Calls {
         if (a.exceptions.drainsStores && n > 0) return;
         const t = this.scratch(s);
         this.exceptionSyncs(t, c);
-        t[b + PC]++;
+        t[b + F.PC]++;
         emit(lbl, this.canonical(t));
         return;
       }
@@ -282,25 +267,25 @@ export abstract class Transitions extends Calls {
       case "stop-send": {
         if (st.k === "ipi-send" && a.ipiOrder === "device-barrier") {
           // The IPI is a device write: it waits only for the stores a device barrier ordered.
-          if (s[b + IPIQ] !== 0) return;
+          if (s[b + F.IPIQ] !== 0) return;
           const t = this.scratch(s);
-          t[b + IPIQ] = IPI_HANDLERS.indexOf(st.handler) + 1;
-          t[b + IPIW] = t[b + WOM];
-          t[b + PC]++;
+          t[b + F.IPIQ] = IPI_HANDLERS.indexOf(st.handler) + 1;
+          t[b + F.IPIW] = t[b + F.WOM];
+          t[b + F.PC]++;
           emit(lbl, this.canonical(t));
           return;
         }
         // smp_call_function() publishes its request with a full barrier before the IPI.
         if (n > 0) return;
-        for (let d = 0; d < this.nCpu; d++) if (d !== c && s[this.base(d) + IPIP] !== 0) return;
+        for (let d = 0; d < this.nCpu; d++) if (d !== c && s[this.base(d) + F.IPIP] !== 0) return;
         const t = this.scratch(s);
         const h = IPI_HANDLERS.indexOf(st.handler) + 1;
         for (let d = 0; d < this.nCpu; d++) {
           if (d === c) continue;
-          t[this.base(d) + IPIP] = h;
-          t[this.base(d) + IPIF] = c + 1;
+          t[this.base(d) + F.IPIP] = h;
+          t[this.base(d) + F.IPIF] = c + 1;
         }
-        t[b + PC]++;
+        t[b + F.PC]++;
         emit(lbl, this.canonical(t));
         return;
       }
@@ -308,17 +293,17 @@ export abstract class Transitions extends Calls {
         if (handlerNeedsDrain(st.handler) && n > 0) return;
         const t = this.scratch(s);
         this.runHandler(t, c, st.handler);
-        t[b + PC]++;
+        t[b + F.PC]++;
         emit(lbl, this.canonical(t));
         return;
       }
       case "stop-arrived": {
         for (let d = 0; d < this.nCpu; d++) {
           const bd = this.base(d);
-          if (s[bd + IPIF] === c + 1 && (s[bd + STOPF] & 1) === 0) return;
+          if (s[bd + F.IPIF] === c + 1 && (s[bd + F.STOPF] & 1) === 0) return;
         }
         const t = this.scratch(s);
-        t[b + PC]++;
+        t[b + F.PC]++;
         emit(lbl, this.canonical(t));
         return;
       }
@@ -326,17 +311,17 @@ export abstract class Transitions extends Calls {
         const t = this.scratch(s);
         for (let d = 0; d < this.nCpu; d++) {
           const bd = this.base(d);
-          if (t[bd + IPIF] === c + 1) t[bd + STOPF] |= 2;
+          if (t[bd + F.IPIF] === c + 1) t[bd + F.STOPF] |= 2;
         }
-        t[b + PC]++;
+        t[b + F.PC]++;
         emit(lbl, this.canonical(t));
         return;
       }
       case "ipi-wait": {
-        if (s[b + IPIQ] !== 0) return;
-        for (let d = 0; d < this.nCpu; d++) if (s[this.base(d) + IPIF] === c + 1) return;
+        if (s[b + F.IPIQ] !== 0) return;
+        for (let d = 0; d < this.nCpu; d++) if (s[this.base(d) + F.IPIF] === c + 1) return;
         const t = this.scratch(s);
-        t[b + PC]++;
+        t[b + F.PC]++;
         emit(lbl, this.canonical(t));
         return;
       }
@@ -372,9 +357,9 @@ export abstract class Transitions extends Calls {
       default: {
         const t = this.scratch(s);
         if (!this.instructionStep(t, c, st)) return;
-        if (st.k === "ldr" && this.feedsClean[c][s[b + PC]]) this.cleansFromHere(t, c);
+        if (st.k === "ldr" && this.feedsClean[c][s[b + F.PC]]) this.cleansFromHere(t, c);
         emit(lbl, this.canonical(t));
-        if (st.k === "ldr" && this.deferrable[c][s[b + PC]] && s[b + this.o.pload] === 0) {
+        if (st.k === "ldr" && this.deferrable[c][s[b + F.PC]] && s[b + this.o.pload] === 0) {
           const R = b + this.o.regs;
           const loc = this.locOfSymbol(s, this.symbolAt(s[R + st.addr], st.text), st.text);
           this.deferLoad(s, c, st.dst, loc, emit);

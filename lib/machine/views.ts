@@ -5,7 +5,7 @@
 import type { ResidencyCell } from "../model";
 import { Transitions } from "./transitions";
 import { callResultText } from "./state";
-import { FAULT, FAULT_PROT, UNPRED, NONE } from "./layout/types";
+import { E } from "./layout/types";
 import { permText, pteFrame, ptePerm, SYMBOL_BASE } from "./layout/encoding";
 
 export abstract class Views extends Transitions {
@@ -61,16 +61,16 @@ export abstract class Views extends Transitions {
     const order = this.lineOrders();
     const cells: ResidencyCell[] = [];
     const vname = (v: number) =>
-      v === FAULT || v === FAULT_PROT
+      v === E.FAULT || v === E.FAULT_PROT
         ? "fault"
-        : v === UNPRED
+        : v === E.UNPRED
           ? "unpredictable"
           : (L.versions[v] ?? String(v));
     for (let c = 0; c < this.nCpu; c++) {
       const b = this.base(c);
       for (let va = 0; va < L.nVaSlots; va++) {
         const v = s[b + this.o.pipe + va];
-        if (v !== NONE)
+        if (v !== E.NONE)
           cells.push({
             cpu: c,
             structure: "pipeline",
@@ -86,7 +86,7 @@ export abstract class Views extends Transitions {
             ? this.bit(ci, s[loc])
             : this.pouMask(s, ci)
           : s[b + this.o.icache + ci];
-        if (ic !== NONE && ic !== 0)
+        if (ic !== E.NONE && ic !== 0)
           cells.push({
             cpu: c,
             structure: "icache",
@@ -104,7 +104,7 @@ export abstract class Views extends Transitions {
       }
       for (let p = 0; p < L.pages.length; p++) {
         const e = s[b + this.o.tlb + p];
-        if (e !== NONE)
+        if (e !== E.NONE)
           cells.push({
             cpu: c,
             structure: "tlb",

@@ -3,13 +3,20 @@ import type { ArchVariant, Effect } from "../../arch";
 import type { ScenarioSpec } from "../../scenario/spec";
 import type { ValueSymbol } from "./encoding";
 
-export const NONE = 255;
-/** A fetch fault on a not-present translation (pipeline entry). */
-export const FAULT = 254;
-/** A fetch fault on a present translation without execute permission. */
-export const FAULT_PROT = 253;
-/** An arm64 fetch of a concurrently modified, non-CMODX-safe instruction (pipeline entry). */
-export const UNPRED = 252;
+/**
+ * Marks of a pipeline or TLB entry besides versions and PTE values. A const enum: tsc writes each
+ * use as its number.
+ */
+export const enum E {
+  /** Empty. */
+  NONE = 255,
+  /** A fetch fault on a not-present translation (pipeline entry). */
+  FAULT = 254,
+  /** A fetch fault on a present translation without execute permission. */
+  FAULT_PROT = 253,
+  /** An arm64 fetch of a concurrently modified, non-CMODX-safe instruction (pipeline entry). */
+  UNPRED = 252,
+}
 
 /** Primitive program steps. */
 export type Step =
