@@ -48,11 +48,13 @@ export abstract class Canonical extends MachineState {
     const cpuSize = this.cpuSize;
     const liveness = this.liveness;
     const o = this.o;
+    let anyLive = false;
     for (let c = 0; c < nCpu; c++) {
       const b = gSize + c * cpuSize;
       const n = t[b + F.SBLEN];
-      if (n === 0) t[b + F.EPOCH] = 0;
-      else {
+      if (n === 0) {
+        if (t[b + F.EPOCH] !== 0) t[b + F.EPOCH] = 0;
+      } else {
         const m = t[b + F.SB + 2] & 127;
         if (m > 0) {
           for (let i = 0; i < n; i++) t[b + F.SB + 3 * i + 2] -= m; // bit 7 (release) is kept
@@ -62,20 +64,18 @@ export abstract class Canonical extends MachineState {
       const pipe = b + o.pipe;
       const prank = b + o.prank;
       if (liveness) {
-        const steps = this.stepCount[c];
-        let pc = t[b + F.PC];
-        if (pc > steps) pc = steps;
-        if (this.deadAt[c][pc] !== 0) {
+        const site = this.sites[c][t[b + F.PC]];
+        if (site.step !== undefined) anyLive = true;
+        if (site.dead) {
           // No region is live: loops rather than fill(), the ranges are a few bytes.
-          for (let k = b + o.tlb; k < prank; k++) t[k] = E.NONE;
-          for (let k = prank, end = prank + nVa; k < end; k++) t[k] = 0;
+          for (let k = b + o.tlb; k < prank; k++) if (t[k] !== E.NONE) t[k] = E.NONE;
+          for (let k = prank, end = prank + nVa; k < end; k++) if (t[k] !== 0) t[k] = 0;
           continue;
         }
         // Pipeline entries of regions this CPU will not run again are dead.
-        const va = this.liveVa[c];
-        const at = pc * nVa;
+        const va = site.liveVa;
         for (let x = 0; x < nVa; x++) {
-          if (t[pipe + x] !== E.NONE && va[at + x] === 0) {
+          if (t[pipe + x] !== E.NONE && va[x] === 0) {
             t[pipe + x] = E.NONE;
             t[prank + x] = 0;
           }
@@ -93,14 +93,9 @@ export abstract class Canonical extends MachineState {
       }
       if (max !== count) this.compressRanks(t, prank);
     }
-    if (liveness && !this.a.idc) {
-      // Nothing will fetch again: the point of unification no longer matters.
-      let anyLive = false;
-      for (let c = 0; c < nCpu && !anyLive; c++)
-        anyLive = t[gSize + c * cpuSize + F.PC] < this.stepCount[c];
-      if (!anyLive)
-        for (let i = 0; i < L.nCode; i++) t[this.pouOff + i] = this.bit(i, t[L.codeBase + i]);
-    }
+    // Nothing will fetch again: the point of unification no longer matters.
+    if (liveness && !anyLive && !this.a.idc)
+      for (let i = 0; i < L.nCode; i++) t[this.pouOff + i] = this.bit(i, t[L.codeBase + i]);
     const groups = this.symmetryGroups;
     for (let i = 0; i < groups.length; i++) this.sortGroup(t, groups[i]);
     return t;

@@ -85,9 +85,9 @@ export abstract class FetchSide extends Canonical {
     if (others.length === 0) return ALONE;
     let combos: number[][][] = [[]];
     const pipe = this.base(c) + this.o.pipe;
-    const live = this.liveAt[c][Math.min(s[this.base(c) + F.PC], this.layout.cpus[c].steps.length)];
+    const live = this.sites[c][s[this.base(c) + F.PC]].liveVa;
     for (const x of others) {
-      if (s[pipe + x] !== E.NONE || (this.liveness && live.va[x] === 0)) continue;
+      if (s[pipe + x] !== E.NONE || (this.liveness && live[x] === 0)) continue;
       const opts = this.fetchOptions(s, c, x).filter((v) => v !== E.FAULT && v !== E.FAULT_PROT);
       if (opts.length === 0) continue;
       combos = combos.flatMap((xs) => opts.map((v) => [...xs, [x, v]]));

@@ -6,7 +6,7 @@
  */
 import { RESULT_CLASSES } from "../model";
 import type { ArchVariant } from "../arch";
-import type { Layout } from "./layout/types";
+import type { Layout, Step } from "./layout/types";
 import { pteFrame } from "./layout/encoding";
 import { deferrable, feedsClean, symmetryGroups } from "./analysis";
 
@@ -145,6 +145,66 @@ function machineArch(a: ArchVariant): MachineArch {
   };
 }
 
+/** What a CPU reads at one program counter (MachineState.sites). */
+export interface Site {
+  /** The step there (undefined at the end of the program), of the shape every step has. */
+  step: Step | undefined;
+  /** A kind of step that may be local (isLocal decides). */
+  mayBeLocal: boolean;
+  /** A load-acquire that waits for earlier store-releases (acquireWaits). */
+  acquire: boolean;
+  /**
+   * The lines it may fetch speculatively (its speculation targets that are live there), as pairs
+   * of region and VA slot, in the order successors tries them.
+   */
+  spec: Int32Array;
+  /** Pages of the regions it may still run. */
+  pages: Int32Array;
+  /** No region is live: nothing will be fetched again. */
+  dead: boolean;
+  /** Per VA slot, 1 when live. */
+  liveVa: Uint8Array;
+}
+
+/** A step with every field any step has (Step), in one order. */
+const STEP_FIELDS = {
+  k: undefined,
+  text: undefined,
+  loc: undefined,
+  value: undefined,
+  release: undefined,
+  vaSlot: undefined,
+  reg: undefined,
+  acquire: undefined,
+  effect: undefined,
+  insn: undefined,
+  region: undefined,
+  line: undefined,
+  frame: undefined,
+  sync: undefined,
+  handler: undefined,
+  dst: undefined,
+  src: undefined,
+  fn: undefined,
+  a: undefined,
+  b: undefined,
+  cond: undefined,
+  addr: undefined,
+  target: undefined,
+  when: undefined,
+  link: undefined,
+  linkValue: undefined,
+  dispatch: undefined,
+};
+
+/**
+ * A copy of st with every field any step has (undefined where st has none): steps of every kind
+ * share one hidden class, so reading one is monomorphic.
+ */
+function uniformStep(st: Step): Step {
+  return Object.assign({ ...STEP_FIELDS }, st) as unknown as Step;
+}
+
 /** The state layout of a compiled scenario and the reads every layer shares. */
 export abstract class MachineState {
   readonly layout: Layout;
@@ -192,23 +252,13 @@ export abstract class MachineState {
    * without liveness), the VA slots of those (1: live), and their pages.
    */
   protected readonly liveAt: { regions: number[]; va: Uint8Array; pages: number[] }[][];
-  /**
-   * Per CPU and program counter: the lines it may fetch speculatively (its speculation targets
-   * that are live there), as pairs of region and VA slot, in the order successors tries them.
-   */
-  protected readonly specAt: Int32Array[][];
-  /**
-   * liveAt flattened for canonical(): per CPU, for each program counter (up to the end) 1 when
-   * no region is live, and the live VA slots of each program counter back to back.
-   */
-  protected readonly deadAt: Uint8Array[];
   /** Per page: the location of its page-table entry. */
   protected readonly pteLoc: Int32Array;
-  protected readonly liveVa: Uint8Array[];
-  /** Per CPU and step: 1 for a kind of step that may be local (isLocal decides), else 0. */
-  protected readonly mayBeLocal: Uint8Array[];
-  /** Per CPU and step: 1 for a load-acquire that waits for earlier store-releases (acquireWaits). */
-  protected readonly acquireAt: Uint8Array[];
+  /**
+   * Per CPU and program counter (every byte value: past the end of the program, the end's): what
+   * successors() and canonical() read there, in objects of one shape.
+   */
+  protected readonly sites: Site[][];
 
   constructor(L: Layout, opts: MachineOptions) {
     this.layout = L;
@@ -292,34 +342,34 @@ export abstract class MachineState {
         return { regions, va, pages };
       }),
     );
-    this.specAt = L.cpus.map((cpu, c) =>
-      this.liveAt[c].map(({ regions }) => {
-        const out: number[] = [];
+    this.pteLoc = Int32Array.from(L.pages, (p) => p.pteLoc);
+    const LOCAL_KINDS = ["mov", "alu", "flags", "cset", "jump", "br"];
+    this.sites = L.cpus.map((cpu, c) => {
+      const at = this.liveAt[c].map(({ regions, va, pages }, pc): Site => {
+        const st = pc < cpu.steps.length ? uniformStep(cpu.steps[pc]) : undefined;
+        const spec: number[] = [];
         for (const ri of cpu.speculate) {
           if (!regions.includes(ri)) continue;
           const r = L.regions[ri];
           const base = L.pages[r.page].vaBase + r.offset;
-          for (let i = 0; i < r.lines; i++) out.push(ri, base + i);
+          for (let i = 0; i < r.lines; i++) spec.push(ri, base + i);
         }
-        return Int32Array.from(out);
-      }),
-    );
-    this.pteLoc = Int32Array.from(L.pages, (p) => p.pteLoc);
-    this.deadAt = this.liveAt.map((at) => Uint8Array.from(at, (l) => (l.regions.length ? 0 : 1)));
-    this.liveVa = this.liveAt.map((at) => {
-      const out = new Uint8Array(at.length * L.nVaSlots);
-      at.forEach((l, pc) => out.set(l.va, pc * L.nVaSlots));
-      return out;
+        return {
+          step: st,
+          mayBeLocal: st !== undefined && LOCAL_KINDS.includes(st.k),
+          acquire:
+            st !== undefined &&
+            a.acquireAfterRelease &&
+            (st.k === "ldr" || st.k === "load") &&
+            st.acquire,
+          spec: Int32Array.from(spec),
+          pages: Int32Array.from(pages),
+          dead: regions.length === 0,
+          liveVa: va,
+        };
+      });
+      return Array.from({ length: 256 }, (_, pc) => at[Math.min(pc, at.length - 1)]);
     });
-    const LOCAL_KINDS = ["mov", "alu", "flags", "cset", "jump", "br"];
-    this.mayBeLocal = L.cpus.map((cpu) =>
-      Uint8Array.from(cpu.steps, (st) => (LOCAL_KINDS.includes(st.k) ? 1 : 0)),
-    );
-    this.acquireAt = L.cpus.map((cpu) =>
-      Uint8Array.from(cpu.steps, (st) =>
-        a.acquireAfterRelease && (st.k === "ldr" || st.k === "load") && st.acquire ? 1 : 0,
-      ),
-    );
   }
 
   private buf: Uint8Array = new Uint8Array(0);

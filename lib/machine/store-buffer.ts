@@ -57,7 +57,7 @@ export abstract class StoreBuffers extends FetchSide {
     if (this.a.cmodxSafe && loc >= L.codeBase && loc < L.codeBase + L.nCode) {
       for (let d = 0; d < this.nCpu; d++) {
         const bd = this.base(d);
-        const st = L.cpus[d].steps[t[bd + F.PC]];
+        const st = this.sites[d][t[bd + F.PC]].step;
         if (!st || st.k !== "call" || t[bd + F.CACC] === 0) continue;
         if (this.regionMapsLoc(t, d, st.region, loc)) t[bd + F.CFLAGS] |= 1;
       }

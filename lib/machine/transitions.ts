@@ -16,7 +16,8 @@ export abstract class Transitions extends Calls {
   /** Twins on, and some CPU has one. */
   private readonly anyTwin = this.twinOf.some((d) => d >= 0);
   /** Partial-order reduction on, and some step may be local. */
-  private readonly anyLocal = this.partialOrder && this.mayBeLocal.some((m) => m.includes(1));
+  private readonly anyLocal =
+    this.partialOrder && this.sites.some((at) => at.some((x) => x.mayBeLocal));
   /** Per CPU: the transitions it had in the current successors() call. */
   private readonly emittedBy = new Int32Array(this.nCpu);
   private emitted = 0;
@@ -48,15 +49,14 @@ export abstract class Transitions extends Calls {
    * out is returned (else 0).
    */
   successors(s: Uint8Array, emit: Emit): number {
-    const L = this.layout;
     if (this.anyLocal) {
       // An ample set of one local step (always enabled, independent of every other transition,
       // invisible until the end; forward only, so no cycle can postpone the others forever).
       for (let c = 0; c < this.nCpu; c++) {
         const b = this.base(c);
         const pc = s[b + F.PC];
-        if (pc >= this.stepCount[c] || this.mayBeLocal[c][pc] === 0) continue;
-        const st = L.cpus[c].steps[pc];
+        const st = this.sites[c][pc].step;
+        if (st === undefined || !this.sites[c][pc].mayBeLocal) continue;
         if ((s[b + F.STOPF] & 1) !== 0 || !this.isLocal(s, c, st, pc)) continue;
         if (this.waitsForLoad(s, c, st) || this.branchOnPending(s, c, st)) continue;
         const t = this.scratch(s);
@@ -93,11 +93,12 @@ export abstract class Transitions extends Calls {
     const b = this.base(c);
     const cpu = L.cpus[c];
     const pc = s[b + F.PC];
-    const isDone = pc >= cpu.steps.length;
+    const site = this.sites[c][pc];
+    const cur = site.step;
+    const isDone = cur === undefined;
     const inStop = (s[b + F.STOPF] & 1) !== 0;
     // A call is one instruction stream: interrupts and IPIs are taken at its boundaries, or
     // between its lines when the region declares each line an instruction (interruptible).
-    const cur = isDone ? undefined : cpu.steps[pc];
     const midCall =
       s[b + F.CSLOT] > 0 && !(cur?.k === "call" && L.regions[cur.region].interruptible);
     // Program step (not while the CPU spins in a stop_machine() handler).
@@ -105,7 +106,7 @@ export abstract class Transitions extends Calls {
       cur !== undefined &&
       !inStop &&
       !this.waitsForLoad(s, c, cur) &&
-      (this.acquireAt[c][pc] === 0 || !this.acquireWaits(s, c, cur))
+      (!site.acquire || !this.acquireWaits(s, c, cur))
     )
       this.programStep(s, c, cur, emit);
     // A pending load is performed (reads memory or its own newest buffered store).
@@ -161,7 +162,7 @@ export abstract class Transitions extends Calls {
     }
     // Speculative fetch into the pipeline (docs/model.md §Fetch pipeline).
     let top = -1;
-    const spec = this.specAt[c][pc];
+    const spec = site.spec;
     for (let x = 0; x < spec.length; x += 2) {
       const ri = spec[x];
       const va = spec[x + 1];
@@ -193,7 +194,7 @@ export abstract class Transitions extends Calls {
       }
     }
     // TLB fill and eviction (docs/model.md §TLB).
-    const pages = this.liveAt[c][pc].pages;
+    const pages = site.pages;
     for (let x = 0; x < pages.length; x++) {
       const p = pages[x];
       const e = s[b + this.o.tlb + p];
