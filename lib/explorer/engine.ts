@@ -183,12 +183,13 @@ export class StateStore {
       h3 ^= h3 >>> 13;
       h4 ^= h4 >>> 13;
     }
-    for (; i < n1; i++) {
-      h1 = Math.imul(h1 ^ key[i], 0x5bd1e995);
-      h1 ^= h1 >>> 13;
-    }
-    h2 = Math.imul(h2 ^ lastKey, 0x5bd1e995);
-    h2 ^= h2 >>> 13;
+    // The last (up to three) words and the masked last one, one per lane.
+    if (i < n1) h1 = Math.imul(h1 ^ key[i], 0x5bd1e995);
+    if (i + 1 < n1) h2 = Math.imul(h2 ^ key[i + 1], 0x5bd1e995);
+    if (i + 2 < n1) h3 = Math.imul(h3 ^ key[i + 2], 0x5bd1e995);
+    h4 = Math.imul(h4 ^ lastKey, 0x5bd1e995);
+    h1 ^= h1 >>> 13;
+    h4 ^= h4 >>> 13;
     let h = h1 ^ Math.imul(h2, 0xcc9e2d51) ^ Math.imul(h3, 0x1b873593) ^ Math.imul(h4, 0xe6546b64);
     h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
     h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);

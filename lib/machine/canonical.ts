@@ -48,6 +48,8 @@ export abstract class Canonical extends MachineState {
     const cpuSize = this.cpuSize;
     const liveness = this.liveness;
     const o = this.o;
+    const flags = this.siteFlags;
+    const liveVa = this.liveVaAt;
     let anyLive = false;
     for (let c = 0; c < nCpu; c++) {
       const b = gSize + c * cpuSize;
@@ -64,18 +66,19 @@ export abstract class Canonical extends MachineState {
       const pipe = b + o.pipe;
       const prank = b + o.prank;
       if (liveness) {
-        const site = this.sites[c][t[b + F.PC]];
-        if (site.step !== undefined) anyLive = true;
-        if (site.dead) {
+        const at = (c << 8) | t[b + F.PC];
+        const f = flags[at];
+        if ((f & 1) !== 0) anyLive = true;
+        if ((f & 2) !== 0) {
           // No region is live: loops rather than fill(), the ranges are a few bytes.
           for (let k = b + o.tlb; k < prank; k++) if (t[k] !== E.NONE) t[k] = E.NONE;
           for (let k = prank, end = prank + nVa; k < end; k++) if (t[k] !== 0) t[k] = 0;
           continue;
         }
         // Pipeline entries of regions this CPU will not run again are dead.
-        const va = site.liveVa;
+        const va = at * nVa;
         for (let x = 0; x < nVa; x++) {
-          if (t[pipe + x] !== E.NONE && va[x] === 0) {
+          if (t[pipe + x] !== E.NONE && liveVa[va + x] === 0) {
             t[pipe + x] = E.NONE;
             t[prank + x] = 0;
           }

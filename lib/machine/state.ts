@@ -36,20 +36,20 @@ export const enum F {
 }
 export const TORN = 255;
 
-/** Transition kinds (in labels). */
-export const K = {
-  prog: 1,
-  drain: 2,
-  spec: 3,
-  tlbfill: 7,
-  tlbevict: 8,
-  icomplete: 11,
+/** Transition kinds (in labels; a const enum: each use compiles to its number). */
+export const enum K {
+  prog = 1,
+  drain = 2,
+  spec = 3,
+  tlbfill = 7,
+  tlbevict = 8,
+  icomplete = 11,
   /** A load performed after later program steps (arm64: loads out of order). */
-  load: 12,
-  irq: 9,
-  ipi: 10,
-  ipipost: 13,
-} as const;
+  load = 12,
+  irq = 9,
+  ipi = 10,
+  ipipost = 13,
+}
 
 export const CLS_NEW = 0,
   CLS_STALE = 1,
@@ -259,6 +259,12 @@ export abstract class MachineState {
    * successors() and canonical() read there, in objects of one shape.
    */
   protected readonly sites: Site[][];
+  /**
+   * Sites flattened for canonical(), at i = c * 256 + pc: bit 0 a step there, bit 1 no region
+   * live; and the site's liveVa at i * nVaSlots.
+   */
+  protected readonly siteFlags: Uint8Array;
+  protected readonly liveVaAt: Uint8Array;
 
   constructor(L: Layout, opts: MachineOptions) {
     this.layout = L;
@@ -370,6 +376,16 @@ export abstract class MachineState {
       });
       return Array.from({ length: 256 }, (_, pc) => at[Math.min(pc, at.length - 1)]);
     });
+    const nVa = L.nVaSlots;
+    this.siteFlags = new Uint8Array(this.nCpu * 256);
+    this.liveVaAt = new Uint8Array(this.nCpu * 256 * nVa);
+    this.sites.forEach((at, c) =>
+      at.forEach((x, pc) => {
+        const i = c * 256 + pc;
+        this.siteFlags[i] = (x.step !== undefined ? 1 : 0) | (x.dead ? 2 : 0);
+        this.liveVaAt.set(x.liveVa, i * nVa);
+      }),
+    );
   }
 
   private buf: Uint8Array = new Uint8Array(0);
