@@ -26,6 +26,12 @@ function threads(pid: number): number {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Poll `until` every 50 ms for at most 60 s. */
+async function waitUntil(until: () => boolean): Promise<void> {
+  const t0 = Date.now();
+  while (!until() && Date.now() - t0 < 60_000) await sleep(50);
+}
+
 /** A cell that keeps two worker threads busy for tens of seconds, with a progress bar. */
 const LONG_SWEEP = `
 import { measureSubsets, measuresScenario, SITUATIONS, exploreMany, progress } from "execmem-lab";
@@ -80,21 +86,22 @@ describe("kernel protocol", () => {
 
   it("interrupt stops exploreMany's worker threads within 0.5 s and no output follows", async () => {
     const pid = client.pid!;
+    const threadsIdle = threads(pid);
     const after: Message[] = [];
     let replied = false;
-    let parent = "";
+    let progressed = false;
     const off = client.onIopub((m) => {
       if (replied && m.header.msg_type !== "status") after.push(m);
     });
     const run = client.execute(LONG_SWEEP, {
       timeoutMs: 120_000,
-      onMessage: (m) => (parent = m.parent_header.msg_id ?? parent),
+      onMessage: (m) => (progressed ||= m.header.msg_type === "update_display_data"),
     });
-    // Wait until the sweep reports progress: the workers are running.
-    const t0 = Date.now();
-    while (parent === "" && Date.now() - t0 < 60_000) await sleep(50);
-    await sleep(1000);
+    // Wait until the sweep's progress bar moved (a worker finished a scenario) and its two worker
+    // threads run.
+    await waitUntil(() => progressed && threads(pid) >= threadsIdle + 2);
     const threadsBusy = threads(pid);
+    expect(threadsBusy, "threads while the sweep runs").toBeGreaterThanOrEqual(threadsIdle + 2);
     // Jupyter interrupts a kernel with interrupt_mode "signal" by sending SIGINT.
     process.kill(pid, "SIGINT");
     const interruptedAt = Date.now();
@@ -121,13 +128,17 @@ describe("kernel protocol", () => {
     const k = await KernelClient.start({ cwd: ROOT, launcher: LAUNCHER });
     try {
       let progressed = false;
-      void k
-        .execute(LONG_SWEEP, { timeoutMs: 120_000, onMessage: () => (progressed = true) })
-        .catch(() => {});
-      const t0 = Date.now();
-      while (!progressed && Date.now() - t0 < 60_000) await sleep(50);
-      await sleep(500);
       const pid = k.pid!;
+      const threadsIdle = threads(pid);
+      void k
+        .execute(LONG_SWEEP, {
+          timeoutMs: 120_000,
+          onMessage: (m) => (progressed ||= m.header.msg_type === "update_display_data"),
+        })
+        .catch(() => {});
+      // The sweep's progress bar moved and its two worker threads run.
+      await waitUntil(() => progressed && threads(pid) >= threadsIdle + 2);
+      expect(threads(pid), "threads while the sweep runs").toBeGreaterThanOrEqual(threadsIdle + 2);
       const started = Date.now();
       // A grace period longer than the limit: a kernel that lingers is not killed early.
       await k.shutdown(5000);

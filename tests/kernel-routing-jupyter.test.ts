@@ -13,6 +13,8 @@ const LAUNCHER = join(ROOT, "kernel", "dist", "launch.js");
 /** The marker each output of cell `i` carries, whatever its kind. */
 const marker = (i: number) => `cell-${i}-marker`;
 
+const OUTPUT_TYPES = ["stream", "display_data", "update_display_data", "execute_result", "error"];
+
 /** Every text an output message carries (stream text, text/plain of bundles). */
 function texts(m: Message): string[] {
   const c = m.content as { text?: string; data?: Record<string, unknown> };
@@ -43,6 +45,32 @@ const CELLS = [
    display("${marker(4)} display after await"); md("${marker(4)} result")`,
 ];
 
+/** Every output that must arrive, as "cell:text" (its marker's cell, the text without progress). */
+const EXPECTED = [
+  `0:${marker(0)} display`,
+  `0:${marker(0)} log`,
+  `1:${marker(1)} late display`,
+  `1:${marker(1)} late log`,
+  `2:${marker(2)} progress`,
+  `2:${marker(2)} microtask display`,
+  `3:${marker(3)} worker progress`,
+  `3:${marker(3)} worker display 2`,
+  `4:${marker(4)} display after await`,
+];
+
+/** The outputs among `messages`, as "cell:text" by the marker each text carries. */
+function seenOf(messages: Message[]): Set<string> {
+  const seen = new Set<string>();
+  for (const m of messages) {
+    if (!OUTPUT_TYPES.includes(m.header.msg_type)) continue;
+    for (const t of texts(m)) {
+      const owner = /cell-(\d)-marker/.exec(t);
+      if (owner) seen.add(`${owner[1]}:${t.replace(/\s*\[.*$/s, "").trim()}`);
+    }
+  }
+  return seen;
+}
+
 describe("kernel output routing (back-to-back execute_requests)", () => {
   let client: KernelClient;
   let runs: Execution[];
@@ -54,8 +82,12 @@ describe("kernel output routing (back-to-back execute_requests)", () => {
     const off = client.onIopub((m) => all.push(m));
     // All five at once, as Run All does; none awaited before the next is sent.
     runs = await Promise.all(CELLS.map((code) => client.execute(code, { timeoutMs: 60_000 })));
-    // Let the late outputs (timer at 400 ms, worker at 200 ms) arrive.
-    await new Promise((r) => setTimeout(r, 1500));
+    // The late outputs (timer at 400 ms, worker at 200 ms) arrive: wait until every expected
+    // output was seen, wherever it was routed (or 30 s passed: the test below names what is missing).
+    const until = Date.now() + 30_000;
+    while (Date.now() < until && !EXPECTED.every((w) => seenOf(all).has(w))) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
     off();
     late.push(...all);
   }, 120_000);
@@ -76,19 +108,13 @@ describe("kernel output routing (back-to-back execute_requests)", () => {
 
   it("every output message, however late, names the request that produced it", () => {
     const parentOf = new Map(runs.map((r, i) => [r.msgId, i]));
-    const outputs = late.filter((m) =>
-      ["stream", "display_data", "update_display_data", "execute_result", "error"].includes(
-        m.header.msg_type,
-      ),
-    );
+    const outputs = late.filter((m) => OUTPUT_TYPES.includes(m.header.msg_type));
     const misrouted: string[] = [];
-    const seen = new Set<string>();
     for (const m of outputs) {
       for (const t of texts(m)) {
         const owner = /cell-(\d)-marker/.exec(t);
         if (!owner) continue;
         const cell = parentOf.get(m.parent_header.msg_id ?? "");
-        seen.add(`${owner[1]}:${t.replace(/\s*\[.*$/s, "").trim()}`);
         if (cell !== Number(owner[1])) {
           misrouted.push(`${JSON.stringify(t.trim())} went to cell ${cell}`);
         }
@@ -96,18 +122,7 @@ describe("kernel output routing (back-to-back execute_requests)", () => {
     }
     expect(misrouted).toEqual([]);
     // Every kind of output showed up at all (a lost output is not a routed one).
-    for (const want of [
-      `0:${marker(0)} display`,
-      `0:${marker(0)} log`,
-      `1:${marker(1)} late display`,
-      `1:${marker(1)} late log`,
-      `2:${marker(2)} progress`,
-      `2:${marker(2)} microtask display`,
-      `3:${marker(3)} worker progress`,
-      `3:${marker(3)} worker display 2`,
-      `4:${marker(4)} display after await`,
-    ]) {
-      expect([...seen], want).toContain(want);
-    }
+    const seen = seenOf(outputs);
+    for (const want of EXPECTED) expect([...seen], want).toContain(want);
   });
 });

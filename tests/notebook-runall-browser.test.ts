@@ -1,17 +1,19 @@
 /**
  * Notebooks as people run them: Debian's Jupyter Notebook (classic, 6.x) on localhost with a
  * token and the kernelspec in a temporary prefix, the notebook opened in headless Chromium
- * (playwright-core, /usr/bin/chromium), Cell > Run All, and then, once the kernel is idle:
- * every cell's outputs are its own, no error output, and every plotly figure drew.
+ * (playwright-core, /usr/bin/chromium), Cell > Run All, and then, once the kernel is idle and the
+ * outputs the headless run gives have arrived (late ones too) and every figure drew: every cell's
+ * outputs are its own, no error output, and every plotly figure drew.
  *
  * "Its own": each code cell gets a first line printing its marker, which must appear in that cell
  * only; the number of outputs (other than streams) and of plotly figures of each cell must be
  * what the headless runner, which sends one cell at a time, gives for it.
  */
-import { spawn, spawnSync, type ChildProcess } from "child_process";
+import { execFile, spawn, type ChildProcess } from "child_process";
 import { randomBytes } from "crypto";
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "fs";
 import { join } from "path";
+import { promisify } from "util";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../kernel/runner/client";
@@ -84,7 +86,21 @@ interface Shown {
   prompt: string;
 }
 
+/** An opened notebook's page, and the errors it logged. */
+interface Opened {
+  page: Page;
+  pageErrors: string[];
+}
+
+const MARKERS_NB = join(FIXTURES, "jupyter", "markers.ipynb");
+const TOUR_NB = join(ROOT, "notebooks", "00-tour.ipynb");
+const A11_NB = join(ROOT, "notebooks", "A11-song-four-measures.ipynb");
+/** Run All runs in one notebook at a time; their pages (and kernels) open at once beforehand. */
+const NOTEBOOKS = [MARKERS_NB, TOUR_NB, A11_NB];
+
 describe.skipIf(skip)(title, () => {
+  /** The page of each notebook, opened in beforeAll. */
+  const opened = new Map<string, Promise<Opened>>();
   let server: ChildProcess | undefined;
   let serverLog = "";
   let browser: BrowserContext;
@@ -101,14 +117,19 @@ describe.skipIf(skip)(title, () => {
         `CI=true but ${missing.join(" and ")} missing: apt-get install ${missing.join(" ")}`,
       );
     }
-    const version = spawnSync(NOTEBOOK, ["--version"], { encoding: "utf8" }).stdout.trim();
-    if (!/^6\./.test(version)) {
-      throw new Error(`this test drives classic Notebook 6.x; jupyter-notebook is ${version}`);
-    }
+    // The version check, the kernelspec's install, the server and the browser start at once.
+    const version = promisify(execFile)(NOTEBOOK, ["--version"], { encoding: "utf8" }).then(
+      ({ stdout }) => {
+        if (!/^6\./.test(stdout.trim())) {
+          throw new Error(`this test drives classic Notebook 6.x; jupyter-notebook is ${stdout}`);
+        }
+      },
+    );
     // The kernelspec in a temporary prefix, found through JUPYTER_PATH only.
     const prefix = tempDir("nb-prefix");
-    const inst = await runCli(["kernel", "install", "--prefix", prefix]);
-    expect(inst.status, inst.stderr).toBe(0);
+    const installed = runCli(["kernel", "install", "--prefix", prefix]).then((inst) =>
+      expect(inst.status, inst.stderr).toBe(0),
+    );
     const home = tempDir("nb-home");
     const env = {
       ...jupyterEnv(prefix),
@@ -141,24 +162,27 @@ describe.skipIf(skip)(title, () => {
       ],
       { env, stdio: ["ignore", "pipe", "pipe"], cwd: root },
     );
+    const exited = new Promise<void>((r) => server!.once("exit", () => r()));
     for (const s of [server.stdout, server.stderr]) {
       s?.setEncoding("utf8");
       s?.on("data", (d: string) => (serverLog = (serverLog + d).slice(-50_000)));
     }
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      try {
-        const r = await fetch(`${base}/api/status?token=${token}`);
-        if (r.ok) break;
-      } catch {
-        // not listening yet
+    const listening = (async () => {
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        try {
+          const r = await fetch(`${base}/api/status?token=${token}`);
+          if (r.ok) return;
+        } catch {
+          // not listening yet
+        }
+        if (server.exitCode !== null || Date.now() > deadline) {
+          throw new Error(`jupyter-notebook did not start:\n${serverLog}`);
+        }
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 100))]);
       }
-      if (server.exitCode !== null || Date.now() > deadline) {
-        throw new Error(`jupyter-notebook did not start:\n${serverLog}`);
-      }
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    browser = await chromium.launchPersistentContext(tempDir("nb-chromium"), {
+    })();
+    const launched = chromium.launchPersistentContext(tempDir("nb-chromium"), {
       executablePath: CHROMIUM,
       headless: true,
       args: [
@@ -170,22 +194,32 @@ describe.skipIf(skip)(title, () => {
         "--no-first-run",
       ],
     });
+    const started = await Promise.allSettled([version, installed, listening, launched]);
+    if (started[3].status === "fulfilled") browser = started[3].value;
+    for (const s of started) if (s.status === "rejected") throw s.reason;
+    // Every notebook's page opens now: their kernels start while earlier notebooks run.
+    for (const notebook of NOTEBOOKS) opened.set(notebook, open(notebook));
+    for (const p of opened.values()) p.catch(() => {}); // awaited by its test
   }, 180_000);
 
   afterAll(async () => {
     await browser?.close();
     if (server && server.exitCode === null) {
+      const exited = new Promise((r) => server!.once("exit", r));
       server.kill("SIGTERM");
-      await new Promise((r) => setTimeout(r, 500));
-      if (server.exitCode === null) server.kill("SIGKILL");
+      const killed = await Promise.race([exited, new Promise((r) => setTimeout(r, 500, "hung"))]);
+      if (killed === "hung") server.kill("SIGKILL");
     }
   });
 
-  /** Open `name` (in the server's notebooks/), Run All from the Cell menu, wait for idle. */
-  async function runAll(
-    name: string,
-    timeoutMs: number,
-  ): Promise<{ shown: Shown[]; pageErrors: string[] }> {
+  /**
+   * Open `notebook` (a copy with markers, in the server's notebooks/) in a page of its own and
+   * wait until its kernel started and is idle.
+   */
+  async function open(notebook: string): Promise<Opened> {
+    const name = notebook.split("/").pop()!;
+    const nb = JSON.parse(readFileSync(notebook, "utf8")) as Nb;
+    writeFileSync(join(root, "notebooks", name), JSON.stringify(withMarkers(nb)));
     const page: Page = await browser.newPage();
     const pageErrors: string[] = [];
     page.on("pageerror", (e) => pageErrors.push(String(e)));
@@ -208,8 +242,30 @@ describe.skipIf(skip)(title, () => {
           );
         },
         undefined,
-        { timeout: 60_000 },
+        { timeout: 120_000 },
       );
+    } catch (e) {
+      await page.close();
+      throw new Error(
+        `${(e as Error).message}\n--- jupyter-notebook log ---\n${serverLog.slice(-5000)}`,
+      );
+    }
+    return { page, pageErrors };
+  }
+
+  /**
+   * Run All (the Cell menu) in the opened notebook and wait until the kernel is idle with every
+   * code cell run; then, once `expected` is known, until every cell shows as many outputs and
+   * figures as expected and every figure drew (late outputs, a figure drawing), or `settleMs`
+   * passed: what the page then shows.
+   */
+  async function runAll(
+    { page, pageErrors }: Opened,
+    timeoutMs: number,
+    expected: () => Promise<Expected[]>,
+    settleMs = 30_000,
+  ): Promise<{ shown: Shown[]; pageErrors: string[] }> {
+    try {
       await page.click("#celllink");
       await page.click("#run_all_cells > a");
       // Every code cell has run (its prompt shows a number, not "*") and the kernel is idle.
@@ -227,8 +283,31 @@ describe.skipIf(skip)(title, () => {
         undefined,
         { timeout: timeoutMs, polling: 250 },
       );
-      // Late outputs (a figure drawing, async displays) settle.
-      await page.waitForTimeout(2000);
+      const want = await expected();
+      // Outputs that come after the kernel went idle (a timer's display) and figures drawing.
+      // Not reaching the expected counts is not an error here: the comparison names the cell.
+      await page
+        .waitForFunction(
+          (want) => {
+            const cells = Array.from(document.querySelectorAll(".cell.code_cell"));
+            return (
+              cells.length === want.length &&
+              cells.every((cell, k) => {
+                const areas = Array.from(cell.querySelectorAll(".output_area"));
+                const figures = Array.from(cell.querySelectorAll(".execmem-lab-plotly"));
+                return (
+                  areas.filter((a) => !a.querySelector(".output_stream")).length >=
+                    want[k].outputs &&
+                  figures.length >= want[k].figures &&
+                  figures.every((f) => f.querySelector("svg.main-svg"))
+                );
+              })
+            );
+          },
+          want,
+          { timeout: settleMs, polling: 100 },
+        )
+        .catch(() => {});
       const shown = await page.evaluate(() =>
         Array.from(document.querySelectorAll(".cell.code_cell")).map((cell) => {
           const areas = Array.from(cell.querySelectorAll(".output_area"));
@@ -297,17 +376,17 @@ describe.skipIf(skip)(title, () => {
    */
   async function check(notebook: string, timeoutMs: number, stated?: Expected[]) {
     const name = notebook.split("/").pop()!;
-    const nb = JSON.parse(readFileSync(notebook, "utf8")) as Nb;
-    writeFileSync(join(root, "notebooks", name), JSON.stringify(withMarkers(nb)));
-    const { shown, pageErrors } = await runAll(name, timeoutMs);
-    let expected: Expected[] = stated ?? [];
-    if (!stated) {
+    let oracle: string | undefined;
+    const expectedOf = async (): Promise<Expected[]> => {
+      if (stated) return stated;
       const run = await sharedNotebookRun();
       expect(run.status, `${run.stdout}${run.stderr}`).toBe(0);
-      const out = run.out;
-      expected = expectedFrom(JSON.parse(readFileSync(join(out, name), "utf8")) as Nb);
-      await checkReportPage(join(out, name.replace(/\.ipynb$/, ".html")), expected);
-    }
+      oracle = join(run.out, name);
+      return expectedFrom(JSON.parse(readFileSync(oracle, "utf8")) as Nb);
+    };
+    const { shown, pageErrors } = await runAll(await opened.get(notebook)!, timeoutMs, expectedOf);
+    const expected = await expectedOf();
+    if (oracle) await checkReportPage(oracle.replace(/\.ipynb$/, ".html"), expected);
     expect(shown).toHaveLength(expected.length);
     const problems: string[] = [];
     shown.forEach((s, k) => {
@@ -340,7 +419,7 @@ describe.skipIf(skip)(title, () => {
   it("a notebook of markers: every output, synchronous or late, lands in its own cell", async () => {
     // Stated, not taken from the headless runner: it sends the next cell only once a cell is
     // idle, so it does not see cell 1's late display.
-    const shown = await check(join(FIXTURES, "jupyter", "markers.ipynb"), 120_000, [
+    const shown = await check(MARKERS_NB, 120_000, [
       { outputs: 2, figures: 0 }, // display, result
       { outputs: 2, figures: 0 }, // late display (timer), result
       { outputs: 2, figures: 1 }, // progress bar, figure as the result
@@ -354,10 +433,10 @@ describe.skipIf(skip)(title, () => {
   }, 300_000);
 
   it("00-tour: Run All puts every output in its own cell and draws every figure", async () => {
-    await check(join(ROOT, "notebooks", "00-tour.ipynb"), 240_000);
+    await check(TOUR_NB, 240_000);
   }, 600_000);
 
   it("A11: Run All puts every output in its own cell and draws every figure", async () => {
-    await check(join(ROOT, "notebooks", "A11-song-four-measures.ipynb"), 240_000);
+    await check(A11_NB, 240_000);
   }, 600_000);
 });

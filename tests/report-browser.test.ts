@@ -219,12 +219,15 @@ describe.skipIf(browserTool.skip)(browserTool.title, () => {
         });
         p.on("pageerror", (e) => errors.push(String(e)));
         await p.goto(`http://127.0.0.1:${port}/base/lab/tree/x.ipynb`);
+        // Every figure drew (each loaded plotly.js, or found it loaded, before drawing).
         await p.waitForFunction(
-          () => document.querySelectorAll(".execmem-lab-plotly svg.main-svg").length > 0,
-          undefined,
+          (n) =>
+            Array.from(document.querySelectorAll(".execmem-lab-plotly")).filter((e) =>
+              e.querySelector("svg.main-svg"),
+            ).length === n,
+          figures.length,
           { timeout: 30_000 },
         );
-        await p.waitForTimeout(500);
         const traces = await p.evaluate(() =>
           Array.from(document.querySelectorAll(".execmem-lab-plotly")).map(
             (e) => (e as HTMLElement & { data?: unknown[] }).data?.length ?? 0,
