@@ -38,6 +38,7 @@ import {
 import type { DisplayHook, DisplayOptions, InterruptHook, MimeBundle } from "execmem-lab";
 import { withPlotlyFallback } from "./plotly";
 import { type ShorthandParser, convertExpanded } from "./shorthand";
+import { flush, mark } from "./trace";
 import {
   RESET_REPLY,
   RESET_REQUEST,
@@ -452,6 +453,7 @@ export interface StartedKernel {
  */
 export async function startKernel(configPath: string): Promise<StartedKernel> {
   const t = loadTslab();
+  mark("tslab");
   installDisplayHook();
   installInterruptHook();
   let node: TslabConverter | undefined;
@@ -488,7 +490,10 @@ export async function startKernel(configPath: string): Promise<StartedKernel> {
   const key = () => server.connInfo.key;
   routeStdio();
   const tslabKernelInfo = handler.handleKernel.bind(handler);
-  handler.handleKernel = () => kernelInfo(tslabKernelInfo());
+  handler.handleKernel = () => {
+    mark("kernel_info");
+    return kernelInfo(tslabKernelInfo());
+  };
 
   // tslab queues handleExecuteImpl(req, writeStream, writeDisplayData); when the queue runs it,
   // that request's execution becomes the context of everything the cell starts.
@@ -517,6 +522,7 @@ export async function startKernel(configPath: string): Promise<StartedKernel> {
     const writeDisplayData: WriteDisplayData = (data, update) =>
       send(update ? "update_display_data" : "display_data", data);
     clearTimeout(warmTimer);
+    mark("execute");
     const execution: Execution = { writeStream, writeDisplayData, printedErrors: [], result: null };
     executions.set(writeDisplayData, execution);
     const content = await handler.handleExecute(msg.content, writeStream, writeDisplayData);
@@ -543,6 +549,8 @@ export async function startKernel(configPath: string): Promise<StartedKernel> {
     }
     execution.result = null;
     send("execute_reply", content, sock);
+    mark("reply");
+    setTimeout(flush, 300).unref();
   };
 
   process.on("SIGINT", () => {
@@ -568,7 +576,9 @@ export async function startKernel(configPath: string): Promise<StartedKernel> {
   // someone else takes them), then create the converter as tslab does (most of a second of CPU
   // without the startup snapshot).
   await server.init();
+  mark("bound");
   const conv = convs.node;
+  mark("converter");
 
   // Reset between notebooks (the runner's RESET_REQUEST on the control channel): tslab's
   // variables and declarations, the execution count, this module's routing state and what
@@ -622,7 +632,9 @@ function watchModules(conv: TslabConverter, registered: () => void): TslabConver
   const convert = conv.convert.bind(conv);
   const addModule = conv.addModule.bind(conv);
   conv.convert = (prevDecl, src) => {
+    mark("compile");
     const r = convert(prevDecl, src) as { sideOutputs?: unknown[] } | undefined;
+    mark("compiled");
     if (r?.sideOutputs?.length) registered();
     return r;
   };

@@ -2,6 +2,7 @@
 import { spawnSync } from "child_process";
 import { UsageError } from "./commands/options";
 import { makeDirs } from "./files";
+import { SNAPSHOT_V8_FLAGS } from "./snapshot";
 import {
   accessSync,
   constants,
@@ -66,20 +67,23 @@ export const BOOTSTRAP =
 
 /**
  * Prints the kernel's startup snapshot (kernel/snapshot.ts) if there is a usable one for this
- * Node.js beside the launcher (argv[1]), else nothing.
+ * Node.js beside the launcher (argv[1]) that was built with the V8 flags argv[2], else nothing
+ * (V8 refuses a snapshot started with other flags).
  */
 export const SNAPSHOT_CHECK =
   'try{const p=require("path").join(require("path").dirname(process.argv[1]),"snapshot.js");' +
-  "const b=require(p).kernelSnapshot();if(b)process.stdout.write(b)}catch(e){}";
+  "const s=require(p),b=s.kernelSnapshot();" +
+  'if(b&&s.SNAPSHOT_V8_FLAGS.join(" ")===process.argv[2])process.stdout.write(b)}catch(e){}';
 
 /**
  * The shell step of kernel.json on POSIX systems: start the kernel from its startup snapshot
  * when there is a usable one ($1 node, $2 BOOTSTRAP, $3 SNAPSHOT_CHECK, $4 the launcher, $5 the
- * connection file); `exec`, so that the kernel is the process Jupyter started and signals.
+ * connection file, $6 the snapshot's V8 flags); `exec`, so that the kernel is the process
+ * Jupyter started and signals.
  */
 export const SNAPSHOT_LAUNCH =
-  'b=$("$1" -e "$3" "$4" 2>/dev/null); ' +
-  'if [ -n "$b" ]; then exec "$1" --snapshot-blob "$b" kernel --config-file "$5"; fi; ' +
+  'b=$("$1" -e "$3" "$4" "$6" 2>/dev/null); ' +
+  'if [ -n "$b" ]; then exec "$1" $6 --snapshot-blob "$b" kernel --config-file "$5"; fi; ' +
   'exec "$1" -e "$2" "$4" kernel --config-file "$5"';
 
 export function kernelJson(platform: NodeJS.Platform = process.platform): KernelJson {
@@ -98,6 +102,7 @@ export function kernelJson(platform: NodeJS.Platform = process.platform): Kernel
             SNAPSHOT_CHECK,
             LAUNCHER,
             "{connection_file}",
+            SNAPSHOT_V8_FLAGS.join(" "),
           ],
     display_name: DISPLAY_NAME,
     language: "typescript",

@@ -5,6 +5,7 @@
  */
 import { Worker } from "worker_threads";
 import { startKernel } from "./display";
+import { mark } from "./trace";
 
 export function parseLaunchArgs(argv: string[]): { configFile: string } {
   const [command, flag, configFile] = argv;
@@ -45,6 +46,7 @@ export function watchParent(
 /** Run as the kernelspec's launcher: argv is `kernel --config-file <connection file>`. */
 export function runLauncher(argv: string[] = process.argv.slice(2)): void {
   try {
+    mark("modules");
     watchParent();
     const { configFile } = parseLaunchArgs(argv);
     startKernel(configFile).catch((e: unknown) => {

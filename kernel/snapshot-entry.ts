@@ -51,7 +51,15 @@ interface WatchHostLike {
 export type TypeScript = { [name: string]: unknown } & {
   createWatchCompilerHost(...args: unknown[]): WatchHostLike;
   createWatchProgram(host: WatchHostLike): {
-    getProgram(): { getProgram(): { getSourceFiles(): SourceFileLike[] } };
+    getProgram(): {
+      getProgram(): {
+        getSourceFiles(): SourceFileLike[];
+        getCompilerOptions(): { typeRoots?: string[] };
+        getAutomaticTypeDirectiveResolutions(): {
+          forEach(f: (r: ResolutionLike, name: string) => void): void;
+        };
+      };
+    };
   };
 };
 
@@ -134,16 +142,54 @@ export function statKey(file: string): string | undefined {
   }
 }
 
+/** Whether a node_modules/@typescript folder is in `dir` or above it. */
+function typescriptPackages(dir: string, stat: (f: string) => string | undefined): boolean {
+  for (let d = dir; ; d = dirname(d)) {
+    if (stat(join(d, "node_modules", "@typescript")) !== undefined) return true;
+    if (d === dirname(d)) return false;
+  }
+}
+
+/** A module or type reference resolution, as TypeScript keeps it on a source file. */
+interface ResolutionLike {
+  resolvedModule?: { resolvedFileName: string };
+  resolvedTypeReferenceDirective?: { resolvedFileName?: string; primary?: boolean };
+}
+interface ResolutionsLike {
+  get(name: string, mode: number | undefined): ResolutionLike | undefined;
+}
+type FileReferenceLike = string | { fileName: string; resolutionMode?: number };
+type Resolver<R> = (
+  names: R[],
+  containingFile: string,
+  redirected: unknown,
+  options: unknown,
+  containingSourceFile: SourceFileLike | undefined,
+  ...rest: unknown[]
+) => ResolutionLike[];
+
+/** Where the snapshot's program found the automatic types (`@types/*`), for `typeRoots`. */
+export interface AutomaticTypes {
+  typeRoots: string;
+  resolutions: Map<string, ResolutionLike>;
+}
+
 /**
  * `ts` with createWatchCompilerHost wrapped: the programs of the watch hosts it makes take a kept
  * declaration file where the file on disk has the same text. tslab's own files (the program's
  * roots: the cell and the previous cells' declarations) are always read afresh. `stats` (by
  * path: size and time of change when the file was kept) spare reading a file that still has them.
+ *
+ * Module and type references of a kept file are resolved as they were when it was kept while
+ * every file they resolved to still has its size and time of change (then a resolution, which
+ * probes the file system, cannot differ unless a file was added where none was); so are the
+ * automatic types (`@types/*`) for the same type roots. Otherwise TypeScript resolves them.
  */
 export function withKeptFiles(
   ts: TypeScript,
   kept: Map<string, SourceFileLike>,
   stats: Map<string, string> = new Map(),
+  automatic?: AutomaticTypes,
 ): TypeScript {
   const shim: TypeScript = Object.create(null) as TypeScript;
   for (const name of Object.keys(ts)) {
@@ -154,11 +200,25 @@ export function withKeptFiles(
     });
   }
   const checked = new Map<string, string>(stats);
+  const modeOfUse = ts.getModeForUsageLocation as (f: unknown, name: unknown) => number | undefined;
+  const modeOfRef = ts.getModeForFileReference as (
+    ref: FileReferenceLike,
+    format: number | undefined,
+  ) => number | undefined;
+  const lower = ts.toFileNameLowerCase as (name: string) => string;
+  const inferred = ts.inferredTypesContainingFile as string;
   const createWatchCompilerHost = (...args: unknown[]): WatchHostLike => {
     const host = ts.createWatchCompilerHost(...args);
     const createProgram = host.createProgram;
     const patched = new WeakSet<CompilerHostLike>();
+    // Size and time of change by file name, once per program.
+    let now = new Map<string, string | undefined>();
+    const stat = (fileName: string): string | undefined => {
+      if (!now.has(fileName)) now.set(fileName, statKey(fileName));
+      return now.get(fileName);
+    };
     host.createProgram = (roots, options, h, ...rest) => {
+      now = new Map();
       if (h && !patched.has(h)) {
         patched.add(h);
         const own = new Set(roots.map((f) => h.toPath(f)));
@@ -169,12 +229,9 @@ export function withKeptFiles(
           const format = typeof opts === "number" ? undefined : opts.impliedNodeFormat;
           if (f && f.languageVersion === version && f.impliedNodeFormat === format) {
             // Compared by text once; then by size and time of change, as the watch does.
-            const stat = statKey(fileName);
-            if (
-              stat !== undefined &&
-              (checked.get(path) === stat || h.readFile(fileName) === f.text)
-            ) {
-              checked.set(path, stat);
+            const s = stat(fileName);
+            if (s !== undefined && (checked.get(path) === s || h.readFile(fileName) === f.text)) {
+              checked.set(path, s);
               return f;
             }
           }
@@ -182,6 +239,102 @@ export function withKeptFiles(
         };
         h.getSourceFile = (fileName, opts, onError, fresh) =>
           h.getSourceFileByPath(fileName, h.toPath(fileName), opts, onError, fresh);
+        // A name that did not resolve (an ambient module such as "fs") is taken as it was.
+        const same = (r: ResolutionLike | undefined): r is ResolutionLike => {
+          if (!r) return false;
+          const file =
+            r.resolvedModule?.resolvedFileName ??
+            r.resolvedTypeReferenceDirective?.resolvedFileName;
+          return file === undefined || checked.get(h.toPath(file)) === stat(file);
+        };
+        /** The kept resolutions of `names` in `file`, if all of them still hold. */
+        const keptResolutions = <R>(
+          names: R[],
+          file: SourceFileLike | undefined,
+          of: ((f: SourceFileLike) => ResolutionsLike | undefined) | null,
+          key: (name: R) => [string, number | undefined],
+        ): ResolutionLike[] | undefined => {
+          const table = file && kept.get(file.path) === file && of ? of(file) : undefined;
+          if (!table) return undefined;
+          const out = names.map((n) => table.get(...key(n)));
+          return out.every(same) ? out : undefined;
+        };
+        const keptFile = (f: SourceFileLike) => kept.get(f.path) === f;
+        // Each `/// <reference lib>` first looks for a package overriding that library
+        // ("@typescript/lib-es2020") in node_modules above the current folder; where there is no
+        // node_modules/@typescript at all, say at once that there is none.
+        const cacheOf = (h as unknown as { getModuleResolutionCache?: () => unknown })
+          .getModuleResolutionCache;
+        const cache = cacheOf?.call(h) as
+          | {
+              getFromDirectoryCache?(name: string, mode: unknown, dir: string, r: unknown): unknown;
+            }
+          | undefined;
+        const fromCache = cache?.getFromDirectoryCache?.bind(cache);
+        if (cache && fromCache) {
+          const noOverride = { resolvedModule: undefined, failedLookupLocations: [] };
+          cache.getFromDirectoryCache = (name, mode, dir, redirected) =>
+            fromCache(name, mode, dir, redirected) ??
+            (name.startsWith("@typescript/lib-") && !redirected && !typescriptPackages(dir, stat)
+              ? noOverride
+              : undefined);
+        }
+        const modules = (h as unknown as { resolveModuleNameLiterals?: Resolver<unknown> })
+          .resolveModuleNameLiterals;
+        if (modules) {
+          (
+            h as unknown as { resolveModuleNameLiterals: Resolver<{ text: string }> }
+          ).resolveModuleNameLiterals = (names, containingFile, redirected, opts, file, ...rest) =>
+            (!redirected &&
+              file &&
+              keptFile(file) &&
+              keptResolutions(
+                names,
+                file,
+                (f) => (f as { resolvedModules?: ResolutionsLike }).resolvedModules,
+                (n) => [n.text, modeOfUse(file, n)],
+              )) ||
+            modules.call(h, names, containingFile, redirected, opts, file, ...rest);
+        }
+        const types = (
+          h as unknown as { resolveTypeReferenceDirectiveReferences?: Resolver<unknown> }
+        ).resolveTypeReferenceDirectiveReferences;
+        if (types) {
+          const name = (r: FileReferenceLike) => (typeof r === "string" ? r : lower(r.fileName));
+          (
+            h as unknown as { resolveTypeReferenceDirectiveReferences: Resolver<FileReferenceLike> }
+          ).resolveTypeReferenceDirectiveReferences = (
+            names,
+            containingFile,
+            redirected,
+            opts,
+            file,
+            ...rest
+          ) => {
+            let out: ResolutionLike[] | undefined;
+            if (!redirected && file && keptFile(file)) {
+              out = keptResolutions(
+                names,
+                file,
+                (f) =>
+                  (f as { resolvedTypeReferenceDirectiveNames?: ResolutionsLike })
+                    .resolvedTypeReferenceDirectiveNames,
+                (r) => [name(r), modeOfRef(r, file.impliedNodeFormat)],
+              );
+            } else if (
+              !redirected &&
+              !file &&
+              automatic &&
+              containingFile.endsWith(`/${inferred}`) &&
+              JSON.stringify((opts as { typeRoots?: string[] }).typeRoots) === automatic.typeRoots
+            ) {
+              const found = names.map((r) => automatic.resolutions.get(name(r)));
+              if (found.every((r) => same(r) && r.resolvedTypeReferenceDirective?.primary))
+                out = found as ResolutionLike[];
+            }
+            return out ?? types.call(h, names, containingFile, redirected, opts, file, ...rest);
+          };
+        }
       }
       return createProgram(roots, options, h, ...rest);
     };
@@ -225,7 +378,15 @@ function build(): void {
   const kept = new Map<string, SourceFileLike>();
   const stats = new Map<string, string>();
   const cwd = process.cwd();
-  for (const f of watch?.getProgram().getProgram().getSourceFiles() ?? []) {
+  const program = watch?.getProgram().getProgram();
+  const automatic: AutomaticTypes = {
+    typeRoots: JSON.stringify(program?.getCompilerOptions().typeRoots),
+    resolutions: new Map(),
+  };
+  program?.getAutomaticTypeDirectiveResolutions().forEach((r, name) => {
+    automatic.resolutions.set(name, r);
+  });
+  for (const f of program?.getSourceFiles() ?? []) {
     if (f.isDeclarationFile && dirname(f.path) !== cwd) {
       kept.set(f.path, f);
       const stat = statKey(f.fileName);
@@ -235,7 +396,7 @@ function build(): void {
   conv.close();
   watch = undefined;
   loaded.clear();
-  const shim = withKeptFiles(ts, kept, stats);
+  const shim = withKeptFiles(ts, kept, stats, automatic);
 
   startupSnapshot.setDeserializeMainFunction(() => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- Node's module system, at run time
@@ -247,6 +408,7 @@ function build(): void {
       createRequire(file: string): NodeJS.Require;
     };
     const req = Module.createRequire(__filename);
+    (req("./trace") as { mark(l: string): void }).mark("main");
     let resolved = "";
     try {
       resolved = Module.createRequire(join(tslabDir, "package.json")).resolve(

@@ -8,6 +8,11 @@
  * A snapshot is used only by the Node.js binary that built it and with the same TypeScript and
  * tslab files (its stamp says which); with another heap limit (V8 flags must match the build) or
  * EXECMEM_LAB_KERNEL_SNAPSHOT=0 kernels start without it, as they do when there is none.
+ *
+ * It is built and started with {@link SNAPSHOT_V8_FLAGS}: the heap it brings (about 80 MB) is
+ * over V8's first old-generation limit, so a kernel started with the default heap settings marks
+ * all of it once before its first cell, and scavenges a dozen times in a young generation that
+ * starts at 1 MB.
  */
 import { spawnSync } from "child_process";
 import { createHash } from "crypto";
@@ -20,6 +25,9 @@ const DIST = KERNEL_DIST;
 export const SNAPSHOT_ENTRY = join(DIST, "snapshot-entry.js");
 const DIR = join(DIST, "snapshot");
 
+/** V8 heap settings a snapshot is built with, and so must be started with (see above). */
+export const SNAPSHOT_V8_FLAGS = ["--initial-old-space-size=192", "--min-semi-space-size=16"];
+
 /**
  * What a snapshot depends on: the Node.js binary, the TypeScript compiler and tslab converter it
  * holds, and its own entry (by content: a rebuild rewrites it unchanged).
@@ -28,6 +36,7 @@ export function snapshotStamp(): { [key: string]: string } {
   const tslab = dirname(require.resolve("tslab/package.json"));
   const stamp: { [key: string]: string } = {
     node: `${process.version} ${process.arch} ${process.execPath}`,
+    flags: SNAPSHOT_V8_FLAGS.join(" "),
     entry: createHash("sha256").update(readFileSync(SNAPSHOT_ENTRY)).digest("hex"),
   };
   for (const f of [
@@ -62,6 +71,15 @@ export function kernelSnapshot(env: NodeJS.ProcessEnv = process.env): string | n
 }
 
 /**
+ * The node arguments that start a kernel from its snapshot (V8 flags and `--snapshot-blob`), or
+ * null when there is no usable one (see {@link kernelSnapshot}).
+ */
+export function kernelSnapshotArgs(env: NodeJS.ProcessEnv = process.env): string[] | null {
+  const blob = kernelSnapshot(env);
+  return blob ? [...SNAPSHOT_V8_FLAGS, "--snapshot-blob", blob] : null;
+}
+
+/**
  * Build the snapshot (a few seconds: one kernel's TypeScript start-up). Run from the kernel
  * package's folder, so the library resolves as from a notebook in the checkout.
  * @returns the snapshot's path, or the build's error output if it failed.
@@ -74,7 +92,8 @@ export function buildKernelSnapshot(): { blob: string } | { error: string } {
   // the entry, so that its __dirname is the same.
   const script = join(DIST, `snapshot-entry.build-${process.pid}.js`);
   writeFileAtomic(script, `var exports = {};\n${readFileSync(SNAPSHOT_ENTRY, "utf8")}`);
-  const r = spawnSync(process.execPath, ["--snapshot-blob", tmp, "--build-snapshot", script], {
+  const args = [...SNAPSHOT_V8_FLAGS, "--snapshot-blob", tmp, "--build-snapshot", script];
+  const r = spawnSync(process.execPath, args, {
     cwd: dirname(DIST),
     encoding: "utf8",
     env: { ...process.env, NODE_OPTIONS: "" },

@@ -11,7 +11,7 @@ import { getHeapStatistics } from "v8";
 import { join, resolve } from "path";
 import * as zmq from "zeromq";
 import { RESET_REPLY, RESET_REQUEST } from "../reset";
-import { kernelSnapshot } from "../snapshot";
+import { kernelSnapshotArgs } from "../snapshot";
 
 /** The launcher the kernelspec names (compiled kernel/launch.ts). */
 export const LAUNCHER = resolve(__dirname, "..", "launch.js");
@@ -185,12 +185,12 @@ export class KernelClient {
     // The kernel's startup snapshot (kernel/snapshot.ts) when there is one for this launcher and
     // V8 configuration (a heap limit is a V8 flag the snapshot was not built with).
     const env = opts.env ?? process.env;
-    const snapshot = opts.launcher || opts.heapMb ? null : kernelSnapshot(env);
+    const snapshot = opts.launcher || opts.heapMb ? null : kernelSnapshotArgs(env);
     const child = spawn(
       process.execPath,
       [
         ...(opts.heapMb ? [`--max-old-space-size=${opts.heapMb}`] : []),
-        ...(snapshot ? ["--snapshot-blob", snapshot] : [opts.launcher ?? LAUNCHER]),
+        ...(snapshot ?? [opts.launcher ?? LAUNCHER]),
         "kernel",
         "--config-file",
         connFile,
@@ -247,7 +247,9 @@ export class KernelClient {
       });
       try {
         await this.request(this.shell, msg, 1000);
-        const until = Date.now() + 250;
+        // Once subscribed, the reply's status follows at once; if it does not come, ask again
+        // (zmq reconnects the SUB socket every 100 ms until the kernel has bound its port).
+        const until = Date.now() + 50;
         while (!sawIopub && Date.now() < until) await sleep(10);
         if (sawIopub) return;
       } catch (e) {
