@@ -91,7 +91,7 @@ export abstract class Calls extends Effects {
       t[b + F.TAINT + 1] = 0;
       t[b + F.CSF] = 0;
       t[b + F.PC] = exec.dispatch[v];
-      emit(label(c, K.prog, 200 + v), this.canonical(t));
+      emit(label(c, K.prog, 200 + v), this.canonical(t, c));
     }
   }
 
@@ -128,7 +128,7 @@ export abstract class Calls extends Effects {
     const lbl = label(c, K.prog, v + 1, combo);
     if (v === E.UNPRED) {
       this.finishCall(t, c, reg, CLS_UNPRED);
-      emit(lbl, this.canonical(t));
+      emit(lbl, this.canonical(t, c));
       return;
     }
     if (v === E.FAULT || v === E.FAULT_PROT) {
@@ -149,7 +149,7 @@ export abstract class Calls extends Effects {
         // The page table permits the fetch now, but the kernel does not take this fault for a
         // spurious one: the handler dies (an oops).
         this.finishCall(t, c, reg, CLS_OOPS);
-        emit(lbl, this.canonical(t));
+        emit(lbl, this.canonical(t, c));
         return;
       }
       if (spurious && t[b + F.CSF] < 8) {
@@ -168,7 +168,7 @@ export abstract class Calls extends Effects {
             this.applyFill(u, c, va, refill);
             u[b + this.o.pipe + va] = x;
             u[b + this.o.prank + va] = rank;
-            emit(label(c, K.prog, (v + 1) | ((x + 1) << 8)), this.canonical(u));
+            emit(label(c, K.prog, (v + 1) | ((x + 1) << 8)), this.canonical(u, c));
           }
           return;
         }
@@ -180,7 +180,7 @@ export abstract class Calls extends Effects {
       } else {
         this.finishCall(t, c, reg, CLS_FAULT);
       }
-      emit(lbl, this.canonical(t));
+      emit(lbl, this.canonical(t, c));
       return;
     }
     if (exec) {
@@ -200,7 +200,7 @@ export abstract class Calls extends Effects {
       t[b + F.CSF] = 0;
       t[b + F.CFLAGS] = 0;
       t[b + F.PC] = next;
-      emit(lbl, this.canonical(t));
+      emit(lbl, this.canonical(t, c));
       return;
     }
     // arch/x86/kernel/alternative.c poke_int3_handler(): while text_poke_bp() patches this
@@ -229,7 +229,7 @@ export abstract class Calls extends Effects {
     } else {
       t[b + F.CSLOT] = i + 1;
     }
-    emit(lbl, this.canonical(t));
+    emit(lbl, this.canonical(t, c));
   }
 
   /** Both the executed and the written instruction are among the CMODX-safe ones. */

@@ -39,8 +39,13 @@ export abstract class Canonical extends MachineState {
     return true;
   }
 
-  /** Normalises a state: epochs relative, dead entries erased, symmetric CPUs sorted. */
-  canonical(t: Uint8Array): Uint8Array {
+  /**
+   * Normalises a state: epochs relative, dead entries erased, symmetric CPUs sorted. `actor` is
+   * the CPU whose transition made t from a canonical state (-1: not known). A transition changes
+   * other CPUs' blocks only in fields nothing normalises but a dead CPU's erased entries (IPIs,
+   * I-cache and TLB maintenance, a late fetch, drains), so only those are normalised for them.
+   */
+  canonical(t: Uint8Array, actor = -1): Uint8Array {
     const L = this.layout;
     const nVa = L.nVaSlots;
     const nCpu = this.nCpu;
@@ -53,6 +58,13 @@ export abstract class Canonical extends MachineState {
     let anyLive = false;
     for (let c = 0; c < nCpu; c++) {
       const b = gSize + c * cpuSize;
+      if (actor >= 0 && c !== actor) {
+        if (!liveness) continue;
+        const f = flags[(c << 8) | t[b + F.PC]];
+        if ((f & 1) !== 0) anyLive = true;
+        if ((f & 2) !== 0) this.erase(t, b);
+        continue;
+      }
       const n = t[b + F.SBLEN];
       if (n === 0) {
         if (t[b + F.EPOCH] !== 0) t[b + F.EPOCH] = 0;
@@ -70,9 +82,7 @@ export abstract class Canonical extends MachineState {
         const f = flags[at];
         if ((f & 1) !== 0) anyLive = true;
         if ((f & 2) !== 0) {
-          // No region is live: loops rather than fill(), the ranges are a few bytes.
-          for (let k = b + o.tlb; k < prank; k++) if (t[k] !== E.NONE) t[k] = E.NONE;
-          for (let k = prank, end = prank + nVa; k < end; k++) if (t[k] !== 0) t[k] = 0;
+          this.erase(t, b);
           continue;
         }
         // Pipeline entries of regions this CPU will not run again are dead.
@@ -102,6 +112,14 @@ export abstract class Canonical extends MachineState {
     const groups = this.symmetryGroups;
     for (let i = 0; i < groups.length; i++) this.sortGroup(t, groups[i]);
     return t;
+  }
+
+  /** No region is live for the CPU of block b: its TLB, I-cache and pipeline entries are erased. */
+  private erase(t: Uint8Array, b: number): void {
+    const prank = b + this.o.prank;
+    // Loops rather than fill(): the ranges are a few bytes.
+    for (let k = b + this.o.tlb; k < prank; k++) if (t[k] !== E.NONE) t[k] = E.NONE;
+    for (let k = prank, end = prank + this.layout.nVaSlots; k < end; k++) if (t[k] !== 0) t[k] = 0;
   }
 
   protected compressRanks(t: Uint8Array, off: number): void {

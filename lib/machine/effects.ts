@@ -98,7 +98,7 @@ export abstract class Effects extends Loads {
         break;
     }
     t[b + F.PC]++;
-    emit(label(c, K.prog, 0), this.canonical(t));
+    emit(label(c, K.prog, 0), this.canonical(t, c));
   }
 
   /**
@@ -118,7 +118,7 @@ export abstract class Effects extends Loads {
         const u = this.scratch(s);
         u[b + this.o.pclean + ci] |= this.bit(ci, vs[k]);
         u[b + F.PC]++;
-        emit(label(c, K.prog, k), this.canonical(u));
+        emit(label(c, K.prog, k), this.canonical(u, c));
       }
       return;
     }
@@ -136,7 +136,7 @@ export abstract class Effects extends Loads {
         u[b + this.o.pclean + ci] |= this.bit(ci, vs[j]);
       });
       u[b + F.PC]++;
-      emit(label(c, K.prog, k), this.canonical(u));
+      emit(label(c, K.prog, k), this.canonical(u, c));
     });
   }
 

@@ -43,7 +43,7 @@ export abstract class Ipis extends StoreBuffers {
       t[b + F.IPIP] = 0;
       t[b + F.IPIF] = 0;
     } else return;
-    emit(label(c, K.ipi, 0), this.canonical(t));
+    emit(label(c, K.ipi, 0), this.canonical(t, c));
   }
 
   protected runHandler(t: Uint8Array, c: number, h: IpiHandler): void {

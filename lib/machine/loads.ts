@@ -29,7 +29,7 @@ export abstract class Loads extends Instructions {
     t[b + this.o.pload] = (reg + 1) | (this.feedsClean[c][s[b + F.PC]] ? 128 : 0);
     t[b + this.o.pload + 1] = loc;
     t[b + F.PC]++;
-    emit(label(c, K.prog, 1), this.canonical(t));
+    emit(label(c, K.prog, 1), this.canonical(t, c));
   }
 
   /** Performs CPU c's pending load; false when the value contradicts a branch's prediction. */
@@ -76,7 +76,7 @@ export abstract class Loads extends Instructions {
       const zero = st.when === "cbz" ? take : !take;
       t[b + this.o.pload + 2] = zero ? 1 : 2;
       t[b + F.PC] = take ? st.target : t[b + F.PC] + 1;
-      emit(label(c, K.prog, take ? 2 : 3), this.canonical(t));
+      emit(label(c, K.prog, take ? 2 : 3), this.canonical(t, c));
     }
   }
 

@@ -61,7 +61,7 @@ export abstract class Transitions extends Calls {
         if (this.waitsForLoad(s, c, st) || this.branchOnPending(s, c, st)) continue;
         const t = this.scratch(s);
         this.instructionStep(t, c, st);
-        emit(label(c, K.prog, 0), this.canonical(t));
+        emit(label(c, K.prog, 0), this.canonical(t, c));
         return 0;
       }
     }
@@ -112,7 +112,7 @@ export abstract class Transitions extends Calls {
     // A pending load is performed (reads memory or its own newest buffered store).
     if (!a.loadsInOrder && s[b + this.o.pload] !== 0) {
       const t = this.scratch(s);
-      if (this.performLoad(t, c)) emit(label(c, K.load, 0), this.canonical(t));
+      if (this.performLoad(t, c)) emit(label(c, K.load, 0), this.canonical(t, c));
     }
     // Store-buffer drains (docs/model.md §Store buffer).
     const n = s[b + F.SBLEN];
@@ -121,7 +121,7 @@ export abstract class Transitions extends Calls {
       if (!this.drainable(s, b, i)) continue;
       const t = this.scratch(s);
       this.drain(t, c, i);
-      emit(label(c, K.drain, i), this.canonical(t));
+      emit(label(c, K.drain, i), this.canonical(t, c));
     }
     // An IPI written to the interrupt controller arrives once the stores it is ordered after
     // have drained (riscv64: a device write, ordered by fence w,o).
@@ -129,7 +129,7 @@ export abstract class Transitions extends Calls {
       const t = this.scratch(s);
       this.postIpi(t, c, s[b + F.IPIQ]);
       t[b + F.IPIQ] = 0;
-      emit(label(c, K.ipipost, 0), this.canonical(t));
+      emit(label(c, K.ipipost, 0), this.canonical(t, c));
     }
     // IPI delivery (also to CPUs that finished their program).
     if (s[b + F.IPIP] !== 0 && !midCall && (!a.exceptions.drainsStores || n === 0)) {
@@ -141,7 +141,7 @@ export abstract class Transitions extends Calls {
         this.runHandler(t, c, h);
         t[b + F.IPIP] = 0;
         t[b + F.IPIF] = 0;
-        emit(label(c, K.ipi, 0), this.canonical(t));
+        emit(label(c, K.ipi, 0), this.canonical(t, c));
       }
     }
     // Pending IC IVAU reaching every I-cache (it may complete before the DSB).
@@ -150,7 +150,7 @@ export abstract class Transitions extends Calls {
         if (!s[b + this.o.pinval + cl]) continue;
         const t = this.scratch(s);
         this.completeInvalidate(t, c, cl);
-        emit(label(c, K.icomplete, cl), this.canonical(t));
+        emit(label(c, K.icomplete, cl), this.canonical(t, c));
       }
     if (isDone || inStop) return;
     // Interrupts that may arrive anywhere.
@@ -158,7 +158,7 @@ export abstract class Transitions extends Calls {
       const t = this.scratch(s);
       t[b + F.INTR]--;
       this.exceptionSyncs(t, c);
-      emit(label(c, K.irq, 0), this.canonical(t));
+      emit(label(c, K.irq, 0), this.canonical(t, c));
     }
     // Speculative fetch into the pipeline (docs/model.md §Fetch pipeline).
     let top = -1;
@@ -189,7 +189,7 @@ export abstract class Transitions extends Calls {
             t[b + this.o.pipe + co[m][0]] = co[m][1];
             t[b + this.o.prank + co[m][0]] = top + 1;
           }
-          emit(label(c, K.spec, va | (v << 8), k), this.canonical(t));
+          emit(label(c, K.spec, va | (v << 8), k), this.canonical(t, c));
         }
       }
     }
@@ -202,12 +202,12 @@ export abstract class Transitions extends Calls {
       if (e === E.NONE && (pte !== 0 || a.tlbCachesInvalid)) {
         const t = this.scratch(s);
         t[b + this.o.tlb + p] = pte;
-        emit(label(c, K.tlbfill, p), this.canonical(t));
+        emit(label(c, K.tlbfill, p), this.canonical(t, c));
       }
       if (e !== E.NONE && e !== pte) {
         const t = this.scratch(s);
         t[b + this.o.tlb + p] = E.NONE;
-        emit(label(c, K.tlbevict, p), this.canonical(t));
+        emit(label(c, K.tlbevict, p), this.canonical(t, c));
       }
     }
   }
@@ -236,7 +236,7 @@ export abstract class Transitions extends Calls {
         // SDM 9.1.3: a store to a linear address invalidates this CPU's prefetched instruction there.
         if (a.smcSnoopLinear && st.vaSlot >= 0) t[b + this.o.pipe + st.vaSlot] = E.NONE;
         t[b + F.PC]++;
-        emit(lbl, this.canonical(t));
+        emit(lbl, this.canonical(t, c));
         return;
       }
       case "load": {
@@ -244,7 +244,7 @@ export abstract class Transitions extends Calls {
         t[b + this.o.regs + st.reg] = this.read(s, c, st.loc);
         if (this.feedsClean[c][s[b + F.PC]]) this.cleansFromHere(t, c);
         t[b + F.PC]++;
-        emit(lbl, this.canonical(t));
+        emit(lbl, this.canonical(t, c));
         if (this.deferrable[c][s[b + F.PC]] && s[b + this.o.pload] === 0)
           this.deferLoad(s, c, st.reg, st.loc, emit);
         return;
@@ -253,7 +253,7 @@ export abstract class Transitions extends Calls {
         if (this.read(s, c, st.loc) !== st.value) return;
         const t = this.scratch(s);
         t[b + F.PC]++;
-        emit(lbl, this.canonical(t));
+        emit(lbl, this.canonical(t, c));
         return;
       }
       case "interrupt": {
@@ -261,7 +261,7 @@ export abstract class Transitions extends Calls {
         const t = this.scratch(s);
         this.exceptionSyncs(t, c);
         t[b + F.PC]++;
-        emit(lbl, this.canonical(t));
+        emit(lbl, this.canonical(t, c));
         return;
       }
       case "ipi-send":
@@ -273,7 +273,7 @@ export abstract class Transitions extends Calls {
           t[b + F.IPIQ] = IPI_HANDLERS.indexOf(st.handler) + 1;
           t[b + F.IPIW] = t[b + F.WOM];
           t[b + F.PC]++;
-          emit(lbl, this.canonical(t));
+          emit(lbl, this.canonical(t, c));
           return;
         }
         // smp_call_function() publishes its request with a full barrier before the IPI.
@@ -287,7 +287,7 @@ export abstract class Transitions extends Calls {
           t[this.base(d) + F.IPIF] = c + 1;
         }
         t[b + F.PC]++;
-        emit(lbl, this.canonical(t));
+        emit(lbl, this.canonical(t, c));
         return;
       }
       case "ipi-local": {
@@ -295,7 +295,7 @@ export abstract class Transitions extends Calls {
         const t = this.scratch(s);
         this.runHandler(t, c, st.handler);
         t[b + F.PC]++;
-        emit(lbl, this.canonical(t));
+        emit(lbl, this.canonical(t, c));
         return;
       }
       case "stop-arrived": {
@@ -305,7 +305,7 @@ export abstract class Transitions extends Calls {
         }
         const t = this.scratch(s);
         t[b + F.PC]++;
-        emit(lbl, this.canonical(t));
+        emit(lbl, this.canonical(t, c));
         return;
       }
       case "stop-release": {
@@ -315,7 +315,7 @@ export abstract class Transitions extends Calls {
           if (t[bd + F.IPIF] === c + 1) t[bd + F.STOPF] |= 2;
         }
         t[b + F.PC]++;
-        emit(lbl, this.canonical(t));
+        emit(lbl, this.canonical(t, c));
         return;
       }
       case "ipi-wait": {
@@ -323,7 +323,7 @@ export abstract class Transitions extends Calls {
         for (let d = 0; d < this.nCpu; d++) if (s[this.base(d) + F.IPIF] === c + 1) return;
         const t = this.scratch(s);
         t[b + F.PC]++;
-        emit(lbl, this.canonical(t));
+        emit(lbl, this.canonical(t, c));
         return;
       }
       case "effect":
@@ -359,7 +359,7 @@ export abstract class Transitions extends Calls {
         const t = this.scratch(s);
         if (!this.instructionStep(t, c, st)) return;
         if (st.k === "ldr" && this.feedsClean[c][s[b + F.PC]]) this.cleansFromHere(t, c);
-        emit(lbl, this.canonical(t));
+        emit(lbl, this.canonical(t, c));
         if (st.k === "ldr" && this.deferrable[c][s[b + F.PC]] && s[b + this.o.pload] === 0) {
           const R = b + this.o.regs;
           const loc = this.locOfSymbol(s, this.symbolAt(s[R + st.addr], st.text), st.text);
