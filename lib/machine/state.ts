@@ -374,18 +374,18 @@ export abstract class MachineState {
           liveVa: va,
         };
       });
-      return Array.from({ length: 256 }, (_, pc) => at[Math.min(pc, at.length - 1)]);
+      const all: Site[] = [];
+      for (let pc = 0; pc < 256; pc++) all.push(at[Math.min(pc, at.length - 1)]);
+      return all;
     });
     const nVa = L.nVaSlots;
     this.siteFlags = new Uint8Array(this.nCpu * 256);
     this.liveVaAt = new Uint8Array(this.nCpu * 256 * nVa);
-    this.sites.forEach((at, c) =>
-      at.forEach((x, pc) => {
-        const i = c * 256 + pc;
-        this.siteFlags[i] = (x.step !== undefined ? 1 : 0) | (x.dead ? 2 : 0);
-        this.liveVaAt.set(x.liveVa, i * nVa);
-      }),
-    );
+    for (let i = 0; i < this.nCpu * 256; i++) {
+      const x = this.sites[i >> 8][i & 255];
+      this.siteFlags[i] = (x.step !== undefined ? 1 : 0) | (x.dead ? 2 : 0);
+      for (let v = 0; v < nVa; v++) this.liveVaAt[i * nVa + v] = x.liveVa[v];
+    }
   }
 
   private buf: Uint8Array = new Uint8Array(0);
