@@ -1,7 +1,8 @@
 /**
  * The test suite's own speed: `npm run test:unit` (the fast project) and `npm test` (every
  * project: unit, jupyter, browser), each run once as a user runs it, wall time and the CPU time
- * of the whole process tree (Linux: /proc/self/stat cutime + cstime of waited-for children).
+ * of the whole process tree (Linux: /proc/self/stat cutime + cstime of waited-for children), and
+ * the machine's load average (1 min) before and after: on a shared machine the wall time follows it.
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -21,7 +22,17 @@ function childCpu() {
   }
 }
 
+/** The 1-minute load average, or NaN. */
+function load() {
+  try {
+    return Number(readFileSync("/proc/loadavg", "utf8").split(" ")[0]);
+  } catch {
+    return NaN;
+  }
+}
+
 function run(script) {
+  const load0 = load();
   const cpu0 = childCpu();
   const t0 = process.hrtime.bigint();
   const r = spawnSync("npm", ["run", "--silent", script], {
@@ -40,13 +51,15 @@ function run(script) {
     const tail = out.trim().split("\n").slice(-15).join("\n");
     throw new Error(`bench/tests.mjs: npm run ${script} failed (exit ${r.status}):\n${tail}`);
   }
-  return { wall, cpu, tests: m ? m[1].trim() : "?" };
+  return { wall, cpu, load: [load0, load()], tests: m ? m[1].trim() : "?" };
 }
 
 export default async function bench() {
   const unit = run("test:unit");
   const all = run("test");
-  const cpuNote = (x) => (Number.isFinite(x.cpu) ? `, ${x.cpu.toFixed(0)} s of CPU` : "");
+  const cpuNote = (x) =>
+    (Number.isFinite(x.cpu) ? `, ${x.cpu.toFixed(0)} s of CPU` : "") +
+    (x.load.every(Number.isFinite) ? `, load ${x.load.map((l) => l.toFixed(1)).join("-")}` : "");
   return [
     {
       name: "npm run test:unit (the unit project)",
