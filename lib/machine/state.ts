@@ -6,9 +6,10 @@
  */
 import { RESULT_CLASSES } from "../model";
 import type { ArchVariant } from "../arch";
-import type { Layout, Step } from "./layout/types";
+import type { Layout } from "./layout/types";
 import { pteFrame } from "./layout/encoding";
 import { deferrable, feedsClean, symmetryGroups } from "./analysis";
+import { buildSites, type Site } from "./sites";
 
 /**
  * Per-CPU fields: offsets in a CPU's block. A const enum, so that tsc writes each use as its
@@ -143,66 +144,6 @@ function machineArch(a: ArchVariant): MachineArch {
     tlbFlushSerialises: a.tlbFlushSerialises,
     cmodxSafe: a.cmodxSafe ?? null,
   };
-}
-
-/** What a CPU reads at one program counter (MachineState.sites). */
-export interface Site {
-  /** The step there (undefined at the end of the program), of the shape every step has. */
-  step: Step | undefined;
-  /** A kind of step that may be local (isLocal decides). */
-  mayBeLocal: boolean;
-  /** A load-acquire that waits for earlier store-releases (acquireWaits). */
-  acquire: boolean;
-  /**
-   * The lines it may fetch speculatively (its speculation targets that are live there), as pairs
-   * of region and VA slot, in the order successors tries them.
-   */
-  spec: Int32Array;
-  /** Pages of the regions it may still run. */
-  pages: Int32Array;
-  /** No region is live: nothing will be fetched again. */
-  dead: boolean;
-  /** Per VA slot, 1 when live. */
-  liveVa: Uint8Array;
-}
-
-/** A step with every field any step has (Step), in one order. */
-const STEP_FIELDS = {
-  k: undefined,
-  text: undefined,
-  loc: undefined,
-  value: undefined,
-  release: undefined,
-  vaSlot: undefined,
-  reg: undefined,
-  acquire: undefined,
-  effect: undefined,
-  insn: undefined,
-  region: undefined,
-  line: undefined,
-  frame: undefined,
-  sync: undefined,
-  handler: undefined,
-  dst: undefined,
-  src: undefined,
-  fn: undefined,
-  a: undefined,
-  b: undefined,
-  cond: undefined,
-  addr: undefined,
-  target: undefined,
-  when: undefined,
-  link: undefined,
-  linkValue: undefined,
-  dispatch: undefined,
-};
-
-/**
- * A copy of st with every field any step has (undefined where st has none): steps of every kind
- * share one hidden class, so reading one is monomorphic.
- */
-function uniformStep(st: Step): Step {
-  return Object.assign({ ...STEP_FIELDS }, st) as unknown as Step;
 }
 
 /** The state layout of a compiled scenario and the reads every layer shares. */
@@ -349,43 +290,11 @@ export abstract class MachineState {
       }),
     );
     this.pteLoc = Int32Array.from(L.pages, (p) => p.pteLoc);
-    const LOCAL_KINDS = ["mov", "alu", "flags", "cset", "jump", "br"];
-    this.sites = L.cpus.map((cpu, c) => {
-      const at = this.liveAt[c].map(({ regions, va, pages }, pc): Site => {
-        const st = pc < cpu.steps.length ? uniformStep(cpu.steps[pc]) : undefined;
-        const spec: number[] = [];
-        for (const ri of cpu.speculate) {
-          if (!regions.includes(ri)) continue;
-          const r = L.regions[ri];
-          const base = L.pages[r.page].vaBase + r.offset;
-          for (let i = 0; i < r.lines; i++) spec.push(ri, base + i);
-        }
-        return {
-          step: st,
-          mayBeLocal: st !== undefined && LOCAL_KINDS.includes(st.k),
-          acquire:
-            st !== undefined &&
-            a.acquireAfterRelease &&
-            (st.k === "ldr" || st.k === "load") &&
-            st.acquire,
-          spec: Int32Array.from(spec),
-          pages: Int32Array.from(pages),
-          dead: regions.length === 0,
-          liveVa: va,
-        };
-      });
-      const all: Site[] = [];
-      for (let pc = 0; pc < 256; pc++) all.push(at[Math.min(pc, at.length - 1)]);
-      return all;
-    });
-    const nVa = L.nVaSlots;
-    this.siteFlags = new Uint8Array(this.nCpu * 256);
-    this.liveVaAt = new Uint8Array(this.nCpu * 256 * nVa);
-    for (let i = 0; i < this.nCpu * 256; i++) {
-      const x = this.sites[i >> 8][i & 255];
-      this.siteFlags[i] = (x.step !== undefined ? 1 : 0) | (x.dead ? 2 : 0);
-      for (let v = 0; v < nVa; v++) this.liveVaAt[i * nVa + v] = x.liveVa[v];
-    }
+    ({
+      sites: this.sites,
+      flags: this.siteFlags,
+      liveVa: this.liveVaAt,
+    } = buildSites(L, this.liveAt, a.acquireAfterRelease));
   }
 
   private buf: Uint8Array = new Uint8Array(0);
