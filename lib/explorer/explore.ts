@@ -9,7 +9,7 @@ import type { Layout } from "../machine/layout";
 import { compile } from "../machine/layout";
 import { evalCondition, observation, parseCondition, type Condition } from "../scenario/condition";
 import type { ScenarioSpec } from "../scenario/spec";
-import { bfs, pathTo, sampleWalks, type Bounds, type Graph } from "./engine";
+import { bfs, pathTo, sampleWalks, type Bounds } from "./engine";
 import type { ExplorationResult, OutcomeResult, Witness } from "../model";
 
 export interface ExploreOptions extends Bounds, MachineOptions {
@@ -144,6 +144,20 @@ export function explore(spec: ScenarioSpec, opts: ExploreOptions = {}): Explorat
     finals = done.runs;
     complete = false;
     stoppedBy = done.stoppedBy ?? "sample";
+    if (m.symmetryGroups.length) {
+      // Symmetry: a walk's labels and final state are canonical; each canonical outcome stands
+      // for every permutation of the symmetric CPUs, expanded with concrete walks as below.
+      const concrete = concreteMachine(layout, opts);
+      const canonical = [...groups.values()];
+      groups.clear();
+      for (const c of canonical) {
+        for (const [key, e] of concretise(m, concrete, along(m, c.labels), names)) {
+          const g = groups.get(key);
+          if (g) g.count += c.count;
+          else groups.set(key, { values: e.values, count: c.count, labels: e.labels });
+        }
+      }
+    }
   } else {
     const g = bfs(m, opts);
     searchMs = g.ms;
@@ -153,13 +167,7 @@ export function explore(spec: ScenarioSpec, opts: ExploreOptions = {}): Explorat
     complete = g.complete;
     stoppedBy = g.stoppedBy;
     const expanded = new Map<string, string[]>();
-    const concrete = m.symmetryGroups.length
-      ? new Machine(layout, {
-          liveness: opts.liveness,
-          symmetry: false,
-          partialOrder: opts.partialOrder,
-        })
-      : null;
+    const concrete = m.symmetryGroups.length ? concreteMachine(layout, opts) : null;
     for (const f of g.finals) {
       // A final state no execution reaches (a late fetch never performed) is no outcome.
       if (!m.acceptable(g.store.get(f))) continue;
@@ -170,7 +178,9 @@ export function explore(spec: ScenarioSpec, opts: ExploreOptions = {}): Explorat
         let keys = expanded.get(ck);
         if (!keys) {
           keys = [];
-          for (const [key, { values, labels }] of concretise(m, concrete, g, f, names)) {
+          const path: Uint8Array[] = [];
+          for (let j = f; j >= 0; j = g.parent[j]) path.push(g.store.get(j));
+          for (const [key, { values, labels }] of concretise(m, concrete, path.reverse(), names)) {
             keys.push(key);
             if (!groups.has(key)) groups.set(key, { values, count: 0, labels });
           }
@@ -257,21 +267,26 @@ function limitText(
   }
 }
 
+/** The machine canonical outcomes are expanded on: the same reductions, symmetry off. */
+function concreteMachine(layout: Layout, opts: ExploreOptions): Machine {
+  return new Machine(layout, {
+    liveness: opts.liveness,
+    symmetry: false,
+    partialOrder: opts.partialOrder,
+  });
+}
+
 /**
- * The concrete outcomes a canonical (symmetry-reduced) path stands for, each with a concrete
- * path: a depth-first search over the unreduced transitions whose canonical form follows the path.
+ * The concrete outcomes a canonical (symmetry-reduced) path of states stands for, each with a
+ * concrete path: a depth-first search over the unreduced transitions whose canonical form follows
+ * the path.
  */
 function concretise(
   sym: Machine,
   conc: Machine,
-  g: Graph,
-  final: number,
+  canon: Uint8Array[],
   names: (v: Record<string, string>) => string[],
 ): Map<string, { values: Record<string, string>; labels: number[] }> {
-  const idx: number[] = [];
-  for (let j = final; j >= 0; j = g.parent[j]) idx.push(j);
-  idx.reverse();
-  const canon = idx.map((i) => g.store.get(i));
   const perms = sym.symmetryGroups.reduce((n, grp) => n * factorial(grp.length), 1);
   const out = new Map<string, { values: Record<string, string>; labels: number[] }>();
   let budget = 20_000;
@@ -318,17 +333,28 @@ function emptyWitness(m: Machine): Witness {
   return { steps: [], initial: [], lines: m.residencyLines(), cpus: m.nCpu };
 }
 
-/** Replays a path of labels from the initial state, describing each step. */
-export function witness(m: Machine, labels: number[]): Witness {
-  let s = m.initial();
-  const initial = m.residency(s);
-  const steps: Witness["steps"] = [];
+/** The states a path of labels goes through from the initial state, the initial one first. */
+function along(m: Machine, labels: number[]): Uint8Array[] {
+  const states = [m.initial()];
   labels.forEach((l, i) => {
     let next: Uint8Array | undefined;
-    m.successors(s, (ll, n) => {
+    m.successors(states[i], (ll, n) => {
       if (ll === l && next === undefined) next = n.slice();
     });
     if (!next) throw new Error(`witness replay failed at step ${i + 1}`);
+    states.push(next);
+  });
+  return states;
+}
+
+/** Replays a path of labels from the initial state, describing each step. */
+export function witness(m: Machine, labels: number[]): Witness {
+  const path = along(m, labels);
+  const initial = m.residency(path[0]);
+  const steps: Witness["steps"] = [];
+  labels.forEach((l, i) => {
+    const s = path[i];
+    const next = path[i + 1];
     const d = m.describe(l, s);
     const changes = m.diff(s, next);
     steps.push({
@@ -341,7 +367,6 @@ export function witness(m: Machine, labels: number[]): Witness {
       sync: d.sync,
       residency: m.residency(next),
     });
-    s = next;
   });
   return { steps, initial, lines: m.residencyLines(), cpus: m.nCpu };
 }

@@ -76,7 +76,10 @@ export interface OutcomeResult {
   key: string;
   /** Observed values: "1:r0" -> "stale", "x" -> "1". */
   values: Record<string, string>;
-  /** Number of distinct final machine states with this outcome. */
+  /**
+   * Number of distinct final machine states with this outcome (a sample: of walks that ended in
+   * it, or with symmetry in a permutation of it over the symmetric CPUs).
+   */
   count: number;
   /** True when the scenario's final condition holds for this outcome. */
   satisfies: boolean | null;
