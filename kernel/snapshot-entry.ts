@@ -12,7 +12,7 @@
  * kept declaration file instead of parsing it again, if the file on disk still has the same text
  * (otherwise it is parsed as usual). Then kernel/launch.ts runs as it would without a snapshot.
  */
-import { existsSync, readFileSync, statSync } from "fs";
+import { existsSync, readFileSync, realpathSync, statSync } from "fs";
 import { dirname, join, resolve } from "path";
 import { startupSnapshot } from "v8";
 import { compileFunction } from "vm";
@@ -68,10 +68,13 @@ interface LoadedModule {
 }
 
 const loaded = new Map<string, LoadedModule>();
+/** Once the snapshot is started: Node's require, for what the modules loaded here require then. */
+let runtimeRequire: ((from: string, id: string) => unknown) | null = null;
 
+/** The file `p` names (as Node's require completes it), by its real path; null if none. */
 function asFile(p: string): string | null {
   for (const c of [p, `${p}.js`, `${p}.json`, join(p, "index.js")]) {
-    if (existsSync(c) && statSync(c).isFile()) return c;
+    if (existsSync(c) && statSync(c).isFile()) return realpathSync(c);
   }
   return null;
 }
@@ -102,8 +105,27 @@ function resolveFrom(dir: string, id: string): string {
   throw new Error(`kernel snapshot: cannot resolve ${id} from ${dir}`);
 }
 
+/**
+ * Built-in modules not to load while building: worker_threads keeps the count of working-folder
+ * changes in a SharedArrayBuffer, which a snapshot cannot hold (a worker started later then fails
+ * in process.cwd()).
+ */
+const LATE_BUILTINS = new Set(["worker_threads", "node:worker_threads"]);
+
+/** A stand-in for built-in module `id` that loads it at its first use, in the started kernel. */
+function lateBuiltin(file: string, id: string): unknown {
+  const real = (): object => {
+    if (!runtimeRequire) throw new Error(`kernel snapshot: ${id} used while building`);
+    return runtimeRequire(file, id) as object;
+  };
+  return new Proxy(Object.create(null) as object, {
+    get: (_, key) => Reflect.get(real(), key) as unknown,
+    has: (_, key) => Reflect.has(real(), key),
+  });
+}
+
 /** A CommonJS loader for plain JavaScript files (a snapshot builder's require has built-ins only). */
-function loadModule(file: string): unknown {
+function loadModule(file: string, patch: (source: string) => string = (x) => x): unknown {
   const done = loaded.get(file);
   if (done) return done.exports;
   const m: LoadedModule = { exports: {} };
@@ -113,11 +135,13 @@ function loadModule(file: string): unknown {
     return m.exports;
   }
   const wrapper = compileFunction(
-    readFileSync(file, "utf8"),
+    patch(readFileSync(file, "utf8")),
     ["exports", "require", "module", "__filename", "__dirname"],
     { filename: file },
   ) as (e: unknown, r: (id: string) => unknown, m: LoadedModule, f: string, d: string) => void;
   const req = (id: string): unknown => {
+    if (runtimeRequire) return runtimeRequire(file, id);
+    if (LATE_BUILTINS.has(id)) return lateBuiltin(file, id);
     if (!id.startsWith(".") && !id.startsWith("/")) {
       try {
         // eslint-disable-next-line @typescript-eslint/no-require-imports -- a built-in module, by name
@@ -148,6 +172,52 @@ function typescriptPackages(dir: string, stat: (f: string) => string | undefined
     if (stat(join(d, "node_modules", "@typescript")) !== undefined) return true;
     if (d === dirname(d)) return false;
   }
+}
+
+interface CompilerOptionsLike {
+  types?: string[];
+  typeRoots?: string[];
+}
+interface DirectoryHostLike {
+  directoryExists?(dir: string): boolean;
+  getDirectories?(dir: string): string[];
+  fileExists(file: string): boolean;
+  readFile(file: string): string | undefined;
+}
+
+/**
+ * `options` naming the automatic types (each package in a type root, but those whose
+ * package.json says `"typings": null`) as `types`, found as TypeScript's
+ * getAutomaticTypeDirectiveNames does but with JSON.parse: its own parser, cold in a new kernel,
+ * takes most of a tenth of a second over the ten package.json files of @types.
+ */
+function withAutomaticTypes(ts: TypeScript, options: CompilerOptionsLike, h: unknown): unknown {
+  const host = h as DirectoryHostLike;
+  if (options.types || !options.typeRoots || !host.directoryExists || !host.getDirectories)
+    return options;
+  const normalize = ts.normalizePath as (p: string) => string;
+  const combine = ts.combinePaths as (...p: string[]) => string;
+  const base = ts.getBaseFileName as (p: string) => string;
+  const readJson = ts.readJson as (p: string, host: unknown) => { typings?: unknown };
+  const types: string[] = [];
+  for (const root of options.typeRoots) {
+    if (!host.directoryExists(root)) continue;
+    for (const dir of host.getDirectories(root)) {
+      const normalized = normalize(dir);
+      const packageJson = combine(root, normalized, "package.json");
+      let typings: unknown;
+      if (host.fileExists(packageJson)) {
+        try {
+          typings = (JSON.parse(host.readFile(packageJson) ?? "") as { typings?: unknown }).typings;
+        } catch {
+          typings = readJson(packageJson, host).typings;
+        }
+      }
+      const name = base(normalized);
+      if (typings !== null && !name.startsWith(".")) types.push(name);
+    }
+  }
+  return { ...options, types };
 }
 
 /** A module or type reference resolution, as TypeScript keeps it on a source file. */
@@ -211,14 +281,21 @@ export function withKeptFiles(
     const host = ts.createWatchCompilerHost(...args);
     const createProgram = host.createProgram;
     const patched = new WeakSet<CompilerHostLike>();
-    // Size and time of change by file name, once per program.
+    // Size and time of change by file name, read again for a program made a second or more after
+    // the last reading (the first cell makes three programs within a moment; a watch polls its
+    // files every 0.25 to 2 s).
     let now = new Map<string, string | undefined>();
+    let readAt = 0;
     const stat = (fileName: string): string | undefined => {
       if (!now.has(fileName)) now.set(fileName, statKey(fileName));
       return now.get(fileName);
     };
     host.createProgram = (roots, options, h, ...rest) => {
-      now = new Map();
+      if (Date.now() - readAt >= 1000) {
+        now = new Map();
+        readAt = Date.now();
+      }
+      if (h) options = withAutomaticTypes(ts, options as CompilerOptionsLike, h);
       if (h && !patched.has(h)) {
         patched.add(h);
         const own = new Set(roots.map((f) => h.toPath(f)));
@@ -348,6 +425,29 @@ export function withKeptFiles(
   return shim;
 }
 
+/**
+ * tslab's converter (1.0.22) compiles a cell twice when it declares anything: once to read the
+ * names it declares (the bound cell's `locals`), then with `export { those names }` appended.
+ * Each compilation is a new program, type checker and builder state over all declaration files.
+ * The names come as well from binding the cell alone (the binder works file by file), so read
+ * them that way and compile once. The source is returned unchanged if it is not the one expected.
+ */
+export function oneProgramPerCell(source: string): string {
+  const from = `    function convert(prevDecl, src) {
+        updateContent(prevDecl, src);
+        let declsFile = builder.getSourceFile(declFilename);
+        let srcFile = builder.getSourceFile(srcFilename);
+        const locals = srcFile.locals;`;
+  const to = `    function convert(prevDecl, src) {
+        const cell = ts.createSourceFile(srcFilename, srcPrefix + src, transpileTarget);
+        ts.bindSourceFile(cell, { target: transpileTarget });
+        const locals = cell.locals;
+        if (!locals || locals.size === 0) updateContent(prevDecl, src);
+        let declsFile = builder.getSourceFile(declFilename);
+        let srcFile = builder.getSourceFile(srcFilename);`;
+  return source.split(from).length === 2 ? source.replace(from, to) : source;
+}
+
 function build(): void {
   const tslabDir = dirname(resolveFrom(__dirname, "tslab/package.json"));
   const tsPath = resolveFrom(tslabDir, "@tslab/typescript-for-tslab");
@@ -397,6 +497,16 @@ function build(): void {
   watch = undefined;
   loaded.clear();
   const shim = withKeptFiles(ts, kept, stats, automatic);
+  // The JavaScript a kernel loads before its first cell: tslab's converter and executor (bound
+  // to the shim) and the library. A kernel takes them if none of their files
+  // changed since (by size and time of change), else loads them all from disk as usual.
+  loaded.set(tsPath, { exports: shim });
+  loadModule(join(tslabDir, "dist", "converter.js"), oneProgramPerCell);
+  loadModule(join(tslabDir, "dist", "executor.js"));
+  loadModule(resolveFrom(dirname(__dirname), "execmem-lab"));
+  loaded.delete(tsPath);
+  const modules = [...loaded].map(([file, m]) => ({ file, m, stat: statKey(file) }));
+  loaded.clear();
 
   startupSnapshot.setDeserializeMainFunction(() => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- Node's module system, at run time
@@ -417,13 +527,20 @@ function build(): void {
     } catch {
       // tslab is gone: launch.ts reports it
     }
-    if (resolved === tsPath) {
-      const m = new Module(tsPath);
-      m.filename = tsPath;
+    runtimeRequire = (from, id) => Module.createRequire(from)(id);
+    const register = (file: string, exports: unknown) => {
+      const m = new Module(file);
+      m.filename = file;
       m.loaded = true;
-      m.paths = Module._nodeModulePaths(dirname(tsPath));
-      m.exports = shim;
-      Module._cache[tsPath] = m;
+      m.paths = Module._nodeModulePaths(dirname(file));
+      m.exports = exports;
+      Module._cache[file] = m;
+    };
+    if (resolved === tsPath) {
+      register(tsPath, shim);
+      if (modules.every((k) => k.stat !== undefined && statKey(k.file) === k.stat)) {
+        for (const k of modules) register(k.file, k.m.exports);
+      }
     }
     (req("./launch") as { runLauncher(argv: string[]): void }).runLauncher(process.argv.slice(1));
   });

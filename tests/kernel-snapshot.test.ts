@@ -1,8 +1,10 @@
-import { writeFileSync } from "fs";
+import { readFileSync, writeFileSync } from "fs";
+import Module from "module";
 import { dirname, join } from "path";
 import { describe, expect, it } from "vitest";
 import { kernelSnapshot } from "../kernel/snapshot";
 import {
+  oneProgramPerCell,
   statKey,
   withKeptFiles,
   type SourceFileLike,
@@ -104,6 +106,42 @@ describe("kernel snapshot: kept declaration files", () => {
     const changed = watchProgram(shim, dir, sys);
     expect(changed.getProgram().getProgram().getSourceFile(decl)?.text).toContain("boolean");
     changed.close();
+  });
+
+  it("tslab's converter compiled once per cell converts cells as the original does", () => {
+    const file = require.resolve("tslab/dist/converter");
+    const source = readFileSync(file, "utf8");
+    const patched = oneProgramPerCell(source);
+    expect(patched).not.toBe(source);
+    const m = new Module(file) as Module & { _compile(code: string, file: string): void };
+    m.filename = file;
+    m.paths = (Module as unknown as { _nodeModulePaths(d: string): string[] })._nodeModulePaths(
+      dirname(file),
+    );
+    m._compile(patched, file);
+    type Converter = {
+      convert(prev: string, src: string): { declOutput?: string; diagnostics: unknown[] };
+      close(): void;
+    };
+    type Make = { createConverter(o: { isJS: boolean; isBrowser: boolean }): Converter };
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- tslab's own module
+    const original = (require(file) as Make).createConverter({ isJS: false, isBrowser: false });
+    const once = (m.exports as Make).createConverter({ isJS: false, isBrowser: false });
+    const cells = [
+      "const a = 1;\nfunction f(x: number) { return x + a; }",
+      "f(a) + 1",
+      "import { join } from 'path';\nlet s: string = join('a', 'b');",
+      'const n: number = "x";',
+    ];
+    let prev = ["", ""];
+    for (const cell of cells) {
+      const r1 = original.convert(prev[0], cell);
+      const r2 = once.convert(prev[1], cell);
+      expect(r2).toEqual(r1);
+      prev = [prev[0] + (r1.declOutput ?? ""), prev[1] + (r2.declOutput ?? "")];
+    }
+    original.close();
+    once.close();
   });
 
   it("is not used when turned off", () => {
