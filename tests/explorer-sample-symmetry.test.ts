@@ -89,6 +89,16 @@ describe("sampling with symmetric CPUs", () => {
     );
   });
 
+  it("the expansion keeps to the time bound (8 CPUs, seven symmetric)", { timeout: 30_000 }, () => {
+    const t0 = performance.now();
+    const r = explore(poke(7), { sample: { runs: 200_000, seed: 3 }, maxMs: 300 });
+    const ms = performance.now() - t0;
+    expect(r.stats.stoppedBy).toBe("time");
+    expect(ms).toBeLessThan(3000);
+    expect(r.outcomes.length).toBeGreaterThan(0);
+    witnessesReachTheirOutcomes(r);
+  });
+
   it("an asymmetric scenario samples as without the symmetry reduction", () => {
     const big = publish("arm64", nothing, nothing);
     const a = explore(big, { sample: { runs: 200, seed: 7 } });

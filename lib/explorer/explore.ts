@@ -146,12 +146,14 @@ export function explore(spec: ScenarioSpec, opts: ExploreOptions = {}): Explorat
     stoppedBy = done.stoppedBy ?? "sample";
     if (m.symmetryGroups.length) {
       // Symmetry: a walk's labels and final state are canonical; each canonical outcome stands
-      // for every permutation of the symmetric CPUs, expanded with concrete walks as below.
+      // for every permutation of the symmetric CPUs, expanded with concrete walks as below (past
+      // the time bound, into its first concrete outcome only).
       const concrete = concreteMachine(layout, opts);
+      const deadline = t0 + (opts.maxMs ?? 60_000);
       const canonical = [...groups.values()];
       groups.clear();
       for (const c of canonical) {
-        for (const [key, e] of concretise(m, concrete, along(m, c.labels), names)) {
+        for (const [key, e] of concretise(m, concrete, along(m, c.labels), names, deadline)) {
           const g = groups.get(key);
           if (g) g.count += c.count;
           else groups.set(key, { values: e.values, count: c.count, labels: e.labels });
@@ -279,13 +281,14 @@ function concreteMachine(layout: Layout, opts: ExploreOptions): Machine {
 /**
  * The concrete outcomes a canonical (symmetry-reduced) path of states stands for, each with a
  * concrete path: a depth-first search over the unreduced transitions whose canonical form follows
- * the path.
+ * the path. Past the deadline (ms, performance.now()) it stops at the first concrete outcome found.
  */
 function concretise(
   sym: Machine,
   conc: Machine,
   canon: Uint8Array[],
   names: (v: Record<string, string>) => string[],
+  deadline = Infinity,
 ): Map<string, { values: Record<string, string>; labels: number[] }> {
   const perms = sym.symmetryGroups.reduce((n, grp) => n * factorial(grp.length), 1);
   const out = new Map<string, { values: Record<string, string>; labels: number[] }>();
@@ -301,6 +304,7 @@ function concretise(
   const seen = new Set<string>();
   const dfs = (s: Uint8Array, j: number, labels: number[]) => {
     if (out.size >= perms || budget-- <= 0) return;
+    if (out.size > 0 && performance.now() > deadline) return;
     const here = `${j}:${String.fromCharCode(...s)}`;
     if (seen.has(here)) return;
     seen.add(here);
