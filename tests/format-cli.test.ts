@@ -166,6 +166,10 @@ describe("explore command", () => {
       matchesExpectation: null,
     });
     expect(a.files[0].observation).toBe("Undetermined");
+    // The text table counts a sample's walks, a search's final states.
+    const sampled = run([S("S7.litmus")], { sample: 20, seed: 5, witnesses: false }).out;
+    expect(sampled).toMatch(/^ {2}outcome +walks {2}condition$/m);
+    expect(bounded.out).toMatch(/^ {2}outcome +states {2}condition$/m);
     const full = JSON.parse(run([S("S1.litmus")], { json: true, reduction: false }).out) as {
       files: ExploreFileJson[];
     };

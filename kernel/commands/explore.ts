@@ -209,7 +209,9 @@ export function table(file: string, r: ExplorationResult, witnesses = true): str
   out.push(`== ${file}: ${r.scenario} (${r.arch})`);
   if (r.condition) out.push(`condition: ${r.condition}`);
   const kw = Math.max(7, ...r.outcomes.map((o) => o.key.length));
-  out.push(`  ${pad("outcome", kw)}  ${pad("states", 6, true)}  condition`);
+  // A sample counts the walks that ended in an outcome (or a CPU permutation of it), not states.
+  const counted = r.stats.stoppedBy === "sample" ? "walks" : "states";
+  out.push(`  ${pad("outcome", kw)}  ${pad(counted, 6, true)}  condition`);
   for (const o of r.outcomes) {
     const sat = o.satisfies === null ? "" : o.satisfies ? "holds" : "-";
     out.push(`  ${pad(o.key, kw)}  ${pad(String(o.count), 6, true)}  ${sat}`);
