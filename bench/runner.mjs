@@ -2,7 +2,7 @@
  * The headless runner's figures: a kernel's cold start to its first executed cell (process +
  * TypeScript + zmq handshake + one trivial cell; median of several), the same for a notebook
  * whose kernel the runner started ahead, the same for a kernel reset after a notebook (the
- * runner's usual case), and the
+ * runner's usual case; the cold kernels' start-up phases in the note), and the
  * whole `reproduce` with its slowest notebooks. Uses the built runner (kernel/dist), like
  * `npm run reproduce` does.
  */
@@ -28,6 +28,29 @@ const trivial = (id) => ({
   cells: [{ cell_type: "code", id, source: 'import { architectures } from "execmem-lab";\nObject.keys(architectures).length', metadata: {}, outputs: [], execution_count: null }],
 });
 
+/**
+ * The median of each start-up phase the cold kernels traced, as "phase ms/CPU ms" since their
+ * process started, and their garbage collection time.
+ */
+function phaseNote(file) {
+  let lines = [];
+  try {
+    lines = readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+  } catch {
+    return "";
+  }
+  const firsts = lines.filter((l) => l.marks.some(([m]) => m === "reply"));
+  if (!firsts.length) return "";
+  const names = ["main", "bound", "converter", "execute", "compiled", "reply"];
+  const at = (l, name) => l.marks.find(([m]) => m === name);
+  const parts = names.map((name) => {
+    const got = firsts.map((l) => at(l, name)).filter(Boolean);
+    return got.length ? `${name} ${median(got.map((m) => m[1]))}/${median(got.map((m) => m[2]))}` : "";
+  });
+  const gc = median(firsts.map((l) => l.gc.reduce((a, g) => a + g[1], 0)));
+  return `phases, median ms since the process started / CPU ms: ${parts.filter(Boolean).join(", ")}; GC ${gc.toFixed(0)} ms`;
+}
+
 export default async function bench() {
   const { runNotebook } = require(join(root, "kernel", "dist", "runner", "execute.js"));
   // Inside the checkout, so that "execmem-lab" resolves as from notebooks/.
@@ -40,16 +63,25 @@ export default async function bench() {
   const reused = [];
   const { kernelSnapshot } = require(join(root, "kernel", "dist", "snapshot.js"));
   const snapshot = kernelSnapshot();
+  let phases = "";
   try {
     const path = join(dir, "cold.ipynb");
     writeFileSync(path, JSON.stringify(trivial("c1")));
-    for (let i = 0; i < runs; i++) {
-      const r = await runNotebook(path, trivial("c1"), { timeoutMs: 60_000 });
-      if (r.failures.length) throw new Error(`bench notebook failed: ${JSON.stringify(r.failures)}`);
-      total.push(r.durationMs);
-      const first = r.cells.find((c) => c.durationMs !== undefined);
-      cold.push(r.startMs + (first?.durationMs ?? NaN));
+    // Each kernel writes its start-up phases (kernel/trace.ts: a few timestamps, no other work).
+    const trace = join(dir, "trace.jsonl");
+    process.env.EXECMEM_LAB_KERNEL_TRACE = trace;
+    try {
+      for (let i = 0; i < runs; i++) {
+        const r = await runNotebook(path, trivial("c1"), { timeoutMs: 60_000 });
+        if (r.failures.length) throw new Error(`bench notebook failed: ${JSON.stringify(r.failures)}`);
+        total.push(r.durationMs);
+        const first = r.cells.find((c) => c.durationMs !== undefined);
+        cold.push(r.startMs + (first?.durationMs ?? NaN));
+      }
+    } finally {
+      delete process.env.EXECMEM_LAB_KERNEL_TRACE;
     }
+    phases = phaseNote(trace);
     // The same without the kernel's startup snapshot (kernel/snapshot.ts), for comparison.
     process.env.EXECMEM_LAB_KERNEL_SNAPSHOT = "0";
     try {
@@ -128,7 +160,7 @@ export default async function bench() {
       value: median(cold) / 1000,
       unit: "s",
       target: { max: 0.5 },
-      note: `a kernel started on demand (a run of one notebook); ${snapshot ? "from its startup snapshot" : "NO startup snapshot (npm run build makes it)"}`,
+      note: `a kernel started on demand (a run of one notebook); ${snapshot ? "from its startup snapshot" : "NO startup snapshot (npm run build makes it)"}; ${phases}`,
     },
     {
       name: "kernel start to first executed cell, cold kernel, no snapshot",
