@@ -7,17 +7,9 @@ import { createRequire } from "module";
 import { join } from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KernelClient, type Message } from "../kernel/runner/client";
-import { ROOT } from "./kernel-support";
+import { ROOT, cpuSeconds, waitUntil } from "./kernel-support";
 
 const LAUNCHER = join(ROOT, "kernel", "dist", "launch.js");
-
-/** CPU seconds (user + system, all threads) the process has used so far. */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  // utime and stime are fields 14 and 15 of /proc/PID/stat, in clock ticks (100 per second).
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 /** Threads of the process now: each worker thread of exploreMany is one. */
 function threads(pid: number): number {
@@ -25,12 +17,6 @@ function threads(pid: number): number {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Poll `until` every 50 ms for at most 60 s. */
-async function waitUntil(until: () => boolean): Promise<void> {
-  const t0 = Date.now();
-  while (!until() && Date.now() - t0 < 60_000) await sleep(50);
-}
 
 /** A cell that keeps two worker threads busy for tens of seconds, with a progress bar. */
 const LONG_SWEEP = `

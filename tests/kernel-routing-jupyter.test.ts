@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KernelClient, type Execution, type Message } from "../kernel/runner/client";
 import { join } from "path";
-import { ROOT } from "./kernel-support";
+import { ROOT, waitUntil } from "./kernel-support";
 
 const LAUNCHER = join(ROOT, "kernel", "dist", "launch.js");
 
@@ -84,10 +84,7 @@ describe("kernel output routing (back-to-back execute_requests)", () => {
     runs = await Promise.all(CELLS.map((code) => client.execute(code, { timeoutMs: 60_000 })));
     // The late outputs (timer at 400 ms, worker at 200 ms) arrive: wait until every expected
     // output was seen, wherever it was routed (or 30 s passed: the test below names what is missing).
-    const until = Date.now() + 30_000;
-    while (Date.now() < until && !EXPECTED.every((w) => seenOf(all).has(w))) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitUntil(() => EXPECTED.every((w) => seenOf(all).has(w)), 30_000);
     off();
     late.push(...all);
   }, 120_000);

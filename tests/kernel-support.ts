@@ -10,6 +10,20 @@ export const ROOT = resolve(__dirname, "..");
 export const CLI = join(ROOT, "kernel", "dist", "cli.js");
 export const FIXTURES = join(ROOT, "tests", "fixtures");
 
+/** CPU seconds (user + system, all threads) process `pid` has used so far (Linux /proc). */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // utime and stime are fields 14 and 15 of /proc/PID/stat, in clock ticks (100 per second).
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** Poll `until` every 50 ms until it holds or `timeoutMs` passed (then the caller's check fails). */
+export async function waitUntil(until: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const t0 = Date.now();
+  while (!until() && Date.now() - t0 < timeoutMs) await new Promise((r) => setTimeout(r, 50));
+}
+
 /** In CI (CI=true) a missing tool is an error, never a skip. */
 export const IN_CI = !!process.env.CI && process.env.CI !== "false" && process.env.CI !== "0";
 

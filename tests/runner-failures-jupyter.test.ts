@@ -2,7 +2,7 @@ import { spawn, spawnSync } from "child_process";
 import { existsSync, readFileSync, readdirSync } from "fs";
 import { join } from "path";
 import { describe, expect, it } from "vitest";
-import { CLI, ROOT, runCli, tempDir } from "./kernel-support";
+import { CLI, ROOT, cpuSeconds, runCli, tempDir, waitUntil } from "./kernel-support";
 
 // Each test runs its own CLI (own folder, own kernel): most run concurrently, as they mostly wait.
 
@@ -219,13 +219,6 @@ describe("runner interrupted", () => {
     }
   };
 
-  /** CPU seconds (user + system) the process has used so far. */
-  const cpuSeconds = (pid: number): number => {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  };
-
   /** A run of the `timeout` fixture whose kernel is spinning in its endless cell. */
   async function startStuckRun() {
     // With progress on (one line per event on a pipe): "cell 2/2" when the endless cell is sent.
@@ -240,16 +233,13 @@ describe("runner interrupted", () => {
     let stderr = "";
     child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
     const exited = new Promise<number | null>((res) => child.on("exit", (code) => res(code)));
-    const poll = async (until: () => boolean) => {
-      for (let i = 0; i < 600 && !until(); i++) await new Promise((r) => setTimeout(r, 50));
-    };
-    await poll(() => stderr.includes("cell 2/2"));
+    await waitUntil(() => stderr.includes("cell 2/2"));
     expect(stderr).toContain("cell 2/2");
     const kernels = childrenOf(child.pid ?? 0);
     expect(kernels).toHaveLength(1);
     // The kernel runs the endless cell: it keeps a core busy.
     const cpu0 = cpuSeconds(kernels[0]);
-    await poll(() => cpuSeconds(kernels[0]) - cpu0 >= 0.3);
+    await waitUntil(() => cpuSeconds(kernels[0]) - cpu0 >= 0.3);
     expect(cpuSeconds(kernels[0]) - cpu0).toBeGreaterThanOrEqual(0.3);
     return { child, kernels, exited, stderr: () => stderr };
   }
