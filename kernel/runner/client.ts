@@ -117,11 +117,15 @@ export function kernelHeapLimitMb(heapMb?: number): number {
   return heapMb ?? Math.round(getHeapStatistics().heap_size_limit / 2 ** 20);
 }
 
+const RECONNECT_MS = 20;
+
 export class KernelClient {
   private readonly session = randomUUID();
-  private readonly shell = new zmq.Dealer();
-  private readonly control = new zmq.Dealer();
-  private readonly iopub = new zmq.Subscriber();
+  // The sockets connect before a started kernel has bound its ports and retry every
+  // reconnectInterval ms (zmq's default 100 ms would idle up to that long after the bind).
+  private readonly shell = new zmq.Dealer({ reconnectInterval: RECONNECT_MS });
+  private readonly control = new zmq.Dealer({ reconnectInterval: RECONNECT_MS });
+  private readonly iopub = new zmq.Subscriber({ reconnectInterval: RECONNECT_MS });
   private readonly waiters = new Map<string, (m: Message) => void>();
   private readonly iopubListeners = new Set<(m: Message) => void>();
   private exited: { code: number | null; signal: string | null } | null = null;
@@ -248,7 +252,7 @@ export class KernelClient {
       try {
         await this.request(this.shell, msg, 1000);
         // Once subscribed, the reply's status follows at once; if it does not come, ask again
-        // (zmq reconnects the SUB socket every 100 ms until the kernel has bound its port).
+        // (zmq reconnects the SUB socket every RECONNECT_MS until the kernel has bound its port).
         const until = Date.now() + 50;
         while (!sawIopub && Date.now() < until) await sleep(10);
         if (sawIopub) return;
