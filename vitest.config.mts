@@ -33,7 +33,7 @@ export default defineConfig({
       {
         extends: true,
         resolve: {
-          alias: [{ find: /^execmem-lab$/, replacement: resolve(__dirname, "lib/index.ts") }],
+          alias: [{ find: /^execmem-lab$/, replacement: resolve(import.meta.dirname, "lib/index.ts") }],
         },
         test: {
           name: "unit",
