@@ -7,7 +7,7 @@
 import { appendFileSync } from "fs";
 import { PerformanceObserver, performance } from "perf_hooks";
 
-const FILE = process.env.EXECMEM_LAB_KERNEL_TRACE;
+let FILE = process.env.EXECMEM_LAB_KERNEL_TRACE;
 const marks: [string, number, number][] = [];
 const gcs: [number, number][] = [];
 let observer: PerformanceObserver | undefined;
@@ -44,5 +44,13 @@ export function flush(): void {
   };
   marks.length = 0;
   gcs.length = 0;
-  appendFileSync(FILE, JSON.stringify(out) + "\n");
+  try {
+    appendFileSync(FILE, JSON.stringify(out) + "\n");
+  } catch (e) {
+    // Tracing is a measurement aid: say once why it stopped, and go on without it.
+    console.error(
+      `execmem-lab kernel: EXECMEM_LAB_KERNEL_TRACE: cannot write ${FILE} (${(e as Error).message}); tracing off`,
+    );
+    FILE = undefined;
+  }
 }

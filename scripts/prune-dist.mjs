@@ -10,6 +10,10 @@ import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = process.argv[2] ?? join(dirname(fileURLToPath(import.meta.url)), "..");
+if (!existsSync(join(root, "package.json"))) {
+  console.error(`prune-dist: ${root} is not a checkout (no package.json there)`);
+  process.exit(2);
+}
 const OUTPUT = /(\.d\.ts\.map|\.d\.ts|\.js\.map|\.js)$/;
 
 for (const pkg of ["lib", "kernel"]) {
