@@ -110,3 +110,34 @@ describe("sampling with symmetric CPUs", () => {
     expect(a.outcomes.reduce((n, o) => n + o.count, 0)).toBe(200);
   });
 });
+
+describe("expanding symmetric outcomes within a budget", () => {
+  const spec = poke(2);
+  const all = explore(spec, { witnesses: false });
+
+  it("a search whose expansion runs out of its budget is incomplete and gives no verdict", () => {
+    expect(all.stats.complete).toBe(true);
+    expect(all.observation).not.toBeNull();
+    const cut = explore(spec, { witnesses: false, expansionBudget: 3 });
+    expect(cut.stats).toMatchObject({ complete: false, stoppedBy: "expansion" });
+    expect(cut.stats.limit).toBe(
+      "the expansion budget of 3 states per symmetric outcome (raise expansionBudget, or turn symmetry off)",
+    );
+    expect(cut.observation).toBeNull();
+    // What it did find is among the complete search's outcomes.
+    const keys = new Set(all.outcomes.map((o) => o.key));
+    for (const o of cut.outcomes) expect(keys.has(o.key), o.key).toBe(true);
+    // A budget the expansion needs no more of changes nothing.
+    const roomy = explore(spec, { witnesses: false, expansionBudget: 1_000_000 });
+    expect(roomy.stats.complete).toBe(true);
+    expect(roomy.outcomes.map((o) => [o.key, o.count])).toEqual(
+      all.outcomes.map((o) => [o.key, o.count]),
+    );
+  });
+
+  it.each([0, -1, 2.5, Number.NaN])("expansionBudget %s is an error naming it", (b) => {
+    expect(() => explore(spec, { expansionBudget: b })).toThrow(
+      `explore: expansionBudget must be a positive integer, not ${String(b)}`,
+    );
+  });
+});

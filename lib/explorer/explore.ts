@@ -19,6 +19,11 @@ export interface ExploreOptions extends Bounds, MachineOptions {
   sample?: { runs: number; seed: number };
   /** Skip witness reconstruction (faster sweeps). */
   witnesses?: boolean;
+  /**
+   * States the expansion of one symmetric outcome into its CPU permutations may visit (default
+   * 20,000). A search whose expansion runs out of it is incomplete: it may miss a permutation.
+   */
+  expansionBudget?: number;
 }
 
 export function outcomeKey(values: Record<string, string>, names?: string[]): string {
@@ -60,11 +65,16 @@ function collect(c: Condition): string[] {
  *
  * Bounds: `maxStates` (default 5,000,000 states), `maxMs` (milliseconds, default 60,000) and
  * `maxHeapBytes` (bytes, default 2 GiB); when one is hit `stats.complete` is false and the
- * result is a lower bound (no verdict of absence can be drawn from it).
+ * result is a lower bound (no verdict of absence can be drawn from it). So it is when the
+ * expansion of a symmetric outcome into its CPU permutations runs out of `expansionBudget`.
  * @throws {ScenarioError} for a scenario that does not compile (see {@link compile}).
  * @throws {Error} when the condition reads a register or location the scenario lacks.
  */
 export function explore(spec: ScenarioSpec, opts: ExploreOptions = {}): ExplorationResult {
+  const b = opts.expansionBudget;
+  if (b !== undefined && !(Number.isInteger(b) && b > 0)) {
+    throw new Error(`explore: expansionBudget must be a positive integer, not ${String(b)}`);
+  }
   const layout = compile(spec);
   const cond = spec.condition ? parseCondition(spec.condition) : null;
   if (cond) {
@@ -115,6 +125,7 @@ export function explore(spec: ScenarioSpec, opts: ExploreOptions = {}): Explorat
   let transitions = 0;
   let finals = 0;
   let complete = true;
+  const budget = opts.expansionBudget ?? EXPANSION_BUDGET;
   let stoppedBy: ExplorationResult["stats"]["stoppedBy"];
   let searchMs = 0;
   if (opts.sample) {
@@ -153,7 +164,8 @@ export function explore(spec: ScenarioSpec, opts: ExploreOptions = {}): Explorat
       const canonical = [...groups.values()];
       groups.clear();
       for (const c of canonical) {
-        for (const [key, e] of concretise(m, concrete, along(m, c.labels), names, deadline)) {
+        const { out } = concretise(m, concrete, along(m, c.labels), names, budget, deadline);
+        for (const [key, e] of out) {
           const g = groups.get(key);
           if (g) g.count += c.count;
           else groups.set(key, { values: e.values, count: c.count, labels: e.labels });
@@ -182,7 +194,12 @@ export function explore(spec: ScenarioSpec, opts: ExploreOptions = {}): Explorat
           keys = [];
           const path: Uint8Array[] = [];
           for (let j = f; j >= 0; j = g.parent[j]) path.push(g.store.get(j));
-          for (const [key, { values, labels }] of concretise(m, concrete, path.reverse(), names)) {
+          const { out, cut } = concretise(m, concrete, path.reverse(), names, budget);
+          if (cut && complete) {
+            complete = false;
+            stoppedBy = "expansion";
+          }
+          for (const [key, { values, labels }] of out) {
             keys.push(key);
             if (!groups.has(key)) groups.set(key, { values, count: 0, labels });
           }
@@ -266,6 +283,8 @@ function limitText(
       return `the memory limit of ${Math.round((opts.maxHeapBytes ?? 2 * 1024 ** 3) / 1024 ** 2)} MiB`;
     case "sample":
       return `sampling ${opts.sample?.runs ?? 0} random executions`;
+    case "expansion":
+      return `the expansion budget of ${opts.expansionBudget ?? EXPANSION_BUDGET} states per symmetric outcome (raise expansionBudget, or turn symmetry off)`;
   }
 }
 
@@ -278,21 +297,25 @@ function concreteMachine(layout: Layout, opts: ExploreOptions): Machine {
   });
 }
 
+const EXPANSION_BUDGET = 20_000;
+
 /**
  * The concrete outcomes a canonical (symmetry-reduced) path of states stands for, each with a
  * concrete path: a depth-first search over the unreduced transitions whose canonical form follows
  * the path. Past the deadline (ms, performance.now()) it stops at the first concrete outcome found.
+ * `cut`: the search ran out of its budget of states (an outcome may be missing).
  */
 function concretise(
   sym: Machine,
   conc: Machine,
   canon: Uint8Array[],
   names: (v: Record<string, string>) => string[],
+  budget: number,
   deadline = Infinity,
-): Map<string, { values: Record<string, string>; labels: number[] }> {
+): { out: Map<string, { values: Record<string, string>; labels: number[] }>; cut: boolean } {
   const perms = sym.symmetryGroups.reduce((n, grp) => n * factorial(grp.length), 1);
   const out = new Map<string, { values: Record<string, string>; labels: number[] }>();
-  let budget = 20_000;
+  let cut = false;
   const same = (a: Uint8Array, b: Uint8Array) => {
     if (a.length !== b.length) return false;
     for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
@@ -303,7 +326,11 @@ function concretise(
   // below it are found, each with the first path to it.
   const seen = new Set<string>();
   const dfs = (s: Uint8Array, j: number, labels: number[]) => {
-    if (out.size >= perms || budget-- <= 0) return;
+    if (out.size >= perms) return;
+    if (budget-- <= 0) {
+      cut = true;
+      return;
+    }
     if (out.size > 0 && performance.now() > deadline) return;
     const here = `${j}:${String.fromCharCode(...s)}`;
     if (seen.has(here)) return;
@@ -326,7 +353,7 @@ function concretise(
     }
   };
   dfs(conc.initial(), 0, []);
-  return out;
+  return { out, cut };
 }
 
 function factorial(n: number): number {

@@ -96,7 +96,7 @@ export interface ExplorationStats {
   /** True when every reachable state was visited (no bound hit). */
   complete: boolean;
   /** Why exploration stopped early, when it did. */
-  stoppedBy?: "states" | "time" | "memory" | "sample";
+  stoppedBy?: "states" | "time" | "memory" | "sample" | "expansion";
   /** The bound that stopped it, in words ("the state limit of 5 states"), when it stopped early. */
   limit?: string;
   reduction: string;
