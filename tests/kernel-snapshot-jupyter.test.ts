@@ -1,6 +1,6 @@
 import { join } from "path";
 import { describe, expect, it } from "vitest";
-import { KernelClient } from "../kernel/runner/client";
+import { KernelClient, kernelNodeArgs } from "../kernel/runner/client";
 import { buildKernelSnapshot, kernelSnapshot } from "../kernel/snapshot";
 import { ROOT } from "./kernel-support";
 
@@ -32,14 +32,31 @@ async function run(env: NodeJS.ProcessEnv, launcher?: string): Promise<string[]>
   }
 }
 
+const BUILT = join(ROOT, "kernel", "dist", "launch.js");
+
 describe("kernel started from its snapshot", () => {
+  it("starts from it with the built launcher, named or not; not with another or a heap limit", () => {
+    if (!kernelSnapshot()) expect(buildKernelSnapshot()).toHaveProperty("blob");
+    const env = { ...process.env, EXECMEM_LAB_KERNEL_SNAPSHOT: "1" };
+    const blob = kernelSnapshot(env);
+    for (const launcher of [undefined, BUILT, join(ROOT, "kernel", "dist", ".", "launch.js")]) {
+      const args = kernelNodeArgs({ launcher }, env);
+      expect(args.slice(-2), String(launcher)).toEqual(["--snapshot-blob", blob]);
+    }
+    const other = join(ROOT, "tests", "fixtures", "kernel", "busy-then-real-launcher.js");
+    expect(kernelNodeArgs({ launcher: other }, env)).toEqual([other]);
+    expect(kernelNodeArgs({ launcher: BUILT, heapMb: 192 }, env)).toEqual([
+      "--max-old-space-size=192",
+      BUILT,
+    ]);
+    expect(kernelNodeArgs({}, { ...env, EXECMEM_LAB_KERNEL_SNAPSHOT: "0" })).toHaveLength(1);
+  });
+
   it("runs cells, reports type errors and keeps state as a kernel started without it", async () => {
     if (!kernelSnapshot()) expect(buildKernelSnapshot()).toHaveProperty("blob");
-    const withSnapshot = await run({ ...process.env, EXECMEM_LAB_KERNEL_SNAPSHOT: "1" });
-    const without = await run(
-      { ...process.env, EXECMEM_LAB_KERNEL_SNAPSHOT: "0" },
-      join(ROOT, "kernel", "dist", "launch.js"),
-    );
+    // Naming the built launcher (as the tests that run the kernel's sources do) is the default.
+    const withSnapshot = await run({ ...process.env, EXECMEM_LAB_KERNEL_SNAPSHOT: "1" }, BUILT);
+    const without = await run({ ...process.env, EXECMEM_LAB_KERNEL_SNAPSHOT: "0" }, BUILT);
     expect(withSnapshot[0]).toBe("true\n");
     expect(without[0]).toBe("false\n");
     expect(withSnapshot.slice(1)).toEqual(without.slice(1));

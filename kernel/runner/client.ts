@@ -11,6 +11,7 @@ import { getHeapStatistics } from "v8";
 import { join, resolve } from "path";
 import * as zmq from "zeromq";
 import { RESET_REPLY, RESET_REQUEST } from "../reset";
+import { KERNEL_DIST } from "../files";
 import { kernelSnapshotArgs } from "../snapshot";
 
 /** The launcher the kernelspec names (compiled kernel/launch.ts). */
@@ -107,6 +108,10 @@ export interface StartOptions {
   /** How long to wait for the kernel to answer kernel_info, in ms. */
   startTimeoutMs?: number;
   env?: NodeJS.ProcessEnv;
+  /**
+   * The launcher script (default {@link LAUNCHER}). The built launcher, the one the startup
+   * snapshot runs, starts from the snapshot; any other starts without it.
+   */
   launcher?: string;
   /** V8 heap limit of the kernel process, MB (--max-old-space-size); default node's. */
   heapMb?: number;
@@ -115,6 +120,23 @@ export interface StartOptions {
 /** The kernel's heap limit in MB: the one given, else node's default on this machine. */
 export function kernelHeapLimitMb(heapMb?: number): number {
   return heapMb ?? Math.round(getHeapStatistics().heap_size_limit / 2 ** 20);
+}
+
+/**
+ * The node arguments before `kernel --config-file FILE` that start a kernel: from its startup
+ * snapshot (kernel/snapshot.ts) when there is one for this launcher and V8 configuration, else
+ * the launcher script. The snapshot runs the built launcher, so naming that one (or none) starts
+ * from it; another launcher, or a heap limit (a V8 flag the snapshot was not built with), does not.
+ */
+export function kernelNodeArgs(
+  opts: Pick<StartOptions, "launcher" | "heapMb">,
+  env: NodeJS.ProcessEnv,
+): string[] {
+  const heap = opts.heapMb ? [`--max-old-space-size=${opts.heapMb}`] : [];
+  const builtLauncher =
+    opts.launcher === undefined || resolve(opts.launcher) === join(KERNEL_DIST, "launch.js");
+  const snapshot = builtLauncher && !opts.heapMb ? kernelSnapshotArgs(env) : null;
+  return [...heap, ...(snapshot ?? [opts.launcher ?? LAUNCHER])];
 }
 
 const RECONNECT_MS = 20;
@@ -186,19 +208,10 @@ export class KernelClient {
     const tmp = mkdtempSync(join(tmpdir(), "execmem-lab-kernel-"));
     const connFile = join(tmp, "connection.json");
     writeFileSync(connFile, JSON.stringify(conn));
-    // The kernel's startup snapshot (kernel/snapshot.ts) when there is one for this launcher and
-    // V8 configuration (a heap limit is a V8 flag the snapshot was not built with).
     const env = opts.env ?? process.env;
-    const snapshot = opts.launcher || opts.heapMb ? null : kernelSnapshotArgs(env);
     const child = spawn(
       process.execPath,
-      [
-        ...(opts.heapMb ? [`--max-old-space-size=${opts.heapMb}`] : []),
-        ...(snapshot ?? [opts.launcher ?? LAUNCHER]),
-        "kernel",
-        "--config-file",
-        connFile,
-      ],
+      [...kernelNodeArgs(opts, env), "kernel", "--config-file", connFile],
       {
         cwd: opts.cwd,
         // JPY_PARENT_PID: the kernel exits when this process is gone (see kernel/launch.ts).
