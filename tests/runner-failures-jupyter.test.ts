@@ -4,7 +4,8 @@ import { join } from "path";
 import { describe, expect, it } from "vitest";
 import { CLI, ROOT, cpuSeconds, runCli, tempDir, waitUntil } from "./kernel-support";
 
-// Each test runs its own CLI (own folder, own kernel): most run concurrently, as they mostly wait.
+// Each test runs its own CLI (own folder, own kernel), but for the fixtures of one shared run
+// (runBatch): most run concurrently, as they mostly wait.
 
 const fx = (name: string) => `tests/fixtures/runner/${name}.ipynb`;
 
@@ -23,6 +24,29 @@ async function run(name: string, ...extra: string[]) {
   return { ...r, out };
 }
 
+/**
+ * One run of the fixtures that fail in a cell (and one that passes), one after another in one
+ * kernel that resets between notebooks (the runner's usual case): made once, checked by the
+ * tests below, each for its notebook.
+ */
+const BATCH = ["throws", "type-error", "mismatch", "checks-pass"];
+let batch: Promise<Awaited<ReturnType<typeof runCli>> & { out: string }> | undefined;
+function runBatch() {
+  return (batch ??= (async () => {
+    const out = tempDir("runner");
+    const r = await runCli(["run", ...BATCH.map(fx), "--out", out, "--no-progress", "--jobs", "1"]);
+    return { ...r, out };
+  })());
+}
+
+/** The batch run's result for fixture `name`, which must fail: stderr names it and `where`. */
+async function batchFailing(name: string, where: string) {
+  const r = await runBatch();
+  expect(r.status).toBe(1);
+  expect(r.stderr).toContain(`FAILED ${fx(name)}, ${where}`);
+  return r;
+}
+
 /** Run a fixture that must fail: exit status 1, and stderr names the notebook and `where`. */
 async function runFailing(name: string, where: string, ...extra: string[]) {
   const r = await run(name, ...extra);
@@ -37,7 +61,8 @@ function expectFailedReport(out: string, name: string, message: RegExp) {
   expect(html).not.toContain('class="banner passed"');
   expect(html).toMatch(message);
   const m = readJson<Manifest>(join(out, "results.json"));
-  expect(m.notebooks.map((n) => n.status)).toEqual(["failed"]);
+  const mine = m.notebooks.filter((n) => n.notebook.endsWith(`/${name}.ipynb`));
+  expect(mine.map((n) => n.status)).toEqual(["failed"]);
   expect(readFileSync(join(out, "index.html"), "utf8")).toContain("FAILED");
   // No temporary files left behind.
   expect(readdirSync(out).filter((f) => f.includes(".tmp-"))).toEqual([]);
@@ -60,7 +85,7 @@ describe("runner failure paths", () => {
   it.concurrent(
     "a throwing cell fails the run naming notebook, cell and error, and stops the notebook",
     async () => {
-      const r = await runFailing(
+      const r = await batchFailing(
         "throws",
         `cell 3 [id cell-3] ("function boom(): never {"): RangeError: boom from the fixture`,
       );
@@ -77,7 +102,7 @@ describe("runner failure paths", () => {
   );
 
   it.concurrent("a TypeScript type error fails the run with the diagnostic", async () => {
-    const r = await runFailing(
+    const r = await batchFailing(
       "type-error",
       `cell 2 [id cell-2] ("const s: number = \\"not a number\\";"): ` +
         `TypeScriptError: 1:7 - Type 'string' is not assignable to type 'number'.`,
@@ -92,7 +117,7 @@ describe("runner failure paths", () => {
   it.concurrent(
     "an output mismatch in a check-output cell fails the run, and later cells still run",
     async () => {
-      const r = await runFailing(
+      const r = await batchFailing(
         "mismatch",
         `cell 1 [id cell-1] ("console.log(6 * 7);"): output check (check-output) failed: ` +
           `output 1 (stream stdout) differs at line 1: expected "41", got "42"`,
@@ -139,10 +164,18 @@ describe("runner success paths", () => {
   it.concurrent(
     "check-output cells pass when outputs match after sanitising volatile parts",
     async () => {
-      const r = await run("checks-pass");
-      expect(r.stderr).not.toContain("FAILED");
-      expect(r.status).toBe(0);
-      expect(r.stdout).toContain("1 of 1 notebooks passed");
+      const r = await runBatch();
+      expect(r.stderr).not.toContain(`FAILED ${fx("checks-pass")}`);
+      const m = readJson<Manifest>(join(r.out, "results.json"));
+      const status = Object.fromEntries(
+        m.notebooks.map((n) => [n.notebook.split("/").pop(), n.status]),
+      );
+      expect(status).toEqual(
+        Object.fromEntries(
+          BATCH.map((b) => [`${b}.ipynb`, b === "checks-pass" ? "passed" : "failed"]),
+        ),
+      );
+      expect(r.stdout).toContain("1 of 4 notebooks passed");
     },
   );
 
