@@ -448,10 +448,81 @@ export function oneProgramPerCell(source: string): string {
   return source.split(from).length === 2 ? source.replace(from, to) : source;
 }
 
+/** A change to a module's source: `from`, found exactly once, replaced by `to`. */
+export interface SourcePatch {
+  name: string;
+  from: string;
+  to: string;
+}
+
+/** `source` with those of `patches` applied whose `from` it holds exactly once; the names applied. */
+export function applyPatches(
+  source: string,
+  patches: readonly SourcePatch[],
+): { source: string; applied: string[] } {
+  const applied: string[] = [];
+  for (const p of patches) {
+    if (source.split(p.from).length !== 2) continue;
+    source = source.replace(p.from, () => p.to);
+    applied.push(p.name);
+  }
+  return { source, applied };
+}
+
+/**
+ * Changes to TypeScript 5.0.4 (@tslab/typescript-for-tslab's lib/typescript.js) that spare work
+ * every program of every cell repeats, each with the same result as the code it replaces.
+ */
+export const TYPESCRIPT_PATCHES: readonly SourcePatch[] = [
+  {
+    // createProgram sorts the default library files by a priority computed from each file's
+    // path at every comparison: compute it once per file.
+    name: "libFilePriorityOnce",
+    from: "files = stableSort(processingDefaultLibFiles, compareDefaultLibFiles).concat(processingOtherFiles);",
+    to: `const libFilePriority = /* @__PURE__ */ new Map();
+      const libFilePriorityOf = (f) => {
+        let p = libFilePriority.get(f);
+        if (p === void 0) libFilePriority.set(f, p = getDefaultLibFilePriority(f));
+        return p;
+      };
+      files = stableSort(processingDefaultLibFiles, (a, b) => compareValues(libFilePriorityOf(a), libFilePriorityOf(b))).concat(processingOtherFiles);`,
+  },
+  {
+    // The table of library features (read only) was built anew for each name the checker cannot
+    // find, which transpileModule (no default library) meets for every global a cell uses.
+    name: "scriptTargetFeaturesOnce",
+    from: "  function getScriptTargetFeatures() {\n",
+    to: `  var scriptTargetFeatures;
+  function getScriptTargetFeatures() {
+    return scriptTargetFeatures || (scriptTargetFeatures = getScriptTargetFeaturesTable());
+  }
+  function getScriptTargetFeaturesTable() {
+`,
+  },
+  {
+    // The implied module format of a file depends on its path only under node16/nodenext
+    // module resolution: normalize the path only then.
+    name: "impliedFormatPathOnlyWhenUsed",
+    from: "const result = getImpliedNodeFormatForFileWorker(getNormalizedAbsolutePath(fileName, currentDirectory), moduleResolutionCache2",
+    to: "const result = getImpliedNodeFormatForFileWorker(getEmitModuleResolutionKind(options2) === 3 /* Node16 */ || getEmitModuleResolutionKind(options2) === 99 /* NodeNext */ ? getNormalizedAbsolutePath(fileName, currentDirectory) : fileName, moduleResolutionCache2",
+  },
+  {
+    // A file found again by the very name it was found by cannot differ from it in casing.
+    name: "casingCheckOnlyForOtherNames",
+    from: "if (file2 && !(options.forceConsistentCasingInFileNames === false)) {\n          const checkedName = file2.fileName;",
+    to: "if (file2 && file2.fileName !== fileName && !(options.forceConsistentCasingInFileNames === false)) {\n          const checkedName = file2.fileName;",
+  },
+];
+
+/** TypeScript's source with {@link TYPESCRIPT_PATCHES} applied (those it holds the text of). */
+export function patchTypeScript(source: string): string {
+  return applyPatches(source, TYPESCRIPT_PATCHES).source;
+}
+
 function build(): void {
   const tslabDir = dirname(resolveFrom(__dirname, "tslab/package.json"));
   const tsPath = resolveFrom(tslabDir, "@tslab/typescript-for-tslab");
-  const ts = loadModule(tsPath) as TypeScript;
+  const ts = loadModule(tsPath, patchTypeScript) as TypeScript;
   // Capture the watch program tslab's converter creates, to read the files it parsed.
   let watch: ReturnType<TypeScript["createWatchProgram"]> | undefined;
   const capture = Object.create(null) as TypeScript;

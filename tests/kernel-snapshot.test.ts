@@ -4,8 +4,11 @@ import { dirname, join } from "path";
 import { describe, expect, it } from "vitest";
 import { kernelSnapshot } from "../kernel/snapshot";
 import {
+  applyPatches,
   oneProgramPerCell,
+  patchTypeScript,
   statKey,
+  TYPESCRIPT_PATCHES,
   withKeptFiles,
   type SourceFileLike,
   type TypeScript,
@@ -39,6 +42,96 @@ function watchProgram(shim: TypeScript, dir: string, sys: typeof ts.sys = ts.sys
     () => {},
   );
   return ts.createWatchProgram(host) as unknown as Watch;
+}
+
+const TS_FILE = require.resolve("@tslab/typescript-for-tslab", {
+  paths: [dirname(require.resolve("tslab/package.json"))],
+});
+const CONVERTER = require.resolve("tslab/dist/converter");
+
+type Converter = {
+  convert(prev: string, src: string): { declOutput?: string; diagnostics: unknown[] };
+  inspect(prev: string, src: string, pos: number): unknown;
+  complete(
+    prev: string,
+    src: string,
+    pos: number,
+  ): { start: number; end: number; candidates: string[] };
+  addModule(name: string, content: string): unknown;
+  close(): void;
+};
+type Make = { createConverter(o: { isJS: boolean; isBrowser: boolean }): Converter };
+
+/** A CommonJS module compiled from `source`, as if loaded from `file`. */
+function compiled(file: string, source: string): unknown {
+  const m = new Module(file) as Module & { _compile(code: string, file: string): void };
+  m.filename = file;
+  m.paths = (Module as unknown as { _nodeModulePaths(d: string): string[] })._nodeModulePaths(
+    dirname(file),
+  );
+  m._compile(source, file);
+  return m.exports;
+}
+
+let patchedTs: typeof ts | undefined;
+/** A copy of tslab's TypeScript with the snapshot's patches. */
+function patchedTypeScript(): typeof ts {
+  patchedTs ??= compiled(TS_FILE, patchTypeScript(readFileSync(TS_FILE, "utf8"))) as typeof ts;
+  return patchedTs;
+}
+
+/** tslab's converter module loaded with `typescript` as its TypeScript, its source patched. */
+function converterModule(typescript: unknown, patch: (s: string) => string): Make {
+  const cache = (Module as unknown as { _cache: Record<string, { exports: unknown } | undefined> })
+    ._cache;
+  const saved = cache[TS_FILE];
+  cache[TS_FILE] = { exports: typescript };
+  try {
+    return compiled(CONVERTER, patch(readFileSync(CONVERTER, "utf8"))) as Make;
+  } finally {
+    cache[TS_FILE] = saved;
+  }
+}
+
+/**
+ * A converter as a kernel started from the snapshot has: `typescript` patched, the declaration
+ * files of a first program (`import "execmem-lab"`) kept, tslab's converter patched.
+ */
+function snapshotConverter(typescript: typeof ts): Converter {
+  let watch: Watch | undefined;
+  const capture = Object.create(null) as TypeScript;
+  for (const name of Object.keys(typescript)) {
+    Object.defineProperty(capture, name, {
+      get: () => (typescript as unknown as TypeScript)[name],
+      enumerable: true,
+      configurable: true,
+    });
+  }
+  Object.defineProperty(capture, "createWatchProgram", {
+    value: (h: unknown) => (watch = typescript.createWatchProgram(h as never) as unknown as Watch),
+    enumerable: true,
+  });
+  const first = converterModule(capture, (x) => x).createConverter({
+    isJS: false,
+    isBrowser: false,
+  });
+  first.convert("", 'import "execmem-lab";\n');
+  const kept = new Map<string, SourceFileLike>();
+  const stats = new Map<string, string>();
+  for (const f of watch?.getProgram().getProgram().getSourceFiles() ?? []) {
+    const file = f as unknown as SourceFileLike;
+    if (file.isDeclarationFile && dirname(file.path) !== process.cwd()) {
+      kept.set(file.path, file);
+      stats.set(file.path, statKey(file.fileName) ?? "");
+    }
+  }
+  first.close();
+  expect(kept.size).toBeGreaterThan(50);
+  const shim = withKeptFiles(typescript as unknown as TypeScript, kept, stats);
+  return converterModule(shim, oneProgramPerCell).createConverter({
+    isJS: false,
+    isBrowser: false,
+  });
 }
 
 describe("kernel snapshot: kept declaration files", () => {
@@ -108,40 +201,82 @@ describe("kernel snapshot: kept declaration files", () => {
     changed.close();
   });
 
-  it("tslab's converter compiled once per cell converts cells as the original does", () => {
-    const file = require.resolve("tslab/dist/converter");
-    const source = readFileSync(file, "utf8");
-    const patched = oneProgramPerCell(source);
-    expect(patched).not.toBe(source);
-    const m = new Module(file) as Module & { _compile(code: string, file: string): void };
-    m.filename = file;
-    m.paths = (Module as unknown as { _nodeModulePaths(d: string): string[] })._nodeModulePaths(
-      dirname(file),
-    );
-    m._compile(patched, file);
-    type Converter = {
-      convert(prev: string, src: string): { declOutput?: string; diagnostics: unknown[] };
-      close(): void;
-    };
-    type Make = { createConverter(o: { isJS: boolean; isBrowser: boolean }): Converter };
+  it("tslab's converter, patched as the snapshot loads it, converts cells as the original does", () => {
+    const patched = patchedTypeScript();
+    const source = readFileSync(CONVERTER, "utf8");
+    expect(oneProgramPerCell(source)).not.toBe(source);
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- tslab's own module
-    const original = (require(file) as Make).createConverter({ isJS: false, isBrowser: false });
-    const once = (m.exports as Make).createConverter({ isJS: false, isBrowser: false });
+    const original = (require(CONVERTER) as Make).createConverter({
+      isJS: false,
+      isBrowser: false,
+    });
+    const once = snapshotConverter(patched);
+    const helper =
+      "export const h: number = 2;\nexport function twice(x: number) { return 2 * x; }\n";
+    expect(once.addModule("helper", helper)).toEqual(original.addModule("helper", helper));
     const cells = [
       "const a = 1;\nfunction f(x: number) { return x + a; }",
       "f(a) + 1",
       "import { join } from 'path';\nlet s: string = join('a', 'b');",
+      "s.length + a",
+      'import { architectures } from "execmem-lab";\nconst names = Object.keys(architectures);\ninterface P { q: number }',
+      "const p: P = { q: names.length };\np.q",
+      'import { h, twice } from "./helper";\ntwice(h) + p.q',
       'const n: number = "x";',
+      "const m: string = 3;\nlet ok = 1;\nok + undefinedName",
+      'declare module "path" {\n  export const extra: number;\n}\nimport { extra } from "path";\nconst e: number = extra;',
+      'declare module "./helper" {\n  interface Extra { z: number }\n}\nimport type { Extra } from "./helper";\nconst x: Extra = { z: h };\nx.z',
+      "await Promise.resolve(a)",
+      "type T = { k: string };\nclass C { v = 1 }\nenum E { X, Y }\nnew C().v + E.Y",
+      "let s2 = (",
+      "names.length",
     ];
     let prev = ["", ""];
     for (const cell of cells) {
       const r1 = original.convert(prev[0], cell);
       const r2 = once.convert(prev[1], cell);
-      expect(r2).toEqual(r1);
-      prev = [prev[0] + (r1.declOutput ?? ""), prev[1] + (r2.declOutput ?? "")];
+      expect(r2, cell).toEqual(r1);
+      if (!r1.diagnostics.length) {
+        prev = [prev[0] + (r1.declOutput ?? ""), prev[1] + (r2.declOutput ?? "")];
+      }
+    }
+    // Hover and completion over the same declarations.
+    const src = "names.map((x) => x.length);\np.";
+    for (const pos of [1, 11, src.length]) {
+      expect(once.inspect(prev[1], src, pos)).toEqual(original.inspect(prev[0], src, pos));
+      const [c1, c2] = [original.complete(prev[0], src, pos), once.complete(prev[1], src, pos)];
+      expect([c2.start, c2.end, c2.candidates]).toEqual([c1.start, c1.end, c1.candidates]);
     }
     original.close();
     once.close();
+  });
+
+  it("TypeScript's patches apply to the compiler tslab uses and keep its results", () => {
+    const source = readFileSync(TS_FILE, "utf8");
+    const { applied } = applyPatches(source, TYPESCRIPT_PATCHES);
+    expect(applied).toEqual(TYPESCRIPT_PATCHES.map((p) => p.name));
+    // A source that is not the expected text is left as it is.
+    expect(patchTypeScript("function f() {}")).toBe("function f() {}");
+    const patched = patchedTypeScript() as unknown as { getScriptTargetFeatures(): unknown };
+    const features = (
+      ts as unknown as { getScriptTargetFeatures(): unknown }
+    ).getScriptTargetFeatures();
+    expect(patched.getScriptTargetFeatures()).toBe(patched.getScriptTargetFeatures());
+    expect(patched.getScriptTargetFeatures()).toEqual(features);
+    // The default library files in their order: lib.es2022.d.ts's references first.
+    const files = (t: typeof ts) =>
+      t
+        .createProgram({
+          rootNames: [],
+          options: {
+            target: t.ScriptTarget.ES2022,
+            lib: ["lib.es2022.d.ts", "lib.dom.d.ts"],
+            types: [],
+          },
+        })
+        .getSourceFiles()
+        .map((f) => f.fileName);
+    expect(files(patched as unknown as typeof ts)).toEqual(files(ts));
   });
 
   it("is not used when turned off", () => {
