@@ -512,6 +512,87 @@ export const TYPESCRIPT_PATCHES: readonly SourcePatch[] = [
     from: "if (file2 && !(options.forceConsistentCasingInFileNames === false)) {\n          const checkedName = file2.fileName;",
     to: "if (file2 && file2.fileName !== fileName && !(options.forceConsistentCasingInFileNames === false)) {\n          const checkedName = file2.fileName;",
   },
+  {
+    // A builder state lists, for every file of every program, the files it references. For a
+    // declaration file object seen in an earlier program, keep that list (which the builder only
+    // reads; the last four for each file) for programs where what it is made of is the same:
+    // the file's path and what its module and type references resolve to, and in the program
+    // the ambient modules with the files declaring them, the files by name and whether each is
+    // a module, and the module augmentations with what they resolve to.
+    name: "referencedFilesKept",
+    from: "const newReferences = getReferencedFiles(newProgram, sourceFile, newProgram.getCanonicalFileName);",
+    to: "const newReferences = getReferencedFilesKept(newProgram, sourceFile, newProgram.getCanonicalFileName);",
+  },
+  {
+    name: "referencedFilesKeptDefinition",
+    from: "        function getReferencedFiles(program, sourceFile, getCanonicalFileName) {\n",
+    to: `        const referencedFilesKept = /* @__PURE__ */ new WeakMap();
+        const referencesContexts = /* @__PURE__ */ new WeakMap();
+        let lastReferencesContext;
+        function referencesContext(program) {
+          let context = referencesContexts.get(program);
+          if (context !== void 0) return context;
+          const projects = program.getResolvedProjectReferences();
+          if (projects && projects.length) {
+            context = null;
+          } else {
+            const parts = [JSON.stringify(program.getCompilerOptions()), String(program.useCaseSensitiveFileNames())];
+            for (const m of program.getTypeChecker().getAmbientModules()) {
+              parts.push("module " + m.escapedName);
+              for (const d of m.declarations || []) {
+                const f = getSourceFileOfNode(d);
+                parts.push(f ? f.resolvedPath : "");
+              }
+            }
+            program.getFilesByNameMap().forEach((f, path) => {
+              parts.push(path + (f ? (f.symbol ? "\tm " : "\ts ") + f.resolvedPath : "\t-"));
+            });
+            for (const f of program.getSourceFiles()) {
+              for (const name of f.moduleAugmentations) parts.push(f.resolvedPath + "\t" + augmentationKey(f, name));
+            }
+            context = parts.join("\\n");
+            if (context === lastReferencesContext) context = lastReferencesContext;
+            lastReferencesContext = context;
+          }
+          referencesContexts.set(program, context);
+          return context;
+        }
+        function augmentationKey(file, name) {
+          if (!isStringLiteralLike(name)) return "-";
+          const r = getResolvedModule(file, name.text, getModeForUsageLocation(file, name));
+          return r ? name.text + "\\t" + r.resolvedFileName + "\\t" + r.extension + "\\t" + !!r.isExternalLibraryImport : name.text;
+        }
+        function referencesInputs(file) {
+          const inputs = [file.resolvedPath];
+          const add = (name) => {
+            const r = isStringLiteralLike(name) ? getResolvedModule(file, name.text, getModeForUsageLocation(file, name)) : void 0;
+            if (r) inputs.push(r.resolvedFileName, r.extension, r.isExternalLibraryImport, r.resolvedUsingTsExtension);
+            else inputs.push(void 0);
+          };
+          for (const name of file.imports) add(name);
+          for (const name of file.moduleAugmentations) add(name);
+          if (file.resolvedTypeReferenceDirectiveNames) {
+            file.resolvedTypeReferenceDirectiveNames.forEach((r, name, mode) => inputs.push(name, mode, r.resolvedTypeReferenceDirective && r.resolvedTypeReferenceDirective.resolvedFileName));
+          }
+          return inputs;
+        }
+        function getReferencedFilesKept(program, sourceFile, getCanonicalFileName) {
+          const context = referencesContext(program);
+          if (context === null || !sourceFile.isDeclarationFile) return getReferencedFiles(program, sourceFile, getCanonicalFileName);
+          const inputs = referencesInputs(sourceFile);
+          let kept = referencedFilesKept.get(sourceFile);
+          if (!kept) referencedFilesKept.set(sourceFile, kept = []);
+          for (const k of kept) {
+            if (k.context === context && arrayIsEqualTo(k.inputs, inputs)) return k.references;
+          }
+          const references = getReferencedFiles(program, sourceFile, getCanonicalFileName);
+          if (kept.length >= 4) kept.pop();
+          kept.unshift({ context, inputs, references });
+          return references;
+        }
+        function getReferencedFiles(program, sourceFile, getCanonicalFileName) {
+`,
+  },
 ];
 
 /** TypeScript's source with {@link TYPESCRIPT_PATCHES} applied (those it holds the text of). */

@@ -279,6 +279,80 @@ describe("kernel snapshot: kept declaration files", () => {
     expect(files(patched as unknown as typeof ts)).toEqual(files(ts));
   });
 
+  it("a builder keeps a declaration file's references while they cannot differ, and lists them as TypeScript does", () => {
+    const dir = tempDir("references");
+    writeFileSync(join(dir, "amb.d.ts"), 'declare module "m1" {\n  export const a: number;\n}\n');
+    writeFileSync(join(dir, "dep.d.ts"), "export declare const d: number;\n");
+    writeFileSync(
+      join(dir, "lib.d.ts"),
+      '/// <reference path="./amb.d.ts" />\nimport { d } from "./dep";\nimport { a } from "m1";\nexport declare const x: typeof d | typeof a;\n',
+    );
+    const uses = 'import { x } from "./lib";\nexport const y = x;\n';
+    const cells = [
+      uses,
+      // Declaring "m1" a second time: every file then references the cell.
+      'import { x } from "./lib";\ndeclare module "m1" {\n  export const b: number;\n}\nexport const y = x;\n',
+      uses,
+      "export const z = 1;\n",
+      uses,
+    ];
+    /** The builder's references after each cell, and how often lib.d.ts's imports were looked up. */
+    const run = (t: typeof ts) => {
+      const options = { noLib: true, types: [], module: t.ModuleKind.ESNext, noEmit: true };
+      const files = new Map<string, import("typescript").SourceFile>();
+      const out: { references: [string, string[]][]; lookups: number }[] = [];
+      let old: import("typescript").EmitAndSemanticDiagnosticsBuilderProgram | undefined;
+      for (const cell of cells) {
+        writeFileSync(join(dir, "cell.ts"), cell);
+        const host = t.createCompilerHost(options);
+        const getSourceFile = host.getSourceFile.bind(host);
+        host.getSourceFile = (name, version, ...rest) => {
+          if (!name.endsWith(".d.ts")) return withVersion(getSourceFile(name, version, ...rest));
+          if (!files.has(name))
+            files.set(name, withVersion(getSourceFile(name, version, ...rest))!);
+          return files.get(name);
+        };
+        // As a watch does: the previous program, whose resolutions unchanged files reuse.
+        const program = t.createProgram([join(dir, "cell.ts")], options, host, old?.getProgram());
+        let lookups = 0;
+        const checker = program.getTypeChecker();
+        const counting = Object.create(checker) as typeof checker;
+        counting.getSymbolAtLocation = (node) => {
+          if (node.getSourceFile().fileName.endsWith("/lib.d.ts")) lookups++;
+          return checker.getSymbolAtLocation(node);
+        };
+        program.getTypeChecker = () => counting;
+        old = t.createEmitAndSemanticDiagnosticsBuilderProgram(program, host, old);
+        const map = (
+          old as unknown as {
+            getState(): {
+              referencedMap: { keys(): Iterable<string>; getValues(k: string): Set<string> };
+            };
+          }
+        ).getState().referencedMap;
+        out.push({
+          references: [...map.keys()].map((k) => [k, [...map.getValues(k)]]),
+          lookups,
+        });
+      }
+      return out;
+    };
+    const withVersion = (f: import("typescript").SourceFile | undefined) => {
+      if (f) (f as unknown as { version: string }).version = f.text;
+      return f;
+    };
+    const original = run(ts);
+    const patched = run(patchedTypeScript());
+    expect(patched.map((p) => p.references)).toEqual(original.map((p) => p.references));
+    const cellPath = join(dir, "cell.ts");
+    const libRefs = (r: [string, string[]][]) => r.find(([k]) => k.endsWith("/lib.d.ts"))?.[1];
+    expect(libRefs(original[1].references)).toContain(cellPath);
+    expect(libRefs(original[2].references)).not.toContain(cellPath);
+    // lib.d.ts's imports looked up when first seen and after the second "m1" came, then kept.
+    expect(original.map((p) => p.lookups)).toEqual([2, 2, 2, 0, 2]);
+    expect(patched.map((p) => p.lookups)).toEqual([2, 2, 0, 0, 0]);
+  });
+
   it("is not used when turned off", () => {
     expect(kernelSnapshot({ EXECMEM_LAB_KERNEL_SNAPSHOT: "0" })).toBeNull();
   });
