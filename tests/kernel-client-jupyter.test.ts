@@ -1,3 +1,4 @@
+import { readFileSync } from "fs";
 import { join } from "path";
 import { describe, expect, it } from "vitest";
 import { KernelClient, freePort } from "../kernel/runner/client";
@@ -11,13 +12,22 @@ describe("kernel client", () => {
     for (const p of ports) expect(p >= 20000 && p < 32000).toBe(true);
   });
 
-  it("retries with new ports when the kernel finds one of its ports taken", async () => {
-    const marker = join(tempDir("client"), "first-start-done");
+  it("starts again, with new ports, a kernel that found a port taken or never bound its ports", async () => {
+    const marker = join(tempDir("client"), "starts");
+    const t0 = Date.now();
     const client = await KernelClient.start({
       cwd: ROOT,
-      launcher: join(FIXTURES, "kernel", "busy-then-real-launcher.js"),
-      env: { ...process.env, EXECMEM_LAB_TEST_MARKER: marker },
+      launcher: join(FIXTURES, "kernel", "failed-starts-launcher.js"),
+      env: {
+        ...process.env,
+        EXECMEM_LAB_TEST_MARKER: marker,
+        EXECMEM_LAB_TEST_STARTS: "busy,stuck,real",
+      },
+      unboundMs: 1000,
     });
+    // The third start is the real kernel, and the stuck one was given up after about a second.
+    expect(readFileSync(marker, "utf8")).toBe("3");
+    expect(Date.now() - t0).toBeLessThan(30_000);
     try {
       const r = await client.execute("6 * 7", { timeoutMs: 30_000 });
       expect(r.reply.status).toBe("ok");
@@ -25,6 +35,19 @@ describe("kernel client", () => {
     } finally {
       await client.shutdown();
     }
+  });
+
+  it("gives up on a kernel that never binds its ports after three starts, naming why", async () => {
+    const marker = join(tempDir("client"), "starts");
+    await expect(
+      KernelClient.start({
+        cwd: ROOT,
+        launcher: join(FIXTURES, "kernel", "failed-starts-launcher.js"),
+        env: { ...process.env, EXECMEM_LAB_TEST_MARKER: marker, EXECMEM_LAB_TEST_STARTS: "stuck" },
+        unboundMs: 500,
+      }),
+    ).rejects.toThrow(/did not bind its ports within 0.5 s/);
+    expect(readFileSync(marker, "utf8")).toBe("3");
   });
 
   it("names a kernel that dies at start and keeps what it printed", async () => {

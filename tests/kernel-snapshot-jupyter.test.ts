@@ -43,7 +43,7 @@ describe("kernel started from its snapshot", () => {
       const args = kernelNodeArgs({ launcher }, env);
       expect(args.slice(-2), String(launcher)).toEqual(["--snapshot-blob", blob]);
     }
-    const other = join(ROOT, "tests", "fixtures", "kernel", "busy-then-real-launcher.js");
+    const other = join(ROOT, "tests", "fixtures", "kernel", "failed-starts-launcher.js");
     expect(kernelNodeArgs({ launcher: other }, env)).toEqual([other]);
     expect(kernelNodeArgs({ launcher: BUILT, heapMb: 192 }, env)).toEqual([
       "--max-old-space-size=192",

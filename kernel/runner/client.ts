@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from "child_process";
 import { createHmac, randomBytes, randomUUID } from "crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "fs";
-import { createServer } from "net";
+import { connect as tcpConnect, createServer } from "net";
 import { tmpdir } from "os";
 import { getHeapStatistics } from "v8";
 import { join, resolve } from "path";
@@ -75,11 +75,25 @@ export async function freePort(): Promise<number> {
   throw new Error("no free TCP port found for the kernel in 20000-31999");
 }
 
+/** Whether something accepts TCP connections on 127.0.0.1:`port`. */
+function listening(port: number): Promise<boolean> {
+  return new Promise((res) => {
+    const s = tcpConnect(port, "127.0.0.1");
+    s.once("connect", () => {
+      s.destroy();
+      res(true);
+    });
+    s.once("error", () => res(false));
+  });
+}
+
 export class KernelDiedError extends Error {
   constructor(
     message: string,
     readonly log: string,
     readonly outOfMemory = false,
+    /** The process is alive but never bound its ports: a start that will not finish. */
+    readonly stuck = false,
   ) {
     super(message);
     this.name = "KernelDiedError";
@@ -115,6 +129,11 @@ export interface StartOptions {
   launcher?: string;
   /** V8 heap limit of the kernel process, MB (--max-old-space-size); default node's. */
   heapMb?: number;
+  /**
+   * A kernel whose shell port takes no connection this long after it started (ms, default
+   * 15 s; a kernel binds its ports within a second or two) is killed and started again.
+   */
+  unboundMs?: number;
 }
 
 /** The kernel's heap limit in MB: the one given, else node's default on this machine. */
@@ -174,19 +193,20 @@ export class KernelClient {
     });
   }
 
-  /** Launch a kernel and wait until it answers on shell and iopub. */
   /**
    * Launch a kernel and wait until it answers on shell and iopub. If another process took one
-   * of its ports first (EADDRINUSE), try again with new ports (3 attempts).
+   * of its ports first (EADDRINUSE), or the process never bound its ports (see
+   * {@link StartOptions.unboundMs}), try again with new ports (3 attempts).
    */
   static async start(opts: StartOptions): Promise<KernelClient> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await KernelClient.startOnce(opts);
       } catch (e) {
-        const busy =
-          e instanceof KernelDiedError && /EADDRINUSE|Address already in use/.test(e.log);
-        if (!busy || attempt >= 3) throw e;
+        const again =
+          e instanceof KernelDiedError &&
+          (e.stuck || /EADDRINUSE|Address already in use/.test(e.log));
+        if (!again || attempt >= 3) throw e;
       }
     }
   }
@@ -222,7 +242,7 @@ export class KernelClient {
     const client = new KernelClient(child, conn, tmp, kernelHeapLimitMb(opts.heapMb));
     track(client);
     try {
-      await client.connect(opts.startTimeoutMs ?? 60_000);
+      await client.connect(opts.startTimeoutMs ?? 60_000, opts.unboundMs ?? 15_000);
     } catch (e) {
       client.kill();
       throw e;
@@ -243,7 +263,9 @@ export class KernelClient {
     return `tcp://${this.conn.ip}:${port}`;
   }
 
-  private async connect(timeoutMs: number): Promise<void> {
+  private async connect(timeoutMs: number, unboundMs: number): Promise<void> {
+    const started = Date.now();
+    let bound = false;
     this.shell.connect(this.addr(this.conn.shell_port));
     this.control.connect(this.addr(this.conn.control_port));
     this.iopub.connect(this.addr(this.conn.iopub_port));
@@ -280,6 +302,17 @@ export class KernelClient {
           `kernel did not answer within ${Math.round(timeoutMs / 1000)} s`,
           this.log,
         );
+      }
+      if (!bound && Date.now() - started > unboundMs) {
+        bound = await listening(this.conn.shell_port);
+        if (!bound && !this.exited) {
+          throw new KernelDiedError(
+            `kernel process did not bind its ports within ${unboundMs / 1000} s`,
+            this.log,
+            false,
+            true,
+          );
+        }
       }
     }
   }
