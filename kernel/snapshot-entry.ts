@@ -448,22 +448,24 @@ export function oneProgramPerCell(source: string): string {
   return source.split(from).length === 2 ? source.replace(from, to) : source;
 }
 
-/** A change to a module's source: `from`, found exactly once, replaced by `to`. */
+/** A change to a module's source: each `from`, found exactly once, replaced by its `to`. */
 export interface SourcePatch {
   name: string;
-  from: string;
-  to: string;
+  edits: readonly { from: string; to: string }[];
 }
 
-/** `source` with those of `patches` applied whose `from` it holds exactly once; the names applied. */
+/**
+ * `source` with those of `patches` applied whose every `from` it holds exactly once (a patch
+ * whose text is not all there is left out whole); the names of those applied.
+ */
 export function applyPatches(
   source: string,
   patches: readonly SourcePatch[],
 ): { source: string; applied: string[] } {
   const applied: string[] = [];
   for (const p of patches) {
-    if (source.split(p.from).length !== 2) continue;
-    source = source.replace(p.from, () => p.to);
+    if (!p.edits.every((e) => source.split(e.from).length === 2)) continue;
+    for (const e of p.edits) source = source.replace(e.from, () => e.to);
     applied.push(p.name);
   }
   return { source, applied };
@@ -478,39 +480,55 @@ export const TYPESCRIPT_PATCHES: readonly SourcePatch[] = [
     // createProgram sorts the default library files by a priority computed from each file's
     // path at every comparison: compute it once per file.
     name: "libFilePriorityOnce",
-    from: "files = stableSort(processingDefaultLibFiles, compareDefaultLibFiles).concat(processingOtherFiles);",
-    to: `const libFilePriority = /* @__PURE__ */ new Map();
+    edits: [
+      {
+        from: "files = stableSort(processingDefaultLibFiles, compareDefaultLibFiles).concat(processingOtherFiles);",
+        to: `const libFilePriority = /* @__PURE__ */ new Map();
       const libFilePriorityOf = (f) => {
         let p = libFilePriority.get(f);
         if (p === void 0) libFilePriority.set(f, p = getDefaultLibFilePriority(f));
         return p;
       };
       files = stableSort(processingDefaultLibFiles, (a, b) => compareValues(libFilePriorityOf(a), libFilePriorityOf(b))).concat(processingOtherFiles);`,
+      },
+    ],
   },
   {
     // The table of library features (read only) was built anew for each name the checker cannot
     // find, which transpileModule (no default library) meets for every global a cell uses.
     name: "scriptTargetFeaturesOnce",
-    from: "  function getScriptTargetFeatures() {\n",
-    to: `  var scriptTargetFeatures;
+    edits: [
+      {
+        from: "  function getScriptTargetFeatures() {\n",
+        to: `  var scriptTargetFeatures;
   function getScriptTargetFeatures() {
     return scriptTargetFeatures || (scriptTargetFeatures = getScriptTargetFeaturesTable());
   }
   function getScriptTargetFeaturesTable() {
 `,
+      },
+    ],
   },
   {
     // The implied module format of a file depends on its path only under node16/nodenext
     // module resolution: normalize the path only then.
     name: "impliedFormatPathOnlyWhenUsed",
-    from: "const result = getImpliedNodeFormatForFileWorker(getNormalizedAbsolutePath(fileName, currentDirectory), moduleResolutionCache2",
-    to: "const result = getImpliedNodeFormatForFileWorker(getEmitModuleResolutionKind(options2) === 3 /* Node16 */ || getEmitModuleResolutionKind(options2) === 99 /* NodeNext */ ? getNormalizedAbsolutePath(fileName, currentDirectory) : fileName, moduleResolutionCache2",
+    edits: [
+      {
+        from: "const result = getImpliedNodeFormatForFileWorker(getNormalizedAbsolutePath(fileName, currentDirectory), moduleResolutionCache2",
+        to: "const result = getImpliedNodeFormatForFileWorker(getEmitModuleResolutionKind(options2) === 3 /* Node16 */ || getEmitModuleResolutionKind(options2) === 99 /* NodeNext */ ? getNormalizedAbsolutePath(fileName, currentDirectory) : fileName, moduleResolutionCache2",
+      },
+    ],
   },
   {
     // A file found again by the very name it was found by cannot differ from it in casing.
     name: "casingCheckOnlyForOtherNames",
-    from: "if (file2 && !(options.forceConsistentCasingInFileNames === false)) {\n          const checkedName = file2.fileName;",
-    to: "if (file2 && file2.fileName !== fileName && !(options.forceConsistentCasingInFileNames === false)) {\n          const checkedName = file2.fileName;",
+    edits: [
+      {
+        from: "if (file2 && !(options.forceConsistentCasingInFileNames === false)) {\n          const checkedName = file2.fileName;",
+        to: "if (file2 && file2.fileName !== fileName && !(options.forceConsistentCasingInFileNames === false)) {\n          const checkedName = file2.fileName;",
+      },
+    ],
   },
   {
     // A builder state lists, for every file of every program, the files it references. For a
@@ -520,13 +538,14 @@ export const TYPESCRIPT_PATCHES: readonly SourcePatch[] = [
     // the ambient modules with the files declaring them, the files by name and whether each is
     // a module, and the module augmentations with what they resolve to.
     name: "referencedFilesKept",
-    from: "const newReferences = getReferencedFiles(newProgram, sourceFile, newProgram.getCanonicalFileName);",
-    to: "const newReferences = getReferencedFilesKept(newProgram, sourceFile, newProgram.getCanonicalFileName);",
-  },
-  {
-    name: "referencedFilesKeptDefinition",
-    from: "        function getReferencedFiles(program, sourceFile, getCanonicalFileName) {\n",
-    to: `        const referencedFilesKept = /* @__PURE__ */ new WeakMap();
+    edits: [
+      {
+        from: "const newReferences = getReferencedFiles(newProgram, sourceFile, newProgram.getCanonicalFileName);",
+        to: "const newReferences = getReferencedFilesKept(newProgram, sourceFile, newProgram.getCanonicalFileName);",
+      },
+      {
+        from: "        function getReferencedFiles(program, sourceFile, getCanonicalFileName) {\n",
+        to: `        const referencedFilesKept = /* @__PURE__ */ new WeakMap();
         const referencesContexts = /* @__PURE__ */ new WeakMap();
         let lastReferencesContext;
         function referencesContext(program) {
@@ -592,6 +611,8 @@ export const TYPESCRIPT_PATCHES: readonly SourcePatch[] = [
         }
         function getReferencedFiles(program, sourceFile, getCanonicalFileName) {
 `,
+      },
+    ],
   },
 ];
 

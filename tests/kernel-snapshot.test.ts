@@ -256,6 +256,13 @@ describe("kernel snapshot: kept declaration files", () => {
     expect(applied).toEqual(TYPESCRIPT_PATCHES.map((p) => p.name));
     // A source that is not the expected text is left as it is.
     expect(patchTypeScript("function f() {}")).toBe("function f() {}");
+    // A patch is applied whole or not at all.
+    const edits = [
+      { from: "a", to: "x" },
+      { from: "c", to: "y" },
+    ];
+    expect(applyPatches("a b", [{ name: "p", edits }])).toEqual({ source: "a b", applied: [] });
+    expect(applyPatches("a c", [{ name: "p", edits }])).toEqual({ source: "x y", applied: ["p"] });
     const patched = patchedTypeScript() as unknown as { getScriptTargetFeatures(): unknown };
     const features = (
       ts as unknown as { getScriptTargetFeatures(): unknown }
