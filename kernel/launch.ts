@@ -51,7 +51,10 @@ export function runLauncher(argv: string[] = process.argv.slice(2)): void {
     const { configFile } = parseLaunchArgs(argv);
     startKernel(configFile).catch((e: unknown) => {
       console.error("execmem-lab kernel failed to start:", e);
-      process.exit(1);
+      // Leave at once: with some of its sockets bound, zeromq's teardown at exit was seen to
+      // keep the process alive (a thread spinning after the main thread ended), and whoever
+      // started the kernel waits for its death to start another.
+      process.kill(process.pid, "SIGKILL");
     });
   } catch (e) {
     console.error(e instanceof Error ? e.message : e);

@@ -1,7 +1,9 @@
-import { readFileSync } from "fs";
+import { spawn } from "child_process";
+import { readFileSync, writeFileSync } from "fs";
+import { createServer, type AddressInfo } from "net";
 import { join } from "path";
 import { describe, expect, it } from "vitest";
-import { KernelClient, freePort } from "../kernel/runner/client";
+import { KernelClient, freePort, kernelNodeArgs } from "../kernel/runner/client";
 import { parseLaunchArgs } from "../kernel/launch";
 import { FIXTURES, ROOT, tempDir } from "./kernel-support";
 
@@ -48,6 +50,52 @@ describe("kernel client", () => {
       }),
     ).rejects.toThrow(/did not bind its ports within 0.5 s/);
     expect(readFileSync(marker, "utf8")).toBe("3");
+  });
+
+  it("a kernel that finds one of its ports taken says so and is gone at once", async () => {
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, "127.0.0.1", r));
+    try {
+      const [shell, stdin, control, hb] = await Promise.all([1, 2, 3, 4].map(() => freePort()));
+      const conn = join(tempDir("client"), "connection.json");
+      writeFileSync(
+        conn,
+        JSON.stringify({
+          transport: "tcp",
+          ip: "127.0.0.1",
+          shell_port: shell,
+          iopub_port: (taken.address() as AddressInfo).port,
+          stdin_port: stdin,
+          control_port: control,
+          hb_port: hb,
+          key: "k",
+          signature_scheme: "hmac-sha256",
+          kernel_name: "execmem-lab",
+        }),
+      );
+      const child = spawn(
+        process.execPath,
+        [...kernelNodeArgs({}, process.env), "kernel", "--config-file", conn],
+        { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] },
+      );
+      let stderr = "";
+      child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+      const gone = await new Promise<boolean>((res) => {
+        const timer = setTimeout(() => {
+          child.kill("SIGKILL");
+          res(false);
+        }, 20_000);
+        child.on("close", () => {
+          clearTimeout(timer);
+          res(true);
+        });
+      });
+      expect(gone, stderr).toBe(true);
+      expect(stderr).toContain("execmem-lab kernel failed to start");
+      expect(stderr).toContain("EADDRINUSE");
+    } finally {
+      taken.close();
+    }
   });
 
   it("names a kernel that dies at start and keeps what it printed", async () => {
