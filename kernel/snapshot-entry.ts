@@ -433,20 +433,28 @@ export function withKeptFiles(
  * them that way and compile once. The source is returned unchanged if it is not the one expected.
  */
 export function oneProgramPerCell(source: string): string {
-  const from = `    function convert(prevDecl, src) {
+  return applyPatches(source, [ONE_PROGRAM_PER_CELL]).source;
+}
+
+const ONE_PROGRAM_PER_CELL: SourcePatch = {
+  name: "oneProgramPerCell",
+  edits: [
+    {
+      from: `    function convert(prevDecl, src) {
         updateContent(prevDecl, src);
         let declsFile = builder.getSourceFile(declFilename);
         let srcFile = builder.getSourceFile(srcFilename);
-        const locals = srcFile.locals;`;
-  const to = `    function convert(prevDecl, src) {
+        const locals = srcFile.locals;`,
+      to: `    function convert(prevDecl, src) {
         const cell = ts.createSourceFile(srcFilename, srcPrefix + src, transpileTarget);
         ts.bindSourceFile(cell, { target: transpileTarget });
         const locals = cell.locals;
         if (!locals || locals.size === 0) updateContent(prevDecl, src);
         let declsFile = builder.getSourceFile(declFilename);
-        let srcFile = builder.getSourceFile(srcFilename);`;
-  return source.split(from).length === 2 ? source.replace(from, to) : source;
-}
+        let srcFile = builder.getSourceFile(srcFilename);`,
+    },
+  ],
+};
 
 /** A change to a module's source: each `from`, found exactly once, replaced by its `to`. */
 export interface SourcePatch {

@@ -4,8 +4,8 @@ import { join } from "path";
 import { describe, expect, it } from "vitest";
 import { CLI, ROOT, cpuSeconds, runCli, tempDir, waitUntil } from "./kernel-support";
 
-// Each test runs its own CLI (own folder, own kernel), but for the fixtures of one shared run
-// (runBatch): most run concurrently, as they mostly wait.
+// Each test runs its own CLI (own folder, own kernel), or reads the one shared run of the fixtures
+// in BATCH: most run concurrently, as they mostly wait.
 
 const fx = (name: string) => `tests/fixtures/runner/${name}.ipynb`;
 
@@ -39,20 +39,25 @@ function runBatch() {
   })());
 }
 
-/** The batch run's result for fixture `name`, which must fail: stderr names it and `where`. */
-async function batchFailing(name: string, where: string) {
-  const r = await runBatch();
+/** `r`, a run in which fixture `name` failed: exit status 1, and stderr names it and `where`. */
+function expectFailed<R extends { status: number | null; stderr: string }>(
+  r: R,
+  name: string,
+  where: string,
+): R {
   expect(r.status).toBe(1);
   expect(r.stderr).toContain(`FAILED ${fx(name)}, ${where}`);
   return r;
 }
 
-/** Run a fixture that must fail: exit status 1, and stderr names the notebook and `where`. */
+/** The batch run's result, in which fixture `name` must fail (see expectFailed). */
+async function batchFailing(name: string, where: string) {
+  return expectFailed(await runBatch(), name, where);
+}
+
+/** Run a fixture that must fail (see expectFailed). */
 async function runFailing(name: string, where: string, ...extra: string[]) {
-  const r = await run(name, ...extra);
-  expect(r.status).toBe(1);
-  expect(r.stderr).toContain(`FAILED ${fx(name)}, ${where}`);
-  return r;
+  return expectFailed(await run(name, ...extra), name, where);
 }
 
 function expectFailedReport(out: string, name: string, message: RegExp) {
