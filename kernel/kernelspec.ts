@@ -2,7 +2,7 @@
 import { spawnSync } from "child_process";
 import { UsageError } from "./commands/options";
 import { makeDirs } from "./files";
-import { SNAPSHOT_V8_FLAGS } from "./snapshot";
+import { SNAPSHOT_GLIBC_TUNABLES, SNAPSHOT_V8_FLAGS } from "./snapshot";
 import {
   accessSync,
   constants,
@@ -78,12 +78,14 @@ export const SNAPSHOT_CHECK =
 /**
  * The shell step of kernel.json on POSIX systems: start the kernel from its startup snapshot
  * when there is a usable one ($1 node, $2 BOOTSTRAP, $3 SNAPSHOT_CHECK, $4 the launcher, $5 the
- * connection file, $6 the snapshot's V8 flags); `exec`, so that the kernel is the process
- * Jupyter started and signals.
+ * connection file, $6 the snapshot's V8 flags), with SNAPSHOT_GLIBC_TUNABLES before any
+ * GLIBC_TUNABLES of the user's; `exec`, so that the kernel is the process Jupyter started and
+ * signals.
  */
 export const SNAPSHOT_LAUNCH =
   'b=$("$1" -e "$3" "$4" "$6" 2>/dev/null); ' +
-  'if [ -n "$b" ]; then exec "$1" $6 --snapshot-blob "$b" kernel --config-file "$5"; fi; ' +
+  `if [ -n "$b" ]; then GLIBC_TUNABLES=${SNAPSHOT_GLIBC_TUNABLES}\${GLIBC_TUNABLES:+:$GLIBC_TUNABLES}; ` +
+  'export GLIBC_TUNABLES; exec "$1" $6 --snapshot-blob "$b" kernel --config-file "$5"; fi; ' +
   'exec "$1" -e "$2" "$4" kernel --config-file "$5"';
 
 export function kernelJson(platform: NodeJS.Platform = process.platform): KernelJson {

@@ -430,12 +430,8 @@ export function withKeptFiles(
  * names it declares (the bound cell's `locals`), then with `export { those names }` appended.
  * Each compilation is a new program, type checker and builder state over all declaration files.
  * The names come as well from binding the cell alone (the binder works file by file), so read
- * them that way and compile once. The source is returned unchanged if it is not the one expected.
+ * them that way and compile once.
  */
-export function oneProgramPerCell(source: string): string {
-  return applyPatches(source, [ONE_PROGRAM_PER_CELL]).source;
-}
-
 const ONE_PROGRAM_PER_CELL: SourcePatch = {
   name: "oneProgramPerCell",
   edits: [
@@ -455,6 +451,80 @@ const ONE_PROGRAM_PER_CELL: SourcePatch = {
     },
   ],
 };
+
+/**
+ * tslab's converter makes its first program (and builder state, over every declaration file) with
+ * empty cell files when it is created, and the first cell makes another. Make the first one with
+ * the first cell's files instead: the watch program starts at the first content given to
+ * convert, inspect or complete (or before the first module added), and close before it is a no-op.
+ * It edits the convert of {@link ONE_PROGRAM_PER_CELL}, so applies only after it.
+ */
+const FIRST_PROGRAM_AT_FIRST_CELL: SourcePatch = {
+  name: "firstProgramAtFirstCell",
+  edits: [
+    {
+      from: `    const watch = ts.createWatchProgram(host);
+    if (!builder) {
+        throw new Error("builder is not created");
+    }
+`,
+      to: `    let watch = null;
+    function startWatch() {
+        watch = ts.createWatchProgram(host);
+        if (!builder) {
+            throw new Error("builder is not created");
+        }
+    }
+`,
+    },
+    {
+      // A cell that declares names is compiled once they are exported (oneProgramPerCell):
+      // there may be no program before.
+      from: `        if (!locals || locals.size === 0) updateContent(prevDecl, src);
+        let declsFile = builder.getSourceFile(declFilename);
+        let srcFile = builder.getSourceFile(srcFilename);`,
+      to: `        if (!locals || locals.size === 0) updateContent(prevDecl, src);
+        let declsFile = builder && builder.getSourceFile(declFilename);
+        let srcFile = builder && builder.getSourceFile(srcFilename);`,
+    },
+    {
+      from: `    function close() {
+        watch.close();`,
+      to: `    function close() {
+        if (watch) watch.close();`,
+    },
+    {
+      from: `    function updateContent(decls, src) {
+`,
+      to: `    function updateContent(decls, src) {
+        if (!watch) {
+            declContent = decls;
+            srcContent = src;
+            startWatch();
+            return;
+        }
+`,
+    },
+    {
+      from: `    function addModuleWithPath(path, content) {
+`,
+      to: `    function addModuleWithPath(path, content) {
+        if (!watch) startWatch();
+`,
+    },
+  ],
+};
+
+/** The changes to tslab's converter (dist/converter.js) the snapshot loads it with. */
+export const TSLAB_CONVERTER_PATCHES: readonly SourcePatch[] = [
+  ONE_PROGRAM_PER_CELL,
+  FIRST_PROGRAM_AT_FIRST_CELL,
+];
+
+/** tslab's converter source with {@link TSLAB_CONVERTER_PATCHES} applied (those it holds). */
+export function patchTslabConverter(source: string): string {
+  return applyPatches(source, TSLAB_CONVERTER_PATCHES).source;
+}
 
 /** A change to a module's source: each `from`, found exactly once, replaced by its `to`. */
 export interface SourcePatch {
@@ -682,7 +752,7 @@ function build(): void {
   // to the shim) and the library. A kernel takes them if none of their files
   // changed since (by size and time of change), else loads them all from disk as usual.
   loaded.set(tsPath, { exports: shim });
-  loadModule(join(tslabDir, "dist", "converter.js"), oneProgramPerCell);
+  loadModule(join(tslabDir, "dist", "converter.js"), patchTslabConverter);
   loadModule(join(tslabDir, "dist", "executor.js"));
   loadModule(resolveFrom(dirname(__dirname), "execmem-lab"));
   loaded.delete(tsPath);

@@ -5,8 +5,9 @@ import { describe, expect, it } from "vitest";
 import { kernelSnapshot } from "../kernel/snapshot";
 import {
   applyPatches,
-  oneProgramPerCell,
+  patchTslabConverter,
   patchTypeScript,
+  TSLAB_CONVERTER_PATCHES,
   statKey,
   TYPESCRIPT_PATCHES,
   withKeptFiles,
@@ -98,6 +99,14 @@ function converterModule(typescript: unknown, patch: (s: string) => string): Mak
  * files of a first program (`import "execmem-lab"`) kept, tslab's converter patched.
  */
 function snapshotConverter(typescript: typeof ts): Converter {
+  return snapshotConverters(typescript).make();
+}
+
+/**
+ * Converters as kernels started from one snapshot have (see snapshotConverter), and the number
+ * of programs their watch hosts have made so far.
+ */
+function snapshotConverters(typescript: typeof ts): { make(): Converter; programs(): number } {
   let watch: Watch | undefined;
   const capture = Object.create(null) as TypeScript;
   for (const name of Object.keys(typescript)) {
@@ -128,10 +137,28 @@ function snapshotConverter(typescript: typeof ts): Converter {
   first.close();
   expect(kept.size).toBeGreaterThan(50);
   const shim = withKeptFiles(typescript as unknown as TypeScript, kept, stats);
-  return converterModule(shim, oneProgramPerCell).createConverter({
-    isJS: false,
-    isBrowser: false,
+  let programs = 0;
+  const counting = Object.create(null) as TypeScript;
+  for (const name of Object.keys(shim)) {
+    if (name === "createWatchCompilerHost") continue;
+    Object.defineProperty(counting, name, { get: () => shim[name], enumerable: true });
+  }
+  Object.defineProperty(counting, "createWatchCompilerHost", {
+    enumerable: true,
+    value: (...args: unknown[]) => {
+      const host = (shim.createWatchCompilerHost as (...a: unknown[]) => {
+        createProgram(...a: unknown[]): unknown;
+      })(...args);
+      const create = host.createProgram.bind(host);
+      host.createProgram = (...a: unknown[]) => (programs++, create(...a));
+      return host;
+    },
   });
+  const make = converterModule(counting, patchTslabConverter);
+  return {
+    make: () => make.createConverter({ isJS: false, isBrowser: false }),
+    programs: () => programs,
+  };
 }
 
 describe("kernel snapshot: kept declaration files", () => {
@@ -204,7 +231,9 @@ describe("kernel snapshot: kept declaration files", () => {
   it("tslab's converter, patched as the snapshot loads it, converts cells as the original does", () => {
     const patched = patchedTypeScript();
     const source = readFileSync(CONVERTER, "utf8");
-    expect(oneProgramPerCell(source)).not.toBe(source);
+    expect(applyPatches(source, TSLAB_CONVERTER_PATCHES).applied).toEqual(
+      TSLAB_CONVERTER_PATCHES.map((p) => p.name),
+    );
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- tslab's own module
     const original = (require(CONVERTER) as Make).createConverter({
       isJS: false,
@@ -248,6 +277,52 @@ describe("kernel snapshot: kept declaration files", () => {
     }
     original.close();
     once.close();
+  });
+
+  it("tslab's converter, patched, makes its first program with its first cell, whatever comes first", () => {
+    const snapshot = snapshotConverters(patchedTypeScript());
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- tslab's own module
+    const original = (require(CONVERTER) as Make).createConverter({
+      isJS: false,
+      isBrowser: false,
+    });
+    const prev = original.convert("", "const a = 1;\nconst names = ['x', 'yz'];").declOutput ?? "";
+    // A first cell: one program (tslab makes one for its empty files when created, then another).
+    let before = snapshot.programs();
+    const first = snapshot.make();
+    expect(snapshot.programs()).toBe(before);
+    expect(first.convert(prev, "a + names.length")).toEqual(original.convert(prev, "a + names.length"));
+    expect(snapshot.programs() - before).toBe(1);
+    first.close();
+    // A first cell that declares names (compiled once they are exported).
+    before = snapshot.programs();
+    const declaring = snapshot.make();
+    const cell1 = 'import { architectures } from "execmem-lab";\nconst b = a + Object.keys(architectures).length;';
+    expect(declaring.convert(prev, cell1)).toEqual(original.convert(prev, cell1));
+    expect(snapshot.programs() - before).toBe(1);
+    declaring.close();
+    // Hover or completion before any cell.
+    const src = "names.map((x) => x.length);\na.";
+    const hover = snapshot.make();
+    expect(hover.inspect(prev, src, 11)).toEqual(original.inspect(prev, src, 11));
+    hover.close();
+    const completion = snapshot.make();
+    const [c1, c2] = [original.complete(prev, src, src.length), completion.complete(prev, src, src.length)];
+    expect(c2.candidates).toEqual(c1.candidates);
+    expect(c2.candidates).toContain("toFixed");
+    completion.close();
+    // A module before any cell, then a cell importing it.
+    const withModule = snapshot.make();
+    const helper = "export const h: number = 2;\n";
+    expect(withModule.addModule("helper2", helper)).toEqual(original.addModule("helper2", helper));
+    const cell = 'import { h } from "./helper2";\nh + a';
+    expect(withModule.convert(prev, cell)).toEqual(original.convert(prev, cell));
+    withModule.close();
+    // Closed before its first cell.
+    before = snapshot.programs();
+    snapshot.make().close();
+    expect(snapshot.programs()).toBe(before);
+    original.close();
   });
 
   it("TypeScript's patches apply to the compiler tslab uses and keep its results", () => {

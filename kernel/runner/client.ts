@@ -12,7 +12,7 @@ import { join, resolve } from "path";
 import * as zmq from "zeromq";
 import { RESET_REPLY, RESET_REQUEST } from "../reset";
 import { KERNEL_DIST } from "../files";
-import { kernelSnapshotArgs } from "../snapshot";
+import { kernelSnapshotArgs, snapshotTunables } from "../snapshot";
 
 /** The launcher the kernelspec names (compiled kernel/launch.ts). */
 export const LAUNCHER = resolve(__dirname, "..", "launch.js");
@@ -158,7 +158,12 @@ export function kernelNodeArgs(
   return [...heap, ...(snapshot ?? [opts.launcher ?? LAUNCHER])];
 }
 
-const RECONNECT_MS = 20;
+const RECONNECT_MS = 5;
+/**
+ * How long the handshake waits for a kernel_info's status on iopub before asking again: it
+ * comes at once when the subscription is through, and a new request costs the kernel little.
+ */
+const IOPUB_WAIT_MS = 5;
 
 export class KernelClient {
   private readonly session = randomUUID();
@@ -229,13 +234,18 @@ export class KernelClient {
     const connFile = join(tmp, "connection.json");
     writeFileSync(connFile, JSON.stringify(conn));
     const env = opts.env ?? process.env;
+    const args = kernelNodeArgs(opts, env);
     const child = spawn(
       process.execPath,
-      [...kernelNodeArgs(opts, env), "kernel", "--config-file", connFile],
+      [...args, "kernel", "--config-file", connFile],
       {
         cwd: opts.cwd,
-        // JPY_PARENT_PID: the kernel exits when this process is gone (see kernel/launch.ts).
-        env: { ...env, JPY_PARENT_PID: String(process.pid) },
+        env: {
+          ...env,
+          ...(args.includes("--snapshot-blob") && { GLIBC_TUNABLES: snapshotTunables(env) }),
+          // The kernel exits when this process is gone (see kernel/launch.ts).
+          JPY_PARENT_PID: String(process.pid),
+        },
         stdio: ["ignore", "pipe", "pipe"],
       },
     );
@@ -276,44 +286,48 @@ export class KernelClient {
       for (const l of this.iopubListeners) l(m);
     });
     // Ask kernel_info until the kernel answers and its iopub reaches us (the SUB socket only
-    // receives once its subscription has propagated: the slow-joiner problem).
+    // receives once its subscription has propagated: the slow-joiner problem). The status a
+    // kernel publishes for any of these requests says the subscription is through.
     const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const msg = this.message("kernel_info_request", {});
-      let sawIopub = false;
-      const off = this.onIopub((m) => {
-        if (m.parent_header.msg_id === msg.header.msg_id) sawIopub = true;
-      });
-      try {
-        await this.request(this.shell, msg, 1000);
-        // Once subscribed, the reply's status follows at once; if it does not come, ask again
-        // (zmq reconnects the SUB socket every RECONNECT_MS until the kernel has bound its port).
-        const until = Date.now() + 50;
-        while (!sawIopub && Date.now() < until) await sleep(10);
-        if (sawIopub) return;
-      } catch (e) {
-        if (e instanceof KernelDiedError) throw e;
-        if (!(e instanceof RequestTimeout)) throw e;
-      } finally {
-        off();
-      }
-      if (Date.now() > deadline) {
-        throw new KernelDiedError(
-          `kernel did not answer within ${Math.round(timeoutMs / 1000)} s`,
-          this.log,
-        );
-      }
-      if (!bound && Date.now() - started > unboundMs) {
-        bound = await listening(this.conn.shell_port);
-        if (!bound && !this.exited) {
+    const asked = new Set<string>();
+    let subscribed!: () => void;
+    const through = new Promise<true>((r) => (subscribed = () => r(true)));
+    const off = this.onIopub((m) => {
+      if (asked.has(m.parent_header.msg_id ?? "")) subscribed();
+    });
+    try {
+      for (;;) {
+        const msg = this.message("kernel_info_request", {});
+        asked.add(msg.header.msg_id);
+        try {
+          await this.request(this.shell, msg, 1000);
+          // Once subscribed, the reply's status follows at once; if it does not come, ask again
+          // (the SUB socket reconnects every RECONNECT_MS until the kernel has bound its port).
+          if (await Promise.race([through, sleep(IOPUB_WAIT_MS).then(() => false)])) return;
+        } catch (e) {
+          if (e instanceof KernelDiedError) throw e;
+          if (!(e instanceof RequestTimeout)) throw e;
+        }
+        if (Date.now() > deadline) {
           throw new KernelDiedError(
-            `kernel process did not bind its ports within ${unboundMs / 1000} s`,
+            `kernel did not answer within ${Math.round(timeoutMs / 1000)} s`,
             this.log,
-            false,
-            true,
           );
         }
+        if (!bound && Date.now() - started > unboundMs) {
+          bound = await listening(this.conn.shell_port);
+          if (!bound && !this.exited) {
+            throw new KernelDiedError(
+              `kernel process did not bind its ports within ${unboundMs / 1000} s`,
+              this.log,
+              false,
+              true,
+            );
+          }
+        }
       }
+    } finally {
+      off();
     }
   }
 
