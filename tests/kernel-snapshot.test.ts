@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from "fs";
 import Module from "module";
 import { dirname, join } from "path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { kernelSnapshot } from "../kernel/snapshot";
 import {
   applyPatches,
@@ -95,16 +95,9 @@ function converterModule(typescript: unknown, patch: (s: string) => string): Mak
 }
 
 /**
- * A converter as a kernel started from the snapshot has: `typescript` patched, the declaration
- * files of a first program (`import "execmem-lab"`) kept, tslab's converter patched.
- */
-function snapshotConverter(typescript: typeof ts): Converter {
-  return snapshotConverters(typescript).make();
-}
-
 /**
- * Converters as kernels started from one snapshot have (see snapshotConverter), and the number
- * of programs their watch hosts have made so far.
+ * Converters as kernels started from one snapshot have, and the number of programs their watch
+ * hosts have made so far.
  */
 function snapshotConverters(typescript: typeof ts): { make(): Converter; programs(): number } {
   let watch: Watch | undefined;
@@ -161,7 +154,29 @@ function snapshotConverters(typescript: typeof ts): { make(): Converter; program
   };
 }
 
+let shared: ReturnType<typeof snapshotConverters> | undefined;
+/**
+ * Converters as a kernel started from the snapshot has (one set for this file: each set parses
+ * all declaration files once): TypeScript patched, the declaration files of a first program
+ * (`import "execmem-lab"`) kept, tslab's converter patched.
+ */
+function snapshotConverter(): ReturnType<typeof snapshotConverters> {
+  return (shared ??= snapshotConverters(patchedTypeScript()));
+}
+
+let original: Converter | undefined;
+/** tslab's own converter (one for this file; each cell sets its whole content). */
+function originalConverter(): Converter {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- tslab's own module
+  return (original ??= (require(CONVERTER) as Make).createConverter({
+    isJS: false,
+    isBrowser: false,
+  }));
+}
+
 describe("kernel snapshot: kept declaration files", () => {
+  afterAll(() => original?.close());
+
   it("a program takes a kept file while its text on disk is the same, and parses it again once changed", () => {
     const dir = tempDir("snapshot");
     const decl = join(dir, "decl.d.ts");
@@ -229,17 +244,12 @@ describe("kernel snapshot: kept declaration files", () => {
   });
 
   it("tslab's converter, patched as the snapshot loads it, converts cells as the original does", () => {
-    const patched = patchedTypeScript();
     const source = readFileSync(CONVERTER, "utf8");
     expect(applyPatches(source, TSLAB_CONVERTER_PATCHES).applied).toEqual(
       TSLAB_CONVERTER_PATCHES.map((p) => p.name),
     );
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- tslab's own module
-    const original = (require(CONVERTER) as Make).createConverter({
-      isJS: false,
-      isBrowser: false,
-    });
-    const once = snapshotConverter(patched);
+    const original = originalConverter();
+    const once = snapshotConverter().make();
     const helper =
       "export const h: number = 2;\nexport function twice(x: number) { return 2 * x; }\n";
     expect(once.addModule("helper", helper)).toEqual(original.addModule("helper", helper));
@@ -275,17 +285,12 @@ describe("kernel snapshot: kept declaration files", () => {
       const [c1, c2] = [original.complete(prev[0], src, pos), once.complete(prev[1], src, pos)];
       expect([c2.start, c2.end, c2.candidates]).toEqual([c1.start, c1.end, c1.candidates]);
     }
-    original.close();
     once.close();
   });
 
   it("tslab's converter, patched, makes its first program with its first cell, whatever comes first", () => {
-    const snapshot = snapshotConverters(patchedTypeScript());
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- tslab's own module
-    const original = (require(CONVERTER) as Make).createConverter({
-      isJS: false,
-      isBrowser: false,
-    });
+    const snapshot = snapshotConverter();
+    const original = originalConverter();
     const prev = original.convert("", "const a = 1;\nconst names = ['x', 'yz'];").declOutput ?? "";
     // A first cell: one program (tslab makes one for its empty files when created, then another).
     let before = snapshot.programs();
@@ -322,7 +327,6 @@ describe("kernel snapshot: kept declaration files", () => {
     before = snapshot.programs();
     snapshot.make().close();
     expect(snapshot.programs()).toBe(before);
-    original.close();
   });
 
   it("TypeScript's patches apply to the compiler tslab uses and keep its results", () => {
