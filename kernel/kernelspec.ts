@@ -66,27 +66,22 @@ export const BOOTSTRAP =
   "throw e}m.runLauncher(a)";
 
 /**
- * Prints the kernel's startup snapshot (kernel/snapshot.ts) if there is a usable one for this
- * Node.js beside the launcher (argv[1]) that was built with the V8 flags argv[2], else nothing
- * (V8 refuses a snapshot started with other flags).
- */
-export const SNAPSHOT_CHECK =
-  'try{const p=require("path").join(require("path").dirname(process.argv[1]),"snapshot.js");' +
-  "const s=require(p),b=s.kernelSnapshot();" +
-  'if(b&&s.SNAPSHOT_V8_FLAGS.join(" ")===process.argv[2])process.stdout.write(b)}catch(e){}';
-
-/**
- * The shell step of kernel.json on POSIX systems: start the kernel from its startup snapshot
- * when there is a usable one ($1 node, $2 BOOTSTRAP, $3 SNAPSHOT_CHECK, $4 the launcher, $5 the
- * connection file, $6 the snapshot's V8 flags), with SNAPSHOT_GLIBC_TUNABLES before any
- * GLIBC_TUNABLES of the user's; `exec`, so that the kernel is the process Jupyter started and
- * signals.
+ * The shell step of kernel.json on POSIX systems ($1 node, $2 BOOTSTRAP, $3 the launcher, $4 the
+ * connection file, $5 the snapshot's V8 flags): start the kernel from its startup snapshot when
+ * the snapshot's launch file for this Node.js version (kernel/snapshot.ts, snapshotLaunchFile,
+ * beside the launcher) names this node and these flags and its blob is there, with
+ * SNAPSHOT_GLIBC_TUNABLES before any GLIBC_TUNABLES of the user's; else as a script. Only
+ * `node --version` runs before the kernel (V8 refuses a snapshot of another Node.js, or started
+ * with other flags). `exec`, so that the kernel is the process Jupyter started and signals.
  */
 export const SNAPSHOT_LAUNCH =
-  'b=$("$1" -e "$3" "$4" "$6" 2>/dev/null); ' +
-  `if [ -n "$b" ]; then GLIBC_TUNABLES=${SNAPSHOT_GLIBC_TUNABLES}\${GLIBC_TUNABLES:+:$GLIBC_TUNABLES}; ` +
-  'export GLIBC_TUNABLES; exec "$1" $6 --snapshot-blob "$b" kernel --config-file "$5"; fi; ' +
-  'exec "$1" -e "$2" "$4" kernel --config-file "$5"';
+  'v=$("$1" --version 2>/dev/null); s="${3%/*}/snapshot/kernel-$v.launch"; k=; b=; ' +
+  'if [ "$EXECMEM_LAB_KERNEL_SNAPSHOT" != 0 ] && [ -n "$v" ] && [ -r "$s" ]; then ' +
+  '{ read -r k; read -r b; } < "$s"; fi; ' +
+  'if [ -n "$b" ] && [ "$k" = "$1 $5" ] && [ -f "$b" ]; then ' +
+  `GLIBC_TUNABLES=${SNAPSHOT_GLIBC_TUNABLES}\${GLIBC_TUNABLES:+:$GLIBC_TUNABLES}; ` +
+  'export GLIBC_TUNABLES; exec "$1" $5 --snapshot-blob "$b" kernel --config-file "$4"; fi; ' +
+  'exec "$1" -e "$2" "$3" kernel --config-file "$4"';
 
 export function kernelJson(platform: NodeJS.Platform = process.platform): KernelJson {
   const direct = [process.execPath, "-e", BOOTSTRAP, LAUNCHER, "kernel", "--config-file"];
@@ -101,7 +96,6 @@ export function kernelJson(platform: NodeJS.Platform = process.platform): Kernel
             "execmem-lab-kernel",
             process.execPath,
             BOOTSTRAP,
-            SNAPSHOT_CHECK,
             LAUNCHER,
             "{connection_file}",
             SNAPSHOT_V8_FLAGS.join(" "),

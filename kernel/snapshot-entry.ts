@@ -157,6 +157,15 @@ function loadModule(file: string, patch: (source: string) => string = (x) => x):
 }
 
 /** A file's size and time of change, as kept files are compared by; undefined if it is gone. */
+/** A file's text, or undefined if it cannot be read. */
+function readText(file: string): string | undefined {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
 export function statKey(file: string): string | undefined {
   try {
     const s = statSync(file);
@@ -758,6 +767,10 @@ function build(): void {
   loaded.delete(tsPath);
   const modules = [...loaded].map(([file, m]) => ({ file, m, stat: statKey(file) }));
   loaded.clear();
+  // What the snapshot was built from, checked again at each start: the kernelspec's shell step
+  // starts from the snapshot without reading its stamp (kernel/snapshot.ts).
+  const entry = join(__dirname, "snapshot-entry.js");
+  const built = { entry: readText(entry), typescript: statKey(tsPath) };
 
   startupSnapshot.setDeserializeMainFunction(() => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- Node's module system, at run time
@@ -769,7 +782,8 @@ function build(): void {
       createRequire(file: string): NodeJS.Require;
     };
     const req = Module.createRequire(__filename);
-    (req("./trace") as { mark(l: string): void }).mark("main");
+    const { mark } = req("./trace") as { mark(l: string): void };
+    mark("main");
     let resolved = "";
     try {
       resolved = Module.createRequire(join(tslabDir, "package.json")).resolve(
@@ -787,7 +801,20 @@ function build(): void {
       m.exports = exports;
       Module._cache[file] = m;
     };
-    if (resolved === tsPath) {
+    // Built from these very files (else everything is loaded from disk, as without a snapshot).
+    const same =
+      resolved === tsPath &&
+      built.entry !== undefined &&
+      readText(entry) === built.entry &&
+      statKey(tsPath) === built.typescript;
+    if (!same) {
+      mark("snapshot-unused");
+      console.error(
+        "execmem-lab kernel: its startup snapshot was built from other files than these; " +
+          "starting without it (npm run build makes it again)",
+      );
+    }
+    if (same) {
       register(tsPath, shim);
       if (modules.every((k) => k.stat !== undefined && statKey(k.file) === k.stat)) {
         for (const k of modules) register(k.file, k.m.exports);

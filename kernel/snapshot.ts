@@ -65,9 +65,24 @@ export function snapshotStamp(): { [key: string]: string } {
   return stamp;
 }
 
-function paths(): { blob: string; stamp: string } {
+function paths(): { blob: string; stamp: string; launch: string } {
   const name = `kernel-${process.version}-${process.arch}`;
-  return { blob: join(DIR, `${name}.blob`), stamp: join(DIR, `${name}.json`) };
+  return {
+    blob: join(DIR, `${name}.blob`),
+    stamp: join(DIR, `${name}.json`),
+    launch: snapshotLaunchFile(),
+  };
+}
+
+/**
+ * The file the kernelspec's shell step reads to start a kernel from the snapshot without running
+ * Node.js first (kernel/kernelspec.ts, SNAPSHOT_LAUNCH): named by the Node.js version, it holds
+ * "<node> <V8 flags>" then the blob's path. It is removed when a build starts and written once
+ * the snapshot is; a kernel started from it checks that the snapshot's entry and TypeScript are
+ * the files it was built from (kernel/snapshot-entry.ts).
+ */
+export function snapshotLaunchFile(version: string = process.version): string {
+  return join(DIR, `kernel-${version}.launch`);
 }
 
 /**
@@ -101,8 +116,9 @@ export function kernelSnapshotArgs(env: NodeJS.ProcessEnv = process.env): string
  * @returns the snapshot's path, or the build's error output if it failed.
  */
 export function buildKernelSnapshot(): { blob: string } | { error: string } {
-  const { blob, stamp } = paths();
+  const { blob, stamp, launch } = paths();
   makeDirs(DIR);
+  rmSync(launch, { force: true });
   const tmp = `${blob}.tmp-${process.pid}`;
   // A snapshot's entry runs as a script, without CommonJS's `exports`: give it one. Written beside
   // the entry, so that its __dirname is the same.
@@ -121,6 +137,7 @@ export function buildKernelSnapshot(): { blob: string } | { error: string } {
   }
   renameSync(tmp, blob);
   writeFileAtomic(stamp, JSON.stringify(snapshotStamp()));
+  writeFileAtomic(launch, `${process.execPath} ${SNAPSHOT_V8_FLAGS.join(" ")}\n${blob}\n`);
   return { blob };
 }
 

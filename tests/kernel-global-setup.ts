@@ -1,6 +1,7 @@
 /**
- * Vitest global setup: bring lib/dist and kernel/dist up to date (tsc -b is incremental), since
- * the runner and Jupyter tests start real kernel processes from kernel/dist/launch.js, and make
+ * Vitest global setup: bring lib/dist and kernel/dist up to date (tsc -b is incremental), and the
+ * kernel's startup snapshot if that made it stale, since the runner and Jupyter tests start real
+ * kernel processes from kernel/dist/launch.js, and make
  * the folder where the test run's one shared `execmem-lab run` of all notebooks is kept
  * (tests/support/reproduce.ts). Each project runs its global setup: the build and the folder
  * are made once per vitest process.
@@ -25,6 +26,18 @@ export default function setup(): (() => void) | undefined {
   );
   if (r.status !== 0) {
     console.error(`tests/kernel-global-setup: tsc -b lib kernel failed:\n${r.stdout}${r.stderr}`);
+  } else {
+    // A build that changed the kernel leaves its startup snapshot stale, and every kernel of the
+    // run would start without it (several times slower): make it again, as npm run build does.
+    const snapshot = join(root, "kernel", "dist", "snapshot.js");
+    const env = { ...process.env, EXECMEM_LAB_KERNEL_SNAPSHOT: "1" };
+    const stale = spawnSync(
+      process.execPath,
+      ["-e", `process.exit(require(${JSON.stringify(snapshot)}).kernelSnapshot() ? 0 : 1)`],
+      { env },
+    );
+    if (stale.status !== 0)
+      spawnSync(process.execPath, [snapshot], { cwd: root, env, stdio: "inherit" });
   }
   // Test workers are started after this and inherit the environment.
   const shared = mkdtempSync(join(tmpdir(), "execmem-lab-shared-run-"));

@@ -3,11 +3,26 @@
  * JUPYTER_PATH pointing there, and Debian's `jupyter nbconvert --execute` (nbclient) running a
  * notebook on it.
  */
-import { spawnSync } from "child_process";
-import { existsSync, readFileSync } from "fs";
+import { spawn, spawnSync } from "child_process";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from "fs";
 import { join } from "path";
 import { describe, expect, it } from "vitest";
-import { LAUNCHER, kernelJson } from "../kernel/kernelspec";
+import { BOOTSTRAP, LAUNCHER, kernelJson } from "../kernel/kernelspec";
+import { freePort, listening } from "../kernel/runner/client";
+import {
+  buildKernelSnapshot,
+  kernelSnapshot,
+  SNAPSHOT_GLIBC_TUNABLES,
+  SNAPSHOT_V8_FLAGS,
+} from "../kernel/snapshot";
 import {
   FIXTURES,
   JUPYTER,
@@ -69,6 +84,123 @@ describe("a kernelspec whose checkout moved", () => {
         `run "npx execmem-lab kernel install" again from the checkout`,
     );
   });
+});
+
+describe("the kernelspec's shell step", () => {
+  const shell = (argv: string[], env: NodeJS.ProcessEnv) =>
+    spawnSync(argv[0], argv.slice(1), { encoding: "utf8", env });
+  /** kernelJson()'s argv with `node` and the launcher replaced, and the connection file. */
+  const argvWith = (node: string, launcher: string) =>
+    kernelJson("linux").argv.map((a) =>
+      a === process.execPath
+        ? node
+        : a === LAUNCHER
+          ? launcher
+          : a === "{connection_file}"
+            ? "c.json"
+            : a,
+    );
+
+  it.skipIf(process.platform === "win32")(
+    "starts from the snapshot named by the launch file for this node and flags, with the tunables, else as a script",
+    () => {
+      // A node that says its version and prints what it was started with.
+      const dir = tempDir("shell-step");
+      const node = join(dir, "node");
+      writeFileSync(
+        node,
+        `#!/bin/sh\nif [ "$1" = --version ]; then echo v0.test; exit 0; fi\nprintf '%s\\n' "[$*] [$GLIBC_TUNABLES]"\n`,
+      );
+      chmodSync(node, 0o755);
+      const launcher = join(dir, "dist", "launch.js");
+      mkdirSync(join(dir, "dist", "snapshot"), { recursive: true });
+      const blob = join(dir, "dist", "snapshot", "kernel.blob");
+      writeFileSync(blob, "");
+      const flags = SNAPSHOT_V8_FLAGS.join(" ");
+      const launch = join(dir, "dist", "snapshot", "kernel-v0.test.launch");
+      const env = { ...process.env };
+      delete env.GLIBC_TUNABLES;
+      delete env.EXECMEM_LAB_KERNEL_SNAPSHOT;
+      const run = (e: NodeJS.ProcessEnv = env) => shell(argvWith(node, launcher), e).stdout.trim();
+      const script = `[-e ${BOOTSTRAP} ${launcher} kernel --config-file c.json] []`;
+      expect(run()).toBe(script);
+      writeFileSync(launch, `${node} ${flags}\n${blob}\n`);
+      expect(run()).toBe(
+        `[${flags} --snapshot-blob ${blob} kernel --config-file c.json] [${SNAPSHOT_GLIBC_TUNABLES}]`,
+      );
+      expect(run({ ...env, GLIBC_TUNABLES: "glibc.malloc.hugetlb=0" })).toContain(
+        `[${SNAPSHOT_GLIBC_TUNABLES}:glibc.malloc.hugetlb=0]`,
+      );
+      expect(run({ ...env, EXECMEM_LAB_KERNEL_SNAPSHOT: "0" })).toBe(script);
+      // Built with other flags, or for another node: as a script.
+      writeFileSync(launch, `${node} --other\n${blob}\n`);
+      expect(run()).toBe(script);
+      writeFileSync(launch, `/usr/bin/node ${flags}\n${blob}\n`);
+      expect(run()).toBe(script);
+      // The blob is gone.
+      writeFileSync(launch, `${node} ${flags}\n${blob}.gone\n`);
+      expect(run()).toBe(script);
+    },
+  );
+
+  it.skipIf(process.platform !== "linux")(
+    "as installed, starts a kernel from this checkout's snapshot, which checks it was built from these files",
+    async () => {
+      if (!kernelSnapshot()) expect(buildKernelSnapshot()).toHaveProperty("blob");
+      const argv = argvWith(process.execPath, join(ROOT, "kernel", "dist", "launch.js"));
+      const env = { ...process.env };
+      delete env.GLIBC_TUNABLES;
+      delete env.EXECMEM_LAB_KERNEL_SNAPSHOT;
+      const unused = "its startup snapshot was built from other files than these";
+      /** Start it, wait until it has bound its ports, and read what it is. */
+      const startAsInstalled = async () => {
+        const conn = join(tempDir("shell-step"), "connection.json");
+        const ports = await Promise.all([1, 2, 3, 4, 5].map(() => freePort()));
+        const [shell_port, iopub_port, stdin_port, control_port, hb_port] = ports;
+        writeFileSync(
+          conn,
+          JSON.stringify({
+            ...{ transport: "tcp", ip: "127.0.0.1", key: "k", signature_scheme: "hmac-sha256" },
+            ...{ shell_port, iopub_port, stdin_port, control_port, hb_port },
+          }),
+        );
+        const args = argv.slice(1).map((a) => (a === "c.json" ? conn : a));
+        const child = spawn(argv[0], args, { env, stdio: ["ignore", "ignore", "pipe"] });
+        let stderr = "";
+        child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+        try {
+          for (let i = 0; i < 200 && !(await listening(shell_port)); i++) {
+            await new Promise((r) => setTimeout(r, 50));
+          }
+          // The shell execs the kernel: the same process.
+          const cmdline = readFileSync(`/proc/${child.pid}/cmdline`, "utf8").split("\0");
+          const environ = readFileSync(`/proc/${child.pid}/environ`, "utf8").split("\0");
+          return { cmdline, environ, stderr };
+        } finally {
+          child.kill("SIGKILL");
+        }
+      };
+      const first = await startAsInstalled();
+      expect(first.cmdline).toContain("--snapshot-blob");
+      expect(first.cmdline[first.cmdline.indexOf("--snapshot-blob") + 1]).toBe(kernelSnapshot());
+      expect(first.environ).toContain(`GLIBC_TUNABLES=${SNAPSHOT_GLIBC_TUNABLES}`);
+      expect(first.stderr).not.toContain(unused);
+      // The entry changed since (a build that did not make the snapshot again): the kernel says
+      // so and loads everything from disk.
+      const entry = join(ROOT, "kernel", "dist", "snapshot-entry.js");
+      const text = readFileSync(entry, "utf8");
+      const { atime, mtime } = statSync(entry);
+      writeFileSync(entry, `${text}// changed\n`);
+      try {
+        const second = await startAsInstalled();
+        expect(second.cmdline).toContain("--snapshot-blob");
+        expect(second.stderr).toContain(unused);
+      } finally {
+        writeFileSync(entry, text);
+        utimesSync(entry, atime, mtime);
+      }
+    },
+  );
 });
 
 describe.skipIf(jupyter.skip)(jupyter.title, () => {

@@ -139,9 +139,11 @@ function snapshotConverters(typescript: typeof ts): { make(): Converter; program
   Object.defineProperty(counting, "createWatchCompilerHost", {
     enumerable: true,
     value: (...args: unknown[]) => {
-      const host = (shim.createWatchCompilerHost as (...a: unknown[]) => {
-        createProgram(...a: unknown[]): unknown;
-      })(...args);
+      const host = (
+        shim.createWatchCompilerHost as (...a: unknown[]) => {
+          createProgram(...a: unknown[]): unknown;
+        }
+      )(...args);
       const create = host.createProgram.bind(host);
       host.createProgram = (...a: unknown[]) => (programs++, create(...a));
       return host;
@@ -296,13 +298,16 @@ describe("kernel snapshot: kept declaration files", () => {
     let before = snapshot.programs();
     const first = snapshot.make();
     expect(snapshot.programs()).toBe(before);
-    expect(first.convert(prev, "a + names.length")).toEqual(original.convert(prev, "a + names.length"));
+    expect(first.convert(prev, "a + names.length")).toEqual(
+      original.convert(prev, "a + names.length"),
+    );
     expect(snapshot.programs() - before).toBe(1);
     first.close();
     // A first cell that declares names (compiled once they are exported).
     before = snapshot.programs();
     const declaring = snapshot.make();
-    const cell1 = 'import { architectures } from "execmem-lab";\nconst b = a + Object.keys(architectures).length;';
+    const cell1 =
+      'import { architectures } from "execmem-lab";\nconst b = a + Object.keys(architectures).length;';
     expect(declaring.convert(prev, cell1)).toEqual(original.convert(prev, cell1));
     expect(snapshot.programs() - before).toBe(1);
     declaring.close();
@@ -312,7 +317,10 @@ describe("kernel snapshot: kept declaration files", () => {
     expect(hover.inspect(prev, src, 11)).toEqual(original.inspect(prev, src, 11));
     hover.close();
     const completion = snapshot.make();
-    const [c1, c2] = [original.complete(prev, src, src.length), completion.complete(prev, src, src.length)];
+    const [c1, c2] = [
+      original.complete(prev, src, src.length),
+      completion.complete(prev, src, src.length),
+    ];
     expect(c2.candidates).toEqual(c1.candidates);
     expect(c2.candidates).toContain("toFixed");
     completion.close();

@@ -76,7 +76,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** Whether something accepts TCP connections on 127.0.0.1:`port`. */
-function listening(port: number): Promise<boolean> {
+export function listening(port: number): Promise<boolean> {
   return new Promise((res) => {
     const s = tcpConnect(port, "127.0.0.1");
     s.once("connect", () => {
@@ -92,7 +92,10 @@ export class KernelDiedError extends Error {
     message: string,
     readonly log: string,
     readonly outOfMemory = false,
-    /** The process is alive but never bound its ports: a start that will not finish. */
+    /**
+     * The process is alive but never bound its ports, or what it publishes never reaches us:
+     * a start that will not finish.
+     */
     readonly stuck = false,
   ) {
     super(message);
@@ -131,7 +134,8 @@ export interface StartOptions {
   heapMb?: number;
   /**
    * A kernel whose shell port takes no connection this long after it started (ms, default
-   * 15 s; a kernel binds its ports within a second or two) is killed and started again.
+   * 15 s; a kernel binds its ports within a second or two), or that answers on shell but whose
+   * iopub messages have not reached us by then, is killed and started again.
    */
   unboundMs?: number;
 }
@@ -158,7 +162,7 @@ export function kernelNodeArgs(
   return [...heap, ...(snapshot ?? [opts.launcher ?? LAUNCHER])];
 }
 
-const RECONNECT_MS = 5;
+const RECONNECT_MS = 20;
 /**
  * How long the handshake waits for a kernel_info's status on iopub before asking again: it
  * comes at once when the subscription is through, and a new request costs the kernel little.
@@ -200,8 +204,8 @@ export class KernelClient {
 
   /**
    * Launch a kernel and wait until it answers on shell and iopub. If another process took one
-   * of its ports first (EADDRINUSE), or the process never bound its ports (see
-   * {@link StartOptions.unboundMs}), try again with new ports (3 attempts).
+   * of its ports first (EADDRINUSE), or the process never bound its ports or its iopub never
+   * reached us (see {@link StartOptions.unboundMs}), try again with new ports (3 attempts).
    */
   static async start(opts: StartOptions): Promise<KernelClient> {
     for (let attempt = 1; ; attempt++) {
@@ -235,20 +239,16 @@ export class KernelClient {
     writeFileSync(connFile, JSON.stringify(conn));
     const env = opts.env ?? process.env;
     const args = kernelNodeArgs(opts, env);
-    const child = spawn(
-      process.execPath,
-      [...args, "kernel", "--config-file", connFile],
-      {
-        cwd: opts.cwd,
-        env: {
-          ...env,
-          ...(args.includes("--snapshot-blob") && { GLIBC_TUNABLES: snapshotTunables(env) }),
-          // The kernel exits when this process is gone (see kernel/launch.ts).
-          JPY_PARENT_PID: String(process.pid),
-        },
-        stdio: ["ignore", "pipe", "pipe"],
+    const child = spawn(process.execPath, [...args, "kernel", "--config-file", connFile], {
+      cwd: opts.cwd,
+      env: {
+        ...env,
+        ...(args.includes("--snapshot-blob") && { GLIBC_TUNABLES: snapshotTunables(env) }),
+        // The kernel exits when this process is gone (see kernel/launch.ts).
+        JPY_PARENT_PID: String(process.pid),
       },
-    );
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     const client = new KernelClient(child, conn, tmp, kernelHeapLimitMb(opts.heapMb));
     track(client);
     try {
@@ -290,6 +290,7 @@ export class KernelClient {
     // kernel publishes for any of these requests says the subscription is through.
     const deadline = Date.now() + timeoutMs;
     const asked = new Set<string>();
+    let replies = 0;
     let subscribed!: () => void;
     const through = new Promise<true>((r) => (subscribed = () => r(true)));
     const off = this.onIopub((m) => {
@@ -301,6 +302,7 @@ export class KernelClient {
         asked.add(msg.header.msg_id);
         try {
           await this.request(this.shell, msg, 1000);
+          replies++;
           // Once subscribed, the reply's status follows at once; if it does not come, ask again
           // (the SUB socket reconnects every RECONNECT_MS until the kernel has bound its port).
           if (await Promise.race([through, sleep(IOPUB_WAIT_MS).then(() => false)])) return;
@@ -310,8 +312,18 @@ export class KernelClient {
         }
         if (Date.now() > deadline) {
           throw new KernelDiedError(
-            `kernel did not answer within ${Math.round(timeoutMs / 1000)} s`,
+            `kernel did not answer within ${Math.round(timeoutMs / 1000)} s ` +
+              `(${replies} of ${asked.size} kernel_info requests answered, none seen on iopub)`,
             this.log,
+          );
+        }
+        // It answers, but what it publishes never reaches us (its iopub port is not its own, say).
+        if (replies > 0 && Date.now() - started > unboundMs && !this.exited) {
+          throw new KernelDiedError(
+            `kernel answered but its iopub messages did not arrive within ${unboundMs / 1000} s`,
+            this.log,
+            false,
+            true,
           );
         }
         if (!bound && Date.now() - started > unboundMs) {
