@@ -70,7 +70,7 @@ describe("kernel started from its snapshot", () => {
         await kernel.shutdown();
       }
     };
-    const env = { ...process.env, EXECMEM_LAB_KERNEL_SNAPSHOT: "1" };
+    const env: NodeJS.ProcessEnv = { ...process.env, EXECMEM_LAB_KERNEL_SNAPSHOT: "1" };
     delete env.GLIBC_TUNABLES;
     const [ours, few] = await faults(env);
     expect(ours).toBe(SNAPSHOT_GLIBC_TUNABLES);
