@@ -56,6 +56,19 @@ describe("kernel client", () => {
     expect(readFileSync(marker, "utf8")).toBe("3");
   });
 
+  it("gives up on a kernel that takes connections but never answers after three starts", async () => {
+    const marker = join(tempDir("client"), "starts");
+    await expect(
+      KernelClient.start({
+        cwd: ROOT,
+        launcher: join(FIXTURES, "kernel", "failed-starts-launcher.js"),
+        env: { ...process.env, EXECMEM_LAB_TEST_MARKER: marker, EXECMEM_LAB_TEST_STARTS: "deaf" },
+        unboundMs: 500,
+      }),
+    ).rejects.toThrow(/bound its ports but did not answer within 0.5 s/);
+    expect(readFileSync(marker, "utf8")).toBe("3");
+  });
+
   it("a kernel that finds one of its ports taken says so and is gone at once", async () => {
     const taken = createServer();
     await new Promise<void>((r) => taken.listen(0, "127.0.0.1", r));
