@@ -463,9 +463,13 @@ export async function startKernel(configPath: string): Promise<StartedKernel> {
   let keepsModules = false;
   const convs: ConverterSet = {
     get node() {
-      return (node ??= watchModules(createCellConverter(t, false), () => {
-        keepsModules = true;
-      }));
+      if (!node) {
+        node = watchModules(createCellConverter(t, false), () => {
+          keepsModules = true;
+        });
+        mark("converter");
+      }
+      return node;
     },
     get browser() {
       keepsModules = true;
@@ -573,12 +577,12 @@ export async function startKernel(configPath: string): Promise<StartedKernel> {
     console.error("UnhandledPromiseRejection:", reason);
   });
   // Bind the sockets first (the ports were chosen by whoever launched us and are only free until
-  // someone else takes them), then create the converter as tslab does (most of a second of CPU
-  // without the startup snapshot).
+  // someone else takes them). The converter (most of a second of CPU without the startup
+  // snapshot) is made by the first cell, or once the kernel has been idle a moment (below), so a
+  // kernel answers kernel_info as soon as its ports are bound: the runner takes one that does not
+  // for a start that will not finish (kernel/runner/client.ts).
   await server.init();
   mark("bound");
-  const conv = convs.node;
-  mark("converter");
 
   // Reset between notebooks (the runner's RESET_REQUEST on the control channel): tslab's
   // variables and declarations, the execution count, this module's routing state and what
@@ -587,7 +591,7 @@ export async function startKernel(configPath: string): Promise<StartedKernel> {
   // Once the kernel has been idle a moment, have the converter read the library's declarations,
   // which nearly every first cell imports; a cell that comes first (Run All, the runner) does
   // that work itself, and doing it twice would only delay it.
-  warmTimer = setTimeout(() => warmConverter(conv), WARM_AFTER_MS);
+  warmTimer = setTimeout(() => warmConverter(convs.node), WARM_AFTER_MS);
   warmTimer.unref();
   const reset = async (): Promise<{ status: string; evalue?: string }> => {
     abortRunningWork();
