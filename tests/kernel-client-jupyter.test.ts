@@ -43,29 +43,23 @@ describe("kernel client", () => {
     }
   });
 
-  it("gives up on a kernel that never binds its ports after three starts, naming why", async () => {
+  it.concurrent.each([
+    ["never binds its ports", "stuck", /did not bind its ports within 0.5 s/],
+    [
+      "takes connections but never answers",
+      "deaf",
+      /bound its ports but did not answer within 0.5 s/,
+    ],
+  ])("gives up on a kernel that %s after three starts, naming why", async (_, starts, why) => {
     const marker = join(tempDir("client"), "starts");
     await expect(
       KernelClient.start({
         cwd: ROOT,
         launcher: join(FIXTURES, "kernel", "failed-starts-launcher.js"),
-        env: { ...process.env, EXECMEM_LAB_TEST_MARKER: marker, EXECMEM_LAB_TEST_STARTS: "stuck" },
+        env: { ...process.env, EXECMEM_LAB_TEST_MARKER: marker, EXECMEM_LAB_TEST_STARTS: starts },
         unboundMs: 500,
       }),
-    ).rejects.toThrow(/did not bind its ports within 0.5 s/);
-    expect(readFileSync(marker, "utf8")).toBe("3");
-  });
-
-  it("gives up on a kernel that takes connections but never answers after three starts", async () => {
-    const marker = join(tempDir("client"), "starts");
-    await expect(
-      KernelClient.start({
-        cwd: ROOT,
-        launcher: join(FIXTURES, "kernel", "failed-starts-launcher.js"),
-        env: { ...process.env, EXECMEM_LAB_TEST_MARKER: marker, EXECMEM_LAB_TEST_STARTS: "deaf" },
-        unboundMs: 500,
-      }),
-    ).rejects.toThrow(/bound its ports but did not answer within 0.5 s/);
+    ).rejects.toThrow(why);
     expect(readFileSync(marker, "utf8")).toBe("3");
   });
 
