@@ -28,7 +28,7 @@ describe("kernel client", () => {
       },
       // The real start is a kernel without the snapshot (another launcher): binding takes a second
       // or more on a loaded machine.
-      unboundMs: 4000,
+      silentMs: 4000,
     });
     // The third start is the real kernel; the mute one (it answers, but what it publishes goes
     // elsewhere) was given up after a few seconds.
@@ -57,7 +57,7 @@ describe("kernel client", () => {
         cwd: ROOT,
         launcher: join(FIXTURES, "kernel", "failed-starts-launcher.js"),
         env: { ...process.env, EXECMEM_LAB_TEST_MARKER: marker, EXECMEM_LAB_TEST_STARTS: starts },
-        unboundMs: 500,
+        silentMs: 500,
       }),
     ).rejects.toThrow(why);
     expect(readFileSync(marker, "utf8")).toBe("3");

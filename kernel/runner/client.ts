@@ -137,7 +137,7 @@ export interface StartOptions {
    * kernel answers within a second or two), or that answers on shell but whose iopub messages
    * have not reached us by then, is killed and started again.
    */
-  unboundMs?: number;
+  silentMs?: number;
 }
 
 /** The kernel's heap limit in MB: the one given, else node's default on this machine. */
@@ -205,7 +205,7 @@ export class KernelClient {
   /**
    * Launch a kernel and wait until it answers on shell and iopub. If another process took one
    * of its ports first (EADDRINUSE), or the process never answered or its iopub never reached
-   * us (see {@link StartOptions.unboundMs}), try again with new ports (3 attempts).
+   * us (see {@link StartOptions.silentMs}), try again with new ports (3 attempts).
    */
   static async start(opts: StartOptions): Promise<KernelClient> {
     for (let attempt = 1; ; attempt++) {
@@ -252,7 +252,7 @@ export class KernelClient {
     const client = new KernelClient(child, conn, tmp, kernelHeapLimitMb(opts.heapMb));
     track(client);
     try {
-      await client.connect(opts.startTimeoutMs ?? 60_000, opts.unboundMs ?? 15_000);
+      await client.connect(opts.startTimeoutMs ?? 60_000, opts.silentMs ?? 15_000);
     } catch (e) {
       client.kill();
       throw e;
@@ -273,7 +273,7 @@ export class KernelClient {
     return `tcp://${this.conn.ip}:${port}`;
   }
 
-  private async connect(timeoutMs: number, unboundMs: number): Promise<void> {
+  private async connect(timeoutMs: number, silentMs: number): Promise<void> {
     const started = Date.now();
     this.shell.connect(this.addr(this.conn.shell_port));
     this.control.connect(this.addr(this.conn.control_port));
@@ -317,9 +317,9 @@ export class KernelClient {
           );
         }
         // It answers, but what it publishes never reaches us (its iopub port is not its own, say).
-        if (replies > 0 && Date.now() - started > unboundMs && !this.exited) {
+        if (replies > 0 && Date.now() - started > silentMs && !this.exited) {
           throw new KernelDiedError(
-            `kernel answered but its iopub messages did not arrive within ${unboundMs / 1000} s`,
+            `kernel answered but its iopub messages did not arrive within ${silentMs / 1000} s`,
             this.log,
             false,
             true,
@@ -327,12 +327,12 @@ export class KernelClient {
         }
         // Not a word from it: it never bound its ports, or its shell port takes connections but
         // it does not answer (both seen under heavy load, about one start in a hundred).
-        if (replies === 0 && Date.now() - started > unboundMs && !this.exited) {
+        if (replies === 0 && Date.now() - started > silentMs && !this.exited) {
           const bound = await listening(this.conn.shell_port);
           throw new KernelDiedError(
             bound
-              ? `kernel process bound its ports but did not answer within ${unboundMs / 1000} s`
-              : `kernel process did not bind its ports within ${unboundMs / 1000} s`,
+              ? `kernel process bound its ports but did not answer within ${silentMs / 1000} s`
+              : `kernel process did not bind its ports within ${silentMs / 1000} s`,
             this.log,
             false,
             true,
