@@ -801,20 +801,16 @@ function build(): void {
       m.exports = exports;
       Module._cache[file] = m;
     };
-    // Built from these very files (else everything is loaded from disk, as without a snapshot).
-    const same =
-      resolved === tsPath &&
-      built.entry !== undefined &&
-      readText(entry) === built.entry &&
-      statKey(tsPath) === built.typescript;
-    if (!same) {
+    // Built from these very files, else everything is loaded from disk, as without a snapshot.
+    if (resolved !== tsPath) {
+      // tslab is gone or moved: launch.ts reports it
+    } else if (readText(entry) !== built.entry || statKey(tsPath) !== built.typescript) {
       mark("snapshot-unused");
       console.error(
         "execmem-lab kernel: its startup snapshot was built from other files than these; " +
           "starting without it (npm run build makes it again)",
       );
-    }
-    if (same) {
+    } else {
       register(tsPath, shim);
       if (modules.every((k) => k.stat !== undefined && statKey(k.file) === k.stat)) {
         for (const k of modules) register(k.file, k.m.exports);

@@ -81,8 +81,8 @@ function paths(): { blob: string; stamp: string; launch: string } {
  * the snapshot is; a kernel started from it checks that the snapshot's entry and TypeScript are
  * the files it was built from (kernel/snapshot-entry.ts).
  */
-export function snapshotLaunchFile(version: string = process.version): string {
-  return join(DIR, `kernel-${version}.launch`);
+export function snapshotLaunchFile(): string {
+  return join(DIR, `kernel-${process.version}.launch`);
 }
 
 /**
