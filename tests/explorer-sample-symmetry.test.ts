@@ -121,7 +121,7 @@ describe("expanding symmetric outcomes within a budget", () => {
     const cut = explore(spec, { witnesses: false, expansionBudget: 3 });
     expect(cut.stats).toMatchObject({ complete: false, stoppedBy: "expansion" });
     expect(cut.stats.limit).toBe(
-      "the expansion budget of 3 states per symmetric outcome (raise expansionBudget, or turn symmetry off)",
+      "the expansion budget of 3 states per symmetric outcome (raise it with expansionBudget or --expansion-budget, or turn symmetry off)",
     );
     expect(cut.observation).toBeNull();
     // What it did find is among the complete search's outcomes.

@@ -194,4 +194,26 @@ describe.skipIf(!built)("node kernel/dist/cli.js explore (after npm run build)",
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain(`${BAD}:${BADLINE}:`);
   });
+
+  it("--expansion-budget bounds the expansion of symmetric outcomes, and says so", () => {
+    const two = S("x86-64-text_poke_bp-two-callers.litmus");
+    const whole = cli(two, "--json");
+    expect(whole.status).toBe(0);
+    const j = (r: typeof whole) => (JSON.parse(r.stdout) as { files: ExploreFileJson[] }).files[0];
+    expect(j(whole)).toMatchObject({
+      reduction: "liveness+symmetry+partial-order",
+      observation: "Never",
+    });
+    const cut = cli(two, "--json", "--expansion-budget", "3");
+    expect(cut.status).toBe(0);
+    expect(j(cut)).toMatchObject({
+      observation: "Undetermined",
+      limit: expect.stringContaining(
+        "the expansion budget of 3 states per symmetric outcome",
+      ) as unknown,
+    });
+    const bad = cli(two, "--expansion-budget", "0");
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('--expansion-budget must be an integer >= 1, got "0"');
+  });
 });

@@ -21,6 +21,8 @@ export interface ExploreCliOptions extends LimitOptions {
   witnesses?: boolean;
   /** --progress: states, frontier and time on stderr while exploring. */
   progress?: boolean;
+  /** --expansion-budget: ExploreOptions.expansionBudget. */
+  expansionBudget?: number;
 }
 
 /**
@@ -105,6 +107,11 @@ export function register(program: Command): void {
     .option("--seed <n>", "seed of --sample", intOption("--seed", 0), 1)
     .option("--no-reduction", "explore without the liveness, symmetry and partial-order reductions")
     .option(
+      "--expansion-budget <n>",
+      "states the expansion of one symmetric outcome into its CPU orders may visit (default 20000; past it the search is incomplete)",
+      intOption("--expansion-budget", 1),
+    )
+    .option(
       "--residency",
       "with --json: include what every structure holds after each witness step",
     )
@@ -117,6 +124,7 @@ export function register(program: Command): void {
 export const runExplore: FileCommand<ExploreCliOptions> = (files, opts = {}, io = consoleIo) => {
   const eopts: ExploreOptions = limitsOf(opts);
   if (opts.sample !== undefined) eopts.sample = { runs: opts.sample, seed: opts.seed ?? 1 };
+  if (opts.expansionBudget !== undefined) eopts.expansionBudget = opts.expansionBudget;
   if (opts.reduction === false) {
     eopts.liveness = false;
     eopts.symmetry = false;

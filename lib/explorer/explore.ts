@@ -284,7 +284,7 @@ function limitText(
     case "sample":
       return `sampling ${opts.sample?.runs ?? 0} random executions`;
     case "expansion":
-      return `the expansion budget of ${opts.expansionBudget ?? EXPANSION_BUDGET} states per symmetric outcome (raise expansionBudget, or turn symmetry off)`;
+      return `the expansion budget of ${opts.expansionBudget ?? EXPANSION_BUDGET} states per symmetric outcome (raise it with expansionBudget or --expansion-budget, or turn symmetry off)`;
   }
 }
 
