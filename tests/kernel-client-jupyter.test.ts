@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from "fs";
 import { createServer, type AddressInfo } from "net";
 import { join } from "path";
 import { describe, expect, it } from "vitest";
-import { KernelClient, freePort, kernelNodeArgs } from "../kernel/runner/client";
+import { KernelClient, freePort, kernelNodeArgs, newConnection } from "../kernel/runner/client";
 import { parseLaunchArgs } from "../kernel/launch";
 import { FIXTURES, ROOT, tempDir } from "./kernel-support";
 
@@ -67,23 +67,9 @@ describe("kernel client", () => {
     const taken = createServer();
     await new Promise<void>((r) => taken.listen(0, "127.0.0.1", r));
     try {
-      const [shell, stdin, control, hb] = await Promise.all([1, 2, 3, 4].map(() => freePort()));
       const conn = join(tempDir("client"), "connection.json");
-      writeFileSync(
-        conn,
-        JSON.stringify({
-          transport: "tcp",
-          ip: "127.0.0.1",
-          shell_port: shell,
-          iopub_port: (taken.address() as AddressInfo).port,
-          stdin_port: stdin,
-          control_port: control,
-          hb_port: hb,
-          key: "k",
-          signature_scheme: "hmac-sha256",
-          kernel_name: "execmem-lab",
-        }),
-      );
+      const iopub_port = (taken.address() as AddressInfo).port;
+      writeFileSync(conn, JSON.stringify(await newConnection({ iopub_port })));
       const child = spawn(
         process.execPath,
         [...kernelNodeArgs({}, process.env), "kernel", "--config-file", conn],

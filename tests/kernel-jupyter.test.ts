@@ -16,7 +16,7 @@ import {
 import { join } from "path";
 import { describe, expect, it } from "vitest";
 import { BOOTSTRAP, LAUNCHER, kernelJson } from "../kernel/kernelspec";
-import { freePort, listening } from "../kernel/runner/client";
+import { listening, newConnection } from "../kernel/runner/client";
 import {
   buildKernelSnapshot,
   kernelSnapshot,
@@ -155,21 +155,14 @@ describe("the kernelspec's shell step", () => {
       /** Start it, wait until it has bound its ports, and read what it is. */
       const startAsInstalled = async () => {
         const conn = join(tempDir("shell-step"), "connection.json");
-        const ports = await Promise.all([1, 2, 3, 4, 5].map(() => freePort()));
-        const [shell_port, iopub_port, stdin_port, control_port, hb_port] = ports;
-        writeFileSync(
-          conn,
-          JSON.stringify({
-            ...{ transport: "tcp", ip: "127.0.0.1", key: "k", signature_scheme: "hmac-sha256" },
-            ...{ shell_port, iopub_port, stdin_port, control_port, hb_port },
-          }),
-        );
+        const connection = await newConnection();
+        writeFileSync(conn, JSON.stringify(connection));
         const args = argv.slice(1).map((a) => (a === "c.json" ? conn : a));
         const child = spawn(argv[0], args, { env, stdio: ["ignore", "ignore", "pipe"] });
         let stderr = "";
         child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
         try {
-          for (let i = 0; i < 200 && !(await listening(shell_port)); i++) {
+          for (let i = 0; i < 200 && !(await listening(connection.shell_port)); i++) {
             await new Promise((r) => setTimeout(r, 50));
           }
           // The shell execs the kernel: the same process.

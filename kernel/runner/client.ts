@@ -75,6 +75,33 @@ export async function freePort(): Promise<number> {
   throw new Error("no free TCP port found for the kernel in 20000-31999");
 }
 
+/**
+ * The connection of a new kernel: five free ports on 127.0.0.1 (some of them given in `ports`)
+ * and a fresh key.
+ */
+export async function newConnection(
+  ports: Partial<
+    Pick<ConnectionInfo, `${"shell" | "iopub" | "stdin" | "control" | "hb"}_port`>
+  > = {},
+): Promise<ConnectionInfo> {
+  const [shell, iopub, stdin, control, hb] = await Promise.all(
+    [1, 2, 3, 4, 5].map(() => freePort()),
+  );
+  return {
+    transport: "tcp",
+    ip: "127.0.0.1",
+    shell_port: shell,
+    iopub_port: iopub,
+    stdin_port: stdin,
+    control_port: control,
+    hb_port: hb,
+    ...ports,
+    key: randomBytes(16).toString("hex"),
+    signature_scheme: "hmac-sha256",
+    kernel_name: "execmem-lab",
+  };
+}
+
 /** Whether something accepts TCP connections on 127.0.0.1:`port`. */
 export function listening(port: number): Promise<boolean> {
   return new Promise((res) => {
@@ -221,19 +248,7 @@ export class KernelClient {
   }
 
   private static async startOnce(opts: StartOptions): Promise<KernelClient> {
-    const ports = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
-    const conn: ConnectionInfo = {
-      transport: "tcp",
-      ip: "127.0.0.1",
-      shell_port: ports[0],
-      iopub_port: ports[1],
-      stdin_port: ports[2],
-      control_port: ports[3],
-      hb_port: ports[4],
-      key: randomBytes(16).toString("hex"),
-      signature_scheme: "hmac-sha256",
-      kernel_name: "execmem-lab",
-    };
+    const conn = await newConnection();
     const tmp = mkdtempSync(join(tmpdir(), "execmem-lab-kernel-"));
     const connFile = join(tmp, "connection.json");
     writeFileSync(connFile, JSON.stringify(conn));
