@@ -254,6 +254,21 @@ export interface AutomaticTypes {
 }
 
 /**
+ * A module object whose properties read those of `m` at each use, as CommonJS's `__importStar`
+ * copies them, except those in `replaced`.
+ */
+export function forwarding(m: TypeScript, replaced: { [name: string]: unknown } = {}): TypeScript {
+  const out = Object.create(null) as TypeScript;
+  for (const name of Object.keys(m)) {
+    Object.defineProperty(out, name, { get: () => m[name], enumerable: true, configurable: true });
+  }
+  for (const [name, value] of Object.entries(replaced)) {
+    Object.defineProperty(out, name, { value, enumerable: true, configurable: true });
+  }
+  return out;
+}
+
+/**
  * `ts` with createWatchCompilerHost wrapped: the programs of the watch hosts it makes take a kept
  * declaration file where the file on disk has the same text. tslab's own files (the program's
  * roots: the cell and the previous cells' declarations) are always read afresh. `stats` (by
@@ -270,14 +285,6 @@ export function withKeptFiles(
   stats: Map<string, string> = new Map(),
   automatic?: AutomaticTypes,
 ): TypeScript {
-  const shim: TypeScript = Object.create(null) as TypeScript;
-  for (const name of Object.keys(ts)) {
-    Object.defineProperty(shim, name, {
-      get: () => ts[name],
-      enumerable: true,
-      configurable: true,
-    });
-  }
   const checked = new Map<string, string>(stats);
   const modeOfUse = ts.getModeForUsageLocation as (f: unknown, name: unknown) => number | undefined;
   const modeOfRef = ts.getModeForFileReference as (
@@ -426,12 +433,7 @@ export function withKeptFiles(
     };
     return host;
   };
-  Object.defineProperty(shim, "createWatchCompilerHost", {
-    value: createWatchCompilerHost,
-    enumerable: true,
-    configurable: true,
-  });
-  return shim;
+  return forwarding(ts, { createWatchCompilerHost });
 }
 
 /**
@@ -714,17 +716,8 @@ function build(): void {
   const ts = loadModule(tsPath, patchTypeScript) as TypeScript;
   // Capture the watch program tslab's converter creates, to read the files it parsed.
   let watch: ReturnType<TypeScript["createWatchProgram"]> | undefined;
-  const capture = Object.create(null) as TypeScript;
-  for (const name of Object.keys(ts)) {
-    Object.defineProperty(capture, name, {
-      get: () => ts[name],
-      enumerable: true,
-      configurable: true,
-    });
-  }
-  Object.defineProperty(capture, "createWatchProgram", {
-    value: (h: WatchHostLike) => (watch = ts.createWatchProgram(h)),
-    enumerable: true,
+  const capture = forwarding(ts, {
+    createWatchProgram: (h: WatchHostLike) => (watch = ts.createWatchProgram(h)),
   });
   (loaded.get(tsPath) as LoadedModule).exports = capture;
   const { createConverter } = loadModule(join(tslabDir, "dist", "converter.js")) as {

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { kernelSnapshot } from "../kernel/snapshot";
 import {
   applyPatches,
+  forwarding,
   patchTslabConverter,
   patchTypeScript,
   TSLAB_CONVERTER_PATCHES,
@@ -101,17 +102,9 @@ function converterModule(typescript: unknown, patch: (s: string) => string): Mak
  */
 function snapshotConverters(typescript: typeof ts): { make(): Converter; programs(): number } {
   let watch: Watch | undefined;
-  const capture = Object.create(null) as TypeScript;
-  for (const name of Object.keys(typescript)) {
-    Object.defineProperty(capture, name, {
-      get: () => (typescript as unknown as TypeScript)[name],
-      enumerable: true,
-      configurable: true,
-    });
-  }
-  Object.defineProperty(capture, "createWatchProgram", {
-    value: (h: unknown) => (watch = typescript.createWatchProgram(h as never) as unknown as Watch),
-    enumerable: true,
+  const capture = forwarding(typescript as unknown as TypeScript, {
+    createWatchProgram: (h: unknown) =>
+      (watch = typescript.createWatchProgram(h as never) as unknown as Watch),
   });
   const first = converterModule(capture, (x) => x).createConverter({
     isJS: false,
@@ -131,14 +124,8 @@ function snapshotConverters(typescript: typeof ts): { make(): Converter; program
   expect(kept.size).toBeGreaterThan(50);
   const shim = withKeptFiles(typescript as unknown as TypeScript, kept, stats);
   let programs = 0;
-  const counting = Object.create(null) as TypeScript;
-  for (const name of Object.keys(shim)) {
-    if (name === "createWatchCompilerHost") continue;
-    Object.defineProperty(counting, name, { get: () => shim[name], enumerable: true });
-  }
-  Object.defineProperty(counting, "createWatchCompilerHost", {
-    enumerable: true,
-    value: (...args: unknown[]) => {
+  const counting = forwarding(shim, {
+    createWatchCompilerHost: (...args: unknown[]) => {
       const host = (
         shim.createWatchCompilerHost as (...a: unknown[]) => {
           createProgram(...a: unknown[]): unknown;
