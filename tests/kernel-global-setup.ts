@@ -11,6 +11,7 @@ import { spawnSync } from "child_process";
 import { mkdtempSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
+import { kernelSnapshot } from "../kernel/snapshot";
 import { SHARED_RUN_ENV } from "./support/reproduce";
 
 export default function setup(): (() => void) | undefined {
@@ -29,15 +30,11 @@ export default function setup(): (() => void) | undefined {
   } else {
     // A build that changed the kernel leaves its startup snapshot stale, and every kernel of the
     // run would start without it (several times slower): make it again, as npm run build does.
-    const snapshot = join(root, "kernel", "dist", "snapshot.js");
-    const env = { ...process.env, EXECMEM_LAB_KERNEL_SNAPSHOT: "1" };
-    const stale = spawnSync(
-      process.execPath,
-      ["-e", `process.exit(require(${JSON.stringify(snapshot)}).kernelSnapshot() ? 0 : 1)`],
-      { env },
-    );
-    if (stale.status !== 0)
-      spawnSync(process.execPath, [snapshot], { cwd: root, env, stdio: "inherit" });
+    if (!kernelSnapshot({ ...process.env, EXECMEM_LAB_KERNEL_SNAPSHOT: "1" }))
+      spawnSync(process.execPath, [join(root, "kernel", "dist", "snapshot.js")], {
+        cwd: root,
+        stdio: "inherit",
+      });
   }
   // Test workers are started after this and inherit the environment.
   const shared = mkdtempSync(join(tmpdir(), "execmem-lab-shared-run-"));
