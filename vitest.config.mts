@@ -14,7 +14,8 @@ import { defineConfig } from "vitest/config";
  * next (isolate: false): the library is loaded once per worker, not once per file. Its tests
  * leave no global state behind (a test that must change the library's tables works on a copy
  * of its own, see tests/format-parse.test.ts). The kernel's modules import the library as
- * "execmem-lab": in unit that name is the library's source, the one copy the tests import.
+ * "execmem-lab" (the report and runner its display module alone, "execmem-lab/dist/display"): in
+ * unit those names are the library's sources, the one copy the tests import.
  * jupyter and browser run in child processes (the default pool), also reused from one file to
  * the next: their tests start and stop processes of their own and leave nothing in the worker.
  */
@@ -35,7 +36,13 @@ export default defineConfig({
       {
         extends: true,
         resolve: {
-          alias: [{ find: /^execmem-lab$/, replacement: resolve(import.meta.dirname, "lib/index.ts") }],
+          alias: [
+            { find: /^execmem-lab$/, replacement: resolve(import.meta.dirname, "lib/index.ts") },
+            {
+              find: /^execmem-lab\/dist\/display$/,
+              replacement: resolve(import.meta.dirname, "lib/display.ts"),
+            },
+          ],
         },
         test: {
           name: "unit",

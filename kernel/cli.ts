@@ -1,26 +1,29 @@
 /**
  * The execmem-lab command line. Each subcommand lives in kernel/commands/<name>.ts and exports
- * `register(program)`; adding one is one line in COMMANDS below.
+ * `register(program)`; adding one is one line in COMMANDS below. Only the module of the command
+ * given is loaded (all of them for help or a name that is none of them): `kernel install` or
+ * `run` starts without the model, `explore` without the runner.
  */
 import { readFileSync } from "fs";
 import { join } from "path";
 import { Command, CommanderError } from "commander";
-import { JupyterMissingError } from "./kernelspec";
-import { RunnerInputError } from "./runner/run";
-import { UsageError } from "./commands/options";
-import * as kernel from "./commands/kernel";
-import * as run from "./commands/run";
-import * as explore from "./commands/explore";
-import * as render from "./commands/render";
-import * as litmus from "./commands/litmus";
-import * as agree from "./commands/agree";
+import { UsageError } from "./errors";
 
 export interface CommandModule {
   register(program: Command): void;
 }
 
-/** The registered subcommands. */
-export const COMMANDS: CommandModule[] = [kernel, run, explore, render, litmus, agree];
+/* eslint-disable @typescript-eslint/no-require-imports -- each loaded when its command is used */
+/** The subcommands: name and module. */
+export const COMMANDS: Record<string, () => CommandModule> = {
+  kernel: () => require("./commands/kernel"),
+  run: () => require("./commands/run"),
+  explore: () => require("./commands/explore"),
+  render: () => require("./commands/render"),
+  litmus: () => require("./commands/litmus"),
+  agree: () => require("./commands/agree"),
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(join(__dirname, "..", "package.json"), "utf8")) as {
@@ -29,7 +32,11 @@ function packageVersion(): string {
   return pkg.version;
 }
 
-export function createProgram(): Command {
+/**
+ * The command line, with every subcommand, or with `args`' (the arguments after the program
+ * name) only, when its first word names one.
+ */
+export function createProgram(args: string[] = []): Command {
   const program = new Command("execmem-lab")
     .description(
       "execmem-lab: the execmem/JIT text synchronisation arguments, run on a machine model",
@@ -41,7 +48,10 @@ export function createProgram(): Command {
     .configureOutput({
       outputError: (str, write) => write(`execmem-lab: ${str.replace(/^error: /, "")}`),
     });
-  for (const c of COMMANDS) c.register(program);
+  const first = args.find((a) => !a.startsWith("-"));
+  const names =
+    first !== undefined && Object.hasOwn(COMMANDS, first) ? [first] : Object.keys(COMMANDS);
+  for (const name of names) COMMANDS[name]().register(program);
   return program;
 }
 
@@ -77,17 +87,14 @@ export function rewriteParamPairs(args: string[]): string[] {
 }
 
 export async function main(argv: string[] = process.argv): Promise<number> {
-  const program = createProgram();
+  const args = rewriteParamPairs(argv.slice(2));
+  const program = createProgram(args);
   try {
-    await program.parseAsync([argv[0], argv[1], ...rewriteParamPairs(argv.slice(2))]);
+    await program.parseAsync([argv[0], argv[1], ...args]);
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    if (
-      e instanceof RunnerInputError ||
-      e instanceof JupyterMissingError ||
-      e instanceof UsageError
-    ) {
+    if (e instanceof UsageError) {
       console.error(`execmem-lab: ${e.message}`);
       return 2;
     }

@@ -1,6 +1,6 @@
 /** The "execmem-lab (TypeScript)" kernelspec: written by us, installed through `jupyter kernelspec`. */
 import { spawnSync } from "child_process";
-import { UsageError } from "./commands/options";
+import { UsageError } from "./errors";
 import { makeDirs } from "./files";
 import { SNAPSHOT_GLIBC_TUNABLES, SNAPSHOT_V8_FLAGS } from "./snapshot";
 import {
@@ -38,7 +38,8 @@ export const INSTALL_HELP =
   "Install Jupyter first, e.g. on Debian/Ubuntu: apt-get install jupyter-client jupyter-nbconvert python3-nbclient " +
   "(add jupyter-notebook or pip install jupyterlab for a front end), then run this again.";
 
-export class JupyterMissingError extends Error {
+/** Jupyter is not installed: bad input to the command (exit 2). */
+export class JupyterMissingError extends UsageError {
   constructor(what: string) {
     super(`${what}: Jupyter was not found on PATH (no "jupyter" executable). ${INSTALL_HELP}`);
     this.name = "JupyterMissingError";

@@ -7,8 +7,9 @@
  * what the figure is. The library's figures carry `application/vnd.plotly.v1+json` only.
  */
 import { dirname, posix, relative, sep } from "path";
-import { PLOTLY_MIME, escapeHtml, fitToColumn, plotlyText } from "execmem-lab";
-import type { MimeBundle, PlotlyFigure } from "execmem-lab";
+// The library's display module alone (not its index: the command line starts without the model).
+import { PLOTLY_MIME, escapeHtml, fitToColumn, plotlyText } from "execmem-lab/dist/display";
+import type { MimeBundle, PlotlyFigure } from "execmem-lab/dist/display";
 
 /**
  * Where a Jupyter server may serve plotly.js from (paths below its root, for its /files/ handler):

@@ -1,12 +1,7 @@
 import { InvalidArgumentError, type Command } from "commander";
 
 /** A user error found by a command (bad path, bad value): one line, exit 2 (see cli.ts). */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
+export { UsageError } from "../errors";
 
 /** A commander parser for an integer option of at least `min`, naming the option on error. */
 export function intOption(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {

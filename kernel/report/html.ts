@@ -11,8 +11,8 @@ import javascript from "highlight.js/lib/languages/javascript";
 import json from "highlight.js/lib/languages/json";
 import bash from "highlight.js/lib/languages/bash";
 import MarkdownIt from "markdown-it";
-import { PLOTLY_MIME, SUMMARY_MIME, escapeHtml, fitToColumn } from "execmem-lab";
-import type { NotebookSummary } from "execmem-lab";
+import { PLOTLY_MIME, SUMMARY_MIME, escapeHtml, fitToColumn } from "execmem-lab/dist/display";
+import type { NotebookSummary } from "execmem-lab/dist/display";
 import type { CellFailure, CellStatus } from "../runner/execute";
 import { joinSource, type Cell, type Notebook, type Output } from "../runner/notebook";
 

@@ -1,7 +1,7 @@
 /** Execute one notebook in a kernel process of its own (a new one, or one reset for it). */
 import { dirname, resolve } from "path";
-import { SUMMARY_MIME } from "execmem-lab";
-import type { NotebookSummary } from "execmem-lab";
+import { SUMMARY_MIME } from "execmem-lab/dist/display";
+import type { NotebookSummary } from "execmem-lab/dist/display";
 import { CHECK_TAG, compareOutputs, sanitizersFor } from "./checks";
 import { CellTimeoutError, KernelClient, KernelDiedError, type Message } from "./client";
 import {

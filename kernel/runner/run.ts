@@ -20,7 +20,7 @@ import {
   statSync,
 } from "fs";
 import { basename, dirname, join, relative, resolve, sep } from "path";
-import type { NotebookSummary } from "execmem-lab";
+import type { NotebookSummary } from "execmem-lab/dist/display";
 import { KERNEL_DIST, makeDirs, writeFileAtomic } from "../files";
 import {
   PLOTLY_FILE,
@@ -29,6 +29,7 @@ import {
   renderNotebookPage,
   type IndexEntry,
 } from "../report/html";
+import { UsageError } from "../errors";
 import { KernelClient } from "./client";
 import { runNotebook, type CellFailure, type NotebookRun } from "./execute";
 import { readNotebook, serializeNotebook, tagsOf, type Notebook } from "./notebook";
@@ -82,7 +83,7 @@ export interface RunResult {
 }
 
 /** Bad input to the runner (missing notebook, bad parameter): nothing was executed. */
-export class RunnerInputError extends Error {
+export class RunnerInputError extends UsageError {
   constructor(message: string) {
     super(message);
     this.name = "RunnerInputError";
