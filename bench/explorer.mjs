@@ -92,22 +92,27 @@ export default async function bench() {
   });
 
   // 4-CPU text_poke_bp with three executing CPUs.
+  // Three searches, the fastest is the figure (as for S9: interference only slows a search).
   globalThis.gc?.();
-  const before = process.memoryUsage().rss;
-  let peak = before;
-  t0 = performance.now();
-  const r = L.explore(textPokeBp4(), {
-    maxMs: 120_000,
-    onProgress: () => (peak = Math.max(peak, process.memoryUsage().rss)),
-    progressEvery: 100_000,
-  });
-  const tpS = (performance.now() - t0) / 1000;
-  peak = Math.max(peak, process.memoryUsage().rss);
+  let peak = process.memoryUsage().rss;
+  let r;
+  const times = [];
+  for (let k = 0; k < 3; k++) {
+    t0 = performance.now();
+    r = L.explore(textPokeBp4(), {
+      maxMs: 120_000,
+      onProgress: () => (peak = Math.max(peak, process.memoryUsage().rss)),
+      progressEvery: 100_000,
+    });
+    times.push((performance.now() - t0) / 1000);
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }
   figures.push({
-    name: `text_poke_bp 4 CPUs: ${r.stats.states} states, complete: ${r.stats.complete}, ${r.stats.statesPerSecond} states/s`,
-    value: tpS,
+    name: `text_poke_bp 4 CPUs: ${r.stats.states} states, complete: ${r.stats.complete}, fastest of 3`,
+    value: Math.min(...times),
     unit: "s",
     target: { max: 1.5 },
+    note: `each: ${times.map((t) => t.toFixed(2)).join(", ")} s`,
   });
   figures.push({
     name: "text_poke_bp 4 CPUs: peak resident memory",
