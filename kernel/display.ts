@@ -36,6 +36,7 @@ import {
   QUIET,
 } from "execmem-lab";
 import type { DisplayHook, DisplayOptions, InterruptHook, MimeBundle } from "execmem-lab";
+import { EarlyInterrupts, INTERRUPTED_BEFORE_IT_RAN, type EarlyCell } from "./interrupts";
 import { withPlotlyFallback } from "./plotly";
 import { type ShorthandParser, convertExpanded } from "./shorthand";
 import { flush, mark } from "./trace";
@@ -233,6 +234,7 @@ interface ZmqReply {
   signAndSend(key: string, sock: unknown): void;
 }
 interface ZmqMessageLike {
+  header?: { date?: string };
   content: { code: string; silent?: boolean; [k: string]: unknown };
   createReply(): ZmqReply;
 }
@@ -461,12 +463,17 @@ export async function startKernel(configPath: string): Promise<StartedKernel> {
   // Modules a notebook registers (`/** @module name */` cells, local .ts files it imports) stay in
   // tslab's converter and executor, which a reset cannot undo.
   let keepsModules = false;
+  const interrupts = new EarlyInterrupts();
   const convs: ConverterSet = {
     get node() {
       if (!node) {
-        node = watchModules(createCellConverter(t, false), () => {
-          keepsModules = true;
-        });
+        node = watchModules(
+          createCellConverter(t, false),
+          () => {
+            keepsModules = true;
+          },
+          interrupts,
+        );
         mark("converter");
       }
       return node;
@@ -506,9 +513,14 @@ export async function startKernel(configPath: string): Promise<StartedKernel> {
     handleExecuteImpl(req: unknown, ws: unknown, wdd: WriteDisplayData): Promise<unknown>;
   };
   const queued = impl.handleExecuteImpl.bind(handler);
+  // Each request's record for interrupts that come before its code runs (kernel/interrupts.ts).
+  const earlyCells = new WeakMap<WriteDisplayData, EarlyCell>();
   impl.handleExecuteImpl = (req, ws, wdd) => {
     const e = executions.get(wdd);
-    return e ? runAsExecution(e, () => queued(req, ws, wdd)) : queued(req, ws, wdd);
+    const early = earlyCells.get(wdd);
+    if (early) interrupts.start(early);
+    const done = e ? runAsExecution(e, () => queued(req, ws, wdd)) : queued(req, ws, wdd);
+    return early ? done.finally(() => interrupts.end(early)) : done;
   };
 
   // Replaces ZmqServer.prototype.handleExecute (same messages, plus `error` and execute_result).
@@ -527,6 +539,11 @@ export async function startKernel(configPath: string): Promise<StartedKernel> {
       send(update ? "update_display_data" : "display_data", data);
     clearTimeout(warmTimer);
     mark("execute");
+    const sentAt = msg.header?.date ? Date.parse(msg.header.date) : NaN;
+    earlyCells.set(
+      writeDisplayData,
+      interrupts.read(Number.isNaN(sentAt) ? undefined : sentAt, Date.now()),
+    );
     const execution: Execution = { writeStream, writeDisplayData, printedErrors: [], result: null };
     executions.set(writeDisplayData, execution);
     const content = await handler.handleExecute(msg.content, writeStream, writeDisplayData);
@@ -558,6 +575,7 @@ export async function startKernel(configPath: string): Promise<StartedKernel> {
   };
 
   process.on("SIGINT", () => {
+    interrupts.signal(Date.now());
     abortRunningWork();
     executor.interrupt();
   });
@@ -631,15 +649,23 @@ export function createCellConverter(t: TslabInternals, isBrowser: boolean): Tsla
 }
 type TslabConvert = (prevDecl: string, src: string) => { diagnostics?: unknown[] } | undefined;
 
-/** Note when a converter compiles a module that stays registered (see startKernel). */
-function watchModules(conv: TslabConverter, registered: () => void): TslabConverter {
+/**
+ * Note when a converter compiles a module that stays registered (see startKernel), and give a
+ * cell interrupted before it ran code that says so instead of its own (kernel/interrupts.ts).
+ */
+function watchModules(
+  conv: TslabConverter,
+  registered: () => void,
+  interrupts: EarlyInterrupts,
+): TslabConverter {
   const convert = conv.convert.bind(conv);
   const addModule = conv.addModule.bind(conv);
   conv.convert = (prevDecl, src) => {
     mark("compile");
-    const r = convert(prevDecl, src) as { sideOutputs?: unknown[] } | undefined;
+    const r = convert(prevDecl, src) as { sideOutputs?: unknown[]; output?: string } | undefined;
     mark("compiled");
     if (r?.sideOutputs?.length) registered();
+    if (interrupts.compiled() && r?.output) r.output = INTERRUPTED_BEFORE_IT_RAN;
     return r;
   };
   conv.addModule = (...args) => {

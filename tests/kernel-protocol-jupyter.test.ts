@@ -110,6 +110,33 @@ describe("kernel protocol", () => {
     expect(next.reply.status).toBe("ok");
   }, 180_000);
 
+  it("an interrupt that overtakes a cell's request stops that cell before it runs; one on an idle kernel stops no later cell", async () => {
+    const pid = client.pid!;
+    const cell = 'await new Promise((r) => setTimeout(r, 20000));\n"ran to the end"';
+    // The request was made, then the interrupt; the signal arrives first, while the kernel is
+    // idle (kernel/interrupts.ts). The kernel's signal handler runs in its idle event loop.
+    const sent = new Date();
+    await sleep(20);
+    process.kill(pid, "SIGINT");
+    await sleep(200);
+    const t0 = Date.now();
+    const stopped = await client.execute(cell, { timeoutMs: 60_000, sentAt: sent });
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(stopped.reply.status).toBe("error");
+    expect(stopped.reply.evalue).toBe(
+      "Script execution was interrupted by SIGINT (before the cell ran)",
+    );
+    expect(JSON.stringify(stopped.messages)).not.toContain("ran to the end");
+    // After a failed cell tslab aborts requests for 200 ms (stop on error).
+    await sleep(300);
+    // An interrupt on an idle kernel, then a cell made after it: the cell runs.
+    process.kill(pid, "SIGINT");
+    await sleep(200);
+    const ran = await client.execute('"ran"', { timeoutMs: 30_000 });
+    expect(ran.reply.status).toBe("ok");
+    expect(JSON.stringify(ran.messages)).toContain("ran");
+  }, 120_000);
+
   it("shutdown while workers run ends the kernel process at once", async () => {
     const k = await KernelClient.start({ cwd: ROOT, launcher: LAUNCHER });
     try {

@@ -480,7 +480,12 @@ export class KernelClient {
    */
   async execute(
     code: string,
-    opts: { timeoutMs: number; onMessage?: (m: Message) => void },
+    opts: {
+      timeoutMs: number;
+      onMessage?: (m: Message) => void;
+      /** The date in the request's header (default: now), as when the request was made earlier. */
+      sentAt?: Date;
+    },
   ): Promise<Execution> {
     const req = this.message("execute_request", {
       code,
@@ -490,6 +495,7 @@ export class KernelClient {
       allow_stdin: false,
       stop_on_error: true,
     });
+    if (opts.sentAt) req.header.date = opts.sentAt.toISOString();
     const messages: Message[] = [];
     let idle!: () => void;
     const idleSeen = new Promise<void>((r) => (idle = r));
