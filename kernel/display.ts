@@ -467,7 +467,7 @@ export async function startKernel(configPath: string): Promise<StartedKernel> {
   const convs: ConverterSet = {
     get node() {
       if (!node) {
-        node = watchModules(
+        node = watchConverter(
           createCellConverter(t, false),
           () => {
             keepsModules = true;
@@ -653,7 +653,7 @@ type TslabConvert = (prevDecl: string, src: string) => { diagnostics?: unknown[]
  * Note when a converter compiles a module that stays registered (see startKernel), and give a
  * cell interrupted before it ran code that says so instead of its own (kernel/interrupts.ts).
  */
-function watchModules(
+function watchConverter(
   conv: TslabConverter,
   registered: () => void,
   interrupts: EarlyInterrupts,

@@ -135,6 +135,9 @@ describe("kernel protocol", () => {
     const ran = await client.execute('"ran"', { timeoutMs: 30_000 });
     expect(ran.reply.status).toBe("ok");
     expect(JSON.stringify(ran.messages)).toContain("ran");
+    await expect(
+      client.execute("1", { timeoutMs: 1000, sentAt: new Date("not a date") }),
+    ).rejects.toThrow("execute: sentAt must be a valid Date, not Invalid Date");
   }, 120_000);
 
   it("shutdown while workers run ends the kernel process at once", async () => {

@@ -495,7 +495,11 @@ export class KernelClient {
       allow_stdin: false,
       stop_on_error: true,
     });
-    if (opts.sentAt) req.header.date = opts.sentAt.toISOString();
+    if (opts.sentAt !== undefined) {
+      if (!(opts.sentAt instanceof Date) || Number.isNaN(opts.sentAt.getTime()))
+        throw new TypeError(`execute: sentAt must be a valid Date, not ${String(opts.sentAt)}`);
+      req.header.date = opts.sentAt.toISOString();
+    }
     const messages: Message[] = [];
     let idle!: () => void;
     const idleSeen = new Promise<void>((r) => (idle = r));
