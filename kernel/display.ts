@@ -36,7 +36,12 @@ import {
   QUIET,
 } from "execmem-lab";
 import type { DisplayHook, DisplayOptions, InterruptHook, MimeBundle } from "execmem-lab";
-import { EarlyInterrupts, INTERRUPTED_BEFORE_IT_RAN, type EarlyCell } from "./interrupts";
+import {
+  EarlyInterrupts,
+  INTERRUPTED_BEFORE_IT_RAN,
+  headerDate,
+  type EarlyCell,
+} from "./interrupts";
 import { withPlotlyFallback } from "./plotly";
 import { type ShorthandParser, convertExpanded } from "./shorthand";
 import { flush, mark } from "./trace";
@@ -467,13 +472,9 @@ export async function startKernel(configPath: string): Promise<StartedKernel> {
   const convs: ConverterSet = {
     get node() {
       if (!node) {
-        node = watchConverter(
-          createCellConverter(t, false),
-          () => {
-            keepsModules = true;
-          },
-          interrupts,
-        );
+        node = watchModules(createCellConverter(t, false), () => {
+          keepsModules = true;
+        });
         mark("converter");
       }
       return node;
@@ -519,7 +520,9 @@ export async function startKernel(configPath: string): Promise<StartedKernel> {
     const e = executions.get(wdd);
     const early = earlyCells.get(wdd);
     if (early) interrupts.start(early);
-    const done = e ? runAsExecution(e, () => queued(req, ws, wdd)) : queued(req, ws, wdd);
+    // A cell an interrupt stopped before it ran runs code that says so instead of its own.
+    const code = early?.stop ? { ...(req as object), code: INTERRUPTED_BEFORE_IT_RAN } : req;
+    const done = e ? runAsExecution(e, () => queued(code, ws, wdd)) : queued(code, ws, wdd);
     return early ? done.finally(() => interrupts.end(early)) : done;
   };
 
@@ -539,11 +542,7 @@ export async function startKernel(configPath: string): Promise<StartedKernel> {
       send(update ? "update_display_data" : "display_data", data);
     clearTimeout(warmTimer);
     mark("execute");
-    const sentAt = msg.header?.date ? Date.parse(msg.header.date) : NaN;
-    earlyCells.set(
-      writeDisplayData,
-      interrupts.read(Number.isNaN(sentAt) ? undefined : sentAt, Date.now()),
-    );
+    earlyCells.set(writeDisplayData, interrupts.read(headerDate(msg.header?.date), Date.now()));
     const execution: Execution = { writeStream, writeDisplayData, printedErrors: [], result: null };
     executions.set(writeDisplayData, execution);
     const content = await handler.handleExecute(msg.content, writeStream, writeDisplayData);
@@ -609,7 +608,10 @@ export async function startKernel(configPath: string): Promise<StartedKernel> {
   // Once the kernel has been idle a moment, have the converter read the library's declarations,
   // which nearly every first cell imports; a cell that comes first (Run All, the runner) does
   // that work itself, and doing it twice would only delay it.
-  warmTimer = setTimeout(() => warmConverter(convs.node), WARM_AFTER_MS);
+  warmTimer = setTimeout(() => {
+    warmConverter(convs.node);
+    interrupts.busy(Date.now());
+  }, WARM_AFTER_MS);
   warmTimer.unref();
   const reset = async (): Promise<{ status: string; evalue?: string }> => {
     abortRunningWork();
@@ -649,23 +651,15 @@ export function createCellConverter(t: TslabInternals, isBrowser: boolean): Tsla
 }
 type TslabConvert = (prevDecl: string, src: string) => { diagnostics?: unknown[] } | undefined;
 
-/**
- * Note when a converter compiles a module that stays registered (see startKernel), and give a
- * cell interrupted before it ran code that says so instead of its own (kernel/interrupts.ts).
- */
-function watchConverter(
-  conv: TslabConverter,
-  registered: () => void,
-  interrupts: EarlyInterrupts,
-): TslabConverter {
+/** Note when a converter compiles a module that stays registered (see startKernel). */
+function watchModules(conv: TslabConverter, registered: () => void): TslabConverter {
   const convert = conv.convert.bind(conv);
   const addModule = conv.addModule.bind(conv);
   conv.convert = (prevDecl, src) => {
     mark("compile");
-    const r = convert(prevDecl, src) as { sideOutputs?: unknown[]; output?: string } | undefined;
+    const r = convert(prevDecl, src) as { sideOutputs?: unknown[] } | undefined;
     mark("compiled");
     if (r?.sideOutputs?.length) registered();
-    if (interrupts.compiled() && r?.output) r.output = INTERRUPTED_BEFORE_IT_RAN;
     return r;
   };
   conv.addModule = (...args) => {
