@@ -88,9 +88,8 @@ export function rewriteParamPairs(args: string[]): string[] {
 
 export async function main(argv: string[] = process.argv): Promise<number> {
   const args = rewriteParamPairs(argv.slice(2));
-  const program = createProgram(args);
   try {
-    await program.parseAsync([argv[0], argv[1], ...args]);
+    await createProgram(args).parseAsync([argv[0], argv[1], ...args]);
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
