@@ -22,6 +22,14 @@ export function textPokeBp(cpus) {
 
 export const textPokeBp4 = () => textPokeBp(4);
 
+/**
+ * `measure()` run `n` times, each result. A figure measured this way is the best of them
+ * (interference from other load only ever slows a run); the note shows every one.
+ */
+function repeated(n, measure) {
+  return Array.from({ length: n }, () => measure());
+}
+
 export default async function bench() {
   const figures = [];
   const dir = join(root, "tests/scenarios");
@@ -57,15 +65,14 @@ export default async function bench() {
   // from one second to the next (other tenants' load: interference only ever slows it), so the
   // least disturbed second is the code's rate; the note gives every second's.
   const bigSpec = L.loadScenario(join(dir, largestFile));
-  const seconds = [];
-  for (let w = 0; w < 5; w++) {
+  const seconds = repeated(5, () => {
     const rates = [];
     const until = performance.now() + 1000;
     while (performance.now() < until)
       rates.push(L.explore(bigSpec, { witnesses: false }).stats.statesPerSecond);
     rates.sort((a, b) => a - b);
-    seconds.push(rates[rates.length >> 1]);
-  }
+    return rates[rates.length >> 1];
+  });
   largest.stats.statesPerSecond = Math.max(...seconds);
   figures.push({
     name: `states/s on the largest acceptance scenario (${largestFile}, ${largest.stats.states} states, warm, best second of 5)`,
@@ -92,21 +99,20 @@ export default async function bench() {
   });
 
   // 4-CPU text_poke_bp with three executing CPUs.
-  // Three searches, the fastest is the figure (as for S9: interference only slows a search).
+  // Three searches, the fastest is the figure (see repeated()).
   globalThis.gc?.();
   let peak = process.memoryUsage().rss;
   let r;
-  const times = [];
-  for (let k = 0; k < 3; k++) {
+  const times = repeated(3, () => {
     t0 = performance.now();
     r = L.explore(textPokeBp4(), {
       maxMs: 120_000,
       onProgress: () => (peak = Math.max(peak, process.memoryUsage().rss)),
       progressEvery: 100_000,
     });
-    times.push((performance.now() - t0) / 1000);
     peak = Math.max(peak, process.memoryUsage().rss);
-  }
+    return (performance.now() - t0) / 1000;
+  });
   figures.push({
     name: `text_poke_bp 4 CPUs: ${r.stats.states} states, complete: ${r.stats.complete}, fastest of 3`,
     value: Math.min(...times),

@@ -1,8 +1,5 @@
 import { InvalidArgumentError, type Command } from "commander";
 
-/** A user error found by a command (bad path, bad value): one line, exit 2 (see cli.ts). */
-export { UsageError } from "../errors";
-
 /** A commander parser for an integer option of at least `min`, naming the option on error. */
 export function intOption(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
   return (v: string): number => {
